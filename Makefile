@@ -1,0 +1,48 @@
+# The two commands a new user runs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install browser check clean-var
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --no-input -v0
+	$(BIN)/python manage.py setup_roles
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py collectstatic --no-input -v0
+	$(BIN)/python manage.py publish_site
+	@echo ""
+	@echo "公开网站  http://$(HOST):$(PORT)/"
+	@echo "管理后台  http://$(HOST):$(PORT)/admin/"
+	@echo "接口      http://$(HOST):$(PORT)/api/"
+	@echo "按 Ctrl-C 停止网站和后台任务进程。"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/python manage.py worker & \
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+
+# Browser tests need Debian's Chromium and a CJK font; install them when missing.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
+	fi
+
+test: install browser
+	$(BIN)/python -m pytest -q
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run

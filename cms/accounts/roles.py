@@ -1,0 +1,113 @@
+"""Editorial roles: groups, their permissions and the approval workflow, set up idempotently."""
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from wagtail.models import (
+    Collection, GroupApprovalTask, GroupCollectionPermission, GroupPagePermission, Page,
+    Workflow, WorkflowPage, WorkflowTask,
+)
+
+EDITOR = "编辑"
+REVIEWER = "审核"
+ADMINISTRATOR = "管理员"
+WORKFLOW_NAME = "审核发布"
+APPROVAL_TASK_NAME = "审核"
+BRANCH_EDITOR_PREFIX = "编辑·"
+
+MEDIA_EDIT = [("wagtailimages", "add_image"), ("wagtailimages", "change_image"), ("wagtailimages", "choose_image"),
+              ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"), ("wagtaildocs", "choose_document")]
+MEDIA_DELETE = [("wagtailimages", "delete_image"), ("wagtaildocs", "delete_document")]
+PAGE_EDIT = ["add_page", "change_page"]
+PAGE_PUBLISH = PAGE_EDIT + ["publish_page"]
+PAGE_ADMIN = PAGE_PUBLISH + ["bulk_delete_page", "lock_page", "unlock_page"]
+ADMIN_MODEL_PERMS = [
+    ("core", "change_sitesettings"),
+    ("accounts", "add_organisationunit"), ("accounts", "change_organisationunit"),
+    ("accounts", "delete_organisationunit"), ("accounts", "view_organisationunit"),
+    ("openness", "add_opennesscategory"), ("openness", "change_opennesscategory"),
+    ("openness", "delete_opennesscategory"), ("openness", "view_opennesscategory"),
+    ("accounts", "add_user"), ("accounts", "change_user"), ("accounts", "view_user"),
+    ("auth", "view_group"),
+]
+
+
+def _perm(app_label: str, codename: str) -> Permission:
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def _grant_pages(group: Group, page: Page, codenames: list[str]) -> None:
+    for codename in codenames:
+        GroupPagePermission.objects.get_or_create(group=group, page=page, permission=_perm("wagtailcore", codename))
+
+
+def _grant_media(group: Group, perms) -> None:
+    root = Collection.get_first_root_node()
+    for app_label, codename in perms:
+        GroupCollectionPermission.objects.get_or_create(
+            group=group, collection=root, permission=_perm(app_label, codename))
+
+
+def _editorial_group(name: str) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    group.permissions.add(_perm("wagtailadmin", "access_admin"))
+    _grant_media(group, MEDIA_EDIT)
+    return group
+
+
+def site_home() -> Page:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    return site.root_page if site else Page.get_first_root_node()
+
+
+@transaction.atomic
+def setup_roles() -> dict[str, Group]:
+    """Create or repair the roles; safe to run any number of times."""
+    home = site_home()
+    editor = _editorial_group(EDITOR)
+    _grant_pages(editor, home, PAGE_EDIT)
+
+    reviewer = _editorial_group(REVIEWER)
+    _grant_pages(reviewer, home, PAGE_PUBLISH)
+
+    admin = _editorial_group(ADMINISTRATOR)
+    _grant_pages(admin, home, PAGE_ADMIN)
+    _grant_media(admin, MEDIA_DELETE)
+    admin.permissions.add(*[_perm(app, code) for app, code in ADMIN_MODEL_PERMS])
+
+    _setup_workflow(home, reviewer)
+    branch_groups = setup_branch_editor_groups()
+    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, **branch_groups}
+
+
+def _setup_workflow(home: Page, reviewer: Group) -> Workflow:
+    workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW_NAME, defaults={"active": True})
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+    task = GroupApprovalTask.objects.filter(name=APPROVAL_TASK_NAME).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=APPROVAL_TASK_NAME)
+    task.groups.add(reviewer)
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
+    WorkflowPage.objects.update_or_create(page=home, defaults={"workflow": workflow})
+    return workflow
+
+
+def branch_editor_group_name(organisation) -> str:
+    return f"{BRANCH_EDITOR_PREFIX}{organisation.name}"
+
+
+def setup_branch_editor_groups() -> dict[str, Group]:
+    """One group per section owned by an organisation: its editors may add and edit pages in
+    that section only (drafts go through the same 审核发布 workflow)."""
+    from cms.openness.models import SectionPage
+
+    groups = {}
+    for section in SectionPage.objects.filter(organisation__isnull=False).select_related("organisation"):
+        group = _editorial_group(branch_editor_group_name(section.organisation))
+        _grant_pages(group, section, PAGE_EDIT)
+        groups[group.name] = group
+    return groups

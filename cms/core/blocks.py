@@ -1,0 +1,111 @@
+"""The one StreamField block library shared by every page type (and, later, lessons)."""
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from wagtail import blocks
+from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.images.blocks import ImageChooserBlock
+
+RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "hr", "link", "document-link", "blockquote"]
+VIDEO_EXTENSIONS = {".mp4", ".webm"}
+AUDIO_EXTENSIONS = {".mp3", ".m4a", ".ogg"}
+
+
+def _require_extension(document, allowed: set[str], label: str):
+    if document is None:
+        return
+    suffix = PurePath(document.file.name).suffix.lower()
+    if suffix not in allowed:
+        raise ValidationError(f"{label}只支持 {'、'.join(sorted(allowed))} 格式，当前文件为“{suffix or '无扩展名'}”。")
+
+
+class ImageBlock(blocks.StructBlock):
+    image = ImageChooserBlock(label="图片")
+    caption = blocks.CharBlock(label="图片说明", required=False, max_length=200)
+
+    class Meta:
+        icon = "image"
+        label = "图片"
+        template = "core/blocks/image.html"
+
+
+class GalleryBlock(blocks.StructBlock):
+    title = blocks.CharBlock(label="组图标题", required=False, max_length=100)
+    images = blocks.ListBlock(ImageBlock(), label="图片", min_num=2)
+
+    class Meta:
+        icon = "image"
+        label = "组图"
+        template = "core/blocks/gallery.html"
+
+
+class VideoBlock(blocks.StructBlock):
+    video = DocumentChooserBlock(label="视频文件（MP4/WebM）")
+    poster = ImageChooserBlock(label="封面图", required=False)
+    caption = blocks.CharBlock(label="视频说明", required=False, max_length=200)
+
+    class Meta:
+        icon = "media"
+        label = "视频"
+        template = "core/blocks/video.html"
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            _require_extension(value.get("video"), VIDEO_EXTENSIONS, "视频")
+        except ValidationError as error:
+            raise blocks.StructBlockValidationError(block_errors={"video": error})
+        return value
+
+
+class AudioBlock(blocks.StructBlock):
+    audio = DocumentChooserBlock(label="音频文件（MP3/M4A/OGG）")
+    caption = blocks.CharBlock(label="音频说明", required=False, max_length=200)
+
+    class Meta:
+        icon = "media"
+        label = "音频"
+        template = "core/blocks/audio.html"
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            _require_extension(value.get("audio"), AUDIO_EXTENSIONS, "音频")
+        except ValidationError as error:
+            raise blocks.StructBlockValidationError(block_errors={"audio": error})
+        return value
+
+
+class AttachmentBlock(blocks.StructBlock):
+    document = DocumentChooserBlock(label="文件")
+    title = blocks.CharBlock(label="显示名称", required=False, max_length=200,
+                             help_text="留空则使用文件标题")
+
+    class Meta:
+        icon = "doc-full"
+        label = "附件"
+        template = "core/blocks/attachment.html"
+
+
+class QuoteBlock(blocks.StructBlock):
+    text = blocks.TextBlock(label="引文")
+    source = blocks.CharBlock(label="出处", required=False, max_length=200)
+
+    class Meta:
+        icon = "openquote"
+        label = "引用"
+        template = "core/blocks/quote.html"
+
+
+class BodyBlock(blocks.StreamBlock):
+    heading = blocks.CharBlock(label="小标题", max_length=120, icon="title",
+                               template="core/blocks/heading.html")
+    paragraph = blocks.RichTextBlock(label="正文段落", features=RICH_TEXT_FEATURES)
+    image = ImageBlock()
+    gallery = GalleryBlock()
+    video = VideoBlock()
+    audio = AudioBlock()
+    table = TableBlock(label="表格", template="core/blocks/table.html")
+    attachment = AttachmentBlock()
+    quote = QuoteBlock()

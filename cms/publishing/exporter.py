@@ -1,0 +1,249 @@
+"""Write live public pages to content/ as Markdown with YAML front matter.
+
+The exporter owns content/ (apart from its README). It keeps a manifest of which page wrote
+which files so a change can be applied to just the pages it affects: the changed page and its
+subtree, plus pages that no longer exist.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from cms.core.models import ArticlePage, SiteSettings
+from cms.openness.models import HomePage, SectionPage
+
+from .markdown import Asset, AssetCollector, render_body
+
+MANIFEST_NAME = ".manifest.json"
+SITE_SETTINGS_NAME = "_site.yml"
+MANAGED_TOP_LEVEL = {"README.md"}  # files the exporter never touches
+
+
+@dataclass
+class ExportedPage:
+    page_id: int
+    path: str  # relative to content/
+    text: str
+    assets: dict[str, Asset] = field(default_factory=dict)
+
+
+def default_site() -> Site:
+    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+    if site is None:
+        raise RuntimeError("没有默认站点：请先运行 manage.py load_demo 或在后台设置站点。")
+    return site
+
+
+def exportable_queryset(site: Site | None = None):
+    """Live, public, unexpired pages of the public site (the root page included)."""
+    site = site or default_site()
+    now = timezone.now()
+    return (
+        Page.objects.descendant_of(site.root_page, inclusive=True)
+        .live()
+        .public()
+        .filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
+        .filter(Q(go_live_at__isnull=True) | Q(go_live_at__lte=now))
+        .type(HomePage, SectionPage, ArticlePage)
+    )
+
+
+def is_exportable(page: Page) -> bool:
+    return exportable_queryset().filter(pk=page.pk).exists()
+
+
+def content_path_for(page: Page, site: Site) -> str:
+    """content/ path of a page: mirrors the URL so site URLs equal CMS URLs."""
+    parts = page.relative_url(site).strip("/")
+    specific = page.specific
+    if isinstance(specific, (HomePage, SectionPage)):
+        return f"{parts}/index.md" if parts else "index.md"
+    return f"{parts}.md"
+
+
+def _front_matter(data: dict) -> str:
+    return "---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000) + "---\n"
+
+
+def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector) -> ExportedPage:
+    page = page.specific
+    meta: dict = {"title": page.title, "page_id": page.pk}
+    if isinstance(page, HomePage):
+        meta |= {"type": "home", "intro": page.intro, "order": 0}
+        body = page.intro
+    elif isinstance(page, SectionPage):
+        meta |= {"type": "section", "intro": page.intro, "order": _sibling_position(page)}
+        body = page.intro
+    else:
+        meta |= {
+            "type": page._meta.model_name.removesuffix("page"),
+            "type_label": page.type_label,
+            "date": page.date.isoformat(),
+            "tags": sorted(tag.name for tag in page.tags.all()),
+            "category": page.category.name if getattr(page, "category_id", None) else None,
+            "issuing_unit": page.issuing_unit.name if page.issuing_unit_id else None,
+            "canonical_url": site_url.rstrip("/") + page.relative_url(site),
+            "summary": page.summary,
+        }
+        if getattr(page, "source", ""):
+            meta["source"] = page.source
+        body = render_body(collector, page.body)
+    return ExportedPage(
+        page_id=page.pk,
+        path=content_path_for(page, site),
+        text=_front_matter(meta) + "\n" + (body.strip() + "\n" if body.strip() else ""),
+        assets=collector.assets,
+    )
+
+
+def _sibling_position(page: Page) -> int:
+    # Path order is the editor-visible order in the Wagtail explorer.
+    return Page.objects.sibling_of(page, inclusive=True).filter(path__lt=page.path).count() + 1
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Exporter:
+    def __init__(self, content_dir: Path | None = None, site_url: str | None = None):
+        self.content_dir = Path(content_dir or settings.CONTENT_DIR)
+        self.site_url = site_url or settings.PUBLIC_SITE_URL
+        self.site = default_site()
+        self.manifest_path = self.content_dir / MANIFEST_NAME
+
+    # Manifest: {page_id: {"path": str, "assets": [str]}} -----------------------------
+
+    def load_manifest(self) -> dict[int, dict]:
+        if not self.manifest_path.exists():
+            return {}
+        raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        return {int(k): v for k, v in raw.items()}
+
+    def _save_manifest(self, manifest: dict[int, dict]) -> None:
+        data = json.dumps({str(k): manifest[k] for k in sorted(manifest)}, ensure_ascii=False, indent=1)
+        _atomic_write(self.manifest_path, (data + "\n").encode("utf-8"))
+
+    # Writing -------------------------------------------------------------------------
+
+    def _write_if_changed(self, relative: str, data: bytes) -> None:
+        target = self.content_dir / relative
+        if target.exists() and target.read_bytes() == data:
+            return
+        _atomic_write(target, data)
+
+    def _copy_asset(self, asset: Asset) -> None:
+        target = self.content_dir / asset.path
+        if target.exists():  # names carry the file hash, so an existing file is current
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, asset.open_source("rb") as src:
+                shutil.copyfileobj(src, out)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _remove(self, relative: str) -> None:
+        target = self.content_dir / relative
+        target.unlink(missing_ok=True)
+        parent = target.parent
+        while parent != self.content_dir and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
+
+    def write_site_settings(self) -> None:
+        values = SiteSettings.for_site(self.site)
+        announcement = None
+        if values.announcement_text.strip():
+            announcement = {"text": values.announcement_text.strip(), "url": values.announcement_link.strip()}
+        data = {
+            "org_name": values.org_name,
+            "icp_number": values.icp_number.strip(),
+            "announcement": announcement,
+            "site_url": self.site_url,
+        }
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        self._write_if_changed(SITE_SETTINGS_NAME, text.encode("utf-8"))
+
+    def sync(self, scope_page_ids: set[int] | None = None) -> None:
+        """Bring content/ in line with the database for the pages in scope (None = all)."""
+        self.content_dir.mkdir(parents=True, exist_ok=True)
+        manifest = self.load_manifest()
+        pages = exportable_queryset(self.site).specific()
+        if scope_page_ids is not None:
+            existing = set(Page.objects.filter(pk__in=manifest.keys()).values_list("pk", flat=True))
+            scope = set(scope_page_ids) | (manifest.keys() - existing)
+            pages = pages.filter(pk__in=scope)
+        else:
+            scope = None
+
+        exported: dict[int, ExportedPage] = {}
+        for page in pages:
+            collector = AssetCollector(is_page_exportable=is_exportable)
+            exported[page.pk] = render_page(page, self.site, self.site_url, collector)
+
+        stale_ids = [pid for pid in manifest if (scope is None or pid in scope) and pid not in exported]
+        for page_id in stale_ids:
+            entry = manifest.pop(page_id)
+            if entry["path"] not in {e.path for e in exported.values()}:
+                self._remove(entry["path"])
+
+        for page_id, page in exported.items():
+            old = manifest.get(page_id)
+            if old and old["path"] != page.path:
+                self._remove(old["path"])
+            for asset in page.assets.values():
+                self._copy_asset(asset)
+            self._write_if_changed(page.path, page.text.encode("utf-8"))
+            manifest[page_id] = {"path": page.path, "assets": sorted(page.assets)}
+
+        self._remove_unused_assets(manifest)
+        self._save_manifest(manifest)
+        self.write_site_settings()
+
+    def _remove_unused_assets(self, manifest: dict[int, dict]) -> None:
+        used = {path for entry in manifest.values() for path in entry["assets"]}
+        assets_dir = self.content_dir / "assets"
+        if not assets_dir.exists():
+            return
+        for file in sorted(assets_dir.rglob("*")):
+            if file.is_file() and file.relative_to(self.content_dir).as_posix() not in used:
+                self._remove(file.relative_to(self.content_dir).as_posix())
+
+    def affected_page_ids(self, page_id: int | None, *, whole_subtree: bool) -> set[int]:
+        """Pages whose files a change to `page_id` can alter.
+
+        Publishing touches the page alone unless its URL changed (a new slug moves every
+        descendant); unpublish, move, delete and privacy changes reach the whole subtree.
+        """
+        if page_id is None:
+            return set()
+        page = Page.objects.filter(pk=page_id).first()
+        if page is None:
+            return {page_id}
+        if not whole_subtree:
+            exported = self.load_manifest().get(page_id)
+            if exported is None or exported["path"] == content_path_for(page, self.site):
+                return {page_id}
+        return set(Page.objects.descendant_of(page, inclusive=True).values_list("pk", flat=True))

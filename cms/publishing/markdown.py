@@ -1,0 +1,204 @@
+"""Render a page's StreamField body to the Markdown + HTML-block format of content/.
+
+Every image, document and internal link goes through an `AssetCollector`, which decides
+what is public: a private asset or a link to a non-public page never reaches content/.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Callable
+
+from markdownify import markdownify
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page
+from wagtail.rich_text.rewriters import EmbedRewriter, LinkRewriter, MultiRuleRewriter
+
+IMAGE_RENDITION_SPEC = "max-1200x1200"
+
+
+@dataclass
+class Asset:
+    """A file content/ needs: `source` is a callable returning an open binary file."""
+
+    path: str  # relative to content/, e.g. assets/images/12-ab12cd34ef-max1200.jpg
+    open_source: Callable = field(repr=False)
+
+
+def _file_digest(media) -> str:
+    """Short content hash for stable asset names: a replaced file gets a new name."""
+    return media.get_file_hash()[:10]
+
+
+def _is_public_collection(collection) -> bool:
+    return not collection.get_view_restrictions().exists()
+
+
+class AssetCollector:
+    """Collects the assets one page uses and maps them to stable site URLs."""
+
+    def __init__(self, is_page_exportable: Callable[[Page], bool]):
+        self.assets: dict[str, Asset] = {}
+        self._is_page_exportable = is_page_exportable
+
+    def _add(self, path: str, opener: Callable) -> str:
+        self.assets.setdefault(path, Asset(path=path, open_source=opener))
+        return "/" + path
+
+    def image_url(self, image) -> tuple[str, int, int] | None:
+        if image is None or not _is_public_collection(image.collection):
+            return None
+        rendition = image.get_rendition(IMAGE_RENDITION_SPEC)
+        suffix = PurePosixPath(rendition.file.name).suffix.lower() or ".jpg"
+        path = f"assets/images/{image.pk}-{_file_digest(image)}-max1200{suffix}"
+        return self._add(path, rendition.file.open), rendition.width, rendition.height
+
+    def document_url(self, document) -> str | None:
+        if document is None or not _is_public_collection(document.collection):
+            return None
+        suffix = PurePosixPath(document.file.name).suffix.lower()
+        path = f"assets/media/{document.pk}-{_file_digest(document)}{suffix}"
+        return self._add(path, document.file.open)
+
+    def page_url(self, page) -> str | None:
+        if page is None:
+            return None
+        page = page.specific
+        return page.url if self._is_page_exportable(page) else None
+
+    # Rich text rewriting -------------------------------------------------------------
+
+    def _page_link(self, attrs: dict) -> str:
+        page = Page.objects.filter(pk=attrs.get("id")).first()
+        url = self.page_url(page)
+        return f'<a href="{html.escape(url)}">' if url else "<a>"
+
+    def _document_link(self, attrs: dict) -> str:
+        document = get_document_model().objects.filter(pk=attrs.get("id")).first()
+        url = self.document_url(document)
+        return f'<a href="{html.escape(url)}">' if url else "<a>"
+
+    def _embedded_image(self, attrs: dict) -> str:
+        image = get_image_model().objects.filter(pk=attrs.get("id")).first()
+        found = self.image_url(image)
+        if not found:
+            return ""
+        url, width, height = found
+        alt = html.escape(attrs.get("alt", ""))
+        return f'<img src="{url}" alt="{alt}" width="{width}" height="{height}" loading="lazy">'
+
+    def rich_text_to_markdown(self, db_html: str) -> str:
+        rewriter = MultiRuleRewriter([
+            LinkRewriter(rules={"page": self._page_link, "document": self._document_link}),
+            EmbedRewriter(rules={"image": self._embedded_image, "media": lambda attrs: ""}),
+        ])
+        return markdownify(rewriter(db_html), heading_style="ATX", bullets="-", strip=["span"]).strip()
+
+
+def _escape(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def _figure(collector: AssetCollector, image, caption: str, css_class: str = "dj-figure") -> str:
+    found = collector.image_url(image)
+    if not found:
+        return ""
+    url, width, height = found
+    alt = _escape(caption or image.title)
+    caption_html = f"<figcaption>{_escape(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="{css_class}"><img src="{url}" alt="{alt}" width="{width}" '
+            f'height="{height}" loading="lazy">{caption_html}</figure>')
+
+
+def _table_markdown(value: dict) -> str:
+    rows = [[(cell or "").strip() for cell in row] for row in (value.get("data") or [])]
+    rows = [row for row in rows if any(row)]
+    if not rows:
+        return ""
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", "<br>")
+
+    if value.get("first_row_is_table_header"):
+        header, body = rows[0], rows[1:]
+    else:
+        header, body = [""] * width, rows
+    lines = ["| " + " | ".join(cell(c) for c in header) + " |", "|" + "---|" * width]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in body]
+    caption = (value.get("table_caption") or "").strip()
+    return (f"**{caption}**\n\n" if caption else "") + "\n".join(lines)
+
+
+def _file_size(document) -> str:
+    try:
+        size = document.get_file_size() or 0
+    except OSError:
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def render_block(collector: AssetCollector, block) -> str:
+    kind, value = block.block_type, block.value
+    if kind == "heading":
+        return f"## {value.strip()}"
+    if kind == "paragraph":
+        return collector.rich_text_to_markdown(value.source)
+    if kind == "image":
+        return _figure(collector, value["image"], value["caption"])
+    if kind == "gallery":
+        figures = [_figure(collector, item["image"], item["caption"]) for item in value["images"]]
+        figures = [f for f in figures if f]
+        if not figures:
+            return ""
+        title = f'<p class="dj-gallery__title">{_escape(value["title"])}</p>' if value["title"] else ""
+        return f'<div class="dj-gallery">{title}{"".join(figures)}</div>'
+    if kind == "video":
+        src = collector.document_url(value["video"])
+        if not src:
+            return ""
+        poster = collector.image_url(value["poster"]) if value["poster"] else None
+        poster_attr = f' poster="{poster[0]}"' if poster else ""
+        caption = f"<figcaption>{_escape(value['caption'])}</figcaption>" if value["caption"] else ""
+        label = _escape(value["caption"] or value["video"].title)
+        # playsinline variants keep the video in the page in WeChat's in-app browser
+        # (iOS WebKit and Android's X5 engine) instead of forcing full screen.
+        return (f'<figure class="dj-video"><video controls playsinline webkit-playsinline '
+                f'x5-playsinline preload="metadata"{poster_attr} src="{src}" aria-label="{label}">'
+                f'</video>{caption}</figure>')
+    if kind == "audio":
+        src = collector.document_url(value["audio"])
+        if not src:
+            return ""
+        label = _escape(value["caption"] or value["audio"].title)
+        caption = f"<figcaption>{_escape(value['caption'])}</figcaption>" if value["caption"] else ""
+        return (f'<figure class="dj-audio"><audio controls preload="none" src="{src}" '
+                f'aria-label="{label}"></audio>{caption}</figure>')
+    if kind == "table":
+        return _table_markdown(value)
+    if kind == "attachment":
+        document = value["document"]
+        url = collector.document_url(document)
+        if not url:
+            return ""
+        title = (value["title"] or document.title).strip()
+        suffix = PurePosixPath(document.file.name).suffix.lstrip(".").upper()
+        details = "，".join(part for part in (suffix, _file_size(document)) if part)
+        return (f'<p class="dj-attachment"><a href="{url}" download>{_escape(title)}</a>'
+                f'<span class="dj-attachment__meta">（{_escape(details)}）</span></p>')
+    if kind == "quote":
+        lines = [f"> {line}" if line.strip() else ">" for line in value["text"].strip().splitlines()]
+        if value["source"]:
+            lines += [">", f"> —— {value['source'].strip()}"]
+        return "\n".join(lines)
+    raise ValueError(f"unknown block type {kind!r}")
+
+
+def render_body(collector: AssetCollector, body) -> str:
+    parts = [render_block(collector, block) for block in body]
+    return "\n\n".join(part for part in parts if part.strip())

@@ -1,0 +1,73 @@
+from django.conf import settings
+from django.db import models
+
+
+class ContentChange(models.Model):
+    """One editorial event that must reach content/ and the public site.
+
+    Signal handlers only record a change and enqueue the publish task; the task turns each
+    pending change into one content/ commit (author = the editor) and then runs one build
+    for the whole batch, so bursts of publishes coalesce.
+    """
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "发布"
+        UNPUBLISH = "unpublish", "撤销发布"
+        MOVE = "move", "移动"
+        DELETE = "delete", "删除"
+        PRIVACY = "privacy", "访问权限变更"
+        SETTINGS = "settings", "站点设置变更"
+        REBUILD = "rebuild", "全站同步"
+
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    action = models.CharField("操作", max_length=20, choices=Action.choices)
+    # Not a foreign key: the page may be gone by the time the worker runs.
+    page_id = models.BigIntegerField("页面ID", null=True, blank=True)
+    page_title = models.CharField("页面标题", max_length=255, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="作者", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    processed_at = models.DateTimeField("处理时间", null=True, blank=True, db_index=True)
+    commit = models.CharField("内容提交", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "内容变更"
+        verbose_name_plural = "内容变更"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}：{self.page_title or '全站'}"
+
+
+class SiteBuild(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "构建中"
+        SUCCEEDED = "succeeded", "成功"
+        FAILED = "failed", "失败"
+
+    started_at = models.DateTimeField("开始时间", auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.RUNNING)
+    commit = models.CharField("内容提交", max_length=40, blank=True)
+    release = models.CharField("版本目录", max_length=100, blank=True)
+    changes = models.TextField("包含的变更", blank=True)
+    error = models.TextField("错误信息", blank=True)
+
+    class Meta:
+        verbose_name = "网站构建"
+        verbose_name_plural = "网站构建"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,0 +1,159 @@
+"""Publishing: turn recorded content changes into content/ commits and a new site release."""
+from __future__ import annotations
+
+import fcntl
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import PageLogEntry
+
+from build_scripts.content_repo import ContentRepo
+from build_scripts.site_build import BuildError, build_release
+
+from .exporter import Exporter
+from .models import ContentChange, SiteBuild
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_AUTHOR = ("网站发布系统", "publisher@localhost")
+LOG_ACTIONS = {
+    ContentChange.Action.PUBLISH: "wagtail.publish",
+    ContentChange.Action.UNPUBLISH: "wagtail.unpublish",
+    ContentChange.Action.MOVE: "wagtail.move",
+    ContentChange.Action.DELETE: "wagtail.delete",
+}
+COMMIT_VERBS = {
+    ContentChange.Action.PUBLISH: "发布",
+    ContentChange.Action.UNPUBLISH: "撤销发布",
+    ContentChange.Action.MOVE: "移动",
+    ContentChange.Action.DELETE: "删除",
+    ContentChange.Action.PRIVACY: "调整访问权限",
+    ContentChange.Action.SETTINGS: "修改站点设置",
+    ContentChange.Action.REBUILD: "全站同步",
+}
+
+
+def record_change(action: str, *, page=None, author=None, actor=None) -> ContentChange:
+    """Remember a change and queue the publish task once the transaction commits."""
+    from .tasks import publish_pending_changes
+
+    change = ContentChange.objects.create(
+        action=action,
+        page_id=getattr(page, "pk", None),
+        page_title=getattr(page, "title", "")[:255],
+        author=author,
+        actor=actor,
+    )
+    transaction.on_commit(lambda: publish_pending_changes.enqueue())
+    return change
+
+
+def content_repo() -> ContentRepo:
+    return ContentRepo.open_or_init(Path(settings.CONTENT_DIR), Path(settings.CONTENT_GIT_DIR))
+
+
+def _identity(user) -> tuple[str, str]:
+    if user is None:
+        return SYSTEM_AUTHOR
+    return user.display_name, user.email or f"{user.username}@localhost"
+
+
+def _actor_from_log(change: ContentChange):
+    log_action = LOG_ACTIONS.get(change.action)
+    if not log_action or change.page_id is None:
+        return None
+    entry = (PageLogEntry.objects.filter(page_id=change.page_id, action=log_action,
+                                         timestamp__lte=change.created_at + timezone.timedelta(seconds=5))
+             .select_related("user").order_by("-timestamp", "-id").first())
+    return entry.user if entry else None
+
+
+def commit_message(change: ContentChange, actor) -> str:
+    subject = f"{COMMIT_VERBS[change.action]}：{change.page_title}" if change.page_title else COMMIT_VERBS[change.action]
+    lines = [subject, ""]
+    if change.page_id:
+        lines.append(f"页面ID：{change.page_id}")
+    if actor is not None and actor != change.author:
+        lines.append(f"审核发布：{actor.display_name}")
+    return "\n".join(lines).strip() + "\n"
+
+
+@contextmanager
+def publishing_lock():
+    """One publisher at a time, across processes (worker, management commands)."""
+    lock_path = Path(settings.VAR_DIR) / "publishing.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) -> str | None:
+    if change.action == ContentChange.Action.REBUILD:
+        exporter.sync(None)
+    elif change.action == ContentChange.Action.SETTINGS:
+        exporter.sync(set())  # _site.yml only
+    else:
+        exporter.sync(exporter.affected_page_ids(change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH))
+    actor = change.actor or _actor_from_log(change)
+    author = change.author or actor
+    author_name, author_email = _identity(author)
+    committer_name, committer_email = _identity(actor or author)
+    return repo.commit_all(
+        commit_message(change, actor), author_name, author_email,
+        committer_name=committer_name, committer_email=committer_email,
+    )
+
+
+def publish_pending_changes(*, force_build: bool = False, progress: bool = False) -> SiteBuild | None:
+    """Commit every pending change to content/, then build and switch one new release.
+
+    Returns the SiteBuild record, or None when another run already handled everything
+    (bursts of publishes coalesce into the first run that sees them).
+    """
+    with publishing_lock():
+        changes = list(ContentChange.objects.filter(processed_at__isnull=True).order_by("id"))
+        if not changes and not force_build:
+            return None
+        exporter = Exporter()
+        repo = content_repo()
+        for change in changes:
+            sha = _apply_change(exporter, repo, change)
+            change.processed_at = timezone.now()
+            change.commit = sha or ""
+            change.save(update_fields=["processed_at", "commit"])
+        # Anything the per-change scopes could not see (scheduled expiry, a crash between
+        # writing and committing last time) is picked up here, committed as the system.
+        exporter.sync(None)
+        repo.commit_all("全站同步\n", *SYSTEM_AUTHOR)
+        return build_site(repo.head(), changes, progress=progress)
+
+
+def build_site(commit: str | None, changes=(), *, progress: bool = False) -> SiteBuild:
+    record = SiteBuild.objects.create(
+        commit=commit or "",
+        changes="\n".join(str(change) for change in changes),
+    )
+    try:
+        release = build_release(
+            Path(settings.CONTENT_DIR), Path(settings.SITE_RELEASES_DIR),
+            site_dir=Path(settings.SITE_SOURCE_DIR), commit=commit,
+            keep=settings.SITE_RELEASES_KEEP, progress=progress,
+        )
+    except BuildError as error:
+        logger.error("site build failed: %s", error)
+        record.status = SiteBuild.Status.FAILED
+        record.error = str(error)
+    else:
+        record.status = SiteBuild.Status.SUCCEEDED
+        record.release = release.name
+    record.finished_at = timezone.now()
+    record.save(update_fields=["status", "error", "release", "finished_at"])
+    return record

@@ -1,0 +1,75 @@
+"""Signal handlers only record the change and enqueue the publish task."""
+from django.db.models.signals import post_delete, post_save, pre_save
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from .models import ContentChange
+
+Action = ContentChange.Action
+
+
+def _record(action, page=None, author=None):
+    from .services import record_change
+
+    record_change(action, page=page, author=author)
+
+
+def on_page_published(sender, instance, revision=None, **kwargs):
+    _record(Action.PUBLISH, instance, author=getattr(revision, "user", None))
+
+
+def on_page_unpublished(sender, instance, **kwargs):
+    _record(Action.UNPUBLISH, instance)
+
+
+def on_page_moved(sender, instance, **kwargs):
+    if kwargs.get("url_path_before") != kwargs.get("url_path_after"):
+        _record(Action.MOVE, instance)
+
+
+def on_page_deleted(sender, instance, **kwargs):
+    _record(Action.DELETE, instance)
+
+
+def on_page_restriction_changed(sender, instance, **kwargs):
+    page = Page.objects.filter(pk=instance.page_id).first()
+    _record(Action.PRIVACY, page)
+
+
+def on_collection_restriction_changed(sender, instance, **kwargs):
+    _record(Action.REBUILD)
+
+
+def on_site_settings_saved(sender, instance, **kwargs):
+    _record(Action.SETTINGS)
+
+
+def on_media_saving(sender, instance, **kwargs):
+    # A new upload is not used by any live page yet; a replaced file or a move between
+    # collections (public <-> restricted) can change what live pages show.
+    if instance.pk is None:
+        return
+    before = sender.objects.filter(pk=instance.pk).values("file", "collection_id", "title").first()
+    if before and (before["file"] != instance.file.name
+                   or before["collection_id"] != instance.collection_id
+                   or before["title"] != instance.title):
+        _record(Action.REBUILD)
+
+
+def connect():
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    from cms.core.models import SiteSettings
+
+    page_published.connect(on_page_published, dispatch_uid="publishing.page_published")
+    page_unpublished.connect(on_page_unpublished, dispatch_uid="publishing.page_unpublished")
+    post_page_move.connect(on_page_moved, dispatch_uid="publishing.page_moved")
+    post_delete.connect(on_page_deleted, sender=Page, dispatch_uid="publishing.page_deleted")
+    for model, handler in ((PageViewRestriction, on_page_restriction_changed),
+                           (CollectionViewRestriction, on_collection_restriction_changed)):
+        post_save.connect(handler, sender=model, dispatch_uid=f"publishing.{model.__name__}.save")
+        post_delete.connect(handler, sender=model, dispatch_uid=f"publishing.{model.__name__}.delete")
+    post_save.connect(on_site_settings_saved, sender=SiteSettings, dispatch_uid="publishing.site_settings")
+    for model in (get_image_model(), get_document_model()):
+        pre_save.connect(on_media_saving, sender=model, dispatch_uid=f"publishing.{model.__name__}.save")

@@ -1,0 +1,13 @@
+from .base import *  # noqa: F401,F403
+from .base import SECRET_KEY as _SECRET_KEY
+
+DEBUG = True
+SECRET_KEY = _SECRET_KEY or "dev-only-insecure-key-change-me"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}

@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from cms.api import router
+from cms.publishing.views import serve_public_site
+
+urlpatterns = [
+    path("admin/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("api/", include(router.urls)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# Everything else is the public static site, served from the `current` release. In
+# production nginx serves the same directory and Django never sees these requests.
+urlpatterns += [re_path(r"^(?P<path>.*)$", serve_public_site, name="public_site")]
+
+# Never reached (the catch-all above answers first); mounted so Wagtail can reverse page URLs,
+# which then equal the static site's URLs.
+urlpatterns += [path("", include(wagtail_urls))]
