@@ -17,3 +17,7 @@ CONTENT_GIT_DIR = VAR_DIR / "content.git"
 SITE_RELEASES_DIR = VAR_DIR / "site"
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_ROOT = VAR_DIR / "static"
+
+# Wagtail caches renditions (and site root paths) across tests otherwise; each test has its
+# own media directory.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

@@ -21,7 +21,9 @@ from wagtail.rich_text import RichText
 from cms.accounts.models import OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, setup_roles
 from cms.core.models import SiteSettings
-from cms.openness.models import HomePage, NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
+from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
+
+from cms.openness.services import ensure_home_page
 
 from .media import draw_demo_image, draw_demo_pdf
 
@@ -56,22 +58,6 @@ def _org_tree() -> dict[str, OrganisationUnit]:
         units[name], _ = OrganisationUnit.objects.get_or_create(
             name=name, defaults={"kind": OrganisationUnit.Kind.BRANCH, "parent": committee, "sort_order": order})
     return units
-
-
-def _home() -> HomePage:
-    home = HomePage.objects.first()
-    if home is None:
-        root = Page.get_first_root_node()
-        # Wagtail's initial "Welcome" page (slug "home") is not part of our tree.
-        for welcome in root.get_children().exact_type(Page).filter(depth=2):
-            if not welcome.get_children().exists():
-                welcome.delete()
-        home = root.add_child(instance=HomePage(
-            title="首页", slug="home", intro="学习宣传党的理论 · 公开党务信息 · 服务党员群众"))
-        home.save_revision().publish()
-        Site.objects.update_or_create(is_default_site=True, defaults={
-            "hostname": "localhost", "port": 80, "root_page": home, "site_name": "网络党建平台"})
-    return home
 
 
 def _section(parent: Page, slug: str, title: str, intro: str, organisation=None) -> SectionPage:
@@ -145,7 +131,7 @@ def _article(parent: Page, model, slug: str, author: User, *, publisher: User | 
 @transaction.atomic
 def load_demo() -> list[DemoLogin]:
     units = _org_tree()
-    home = _home()
+    home = ensure_home_page(intro="学习宣传党的理论 · 公开党务信息 · 服务党员群众")
     committee = units["committee"]
 
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))

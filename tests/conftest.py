@@ -1,0 +1,74 @@
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls
+# from such a thread unless told this is intended (live_server tests only).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def site_paths(settings, tmp_path) -> dict[str, Path]:
+    """Point content/, its git dir, the site releases and media at this test's tmp dir."""
+    paths = {
+        "VAR_DIR": tmp_path / "var",
+        "CONTENT_DIR": tmp_path / "content",
+        "CONTENT_GIT_DIR": tmp_path / "var" / "content.git",
+        "SITE_RELEASES_DIR": tmp_path / "var" / "site",
+        "MEDIA_ROOT": tmp_path / "var" / "media",
+    }
+    for name, value in paths.items():
+        setattr(settings, name, value)
+    paths["VAR_DIR"].mkdir(parents=True)
+    return paths
+
+
+@pytest.fixture
+def home(db, site_paths):
+    from cms.accounts.roles import setup_roles
+    from cms.openness.services import ensure_home_page
+
+    page = ensure_home_page(intro="首页导语")
+    setup_roles()
+    return page
+
+
+@pytest.fixture
+def publish(site_paths):
+    """Run the publish step the worker runs; fail the test if the site build failed."""
+    from cms.publishing import services
+    from cms.publishing.models import SiteBuild
+
+    def run(*, force_build: bool = True, expect_success: bool = True):
+        build = services.publish_pending_changes(force_build=force_build)
+        if expect_success:
+            assert build is not None and build.status == SiteBuild.Status.SUCCEEDED, build and build.error
+        return build
+
+    return run
+
+
+@pytest.fixture
+def public_site(site_paths):
+    """Read files of the release the public site currently serves."""
+
+    class PublicSite:
+        @property
+        def root(self) -> Path:
+            return (site_paths["SITE_RELEASES_DIR"] / "current").resolve()
+
+        def text(self, path: str) -> str:
+            return (self.root / path).read_text(encoding="utf-8")
+
+        def exists(self, path: str) -> bool:
+            return (self.root / path).exists()
+
+        def all_text(self) -> str:
+            chunks = []
+            for file in sorted(self.root.rglob("*")):
+                if file.is_file() and file.suffix in {".html", ".json", ".xml", ".txt", ".js"}:
+                    chunks.append(file.read_text(encoding="utf-8", errors="replace"))
+            return "\n".join(chunks)
+
+    return PublicSite()

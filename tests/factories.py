@@ -1,0 +1,124 @@
+"""factory_boy factories for the CMS. Pages are created through `parent.add_child` like the
+admin does, and published through a revision so Wagtail's signals fire."""
+import factory
+from django.contrib.auth.models import Group
+from factory.django import DjangoModelFactory
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection
+
+from cms.accounts.models import OrganisationUnit, User
+from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
+from cms.openness.services import ensure_home_page
+
+PASSWORD = "Test-pass-2026"
+
+
+class OrganisationUnitFactory(DjangoModelFactory):
+    class Meta:
+        model = OrganisationUnit
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"第{n}党支部")
+    kind = OrganisationUnit.Kind.BRANCH
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    last_name = "王"
+    first_name = factory.Sequence(lambda n: f"同志{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def groups(self, create, names, **kwargs):
+        if names:
+            self.groups.add(*[Group.objects.get(name=name) for name in names])
+        self.save()
+
+
+class CollectionFactory:
+    @staticmethod
+    def create(name: str, parent=None) -> Collection:
+        parent = parent or Collection.get_first_root_node()
+        return parent.add_child(name=name)
+
+
+class ImageFactory(DjangoModelFactory):
+    class Meta:
+        model = get_image_model()
+
+    title = factory.Sequence(lambda n: f"图片{n}")
+    file = factory.django.ImageField(width=320, height=200, color="red", filename="photo.jpg")
+    collection = factory.LazyFunction(Collection.get_first_root_node)
+
+
+class DocumentFactory(DjangoModelFactory):
+    class Meta:
+        model = get_document_model()
+
+    title = factory.Sequence(lambda n: f"文件{n}")
+    file = factory.django.FileField(data=b"%PDF-1.4 test document", filename="file.pdf")
+    collection = factory.LazyFunction(Collection.get_first_root_node)
+
+
+class PageFactory(DjangoModelFactory):
+    """Create pages with `parent=`; `publish=False` keeps a draft; `user=` is the revision author."""
+
+    class Meta:
+        abstract = True
+
+    title = factory.Sequence(lambda n: f"测试页面{n}")
+    slug = factory.Sequence(lambda n: f"page-{n}")
+
+    @classmethod
+    def _create(cls, model_class, parent=None, publish=True, user=None, tags=(), **kwargs):
+        parent = parent or ensure_home_page()
+        page = model_class(live=False, **kwargs)
+        parent.add_child(instance=page)
+        if tags:
+            page.tags.set(list(tags))
+        revision = page.save_revision(user=user)
+        if publish:
+            revision.publish(user=user, skip_permission_checks=True)
+            page.refresh_from_db()
+        return page
+
+
+class SectionPageFactory(PageFactory):
+    class Meta:
+        model = SectionPage
+
+    title = factory.Sequence(lambda n: f"栏目{n}")
+    slug = factory.Sequence(lambda n: f"section-{n}")
+    intro = "栏目介绍"
+
+
+class NewsPageFactory(PageFactory):
+    class Meta:
+        model = NewsPage
+
+    summary = "新闻摘要"
+
+
+class TheoryPageFactory(PageFactory):
+    class Meta:
+        model = TheoryPage
+
+
+class OpennessPageFactory(PageFactory):
+    class Meta:
+        model = OpennessPage
+
+    category = factory.LazyFunction(lambda: OpennessCategory.objects.get(name="三会一课"))
+
+
+def rich_body(*paragraphs: str) -> list:
+    from wagtail.rich_text import RichText
+
+    return [("paragraph", RichText("".join(f"<p>{text}</p>" for text in paragraphs)))]

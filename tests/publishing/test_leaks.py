@@ -1,0 +1,118 @@
+"""Nothing that is not public may reach content/, its git history or the built site."""
+import datetime
+import subprocess
+
+import pytest
+from django.utils import timezone
+from wagtail.models import CollectionViewRestriction, PageViewRestriction
+
+from tests.factories import (
+    CollectionFactory, DocumentFactory, ImageFactory, NewsPageFactory, SectionPageFactory, rich_body,
+)
+
+MARKERS = {
+    "draft": "LEAKDRAFT001",
+    "unpublished_revision": "LEAKREVISION002",
+    "restricted_page": "LEAKRESTRICTED003",
+    "restricted_ancestor": "LEAKANCESTOR004",
+    "expired": "LEAKEXPIRED005",
+    "scheduled": "LEAKSCHEDULED006",
+    "private_image": "LEAKIMAGE007",
+    "private_document": "LEAKDOCUMENT008",
+    "private_video": "LEAKVIDEO009",
+    "private_link_slug": "leakslug010",
+}
+
+
+@pytest.fixture
+def mixed_site(home):
+    news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
+    public = NewsPageFactory(parent=news, title="公开的新闻", slug="public-news",
+                             body=rich_body("这是公开内容。"))
+
+    NewsPageFactory(parent=news, publish=False, title=f"草稿 {MARKERS['draft']}", slug="draft",
+                    body=rich_body(MARKERS["draft"]))
+
+    revised = NewsPageFactory(parent=news, title="已发布页面", slug="revised", body=rich_body("已发布版本"))
+    revised.body = rich_body(MARKERS["unpublished_revision"])
+    revised.title = f"修改中 {MARKERS['unpublished_revision']}"
+    revised.save_revision()
+
+    restricted = NewsPageFactory(parent=news, title=f"密码保护 {MARKERS['restricted_page']}",
+                                 slug=MARKERS["private_link_slug"], body=rich_body(MARKERS["restricted_page"]))
+    PageViewRestriction.objects.create(page=restricted, restriction_type=PageViewRestriction.PASSWORD,
+                                       password="secret")
+
+    members = SectionPageFactory(parent=home, title="党员专区", slug="members")
+    PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.LOGIN)
+    NewsPageFactory(parent=members, title=f"内部通报 {MARKERS['restricted_ancestor']}", slug="inside",
+                    body=rich_body(MARKERS["restricted_ancestor"]))
+
+    NewsPageFactory(parent=news, title=f"已过期 {MARKERS['expired']}", slug="expired",
+                    expire_at=timezone.now() - datetime.timedelta(minutes=1), body=rich_body(MARKERS["expired"]))
+    NewsPageFactory(parent=news, title=f"定时发布 {MARKERS['scheduled']}", slug="scheduled",
+                    go_live_at=timezone.now() + datetime.timedelta(days=1), body=rich_body(MARKERS["scheduled"]))
+
+    private_collection = CollectionFactory.create("内部资料")
+    CollectionViewRestriction.objects.create(collection=private_collection,
+                                             restriction_type=CollectionViewRestriction.LOGIN)
+    private_image = ImageFactory(title=MARKERS["private_image"], collection=private_collection)
+    private_doc = DocumentFactory(title=MARKERS["private_document"], collection=private_collection)
+    private_video = DocumentFactory(title=MARKERS["private_video"], collection=private_collection,
+                                    file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42")
+    public_image = ImageFactory(title="公开图片")
+    NewsPageFactory(parent=news, title="引用内部资料的公开页面", slug="uses-private-media", body=[
+        ("paragraph", rich_body(
+            f'见<a linktype="page" id="{restricted.pk}">内部页面</a>和'
+            f'<a linktype="document" id="{private_doc.pk}">内部文件</a>。')[0][1]),
+        ("image", {"image": private_image, "caption": MARKERS["private_image"]}),
+        ("image", {"image": public_image, "caption": "公开图片说明"}),
+        ("attachment", {"document": private_doc, "title": ""}),
+        ("video", {"video": private_video, "poster": private_image, "caption": ""}),
+    ])
+    return {"public": public, "private_image": private_image, "private_doc": private_doc,
+            "public_image": public_image}
+
+
+def _content_text(content_dir) -> str:
+    return "\n".join(f"{path.relative_to(content_dir)}\n{path.read_text(encoding='utf-8', errors='replace')}"
+                     for path in sorted(content_dir.rglob("*")) if path.is_file())
+
+
+def _git_history(site_paths) -> str:
+    return subprocess.run(
+        ["git", f"--git-dir={site_paths['CONTENT_GIT_DIR']}", "log", "-p", "--all", "--format=%an %s%n%b"],
+        capture_output=True, text=True, check=True).stdout
+
+
+def test_nothing_private_reaches_content_history_or_site(mixed_site, publish, site_paths, public_site):
+    publish()
+
+    content = _content_text(site_paths["CONTENT_DIR"])
+    history = _git_history(site_paths)
+    site = public_site.all_text()
+    assert "公开的新闻" in content and "公开的新闻" in site, "the public page itself must be exported"
+    assert "公开图片说明" in site
+    for case, marker in MARKERS.items():
+        assert marker not in content, f"{case} leaked into content/"
+        assert marker not in history, f"{case} leaked into content/'s git history"
+        assert marker not in site, f"{case} leaked into the built site"
+    for checked in ("search/search_index.json", "sitemap.xml", "feed.xml"):
+        assert public_site.exists(checked), checked
+
+    assets = {path.name for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*") if path.is_file()}
+    assert any(name.startswith(f"{mixed_site['public_image'].pk}-") for name in assets)
+    private_ids = {mixed_site["private_image"].pk, mixed_site["private_doc"].pk}
+    assert not [name for name in assets if int(name.split("-")[0]) in private_ids
+                and not name.startswith(f"{mixed_site['public_image'].pk}-")]
+
+
+def test_restricting_a_live_page_removes_it_from_the_site(mixed_site, publish, public_site):
+    publish()
+    assert public_site.exists("news/public-news/index.html")
+
+    PageViewRestriction.objects.create(page=mixed_site["public"], restriction_type=PageViewRestriction.LOGIN)
+    publish()
+
+    assert not public_site.exists("news/public-news/index.html")
+    assert "公开的新闻" not in public_site.all_text()
