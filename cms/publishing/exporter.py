@@ -187,16 +187,17 @@ class Exporter:
         self._write_if_changed(SITE_SETTINGS_NAME, text.encode("utf-8"))
 
     def sync(self, scope_page_ids: set[int] | None = None) -> None:
-        """Bring content/ in line with the database for the pages in scope (None = all)."""
+        """Bring content/ in line with the database for the pages in scope (None = all).
+
+        A page in scope that is no longer exportable (unpublished, restricted, deleted) has
+        its files removed; pages outside the scope are not looked at.
+        """
         self.content_dir.mkdir(parents=True, exist_ok=True)
         manifest = self.load_manifest()
         pages = exportable_queryset(self.site).specific()
-        if scope_page_ids is not None:
-            existing = set(Page.objects.filter(pk__in=manifest.keys()).values_list("pk", flat=True))
-            scope = set(scope_page_ids) | (manifest.keys() - existing)
+        scope = None if scope_page_ids is None else set(scope_page_ids)
+        if scope is not None:
             pages = pages.filter(pk__in=scope)
-        else:
-            scope = None
 
         exported: dict[int, ExportedPage] = {}
         for page in pages:

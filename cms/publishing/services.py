@@ -99,7 +99,7 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
     if change.action == ContentChange.Action.REBUILD:
         exporter.sync(None)
     elif change.action == ContentChange.Action.SETTINGS:
-        exporter.sync(set())  # _site.yml only
+        exporter.write_site_settings()
     else:
         exporter.sync(exporter.affected_page_ids(change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH))
     actor = change.actor or _actor_from_log(change)
@@ -124,8 +124,11 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
             return None
         exporter = Exporter()
         repo = content_repo()
+        deleted = {c.page_id for c in changes if c.action == ContentChange.Action.DELETE}
         for change in changes:
-            sha = _apply_change(exporter, repo, change)
+            # Wagtail unpublishes a live page just before deleting it: one "删除" commit says it.
+            superseded = change.action == ContentChange.Action.UNPUBLISH and change.page_id in deleted
+            sha = None if superseded else _apply_change(exporter, repo, change)
             change.processed_at = timezone.now()
             change.commit = sha or ""
             change.save(update_fields=["processed_at", "commit"])

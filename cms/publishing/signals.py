@@ -40,8 +40,11 @@ def on_collection_restriction_changed(sender, instance, **kwargs):
     _record(Action.REBUILD)
 
 
-def on_site_settings_saved(sender, instance, **kwargs):
-    _record(Action.SETTINGS)
+def on_site_settings_saved(sender, instance, created=False, **kwargs):
+    # Wagtail creates the row with defaults the first time anything reads it (the exporter
+    # included); only an edit changes what the site shows.
+    if not created:
+        _record(Action.SETTINGS)
 
 
 def on_media_saving(sender, instance, **kwargs):

@@ -1,0 +1,285 @@
+"""Build the public site from content/ into a fresh release and switch to it atomically.
+
+This is the one module of build_scripts that knows about MkDocs. Layout of a releases
+directory::
+
+    var/site/
+      .build.lock                       flock: one build/switch at a time
+      20261126T083015.123Z-1a2b3c4/     one complete site per successful build
+        release.json                    time, commit, page count, duration
+      current -> 20261126T083015.123Z-1a2b3c4   what the web server serves
+
+A build never writes into the release being served: it renders into a new directory
+and only a complete, strict-clean build moves ``current`` (``os.replace`` of a symlink
+is atomic). Failed builds leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SITE_DIR = REPO_ROOT / "site"
+CURRENT = "current"
+LOCK_FILE = ".build.lock"
+RELEASE_JSON = "release.json"
+_RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
+
+
+class BuildError(Exception):
+    """A build or switch failed; the message is meant for editors (简体中文)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    path: Path
+    time: str  # ISO 8601, UTC
+    commit: str | None
+    page_count: int
+    duration: float  # seconds
+
+    @classmethod
+    def load(cls, path: Path) -> "Release":
+        data = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
+        return cls(name=path.name, path=path, time=data["time"], commit=data.get("commit"),
+                   page_count=data["page_count"], duration=data["duration"])
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def load_site_settings(content_dir: Path) -> dict:
+    """Read and check content/_site.yml (see docs/content-format.md)."""
+    path = Path(content_dir) / "_site.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(f"站点设置文件缺失：{path}") from None
+    except yaml.YAMLError as exc:
+        raise BuildError(f"站点设置文件 {path} 不是有效的 YAML：{exc}") from exc
+    if not isinstance(data, dict):
+        raise BuildError(f"站点设置文件 {path} 应为键值映射")
+    org = data.get("org_name")
+    if not isinstance(org, str) or not org.strip():
+        raise BuildError(f"站点设置文件 {path} 缺少 org_name")
+    site_url = data.get("site_url")
+    if not isinstance(site_url, str) or not re.match(r"^https?://[^/]+", site_url):
+        raise BuildError(f"站点设置文件 {path} 的 site_url 应为 http(s) 绝对地址，实际为 {site_url!r}")
+    announcement = data.get("announcement")
+    if announcement is not None and not (isinstance(announcement, dict) and announcement.get("text")):
+        raise BuildError(f"站点设置文件 {path} 的 announcement 应为 null 或包含 text 的映射")
+    return {
+        "org_name": org.strip(),
+        "icp_number": (data.get("icp_number") or "").strip(),
+        "announcement": announcement,
+        "site_url": site_url if site_url.endswith("/") else site_url + "/",
+    }
+
+
+# --------------------------------------------------------------------------- releases
+
+
+@contextlib.contextmanager
+def _locked(releases_dir: Path):
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    with open(releases_dir / LOCK_FILE, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def list_releases(releases_dir) -> list[Release]:
+    """Complete releases, newest first."""
+    releases_dir = Path(releases_dir)
+    if not releases_dir.is_dir():
+        return []
+    found = []
+    for child in releases_dir.iterdir():
+        if (_RELEASE_NAME.match(child.name) and not child.is_symlink()
+                and (child / RELEASE_JSON).is_file()):
+            found.append(Release.load(child))
+    # Names start with a sortable UTC timestamp.
+    return sorted(found, key=lambda r: r.name, reverse=True)
+
+
+def current_release(releases_dir) -> Release | None:
+    link = Path(releases_dir) / CURRENT
+    if not link.is_symlink():
+        return None
+    target = Path(releases_dir) / os.readlink(link)
+    if not (target / RELEASE_JSON).is_file():
+        return None
+    return Release.load(target)
+
+
+def _point_current_at(releases_dir: Path, name: str) -> None:
+    # A relative target keeps the releases directory movable; the rename over the old
+    # link is atomic, so a request sees either the old or the new release, never none.
+    tmp = releases_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(name, tmp)
+    os.replace(tmp, releases_dir / CURRENT)
+
+
+def switch_to(releases_dir, name: str) -> Release:
+    """Serve an existing release (rollback or roll forward)."""
+    releases_dir = Path(releases_dir)
+    with _locked(releases_dir):
+        target = releases_dir / name
+        if not _RELEASE_NAME.match(name) or not (target / RELEASE_JSON).is_file():
+            known = "、".join(r.name for r in list_releases(releases_dir)) or "无"
+            raise BuildError(f"版本 {name} 不存在或不完整（现有版本：{known}）")
+        _point_current_at(releases_dir, name)
+        return Release.load(target)
+
+
+def _prune(releases_dir: Path, keep: int) -> list[str]:
+    current = current_release(releases_dir)
+    complete = list_releases(releases_dir)
+    doomed = [r.path for r in complete[keep:] if current is None or r.name != current.name]
+    # Directories with a release name but no release.json were left by a killed build
+    # (we hold the lock, so no build is running now).
+    doomed += [p for p in releases_dir.iterdir()
+               if _RELEASE_NAME.match(p.name) and p.is_dir() and not p.is_symlink()
+               and not (p / RELEASE_JSON).exists()]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return [p.name for p in doomed]
+
+
+# --------------------------------------------------------------------------- build
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps mkdocs warnings so a failed strict build can say what went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _release_name(commit: str | None) -> str:
+    now = dt.datetime.now(dt.timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
+    short = re.sub(r"[^0-9A-Za-z]", "", commit or "")[:7] or "nocommit"
+    return f"{stamp}-{short}"
+
+
+def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
+                  keep: int = 5, progress: bool = False, strict: bool = True) -> Release:
+    """Build content_dir into a new release under releases_dir and make it current.
+
+    Raises BuildError (and leaves `current` and all releases untouched) on any failure.
+    """
+    # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
+    # for MkDocs and material on import.
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    content_dir = Path(content_dir).resolve()
+    releases_dir = Path(releases_dir).resolve()
+    site_dir = Path(site_dir).resolve()
+    if keep < 1:
+        raise ValueError("keep must be at least 1")
+
+    with _locked(releases_dir):
+        started = time.monotonic()
+        name = _release_name(commit)
+        target = releases_dir / name
+        collector = _WarningCollector()
+        mkdocs_logger = logging.getLogger("mkdocs")
+        mkdocs_logger.addHandler(collector)
+        try:
+            if not (content_dir / "index.md").is_file():
+                raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
+            settings = load_site_settings(content_dir)
+            config = load_config(
+                config_file=str(site_dir / "mkdocs.yml"),
+                docs_dir=str(content_dir),
+                site_dir=str(target),
+                site_url=settings["site_url"],
+                site_name=settings["org_name"],
+                strict=strict,
+            )
+            config.extra.update({
+                "org_name": settings["org_name"],
+                "icp_number": settings["icp_number"],
+                "announcement": settings["announcement"],
+                "_progress": progress,
+            })
+            if progress:
+                print(f"开始构建 {name}（内容：{content_dir}）", file=sys.stderr, flush=True)
+            mkdocs_build(config)
+            page_count = sum(1 for _ in target.rglob("index.html"))
+            release = Release(
+                name=name, path=target,
+                time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                commit=commit, page_count=page_count,
+                duration=round(time.monotonic() - started, 3),
+            )
+            data = release.to_dict()
+            del data["path"], data["name"]
+            (target / RELEASE_JSON).write_text(
+                json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except BaseException as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
+                raise
+            raise BuildError(_failure_message(exc, collector.messages)) from exc
+        finally:
+            mkdocs_logger.removeHandler(collector)
+
+        _point_current_at(releases_dir, name)
+        pruned = _prune(releases_dir, keep)
+        if progress:
+            print(f"完成：{name}，{release.page_count} 个页面，用时 {release.duration:.1f} 秒"
+                  + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""), file=sys.stderr, flush=True)
+        return release
+
+
+def _is_mkdocs_abort(exc: BaseException) -> bool:
+    from mkdocs.exceptions import Abort
+
+    return isinstance(exc, Abort)
+
+
+def _failure_message(exc: BaseException, warnings: list[str]) -> str:
+    if isinstance(exc, BuildError):
+        return str(exc)
+    cause = str(exc) or type(exc).__name__
+    strict = re.match(r"Aborted with (.+) in strict mode", cause)
+    if strict:
+        count = sum(int(n) for n in re.findall(r"(\d+)", strict.group(1)))
+        cause = f"严格模式下出现 {count} 条警告"
+    lines = [f"网站构建失败，当前线上版本未改变。原因：{cause}"]
+    if warnings:
+        lines.append("构建警告：")
+        lines += [f"  - {w}" for w in warnings[:20]]
+        if len(warnings) > 20:
+            lines.append(f"  …… 另有 {len(warnings) - 20} 条")
+    return "\n".join(lines)

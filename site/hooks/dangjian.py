@@ -1,0 +1,477 @@
+"""MkDocs hook for the public site.
+
+Reads the front matter of every page in content/ once (docs/content-format.md is the
+contract) and from it
+
+* builds the navigation: home + top-level sections only, so an article's HTML does not
+  depend on any other article (material's default nav puts every page into every page);
+* generates listing pages: newest-first articles of each section, paginated
+  (``news/``, ``news/page/2/`` …), the home page's latest articles, and tag pages
+  (``tags/``, ``tags/<slug>/``) as virtual files;
+* gives templates what they need for the article meta line, breadcrumbs, listings,
+  the announcement banner and the footer (``dj`` in the page context);
+* writes the RSS 2.0 feed ``feed.xml``;
+* prints progress to stderr when ``extra._progress`` is set (by build_scripts).
+
+Content problems are logged as warnings naming the file, so a strict build fails with
+all of them at once instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import posixpath
+import re
+import sys
+import unicodedata
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from urllib.parse import urljoin, urlsplit
+
+import yaml
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+log = get_plugin_logger("dangjian")
+
+PAGE_SIZE = 20
+HOME_LATEST = 10
+FEED_SIZE = 20
+ARTICLE_TYPES = {"news", "openness", "theory"}
+TYPES = {"home", "section"} | ARTICLE_TYPES
+TAGS_DIR = "tags"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+_FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)?(?:-{3}|\.{3})[ \t]*(?:\n|\Z)", re.S)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class Entry:
+    """One content page, from its front matter."""
+
+    src_uri: str
+    url: str  # site-relative, e.g. "news/foo/"
+    meta: dict
+    title: str
+    kind: str  # "home" | "section" | "article"
+    date: dt.date | None = None
+    tags: list[str] = field(default_factory=list)
+    section: str | None = None  # src_uri of the parent section/home index
+
+    @property
+    def order(self) -> int:
+        value = self.meta.get("order")
+        return value if isinstance(value, int) else 0
+
+
+@dataclass
+class Listing:
+    """What one generated or section/home page shows below its intro."""
+
+    kind: str  # "section" | "home" | "tag" | "tags"
+    items: list[Entry]
+    page_number: int = 1
+    page_count: int = 1
+    base_url: str = ""  # url of page 1
+    subsections: list[Entry] = field(default_factory=list)
+    tags: list[dict] = field(default_factory=list)
+
+
+class _State:
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.listings: dict[str, Listing] = {}
+        self.tag_slugs: dict[str, str] = {}  # normalised tag -> slug
+        self.tag_names: dict[str, str] = {}  # slug -> display name
+        self.nav_sections: list[Entry] = []
+        self.total_pages = 0
+        self.rendered = 0
+
+
+_state = _State()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def tag_slug(tag: str) -> str:
+    """Stable URL segment for a tag.
+
+    Tags are free Chinese text; a percent-encoded Chinese path turns into a long
+    %E4%B8%89… string when shared in WeChat, and free text may contain "/" or "?".
+    A short hash of the NFKC-normalised tag is stable across builds and machines.
+    """
+    norm = unicodedata.normalize("NFKC", tag).strip()
+    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
+
+
+def format_date(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+
+
+def _parse_date(value) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _read_front_matter(path: str, src_uri: str) -> dict | None:
+    """The page's front matter, or None (after logging why) when it is unusable."""
+    with open(path, encoding="utf-8-sig") as fh:
+        text = fh.read()
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        log.warning(f"{src_uri}: 缺少 YAML front matter（见 docs/content-format.md）")
+        return None
+    try:
+        data = yaml.load(match.group(1) or "", Loader=_Loader)
+    except yaml.YAMLError as exc:
+        log.warning(f"{src_uri}: front matter 不是有效的 YAML：{exc}")
+        return None
+    if not isinstance(data, dict):
+        log.warning(f"{src_uri}: front matter 应为键值映射")
+        return None
+    return data
+
+
+def _section_of(src_uri: str, sections: set[str]) -> str | None:
+    """src_uri of the nearest section (or home) index above a page."""
+    directory = posixpath.dirname(src_uri)
+    if posixpath.basename(src_uri) == "index.md":
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
+    while True:
+        candidate = posixpath.join(directory, "index.md") if directory else "index.md"
+        if candidate in sections:
+            return candidate
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
+
+
+def _page_url(base_url: str, number: int) -> str:
+    return base_url if number == 1 else f"{base_url}page/{number}/"
+
+
+def _page_src(base_src: str, number: int) -> str:
+    """src_uri of listing page `number` whose first page is `base_src`."""
+    if number == 1:
+        return base_src
+    folder = posixpath.dirname(base_src) if base_src.endswith("index.md") else base_src[:-3]
+    return posixpath.join(folder, "page", f"{number}.md")
+
+
+def _newest_first(entries) -> list[Entry]:
+    return sorted(
+        entries,
+        key=lambda e: (e.date or dt.date.min, e.meta.get("page_id") or 0, e.url),
+        reverse=True,
+    )
+
+
+def _virtual_page(title: str) -> str:
+    meta = {"title": title, "type": "listing", "search": {"exclude": True}}
+    return "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n"
+
+
+def _progress(config, message: str) -> None:
+    if config.extra.get("_progress"):
+        print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- events
+
+
+@event_priority(100)  # before the search plugin reads its options
+def on_config(config):
+    global _state
+    _state = _State()
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    if search is not None:
+        user_dict = search.config.get("jieba_dict_user")
+        if user_dict and not os.path.isabs(user_dict):
+            config_dir = os.path.dirname(os.path.abspath(config.config_file_path or "."))
+            search.config["jieba_dict_user"] = os.path.join(config_dir, user_dict)
+    announcement = config.extra.get("announcement")
+    if isinstance(announcement, dict) and announcement.get("text"):
+        url = (announcement.get("url") or "").strip()
+        internal = url.startswith("/") and not url.startswith("//")
+        config.extra["announcement"] = {
+            "text": str(announcement["text"]),
+            "url": url,
+            "path": url.lstrip("/") if internal else "",
+            "internal": internal,
+        }
+    else:
+        config.extra["announcement"] = None
+    config.extra["build_year"] = dt.datetime.now(SHANGHAI).year
+    return config
+
+
+def on_files(files: Files, config) -> Files:
+    state = _state
+    pages = list(files.documentation_pages())
+    if not any(f.src_uri == "index.md" for f in pages):
+        raise PluginError("content/index.md（首页）缺失")
+    for f in files:
+        if f.src_uri == TAGS_DIR or f.src_uri.startswith(TAGS_DIR + "/"):
+            raise PluginError(f"{f.src_uri}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
+
+    _progress(config, f"读取 {len(pages)} 个页面的 front matter …")
+    for f in pages:
+        meta = _read_front_matter(f.abs_src_path, f.src_uri)
+        checked = meta is not None  # unreadable front matter is reported once, above
+        meta = meta or {}
+        kind_raw = meta.get("type")
+        if checked and kind_raw not in TYPES:
+            log.warning(f"{f.src_uri}: type 应为 {'/'.join(sorted(TYPES))} 之一，实际为 {kind_raw!r}")
+        if checked and (not isinstance(meta.get("title"), str) or not meta["title"].strip()):
+            log.warning(f"{f.src_uri}: 缺少 title")
+        is_index = posixpath.basename(f.src_uri) == "index.md"
+        if kind_raw == "home" and f.src_uri != "index.md":
+            log.warning(f"{f.src_uri}: type: home 只能用于 index.md")
+        if kind_raw == "section" and not is_index:
+            log.warning(f"{f.src_uri}: type: section 只能用于某目录的 index.md")
+        kind = "home" if f.src_uri == "index.md" else "section" if is_index else "article"
+        entry = Entry(
+            src_uri=f.src_uri, url=f.url, meta=meta, kind=kind,
+            title=str(meta.get("title") or posixpath.splitext(posixpath.basename(f.src_uri))[0]),
+        )
+        if kind == "article":
+            entry.date = _parse_date(meta.get("date"))
+            if entry.date is None and checked:
+                log.warning(f"{f.src_uri}: date 应为 YYYY-MM-DD，实际为 {meta.get('date')!r}")
+            tags = meta.get("tags") or []
+            if not isinstance(tags, list):
+                log.warning(f"{f.src_uri}: tags 应为列表")
+                tags = []
+            entry.tags = [str(t).strip() for t in tags if str(t).strip()]
+        state.entries[f.src_uri] = entry
+
+    containers = {k for k, e in state.entries.items() if e.kind in ("home", "section")}
+    for entry in state.entries.values():
+        entry.section = _section_of(entry.src_uri, containers)
+
+    articles = [e for e in state.entries.values() if e.kind == "article" and e.date]
+    by_section: dict[str, list[Entry]] = {k: [] for k in containers}
+    children: dict[str, list[Entry]] = {k: [] for k in containers}
+    for entry in articles:
+        by_section[entry.section].append(entry)
+    for key in containers:
+        entry = state.entries[key]
+        if entry.section:
+            children[entry.section].append(entry)
+    for key in children:
+        children[key].sort(key=lambda e: (e.order, e.url))
+
+    state.nav_sections = children.get("index.md", [])
+    # A static nav of home + top-level sections; every other page is built but unlisted.
+    config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
+
+    newest = _newest_first(articles)
+    state.listings["index.md"] = Listing(
+        kind="home", items=newest[:HOME_LATEST], subsections=state.nav_sections, base_url="")
+    for key in containers:
+        if key == "index.md":
+            continue
+        _paginate(files, config, state, base_src=key, base_url=state.entries[key].url,
+                  title=state.entries[key].title, kind="section",
+                  items=_newest_first(by_section[key]), subsections=children[key])
+
+    # Tags: group by normalised form so "三会一课" and "三会一课 " are one tag.
+    tagged: dict[str, list[Entry]] = {}
+    for entry in articles:
+        for tag in entry.tags:
+            slug = tag_slug(tag)
+            norm = unicodedata.normalize("NFKC", tag).strip()
+            known = state.tag_names.get(slug)
+            if known is not None and unicodedata.normalize("NFKC", known).strip() != norm:
+                raise PluginError(f"标签“{known}”与“{tag}”的网址标识冲突（{slug}）")
+            state.tag_names.setdefault(slug, tag)
+            state.tag_slugs[norm] = slug
+            tagged.setdefault(slug, []).append(entry)
+    tag_index = sorted(
+        ({"name": state.tag_names[s], "url": f"{TAGS_DIR}/{s}/", "count": len(v)}
+         for s, v in tagged.items()),
+        key=lambda t: (-t["count"], t["name"]),
+    )
+    files.append(File.generated(config, f"{TAGS_DIR}/index.md", content=_virtual_page("标签")))
+    state.listings[f"{TAGS_DIR}/index.md"] = Listing(kind="tags", items=[], tags=tag_index)
+    for slug, entries in tagged.items():
+        _paginate(files, config, state, base_src=f"{TAGS_DIR}/{slug}.md",
+                  base_url=f"{TAGS_DIR}/{slug}/", title=f"标签：{state.tag_names[slug]}",
+                  kind="tag", items=_newest_first(entries), generate_first=True)
+
+    state.total_pages = len(files.documentation_pages())
+    _progress(config, f"共 {state.total_pages} 个页面（含 {state.total_pages - len(pages)} 个生成的列表页）")
+    return files
+
+
+def _paginate(files, config, state, *, base_src, base_url, title, kind, items,
+              subsections=(), generate_first=False):
+    count = max(1, -(-len(items) // PAGE_SIZE))
+    for number in range(1, count + 1):
+        src = _page_src(base_src, number)
+        if number > 1 or generate_first:
+            if files.get_file_from_path(src) is not None:
+                raise PluginError(f"{src}: 与自动生成的分页冲突，请修改该页面的网址")
+            page_title = title if number == 1 else f"{title}（第 {number} 页）"
+            files.append(File.generated(config, src, content=_virtual_page(page_title)))
+        state.listings[src] = Listing(
+            kind=kind, items=items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE],
+            page_number=number, page_count=count, base_url=base_url,
+            subsections=list(subsections) if number == 1 else [],
+        )
+
+
+def on_env(env, config, files):
+    _progress(config, "Markdown 解析完成，开始渲染页面 …")
+    return env
+
+
+def on_page_context(context, page, config, nav):
+    state = _state
+    src = page.file.src_uri
+    entry = state.entries.get(src)
+    listing = state.listings.get(src)
+    dj: dict = {"kind": None}
+
+    if entry is not None:
+        canonical = entry.meta.get("canonical_url")
+        if isinstance(canonical, str) and canonical.startswith(("http://", "https://")):
+            page.canonical_url = canonical
+        dj["breadcrumbs"] = _breadcrumbs(entry)
+        if entry.kind == "article":
+            dj["kind"] = "article"
+            dj["article"] = _article_view(entry)
+        else:
+            dj["kind"] = entry.kind
+    elif listing is not None:
+        dj["kind"] = listing.kind
+        if listing.kind == "section":  # page 2, 3 … of a section
+            base = state.entries[listing.base_url + "index.md"]
+            dj["breadcrumbs"] = _breadcrumbs(base) + [{"title": base.title, "url": base.url}]
+        else:
+            dj["breadcrumbs"] = [{"title": "首页", "url": ""}]
+            if listing.kind == "tag":
+                dj["breadcrumbs"].append({"title": "标签", "url": f"{TAGS_DIR}/"})
+
+    if listing is not None:
+        dj["listing"] = {
+            "kind": listing.kind,
+            "articles": [_article_view(e) for e in listing.items],
+            "subsections": [{"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""}
+                            for e in listing.subsections],
+            "tags": listing.tags,
+            "pages": _pager(listing),
+            "page_number": listing.page_number,
+            "page_count": listing.page_count,
+        }
+    context["dj"] = dj
+    return context
+
+
+def _breadcrumbs(entry: Entry | None) -> list[dict]:
+    trail = []
+    while entry is not None and entry.section:
+        parent = _state.entries[entry.section]
+        trail.append({"title": "首页" if parent.kind == "home" else parent.title, "url": parent.url})
+        entry = parent
+    return list(reversed(trail))
+
+
+def _article_view(entry: Entry) -> dict:
+    meta = entry.meta
+    return {
+        "title": entry.title,
+        "url": entry.url,
+        "date": format_date(entry.date),
+        "date_iso": entry.date.isoformat() if entry.date else "",
+        "summary": meta.get("summary") or "",
+        "issuing_unit": meta.get("issuing_unit") or "",
+        "category": meta.get("category") or "",
+        "type_label": meta.get("type_label") or "",
+        "tags": [{"name": t, "url": f"{TAGS_DIR}/{tag_slug(t)}/"} for t in entry.tags],
+    }
+
+
+def _pager(listing: Listing) -> list[dict]:
+    """Page links: first, last and a window around the current page; None = gap."""
+    if listing.page_count <= 1:
+        return []
+    current, last = listing.page_number, listing.page_count
+    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
+    items, previous = [], 0
+    for number in shown:
+        if number - previous > 1:
+            items.append(None)
+        items.append({"number": number, "url": _page_url(listing.base_url, number),
+                      "current": number == current})
+        previous = number
+    return items
+
+
+def on_post_page(output, page, config):
+    state = _state
+    state.rendered += 1
+    if config.extra.get("_progress"):
+        width = len(str(state.total_pages))
+        print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}",
+              file=sys.stderr, flush=True)
+    return output
+
+
+def on_post_build(config):
+    _progress(config, "写出 RSS 订阅 feed.xml …")
+    _write_feed(config)
+
+
+def _write_feed(config) -> None:
+    site_url = config.site_url
+    if not site_url:
+        log.warning("_site.yml 缺少 site_url，无法生成带绝对链接的 RSS（feed.xml）")
+        return
+    articles = _newest_first(e for e in _state.entries.values() if e.kind == "article" and e.date)
+    rss = ET.Element("rss", version="2.0")
+    channel = ET.SubElement(rss, "channel")
+    org = config.extra.get("org_name") or config.site_name
+    ET.SubElement(channel, "title").text = org
+    ET.SubElement(channel, "link").text = site_url
+    ET.SubElement(channel, "description").text = f"{org} 最新发布"
+    ET.SubElement(channel, "language").text = "zh-CN"
+    ET.SubElement(channel, "lastBuildDate").text = format_datetime(dt.datetime.now(SHANGHAI))
+    for entry in articles[:FEED_SIZE]:
+        link = urljoin(site_url, entry.url)
+        canonical = entry.meta.get("canonical_url")
+        if isinstance(canonical, str) and urlsplit(canonical).scheme in ("http", "https"):
+            link = canonical
+        item = ET.SubElement(channel, "item")
+        ET.SubElement(item, "title").text = entry.title
+        ET.SubElement(item, "link").text = link
+        ET.SubElement(item, "guid", isPermaLink="true").text = link
+        ET.SubElement(item, "pubDate").text = format_datetime(
+            dt.datetime.combine(entry.date, dt.time(0, 0), SHANGHAI))
+        if entry.meta.get("summary"):
+            ET.SubElement(item, "description").text = str(entry.meta["summary"])
+        for tag in entry.tags:
+            ET.SubElement(item, "category").text = tag
+    ET.indent(rss)
+    path = os.path.join(config.site_dir, "feed.xml")
+    with open(path, "wb") as fh:
+        ET.ElementTree(rss).write(fh, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,130 @@
+"""build_scripts.content_repo: a content repository whose git dir lives outside content/."""
+
+import subprocess
+
+import pytest
+
+from build_scripts.content_repo import ContentRepo, ContentRepoError
+
+EDITOR = ("张三", "zhangsan@example.cn")
+
+
+def git(cwd, *args):
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def outer(tmp_path):
+    """A project repository like ours: content/ inside, its git dir under var/."""
+    root = tmp_path / "project"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / ".gitignore").write_text("var/\n/content/*\n!/content/README.md\n")
+    git(root, "add", ".gitignore")
+    git(root, "-c", "user.name=lead", "-c", "user.email=lead@example.cn", "commit", "-q", "-m", "init")
+    return root
+
+
+@pytest.fixture
+def repo(outer):
+    return ContentRepo.open_or_init(outer / "content", outer / "var" / "content.git")
+
+
+def write(repo, path, text):
+    target = repo.work_tree / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def test_init_creates_separate_git_dir_with_readme_commit(repo, outer):
+    assert not (outer / "content" / ".git").exists()
+    assert (outer / "var" / "content.git" / "HEAD").is_file()
+    head = repo.head()
+    assert head is not None
+    assert git(outer / "var" / "content.git", "--git-dir=.", "ls-tree", "--name-only", head).split() == ["README.md"]
+    assert git(outer / "var" / "content.git", "--git-dir=.", "config", "core.worktree").strip() == str(outer / "content")
+
+
+def test_open_or_init_reopens_existing_repo(repo, outer):
+    again = ContentRepo.open_or_init(outer / "content", outer / "var" / "content.git")
+    assert again.head() == repo.head()
+
+
+def test_refuses_a_git_dir_inside_the_work_tree(tmp_path):
+    (tmp_path / "content" / ".git").mkdir(parents=True)
+    with pytest.raises(ContentRepoError):
+        ContentRepo.open_or_init(tmp_path / "content", tmp_path / "content.git")
+
+
+def test_outer_repository_is_unaffected(repo, outer, monkeypatch):
+    before = git(outer, "rev-parse", "HEAD")
+    # Run from inside content/: git must not discover the project's repository.
+    monkeypatch.chdir(outer / "content")
+    write(repo, "news/a.md", "# 新闻\n")
+    sha = repo.commit_all("发布：新闻", *EDITOR)
+    assert sha is not None
+    assert git(outer, "rev-parse", "HEAD") == before
+    assert git(outer, "log", "--oneline").count("\n") == 1
+    # content/README.md is the one content file the project tracks; it was not there
+    # before init, so it is the only thing the project's status can report.
+    assert git(outer, "status", "--porcelain", "--untracked-files=all").split() in ([], ["??", "content/README.md"])
+
+
+def test_commit_all_commits_changes_and_returns_none_when_clean(repo):
+    write(repo, "news/三会一课.md", "---\ntitle: 三会一课\n---\n正文\n")
+    sha = repo.commit_all("发布：三会一课", *EDITOR)
+    assert sha and len(sha) == 40 and sha == repo.head()
+    assert repo.commit_all("无变化", *EDITOR) is None
+    assert repo.head() == sha
+
+
+def test_commit_all_records_deletions_and_chinese_authors(repo):
+    write(repo, "news/a.md", "一\n")
+    repo.commit_all("新增", *EDITOR)
+    (repo.work_tree / "news" / "a.md").unlink()
+    sha = repo.commit_all("撤下", "李四", "lisi@example.cn", committer_name="发布系统",
+                          committer_email="publisher@example.cn")
+    entry = repo.log(max_count=1)[0]
+    assert entry["sha"] == sha
+    assert (entry["author_name"], entry["author_email"]) == ("李四", "lisi@example.cn")
+    assert (entry["committer_name"], entry["committer_email"]) == ("发布系统", "publisher@example.cn")
+    assert entry["message"] == "撤下"
+    with pytest.raises(FileNotFoundError):
+        repo.show_file(sha, "news/a.md")
+
+
+def test_log_by_path_show_file_and_diff(repo):
+    write(repo, "news/a.md", "第一版\n")
+    first = repo.commit_all("a 第一版", *EDITOR)
+    write(repo, "theory/b.md", "理论\n")
+    repo.commit_all("b", *EDITOR)
+    write(repo, "news/a.md", "第二版\n")
+    third = repo.commit_all("a 第二版", *EDITOR)
+
+    history = repo.log("news/a.md")
+    assert [e["message"] for e in history] == ["a 第二版", "a 第一版"]
+    assert len(repo.log()) == 4  # with the initial README commit
+    assert repo.log(max_count=2)[0]["sha"] == third
+    assert repo.show_file(first, "news/a.md") == "第一版\n"
+    diff = repo.diff(first, third, "news/a.md")
+    assert "-第一版" in diff and "+第二版" in diff and "theory/b.md" not in diff
+    assert "theory/b.md" in repo.diff(first, third)
+    assert repo.changed_paths(first, third) == ["news/a.md", "theory/b.md"]
+
+
+def test_revert_undoes_a_publish_with_a_new_commit(repo):
+    write(repo, "news/a.md", "正确\n")
+    repo.commit_all("第一版", *EDITOR)
+    write(repo, "news/a.md", "错误\n")
+    bad = repo.commit_all("有误的修改", *EDITOR)
+    sha = repo.revert(bad, *EDITOR)
+    assert sha != bad
+    assert repo.show_file(sha, "news/a.md") == "正确\n"
+    assert (repo.work_tree / "news" / "a.md").read_text(encoding="utf-8") == "正确\n"
+    assert repo.log(max_count=1)[0]["message"] == "撤回：有误的修改"
+
+
+def test_empty_repository_helpers(tmp_path):
+    repo = ContentRepo.open_or_init(tmp_path / "c", tmp_path / "c.git")
+    assert repo.log("missing.md") == []

@@ -1,0 +1,317 @@
+"""build_scripts.site_build + site/ (mkdocs.yml, hooks, overrides) on a sample site."""
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+import unicodedata
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from content_samples import ICP, SITE_URL, write_sample_content
+
+from build_scripts import site_build
+from build_scripts.__main__ import main as cli
+from build_scripts.site_build import (BuildError, build_release, current_release, list_releases,
+                                      switch_to)
+
+EXTRA_NEWS = 25  # 3 sample news + 25 = 28 articles in news/: two listing pages
+OWN_HOST = urlsplit(SITE_URL).hostname
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """One full build of the sample content, shared by the read-only tests."""
+    root = tmp_path_factory.mktemp("site")
+    content = write_sample_content(root / "content", extra_news=EXTRA_NEWS)
+    releases = root / "releases"
+    release = build_release(content, releases, commit="0123456789abcdef")
+    return release
+
+
+@pytest.fixture
+def small_content(tmp_path):
+    return write_sample_content(tmp_path / "content")
+
+
+def read(release, url_path):
+    path = release.path / url_path
+    if url_path.endswith("/") or not url_path:
+        path = path / "index.html"
+    return path.read_text(encoding="utf-8")
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse(html):
+    parser = _Collector()
+    parser.feed(html)
+    return parser.tags
+
+
+def listing_titles(html):
+    return re.findall(r'class="dj-listing__title"><a href="[^"]*">([^<]+)</a>', html)
+
+
+def listing_dates(html):
+    section = html.split('class="dj-listing__items"', 1)[1]
+    return re.findall(r'<time datetime="([0-9-]+)">', section)
+
+
+# --------------------------------------------------------------------------- releases
+
+
+def test_build_creates_release_and_points_current_at_it(site):
+    releases = site.path.parent
+    link = releases / "current"
+    assert link.is_symlink() and os.readlink(link) == site.name  # relative target
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{3}Z-0123456", site.name)
+    data = json.loads((site.path / "release.json").read_text(encoding="utf-8"))
+    assert data["commit"] == "0123456789abcdef"
+    assert data["page_count"] == site.page_count > 40
+    assert data["duration"] > 0 and data["time"].endswith("+00:00")
+    assert current_release(releases) == site
+    assert list_releases(releases) == [site]
+    assert not (releases / "current" / "README.md").exists()
+    assert not (releases / "current" / "_site.yml").exists()
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    ("missing_link", "missing.md"),
+    ("bad_date", "date 应为 YYYY-MM-DD"),
+    ("bad_site_yml", "site_url"),
+    ("no_home", "index.md"),
+    ("bad_front_matter", "不是有效的 YAML"),
+])
+def test_failed_build_keeps_current_release(tmp_path, small_content, breakage, expected):
+    releases = tmp_path / "releases"
+    good = build_release(small_content, releases)
+    article = small_content / "news" / "democratic-review.md"
+    if breakage == "missing_link":
+        with article.open("a", encoding="utf-8") as fh:
+            fh.write("\n详见[附件](missing.md)。\n")
+    elif breakage == "bad_date":
+        article.write_text(article.read_text(encoding="utf-8").replace("2026-11-18", "11月18日"),
+                           encoding="utf-8")
+    elif breakage == "bad_site_yml":
+        (small_content / "_site.yml").write_text("org_name: 党委\nsite_url: 不是网址\n", encoding="utf-8")
+    elif breakage == "no_home":
+        (small_content / "index.md").unlink()
+    elif breakage == "bad_front_matter":
+        article.write_text("---\ntitle: [未闭合\n---\n正文\n", encoding="utf-8")
+
+    with pytest.raises(BuildError) as info:
+        build_release(small_content, releases)
+    assert expected in str(info.value)
+    assert current_release(releases) == good
+    assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == sorted(
+        ["current", good.name])
+
+
+def test_keep_n_prunes_oldest_and_switch_rolls_back(tmp_path, small_content, capfd):
+    releases = tmp_path / "releases"
+    first = build_release(small_content, releases, keep=2, commit="aaaaaaa")
+    second = build_release(small_content, releases, keep=2, commit="bbbbbbb")
+    third = build_release(small_content, releases, keep=2, commit="ccccccc", progress=True)
+    err = capfd.readouterr().err
+    assert re.search(r"\[\s*\d+/\d+\] 渲染 news/democratic-review\.md", err)
+    assert [r.name for r in list_releases(releases)] == [third.name, second.name]
+    assert not first.path.exists()
+
+    assert switch_to(releases, second.name) == second
+    assert current_release(releases) == second
+    # Pruning never removes the release being served, even when it is not among the newest.
+    assert site_build._prune(releases, keep=1) == []
+    assert second.path.exists() and third.path.exists()
+    with pytest.raises(BuildError, match="不存在"):
+        switch_to(releases, first.name)
+
+
+def test_builds_wait_for_the_lock(tmp_path, small_content):
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    done = threading.Event()
+    with open(releases / ".build.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        worker = threading.Thread(target=lambda: (build_release(small_content, releases), done.set()))
+        worker.start()
+        time.sleep(0.5)
+        assert not done.is_set() and current_release(releases) is None
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    worker.join(timeout=60)
+    assert done.is_set() and current_release(releases) is not None
+
+
+def test_cli_build_releases_and_switch(tmp_path, small_content, capsys):
+    releases = tmp_path / "releases"
+    assert cli(["build", "--content", str(small_content), "--releases", str(releases),
+                "--commit", "deadbeefcafe"]) == 0
+    name = capsys.readouterr().out.strip()
+    assert name.endswith("-deadbee")
+    assert cli(["releases", "--releases", str(releases)]) == 0
+    assert f"* {name}" in capsys.readouterr().out
+    assert cli(["switch", "--releases", str(releases), "nope"]) == 1
+    assert "错误" in capsys.readouterr().err
+    (small_content / "_site.yml").unlink()
+    assert cli(["build", "--content", str(small_content), "--releases", str(releases)]) == 1
+    assert "_site.yml" in capsys.readouterr().err
+    assert current_release(releases).name == name
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def test_navigation_lists_home_and_top_sections_only(site):
+    html = read(site, "news/democratic-review/")
+    nav = html.split('data-md-component="sidebar" data-md-type="navigation"', 1)[1].split("</nav>", 1)[0]
+    for title in ("新闻动态", "党务公开", "理论学习"):
+        assert title in nav
+    assert "通知公告" not in nav
+    # No other article's title anywhere in an article page: changing one article must
+    # not change the HTML of the others.
+    assert "党建简讯第1期" not in html and "三会一课安排" not in html
+    assert "md-footer__link" not in html  # no site-wide previous/next links
+
+
+def test_article_meta_line_tags_and_canonical(site):
+    html = read(site, "openness/sanhui-yike-2026q4/")
+    assert '<time datetime="2026-11-20">2026年11月20日</time>' in html
+    assert "发布单位：</span>第一党支部" in html
+    assert "类别：</span>三会一课" in html
+    tags = [a for tag, a in parse(html) if tag == "a" and "dj-tag" in a.get("class", "")]
+    assert {a["href"] for a in tags} == {f"../../tags/{site_build_tag_slug('三会一课')}/",
+                                        f"../../tags/{site_build_tag_slug('组织生活')}/"}
+    assert f'<link rel="canonical" href="{SITE_URL}openness/sanhui-yike-2026q4/">' in html
+    # Site-relative asset links from content are validated and made relative.
+    assert 'src="../../assets/images/activity-room.png"' in html
+    assert (site.path / "assets/images/activity-room.png").is_file()
+
+
+def site_build_tag_slug(tag):
+    """The documented tag URL slug (docs/site-build.md): sha1 of the NFKC form, 10 hex."""
+    return hashlib.sha1(unicodedata.normalize("NFKC", tag).strip().encode()).hexdigest()[:10]
+
+
+def test_section_listing_is_newest_first_and_paginated(site):
+    first = read(site, "news/")
+    second = read(site, "news/page/2/")
+    assert not (site.path / "news/page/3").exists()
+    titles = listing_titles(first) + listing_titles(second)
+    assert len(listing_titles(first)) == 20 and len(titles) == 3 + EXTRA_NEWS
+    assert titles[0] == "机关党总支开展“不忘初心”主题党日活动"
+    dates = listing_dates(first) + listing_dates(second)
+    assert dates == sorted(dates, reverse=True)
+    assert "2026年11月26日" in first and "机关党总支" in first
+    assert "机关党总支组织全体党员赴革命纪念馆开展主题党日活动。" in first  # summary
+    assert 'href="page/2/" rel="next"' in first
+    assert 'href="../../" rel="prev"' in second
+    assert "新闻动态（第 2 页）" in second
+
+
+def test_section_lists_subsections_and_home_lists_latest(site):
+    openness = read(site, "openness/")
+    assert 'href="notices/">通知公告</a>' in openness
+    assert listing_titles(openness) == ["第一党支部2026年第四季度三会一课安排", "关于2026年度党费收缴情况的公示"]
+    home = read(site, "")
+    latest = listing_titles(home)
+    assert len(latest) == 10 and latest[0] == "机关党总支开展“不忘初心”主题党日活动"
+    assert latest[1] == "第一党支部2026年第四季度三会一课安排"
+    for href in ('href="news/">新闻动态', 'href="openness/">党务公开', 'href="theory/">理论学习'):
+        assert href in home
+
+
+def test_tag_pages(site):
+    index = read(site, "tags/")
+    slug = site_build_tag_slug("三会一课")
+    assert f'href="{slug}/">三会一课' in index
+    page = read(site, f"tags/{slug}/")
+    assert listing_titles(page) == ["第一党支部2026年第四季度三会一课安排"]
+    brief = site_build_tag_slug("党建简讯")
+    assert len(listing_titles(read(site, f"tags/{brief}/"))) == 20
+    assert len(listing_titles(read(site, f"tags/{brief}/page/2/"))) == EXTRA_NEWS - 20
+    assert re.fullmatch(r"[0-9a-f]{10}", slug)
+
+
+def test_rss_feed(site):
+    root = ET.fromstring((site.path / "feed.xml").read_bytes())
+    assert root.tag == "rss" and root.get("version") == "2.0"
+    items = root.findall("channel/item")
+    assert len(items) == 20
+    assert items[0].findtext("title") == "机关党总支开展“不忘初心”主题党日活动"
+    assert items[0].findtext("link") == f"{SITE_URL}news/theme-day-november/"
+    assert items[0].findtext("pubDate").endswith("+0800")
+    assert all(item.findtext("link").startswith(SITE_URL) for item in items)
+    for page in ("", "news/", "openness/sanhui-yike-2026q4/", "tags/"):
+        assert f'type="application/rss+xml" title="某某集团有限公司党委 最新发布" href="{SITE_URL}feed.xml"' in read(site, page)
+
+
+def test_sitemap_uses_site_url(site):
+    sitemap = (site.path / "sitemap.xml").read_text(encoding="utf-8")
+    assert f"<loc>{SITE_URL}openness/sanhui-yike-2026q4/</loc>" in sitemap
+
+
+def test_footer_icp_and_announcement(site):
+    for page in ("", "news/page/2/", "theory/two-studies/", "tags/"):
+        html = read(site, page)
+        assert f'href="https://beian.miit.gov.cn/" target="_blank" rel="noopener noreferrer">{ICP}</a>' in html
+        assert "某某集团有限公司党委" in html.split('class="md-footer"', 1)[1]
+        banner = html.split('data-md-component="announce"', 1)[1].split("</div>", 1)[0]
+        assert "权威发布" in banner and "关于近期网传信息的权威说明" in banner
+        assert "theme-day-november/\">关于近期网传信息的权威说明" in banner
+
+
+def test_no_icp_and_no_announcement(tmp_path):
+    content = write_sample_content(tmp_path / "content", announcement=False, icp="")
+    release = build_release(content, tmp_path / "releases")
+    html = read(release, "news/")
+    assert "beian.miit.gov.cn" not in html
+    assert re.search(r'data-md-component="announce">\s*</div>', html)
+    assert "权威发布" not in html
+
+
+def test_no_request_to_other_hosts(site):
+    """Nothing a page loads (scripts, styles, images, fonts, frames) comes from elsewhere."""
+    loading = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
+               ("source", "src"), ("video", "src"), ("audio", "src"), ("video", "poster")}
+    for path in site.path.rglob("*.html"):
+        for tag, attrs in parse(path.read_text(encoding="utf-8")):
+            for name, value in attrs.items():
+                if (tag, name) not in loading or not value:
+                    continue
+                rel = attrs.get("rel", "")
+                if tag == "link" and (rel == "canonical" or "alternate" in rel.split()):
+                    host = urlsplit(value).hostname
+                    assert host in (None, OWN_HOST), (path, value)
+                    continue
+                assert urlsplit(value).netloc == "" and not value.startswith("//"), (path, tag, value)
+    for css in site.path.rglob("*.css"):
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", css.read_text(encoding="utf-8")), css
+    assert "fonts.googleapis" not in read(site, "")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_search_index_segments_party_terms(site):
+    index = json.loads((site.path / "search/search_index.json").read_text(encoding="utf-8"))
+    assert index["config"]["lang"] == ["zh"]
+    docs = {d["location"]: d for d in index["docs"]}
+    page = docs["openness/sanhui-yike-2026q4/"]
+    # jieba with the user dictionary keeps the term as one token between zero-width spaces.
+    assert "\u200b三会一课\u200b" in page["title"]
+    assert "\u200b三会一课\u200b" in page["text"] or "\u200b三会一课" in page["text"]
+    assert "\u200b发展对象\u200b" in docs["openness/notices/development-targets/"]["title"]
+    # Generated listing pages are not search results.
+    assert not any(loc.startswith(("tags/", "news/page/")) for loc in docs)

@@ -1,0 +1,108 @@
+import pytest
+from django.urls import reverse
+from wagtail.models import Page
+
+from cms.publishing import services
+from cms.publishing.models import ContentChange, SiteBuild
+from cms.publishing.tasks import publish_pending_changes
+from tests.factories import NewsPageFactory, SectionPageFactory, UserFactory, rich_body
+
+
+@pytest.fixture
+def news(home):
+    return SectionPageFactory(parent=home, title="新闻动态", slug="news")
+
+
+def _log(limit=20):
+    return services.content_repo().log(max_count=limit)
+
+
+def test_each_change_is_one_commit_by_its_author(news, publish, site_paths):
+    author = UserFactory(username="wang", last_name="王", first_name="小明")
+    publish()
+    page = NewsPageFactory(parent=news, title="第一篇", slug="first", user=author, body=rich_body("正文一"))
+    publish()
+    entry = _log(1)[0]
+    assert entry["message"].startswith("发布：第一篇")
+    assert entry["author_name"] == "王小明"
+    assert (site_paths["CONTENT_DIR"] / "news" / "first.md").exists()
+
+    page.move(news.get_parent(), pos="last-child")
+    publish()
+    assert _log(1)[0]["message"].startswith("移动：第一篇")
+    assert not (site_paths["CONTENT_DIR"] / "news" / "first.md").exists()
+    assert (site_paths["CONTENT_DIR"] / "first.md").exists()
+
+    page.refresh_from_db()
+    page.unpublish()
+    publish()
+    assert _log(1)[0]["message"].startswith("撤销发布：第一篇")
+    assert not (site_paths["CONTENT_DIR"] / "first.md").exists()
+
+
+def test_delete_removes_page_and_commits(news, publish, site_paths, public_site):
+    page = NewsPageFactory(parent=news, title="将被删除", slug="to-delete")
+    publish()
+    assert public_site.exists("news/to-delete/index.html")
+    Page.objects.get(pk=page.pk).delete()
+    publish()
+    assert _log(1)[0]["message"].startswith("删除：将被删除")
+    assert not public_site.exists("news/to-delete/index.html")
+
+
+def test_no_commit_when_nothing_changed(news, publish):
+    NewsPageFactory(parent=news, title="不变", slug="same")
+    publish()
+    head = services.content_repo().head()
+    page = Page.objects.get(slug="same").specific
+    page.save_revision().publish()  # republish identical content
+    publish()
+    assert services.content_repo().head() == head
+
+
+def test_burst_of_publishes_coalesces_into_one_build(news, site_paths, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(5):
+            NewsPageFactory(parent=news, title=f"快讯{n}", slug=f"flash-{n}")
+    pending = ContentChange.objects.filter(processed_at__isnull=True).count()
+    assert pending >= 5
+    from django.core.management import call_command
+
+    call_command("worker", once=True)
+    assert SiteBuild.objects.count() == 1
+    assert not ContentChange.objects.filter(processed_at__isnull=True).exists()
+    assert all((site_paths["CONTENT_DIR"] / "news" / f"flash-{n}.md").exists() for n in range(5))
+
+
+def test_task_is_queued_not_run_in_the_request(news, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        NewsPageFactory(parent=news, title="排队", slug="queued")
+    assert SiteBuild.objects.count() == 0
+    queued = DBTaskResult.objects.filter(task_path=f"{publish_pending_changes.module_path}")
+    assert queued.exists()
+
+
+def test_failed_build_keeps_old_site_and_tells_editors(news, publish, public_site, site_paths, admin_client):
+    NewsPageFactory(parent=news, title="正常页面", slug="fine")
+    publish()
+    live_release = public_site.root
+
+    # Break the build the way a bad deploy would: invalid site configuration.
+    broken_site = site_paths["VAR_DIR"] / "broken-site"
+    broken_site.mkdir()
+    (broken_site / "mkdocs.yml").write_text("site_name: [unclosed\n", encoding="utf-8")
+    from django.conf import settings
+
+    settings.SITE_SOURCE_DIR = broken_site
+    NewsPageFactory(parent=news, title="构建失败时发布", slug="during-failure")
+    build = publish(expect_success=False)
+
+    assert build.status == SiteBuild.Status.FAILED
+    assert build.error
+    assert public_site.root == live_release
+    assert public_site.exists("news/fine/index.html")
+    dashboard = admin_client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "最近一次网站构建失败" in dashboard
+    assert admin_client.get(reverse("publishing_build_list")).status_code == 200
