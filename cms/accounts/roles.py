@@ -83,6 +83,8 @@ def setup_roles() -> dict[str, Group]:
 
 
 def _setup_workflow(home: Page, reviewer: Group) -> Workflow:
+    # Wagtail's migration-created English "Moderators approval" workflow is replaced by ours.
+    Workflow.objects.filter(name="Moderators approval").update(active=False)
     workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW_NAME, defaults={"active": True})
     if not workflow.active:
         workflow.active = True

@@ -16,6 +16,18 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
+# URL segments the public site or the application already uses (docs/content-format.md).
+RESERVED_SLUGS = frozenset({
+    "tags", "page", "index", "assets", "search", "feed", "sitemap", "admin", "api",
+    "documents", "static", "media", "member", "report", "404",
+})
+
+
+def validate_public_slug(page: Page) -> None:
+    if page.slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"“{page.slug}”是网站保留的地址，请换一个 slug。"})
+
+
 @register_setting(icon="site")
 class SiteSettings(BaseSiteSetting):
     """Site-wide values that appear on every public page (so a change rebuilds the site)."""
@@ -74,3 +86,7 @@ class ArticlePage(Page):
 
     class Meta:
         abstract = True
+
+    def clean(self):
+        super().clean()
+        validate_public_slug(self)

@@ -7,7 +7,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
 from wagtail.search import index
 
-from cms.core.models import ArticlePage
+from cms.core.models import ArticlePage, validate_public_slug
 
 ARTICLE_TYPES = ["openness.NewsPage", "openness.OpennessPage", "openness.TheoryPage"]
 
@@ -60,6 +60,10 @@ class SectionPage(Page):
     class Meta:
         verbose_name = "栏目"
         verbose_name_plural = "栏目"
+
+    def clean(self):
+        super().clean()
+        validate_public_slug(self)
 
 
 ARTICLE_META_PANEL = MultiFieldPanel(
