@@ -1,0 +1,85 @@
+import yaml
+from wagtail.rich_text import RichText
+
+from cms.publishing.exporter import Exporter
+from tests.factories import (
+    DocumentFactory, ImageFactory, NewsPageFactory, OpennessPageFactory, OrganisationUnitFactory,
+    SectionPageFactory, TheoryPageFactory,
+)
+
+
+def _read(path):
+    text = path.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def test_article_front_matter_and_body(home, site_paths):
+    unit = OrganisationUnitFactory(name="第一党支部")
+    openness = SectionPageFactory(parent=home, slug="openness", title="党务公开")
+    target = TheoryPageFactory(parent=home.get_children().first() or openness, slug="guide", title="工作指引")
+    image = ImageFactory(title="会议现场")
+    attachment = DocumentFactory(title="会议记录", file__filename="minutes.pdf")
+    OpennessPageFactory(
+        parent=openness, slug="q4", title="第四季度三会一课公开", issuing_unit=unit, tags=["三会一课", "公开"],
+        summary="季度公开", body=[
+            ("heading", "基本情况"),
+            ("paragraph", RichText(f'<p>详见<a linktype="page" id="{target.pk}">工作指引</a>和'
+                                   f'<a href="https://www.12371.cn/">共产党员网</a>。</p>')),
+            ("image", {"image": image, "caption": "会议现场"}),
+            ("table", {"data": [["支部", "次数"], ["第一党支部", "3|次"]], "first_row_is_table_header": True,
+                       "first_col_is_header": False, "table_caption": ""}),
+            ("attachment", {"document": attachment, "title": ""}),
+            ("quote", {"text": "不忘初心", "source": "学习材料"}),
+        ])
+
+    Exporter().sync(None)
+
+    meta, body = _read(site_paths["CONTENT_DIR"] / "openness" / "q4.md")
+    assert meta["title"] == "第四季度三会一课公开"
+    assert meta["type"] == "openness" and meta["type_label"] == "党务公开"
+    assert meta["category"] == "三会一课"
+    assert meta["issuing_unit"] == "第一党支部"
+    assert sorted(meta["tags"]) == sorted(["公开", "三会一课"])
+    assert meta["canonical_url"] == "http://127.0.0.1:8000/openness/q4/"
+    assert "## 基本情况" in body
+    assert f"[工作指引]({target.url})" in body
+    assert "[共产党员网](https://www.12371.cn/)" in body
+    assert "| 第一党支部 | 3\\|次 |" in body
+    assert "> —— 学习材料" in body
+    image_files = list((site_paths["CONTENT_DIR"] / "assets" / "images").iterdir())
+    image.refresh_from_db()
+    assert [f.name for f in image_files] == [f"{image.pk}-{image.file_hash[:10]}-max1200.jpg"]
+    assert f'src="/assets/images/{image_files[0].name}"' in body
+    doc_files = list((site_paths["CONTENT_DIR"] / "assets" / "media").iterdir())
+    assert doc_files[0].read_bytes() == attachment.file.open("rb").read()
+    assert "会议记录" in body and "PDF" in body
+
+    section_meta, _ = _read(site_paths["CONTENT_DIR"] / "openness" / "index.md")
+    assert section_meta["type"] == "section" and section_meta["title"] == "党务公开"
+
+
+def test_unused_media_is_not_copied_and_replaced_files_get_new_names(home, site_paths):
+    news = SectionPageFactory(parent=home, slug="news")
+    ImageFactory(title="没人用的图片")
+    used = ImageFactory(title="在用图片")
+    page = NewsPageFactory(parent=news, slug="n", body=[("image", {"image": used, "caption": ""})])
+    Exporter().sync(None)
+    images_dir = site_paths["CONTENT_DIR"] / "assets" / "images"
+    assert [f.name.split("-")[0] for f in images_dir.iterdir()] == [str(used.pk)]
+
+    page.body = []
+    page.save_revision().publish()
+    Exporter().sync(None)
+    assert not images_dir.exists()
+
+
+def test_internal_link_to_a_draft_becomes_plain_text(home, site_paths):
+    news = SectionPageFactory(parent=home, slug="news")
+    draft = NewsPageFactory(parent=news, slug="not-yet", publish=False)
+    NewsPageFactory(parent=news, slug="linking", body=[
+        ("paragraph", RichText(f'<p>参见<a linktype="page" id="{draft.pk}">即将发布的通知</a>。</p>'))])
+    Exporter().sync(None)
+    _, body = _read(site_paths["CONTENT_DIR"] / "news" / "linking.md")
+    assert "即将发布的通知" in body
+    assert "not-yet" not in body

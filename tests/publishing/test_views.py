@@ -1,0 +1,23 @@
+"""The public site as Django serves it in `make run`: straight from the `current` release."""
+from tests.factories import NewsPageFactory, SectionPageFactory
+
+
+def test_before_the_first_build_the_site_says_so(client, site_paths):
+    response = client.get("/")
+    assert response.status_code == 503
+    assert "网站尚未发布" in response.content.decode()
+
+
+def test_serves_pages_assets_and_404(client, home, publish):
+    news = SectionPageFactory(parent=home, slug="news", title="新闻动态")
+    NewsPageFactory(parent=news, slug="hello", title="你好")
+    publish()
+    page = client.get("/news/hello/")
+    assert page.status_code == 200
+    assert "你好" in b"".join(page.streaming_content).decode()
+    assert client.get("/news/hello").status_code == 302
+    assert client.get("/feed.xml")["Content-Type"].startswith(("application/xml", "application/rss", "text/xml"))
+    missing = client.get("/news/nothing-here/")
+    assert missing.status_code == 404
+    assert client.get("/admin/login/").status_code == 200  # the CMS is not shadowed by the site
+    assert client.get("/../../etc/passwd").status_code in (400, 404)
