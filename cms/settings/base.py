@@ -98,6 +98,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the worker write while the web process reads; a generous timeout rides
     # out short write locks instead of failing a request with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
