@@ -50,14 +50,15 @@ def p(*paragraphs: str) -> RichText:
     return RichText("".join(f"<p>{text}</p>" for text in paragraphs))
 
 
-def _org_tree() -> dict[str, OrganisationUnit]:
-    committee, _ = OrganisationUnit.objects.get_or_create(
+def _org_tree() -> tuple[dict[str, OrganisationUnit], bool]:
+    """The demo organisation; the flag says whether this is the first run of load_demo."""
+    committee, first_run = OrganisationUnit.objects.get_or_create(
         name="某某集团有限公司党委", defaults={"kind": OrganisationUnit.Kind.COMMITTEE})
     units = {"committee": committee}
     for order, name in enumerate(["第一党支部", "第二党支部"], start=1):
         units[name], _ = OrganisationUnit.objects.get_or_create(
             name=name, defaults={"kind": OrganisationUnit.Kind.BRANCH, "parent": committee, "sort_order": order})
-    return units
+    return units, first_run
 
 
 def _section(parent: Page, slug: str, title: str, intro: str, organisation=None) -> SectionPage:
@@ -130,12 +131,12 @@ def _article(parent: Page, model, slug: str, author: User, *, publisher: User | 
 
 @transaction.atomic
 def load_demo() -> list[DemoLogin]:
-    units = _org_tree()
+    units, first_run = _org_tree()
     home = ensure_home_page(intro="学习宣传党的理论 · 公开党务信息 · 服务党员群众")
     committee = units["committee"]
 
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
-    if not settings.pk:
+    if first_run:  # later runs keep whatever the administrator set
         settings.org_name = "某某集团有限公司党委"
         settings.icp_number = "京ICP备12345678号-1"
         settings.save()
