@@ -72,3 +72,19 @@ def public_site(site_paths):
             return "\n".join(chunks)
 
     return PublicSite()
+
+
+# The worker closes stale connections between tasks like a real process does, which needs
+# real commits: tests that run it go outside the per-test transaction, and
+# serialized_rollback restores Wagtail's migration-created rows (root page, locale,
+# collection) after the flush.
+WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests use live_server, which is transactional too: give every such test the
+    # same serialized rollback, or a flush in one breaks Wagtail's rows for the next.
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"live_server", "transactional_db"} and not item.get_closest_marker("django_db"):
+            item.add_marker(WORKER_DB)

@@ -1,7 +1,7 @@
 """Signal handlers only record the change and enqueue the publish task."""
 from django.db.models.signals import post_delete, post_save, pre_save
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
-from wagtail.signals import page_published, page_unpublished, post_page_move
+from wagtail.signals import page_published, page_unpublished, post_page_move, workflow_approved
 
 from .models import ContentChange
 
@@ -16,6 +16,22 @@ def _record(action, page=None, author=None):
 
 def on_page_published(sender, instance, revision=None, **kwargs):
     _record(Action.PUBLISH, instance, author=getattr(revision, "user", None))
+
+
+def on_workflow_approved(sender, instance, user=None, **kwargs):
+    """Credit an approved page to the editor who submitted it, not to the reviewer.
+
+    Wagtail publishes (page_published) before it sends workflow_approved, and an approval
+    made from the edit view saves a revision as the reviewer; the submitter is the author.
+    """
+    if not issubclass(instance.base_content_type.model_class() or object, Page):
+        return
+    change = (ContentChange.objects.filter(page_id=int(instance.object_id), action=Action.PUBLISH,
+                                           processed_at__isnull=True).order_by("-id").first())
+    if change is not None:
+        change.author = instance.requested_by
+        change.actor = user
+        change.save(update_fields=["author", "actor"])
 
 
 def on_page_unpublished(sender, instance, **kwargs):
@@ -67,6 +83,7 @@ def connect():
 
     page_published.connect(on_page_published, dispatch_uid="publishing.page_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="publishing.page_unpublished")
+    workflow_approved.connect(on_workflow_approved, dispatch_uid="publishing.workflow_approved")
     post_page_move.connect(on_page_moved, dispatch_uid="publishing.page_moved")
     post_delete.connect(on_page_deleted, sender=Page, dispatch_uid="publishing.page_deleted")
     for model, handler in ((PageViewRestriction, on_page_restriction_changed),

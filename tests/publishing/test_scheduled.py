@@ -3,10 +3,12 @@ import datetime
 from django.core.management import call_command
 from django.utils import timezone
 
+from tests.conftest import WORKER_DB
 from tests.factories import NewsPageFactory, SectionPageFactory
 
 
-def test_expired_pages_disappear_when_the_worker_runs(home, publish, public_site, django_capture_on_commit_callbacks):
+@WORKER_DB
+def test_expired_pages_disappear_when_the_worker_runs(home, publish, public_site):
     news = SectionPageFactory(parent=home, slug="news")
     page = NewsPageFactory(parent=news, slug="short-lived", title="限时通知")
     publish()
@@ -14,15 +16,14 @@ def test_expired_pages_disappear_when_the_worker_runs(home, publish, public_site
 
     page.expire_at = timezone.now() - datetime.timedelta(seconds=1)
     page.save()
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("worker", once=True)  # runs publish_scheduled, which unpublishes it
-    call_command("worker", once=True)
+    call_command("worker", once=True)  # publish_scheduled unpublishes it; the queued publish runs
     page.refresh_from_db()
     assert page.expired and not page.live
     assert not public_site.exists("news/short-lived/index.html")
 
 
-def test_scheduled_page_goes_live_on_time(home, publish, public_site, django_capture_on_commit_callbacks):
+@WORKER_DB
+def test_scheduled_page_goes_live_on_time(home, publish, public_site):
     news = SectionPageFactory(parent=home, slug="news")
     page = NewsPageFactory(parent=news, slug="tomorrow", title="定时发布", publish=False)
     revision = page.latest_revision
@@ -30,7 +31,5 @@ def test_scheduled_page_goes_live_on_time(home, publish, public_site, django_cap
     revision.save()
     publish()
     assert not public_site.exists("news/tomorrow/index.html")
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("worker", once=True)
     call_command("worker", once=True)
     assert public_site.exists("news/tomorrow/index.html")

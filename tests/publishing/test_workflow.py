@@ -9,6 +9,7 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 from cms.accounts.roles import EDITOR, REVIEWER
 from cms.openness.models import NewsPage
 from cms.publishing.services import content_repo
+from tests.conftest import WORKER_DB
 from tests.factories import PASSWORD, SectionPageFactory, UserFactory
 
 
@@ -51,6 +52,7 @@ def test_editor_cannot_publish_directly(client, news, editor):
     assert not page.permissions_for_user(editor).can_publish()
 
 
+@WORKER_DB
 def test_submit_approve_publish(client, news, editor, reviewer, site_paths, public_site,
                                 django_capture_on_commit_callbacks):
     client.login(username="editor", password=PASSWORD)
@@ -65,6 +67,10 @@ def test_submit_approve_publish(client, news, editor, reviewer, site_paths, publ
     client.login(username="reviewer", password=PASSWORD)
     task_state = workflow_state.current_task_state
     assert task_state.task.name == "审核"
+    # The reviewer fixes a typo while reviewing; the editor remains the author.
+    draft = page.get_latest_revision_as_object()
+    draft.summary = "会议情况（审核修订）"
+    draft.save_revision(user=reviewer)
     url = reverse("wagtailadmin_pages:workflow_action", args=(page.pk, "approve", task_state.pk))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {"comment": "同意发布"})
@@ -75,6 +81,7 @@ def test_submit_approve_publish(client, news, editor, reviewer, site_paths, publ
     call_command("worker", once=True)  # what `make run` keeps running
 
     assert "支部全体党员参加了会议" in public_site.text("news/org-life-meeting/index.html")
+    assert "会议情况（审核修订）" in public_site.text("news/index.html")  # the listing shows the summary
     newest = content_repo().log(max_count=5)
     ours = [entry for entry in newest if "支部召开专题组织生活会" in entry["message"]]
     assert ours, newest
