@@ -18,7 +18,11 @@ if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Image files for admin previews only. Documents are never served from /media/: they
+    # go through Wagtail's permission-checked /documents/ view (private collections).
+    urlpatterns += static(settings.MEDIA_URL + "images/", document_root=settings.MEDIA_ROOT / "images")
+    urlpatterns += static(settings.MEDIA_URL + "original_images/",
+                          document_root=settings.MEDIA_ROOT / "original_images")
 
 # Everything else is the public static site, served from the `current` release. In
 # production nginx serves the same directory and Django never sees these requests.

@@ -1,5 +1,11 @@
 """The public site as Django serves it in `make run`: straight from the `current` release."""
-from tests.factories import NewsPageFactory, SectionPageFactory
+import importlib
+
+from django.urls import clear_url_caches
+from wagtail.models import CollectionViewRestriction
+
+import cms.urls
+from tests.factories import CollectionFactory, DocumentFactory, NewsPageFactory, SectionPageFactory
 
 
 def test_before_the_first_build_the_site_says_so(client, site_paths):
@@ -21,3 +27,21 @@ def test_serves_pages_assets_and_404(client, home, publish):
     assert missing.status_code == 404
     assert client.get("/admin/login/").status_code == 200  # the CMS is not shadowed by the site
     assert client.get("/../../etc/passwd").status_code in (400, 404)
+
+
+def test_private_documents_are_not_served_from_media(client, settings, home):
+    settings.DEBUG = True  # the development media route is the one that could leak
+    private = CollectionFactory.create("纪检资料")
+    CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
+    document = DocumentFactory(collection=private, file__data=b"SECRET-REPORT")
+    clear_url_caches()
+    importlib.reload(cms.urls)
+    try:
+        direct = client.get(settings.MEDIA_URL + document.file.name)
+        assert direct.status_code in (404, 503) or b"SECRET-REPORT" not in b"".join(direct.streaming_content)
+        checked = client.get(document.url)
+        assert checked.status_code in (302, 403)  # log-in required by Wagtail's serve view
+    finally:
+        settings.DEBUG = False
+        clear_url_caches()
+        importlib.reload(cms.urls)
