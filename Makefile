@@ -30,9 +30,12 @@ run: install
 	@echo "接口      http://$(HOST):$(PORT)/api/"
 	@echo "演示账号  editor（编辑）、reviewer（审核）、admin（管理员）、branch1（第一党支部编辑），密码均为 Dangjian@2026"
 	@echo "按 Ctrl-C 停止网站和后台任务进程。"
-	@trap 'kill 0' INT TERM EXIT; \
+	@# Both run in the background and the shell waits, so Ctrl-C reaches the trap at once
+	@# and stops the server and the worker together.
+	@trap 'trap - INT TERM EXIT; kill 0' INT TERM EXIT; \
 	  $(BIN)/python manage.py worker & \
-	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
+	  wait
 
 # Browser tests need Debian's Chromium and a CJK font; install them when missing.
 browser:
