@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ DEFAULT_SITE_DIR = REPO_ROOT / "site"
 CURRENT = "current"
 LOCK_FILE = ".build.lock"
 RELEASE_JSON = "release.json"
+BUILD_STATE = ".build-state.json"  # per-output keys for the next incremental build
 _RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
 
 
@@ -51,12 +53,15 @@ class Release:
     commit: str | None
     page_count: int
     duration: float  # seconds
+    rendered: int = 0  # outputs rendered by this build (the rest were shared with the previous release)
+    incremental: bool = False
 
     @classmethod
     def load(cls, path: Path) -> "Release":
         data = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
         return cls(name=path.name, path=path, time=data["time"], commit=data.get("commit"),
-                   page_count=data["page_count"], duration=data["duration"])
+                   page_count=data["page_count"], duration=data["duration"],
+                   rendered=data.get("rendered", data["page_count"]), incremental=data.get("incremental", False))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -191,9 +196,14 @@ def _release_name(commit: str | None) -> str:
 
 
 def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
-                  keep: int = 5, progress: bool = False, strict: bool = True) -> Release:
+                  keep: int = 5, progress: bool = False, strict: bool = True,
+                  incremental: bool = True) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
+    With ``incremental`` (the default) and a compatible current release, only outputs whose
+    inputs changed are rendered (see hooks/dangjian.py ``_plan_outputs``); every other file
+    of the new release is a hard link to the current release's copy, so a release costs
+    disk and time only for what changed and is identical to a full build of the same content.
     Raises BuildError (and leaves `current` and all releases untouched) on any failure.
     """
     # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
@@ -211,17 +221,23 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         started = time.monotonic()
         name = _release_name(commit)
         target = releases_dir / name
+        scratch = releases_dir / f".scratch-{name}"
         collector = _WarningCollector()
         mkdocs_logger = logging.getLogger("mkdocs")
         mkdocs_logger.addHandler(collector)
+        dirty_notice = _DirtyBuildNotice()
+        logging.getLogger("mkdocs.commands.build").addFilter(dirty_notice)
         try:
             if not (content_dir / "index.md").is_file():
                 raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
             settings = load_site_settings(content_dir)
+            signature = theme_signature(site_dir)
+            previous = current_release(releases_dir) if incremental else None
+            previous_state = _load_build_state(previous, signature) if previous else None
             config = load_config(
                 config_file=str(site_dir / "mkdocs.yml"),
                 docs_dir=str(content_dir),
-                site_dir=str(target),
+                site_dir=str(scratch if previous_state else target),
                 site_url=settings["site_url"],
                 site_name=settings["org_name"],
                 strict=strict,
@@ -231,16 +247,26 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 "icp_number": settings["icp_number"],
                 "announcement": settings["announcement"],
                 "_progress": progress,
+                "_theme_signature": signature,
+                "_previous_outputs": previous_state["outputs"] if previous_state else None,
             })
             if progress:
-                print(f"开始构建 {name}（内容：{content_dir}）", file=sys.stderr, flush=True)
-            mkdocs_build(config)
-            page_count = sum(1 for _ in target.rglob("index.html"))
+                mode = f"增量，基于 {previous.name}" if previous_state else "全量"
+                print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
+            mkdocs_build(config, dirty=previous_state is not None)
+            plan = config.extra["_build_state"]
+            if previous_state:
+                _assemble(previous.path, scratch, target, removed=plan.removed)
+            state = {"signature": signature, "outputs": plan.outputs}
+            (target / BUILD_STATE).write_text(json.dumps(state, ensure_ascii=False, sort_keys=True),
+                                              encoding="utf-8")
+            page_count = sum(1 for o in plan.outputs.values() if o["dest"].endswith(".html"))
             release = Release(
                 name=name, path=target,
                 time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 commit=commit, page_count=page_count,
                 duration=round(time.monotonic() - started, 3),
+                rendered=len(plan.changed), incremental=previous_state is not None,
             )
             data = release.to_dict()
             del data["path"], data["name"]
@@ -248,18 +274,81 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         except BaseException as exc:
             shutil.rmtree(target, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
                 raise
             raise BuildError(_failure_message(exc, collector.messages)) from exc
         finally:
             mkdocs_logger.removeHandler(collector)
+            logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
         _point_current_at(releases_dir, name)
         pruned = _prune(releases_dir, keep)
         if progress:
-            print(f"完成：{name}，{release.page_count} 个页面，用时 {release.duration:.1f} 秒"
+            print(f"完成：{name}，{release.page_count} 个页面（本次渲染 {release.rendered} 个），"
+                  f"用时 {release.duration:.1f} 秒"
                   + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""), file=sys.stderr, flush=True)
         return release
+
+
+class _DirtyBuildNotice(logging.Filter):
+    """MkDocs warns that a dirty build gives inaccurate navigation. Ours decides per output
+    what to render (and a strict build would abort on that warning), so drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build is being performed" not in record.getMessage()
+
+
+def theme_signature(site_dir: Path) -> str:
+    """Hash of everything besides content/ that shapes the output: the site configuration,
+    overrides, hooks and the MkDocs/material versions. A change forces a full build."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha1()
+    for package in ("mkdocs", "mkdocs-material"):
+        digest.update(f"{package}={version(package)}\n".encode())
+    for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(site_dir).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha1(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _load_build_state(release: Release, signature: str) -> dict | None:
+    try:
+        state = json.loads((release.path / BUILD_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if state.get("signature") == signature else None
+
+
+def _assemble(previous: Path, scratch: Path, target: Path, *, removed: list[str]) -> None:
+    """Make target = previous release − removed outputs + what this build rendered.
+
+    Unchanged files are hard links into the previous release. Rendered files are moved in
+    with os.replace, which swaps the directory entry: the previous release's inode, still
+    being served, is never written to.
+    """
+    skip = set(removed) | {RELEASE_JSON, BUILD_STATE}
+    for directory, subdirs, filenames in os.walk(previous):
+        relative = Path(directory).relative_to(previous)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for filename in filenames:
+            rel = (relative / filename).as_posix()
+            if rel not in skip:
+                os.link(Path(directory) / filename, target / rel)
+    for directory, subdirs, filenames in os.walk(scratch):
+        relative = Path(directory).relative_to(scratch)
+        (target / relative).mkdir(parents=True, exist_ok=True)
+        for filename in filenames:
+            os.replace(Path(directory) / filename, target / relative / filename)
+    shutil.rmtree(scratch)
+    _remove_empty_dirs(target)
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for directory, subdirs, filenames in os.walk(root, topdown=False):
+        if directory != str(root) and not os.listdir(directory):
+            os.rmdir(directory)
 
 
 def _is_mkdocs_abort(exc: BaseException) -> bool:

@@ -132,10 +132,8 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
             change.processed_at = timezone.now()
             change.commit = sha or ""
             change.save(update_fields=["processed_at", "commit"])
-        # Anything the per-change scopes could not see (scheduled expiry, a crash between
-        # writing and committing last time) is picked up here, committed as the system.
-        exporter.sync(None)
-        repo.commit_all("全站同步\n", *SYSTEM_AUTHOR)
+        # No whole-site resync here: it would cost O(site size) on every publish. Each
+        # change's scope is exact, and `manage.py publish_site` (a REBUILD change) resyncs all.
         return build_site(repo.head(), changes, progress=progress)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -94,6 +95,12 @@ class _State:
         self.nav_sections: list[Entry] = []
         self.total_pages = 0
         self.rendered = 0
+        self.digests: dict[str, str] = {}  # src_uri -> sha1 of the Markdown source
+        # Incremental builds (see _plan_outputs): what every output depends on, and the
+        # difference to the previous release.
+        self.outputs: dict[str, dict] = {}
+        self.changed: list[str] = []  # dest_uri of documentation pages rendered this build
+        self.removed: list[str] = []  # dest_uri of outputs the previous release has but this one drops
 
 
 _state = _State()
@@ -132,8 +139,10 @@ def _parse_date(value) -> dt.date | None:
 
 def _read_front_matter(path: str, src_uri: str) -> dict | None:
     """The page's front matter, or None (after logging why) when it is unusable."""
-    with open(path, encoding="utf-8-sig") as fh:
-        text = fh.read()
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    _state.digests[src_uri] = hashlib.sha1(raw).hexdigest()
+    text = raw.decode("utf-8-sig")
     match = _FRONT_MATTER.match(text)
     if not match:
         log.warning(f"{src_uri}: 缺少 YAML front matter（见 docs/content-format.md）")
@@ -318,9 +327,68 @@ def on_files(files: Files, config) -> Files:
                   base_url=f"{TAGS_DIR}/{slug}/", title=f"标签：{state.tag_names[slug]}",
                   kind="tag", items=_newest_first(entries), generate_first=True)
 
-    state.total_pages = len(files.documentation_pages())
-    _progress(config, f"共 {state.total_pages} 个页面（含 {state.total_pages - len(pages)} 个生成的列表页）")
+    _plan_outputs(files, config, state)
+    state.total_pages = len(state.changed)
+    _progress(config, f"共 {len(files.documentation_pages())} 个页面（含 {len(files.documentation_pages()) - len(pages)} 个生成的列表页），"
+                      f"本次渲染 {state.total_pages} 个")
     return files
+
+
+def _digest(value) -> str:
+    return hashlib.sha1(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _plan_outputs(files: Files, config, state: _State) -> None:
+    """Give every output a key of everything it is rendered from, and compare with the
+    previous release's keys (``extra._previous_outputs``, set by build_scripts).
+
+    An output whose key is unchanged is byte-identical to the previous release's copy, so
+    an incremental build renders only outputs with a new key and build_scripts hard-links
+    the rest. A page's key covers its own source, its breadcrumbs and listing, and the
+    inputs every page shares (site settings, navigation, theme): a change to those
+    re-renders everything, which is what a full build would produce anyway.
+    """
+    docs_dir = os.path.abspath(config.docs_dir)
+    shared = _digest({
+        "settings": {k: config.extra.get(k) for k in ("org_name", "icp_number", "announcement", "build_year")},
+        "site_url": config.site_url,
+        "nav": [(e.title, e.src_uri, e.meta.get("intro") or "") for e in state.nav_sections],
+        "theme": config.extra.get("_theme_signature"),
+    })
+    outputs: dict[str, dict] = {}
+    for f in files:
+        if f.is_documentation_page():
+            entry = state.entries.get(f.src_uri)
+            listing = state.listings.get(f.src_uri)
+            inputs = {
+                "shared": shared,
+                "source": state.digests.get(f.src_uri) or _digest(f.content_string),
+                "breadcrumbs": _breadcrumbs(entry) if entry else None,
+                "listing": _listing_view(listing) if listing else None,
+            }
+            key = _digest(inputs)
+        elif os.path.abspath(f.abs_src_path or "").startswith(docs_dir + os.sep):
+            # Content assets carry their content hash in their name and are never
+            # rewritten in place, so size and mtime are a safe, cheap key.
+            stat = os.stat(f.abs_src_path)
+            key = f"{stat.st_size}:{stat.st_mtime_ns}"
+        else:
+            key = f"theme:{config.extra.get('_theme_signature')}"
+        outputs[f.src_uri] = {"key": key, "dest": f.dest_uri}
+    state.outputs = outputs
+
+    previous = config.extra.get("_previous_outputs")
+    if previous is None:
+        state.changed = [f.dest_uri for f in files.documentation_pages()]
+        return
+    for f in files:
+        modified = previous.get(f.src_uri) != outputs[f.src_uri]
+        # MkDocs' dirty build asks each file whether to read, render and copy it.
+        f.is_modified = (lambda modified=modified: modified)
+        if modified and f.is_documentation_page():
+            state.changed.append(f.dest_uri)
+    current_dests = {o["dest"] for o in outputs.values()}
+    state.removed = sorted({o["dest"] for o in previous.values()} - current_dests)
 
 
 def _paginate(files, config, state, *, base_src, base_url, title, kind, items,
@@ -373,18 +441,22 @@ def on_page_context(context, page, config, nav):
                 dj["breadcrumbs"].append({"title": "标签", "url": f"{TAGS_DIR}/"})
 
     if listing is not None:
-        dj["listing"] = {
-            "kind": listing.kind,
-            "articles": [_article_view(e) for e in listing.items],
-            "subsections": [{"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""}
-                            for e in listing.subsections],
-            "tags": listing.tags,
-            "pages": _pager(listing),
-            "page_number": listing.page_number,
-            "page_count": listing.page_count,
-        }
+        dj["listing"] = _listing_view(listing)
     context["dj"] = dj
     return context
+
+
+def _listing_view(listing: Listing) -> dict:
+    return {
+        "kind": listing.kind,
+        "articles": [_article_view(e) for e in listing.items],
+        "subsections": [{"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""}
+                        for e in listing.subsections],
+        "tags": listing.tags,
+        "pages": _pager(listing),
+        "page_number": listing.page_number,
+        "page_count": listing.page_count,
+    }
 
 
 def _breadcrumbs(entry: Entry | None) -> list[dict]:
@@ -440,6 +512,7 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     _progress(config, "写出 RSS 订阅 feed.xml …")
     _write_feed(config)
+    config.extra["_build_state"] = _state
 
 
 def _write_feed(config) -> None:
@@ -455,7 +528,11 @@ def _write_feed(config) -> None:
     ET.SubElement(channel, "link").text = site_url
     ET.SubElement(channel, "description").text = f"{org} 最新发布"
     ET.SubElement(channel, "language").text = "zh-CN"
-    ET.SubElement(channel, "lastBuildDate").text = format_datetime(dt.datetime.now(SHANGHAI))
+    if articles:
+        # The newest article's date, not the clock: a rebuild of the same content must
+        # produce the same file (incremental builds are compared with full builds).
+        ET.SubElement(channel, "lastBuildDate").text = format_datetime(
+            dt.datetime.combine(articles[0].date, dt.time(0, 0), SHANGHAI))
     for entry in articles[:FEED_SIZE]:
         link = urljoin(site_url, entry.url)
         canonical = entry.meta.get("canonical_url")

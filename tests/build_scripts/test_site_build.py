@@ -124,7 +124,8 @@ def test_keep_n_prunes_oldest_and_switch_rolls_back(tmp_path, small_content, cap
     releases = tmp_path / "releases"
     first = build_release(small_content, releases, keep=2, commit="aaaaaaa")
     second = build_release(small_content, releases, keep=2, commit="bbbbbbb")
-    third = build_release(small_content, releases, keep=2, commit="ccccccc", progress=True)
+    # A full build shows its progress on the terminal.
+    third = build_release(small_content, releases, keep=2, commit="ccccccc", progress=True, incremental=False)
     err = capfd.readouterr().err
     assert re.search(r"\[\s*\d+/\d+\] 渲染 news/democratic-review\.md", err)
     assert [r.name for r in list_releases(releases)] == [third.name, second.name]
