@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--keep", type=int, default=5, help="保留的版本数（默认 5）")
     build.add_argument("--progress", action="store_true", help="在标准错误输出显示进度")
     build.add_argument("--no-strict", dest="strict", action="store_false", help="警告不视为错误")
+    build.add_argument("--full", dest="incremental", action="store_false",
+                       help="全量构建（默认只渲染相对当前版本有变化的页面）")
 
     releases = sub.add_parser("releases", help="列出已有版本")
     releases.add_argument("--releases", type=Path, default=Path("var/site"))
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             commit = args.commit or _content_commit(args.content, args.git_dir)
             release = build_release(args.content, args.releases, site_dir=args.site, commit=commit,
-                                    keep=args.keep, progress=args.progress, strict=args.strict)
+                                    keep=args.keep, progress=args.progress, strict=args.strict,
+                                    incremental=args.incremental)
             print(release.name)
         elif args.command == "releases":
             current = current_release(args.releases)

@@ -1,0 +1,117 @@
+"""Full build: our pipeline against plain `mkdocs build` of the same content/ with the same
+theme, in one run. Usage: python bench/full_build.py 1000 [10000 ...] [--baseline-timeout 600]
+
+For each N: generates N realistic pages in an isolated CMS database (bench/var/site-N),
+exports them to content/, then times (wall clock, peak memory of the build process, output
+size counting hard links once):
+  ours      python -m build_scripts build (mkdocs-material + hooks/dangjian.py, full build)
+  baseline  mkdocs build with material's defaults (whole-site navigation, built-in jieba
+            search), the same theme, language and content
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import ROOT, generate_site, machine_info, setup_django, tree_size_mb
+
+BASELINE_CONFIG = """site_name: 基准
+docs_dir: {content}
+site_dir: {out}
+use_directory_urls: true
+exclude_docs: |
+  README.md
+  _site.yml
+theme:
+  name: material
+  language: zh
+  font: false
+plugins:
+  - search:
+      lang: zh
+markdown_extensions: [attr_list, md_in_html, tables, toc]
+"""
+
+
+def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
+    """Run cmd in a child process: wall time, peak RSS, and whether it finished."""
+    started = time.monotonic()
+    script = ("import resource, subprocess, sys, json; "
+              "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+              "sys.stderr.write(p.stderr[-2000:]); "
+              "print(json.dumps({'rc': p.returncode, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+    try:
+        out = subprocess.run([sys.executable, "-c", script, *cmd], capture_output=True, text=True,
+                             timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"seconds": round(time.monotonic() - started, 1), "finished": False}
+    import json
+
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0:
+        print(out.stderr, file=sys.stderr)
+    return {"seconds": round(time.monotonic() - started, 1), "finished": result["rc"] == 0,
+            "peak_mb": round(result["rss"] / 1024)}
+
+
+def prepare(n: int) -> Path:
+    var = ROOT / "bench" / "var" / f"site-{n}"
+    setup_django(var)
+    from django.core.management import call_command
+
+    from cms.publishing.exporter import Exporter
+    from cms.publishing.services import SYSTEM_AUTHOR, content_repo
+
+    call_command("migrate", verbosity=0)
+    print(f"[{n}] 生成页面 …", file=sys.stderr, flush=True)
+    print(f"[{n}] {generate_site(n)}", file=sys.stderr)
+    started = time.monotonic()
+    Exporter().sync(None)
+    content_repo().commit_all("基准测试内容\n", *SYSTEM_AUTHOR)
+    print(f"[{n}] 导出到 content/：{time.monotonic() - started:.1f} 秒", file=sys.stderr)
+    return var
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sizes", nargs="+", type=int)
+    parser.add_argument("--baseline-timeout", type=float, default=600)
+    args = parser.parse_args()
+    print(f"machine: {machine_info()}")
+    for n in args.sizes:
+        # Each size in its own process: Django is set up once per database.
+        if len(args.sizes) > 1:
+            subprocess.run([sys.executable, __file__, str(n), "--baseline-timeout", str(args.baseline_timeout)],
+                           check=True)
+            continue
+        var = prepare(n)
+        content = var / "content"
+        with tempfile.TemporaryDirectory(dir=var) as scratch:
+            scratch = Path(scratch)
+            ours = run_measured([sys.executable, "-m", "build_scripts", "build", "--content", str(content),
+                                 "--releases", str(scratch / "ours"), "--full"], timeout=None,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+            ours["output_mb"] = round(tree_size_mb(scratch / "ours"), 1)
+            config = scratch / "baseline.yml"
+            config.write_text(BASELINE_CONFIG.format(content=content, out=scratch / "baseline"), encoding="utf-8")
+            base = run_measured([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
+                                timeout=args.baseline_timeout)
+            if (scratch / "baseline").exists():
+                base["output_mb"] = round(tree_size_mb(scratch / "baseline"), 1)
+        ratio = (f"{base['seconds'] / ours['seconds']:.1f}x faster" if base["finished"]
+                 else f"baseline stopped after {base['seconds']:.0f} s")
+        print(f"full build {n:,} pages: ours {ours['seconds']} s, peak {ours.get('peak_mb')} MB, "
+              f"output {ours['output_mb']} MB | plain mkdocs {'%s s' % base['seconds'] if base['finished'] else '>%d s (stopped)' % base['seconds']}, "
+              f"peak {base.get('peak_mb', '?')} MB, output {base.get('output_mb', '?')} MB | {ratio}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

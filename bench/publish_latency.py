@@ -1,0 +1,123 @@
+"""Publish-to-live latency: from the approval (the service call) to the page being served
+from `current`, with the real worker process running. Usage:
+    python bench/publish_latency.py 1000 [10000] [--runs 20]
+
+Needs the site of that size (bench/full_build.py creates it; this script generates and
+builds it if missing). For each N: 20 new pages published, 20 edits, 20 unpublishes;
+median and worst of each.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, generate_site, machine_info, setup_django
+
+TIMEOUT = 60.0
+
+
+def wait_for(predicate, timeout: float = TIMEOUT) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError("page did not reach the public site in time")
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def served(path: str) -> Path:
+    from django.conf import settings
+
+    return Path(settings.SITE_RELEASES_DIR) / "current" / path / "index.html"
+
+
+def measure(n: int, runs: int) -> dict[str, list[float]]:
+    var = ROOT / "bench" / "var" / f"site-{n}"
+    setup_django(var)
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from cms.accounts.models import User
+    from cms.openness.models import NewsPage, SectionPage
+    from cms.publishing import services
+    from cms.publishing.models import ContentChange
+
+    call_command("migrate", verbosity=0)
+    if NewsPage.objects.count() < n:
+        generate_site(n)
+    if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
+        services.record_change(ContentChange.Action.REBUILD)
+        services.publish_pending_changes(force_build=True)
+    editor, _ = User.objects.get_or_create(username="bench-editor", defaults={"last_name": "王", "first_name": "编辑"})
+    reviewer, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"last_name": "李", "first_name": "审核"})
+    section = SectionPage.objects.get(slug="section-0")
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "worker", "--interval", "0.05"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results: dict[str, list[float]] = {"publish": [], "edit": [], "unpublish": []}
+    try:
+        time.sleep(3)  # let the worker import Django and warm up
+        stamp = int(time.time())
+        pages = []
+        for i in range(runs):
+            page = NewsPage(title=f"基准发布{stamp}-{i}", slug=f"bench-{stamp}-{i}", summary="基准",
+                            body=[], live=False)
+            with transaction.atomic():
+                section.add_child(instance=page)
+                revision = page.save_revision(user=editor)
+            started = time.monotonic()
+            with transaction.atomic():  # the approval: the on-commit hook queues the build
+                revision.publish(user=reviewer, skip_permission_checks=True)
+            wait_for(lambda: served(page.url.strip("/")).exists())
+            results["publish"].append(time.monotonic() - started)
+            pages.append(page)
+        for i, page in enumerate(pages):
+            page.refresh_from_db()
+            page.title = f"基准修改{stamp}-{i}"
+            started = time.monotonic()
+            with transaction.atomic():
+                page.save_revision(user=editor).publish(user=reviewer, skip_permission_checks=True)
+            wait_for(lambda: page.title in served(page.url.strip("/")).read_text(encoding="utf-8"))
+            results["edit"].append(time.monotonic() - started)
+        for page in pages:
+            page.refresh_from_db()
+            path = page.url.strip("/")
+            started = time.monotonic()
+            with transaction.atomic():
+                page.unpublish()
+            wait_for(lambda: not served(path).exists())
+            results["unpublish"].append(time.monotonic() - started)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sizes", nargs="+", type=int)
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    if len(args.sizes) > 1:
+        print(f"machine: {machine_info()}")
+        for n in args.sizes:
+            subprocess.run([sys.executable, __file__, str(n), "--runs", str(args.runs)], check=True)
+        return
+    n = args.sizes[0]
+    results = measure(n, args.runs)
+    for action, label in (("publish", "publish"), ("edit", "edit"), ("unpublish", "unpublish")):
+        values = results[action]
+        print(f"{label}-to-live {n:,} pages: {statistics.median(values):.2f} s (median), "
+              f"{max(values):.2f} s (worst of {len(values)})")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()
