@@ -32,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from build_scripts.search_index import build_search_index, update_search_index
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_DIR = REPO_ROOT / "site"
 CURRENT = "current"
@@ -249,6 +251,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 "_progress": progress,
                 "_theme_signature": signature,
                 "_previous_outputs": previous_state["outputs"] if previous_state else None,
+                "_previous_sources": previous_state.get("sources") if previous_state else None,
             })
             if progress:
                 mode = f"增量，基于 {previous.name}" if previous_state else "全量"
@@ -257,7 +260,15 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             plan = config.extra["_build_state"]
             if previous_state:
                 _assemble(previous.path, scratch, target, removed=plan.removed)
-            state = {"signature": signature, "outputs": plan.outputs}
+            # Site search (search/): only the pages rendered or removed by this build.
+            if previous_state:
+                search = update_search_index(target, previous.path, plan.changed, plan.removed)
+            else:
+                search = build_search_index(target)
+            if progress:
+                print(f"搜索索引：{search.mode}，分析 {search.analysed} 个页面，写入 {search.files_written} 个文件，"
+                      f"{search.seconds:.1f} 秒", file=sys.stderr, flush=True)
+            state = {"signature": signature, "outputs": plan.outputs, "sources": plan.sources}
             (target / BUILD_STATE).write_text(json.dumps(state, ensure_ascii=False, sort_keys=True),
                                               encoding="utf-8")
             page_count = sum(1 for o in plan.outputs.values() if o["dest"].endswith(".html"))
