@@ -12,7 +12,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from build_scripts.content_repo import ContentRepo
-from build_scripts.site_build import BuildError, build_release
+from build_scripts.site_build import BuildError, build_release, prepare_standby
 
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
@@ -157,4 +157,8 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False) -> Sit
         record.release = release.name
     record.finished_at = timezone.now()
     record.save(update_fields=["status", "error", "release", "finished_at"])
+    if record.status == SiteBuild.Status.SUCCEEDED:
+        # The new pages are live; now pre-link the next release so the next publish
+        # only renders and moves in what changed.
+        prepare_standby(Path(settings.SITE_RELEASES_DIR))
     return record
