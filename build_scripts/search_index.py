@@ -1,0 +1,805 @@
+"""Static, sharded, incrementally updatable Chinese search index for the public site.
+
+Pure Python (jieba), no Django, no MkDocs. It reads the *rendered* HTML of a release and
+writes ``<release>/search/``; the browser side is ``site/overrides/assets/javascripts/
+dj-search.js``. Design and numbers: docs/site-build.md ("Search") and bench/README.md.
+
+Files (all JSON, UTF-8, sorted, no timestamps: a full build and any sequence of
+incremental updates of the same pages give byte-identical files)::
+
+    search/meta.json             format, shard counts, number of documents
+    search/v/<xx>.json           vocabulary: {first char: [terms…]} for the chars hashed here
+    search/p/<xx>.json           postings:   {term: "KKKKS…"} or {term: [df bucket, "KKKKS…"]}
+    search/d/<xxx>.json          documents:  {KKKK: [url, title, date, excerpt]}
+    search/s/<xx>.json           state only (never fetched by the browser): the complete
+                                 postings of terms whose public list is cut to TOP_K
+
+* A document key ``KKKK`` is 24 bits in 4 base64url chars: 10 bits of doc shard (from the
+  sha1 of the URL) and 14 bits of slot (also from the sha1; collisions take the next free
+  slot in (hash, url) order). Keys depend only on the set of URLs in the same doc shard,
+  so adding a page never renumbers other pages (except the rare colliding neighbour).
+* A posting is the doc key plus one base64url char ``S`` = a quantised score that depends
+  on the document alone (title hit + BM25 term frequency with a *fixed* average length),
+  never on site-wide statistics: adding a page changes only the lists of its own terms.
+  Lists are ordered by score then key; the public list keeps the best TOP_K. The inverse
+  document frequency is computed in the browser from the list length (or, for cut lists,
+  a log-scale bucket of the document frequency that changes rarely) and meta.json's N.
+* Terms are hashed (FNV-1a over UTF-16 code units, the same in JavaScript) into TERM_SHARDS
+  posting files; the vocabulary is hashed by its first character into VOCAB_SHARDS files,
+  so the browser segments a query by forward maximum matching against the index's own
+  vocabulary, fetching only the vocabulary files for the query's characters: jieba's
+  segmentation without shipping jieba's dictionary.
+
+Incremental updates (``update_search_index``) re-read the previous and the new HTML of
+the changed pages only, and rewrite only the shard files whose content changes — always
+as new files moved in with ``os.replace``: files of a release are hard links shared with
+the previous release, which may still be served. The state lives in the release, so a
+rollback to an older release keeps pages and index consistent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import math
+import os
+import re
+import sys
+import time
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
+
+FORMAT = 1
+SEARCH_DIR = "search"
+TERM_SHARDS = 512
+VOCAB_SHARDS = 128
+DOC_SHARDS = 1024
+SLOT_BITS = 14
+TOP_K = 100
+TITLE_BOOST = 3.0
+BM25_K1 = 1.2
+BM25_B = 0.75
+AVG_LEN = 400  # fixed, not measured: scores must not depend on the rest of the site
+EXCERPT_CHARS = 80
+MAX_TERM_CHARS = 12
+# 64 URL-safe characters in ASCII order, so encoded keys and postings sort as strings.
+B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_B64_INDEX = {ch: i for i, ch in enumerate(B64)}
+
+# Function words that match almost every page and carry no meaning on their own.
+STOPWORDS = frozenset(
+    "的 了 和 与 及 在 是 为 对 等 将 把 被 也 都 而 或 之 其 以 于 由 从 向 到 并 就 这 那 "
+    "个 着 给 让 有 无 不 要 会 可 能 各 该 此 所 如 即 但 又 还 已 更 很 最 a an the of to and "
+    "in on for is are".split()
+)
+
+# Generated pages (docs/content-format.md "reserved output paths") are not search results.
+_LISTING_PAGE = re.compile(r"(^|/)page/\d+/index\.html$")
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def _utf16_units(text: str) -> list[int]:
+    data = text.encode("utf-16-le", "surrogatepass")
+    return [data[i] | (data[i + 1] << 8) for i in range(0, len(data), 2)]
+
+
+def fnv1a(text: str) -> int:
+    """FNV-1a (32 bit) over UTF-16 code units; dj-search.js computes the same."""
+    h = 0x811C9DC5
+    for unit in _utf16_units(text):
+        h ^= unit
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def term_shard(term: str) -> int:
+    return fnv1a(term) % TERM_SHARDS
+
+
+def vocab_key(term: str) -> str:
+    """The vocabulary groups terms by their first character (a code point)."""
+    return term[0]
+
+
+def vocab_shard(term: str) -> int:
+    return fnv1a(term[0]) % VOCAB_SHARDS
+
+
+def _url_hash(url: str) -> tuple[int, int]:
+    digest = hashlib.sha1(url.encode("utf-8")).digest()
+    return (int.from_bytes(digest[:4], "big") % DOC_SHARDS,
+            int.from_bytes(digest[4:8], "big") % (1 << SLOT_BITS))
+
+
+def encode_key(key: int) -> str:
+    return "".join(B64[(key >> shift) & 63] for shift in (18, 12, 6, 0))
+
+
+def decode_key(text: str) -> int:
+    key = 0
+    for ch in text:
+        key = (key << 6) | _B64_INDEX[ch]
+    return key
+
+
+def _df_bucket(df: int) -> int:
+    return int(round(math.log2(df) * 8))
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _p_name(shard: int) -> str:
+    return f"p/{shard:03x}.json"
+
+
+def _s_name(shard: int) -> str:
+    return f"s/{shard:03x}.json"
+
+
+def _v_name(shard: int) -> str:
+    return f"v/{shard:02x}.json"
+
+
+def _d_name(shard: int) -> str:
+    return f"d/{shard:03x}.json"
+
+
+def _dumps(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _params(user_dict: Path) -> dict:
+    import jieba
+
+    return {
+        "term_shards": TERM_SHARDS, "vocab_shards": VOCAB_SHARDS, "doc_shards": DOC_SHARDS,
+        "slot_bits": SLOT_BITS, "top_k": TOP_K, "title_boost": TITLE_BOOST, "avg_len": AVG_LEN,
+        "excerpt": EXCERPT_CHARS, "max_term": MAX_TERM_CHARS,
+        "tokenizer": f"jieba {jieba.__version__}; user dict sha1 "
+                     + hashlib.sha1(Path(user_dict).read_bytes()).hexdigest()[:12],
+    }
+
+
+def _write_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` unless it already holds exactly that.
+
+    Always a new file moved over the old name: the old name may be a hard link to the
+    previous release's file, which must never change.
+    """
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    return True
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return {}
+
+
+class _Files:
+    """The search/ files an update reads, remembering their bytes so that only files whose
+    content changes are written (and nothing is read twice)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.original: dict[str, bytes | None] = {}
+
+    def read(self, name: str):
+        try:
+            data = (self.root / name).read_bytes()
+        except FileNotFoundError:
+            data = None
+        self.original[name] = data
+        return json.loads(data) if data else {}
+
+    def write(self, name: str, data: bytes) -> bool:
+        if name in self.original and self.original[name] == data:
+            return False
+        return _write_if_changed(self.root / name, data)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class Doc:
+    url: str  # site-relative, "" for the home page, "news/foo/" for news/foo/index.html
+    title: str
+    date: str  # YYYY-MM-DD or ""
+    excerpt: str
+    title_text: str  # what is indexed with the title boost
+    body_text: str
+
+
+def is_indexed_path(rel: str) -> bool:
+    """Content pages only: not listing page 2…, not tags, not the search files, not 404."""
+    rel = rel.replace(os.sep, "/")
+    if not (rel == "index.html" or rel.endswith("/index.html")):
+        return False
+    if rel.startswith(("tags/", f"{SEARCH_DIR}/", "assets/")) or _LISTING_PAGE.search(rel):
+        return False
+    return True
+
+
+def url_of(rel: str) -> str:
+    rel = rel.replace(os.sep, "/")
+    return rel[: -len("index.html")]
+
+
+_ARTICLE = re.compile(r'<article class="md-content__inner[^"]*">(.*)</article>', re.S)
+_GENERATED = re.compile(r'<section class="dj-(?:listing|subsections)"|<ul class="dj-tags dj-tags--cloud"')
+_DROP = re.compile(r"<(script|style|template|nav|svg|button)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
+_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.S | re.I)
+_META = re.compile(r'<p class="dj-meta">(.*?)</p>', re.S)
+_META_KEY = re.compile(r'<span class="dj-meta__key">.*?</span>', re.S)
+_DATE = re.compile(r'<time datetime="(\d{4}-\d{2}-\d{2})"')
+_TAGS = re.compile(r'<ul class="dj-tags"[^>]*>(.*?)</ul>', re.S)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|table|tr|td|th|thead|tbody|tfoot|caption|figure|"
+                        r"figcaption|br|hr|section|article|aside|blockquote|pre|dd|dt|dl|details|"
+                        r"summary|header|footer|main)\b[^>]*>", re.I)
+_IMG_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"[^>]*>', re.I)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+_NOINDEX = re.compile(r'<meta name="robots" content="[^"]*noindex', re.I)
+
+
+def _text(fragment: str) -> str:
+    fragment = _IMG_ALT.sub(lambda m: f" {m.group(1)} ", fragment)
+    fragment = _BLOCK_TAG.sub(" ", fragment)
+    fragment = _TAG.sub("", fragment)
+    return _SPACE.sub(" ", html.unescape(fragment)).strip()
+
+
+def extract(page_html: str, rel: str) -> Doc | None:
+    """The searchable parts of one rendered page, or None if it is not a content page."""
+    if _NOINDEX.search(page_html[:4000]):
+        return None
+    match = _ARTICLE.search(page_html)
+    if not match:
+        return None
+    article = match.group(1)
+    generated = _GENERATED.search(article)
+    if generated:  # a section/home page: its listing is other pages' text
+        article = article[: generated.start()]
+    article = _DROP.sub(" ", article)
+    h1 = _H1.search(article)
+    if h1:
+        title = _text(h1.group(1))
+        article = article[: h1.start()] + " " + article[h1.end():]
+    else:
+        found = re.search(r"<title>(.*?)</title>", page_html, re.S)
+        title = _text(found.group(1)) if found else url_of(rel)
+    date, extra = "", []
+    meta = _META.search(article)
+    if meta:
+        found = _DATE.search(meta.group(1))
+        date = found.group(1) if found else ""
+        inner = re.sub(r"<time\b.*?</time>", " ", meta.group(1), flags=re.S)
+        extra.append(_text(_META_KEY.sub(" ", inner)))
+        article = article[: meta.start()] + " " + article[meta.end():]
+    tags = _TAGS.search(article)
+    if tags:
+        extra.append(_text(tags.group(1)))
+        article = article[: tags.start()] + " " + article[tags.end():]
+    body = _text(article)
+    excerpt = body[:EXCERPT_CHARS]
+    return Doc(url=url_of(rel), title=title, date=date, excerpt=excerpt, title_text=title,
+               body_text=" ".join([*extra, body]).strip())
+
+
+def _read_doc(root: Path, rel: str) -> Doc | None:
+    try:
+        text = (root / rel).read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+    return extract(text, rel)
+
+
+# --------------------------------------------------------------------------- tokens
+
+_tokenizer = None
+_tokenizer_dict: Path | None = None
+
+
+def tokenizer(user_dict: Path = DEFAULT_USER_DICT):
+    """One warm jieba tokenizer per process (loading the dictionary takes ~1 s)."""
+    global _tokenizer, _tokenizer_dict
+    user_dict = Path(user_dict)
+    if _tokenizer is None or _tokenizer_dict != user_dict:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        tk = jieba.Tokenizer()
+        tk.initialize()
+        tk.load_userdict(str(user_dict))
+        _tokenizer, _tokenizer_dict = tk, user_dict
+    return _tokenizer
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokens(text: str, tk=None) -> list[str]:
+    """Index terms of `text`: jieba's words plus every dictionary word inside a longer word
+    (like cut_for_search, but all lengths: 主题党日活动 also yields 主题党日)."""
+    tk = tk or tokenizer()
+    freq = tk.FREQ
+    out = []
+    for word in tk.cut(_normalise(text), HMM=True):
+        word = word.strip()
+        if not word or not any(ch.isalnum() for ch in word):
+            continue
+        n = len(word)
+        if n > 2:
+            for size in range(2, min(n, MAX_TERM_CHARS + 1)):
+                for i in range(n - size + 1):
+                    sub = word[i:i + size]
+                    if freq.get(sub):
+                        out.append(sub)
+        if n <= MAX_TERM_CHARS and word not in STOPWORDS:
+            out.append(word)
+    return out
+
+
+def doc_vector(doc: Doc, tk=None) -> dict[str, int]:
+    """term -> quantised score 1..63 (one base64 char), from this document alone."""
+    title_terms = set(tokens(doc.title_text, tk))
+    body = tokens(doc.body_text, tk)
+    tf: dict[str, int] = defaultdict(int)
+    for term in body:
+        tf[term] += 1
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * max(len(body), 1) / AVG_LEN)
+    vector = {}
+    for term in set(tf) | title_terms:
+        count = tf.get(term, 0)
+        score = (TITLE_BOOST if term in title_terms else 0.0) + count * (BM25_K1 + 1) / (count + norm)
+        vector[term] = max(1, min(63, int(round(score * 10))))
+    return vector
+
+
+# --------------------------------------------------------------------------- postings
+
+
+# A posting is 5 characters: B64[63 - score] then the 4-character doc key. A list is the
+# sorted concatenation, i.e. best score first and then by key, and stays a plain string
+# in memory: an update is a binary search and a splice, never a decode of the list.
+
+
+def _chunk(key: int, score: int) -> str:
+    return B64[63 - score] + encode_key(key)
+
+
+def _encode_postings(chunks) -> str:
+    return "".join(sorted(chunks))
+
+
+def _find(postings: str, chunk: str) -> int:
+    lo, hi = 0, len(postings) // 5
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if postings[mid * 5: mid * 5 + 5] < chunk:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo * 5
+
+
+def _public_entry(full: str):
+    if len(full) <= TOP_K * 5:
+        return full
+    return [_df_bucket(len(full) // 5), full[: TOP_K * 5]]
+
+
+def _assign_keys(urls) -> dict[str, int]:
+    """Doc keys for the URLs of ONE doc shard: slot from the hash, collisions probe upwards
+    in (hash, url) order — a function of the set, so full and incremental builds agree."""
+    taken: set[int] = set()
+    keys = {}
+    for slot, url, shard in sorted((_url_hash(u)[1], u, _url_hash(u)[0]) for u in urls):
+        while slot in taken:
+            slot = (slot + 1) % (1 << SLOT_BITS)
+        taken.add(slot)
+        keys[url] = (shard << SLOT_BITS) | slot
+    return keys
+
+
+def _doc_record(doc: Doc) -> list:
+    return [doc.url, doc.title, doc.date, doc.excerpt]
+
+
+# --------------------------------------------------------------------------- full build
+
+
+def _list_pages(release: Path) -> list[str]:
+    found = []
+    for directory, subdirs, filenames in os.walk(release):
+        rel_dir = os.path.relpath(directory, release)
+        if rel_dir == ".":
+            subdirs[:] = [d for d in subdirs if d not in (SEARCH_DIR, "assets", "tags")]
+            rel_dir = ""
+        if "index.html" in filenames:
+            rel = (rel_dir + "/index.html") if rel_dir else "index.html"
+            if is_indexed_path(rel):
+                found.append(rel.replace(os.sep, "/"))
+    return sorted(found)
+
+
+def _analyse(args) -> tuple[str, Doc | None, dict[str, int] | None]:
+    root, rel, user_dict = args
+    doc = _read_doc(Path(root), rel)
+    return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
+
+
+def _analyse_all(root: Path, rels: list[str], user_dict: Path, workers: int | None):
+    tokenizer(user_dict)  # warm before forking: children inherit the dictionary
+    jobs = [(str(root), rel, str(user_dict)) for rel in rels]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 400 else 1
+    if workers <= 1:
+        return [_analyse(job) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_analyse, jobs, chunksize=64))
+
+
+@dataclass
+class Stats:
+    mode: str  # "full" | "incremental"
+    documents: int
+    analysed: int  # pages read and segmented
+    files_written: int
+    seconds: float
+
+
+def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int | None = None) -> Stats:
+    """Index every content page of `release_dir` into `release_dir`/search/ (full build)."""
+    started = time.monotonic()
+    release = Path(release_dir)
+    user_dict = Path(user_dict)
+    results = _analyse_all(release, _list_pages(release), user_dict, workers)
+
+    docs: dict[str, Doc] = {}
+    vectors: dict[str, dict[str, int]] = {}
+    for rel, doc, vector in results:
+        if doc is not None:
+            docs[doc.url] = doc
+            vectors[doc.url] = vector
+    by_shard: dict[int, list[str]] = defaultdict(list)
+    for url in docs:
+        by_shard[_url_hash(url)[0]].append(url)
+    keys: dict[str, int] = {}
+    for urls in by_shard.values():
+        keys.update(_assign_keys(urls))
+
+    chunks: dict[str, list[str]] = defaultdict(list)
+    for url, vector in vectors.items():
+        key = keys[url]
+        for term, score in vector.items():
+            chunks[term].append(_chunk(key, score))
+
+    files: dict[str, bytes] = {}
+    p_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
+    s_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
+    v_files: list[dict] = [defaultdict(list) for _ in range(VOCAB_SHARDS)]
+    for term, term_chunks in chunks.items():
+        shard = term_shard(term)
+        full = _encode_postings(term_chunks)
+        p_files[shard][term] = _public_entry(full)
+        if len(full) > TOP_K * 5:
+            s_files[shard][term] = full
+        v_files[vocab_shard(term)][vocab_key(term)].append(term)
+    d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
+    for url, doc in docs.items():
+        d_files[keys[url] >> SLOT_BITS][encode_key(keys[url])] = _doc_record(doc)
+
+    for i in range(TERM_SHARDS):
+        files[_p_name(i)] = _dumps(p_files[i])
+        files[_s_name(i)] = _dumps(s_files[i])
+    for i in range(VOCAB_SHARDS):
+        files[_v_name(i)] = _dumps({c: sorted(t) for c, t in v_files[i].items()})
+    for i in range(DOC_SHARDS):
+        files[_d_name(i)] = _dumps(d_files[i])
+    files["meta.json"] = _meta(len(docs), user_dict)
+
+    out = release / SEARCH_DIR
+    written = sum(_write_if_changed(out / name, data) for name, data in files.items())
+    # Anything else under search/ (an older format, material's search_index.json) goes.
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and path.relative_to(out).as_posix() not in files:
+            path.unlink()
+    return Stats("full", len(docs), len(results), written, round(time.monotonic() - started, 3))
+
+
+def _meta(documents: int, user_dict: Path) -> bytes:
+    return _dumps({"format": FORMAT, "documents": documents, **_params(user_dict)}) + b"\n"
+
+
+# --------------------------------------------------------------------------- incremental
+
+
+def update_search_index(release_dir, previous_release_dir, changed_html, removed_html, *,
+                        user_dict=DEFAULT_USER_DICT, workers: int | None = None) -> Stats:
+    """Bring `release_dir`/search/ up to date after `changed_html` pages were (re)rendered
+    and `removed_html` pages removed since `previous_release_dir` (paths relative to the
+    release, e.g. "news/foo/index.html"; other paths are ignored).
+
+    Work and rewritten files are proportional to the number of changed pages. Falls back
+    to a full build when there is no previous index or it was built with other parameters
+    (format, shard counts, dictionary). The result is byte-identical to a full build.
+    """
+    started = time.monotonic()
+    release = Path(release_dir)
+    user_dict = Path(user_dict)
+    if previous_release_dir is None:
+        return build_search_index(release, user_dict=user_dict, workers=workers)
+    previous = Path(previous_release_dir)
+    prev_search, out = previous / SEARCH_DIR, release / SEARCH_DIR
+    try:
+        prev_meta = json.loads((prev_search / "meta.json").read_bytes())
+    except (FileNotFoundError, ValueError):
+        prev_meta = None
+    expected = json.loads(_meta(0, user_dict))
+    if not prev_meta or {k: v for k, v in prev_meta.items() if k != "documents"} != \
+            {k: v for k, v in expected.items() if k != "documents"}:
+        return build_search_index(release, user_dict=user_dict, workers=workers)
+
+    _link_missing(prev_search, out)
+
+    paths = sorted({p.replace(os.sep, "/") for p in [*changed_html, *removed_html]})
+    paths = [p for p in paths if is_indexed_path(p)]
+    removed = {p.replace(os.sep, "/") for p in removed_html}
+    tk = tokenizer(user_dict)
+
+    # Old and new version of every touched page; unchanged text (a page re-rendered for a
+    # new banner or navigation) costs one read each and no segmentation.
+    old_docs: dict[str, Doc] = {}
+    new_docs: dict[str, Doc] = {}
+    for rel in paths:
+        old = _read_doc(previous, rel)
+        new = None if rel in removed else _read_doc(release, rel)
+        if old == new:
+            continue
+        if old is not None:
+            old_docs[old.url] = old
+        if new is not None:
+            new_docs[new.url] = new
+    if not old_docs and not new_docs:
+        return Stats("incremental", prev_meta["documents"], 0, 0, round(time.monotonic() - started, 3))
+
+    # Doc shards whose URL set or records change; recompute their keys.
+    d_cache: dict[int, dict] = {}
+
+    store = _Files(out)
+
+    def d_shard(i: int) -> dict:
+        if i not in d_cache:
+            d_cache[i] = store.read(_d_name(i))
+        return d_cache[i]
+
+    old_keys: dict[str, int] = {}
+    new_keys: dict[str, int] = {}
+    for i in sorted({_url_hash(u)[0] for u in [*old_docs, *new_docs]}):
+        records = d_shard(i)
+        by_url = {rec[0]: rec for rec in records.values()}
+        before = {rec[0]: decode_key(k) for k, rec in records.items()}
+        urls = (set(before) - set(old_docs)) | {u for u in new_docs if _url_hash(u)[0] == i}
+        after = _assign_keys(urls)
+        old_keys.update(before)
+        new_keys.update(after)
+        d_cache[i] = {encode_key(key): _doc_record(new_docs[url]) if url in new_docs else by_url[url]
+                      for url, key in after.items()}
+
+    # Pages whose key moved (a hash collision neighbour) need their postings moved too.
+    analysed = 0
+    removals: dict[str, list[str]] = defaultdict(list)  # term -> posting chunks to drop
+    additions: dict[str, list[str]] = defaultdict(list)
+
+    def remove(vector, key):
+        for term, score in vector.items():
+            removals[term].append(_chunk(key, score))
+
+    def add(vector, key):
+        for term, score in vector.items():
+            additions[term].append(_chunk(key, score))
+
+    moved = [u for u in new_keys if u in old_keys and new_keys[u] != old_keys[u]
+             and u not in new_docs and u not in old_docs]
+    for url in sorted(moved):
+        doc = _read_doc(release, url + "index.html")
+        vector = doc_vector(doc, tk)
+        analysed += 1
+        remove(vector, old_keys[url])
+        add(vector, new_keys[url])
+    for url, doc in sorted(old_docs.items()):
+        remove(doc_vector(doc, tk), old_keys[url])
+        analysed += 1
+    for url, doc in sorted(new_docs.items()):
+        add(doc_vector(doc, tk), new_keys[url])
+        analysed += 1
+
+    # Apply to the touched posting / state / vocabulary shards.
+    by_shard: dict[int, list[str]] = defaultdict(list)
+    for term in set(removals) | set(additions):
+        by_shard[term_shard(term)].append(term)
+    files: dict[str, bytes] = {}
+    vocab_changes: dict[int, dict[str, bool]] = defaultdict(dict)  # shard -> term -> present
+    for shard, terms in sorted(by_shard.items()):
+        public = store.read(_p_name(shard))
+        state = store.read(_s_name(shard))
+        for term in sorted(terms):
+            if term in state:
+                full = state[term]
+            else:
+                full = public.get(term, "")
+                assert isinstance(full, str), f"search state lacks the full list of {term!r}"
+            existed = bool(full)
+            for chunk in removals.get(term, ()):
+                pos = _find(full, chunk)
+                if full[pos:pos + 5] == chunk:
+                    full = full[:pos] + full[pos + 5:]
+            for chunk in additions.get(term, ()):
+                pos = _find(full, chunk)
+                if full[pos:pos + 5] != chunk:
+                    full = full[:pos] + chunk + full[pos:]
+            state.pop(term, None)
+            if full:
+                public[term] = _public_entry(full)
+                if len(full) > TOP_K * 5:
+                    state[term] = full
+            else:
+                public.pop(term, None)
+            if existed != bool(full):
+                vocab_changes[vocab_shard(term)][term] = bool(full)
+        files[_p_name(shard)] = _dumps(public)
+        files[_s_name(shard)] = _dumps(state)
+    for shard, changes in sorted(vocab_changes.items()):
+        vocab = store.read(_v_name(shard))
+        grouped = {c: set(t) for c, t in vocab.items()}
+        for term, present in changes.items():
+            bucket = grouped.setdefault(vocab_key(term), set())
+            (bucket.add if present else bucket.discard)(term)
+        files[_v_name(shard)] = _dumps({c: sorted(t) for c, t in grouped.items() if t})
+    for i, records in d_cache.items():
+        files[_d_name(i)] = _dumps(records)
+    documents = prev_meta["documents"] + len(set(new_docs) - set(old_docs)) - len(set(old_docs) - set(new_docs))
+    files["meta.json"] = _meta(documents, user_dict)
+
+    written = sum(store.write(name, data) for name, data in sorted(files.items()))
+    return Stats("incremental", documents, analysed, written, round(time.monotonic() - started, 3))
+
+
+def _link_missing(prev_search: Path, out: Path) -> None:
+    """Share the previous release's search files that the new release lacks (a caller
+    that hard-linked the whole previous release already has them all)."""
+    for directory, subdirs, filenames in os.walk(prev_search):
+        rel = os.path.relpath(directory, prev_search)
+        target_dir = out / rel if rel != "." else out
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for filename in filenames:
+            target = target_dir / filename
+            if not target.exists():
+                os.link(Path(directory) / filename, target)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="全站搜索索引（静态分片，可增量更新）")
+    parser.add_argument("release", help="已构建的网站目录（某个版本目录）")
+    parser.add_argument("--previous", help="上一版本目录：只更新 --changed/--removed 列出的页面")
+    parser.add_argument("--changed", nargs="*", default=[])
+    parser.add_argument("--removed", nargs="*", default=[])
+    args = parser.parse_args(argv)
+    if args.previous:
+        stats = update_search_index(args.release, args.previous, args.changed, args.removed)
+    else:
+        stats = build_search_index(args.release)
+    print(json.dumps(stats.__dict__, ensure_ascii=False), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------- reference query
+
+
+_SPLIT = re.compile(r"[\s,.;:!?'\"()\[\]{}<>/\\|`~@#$%^&*+=\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+                    r"\uff3b-\uff40\uff5b-\uff65\u2010-\u2027\u00b7]+")
+
+
+def query(search_dir, text: str, *, limit: int = 10) -> dict:
+    """What dj-search.js does, in Python (for tests and the benchmark): the ranked results
+    and every file the browser fetches for them (relative to search/)."""
+    root = Path(search_dir)
+    fetched: list[str] = []
+
+    def load(name):
+        if name not in fetched:
+            fetched.append(name)
+        return _read_json(root / name)
+
+    meta = load("meta.json")
+    chunks = [c for c in _SPLIT.split(_normalise(text)) if c]
+    vocab: dict[str, set] = defaultdict(set)
+    for ch in sorted({ch for chunk in chunks for ch in chunk}):
+        for first, words in load(f"v/{fnv1a(ch) % meta['vocab_shards']:02x}.json").items():
+            vocab[first].update(words)
+
+    def has(term):
+        return term in vocab.get(term[0], ())
+
+    primary, secondary, seen = [], [], set()
+    for chunk in chunks:
+        i = 0
+        while i < len(chunk):
+            best = next((chunk[i:i + n] for n in range(min(MAX_TERM_CHARS, len(chunk) - i), 0, -1)
+                         if has(chunk[i:i + n])), None)
+            if best and best not in seen:
+                seen.add(best)
+                primary.append(best)
+            i += len(best) if best else 1
+    for word in primary:
+        for size in range(len(word) - 1, 1, -1):
+            for j in range(len(word) - size + 1):
+                sub = word[j:j + size]
+                if sub not in seen and has(sub):
+                    seen.add(sub)
+                    secondary.append(sub)
+    primary, secondary = primary[:10], secondary[:8]
+    n_docs = meta["documents"] or 1
+    docs: dict[str, list] = {}  # key -> [hits, score, mask]
+    for weight, terms in ((1.0, primary), (0.4, secondary)):
+        for index, term in enumerate(terms):
+            entry = load(f"p/{fnv1a(term) % meta['term_shards']:03x}.json").get(term)
+            if entry is None:
+                continue
+            if isinstance(entry, str):
+                postings, df = entry, len(entry) // 5
+            else:
+                postings, df = entry[1], round(2 ** (entry[0] / 8))
+            idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+            for i in range(0, len(postings), 5):
+                key = postings[i + 1:i + 5]
+                doc = docs.setdefault(key, [0, 0.0, set()])
+                doc[1] += weight * idf * (63 - _B64_INDEX[postings[i]])
+                if weight == 1.0 and index not in doc[2]:
+                    doc[2].add(index)
+                    doc[0] += 1
+    ranked = sorted(docs.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
+    results = []
+    for key, _ in ranked[:limit]:
+        shard = decode_key(key) >> meta["slot_bits"]
+        results.append(load(f"d/{shard:03x}.json")[key])
+    return {"terms": primary, "secondary": secondary, "total": len(ranked), "results": results,
+            "files": fetched,
+            "bytes": sum((root / name).stat().st_size for name in fetched)}
