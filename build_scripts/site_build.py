@@ -225,6 +225,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         name = _release_name(commit)
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"
+        docs_stub = releases_dir / f".docs-{name}"
         collector = _WarningCollector()
         mkdocs_logger = logging.getLogger("mkdocs")
         mkdocs_logger.addHandler(collector)
@@ -237,9 +238,13 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             signature = theme_signature(site_dir)
             previous = current_release(releases_dir) if incremental else None
             previous_state = _load_build_state(previous, signature) if previous else None
+            if previous_state:
+                # Incremental: MkDocs gets an empty docs_dir and the hook hands it only
+                # what must be rendered (its own scan of content_dir replaces MkDocs').
+                docs_stub.mkdir(parents=True)
             config = load_config(
                 config_file=str(site_dir / "mkdocs.yml"),
-                docs_dir=str(content_dir),
+                docs_dir=str(docs_stub if previous_state else content_dir),
                 site_dir=str(scratch if previous_state else target),
                 site_url=settings["site_url"],
                 site_name=settings["org_name"],
@@ -251,6 +256,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 "announcement": settings["announcement"],
                 "_progress": progress,
                 "_theme_signature": signature,
+                "_content_dir": str(content_dir),
                 "_previous_outputs": previous_state["outputs"] if previous_state else None,
                 "_previous_sources": previous_state.get("sources") if previous_state else None,
             })
@@ -291,6 +297,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 raise
             raise BuildError(_failure_message(exc, collector.messages)) from exc
         finally:
+            shutil.rmtree(docs_stub, ignore_errors=True)
             mkdocs_logger.removeHandler(collector)
             logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 

@@ -20,6 +20,7 @@ all of them at once instead of stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import os
@@ -31,6 +32,7 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from email.utils import format_datetime
+from xml.sax.saxutils import escape
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
@@ -102,6 +104,7 @@ class _State:
         # Incremental builds (see _plan_outputs): what every output depends on, and the
         # difference to the previous release.
         self.outputs: dict[str, dict] = {}
+        self.virtual: dict[str, str] = {}  # src_uri -> source of generated listing pages
         self.changed: list[str] = []  # dest_uri of documentation pages rendered this build
         self.removed: list[str] = []  # dest_uri of outputs the previous release has but this one drops
 
@@ -253,49 +256,63 @@ def on_config(config):
     else:
         config.extra["announcement"] = None
     config.extra["build_year"] = dt.datetime.now(SHANGHAI).year
+    # The sitemap is written by on_post_build from the whole catalogue: MkDocs' template only
+    # sees the files of this run, which in an incremental build are the changed ones.
+    config.theme.static_templates.discard("sitemap.xml")
     return config
 
 
 def on_files(files: Files, config) -> Files:
     state = _state
-    pages = list(files.documentation_pages())
-    if not any(f.src_uri == "index.md" for f in pages):
+    # Incremental builds (build_scripts passes the previous release's outputs) run MkDocs on
+    # an empty docs_dir: this hook reads the catalogue of content/ itself and hands MkDocs
+    # only the files that must be rendered or copied. A full build lets MkDocs scan.
+    sparse = config.extra.get("_previous_outputs") is not None
+    content_dir = config.extra.get("_content_dir") or config.docs_dir
+    if sparse:
+        pages, assets = _scan_content(config, content_dir)
+    else:
+        pages = {f.src_uri: f.abs_src_path for f in files.documentation_pages()}
+        assets = {f.src_uri: f.abs_src_path for f in files
+                  if not f.is_documentation_page() and f.inclusion.is_included()
+                  and _inside(f.abs_src_path, config.docs_dir)}
+    if "index.md" not in pages:
         raise PluginError("content/index.md（首页）缺失")
-    for f in files:
-        if f.src_uri == TAGS_DIR or f.src_uri.startswith(TAGS_DIR + "/"):
-            raise PluginError(f"{f.src_uri}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
+    for src in list(pages) + list(assets):
+        if src == TAGS_DIR or src.startswith(TAGS_DIR + "/"):
+            raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
 
     _progress(config, f"读取 {len(pages)} 个页面的 front matter …")
     cached = config.extra.get("_previous_sources") or {}
-    for f in pages:
-        meta = _front_matter(f.abs_src_path, f.src_uri, cached.get(f.src_uri))
+    for src_uri, path in sorted(pages.items()):
+        meta = _front_matter(path, src_uri, cached.get(src_uri))
         checked = meta is not None  # unreadable front matter is reported once, above
         meta = meta or {}
         kind_raw = meta.get("type")
         if checked and kind_raw not in TYPES:
-            log.warning(f"{f.src_uri}: type 应为 {'/'.join(sorted(TYPES))} 之一，实际为 {kind_raw!r}")
+            log.warning(f"{src_uri}: type 应为 {'/'.join(sorted(TYPES))} 之一，实际为 {kind_raw!r}")
         if checked and (not isinstance(meta.get("title"), str) or not meta["title"].strip()):
-            log.warning(f"{f.src_uri}: 缺少 title")
-        is_index = posixpath.basename(f.src_uri) == "index.md"
-        if kind_raw == "home" and f.src_uri != "index.md":
-            log.warning(f"{f.src_uri}: type: home 只能用于 index.md")
+            log.warning(f"{src_uri}: 缺少 title")
+        is_index = posixpath.basename(src_uri) == "index.md"
+        if kind_raw == "home" and src_uri != "index.md":
+            log.warning(f"{src_uri}: type: home 只能用于 index.md")
         if kind_raw == "section" and not is_index:
-            log.warning(f"{f.src_uri}: type: section 只能用于某目录的 index.md")
-        kind = "home" if f.src_uri == "index.md" else "section" if is_index else "article"
+            log.warning(f"{src_uri}: type: section 只能用于某目录的 index.md")
+        kind = "home" if src_uri == "index.md" else "section" if is_index else "article"
         entry = Entry(
-            src_uri=f.src_uri, url=f.url, meta=meta, kind=kind,
-            title=str(meta.get("title") or posixpath.splitext(posixpath.basename(f.src_uri))[0]),
+            src_uri=src_uri, url=_url_for(src_uri), meta=meta, kind=kind,
+            title=str(meta.get("title") or posixpath.splitext(posixpath.basename(src_uri))[0]),
         )
         if kind == "article":
             entry.date = _parse_date(meta.get("date"))
             if entry.date is None and checked:
-                log.warning(f"{f.src_uri}: date 应为 YYYY-MM-DD，实际为 {meta.get('date')!r}")
+                log.warning(f"{src_uri}: date 应为 YYYY-MM-DD，实际为 {meta.get('date')!r}")
             tags = meta.get("tags") or []
             if not isinstance(tags, list):
-                log.warning(f"{f.src_uri}: tags 应为列表")
+                log.warning(f"{src_uri}: tags 应为列表")
                 tags = []
             entry.tags = [str(t).strip() for t in tags if str(t).strip()]
-        state.entries[f.src_uri] = entry
+        state.entries[src_uri] = entry
 
     containers = {k for k, e in state.entries.items() if e.kind in ("home", "section")}
     for entry in state.entries.values():
@@ -320,10 +337,10 @@ def on_files(files: Files, config) -> Files:
     newest = _newest_first(articles)
     state.listings["index.md"] = Listing(
         kind="home", items=newest[:HOME_LATEST], subsections=state.nav_sections, base_url="")
-    for key in containers:
+    for key in sorted(containers):
         if key == "index.md":
             continue
-        _paginate(files, config, state, base_src=key, base_url=state.entries[key].url,
+        _paginate(pages, state, base_src=key, base_url=state.entries[key].url,
                   title=state.entries[key].title, kind="section",
                   items=_newest_first(by_section[key]), subsections=children[key])
 
@@ -344,27 +361,92 @@ def on_files(files: Files, config) -> Files:
          for s, v in tagged.items()),
         key=lambda t: (-t["count"], t["name"]),
     )
-    files.append(File.generated(config, f"{TAGS_DIR}/index.md", content=_virtual_page("标签")))
+    state.virtual[f"{TAGS_DIR}/index.md"] = _virtual_page("标签")
     state.listings[f"{TAGS_DIR}/index.md"] = Listing(kind="tags", items=[], tags=tag_index)
-    for slug, entries in tagged.items():
-        _paginate(files, config, state, base_src=f"{TAGS_DIR}/{slug}.md",
+    for slug, entries in sorted(tagged.items()):
+        _paginate(pages, state, base_src=f"{TAGS_DIR}/{slug}.md",
                   base_url=f"{TAGS_DIR}/{slug}/", title=f"标签：{state.tag_names[slug]}",
                   kind="tag", items=_newest_first(entries), generate_first=True)
 
-    _plan_outputs(files, config, state)
+    modified = _plan_outputs(files, config, state, assets)
+    if sparse:
+        _hand_to_mkdocs(files, config, state, pages, assets, content_dir, modified)
+    else:
+        for src, content in sorted(state.virtual.items()):
+            files.append(File.generated(config, src, content=content))
+        for f in files.documentation_pages():
+            if _dest_for(f.src_uri) != f.dest_uri:  # _dest_for must agree with MkDocs
+                raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
     state.total_pages = len(state.changed)
-    _progress(config, f"共 {len(files.documentation_pages())} 个页面（含 {len(files.documentation_pages()) - len(pages)} 个生成的列表页），"
+    _progress(config, f"共 {len(pages) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
                       f"本次渲染 {state.total_pages} 个")
     return files
+
+
+def _inside(path: str | None, directory: str) -> bool:
+    return bool(path) and os.path.abspath(path).startswith(os.path.abspath(directory) + os.sep)
+
+
+def _scan_content(config, content_dir: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Pages and assets of content/, selected the way MkDocs' own scan selects them."""
+    pages, assets = {}, {}
+    for directory, subdirs, filenames in os.walk(content_dir):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        relative = os.path.relpath(directory, content_dir)
+        for name in sorted(filenames):
+            src = name if relative == "." else f"{relative}/{name}".replace(os.sep, "/")
+            if name.startswith(".") or config.exclude_docs.match_file(src):
+                continue
+            (pages if name.endswith(".md") else assets)[src] = os.path.join(directory, name)
+    return pages, assets
+
+
+def _url_for(src_uri: str) -> str:
+    dest = _dest_for(src_uri)
+    return "" if dest == "index.html" else dest[: -len("index.html")]
+
+
+def _dest_for(src_uri: str) -> str:
+    """Where MkDocs writes a page (use_directory_urls); checked against MkDocs in full builds."""
+    if not src_uri.endswith(".md"):
+        return src_uri
+    stem = src_uri[:-3]
+    if posixpath.basename(stem) in ("index", "README"):
+        return posixpath.join(posixpath.dirname(stem), "index.html")
+    return f"{stem}/index.html"
+
+
+_ASSET_LINK = re.compile(r"/(assets/[^\s\"'()<>]+)")
+
+
+def _hand_to_mkdocs(files: Files, config, state: _State, pages, assets, content_dir, modified: set[str]):
+    """Give an incremental MkDocs run what it must render or copy, plus what those pages
+    link to (navigation pages, assets) so links validate exactly as in a full build."""
+    wanted = set(modified) | {"index.md"} | {e.src_uri for e in state.nav_sections}
+    for src in sorted(wanted):
+        if src in pages:
+            files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
+            with open(pages[src], encoding="utf-8-sig") as fh:
+                wanted.update(m for m in _ASSET_LINK.findall(fh.read()) if m in assets)
+        elif src in state.virtual:
+            files.append(File.generated(config, src, content=state.virtual[src]))
+    for src in sorted(wanted):
+        if src in assets and files.get_file_from_path(src) is None:
+            files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
+    for f in files:
+        is_modified = f.src_uri in modified
+        # MkDocs' dirty build asks each file whether to read, render and copy it.
+        f.is_modified = (lambda is_modified=is_modified: is_modified)
 
 
 def _digest(value) -> str:
     return hashlib.sha1(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _plan_outputs(files: Files, config, state: _State) -> None:
-    """Give every output a key of everything it is rendered from, and compare with the
-    previous release's keys (``extra._previous_outputs``, set by build_scripts).
+def _plan_outputs(files: Files, config, state: _State, assets: dict[str, str]) -> set[str]:
+    """Give every output a key of everything it is rendered from, compare with the previous
+    release's keys (``extra._previous_outputs``, set by build_scripts) and return the
+    src_uris whose output must be rendered or copied.
 
     An output whose key is unchanged is byte-identical to the previous release's copy, so
     an incremental build renders only outputs with a new key and build_scripts hard-links
@@ -372,7 +454,7 @@ def _plan_outputs(files: Files, config, state: _State) -> None:
     inputs every page shares (site settings, navigation, theme): a change to those
     re-renders everything, which is what a full build would produce anyway.
     """
-    docs_dir = os.path.abspath(config.docs_dir)
+    previous = config.extra.get("_previous_outputs")
     shared = _digest({
         "settings": {k: config.extra.get(k) for k in ("org_name", "icp_number", "announcement", "build_year")},
         "site_url": config.site_url,
@@ -380,51 +462,51 @@ def _plan_outputs(files: Files, config, state: _State) -> None:
         "theme": config.extra.get("_theme_signature"),
     })
     outputs: dict[str, dict] = {}
-    for f in files:
-        if f.is_documentation_page():
-            entry = state.entries.get(f.src_uri)
-            listing = state.listings.get(f.src_uri)
-            inputs = {
-                "shared": shared,
-                "source": state.digests.get(f.src_uri) or _digest(f.content_string),
-                "breadcrumbs": _breadcrumbs(entry) if entry else None,
-                "listing": _listing_view(listing) if listing else None,
-            }
-            key = _digest(inputs)
-        elif os.path.abspath(f.abs_src_path or "").startswith(docs_dir + os.sep):
-            # Content assets carry their content hash in their name and are never
-            # rewritten in place, so size and mtime are a safe, cheap key.
-            stat = os.stat(f.abs_src_path)
-            key = f"{stat.st_size}:{stat.st_mtime_ns}"
-        else:
-            key = f"theme:{config.extra.get('_theme_signature')}"
-        outputs[f.src_uri] = {"key": key, "dest": f.dest_uri}
+    for src in sorted(set(state.entries) | set(state.virtual)):
+        entry = state.entries.get(src)
+        listing = state.listings.get(src)
+        key = _digest({
+            "shared": shared,
+            "source": state.digests.get(src) or _digest(state.virtual.get(src)),
+            "breadcrumbs": _breadcrumbs(entry) if entry else None,
+            "listing": _listing_view(listing) if listing else None,
+        })
+        outputs[src] = {"key": key, "dest": _dest_for(src)}
+    for src, path in assets.items():
+        # Content assets carry their content hash in their name and are never rewritten
+        # in place, so size and mtime are a safe, cheap key.
+        stat = os.stat(path)
+        outputs[src] = {"key": f"{stat.st_size}:{stat.st_mtime_ns}", "dest": src}
+    theme_key = f"theme:{config.extra.get('_theme_signature')}"
+    if previous is None:
+        for f in files:
+            if not f.is_documentation_page() and f.inclusion.is_included() and f.src_uri not in outputs:
+                outputs[f.src_uri] = {"key": theme_key, "dest": f.dest_uri}
+    else:  # the theme is unchanged (else this would be a full build): its files carry over
+        for src, output in previous.items():
+            if output["key"] == theme_key and src not in outputs:
+                outputs[src] = output
     state.outputs = outputs
 
-    previous = config.extra.get("_previous_outputs")
     if previous is None:
-        state.changed = [f.dest_uri for f in files.documentation_pages()]
-        return
-    for f in files:
-        modified = previous.get(f.src_uri) != outputs[f.src_uri]
-        # MkDocs' dirty build asks each file whether to read, render and copy it.
-        f.is_modified = (lambda modified=modified: modified)
-        if modified and f.is_documentation_page():
-            state.changed.append(f.dest_uri)
-    current_dests = {o["dest"] for o in outputs.values()}
-    state.removed = sorted({o["dest"] for o in previous.values()} - current_dests)
+        modified = set(outputs)
+    else:
+        modified = {src for src, output in outputs.items() if previous.get(src) != output}
+        state.removed = sorted({o["dest"] for o in previous.values()} - {o["dest"] for o in outputs.values()})
+    state.changed = sorted(outputs[src]["dest"] for src in modified if src.endswith(".md"))
+    return modified
 
 
-def _paginate(files, config, state, *, base_src, base_url, title, kind, items,
+def _paginate(pages, state, *, base_src, base_url, title, kind, items,
               subsections=(), generate_first=False):
     count = max(1, -(-len(items) // PAGE_SIZE))
     for number in range(1, count + 1):
         src = _page_src(base_src, number)
         if number > 1 or generate_first:
-            if files.get_file_from_path(src) is not None:
+            if src in pages:
                 raise PluginError(f"{src}: 与自动生成的分页冲突，请修改该页面的网址")
             page_title = title if number == 1 else f"{title}（第 {number} 页）"
-            files.append(File.generated(config, src, content=_virtual_page(page_title)))
+            state.virtual[src] = _virtual_page(page_title)
         state.listings[src] = Listing(
             kind=kind, items=items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE],
             page_number=number, page_count=count, base_url=base_url,
@@ -541,7 +623,29 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     _progress(config, "写出 RSS 订阅 feed.xml …")
     _write_feed(config)
+    _write_sitemap(config)
     config.extra["_build_state"] = _state
+
+
+def _write_sitemap(config) -> None:
+    """sitemap.xml (+ .gz) of every page, with an article's date as its lastmod."""
+    site_url = config.site_url or ""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for src in sorted(set(_state.entries) | set(_state.virtual)):
+        entry = _state.entries.get(src)
+        url = entry.url if entry else _url_for(src)
+        lines.append(f"  <url><loc>{escape(urljoin(site_url, url))}</loc>"
+                     + (f"<lastmod>{entry.date.isoformat()}</lastmod>" if entry and entry.date else "")
+                     + "</url>")
+    lines.append("</urlset>\n")
+    data = "\n".join(lines).encode("utf-8")
+    with open(os.path.join(config.site_dir, "sitemap.xml"), "wb") as fh:
+        fh.write(data)
+    # mtime=0 keeps the archive byte-identical between builds of the same content.
+    with open(os.path.join(config.site_dir, "sitemap.xml.gz"), "wb") as raw, \
+            gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as fh:
+        fh.write(data)
 
 
 def _write_feed(config) -> None:
