@@ -775,7 +775,8 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
                 if sub not in seen and has(sub):
                     seen.add(sub)
                     secondary.append(sub)
-    primary, secondary = primary[:10], secondary[:8]
+    primary = primary[:8]  # as dj-search.js: at most 8 terms, own words first
+    secondary = secondary[:8 - len(primary)]
     n_docs = meta["documents"] or 1
     docs: dict[str, list] = {}  # key -> [hits, score, mask]
     for weight, terms in ((1.0, primary), (0.4, secondary)):

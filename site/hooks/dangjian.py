@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 import jinja2
 import yaml
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority, get_plugin_logger
+from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 log = get_plugin_logger("dangjian")
@@ -233,16 +233,9 @@ def _progress(config, message: str) -> None:
 # --------------------------------------------------------------------------- events
 
 
-@event_priority(100)  # before the search plugin reads its options
 def on_config(config):
     global _state
     _state = _State()
-    search = config.plugins.get("material/search") or config.plugins.get("search")
-    if search is not None:
-        user_dict = search.config.get("jieba_dict_user")
-        if user_dict and not os.path.isabs(user_dict):
-            config_dir = os.path.dirname(os.path.abspath(config.config_file_path or "."))
-            search.config["jieba_dict_user"] = os.path.join(config_dir, user_dict)
     announcement = config.extra.get("announcement")
     if isinstance(announcement, dict) and announcement.get("text"):
         url = (announcement.get("url") or "").strip()

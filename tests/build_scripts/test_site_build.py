@@ -303,16 +303,3 @@ def test_no_request_to_other_hosts(site):
 
 
 # --------------------------------------------------------------------------- search
-
-
-def test_search_index_segments_party_terms(site):
-    index = json.loads((site.path / "search/search_index.json").read_text(encoding="utf-8"))
-    assert index["config"]["lang"] == ["zh"]
-    docs = {d["location"]: d for d in index["docs"]}
-    page = docs["openness/sanhui-yike-2026q4/"]
-    # jieba with the user dictionary keeps the term as one token between zero-width spaces.
-    assert "\u200b三会一课\u200b" in page["title"]
-    assert "\u200b三会一课\u200b" in page["text"] or "\u200b三会一课" in page["text"]
-    assert "\u200b发展对象\u200b" in docs["openness/notices/development-targets/"]["title"]
-    # Generated listing pages are not search results.
-    assert not any(loc.startswith(("tags/", "news/page/")) for loc in docs)

@@ -97,7 +97,7 @@ def test_nothing_private_reaches_content_history_or_site(mixed_site, publish, si
         assert marker not in content, f"{case} leaked into content/"
         assert marker not in history, f"{case} leaked into content/'s git history"
         assert marker not in site, f"{case} leaked into the built site"
-    for checked in ("search/search_index.json", "sitemap.xml", "feed.xml"):
+    for checked in ("search/meta.json", "sitemap.xml", "feed.xml"):
         assert public_site.exists(checked), checked
 
     assets = {path.name for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*") if path.is_file()}

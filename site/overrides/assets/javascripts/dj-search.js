@@ -159,7 +159,10 @@
         }
       }
     }
-    return { primary: primary.slice(0, 10), secondary: secondary.slice(0, 8) };
+    // At most 8 terms (one postings file each, ~25 KB at 10,000 pages): a long query
+    // keeps its own words and drops the shorter words inside them first.
+    primary = primary.slice(0, 8);
+    return { primary: primary, secondary: secondary.slice(0, 8 - primary.length) };
   }
 
   function rank(meta, terms, shards) {

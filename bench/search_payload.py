@@ -1,0 +1,361 @@
+"""Benchmark of the site search (build_scripts/search_index.py + dj-search.js).
+
+For each size (default 1,000 and 10,000 pages) it writes a synthetic site of realistic
+Chinese article pages (~1,500 characters each: party-work paragraphs mixed with ordinary
+vocabulary drawn from jieba's dictionary by frequency, names, numbers and dates) straight
+as rendered HTML — the same article markup the real theme produces — next to a real
+release of the sample content (so pages carry the real header, search box and JS), then
+
+* builds the full index (time, files, bytes on disk),
+* updates it incrementally after editing 1 page and after adding 10 pages (time, files
+  rewritten), and checks the result is byte-identical to a full build,
+* measures what a first query downloads: with the reference client for many queries, and
+  in chromium (Playwright) for a few: every request after page load, bytes transferred.
+
+    .venv/bin/python bench/search_payload.py [--sizes 1000 10000] [--no-browser] [--readme]
+
+With --readme the results replace the "search_payload" section of bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import bisect
+import filecmp
+import functools
+import html
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT, ROOT / "tests" / "build_scripts"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from build_scripts import search_index  # noqa: E402
+from build_scripts.search_index import build_search_index, query, update_search_index  # noqa: E402
+
+PARTY = [
+    "坚持以习近平新时代中国特色社会主义思想为指导，全面贯彻党的二十大精神，深刻领悟“两个确立”的决定性意义，增强“四个意识”、坚定“四个自信”、做到“两个维护”。",
+    "支部严格落实“三会一课”制度，按时召开支部党员大会、支部委员会和党小组会，认真上好党课，不断提高组织生活质量。",
+    "本次主题党日活动围绕“我为群众办实事”开展，党员志愿者深入社区，为居民提供政策宣讲、义务维修和健康咨询等服务。",
+    "按照党费收缴、使用和管理的有关规定，支部按月足额收缴党费，并在党员大会上公开党费收缴情况，接受党员监督。",
+    "民主评议党员工作分为学习教育、自我评价、民主测评、组织评定四个环节，评议结果作为党员评先评优的重要依据。",
+    "发展党员工作坚持标准、严格程序，经过入党申请人、入党积极分子、发展对象、预备党员等阶段，做到成熟一个发展一个。",
+    "党委理论学习中心组围绕推动企业高质量发展开展专题研讨，与会同志结合分管工作交流学习体会，提出了具体措施。",
+    "组织生活会上，支部书记代表支委会作检视剖析，党员逐一发言，认真开展批评和自我批评，明确了整改方向。",
+    "要把党建工作同生产经营深度融合，发挥基层党组织战斗堡垒作用和党员先锋模范作用，以高质量党建引领高质量发展。",
+    "各党支部要建立健全学习制度，利用网络党建平台开展线上学习，确保学习全覆盖、无死角，学习记录及时归档。",
+    "全面从严治党永远在路上，要持之以恒落实中央八项规定精神，驰而不息纠治“四风”，营造风清气正的政治生态。",
+    "党风廉政建设责任制要层层压实，落实“一岗双责”，开展廉洁从业警示教育，筑牢拒腐防变思想防线。",
+]
+TOPICS = ["三会一课", "主题党日", "党费收缴", "民主评议", "发展对象", "组织生活会", "党课", "理论学习",
+          "志愿服务", "党务公开", "不忘初心", "预备党员", "入党积极分子", "中心组学习", "党风廉政建设",
+          "安全生产", "技术创新", "质量提升", "节能降耗", "客户服务", "人才培养", "数字化转型", "合规管理"]
+UNITS = ["第一党支部", "第二党支部", "第三党支部", "机关党总支", "公司党委", "党委宣传部", "党委组织部", "纪委办公室"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海峰林波辉鹏飞斌宇浩凯健俊帆帅旭宁"
+
+QUERIES = ["三会一课", "党费", "主题党日", "民主评议党员", "发展对象公示", "党风廉政建设", "数字化转型",
+           "安全生产", "入党积极分子培养", "理论学习中心组", "志愿服务", "组织生活会", "第一党支部", "党课",
+           "两学一做", "高质量发展", "党建", "2026年", "张伟", "学习贯彻党的二十大精神"]
+BROWSER_QUERIES = ["三会一课", "党费", "主题党日", "学习贯彻党的二十大精神"]
+
+
+class Vocabulary:
+    """Ordinary Chinese words sampled by frequency from jieba's own dictionary (Zipf-like)."""
+
+    def __init__(self, limit: int = 60000) -> None:
+        import jieba
+
+        words = []
+        with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
+            for line in fh:
+                word, freq, *_ = line.split()
+                if len(word) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+                    words.append((int(freq), word))
+        words.sort(reverse=True)
+        words = words[:limit]
+        self.words = [w for _, w in words]
+        self.cumulative = []
+        total = 0
+        for freq, _ in words:
+            total += freq ** 0.8
+            self.cumulative.append(total)
+        self.total = total
+
+    def sentence(self, rng: random.Random, n: int) -> str:
+        picked = [self.words[bisect.bisect(self.cumulative, rng.random() * self.total)] for _ in range(n)]
+        return "".join(picked) + "。"
+
+
+def article_html(index: int, rng: random.Random, vocab: Vocabulary, template: tuple[str, str]) -> tuple[str, str]:
+    topic = TOPICS[index % len(TOPICS)]
+    unit = UNITS[rng.randrange(len(UNITS))]
+    day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    person = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+    title = f"{unit}{rng.choice(['召开', '开展', '组织', '推进', '部署'])}{topic}{rng.choice(['工作会议', '专题活动', '学习交流', '情况通报', '推进会'])}（第{index}期）"
+    paragraphs, length = [], 0
+    while length < 1500:
+        if rng.random() < 0.4:
+            text = rng.choice(PARTY)
+        else:
+            text = vocab.sentence(rng, rng.randint(6, 14)) + vocab.sentence(rng, rng.randint(6, 14))
+        if rng.random() < 0.15:
+            text = f"{person}同志指出，{topic}工作要{text}"
+        if rng.random() < 0.1:
+            text += f"截至{rng.randint(1, 12)}月底，共完成{rng.randint(2, 980)}项任务，编号{index}-{rng.randint(1, 99)}。"
+        paragraphs.append(text)
+        length += len(text)
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    tags = rng.sample(TOPICS, 2)
+    date_cn = f"{int(day[:4])}年{int(day[5:7])}月{int(day[8:])}日"
+    article = f"""<article class="md-content__inner md-typeset">
+<nav class="dj-breadcrumbs" aria-label="当前位置"><ol><li><a href="../../">首页</a></li></ol></nav>
+<h1>{html.escape(title)}</h1>
+<p class="dj-meta">
+  <time datetime="{day}">{date_cn}</time>
+  <span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>{unit}</span>
+</p>
+<ul class="dj-tags" aria-label="标签">{''.join(f'<li><a class="dj-tag" href="#">{t}</a></li>' for t in tags)}</ul>
+{body}
+</article>"""
+    head, tail = template
+    return title, head + article + tail
+
+
+def real_release(work: Path) -> Path:
+    """A real release of the sample content: header, search box, assets, JS."""
+    from build_scripts.site_build import build_release
+    from content_samples import write_sample_content
+
+    content = write_sample_content(work / "content")
+    return build_release(content, work / "releases", incremental=False).path
+
+
+def page_template(release: Path) -> tuple[str, str]:
+    page = (release / "theory" / "openness-guide" / "index.html").read_text(encoding="utf-8")
+    start = page.index('<article class="md-content__inner')
+    end = page.rindex("</article>") + len("</article>")
+    return page[:start], page[end:]
+
+
+def write_site(site: Path, n: int, seed: int = 7) -> float:
+    started = time.monotonic()
+    rng = random.Random(seed)
+    vocab = Vocabulary()
+    template = page_template(site)
+    for index in range(n):
+        _, page = article_html(index, rng, vocab, template)
+        target = site / "bench" / f"s{index % 20}" / f"a{index}" / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+    return time.monotonic() - started
+
+
+def link_copy(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, copy_function=os.link)
+
+
+def files_differ(a: Path, b: Path) -> list[str]:
+    names_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    names_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    diff = sorted(names_a ^ names_b)
+    diff += [n for n in sorted(names_a & names_b) if not filecmp.cmp(a / n, b / n, shallow=False)]
+    return diff
+
+
+def rewritten(prev: Path, new: Path) -> int:
+    count = 0
+    for p in new.rglob("*"):
+        if p.is_file():
+            q = prev / p.relative_to(new)
+            if not q.exists() or q.stat().st_ino != p.stat().st_ino:
+                count += 1
+    return count
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def browser_measure(site: Path, queries: list[str]) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    out = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-background-networking"])
+            for text in queries:
+                context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
+                page = context.new_page()
+                requests = []
+                page.on("requestfinished", lambda r: requests.append(r))
+                page.goto(base + "/news/", wait_until="networkidle")
+                on_load = len(requests)
+                page.click("label.md-header__button[for=__search]")
+                page.locator("#dj-search-input").press_sequentially(text, delay=20)
+                page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=30000)
+                page.wait_for_load_state("networkidle")
+                after = requests[on_load:]
+                total = 0
+                for r in after:
+                    sizes = r.sizes()
+                    total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+                first = page.locator(".md-search-result__item h1").first.inner_text()
+                out.append({"query": text, "requests": len(after), "bytes": total, "first": first,
+                            "search_on_load": [r.url for r in requests[:on_load] if "/search/" in r.url
+                                               or "dj-search" in r.url]})
+                context.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
+
+
+def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dict:
+    site = work / f"site-{n}"
+    if site.exists():
+        shutil.rmtree(site)
+    shutil.copytree(template_release, site)
+    shutil.rmtree(site / "search", ignore_errors=True)
+    gen = write_site(site, n)
+    search_index.tokenizer()  # the build worker keeps jieba warm
+    full = build_search_index(site)
+    result = {"pages": n, "generate_s": round(gen, 1), "full_s": full.seconds, "docs": full.documents,
+              "files": sum(1 for p in (site / "search").rglob("*") if p.is_file()),
+              "index_mb": round(dir_bytes(site / "search") / 1e6, 1),
+              "public_mb": round(sum(dir_bytes(site / "search" / d) for d in ("p", "v", "d")) / 1e6, 1)}
+    shards = sorted((p.stat().st_size for p in (site / "search" / "p").iterdir()))
+    result["p_shard_kb_median_max"] = (round(shards[len(shards) // 2] / 1024, 1), round(shards[-1] / 1024, 1))
+
+    # Incremental: edit one page, then add ten, each into a new hard-linked release.
+    rng = random.Random(99)
+    vocab = Vocabulary()
+    template = page_template(site)
+    prev = site
+    steps = {"edit 1 page": ["bench/s3/a3/index.html"],
+             "add 10 pages": [f"bench/new/n{i}/index.html" for i in range(10)]}
+    for step, rels in steps.items():
+        new = work / f"site-{n}-{step.replace(' ', '-')}"
+        if new.exists():
+            shutil.rmtree(new)
+        link_copy(prev, new)
+        for i, rel in enumerate(rels):
+            _, page = article_html(100000 + i, rng, vocab, template)
+            target = new / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(page, encoding="utf-8")
+            os.replace(tmp, target)
+        stats = update_search_index(new, prev, rels, [])
+        result[f"{step}: s"] = stats.seconds
+        result[f"{step}: files rewritten"] = rewritten(prev / "search", new / "search")
+        prev = new
+    check = work / f"site-{n}-check"
+    if check.exists():
+        shutil.rmtree(check)
+    link_copy(prev, check)
+    shutil.rmtree(check / "search")
+    build_search_index(check)
+    result["incremental == full"] = files_differ(prev / "search", check / "search") == []
+    shutil.rmtree(check)
+
+    per_query = [query(prev / "search", q) for q in QUERIES]
+    sizes = sorted(r["bytes"] for r in per_query)
+    result["reference client first-query KB median/max"] = (round(sizes[len(sizes) // 2] / 1024, 1),
+                                                             round(sizes[-1] / 1024, 1))
+    result["reference client files median/max"] = (sorted(len(r["files"]) for r in per_query)[len(per_query) // 2],
+                                                    max(len(r["files"]) for r in per_query))
+    if browser:
+        result["browser"] = browser_measure(prev, BROWSER_QUERIES)
+    for step in steps:
+        shutil.rmtree(work / f"site-{n}-{step.replace(' ', '-')}")
+    return result
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
+    return f"nproc {os.cpu_count()}, {cpu}, {mem} RAM, Python {platform.python_version()}"
+
+
+def report(results: list[dict]) -> str:
+    lines = ["## search_payload", "",
+             "Site search: static sharded index (`build_scripts/search_index.py`) and `dj-search.js`.",
+             "", f"Machine: {machine()}. Command: `.venv/bin/python bench/search_payload.py --readme`", "",
+             "Synthetic article pages (~1,500 characters: party-work paragraphs, ordinary words sampled "
+             "by frequency from jieba's dictionary, names, numbers), written as rendered HTML next to a real "
+             "release of the sample content. Times exclude loading jieba (the worker keeps it warm).", "",
+             "| | " + " | ".join(f"{r['pages']:,} pages" for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+    keys = [k for k in results[0] if k not in ("pages", "browser")]
+    for key in keys:
+        lines.append(f"| {key} | " + " | ".join(str(r.get(key)) for r in results) + " |")
+    for r in results:
+        if "browser" in r:
+            lines += ["", f"Chromium, {r['pages']:,} pages, 375 px: everything requested after page load "
+                      "until the results show (search JS + index files; headers included; no gzip):", "",
+                      "| query | requests | bytes | first result | search requests on page load |",
+                      "|---|---|---|---|---|"]
+            for b in r["browser"]:
+                lines.append(f"| {b['query']} | {b['requests']} | {b['bytes']:,} | {b['first']} | "
+                             f"{len(b['search_on_load'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_readme(section: str) -> None:
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    start = text.find("## search_payload")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    readme.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--work", default=str(ROOT / "bench" / "var" / "search"))
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--readme", action="store_true")
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    template = real_release(work / "sample")
+    results = []
+    for n in args.sizes:
+        print(f"== {n} pages", file=sys.stderr, flush=True)
+        results.append(bench_size(n, work, template, browser=not args.no_browser))
+        print(results[-1], file=sys.stderr, flush=True)
+    section = report(results)
+    print(section)
+    if args.readme:
+        write_readme(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

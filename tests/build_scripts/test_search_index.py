@@ -1,0 +1,296 @@
+"""build_scripts.search_index: ranking on the sample site, incremental == full, the cost
+of an update, and what the index may contain. Runs without Django (-p no:django)."""
+
+import filecmp
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from content_samples import write_sample_content
+
+from build_scripts import search_index
+from build_scripts.search_index import (build_search_index, extract, fnv1a, query,
+                                        update_search_index)
+
+ROOT = Path(__file__).resolve().parents[2]
+JS = ROOT / "site" / "overrides" / "assets" / "javascripts" / "dj-search.js"
+
+
+# --------------------------------------------------------------------------- sample site
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    from build_scripts.site_build import build_release
+
+    root = tmp_path_factory.mktemp("search-sample")
+    content = write_sample_content(root / "content", extra_news=25)
+    return build_release(content, root / "releases", incremental=False)
+
+
+def first_title(release, text):
+    return query(release.path / "search", text)["results"][0][1]
+
+
+@pytest.mark.parametrize("text, title", [
+    ("三会一课", "第一党支部2026年第四季度三会一课安排"),
+    ("党费", "关于2026年度党费收缴情况的公示"),
+    ("主题党日", "机关党总支开展“不忘初心”主题党日活动"),
+    ("主题党日活动", "机关党总支开展“不忘初心”主题党日活动"),
+    ("民主评议", "第二党支部召开组织生活会和民主评议党员会议"),
+    ("发展对象", "关于确定2026年度发展对象的公示"),
+    ("两学一做", "深入推进两学一做学习教育常态化制度化"),
+    ("党务公开 指南", "党务公开工作指南"),
+])
+def test_party_terms_find_their_page_first(sample, text, title):
+    assert first_title(sample, text) == title
+
+
+def test_query_is_segmented_by_the_index_vocabulary(sample):
+    result = query(sample.path / "search", "三会一课安排")
+    assert result["terms"] == ["三会一课", "安排"]
+    assert query(sample.path / "search", "不存在的词语")["results"] == []
+
+
+def test_only_content_pages_are_indexed(sample):
+    urls = set()
+    for shard in (sample.path / "search" / "d").iterdir():
+        urls |= {record[0] for record in json.loads(shard.read_bytes()).values()}
+    assert "openness/sanhui-yike-2026q4/" in urls and "news/" in urls and "" in urls
+    assert not any(u.startswith("tags/") or re.search(r"/page/\d+/$", u) for u in urls)
+    meta = json.loads((sample.path / "search" / "meta.json").read_bytes())
+    assert meta["documents"] == len(urls) == 38  # 8 articles + 25 briefs + 4 sections + home
+    assert not (sample.path / "search" / "search_index.json").exists()  # material's is off
+
+
+def test_section_pages_index_their_intro_not_their_listing(sample):
+    page = (sample.path / "news" / "index.html").read_text(encoding="utf-8")
+    doc = extract(page, "news/index.html")
+    assert doc.title == "新闻动态" and "党建工作新闻与动态" in doc.body_text
+    assert "党建简讯" not in doc.body_text  # article titles of the listing
+
+
+def test_records_carry_title_date_and_excerpt(sample):
+    result = query(sample.path / "search", "三会一课")
+    url, title, date, excerpt = result["results"][0]
+    assert (url, date) == ("openness/sanhui-yike-2026q4/", "2026-11-20")
+    assert excerpt.startswith("根据上级党委要求")
+
+
+def test_a_full_build_is_deterministic(sample, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(sample.path, copy)
+    shutil.rmtree(copy / "search")
+    build_search_index(copy, workers=2)  # parallel and serial give the same bytes
+    assert _differences(sample.path / "search", copy / "search") == []
+
+
+def test_index_holds_nothing_but_public_page_text(tmp_path):
+    site = tmp_path / "site"
+    _page(site, "news/a/index.html", "公开文章", "公开正文内容。<!-- 内部备注：机密甲 -->"
+          "<script>var secret = '机密乙';</script>")
+    _page(site, "news/hidden/index.html", "不公开页面", "机密丙", noindex=True)
+    (site / "news" / "b").mkdir(parents=True)
+    (site / "news" / "b" / "index.html").write_text(
+        "<html><body><header>机密丁</header><p>没有 article 的页面</p></body></html>", encoding="utf-8")
+    build_search_index(site)
+    blob = b"".join(p.read_bytes() for p in (site / "search").rglob("*") if p.is_file())
+    text = blob.decode("utf-8")
+    for marker in ("机密", "内部备注", "secret", str(tmp_path)):
+        assert marker not in text
+    assert json.loads((site / "search" / "meta.json").read_bytes())["documents"] == 1
+
+
+def test_javascript_and_python_hash_alike():
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node is not installed")
+    source = JS.read_text(encoding="utf-8")
+    fnv = re.search(r"function fnv1a\(text\) \{.*?\n  \}\n", source, re.S).group(0)
+    words = ["三会一课", "党费", "a", "2026", "𠀀字", "主题党日活动"]
+    script = fnv + f"console.log(JSON.stringify({json.dumps(words, ensure_ascii=False)}.map(fnv1a)));"
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [fnv1a(w) for w in words]
+
+
+# --------------------------------------------------------------------------- synthetic sites
+
+WORDS = ("三会一课 主题党日 党费 民主评议 发展对象 组织生活会 党课 理论学习 志愿服务 党务公开 预备党员 "
+         "入党积极分子 安全生产 技术创新 质量提升 节能降耗 客户服务 人才培养 数字化转型 合规管理 "
+         "支部 党员 学习 会议 工作 要求 落实 制度 群众 社区 活动 服务 研讨 交流 整改 措施 方案 "
+         "检查 考核 通报 表彰 培训 宣讲 调研 座谈 部署 推进 总结 计划 报告 公示 通知 安排").split()
+
+
+def _page(site: Path, rel: str, title: str, body: str, *, date="2026-11-01", noindex=False) -> None:
+    target = site / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    robots = '<meta name="robots" content="noindex">' if noindex else ""
+    html = (f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{robots}<title>{title}</title></head>'
+            f'<body><header>网站页头 组织名称</header><article class="md-content__inner md-typeset">'
+            f'<nav class="dj-breadcrumbs"><ol><li><a href="/">首页</a></li></ol></nav>'
+            f'<h1>{title}</h1><p class="dj-meta"><time datetime="{date}">日期</time>'
+            f'<span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>第一党支部</span></p>'
+            f"<p>{body}</p></article><footer>页脚 备案号</footer></body></html>")
+    tmp = target.with_name(".tmp-" + target.name)
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, target)  # like the site build: never write into a (hard-linked) file
+
+
+def _article(rng: random.Random, number: int) -> tuple[str, str]:
+    title = f"{rng.choice(WORDS)}{rng.choice(WORDS)}第{number}期"
+    body = "，".join("".join(rng.choice(WORDS) for _ in range(rng.randint(3, 7))) for _ in range(25)) + "。"
+    return title, body
+
+
+def _synthetic(site: Path, pages: int, seed: int = 1) -> None:
+    rng = random.Random(seed)
+    for number in range(pages):
+        _page(site, f"s{number % 7}/p{number}/index.html", *_article(rng, number))
+    _page(site, "index.html", "首页", "欢迎访问")
+    _page(site, "s0/page/2/index.html", "列表第2页", "不应被索引的列表")
+    _page(site, "tags/x/index.html", "标签页", "不应被索引的标签")
+
+
+def _next_release(previous: Path, target: Path) -> Path:
+    """A new release that shares every file with the previous one, as the site build does."""
+    shutil.copytree(previous, target, copy_function=os.link)
+    return target
+
+
+def _differences(a: Path, b: Path) -> list[str]:
+    names_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    names_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    return sorted(names_a ^ names_b) + [n for n in sorted(names_a & names_b)
+                                         if not filecmp.cmp(a / n, b / n, shallow=False)]
+
+
+def _digest(root: Path) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _rewritten(previous: Path, new: Path) -> list[str]:
+    return sorted(p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()
+                  and (not (previous / p.relative_to(new)).exists()
+                       or (previous / p.relative_to(new)).stat().st_ino != p.stat().st_ino))
+
+
+def _steps(rng):
+    return [
+        ("add", lambda site: _page(site, "s1/new-1/index.html", "新召开的三会一课会议", "支部召开三会一课。"),
+         ["s1/new-1/index.html"], []),
+        ("edit body", lambda site: _page(site, "s2/p2/index.html", *_article(rng, 9002)), ["s2/p2/index.html"], []),
+        ("edit title only", lambda site: _page(site, "s3/p3/index.html", "改过标题的党费公示",
+                                                 _body_of(site / "s3/p3/index.html")), ["s3/p3/index.html"], []),
+        ("remove", lambda site: os.unlink(site / "s4/p4/index.html"), [], ["s4/p4/index.html"]),
+        ("re-render unchanged + listing", lambda site: None, ["s5/p5/index.html", "s0/page/2/index.html"], []),
+        ("add many and remove", lambda site: ([_page(site, f"s6/more-{i}/index.html", *_article(rng, 9100 + i))
+                                               for i in range(12)], os.unlink(site / "s1/new-1/index.html")),
+         [f"s6/more-{i}/index.html" for i in range(12)], ["s1/new-1/index.html"]),
+    ]
+
+
+def _body_of(path: Path) -> str:
+    return re.search(r"</p><p>(.*)</p></article>", path.read_text(encoding="utf-8")).group(1)
+
+
+def test_incremental_updates_equal_full_builds(tmp_path):
+    previous = tmp_path / "r0"
+    _synthetic(previous, 150)
+    build_search_index(previous)
+    rng = random.Random(5)
+    for number, (step, change, changed, removed) in enumerate(_steps(rng), start=1):
+        before = _digest(previous / "search")
+        release = _next_release(previous, tmp_path / f"r{number}")
+        change(release)
+        stats = update_search_index(release, previous, changed, removed)
+        assert stats.mode == "incremental", step
+        # The previous release (still served, and the rollback target) is untouched.
+        assert _digest(previous / "search") == before, step
+        full = tmp_path / f"full{number}"
+        shutil.copytree(release, full, ignore=shutil.ignore_patterns("search"))
+        build_search_index(full)
+        assert _differences(release / "search", full / "search") == [], step
+        previous = release
+    assert first_title_of(previous, "改过标题的党费公示") == "改过标题的党费公示"
+    assert query(previous / "search", "新召开")["results"] == []
+
+
+def first_title_of(site: Path, text: str) -> str:
+    return query(site / "search", text)["results"][0][1]
+
+
+def test_unchanged_text_costs_no_segmentation_and_no_writes(tmp_path):
+    first = tmp_path / "r0"
+    _synthetic(first, 40)
+    build_search_index(first)
+    second = _next_release(first, tmp_path / "r1")
+    # Re-rendered (new inode, e.g. a new banner outside the article) with the same article.
+    page = (second / "s1/p1/index.html").read_text(encoding="utf-8").replace("网站页头", "新的横幅")
+    (second / "s1/p1/.tmp").write_text(page, encoding="utf-8")
+    os.replace(second / "s1/p1/.tmp", second / "s1/p1/index.html")
+    stats = update_search_index(second, first, ["s1/p1/index.html"], [])
+    assert (stats.analysed, stats.files_written) == (0, 0)
+    assert _rewritten(first / "search", second / "search") == []
+
+
+def test_a_one_page_update_costs_the_same_on_a_bigger_site(tmp_path):
+    costs = {}
+    for pages in (100, 400):
+        base = tmp_path / f"site{pages}"
+        _synthetic(base, pages)
+        build_search_index(base)
+        release = _next_release(base, tmp_path / f"site{pages}-1")
+        _page(release, "s2/p9/index.html", "支部三会一课安排调整", "本次调整了支部党员大会的时间。")
+        stats = update_search_index(release, base, ["s2/p9/index.html"], [])
+        rewritten = _rewritten(base / "search", release / "search")
+        total = sum(1 for p in (release / "search").rglob("*") if p.is_file())
+        costs[pages] = len(rewritten)
+        assert stats.analysed == 2  # the old and the new version of that page, nothing else
+        assert len(rewritten) == stats.files_written
+        # Bounded by the page's own terms (~60 here), far below the index size.
+        assert len(rewritten) < 160 and len(rewritten) < total / 5, (pages, len(rewritten), total)
+    assert costs[400] <= costs[100] * 1.5 + 10, costs
+
+
+def test_colliding_document_keys_are_resolved_the_same_way(tmp_path, monkeypatch):
+    real = search_index._url_hash
+    # Squeeze every URL into 3 doc shards and 5 slots: many collisions and probes.
+    monkeypatch.setattr(search_index, "_url_hash", lambda url: (real(url)[0] % 3, real(url)[1] % 5))
+    previous = tmp_path / "r0"
+    _synthetic(previous, 30)
+    build_search_index(previous)
+    rng = random.Random(9)
+    for number, (step, change, changed, removed) in enumerate(_steps(rng), start=1):
+        release = _next_release(previous, tmp_path / f"r{number}")
+        change(release)
+        update_search_index(release, previous, changed, removed)
+        full = tmp_path / f"full{number}"
+        shutil.copytree(release, full, ignore=shutil.ignore_patterns("search"))
+        build_search_index(full)
+        assert _differences(release / "search", full / "search") == [], step
+        previous = release
+
+
+def test_without_a_compatible_previous_index_it_builds_in_full(tmp_path):
+    first = tmp_path / "r0"
+    _synthetic(first, 10)
+    second = _next_release(first, tmp_path / "r1")
+    assert update_search_index(second, first, [], []).mode == "full"  # r0 has no index
+    assert update_search_index(second, None, [], []).mode == "full"
+    third = _next_release(second, tmp_path / "r2")
+    meta = json.loads((third / "search/meta.json").read_bytes())
+    meta["term_shards"] = 7
+    (third / "search/.m").write_text(json.dumps(meta), encoding="utf-8")
+    os.replace(third / "search/.m", third / "search/meta.json")
+    fourth = _next_release(third, tmp_path / "r3")
+    assert update_search_index(fourth, third, [], []).mode == "full"
+    assert _differences(fourth / "search", second / "search") == []
