@@ -104,6 +104,29 @@ class ContentRepo:
                         "-m", message, env=env)
         return self.head()
 
+    def restore_tree(self, sha: str, message: str, author_name: str, author_email: str,
+                     committer_name: str | None = None, committer_email: str | None = None) -> str | None:
+        """Commit, on top of HEAD, a snapshot whose tree equals commit `sha`'s tree.
+
+        History is never rewritten: this is "roll content back to that version" as a new
+        commit. The work tree is made to match too (files added since are deleted,
+        untracked leftovers are cleaned). Returns the new sha, or None when HEAD's tree
+        already equals it.
+        """
+        target = self.resolve_commit(sha)
+        if target is None:
+            raise ContentRepoError(f"内容仓库中没有提交 {sha}")
+        self.git.read_tree("--reset", "-u", target)
+        self.git.clean("-f", "-d", "-q")
+        try:
+            self.git.diff("--cached", "--quiet", "HEAD")
+            return None
+        except git.GitCommandError as exc:
+            if exc.status != 1:
+                raise
+        return self._commit(message, author_name, author_email,
+                            committer_name or author_name, committer_email or author_email)
+
     def revert(self, sha: str, author_name: str, author_email: str, message: str | None = None) -> str:
         """Undo one commit with a new commit (rollback keeps history)."""
         subject = self.repo.commit(sha).summary
@@ -119,12 +142,18 @@ class ContentRepo:
         except git.GitCommandError:
             return None
 
-    def log(self, path: str | None = None, max_count: int = 50) -> list[dict]:
-        """Newest first; `path` limits to commits touching that file or folder."""
+    def log(self, path: str | None = None, max_count: int = 50, skip: int = 0) -> list[dict]:
+        """Newest first; `path` limits to commits touching that file or folder; `skip`
+        pages through long histories."""
         if self.head() is None:
             return []
-        commits = self.repo.iter_commits("HEAD", paths=[path] if path else [], max_count=max_count)
-        return [{
+        commits = self.repo.iter_commits("HEAD", paths=[path] if path else [], max_count=max_count,
+                                         skip=skip)
+        return [self._entry(c) for c in commits]
+
+    @staticmethod
+    def _entry(c) -> dict:
+        return {
             "sha": c.hexsha,
             "author_name": c.author.name,
             "author_email": c.author.email,
@@ -132,7 +161,54 @@ class ContentRepo:
             "committer_email": c.committer.email,
             "date": c.authored_datetime.isoformat(),
             "message": c.message.rstrip("\n"),
-        } for c in commits]
+        }
+
+    def commit_count(self) -> int:
+        """Number of commits reachable from HEAD (for paging the log)."""
+        if self.head() is None:
+            return 0
+        return int(self.git.rev_list("--count", "HEAD"))
+
+    def commits_between(self, since: str | None, until: str, max_count: int = 50) -> list[dict]:
+        """Commits reachable from `until` but not from `since` (`git log since..until`),
+        newest first, as `log` entries; all of `until`'s history when `since` is None."""
+        rev = f"{since}..{until}" if since else until
+        return [self._entry(c) for c in self.repo.iter_commits(rev, max_count=max_count)]
+
+    def resolve_commit(self, rev: str) -> str | None:
+        """Full sha of `rev` (a sha or unique prefix, a ref) if it names a commit in HEAD's
+        history; None when unknown, ambiguous or not part of the history."""
+        if not rev or rev.startswith("-") or self.head() is None:
+            return None
+        try:
+            sha = self.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+            self.git.merge_base("--is-ancestor", sha, "HEAD")
+        except git.GitCommandError:
+            return None
+        return sha
+
+    def file_history(self, path: str, max_count: int = 100) -> list[dict]:
+        """Commits that touched the file at `path`, newest first, following renames
+        (`git log --follow`). Each `log` entry also has `path` (the file's name in that
+        commit) and `status` (A added, M modified, D deleted, R renamed)."""
+        if self.head() is None:
+            return []
+        out = self.git.log("--follow", f"--max-count={max_count}", "--name-status",
+                           "--format=%x1e%H", "HEAD", "--", path)
+        history = []
+        for chunk in out.split("\x1e")[1:]:
+            lines = [line for line in chunk.splitlines() if line.strip()]
+            if not lines:
+                continue
+            sha, changes = lines[0].strip(), [line.split("\t") for line in lines[1:]]
+            status, name = "M", path
+            if changes:
+                fields = changes[0]
+                status, name = fields[0][:1], fields[-1]
+            entry = self._entry(self.repo.commit(sha))
+            entry.update(path=name, status=status)
+            history.append(entry)
+        return history
 
     def show_file(self, sha: str, path: str) -> str:
         """The file's text as of commit `sha`."""

@@ -29,6 +29,7 @@ ADMIN_MODEL_PERMS = [
     ("openness", "delete_opennesscategory"), ("openness", "view_opennesscategory"),
     ("accounts", "add_user"), ("accounts", "change_user"), ("accounts", "view_user"),
     ("auth", "view_group"),
+    ("publishing", "rollback_site"),
 ]
 
 

@@ -50,6 +50,11 @@ class SiteBuild(models.Model):
         SUCCEEDED = "succeeded", "成功"
         FAILED = "failed", "失败"
 
+    class Kind(models.TextChoices):
+        BUILD = "build", "构建"
+        SWITCH = "switch", "切换到已保留版本"
+        CONTENT_ROLLBACK = "content_rollback", "内容回滚并重建"
+
     started_at = models.DateTimeField("开始时间", auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.RUNNING)
@@ -57,11 +62,19 @@ class SiteBuild(models.Model):
     release = models.CharField("版本目录", max_length=100, blank=True)
     changes = models.TextField("包含的变更", blank=True)
     error = models.TextField("错误信息", blank=True)
+    # Rollbacks are recorded here too (who did it, and how): a switch to a kept release
+    # builds nothing; a content rollback commits the old tree and builds it.
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.BUILD)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
 
     class Meta:
         verbose_name = "网站构建"
         verbose_name_plural = "网站构建"
         ordering = ["-started_at", "-id"]
+        permissions = [("rollback_site", "可查看网站版本并回滚公开网站")]
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"

@@ -1,6 +1,18 @@
-from django.template.response import TemplateResponse
+import re
 
-from . import selectors
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import Page
+
+from . import history, rollback, selectors
+from .models import SiteBuild
 
 
 def build_list(request):
@@ -9,3 +21,156 @@ def build_list(request):
         "latest_failure": selectors.unresolved_failure(),
         "page_title": "网站发布记录",
     })
+
+
+# ----------------------------------------------------------------------------- rollback and history
+# Releases and content rollback need the `publishing.rollback_site` permission (group 管理员);
+# a page's publishing history needs permission to edit that page.
+
+_FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+class RollbackPermissionMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not rollback.can_rollback(request.user):
+            raise PermissionDenied  # Wagtail answers with a redirect to the dashboard + message
+        return super().dispatch(request, *args, **kwargs)
+
+
+class _AdminPage(WagtailAdminTemplateMixin, TemplateView):
+    header_icon = "history"
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+
+class _ReleasesSection(RollbackPermissionMixin, _AdminPage):
+    def get_breadcrumbs_items(self):
+        items = list(self.breadcrumbs_items)
+        items.append({"url": reverse("publishing_releases"), "label": "网站版本与回滚"})
+        if self.get_page_title() != "网站版本与回滚":
+            items.append({"url": "", "label": self.get_page_title()})
+        return items
+
+
+class ReleaseListView(_ReleasesSection):
+    template_name = "publishing/releases.html"
+    page_title = "网站版本与回滚"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            rows=history.releases_overview(), actions=history.rollback_actions(),
+            pending_changes=history.pending_change_count(), **kwargs)
+
+
+class ReleaseRollbackView(_ReleasesSection):
+    """GET: what will happen; POST (with CSRF): switch `current` to the kept release."""
+
+    template_name = "publishing/release_confirm.html"
+    page_title = "回滚到已保留的版本"
+
+    def _row(self):
+        for row in history.releases_overview():
+            if row.release.name == self.kwargs["name"]:
+                return row
+        raise Http404("没有这个网站版本")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(row=self._row(), pending_changes=history.pending_change_count(), **kwargs)
+
+    def post(self, request, name):
+        try:
+            rollback.switch_release(name, user=request.user)
+        except rollback.RollbackError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"公开网站已切换到版本 {name}。下一次发布会按 CMS 中的当前内容重新构建。")
+        return redirect("publishing_releases")
+
+
+class ContentHistoryView(_ReleasesSection):
+    template_name = "publishing/content_history.html"
+    page_title = "按内容提交回滚"
+    per_page = 30
+
+    def get_context_data(self, **kwargs):
+        repo = history.content_repo()
+        page = Paginator(history.CommitLog(repo), self.per_page).get_page(self.request.GET.get("p"))
+        releases = history.release_names_by_commit()
+        for commit in page.object_list:
+            commit["releases"] = releases.get(commit["sha"], [])
+        return super().get_context_data(commits=page, head=repo.head(), **kwargs)
+
+
+class ContentRollbackView(_ReleasesSection):
+    """GET: the commit, what differs from now, the warning; POST: commit its tree and rebuild."""
+
+    template_name = "publishing/content_confirm.html"
+    page_title = "以此版本重建网站"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not _FULL_SHA.match(kwargs["sha"]):
+            raise Http404("提交号无效")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        repo = history.content_repo()
+        if repo.resolve_commit(self.kwargs["sha"]) != self.kwargs["sha"]:
+            raise Http404("内容仓库中没有这个提交")
+        return super().get_context_data(
+            commit=history.commit_details(repo, self.kwargs["sha"]),
+            releases=history.release_names_by_commit().get(self.kwargs["sha"], []),
+            pending_changes=history.pending_change_count(), **kwargs)
+
+    def post(self, request, sha):
+        try:
+            build = rollback.rollback_content(sha, user=request.user)
+        except rollback.RollbackError as error:
+            messages.error(request, str(error))
+            return redirect("publishing_content_history")
+        if build.status == SiteBuild.Status.SUCCEEDED:
+            messages.success(request, f"已将网站内容回滚到 {sha[:8]} 并重建网站（版本 {build.release}）。"
+                                      "CMS 中的页面没有改变：页面再次发布时会恢复为 CMS 中的内容，"
+                                      "全站同步（publish_site）会恢复全部页面。")
+        else:
+            messages.error(request, "内容已回滚并提交，但网站构建失败，公开网站仍是之前的版本。"
+                                    "详情见「网站发布记录」。")
+        return redirect("publishing_releases")
+
+
+class PageHistoryView(_AdminPage):
+    """A page's published versions from content/'s git history and a diff between two."""
+
+    template_name = "publishing/page_history.html"
+    page_title = "发布历史"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.page = get_object_or_404(Page, pk=kwargs["page_id"]).specific
+        if not self.page.permissions_for_user(request.user).can_edit():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.page.get_admin_display_title()
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("wagtailadmin_pages:edit", args=[self.page.pk]), "label": self.page.get_admin_display_title()},
+            {"url": "", "label": "发布历史"},
+        ]
+
+    def get_context_data(self, **kwargs):
+        path, versions = history.page_versions(self.page)
+        by_sha = {v["sha"]: v for v in versions}
+        shown = [v for v in versions if not v["removed"]]
+        new = by_sha.get(self.request.GET.get("to")) or (shown[0] if shown else None)
+        old = by_sha.get(self.request.GET.get("from"))
+        if old is None and new is not None:
+            older = versions[versions.index(new) + 1:]
+            old = next((v for v in older if not v["removed"]), None)
+        diff = None
+        if new is not None and old is not None and old is not new:
+            diff = history.diff_lines(history.version_text(old), history.version_text(new))
+        return super().get_context_data(
+            page=self.page, content_path=path, versions=versions, old=old, new=new, diff=diff,
+            public_url=self.page.full_url if self.page.live else None, **kwargs)

@@ -1,9 +1,11 @@
+from django.contrib.auth.models import Permission
 from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.components import Component
+from wagtail.admin.widgets import Button
 
-from . import selectors, views_admin
+from . import rollback, selectors, views_admin
 
 
 class SiteBuildPanel(Component):
@@ -30,3 +32,60 @@ def register_build_urls():
 @hooks.register("register_admin_menu_item")
 def register_build_menu_item():
     return MenuItem("网站发布记录", reverse("publishing_build_list"), icon_name="history", order=900)
+
+
+# ----------------------------------------------------------------------------- rollback and history
+
+
+@hooks.register("register_admin_urls")
+def register_rollback_urls():
+    return [
+        path("publishing/releases/", views_admin.ReleaseListView.as_view(), name="publishing_releases"),
+        path("publishing/releases/<str:name>/rollback/", views_admin.ReleaseRollbackView.as_view(),
+             name="publishing_release_rollback"),
+        path("publishing/content/", views_admin.ContentHistoryView.as_view(), name="publishing_content_history"),
+        path("publishing/content/<str:sha>/rollback/", views_admin.ContentRollbackView.as_view(),
+             name="publishing_content_rollback"),
+        path("publishing/pages/<int:page_id>/history/", views_admin.PageHistoryView.as_view(),
+             name="publishing_page_history"),
+    ]
+
+
+class RollbackMenuItem(MenuItem):
+    def is_shown(self, request):
+        return rollback.can_rollback(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_rollback_menu_item():
+    return RollbackMenuItem("网站版本与回滚", reverse("publishing_releases"), name="site-releases",
+                            icon_name="rotate", order=901)
+
+
+@hooks.register("register_permissions")
+def register_rollback_permission():
+    return Permission.objects.filter(content_type__app_label="publishing", codename="rollback_site")
+
+
+def _page_history_button(page, user, priority):
+    # Only pages that can be on the public site (not the tree root); cheap checks only, the
+    # listing calls this for every row.
+    if page.depth > 1 and page.live and page.permissions_for_user(user).can_edit():
+        return Button("发布历史", reverse("publishing_page_history", args=[page.pk]),
+                      icon_name="globe", priority=priority,
+                      attrs={"aria-label": f"“{page.get_admin_display_title()}”的发布历史"})
+    return None
+
+
+@hooks.register("register_page_header_buttons")
+def page_history_header_button(page, user, view_name, next_url=None):
+    button = _page_history_button(page, user, priority=66)
+    if button:
+        yield button
+
+
+@hooks.register("register_page_listing_more_buttons")
+def page_history_listing_button(page, user, next_url=None):
+    button = _page_history_button(page, user, priority=52)
+    if button:
+        yield button
