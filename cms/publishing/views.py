@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.views.decorators.gzip import gzip_page
 from django.views.static import serve
 
 NOT_BUILT_YET = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
@@ -13,6 +14,7 @@ NOT_BUILT_YET = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
 </body></html>"""
 
 
+@gzip_page  # search shards and pages are text: compress them as nginx does in production
 def serve_public_site(request, path):
     """Serve the public site from the release `current` points at.
 

@@ -221,8 +221,9 @@ def _newest_first(entries) -> list[Entry]:
 
 
 def _virtual_page(title: str) -> str:
-    meta = {"title": title, "type": "listing", "search": {"exclude": True}}
-    return "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n"
+    # A JSON string is a valid YAML scalar, and much cheaper to produce for thousands of
+    # listing pages than yaml.safe_dump.
+    return f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\ntype: listing\n---\n"
 
 
 def _progress(config, message: str) -> None:
@@ -455,15 +456,19 @@ def _plan_outputs(files: Files, config, state: _State, assets: dict[str, str]) -
         "theme": config.extra.get("_theme_signature"),
     })
     outputs: dict[str, dict] = {}
+    crumbs_by_section: dict[str | None, str] = {}  # every page of a section shares its trail
     for src in sorted(set(state.entries) | set(state.virtual)):
         entry = state.entries.get(src)
         listing = state.listings.get(src)
-        key = _digest({
-            "shared": shared,
-            "source": state.digests.get(src) or _digest(state.virtual.get(src)),
-            "breadcrumbs": _breadcrumbs(entry) if entry else None,
-            "listing": _listing_view(listing) if listing else None,
-        })
+        if entry is not None:
+            if entry.section not in crumbs_by_section:
+                crumbs_by_section[entry.section] = _digest(_breadcrumbs(entry))
+            crumbs = crumbs_by_section[entry.section]
+        else:
+            crumbs = ""
+        source = state.digests.get(src) or _digest(state.virtual.get(src))
+        listed = _digest(_listing_view(listing)) if listing else ""
+        key = hashlib.sha1(f"{shared}|{source}|{crumbs}|{listed}".encode()).hexdigest()
         outputs[src] = {"key": key, "dest": _dest_for(src)}
     for src, path in assets.items():
         # Content assets carry their content hash in their name and are never rewritten
@@ -628,7 +633,7 @@ def _write_sitemap(config) -> None:
     for src in sorted(set(_state.entries) | set(_state.virtual)):
         entry = _state.entries.get(src)
         url = entry.url if entry else _url_for(src)
-        lines.append(f"  <url><loc>{escape(urljoin(site_url, url))}</loc>"
+        lines.append(f"  <url><loc>{escape(site_url + url)}</loc>"
                      + (f"<lastmod>{entry.date.isoformat()}</lastmod>" if entry and entry.date else "")
                      + "</url>")
     lines.append("</urlset>\n")
