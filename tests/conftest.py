@@ -82,9 +82,12 @@ WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def pytest_collection_modifyitems(config, items):
-    # Browser tests use live_server, which is transactional too: give every such test the
-    # same serialized rollback, or a flush in one breaks Wagtail's rows for the next.
+    # Every transactional test (worker tests, live_server browser tests) gets serialized
+    # rollback: a plain flush in one would break Wagtail's migration-made rows for the next.
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & {"live_server", "transactional_db"} and not item.get_closest_marker("django_db"):
-            item.add_marker(WORKER_DB)
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(fixtures & {"live_server", "transactional_db"}) or (
+            marker is not None and marker.kwargs.get("transaction"))
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            item.add_marker(WORKER_DB, append=False)  # prepended: the closest marker wins

@@ -10,17 +10,12 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from .blocks import BodyBlock
+from .forms import PublicPageForm
+from .slugs import RESERVED_SLUGS
 
 
 def today() -> datetime.date:
     return timezone.localdate()
-
-
-# URL segments the public site or the application already uses (docs/content-format.md).
-RESERVED_SLUGS = frozenset({
-    "tags", "page", "index", "assets", "search", "feed", "sitemap", "admin", "api",
-    "documents", "static", "media", "member", "report", "404",
-})
 
 
 def validate_public_slug(page: Page) -> None:
@@ -83,6 +78,7 @@ class ArticlePage(Page):
 
     parent_page_types = ["openness.SectionPage"]
     subpage_types: list[str] = []
+    base_form_class = PublicPageForm
 
     class Meta:
         abstract = True

@@ -7,6 +7,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
 from wagtail.search import index
 
+from cms.core.forms import PublicPageForm
 from cms.core.models import ArticlePage, validate_public_slug
 
 ARTICLE_TYPES = ["openness.NewsPage", "openness.OpennessPage", "openness.TheoryPage"]
@@ -53,6 +54,7 @@ class SectionPage(Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("organisation")]
+    base_form_class = PublicPageForm
     parent_page_types = ["openness.HomePage", "openness.SectionPage"]
     subpage_types = ["openness.SectionPage", *ARTICLE_TYPES]
     template = "openness/section_page.html"

@@ -20,6 +20,7 @@ def build_list(request):
         "builds": selectors.recent_builds(50),
         "latest_failure": selectors.unresolved_failure(),
         "page_title": "网站发布记录",
+        "header_title": "网站发布记录",
     })
 
 

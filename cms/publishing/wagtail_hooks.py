@@ -89,3 +89,11 @@ def page_history_listing_button(page, user, next_url=None):
     button = _page_history_button(page, user, priority=52)
     if button:
         yield button
+
+
+@hooks.register("construct_help_menu")
+def remove_outside_help_links(request, menu_items):
+    # Wagtail's "what's new" and editor guide open guide.wagtail.org: English, and out of
+    # reach on an intranet. The keyboard shortcuts stay.
+    menu_items[:] = [item for item in menu_items
+                     if not item.name.startswith("whats-new-in-wagtail") and item.name != "editor-guide"]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # Wagtail's workflow status uses its "3秒之前" wording
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,78 @@
+"""Shared pieces of the browser tests: one Debian chromium per session, the WeChat phone
+profile members open links with, and a recorder of requests to hosts other than ours."""
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking"]
+
+# The same in-app browser /work/shared/tools/page_check.py pretends to be.
+WECHAT_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322c) NetType/WIFI Language/zh_CN"
+)
+WECHAT_PHONE = {
+    "viewport": {"width": 375, "height": 812}, "user_agent": WECHAT_UA, "locale": "zh-CN",
+    "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+}
+
+
+@pytest.fixture
+def browser():
+    """Per test, on purpose. Playwright's sync API keeps an asyncio loop running in the test
+    thread while it is open, and with a running loop Django's `connections` hands out a
+    different connection object (asgiref.Local switches storage): one without the serialized
+    test data, so serialized_rollback would neither restore nor keep Wagtail's rows. Being a
+    function fixture, it starts after the database is set up and stops before it is flushed."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """`new_context(**options)` → a browser context that is closed after the test, pass or fail."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class OutsideRequests(list):
+    """Every request a browser context makes to a host other than `base` (data:/blob: are local)."""
+
+    def __init__(self, base: str):
+        super().__init__()
+        own = urlsplit(base)
+        self.own = (own.scheme, own.netloc)
+        self.seen = 0
+
+    def record(self, request) -> None:
+        self.seen += 1
+        url = urlsplit(request.url)
+        if url.scheme in ("data", "blob", "about"):
+            return
+        if (url.scheme, url.netloc) != self.own:
+            self.append(request.url)
+
+    def watch(self, context):
+        context.on("request", self.record)
+        return self
+
+
+@pytest.fixture
+def outside_requests():
+    """`outside_requests(base).watch(context)` → a list that collects requests leaving `base`."""
+    return OutsideRequests
