@@ -12,12 +12,22 @@ VIDEO_EXTENSIONS = {".mp4", ".webm"}
 AUDIO_EXTENSIONS = {".mp3", ".m4a", ".ogg"}
 
 
-def _require_extension(document, allowed: set[str], label: str):
-    if document is None:
-        return
-    suffix = PurePath(document.file.name).suffix.lower()
-    if suffix not in allowed:
-        raise ValidationError(f"{label}只支持 {'、'.join(sorted(allowed))} 格式，当前文件为“{suffix or '无扩展名'}”。")
+class MediaFileBlock(blocks.StructBlock):
+    """A struct block whose `media_field` must be a document in one of `allowed_extensions`."""
+
+    media_field = ""
+    allowed_extensions: set[str] = set()
+    media_label = ""
+
+    def clean(self, value):
+        value = super().clean(value)
+        document = value.get(self.media_field)
+        suffix = PurePath(document.file.name).suffix.lower() if document else ""
+        if document is not None and suffix not in self.allowed_extensions:
+            error = ValidationError(f"{self.media_label}只支持 {'、'.join(sorted(self.allowed_extensions))} 格式，"
+                                    f"当前文件为“{suffix or '无扩展名'}”。")
+            raise blocks.StructBlockValidationError(block_errors={self.media_field: error})
+        return value
 
 
 class ImageBlock(blocks.StructBlock):
@@ -40,7 +50,9 @@ class GalleryBlock(blocks.StructBlock):
         template = "core/blocks/gallery.html"
 
 
-class VideoBlock(blocks.StructBlock):
+class VideoBlock(MediaFileBlock):
+    media_field, allowed_extensions, media_label = "video", VIDEO_EXTENSIONS, "视频"
+
     video = DocumentChooserBlock(label="视频文件（MP4/WebM）")
     poster = ImageChooserBlock(label="封面图", required=False)
     caption = blocks.CharBlock(label="视频说明", required=False, max_length=200)
@@ -50,16 +62,10 @@ class VideoBlock(blocks.StructBlock):
         label = "视频"
         template = "core/blocks/video.html"
 
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            _require_extension(value.get("video"), VIDEO_EXTENSIONS, "视频")
-        except ValidationError as error:
-            raise blocks.StructBlockValidationError(block_errors={"video": error})
-        return value
 
+class AudioBlock(MediaFileBlock):
+    media_field, allowed_extensions, media_label = "audio", AUDIO_EXTENSIONS, "音频"
 
-class AudioBlock(blocks.StructBlock):
     audio = DocumentChooserBlock(label="音频文件（MP3/M4A/OGG）")
     caption = blocks.CharBlock(label="音频说明", required=False, max_length=200)
 
@@ -67,14 +73,6 @@ class AudioBlock(blocks.StructBlock):
         icon = "media"
         label = "音频"
         template = "core/blocks/audio.html"
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            _require_extension(value.get("audio"), AUDIO_EXTENSIONS, "音频")
-        except ValidationError as error:
-            raise blocks.StructBlockValidationError(block_errors={"audio": error})
-        return value
 
 
 class AttachmentBlock(blocks.StructBlock):
