@@ -14,6 +14,7 @@ import argparse
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,11 +48,15 @@ def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
               "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
               "sys.stderr.write(p.stderr[-2000:]); "
               "print(json.dumps({'rc': p.returncode, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
+    process = subprocess.Popen([sys.executable, "-c", script, *cmd], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
-        out = subprocess.run([sys.executable, "-c", script, *cmd], capture_output=True, text=True,
-                             timeout=timeout, env=env)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)  # the build runs in a grandchild: stop the group
+        process.communicate()
         return {"seconds": round(time.monotonic() - started, 1), "finished": False}
+    out = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     import json
 
     result = json.loads(out.stdout.strip().splitlines()[-1])
