@@ -303,3 +303,11 @@ def test_no_request_to_other_hosts(site):
 
 
 # --------------------------------------------------------------------------- search
+
+
+def test_icon_controls_are_named_by_text_not_aria_label_on_labels(site):
+    # axe-core: aria-label is prohibited on <label> without a role; screen readers need
+    # the control's name as (visually hidden) text instead.
+    html = (site.path / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"<label[^>]*aria-label=", html)
+    assert "打开搜索" in html and "关闭搜索" in html
