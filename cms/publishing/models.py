@@ -41,7 +41,9 @@ class ContentChange(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.get_action_display()}：{self.page_title or '全站'}"
+        if self.page_title:
+            return f"{self.get_action_display()}：{self.page_title}"
+        return self.get_action_display()
 
 
 class SiteBuild(models.Model):
@@ -78,6 +80,16 @@ class SiteBuild(models.Model):
 
     def __str__(self):
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    SUMMARY_LINES = 5
+
+    @property
+    def changes_summary(self) -> str:
+        """The first few changes of a batch, for listings (a first build can hold hundreds)."""
+        lines = [line for line in self.changes.splitlines() if line.strip()]
+        if len(lines) <= self.SUMMARY_LINES:
+            return "\n".join(lines)
+        return "\n".join(lines[: self.SUMMARY_LINES] + [f"…… 共 {len(lines)} 项变更"])
 
     @property
     def duration_seconds(self) -> float | None:

@@ -107,3 +107,10 @@ def test_failed_build_keeps_old_site_and_tells_editors(news, publish, public_sit
     dashboard = admin_client.get(reverse("wagtailadmin_home")).content.decode()
     assert "最近一次网站构建失败" in dashboard
     assert admin_client.get(reverse("publishing_build_list")).status_code == 200
+
+
+def test_build_listing_summarises_large_batches(db):
+    build = SiteBuild(changes="\n".join(f"发布：页面{n}" for n in range(30)))
+    assert build.changes_summary.splitlines()[-1] == "…… 共 30 项变更"
+    assert len(build.changes_summary.splitlines()) == SiteBuild.SUMMARY_LINES + 1
+    assert str(ContentChange(action=ContentChange.Action.REBUILD)) == "全站同步"
