@@ -7,7 +7,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
-from cms.accounts.models import OrganisationUnit, User
+from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
 from cms.openness.services import ensure_home_page
 
@@ -40,6 +40,17 @@ class UserFactory(DjangoModelFactory):
         if names:
             self.groups.add(*[Group.objects.get(name=name) for name in names])
         self.save()
+
+
+class MembershipFactory(DjangoModelFactory):
+    """A person's Party record; ``user__organisation=branch`` puts them in a branch."""
+
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    status = MemberStatus.APPLICANT
+    role = BranchRole.MEMBER
 
 
 class CollectionFactory:

@@ -28,6 +28,7 @@ ADMIN_MODEL_PERMS = [
     ("openness", "add_opennesscategory"), ("openness", "change_opennesscategory"),
     ("openness", "delete_opennesscategory"), ("openness", "view_opennesscategory"),
     ("accounts", "add_user"), ("accounts", "change_user"), ("accounts", "view_user"),
+    ("accounts", "view_membership"), ("accounts", "change_membership"), ("accounts", "import_people"),
     ("auth", "view_group"),
     ("publishing", "rollback_site"),
 ]

@@ -1,0 +1,82 @@
+"""Writes of member records: status changes along the development pipeline and bulk import."""
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import STATUS_PIPELINE, MemberStatus, Membership, StatusChange, User
+
+
+def next_status(status: str) -> str | None:
+    """The one forward step after ``status`` (None after 正式党员 and 已转出)."""
+    if status not in STATUS_PIPELINE:
+        return None
+    index = STATUS_PIPELINE.index(status)
+    return STATUS_PIPELINE[index + 1] if index + 1 < len(STATUS_PIPELINE) else None
+
+
+def allowed_next_statuses(status: str) -> list[str]:
+    """What ``change_status`` accepts from ``status``: the next step and 转出."""
+    if status == MemberStatus.TRANSFERRED_OUT:
+        return []
+    step = next_status(status)
+    return ([step] if step else []) + [MemberStatus.TRANSFERRED_OUT]
+
+
+def _label(status: str) -> str:
+    return MemberStatus(status).label if status in MemberStatus.values else str(status)
+
+
+def change_status(membership: Membership, to_status: str, *, on: datetime.date, by: User | None,
+                  note: str = "") -> StatusChange:
+    """Move a member one step along 入党申请人 → 入党积极分子 → 发展对象 → 预备党员 → 正式党员,
+    or transfer them out (已转出) from any step; record the dated history row in the same
+    transaction. Anything else raises a ValidationError a person can read.
+
+    Becoming 预备党员 sets 入党时间 to ``on`` when it is not known yet.
+    """
+    if to_status not in MemberStatus.values:
+        raise ValidationError(f"未知的身份：{to_status}")
+    with transaction.atomic():
+        locked = Membership.objects.select_for_update().get(pk=membership.pk)
+        current = locked.status
+        if to_status == current:
+            raise ValidationError(f"该人员已经是「{_label(current)}」，无需变更。")
+        if current == MemberStatus.TRANSFERRED_OUT:
+            raise ValidationError("该人员已转出，不能再变更身份。")
+        if to_status not in allowed_next_statuses(current):
+            step = next_status(current)
+            if step is None:
+                raise ValidationError(f"「{_label(current)}」已是发展流程的最后一步，只能办理转出。")
+            raise ValidationError(
+                f"不能从「{_label(current)}」变更为「{_label(to_status)}」：下一步只能是「{_label(step)}」或转出。")
+        if on > timezone.localdate():
+            raise ValidationError("变更日期不能晚于今天。")
+        last = locked.status_changes.order_by("-changed_on").values_list("changed_on", flat=True).first()
+        if last and on < last:
+            raise ValidationError(f"变更日期不能早于上一次变更的日期（{last:%Y年%m月%d日}）。")
+
+        locked.status = to_status
+        fields = ["status", "updated_at"]
+        if to_status == MemberStatus.PROBATIONARY and locked.joined_party_on is None:
+            locked.joined_party_on = on
+            fields.append("joined_party_on")
+        locked.save(update_fields=fields)
+        change = StatusChange.objects.create(
+            membership=locked, from_status=current, to_status=to_status, changed_on=on,
+            note=note, recorded_by=by)
+    membership.refresh_from_db()
+    return change
+
+
+def import_people(file, *, dry_run: bool, by: User | None):
+    """Read a CSV or XLSX roster (姓名, 工号 or 手机号, 支部, 身份, 入党时间, 角色), check every
+    row first and return an ``ImportReport``. Writes happen only when ``dry_run`` is false and
+    the whole file is clean, all inside one transaction (all or nothing). See
+    ``people_import`` for the rules."""
+    from .people_import import run_import
+
+    return run_import(file, dry_run=dry_run, by=by)
