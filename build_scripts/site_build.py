@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from build_scripts.locking import exclusive_lock
 from build_scripts.search_index import build_search_index, update_search_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,15 +106,8 @@ def load_site_settings(content_dir: Path) -> dict:
 # --------------------------------------------------------------------------- releases
 
 
-@contextlib.contextmanager
 def _locked(releases_dir: Path):
-    releases_dir.mkdir(parents=True, exist_ok=True)
-    with open(releases_dir / LOCK_FILE, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return exclusive_lock(Path(releases_dir) / LOCK_FILE)
 
 
 def list_releases(releases_dir) -> list[Release]:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,16 +112,23 @@ def _sibling_position(page: Page) -> int:
     return Page.objects.sibling_of(page, inclusive=True).filter(path__lt=page.path).count() + 1
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+@contextmanager
+def _atomic_file(path: Path):
+    """A binary file handle whose content replaces `path` only if the block completes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with _atomic_file(path) as handle:
+        handle.write(data)
 
 
 class Exporter:
@@ -154,15 +162,8 @@ class Exporter:
         target = self.content_dir / asset.path
         if target.exists():  # names carry the file hash, so an existing file is current
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as out, asset.open_source("rb") as src:
-                shutil.copyfileobj(src, out)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with _atomic_file(target) as out, asset.open_source("rb") as src:
+            shutil.copyfileobj(src, out)
 
     def _remove(self, relative: str) -> None:
         target = self.content_dir / relative

@@ -1,9 +1,7 @@
 """Publishing: turn recorded content changes into content/ commits and a new site release."""
 from __future__ import annotations
 
-import fcntl
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -12,6 +10,7 @@ from django.utils import timezone
 from wagtail.models import PageLogEntry
 
 from build_scripts.content_repo import ContentRepo
+from build_scripts.locking import exclusive_lock
 from build_scripts.site_build import BuildError, build_release, prepare_standby
 
 from .exporter import Exporter
@@ -82,17 +81,9 @@ def commit_message(change: ContentChange, actor) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-@contextmanager
 def publishing_lock():
     """One publisher at a time, across processes (worker, management commands)."""
-    lock_path = Path(settings.VAR_DIR) / "publishing.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock")
 
 
 def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) -> str | None:
