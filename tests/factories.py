@@ -133,3 +133,37 @@ def rich_body(*paragraphs: str) -> list:
     from wagtail.rich_text import RichText
 
     return [("paragraph", RichText("".join(f"<p>{text}</p>" for text in paragraphs)))]
+
+
+class CourseFactory(PageFactory):
+    """A live course under the private 学习园地 root (created on first use)."""
+
+    class Meta:
+        model = "study.CoursePage"
+
+    title = factory.Sequence(lambda n: f"课程{n}")
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    intro = "课程简介"
+
+    @classmethod
+    def _create(cls, model_class, parent=None, audience_units=(), **kwargs):
+        from cms.study.services import ensure_study_root
+
+        course = super()._create(model_class, parent=parent or ensure_study_root(), **kwargs)
+        if audience_units:
+            course.audience_units.set(list(audience_units))
+            course.save_revision().publish(skip_permission_checks=True)
+        return course
+
+
+class LessonFactory(PageFactory):
+    """A live lesson; pass ``parent=course``."""
+
+    class Meta:
+        model = "study.LessonPage"
+
+    title = factory.Sequence(lambda n: f"课时{n}")
+    slug = factory.Sequence(lambda n: f"lesson-{n}")
+    summary = "课时摘要"
+    min_study_minutes = 1
+    body = factory.LazyFunction(lambda: rich_body("课时正文：学习党章，坚定理想信念。"))

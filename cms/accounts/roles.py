@@ -79,12 +79,20 @@ def setup_roles() -> dict[str, Group]:
     _grant_media(admin, MEDIA_DELETE)
     admin.permissions.add(*[_perm(app, code) for app, code in ADMIN_MODEL_PERMS])
 
-    _setup_workflow(home, reviewer)
+    # Study material is edited by the same roles under the same workflow, in its own private tree.
+    from cms.study.services import ensure_study_root
+
+    study_root = ensure_study_root()
+    _grant_pages(editor, study_root, PAGE_EDIT)
+    _grant_pages(reviewer, study_root, PAGE_PUBLISH)
+    _grant_pages(admin, study_root, PAGE_ADMIN)
+
+    _setup_workflow([home, study_root], reviewer)
     branch_groups = setup_branch_editor_groups()
     return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, **branch_groups}
 
 
-def _setup_workflow(home: Page, reviewer: Group) -> Workflow:
+def _setup_workflow(roots: list[Page], reviewer: Group) -> Workflow:
     # Wagtail's migration-created English "Moderators approval" workflow is replaced by ours.
     Workflow.objects.filter(name="Moderators approval").update(active=False)
     workflow, _ = Workflow.objects.get_or_create(name=WORKFLOW_NAME, defaults={"active": True})
@@ -96,7 +104,8 @@ def _setup_workflow(home: Page, reviewer: Group) -> Workflow:
         task = GroupApprovalTask.objects.create(name=APPROVAL_TASK_NAME)
     task.groups.add(reviewer)
     WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
-    WorkflowPage.objects.update_or_create(page=home, defaults={"workflow": workflow})
+    for root in roots:
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
     return workflow
 
 

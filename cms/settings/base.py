@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "cms.accounts",
     "cms.openness",
     "cms.publishing",
+    "cms.study",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",

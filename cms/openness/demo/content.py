@@ -18,7 +18,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
-from cms.accounts.models import OrganisationUnit, User
+from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, setup_roles
 from cms.core.models import SiteSettings
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
@@ -26,6 +26,7 @@ from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, Sectio
 from cms.openness.services import ensure_home_page
 
 from .media import draw_demo_image, draw_demo_pdf
+from .study import load_demo_courses
 
 DEMO_MEDIA_DIR = Path(__file__).resolve().parent.parent / "demo_media"
 DEMO_PASSWORD = "Dangjian@2026"
@@ -43,6 +44,13 @@ DEMO_LOGINS = [
     DemoLogin("editor", EDITOR, "王编辑"),
     DemoLogin("reviewer", REVIEWER, "李审核"),
     DemoLogin("branch1", "编辑·第一党支部", "赵书记"),
+]
+
+#: Demo members of the member area (no admin access): (username, name, branch, status, role).
+DEMO_MEMBERS = [
+    ("member1", "钱学员", "第一党支部", MemberStatus.FULL, BranchRole.MEMBER),
+    ("activist1", "孙积极", "第一党支部", MemberStatus.ACTIVIST, BranchRole.MEMBER),
+    ("member2", "周党员", "第二党支部", MemberStatus.PROBATIONARY, BranchRole.MEMBER),
 ]
 
 
@@ -111,6 +119,18 @@ def _users(units) -> dict[str, User]:
             user.save()
             user.groups.add(groups[login.role])
         users[login.username] = user
+    # The branch editor is also 第一党支部's secretary: the one who follows its members' study.
+    Membership.objects.get_or_create(user=users["branch1"], defaults={
+        "status": MemberStatus.FULL, "role": BranchRole.SECRETARY, "joined_party_on": datetime.date(2010, 7, 1)})
+    for username, full_name, branch, status, role in DEMO_MEMBERS:
+        user, created = User.objects.get_or_create(username=username, defaults={
+            "last_name": full_name[0], "first_name": full_name[1:], "email": f"{username}@example.com",
+            "organisation": units[branch]})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        Membership.objects.get_or_create(user=user, defaults={"status": status, "role": role})
+        users[username] = user
     return users
 
 
@@ -252,6 +272,7 @@ def load_demo() -> list[DemoLogin]:
                        body=[("paragraph", p("本页内容仅供党员内部学习，不在公开网站发布。"))])
     if not PageViewRestriction.objects.filter(page=private).exists():
         PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
+    load_demo_courses(units, users, images={"banner": banner, "lecture": lecture}, video=video)
     article(news, NewsPage, "draft-year-end-summary", editor, publish=False, title="（草稿）年度党建工作总结",
              date=day(0), issuing_unit=committee, summary="尚未审核的草稿。",
              body=[("paragraph", p("草稿内容，尚未提交审核。"))])

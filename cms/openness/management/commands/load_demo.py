@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cms.openness.demo.content import DEMO_PASSWORD, load_demo
+from cms.openness.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -11,3 +11,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("演示内容已就绪。演示账号（密码均为 %s）：" % DEMO_PASSWORD))
         for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.role}（{login.full_name}）")
+        self.stdout.write("  学员（登录网站“党员学习”）：")
+        for username, full_name, branch, status, _role in DEMO_MEMBERS:
+            self.stdout.write(f"  {username:<10} {branch} {status.label}（{full_name}）")

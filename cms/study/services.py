@@ -1,0 +1,106 @@
+"""Writes of study progress. The page reports time while it is visible; the server only
+credits what is plausible, so progress figures mean something to branch secretaries."""
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from cms.accounts.models import User
+
+from .models import LessonPage, LessonProgress, StudyIndexPage
+from .selectors import can_study, course_of, required_seconds
+
+#: The page reports every ~30 s while visible; one report may not claim more than this.
+MAX_REPORT_SECONDS = 120
+#: Network delay and timer jitter tolerated between two reports.
+REPORT_SLACK_SECONDS = 5
+#: Time beyond which more study of one lesson is not counted (keeps statistics sane).
+MIN_LESSON_CAP_SECONDS = 30 * 60
+
+
+def ensure_study_root() -> StudyIndexPage:
+    """The private 学习园地 root, directly under Wagtail's root (outside every Site)."""
+    root = StudyIndexPage.objects.first()
+    if root is not None:
+        return root
+    root = Page.get_first_root_node().add_child(instance=StudyIndexPage(title="学习园地", slug="study", live=False))
+    root.save_revision().publish()
+    return root
+
+
+def _check_access(user: User, lesson: LessonPage) -> None:
+    course = course_of(lesson)
+    if not lesson.live or course is None or not can_study(user, course):
+        raise PermissionDenied("您不在这门课程的学习范围内。")
+
+
+def lesson_cap_seconds(lesson: LessonPage) -> int:
+    return max(3 * required_seconds(lesson), MIN_LESSON_CAP_SECONDS)
+
+
+def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None = None) -> LessonProgress:
+    """Record that the person opened the lesson (the first time starts the clock)."""
+    _check_access(user, lesson)
+    now = now or timezone.now()
+    progress, created = LessonProgress.objects.get_or_create(
+        user=user, lesson=lesson, defaults={"opened_at": now, "last_active_at": now})
+    if not created:
+        # A new visit: time away from the page is not study time.
+        LessonProgress.objects.filter(pk=progress.pk).update(last_active_at=now)
+        progress.last_active_at = now
+    return progress
+
+
+def record_study_time(user: User, lesson: LessonPage, seconds, *,
+                      now: datetime.datetime | None = None) -> LessonProgress:
+    """Credit ``seconds`` of visible-page time, but never more than the wall-clock time since
+    the previous report (two open tabs or a tampered timer gain nothing), and never beyond the
+    lesson's cap."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_REPORT_SECONDS:
+        raise ValidationError(f"学习时长须为 1 到 {MAX_REPORT_SECONDS} 之间的整数（秒）。")
+    _check_access(user, lesson)
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = (LessonProgress.objects.select_for_update()
+                    .filter(user=user, lesson=lesson).first())
+        if progress is None:
+            raise ValidationError("请先打开课时再上报学习时长。")
+        elapsed = max(0, int((now - progress.last_active_at).total_seconds()))
+        credit = min(seconds, elapsed + REPORT_SLACK_SECONDS)
+        progress.seconds_spent = min(progress.seconds_spent + credit, lesson_cap_seconds(lesson))
+        progress.last_active_at = now
+        progress.save(update_fields=["seconds_spent", "last_active_at"])
+    return progress
+
+
+def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None = None) -> LessonProgress:
+    """Mark the lesson completed once the person has studied it long enough."""
+    _check_access(user, lesson)
+    now = now or timezone.now()
+    with transaction.atomic():
+        progress = (LessonProgress.objects.select_for_update()
+                    .filter(user=user, lesson=lesson).first())
+        if progress is None:
+            raise ValidationError("请先打开并学习本课时。")
+        if progress.completed_at:
+            return progress
+        needed = required_seconds(lesson)
+        if progress.seconds_spent < needed:
+            remaining = needed - progress.seconds_spent
+            raise ValidationError(
+                f"学习时长还不够：本课时至少需要学习 {_duration(needed)}，"
+                f"已学习 {_duration(progress.seconds_spent)}，还需约 {_duration(remaining)}。")
+        progress.completed_at = now
+        progress.save(update_fields=["completed_at"])
+    return progress
+
+
+def _duration(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if minutes and rest:
+        return f"{minutes} 分 {rest} 秒"
+    return f"{minutes} 分钟" if minutes else f"{rest} 秒"
