@@ -197,10 +197,16 @@ def _read_json(path: Path):
 
 class _Files:
     """The search/ files an update reads, remembering their bytes so that only files whose
-    content changes are written (and nothing is read twice)."""
+    content changes are written (and nothing is read twice).
 
-    def __init__(self, root: Path) -> None:
+    `put(rel, data)`, when given, writes a file of the release (rel relative to the
+    release root, e.g. "search/p/00.json") instead of writing under `root` directly: the
+    site build passes its copy-on-write release writer.
+    """
+
+    def __init__(self, root: Path, put=None) -> None:
         self.root = root
+        self.put = put
         self.original: dict[str, bytes | None] = {}
 
     def read(self, name: str):
@@ -214,6 +220,8 @@ class _Files:
     def write(self, name: str, data: bytes) -> bool:
         if name in self.original and self.original[name] == data:
             return False
+        if self.put is not None:
+            return self.put(f"{SEARCH_DIR}/{name}", data)
         return _write_if_changed(self.root / name, data)
 
 
@@ -434,7 +442,8 @@ def _doc_record(doc: Doc) -> list:
 
 def _list_pages(release: Path) -> list[str]:
     found = []
-    for directory, subdirs, filenames in os.walk(release):
+    # followlinks: a release's directories may be shared ones (build_scripts/release_tree.py).
+    for directory, subdirs, filenames in os.walk(release, followlinks=True):
         rel_dir = os.path.relpath(directory, release)
         if rel_dir == ".":
             subdirs[:] = [d for d in subdirs if d not in (SEARCH_DIR, "assets", "tags")]
@@ -476,8 +485,13 @@ class Stats:
     seconds: float
 
 
-def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int | None = None) -> Stats:
-    """Index every content page of `release_dir` into `release_dir`/search/ (full build)."""
+def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int | None = None,
+                       write=None, remove=None) -> Stats:
+    """Index every content page of `release_dir` into `release_dir`/search/ (full build).
+
+    `write(rel, data)` and `remove(rel)` (paths relative to the release root), when given,
+    replace writing and deleting under `release_dir` directly (see ``_Files``).
+    """
     started = time.monotonic()
     release = Path(release_dir)
     user_dict = Path(user_dict)
@@ -527,11 +541,19 @@ def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int
     files["meta.json"] = _meta(len(docs), user_dict)
 
     out = release / SEARCH_DIR
-    written = sum(_write_if_changed(out / name, data) for name, data in files.items())
+    if write is None:
+        written = sum(_write_if_changed(out / name, data) for name, data in files.items())
+    else:
+        written = sum(write(f"{SEARCH_DIR}/{name}", data) for name, data in files.items())
     # Anything else under search/ (an older format, material's search_index.json) goes.
-    for path in sorted(out.rglob("*")):
-        if path.is_file() and path.relative_to(out).as_posix() not in files:
-            path.unlink()
+    for directory, _subdirs, filenames in os.walk(out, followlinks=True):
+        for filename in filenames:
+            name = os.path.relpath(os.path.join(directory, filename), out).replace(os.sep, "/")
+            if name not in files:
+                if remove is None:
+                    os.unlink(os.path.join(directory, filename))
+                else:
+                    remove(f"{SEARCH_DIR}/{name}")
     return Stats("full", len(docs), len(results), written, round(time.monotonic() - started, 3))
 
 
@@ -543,7 +565,8 @@ def _meta(documents: int, user_dict: Path) -> bytes:
 
 
 def update_search_index(release_dir, previous_release_dir, changed_html, removed_html, *,
-                        user_dict=DEFAULT_USER_DICT, workers: int | None = None) -> Stats:
+                        user_dict=DEFAULT_USER_DICT, workers: int | None = None, write=None,
+                        remove=None) -> Stats:
     """Bring `release_dir`/search/ up to date after `changed_html` pages were (re)rendered
     and `removed_html` pages removed since `previous_release_dir` (paths relative to the
     release, e.g. "news/foo/index.html"; other paths are ignored).
@@ -551,12 +574,16 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
     Work and rewritten files are proportional to the number of changed pages. Falls back
     to a full build when there is no previous index or it was built with other parameters
     (format, shard counts, dictionary). The result is byte-identical to a full build.
+
+    `write(rel, data)` and `remove(rel)`, when given, write and delete the release's files
+    (see ``_Files``); without them the files are written under `release_dir`/search/
+    directly, and files the new release lacks are first hard-linked from the previous one.
     """
     started = time.monotonic()
     release = Path(release_dir)
     user_dict = Path(user_dict)
     if previous_release_dir is None:
-        return build_search_index(release, user_dict=user_dict, workers=workers)
+        return build_search_index(release, user_dict=user_dict, workers=workers, write=write, remove=remove)
     previous = Path(previous_release_dir)
     prev_search, out = previous / SEARCH_DIR, release / SEARCH_DIR
     try:
@@ -566,9 +593,10 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
     expected = json.loads(_meta(0, user_dict))
     if not prev_meta or {k: v for k, v in prev_meta.items() if k != "documents"} != \
             {k: v for k, v in expected.items() if k != "documents"}:
-        return build_search_index(release, user_dict=user_dict, workers=workers)
+        return build_search_index(release, user_dict=user_dict, workers=workers, write=write, remove=remove)
 
-    _link_missing(prev_search, out)
+    if write is None:
+        _link_missing(prev_search, out)
 
     paths = sorted({p.replace(os.sep, "/") for p in [*changed_html, *removed_html]})
     paths = [p for p in paths if is_indexed_path(p)]
@@ -594,7 +622,7 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
     # Doc shards whose URL set or records change; recompute their keys.
     d_cache: dict[int, dict] = {}
 
-    store = _Files(out)
+    store = _Files(out, write)
 
     def d_shard(i: int) -> dict:
         if i not in d_cache:

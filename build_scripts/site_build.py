@@ -7,11 +7,15 @@ directory::
       .build.lock                       flock: one build/switch at a time
       20261126T083015.123Z-1a2b3c4/     one complete site per successful build
         release.json                    time, commit, page count, duration
+        .build-state/                   per-output keys and parsed sources, sharded
+      .objects/                         directories shared between releases
       current -> 20261126T083015.123Z-1a2b3c4   what the web server serves
 
 A build never writes into the release being served: it renders into a new directory
 and only a complete, strict-clean build moves ``current`` (``os.replace`` of a symlink
-is atomic). Failed builds leave nothing behind.
+is atomic). Failed builds leave nothing behind. Releases share their unchanged
+directories (``release_tree``: a release root holds files and symlinks to immutable
+directories under ``.objects/``), so keeping N releases costs N times what changed.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from pathlib import Path
 import yaml
 
 from build_scripts.locking import exclusive_lock
+from build_scripts.release_tree import (ReleaseWriter, adopt_tree, delete_release,
+                                        delete_unfinished, finish_interrupted_prunes, walk_files)
 from build_scripts.search_index import build_search_index, update_search_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +46,8 @@ DEFAULT_SITE_DIR = REPO_ROOT / "site"
 CURRENT = "current"
 LOCK_FILE = ".build.lock"
 RELEASE_JSON = "release.json"
-BUILD_STATE = ".build-state.json"  # per-output keys for the next incremental build
+BUILD_STATE = ".build-state"  # per-output keys and parsed sources for the next incremental build
+BUILD_STATE_FORMAT = 2  # site/hooks/dangjian.py STATE_FORMAT
 _RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
 
 
@@ -58,13 +65,17 @@ class Release:
     duration: float  # seconds
     rendered: int = 0  # outputs rendered by this build (the rest were shared with the previous release)
     incremental: bool = False
+    # Built from content/ exactly as committed in `commit` (by the publishing service), so
+    # `git diff commit..later` lists every source a later build must look at.
+    exact: bool = False
 
     @classmethod
     def load(cls, path: Path) -> "Release":
         data = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
         return cls(name=path.name, path=path, time=data["time"], commit=data.get("commit"),
                    page_count=data["page_count"], duration=data["duration"],
-                   rendered=data.get("rendered", data["page_count"]), incremental=data.get("incremental", False))
+                   rendered=data.get("rendered", data["page_count"]), incremental=data.get("incremental", False),
+                   exact=data.get("exact", False))
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -157,17 +168,26 @@ def switch_to(releases_dir, name: str) -> Release:
 
 
 def _prune(releases_dir: Path, keep: int) -> list[str]:
+    """Delete all but the newest `keep` complete releases (never the current one) with the
+    shared directories only they used, and whatever unfinished builds left behind (we hold
+    the lock, so no build is running now)."""
     current = current_release(releases_dir)
     complete = list_releases(releases_dir)
-    doomed = [r.path for r in complete[keep:] if current is None or r.name != current.name]
-    # Directories with a release name but no release.json were left by a killed build
-    # (we hold the lock, so no build is running now).
-    doomed += [p for p in releases_dir.iterdir()
-               if _RELEASE_NAME.match(p.name) and p.is_dir() and not p.is_symlink()
-               and not (p / RELEASE_JSON).exists()]
-    for path in doomed:
-        shutil.rmtree(path, ignore_errors=True)
-    return [p.name for p in doomed]
+    doomed = [r for r in complete[keep:] if current is None or r.name != current.name]
+    kept = [r.path for r in complete if r not in doomed]
+    finish_interrupted_prunes(releases_dir, kept)
+    removed = []
+    for release in doomed:
+        delete_release(releases_dir, release.path, kept)
+        removed.append(release.name)
+    for path in releases_dir.iterdir():
+        if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
+                and not (path / RELEASE_JSON).exists()):
+            delete_unfinished(releases_dir, path.name)
+            removed.append(path.name)
+        elif path.name.startswith((".scratch-", ".docs-")):
+            shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 # --------------------------------------------------------------------------- build
@@ -193,14 +213,26 @@ def _release_name(commit: str | None) -> str:
 
 def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
                   keep: int = 5, progress: bool = False, strict: bool = True,
-                  incremental: bool = True) -> Release:
+                  incremental: bool = True, changed_paths=None, changed_since: str | None = None,
+                  content_matches_commit: bool = False) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
     With ``incremental`` (the default) and a compatible current release, only outputs whose
-    inputs changed are rendered (see hooks/dangjian.py ``_plan_outputs``); every other file
-    of the new release is a hard link to the current release's copy, so a release costs
-    disk and time only for what changed and is identical to a full build of the same content.
-    Raises BuildError (and leaves `current` and all releases untouched) on any failure.
+    inputs changed are rendered (see hooks/dangjian.py ``_plan_outputs``); the new release
+    shares every unchanged directory with the current one (``release_tree``), so a release
+    costs time and disk only for what changed and is identical to a full build of the same
+    content.
+
+    ``changed_paths`` (content-relative paths) lists every source that may differ from what
+    release ``changed_since`` was built from; when that release is still the current one,
+    only those sources are looked at, else every source's size and mtime is compared. Pass
+    it only when that is certain, e.g. from ``git diff`` between that release's commit and
+    ``commit`` when it was built from exactly its commit (``Release.exact``) and content/
+    now equals ``commit`` (``content_matches_commit``, recorded as ``exact``).
+
+    A long-lived process (the worker) keeps the last build's catalogue warm, so an
+    incremental build reads nothing it has not been told changed. Raises BuildError (and
+    leaves `current` and all releases untouched) on any failure.
     """
     # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
     # for MkDocs and material on import.
@@ -212,6 +244,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     site_dir = Path(site_dir).resolve()
     if keep < 1:
         raise ValueError("keep must be at least 1")
+    warm_key = (str(releases_dir), str(content_dir), str(site_dir))
 
     with _locked(releases_dir):
         started = time.monotonic()
@@ -224,21 +257,32 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         mkdocs_logger.addHandler(collector)
         dirty_notice = _DirtyBuildNotice()
         logging.getLogger("mkdocs.commands.build").addFilter(dirty_notice)
+        timings: dict[str, float] = {}
         try:
             if not (content_dir / "index.md").is_file():
                 raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
             settings = load_site_settings(content_dir)
             signature = theme_signature(site_dir)
             previous = current_release(releases_dir) if incremental else None
-            previous_state = _load_build_state(previous, signature) if previous else None
-            if previous_state:
+            # The catalogue of the build that made `previous`, kept in this process (it is
+            # mutated by the build, so it is dropped whatever happens, and kept again
+            # only with the release it produces).
+            warm = _WARM.pop(warm_key, None)
+            if warm is not None and (previous is None or warm.release != previous.name
+                                     or warm.signature != signature):
+                warm = None
+            previous_state = None
+            if previous is not None and warm is None:
+                previous_state = _load_build_state(previous, signature)
+            sparse = warm is not None or previous_state is not None
+            if sparse:
                 # Incremental: MkDocs gets an empty docs_dir and the hook hands it only
                 # what must be rendered (its own scan of content_dir replaces MkDocs').
                 docs_stub.mkdir(parents=True)
             config = load_config(
                 config_file=str(site_dir / "mkdocs.yml"),
-                docs_dir=str(docs_stub if previous_state else content_dir),
-                site_dir=str(scratch if previous_state else target),
+                docs_dir=str(docs_stub if sparse else content_dir),
+                site_dir=str(scratch if sparse else target),
                 site_url=settings["site_url"],
                 site_name=settings["org_name"],
                 strict=strict,
@@ -250,41 +294,57 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 "_progress": progress,
                 "_theme_signature": signature,
                 "_content_dir": str(content_dir),
+                "_catalogue": warm.catalogue if warm else None,
                 "_previous_outputs": previous_state["outputs"] if previous_state else None,
-                "_previous_sources": previous_state.get("sources") if previous_state else None,
+                "_previous_sources": previous_state["sources"] if previous_state else None,
+                # Only valid against the release it was computed for: another process may
+                # have switched `current` since (a rollback).
+                "_changed_paths": (sorted(set(changed_paths))
+                                   if sparse and changed_paths is not None
+                                   and changed_since == previous.name else None),
             })
             if progress:
-                mode = f"增量，基于 {previous.name}" if previous_state else "全量"
+                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")) if sparse else "全量"
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
-            mkdocs_build(config, dirty=previous_state is not None)
+            timings["setup"] = time.monotonic() - started
+            mkdocs_build(config, dirty=sparse)
+            timings["mkdocs"] = time.monotonic() - started
             plan = config.extra["_build_state"]
-            if previous_state:
-                _assemble(previous.path, scratch, target, removed=plan.removed)
-            # Site search (search/): only the pages rendered or removed by this build.
-            if previous_state:
-                search = update_search_index(target, previous.path, plan.changed, plan.removed)
+            if sparse:
+                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,))
+                _assemble(tree, scratch, plan)
+                timings["assemble"] = time.monotonic() - started
+                search = update_search_index(target, previous.path, plan.changed, plan.removed,
+                                             write=tree.put_bytes, remove=tree.remove)
+                put = tree.put_bytes
             else:
                 search = build_search_index(target)
+                put = _PlainWriter(target).put_bytes
+            timings["search"] = time.monotonic() - started
             if progress:
                 print(f"搜索索引：{search.mode}，分析 {search.analysed} 个页面，写入 {search.files_written} 个文件，"
                       f"{search.seconds:.1f} 秒", file=sys.stderr, flush=True)
-            state = {"signature": signature, "outputs": plan.outputs, "sources": plan.sources}
-            (target / BUILD_STATE).write_text(json.dumps(state, ensure_ascii=False, sort_keys=True),
-                                              encoding="utf-8")
-            page_count = sum(1 for o in plan.outputs.values() if o["dest"].endswith(".html"))
+            for state_name, data in plan.state_files(all_files=not sparse).items():
+                put(f"{BUILD_STATE}/{state_name}", data)
+            if not sparse:
+                # Directories become shareable objects only now: the search index and the
+                # state above were written into the plain tree MkDocs produced.
+                adopt_tree(releases_dir, name)
+            page_count = plan.page_count()
             release = Release(
                 name=name, path=target,
                 time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 commit=commit, page_count=page_count,
                 duration=round(time.monotonic() - started, 3),
-                rendered=len(plan.changed), incremental=previous_state is not None,
+                rendered=len(plan.changed), incremental=sparse,
+                exact=bool(content_matches_commit and commit),
             )
             data = release.to_dict()
             del data["path"], data["name"]
-            (target / RELEASE_JSON).write_text(
-                json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            put(RELEASE_JSON, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+            timings["written"] = time.monotonic() - started
         except BaseException as exc:
-            shutil.rmtree(target, ignore_errors=True)
+            delete_unfinished(releases_dir, name)
             shutil.rmtree(scratch, ignore_errors=True)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
                 raise
@@ -295,12 +355,38 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
         _point_current_at(releases_dir, name)
+        if plan.reusable:
+            _WARM[warm_key] = _Warm(release=name, signature=signature, catalogue=plan)
         pruned = _prune(releases_dir, keep)
+        timings["pruned"] = time.monotonic() - started
+        LAST_TIMINGS.clear()
+        LAST_TIMINGS.update({k: round(v, 3) for k, v in timings.items()})
         if progress:
             print(f"完成：{name}，{release.page_count} 个页面（本次渲染 {release.rendered} 个），"
                   f"用时 {release.duration:.1f} 秒"
                   + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""), file=sys.stderr, flush=True)
         return release
+
+
+@dataclass
+class _Warm:
+    release: str  # the release this catalogue describes
+    signature: str
+    catalogue: object  # the hook's state (site/hooks/dangjian.py _State)
+
+
+# (releases dir, content dir, site dir) -> the catalogue of the last release built there by
+# this process. Tests and benches that build several sites in one process keep one each.
+_WARM: dict[tuple[str, str, str], _Warm] = {}
+
+# Seconds since the start of the last build_release at the end of each phase (for
+# bench/profile_publish.py and the worker log; never asserted on).
+LAST_TIMINGS: dict[str, float] = {}
+
+
+def forget_warm_state() -> None:
+    """Drop every catalogue kept in this process (the next builds read their state from disk)."""
+    _WARM.clear()
 
 
 class _DirtyBuildNotice(logging.Filter):
@@ -326,78 +412,56 @@ def theme_signature(site_dir: Path) -> str:
 
 
 def _load_build_state(release: Release, signature: str) -> dict | None:
+    """The previous build's per-output keys and parsed sources (``.build-state/``), or None
+    when they are missing or were made by another theme/state format (full build)."""
+    directory = release.path / BUILD_STATE
     try:
-        state = json.loads((release.path / BUILD_STATE).read_text(encoding="utf-8"))
+        meta = json.loads((directory / "meta.json").read_bytes())
     except (OSError, ValueError):
         return None
-    return state if state.get("signature") == signature else None
+    if meta.get("format") != BUILD_STATE_FORMAT or meta.get("signature") != signature:
+        return None
+    outputs: dict[str, dict] = {}
+    sources: dict[str, dict] = {}
+    try:
+        for path in sorted(directory.iterdir()):
+            if path.name == "meta.json":
+                continue
+            for src, record in json.loads(path.read_bytes()).items():
+                source = record.pop("source", None)
+                if source is not None:
+                    sources[src] = source
+                outputs[src] = record
+    except (OSError, ValueError):
+        return None
+    return {"outputs": outputs, "sources": sources}
 
 
-def _assemble(previous: Path, scratch: Path, target: Path, *, removed: list[str]) -> None:
-    """Make target = previous release − removed outputs + what this build rendered.
+class _PlainWriter:
+    """put_bytes into a tree nobody else shares yet (a full build before adopt_tree)."""
 
-    Unchanged files are hard links into the previous release (a standby clone made after
-    the previous build when there is one, so linking thousands of files is not on the
-    publish path). Rendered files are moved in with os.replace, which swaps the directory
-    entry: the previous release's inode, still being served, is never written to.
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put_bytes(self, rel: str, data: bytes) -> bool:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return True
+
+
+def _assemble(tree: ReleaseWriter, scratch: Path, plan) -> None:
+    """Make the new release = previous release − removed outputs + what this build rendered.
+
+    Rendered files are moved in with os.replace (a directory entry swap in a directory
+    private to the new release): the previous release, still being served, is never
+    written to.
     """
-    standby = _standby_path(previous)
-    if standby.is_dir():
-        os.rename(standby, target)
-    else:
-        _link_tree(previous, target)
-    for name in (RELEASE_JSON, BUILD_STATE):  # hard links: replaced, never written through
-        with contextlib.suppress(FileNotFoundError):
-            (target / name).unlink()
-    for rel in removed:
-        with contextlib.suppress(FileNotFoundError):
-            (target / rel).unlink()
-        _prune_empty_parents(target, (target / rel).parent)
-    for directory, subdirs, filenames in os.walk(scratch):
-        relative = Path(directory).relative_to(scratch)
-        (target / relative).mkdir(parents=True, exist_ok=True)
-        for filename in filenames:
-            os.replace(Path(directory) / filename, target / relative / filename)
+    for rel in plan.removed:
+        tree.remove(rel)
+    for rel, path in walk_files(scratch):
+        tree.put_file(rel, path)
     shutil.rmtree(scratch)
-
-
-def _standby_path(release: Path) -> Path:
-    return release.parent / f".standby-{release.name}"
-
-
-def prepare_standby(releases_dir) -> None:
-    """Pre-link a clone of the current release for the next incremental build.
-
-    Runs after a switch, when the new pages are already live: hard-linking every file of a
-    10,000-page site takes seconds on a slow disk, and this moves that off the publish path.
-    """
-    releases_dir = Path(releases_dir)
-    with _locked(releases_dir):
-        current = current_release(releases_dir)
-        for stale in releases_dir.glob(".standby-*"):
-            if current is None or stale != _standby_path(current.path):
-                shutil.rmtree(stale, ignore_errors=True)
-        if current is None or _standby_path(current.path).exists():
-            return
-        partial = releases_dir / f".standby-partial-{current.name}"
-        shutil.rmtree(partial, ignore_errors=True)
-        _link_tree(current.path, partial)
-        os.rename(partial, _standby_path(current.path))
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    # GNU cp links a tree several times faster than a Python loop of os.link.
-    if shutil.which("cp") and subprocess.run(["cp", "-al", str(source), str(target)],
-                                             capture_output=True).returncode == 0:
-        return
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target, copy_function=os.link)
-
-
-def _prune_empty_parents(root: Path, directory: Path) -> None:
-    while directory != root and directory.is_dir() and not any(directory.iterdir()):
-        directory.rmdir()
-        directory = directory.parent
 
 
 def _is_mkdocs_abort(exc: BaseException) -> bool:

@@ -65,9 +65,12 @@ def public_site(site_paths):
             return (self.root / path).exists()
 
         def all_text(self) -> str:
+            from build_scripts.release_tree import walk_files
+
+            # walk_files goes through the directories releases share (rglob would not).
             chunks = []
-            for file in sorted(self.root.rglob("*")):
-                if file.is_file() and file.suffix in {".html", ".json", ".xml", ".txt", ".js"}:
+            for _rel, file in walk_files(self.root):
+                if file.suffix in {".html", ".json", ".xml", ".txt", ".js"}:
                     chunks.append(file.read_text(encoding="utf-8", errors="replace"))
             return "\n".join(chunks)
 

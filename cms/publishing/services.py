@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import git
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +13,8 @@ from wagtail.models import PageLogEntry
 
 from build_scripts.content_repo import ContentRepo
 from build_scripts.locking import exclusive_lock
-from build_scripts.site_build import BuildError, build_release, prepare_standby
+from build_scripts.content_repo import ContentRepoError
+from build_scripts.site_build import BuildError, build_release, current_release
 
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
@@ -129,15 +132,20 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False) -> SiteBuild:
+    """Build and switch a release of content/ as committed in `commit` (the caller holds
+    the publishing lock and has just committed everything, so content/ equals `commit`)."""
     record = SiteBuild.objects.create(
         commit=commit or "",
         changes="\n".join(str(change) for change in changes),
     )
+    releases_dir = Path(settings.SITE_RELEASES_DIR)
+    since, changed = _changed_since_current(releases_dir, commit)
     try:
         release = build_release(
-            Path(settings.CONTENT_DIR), Path(settings.SITE_RELEASES_DIR),
+            Path(settings.CONTENT_DIR), releases_dir,
             site_dir=Path(settings.SITE_SOURCE_DIR), commit=commit,
             keep=settings.SITE_RELEASES_KEEP, progress=progress,
+            changed_paths=changed, changed_since=since, content_matches_commit=commit is not None,
         )
     except BuildError as error:
         logger.error("site build failed: %s", error)
@@ -148,8 +156,19 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False) -> Sit
         record.release = release.name
     record.finished_at = timezone.now()
     record.save(update_fields=["status", "error", "release", "finished_at"])
-    if record.status == SiteBuild.Status.SUCCEEDED:
-        # The new pages are live; now pre-link the next release so the next publish
-        # only renders and moves in what changed.
-        prepare_standby(Path(settings.SITE_RELEASES_DIR))
     return record
+
+
+def _changed_since_current(releases_dir: Path, commit: str | None) -> tuple[str | None, list[str] | None]:
+    """(current release, content paths changed since it was built) from git, so the build
+    looks at those files only instead of every file of content/. (None, None) when git
+    cannot say: no current release, or it was not built from exactly its commit."""
+    current = current_release(releases_dir)
+    if current is None or not current.exact or not current.commit or not commit:
+        return None, None
+    if current.commit == commit:
+        return current.name, []
+    try:
+        return current.name, content_repo().changed_paths(current.commit, commit)
+    except (ContentRepoError, git.GitCommandError):  # e.g. a commit from another repository
+        return None, None

@@ -1,16 +1,22 @@
 """MkDocs hook for the public site.
 
-Reads the front matter of every page in content/ once (docs/content-format.md is the
-contract) and from it
+Keeps a catalogue of every page's front matter (docs/content-format.md is the contract)
+and from it
 
 * builds the navigation: home + top-level sections only, so an article's HTML does not
   depend on any other article (material's default nav puts every page into every page);
-* generates listing pages: newest-first articles of each section, paginated
-  (``news/``, ``news/page/2/`` …), the home page's latest articles, and tag pages
-  (``tags/``, ``tags/<slug>/``) as virtual files;
+* generates listing pages: each section's articles newest first, and tag pages
+  (``tags/``, ``tags/<slug>/``), as virtual files, with *stable* pagination: archive pages
+  are fixed chunks counted from the oldest article (``news/page/1/`` is the oldest), so
+  publishing or withdrawing the newest article changes the first page and at most two
+  archive pages however long the section is (see ``_paginate``);
 * gives templates what they need for the article meta line, breadcrumbs, listings,
   the announcement banner and the footer (``dj`` in the page context);
-* writes the RSS 2.0 feed ``feed.xml``;
+* writes the RSS 2.0 feed ``feed.xml`` and the sitemap (``sitemap.xml``, an index of
+  ``sitemaps/NN.xml`` shards by URL hash, so a publish rewrites one or two shards);
+* decides what an incremental build renders (``_plan_outputs``) and keeps the catalogue
+  for the next build: build_scripts hands it back (``extra._catalogue``) in a long-lived
+  process, so a publish reads and recomputes only what changed (``_apply_changes``);
 * prints progress to stderr when ``extra._progress`` is set (by build_scripts).
 
 Content problems are logged as warnings naming the file, so a strict build fails with
@@ -19,8 +25,8 @@ all of them at once instead of stopping at the first.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import gzip
 import hashlib
 import json
 import os
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import dataclass, field
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -50,6 +57,14 @@ ARTICLE_TYPES = {"news", "openness", "theory"}
 TYPES = {"home", "section"} | ARTICLE_TYPES
 TAGS_DIR = "tags"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+SITEMAP_SHARDS = 64
+SITEMAP_DIR = "sitemaps"
+STATE_SHARDS = 64
+STATE_FORMAT = 2  # build_scripts/site_build.py BUILD_STATE_FORMAT
+# Outputs this hook writes itself (not MkDocs pages): their src in the build state.
+GENERATED = "generated:"
+FEED = "feed.xml"
+SITEMAP = "sitemap.xml"
 
 _FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)?(?:-{3}|\.{3})[ \t]*(?:\n|\Z)", re.S)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,9 +73,10 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # --------------------------------------------------------------------------- model
 
 
-@dataclass
+@dataclass(eq=False)  # identity: listings are compared by which Entry objects they hold
 class Entry:
-    """One content page, from its front matter."""
+    """One content page, from its front matter. Never changed once built: a changed page
+    gets a new Entry, which is how listings notice it."""
 
     src_uri: str
     url: str  # site-relative, e.g. "news/foo/"
@@ -70,46 +86,194 @@ class Entry:
     date: dt.date | None = None
     tags: list[str] = field(default_factory=list)
     section: str | None = None  # src_uri of the parent section/home index
+    view: dict | None = field(default=None, repr=False)  # _article_view, computed once
 
     @property
     def order(self) -> int:
         value = self.meta.get("order")
         return value if isinstance(value, int) else 0
 
+    @property
+    def sort_key(self) -> tuple:
+        """Listing order (ascending = oldest first); unique because the URL is."""
+        return (self.date or dt.date.min, self.meta.get("page_id") or 0, self.url)
 
-@dataclass
+
+@dataclass(eq=False)
 class Listing:
     """What one generated or section/home page shows below its intro."""
 
     kind: str  # "section" | "home" | "tag" | "tags"
-    items: list[Entry]
-    page_number: int = 1
-    page_count: int = 1
-    base_url: str = ""  # url of page 1
+    items: list[Entry]  # newest first
+    base_url: str = ""  # url of the first page
     subsections: list[Entry] = field(default_factory=list)
     tags: list[dict] = field(default_factory=list)
+    pager: dict | None = None  # urls: newest / newer / older / oldest (None = no link)
+    archive: list[dict] = field(default_factory=list)  # first page: every archive page, newest first
+    label: str = ""  # archive page: the dates its articles span
+    memo: tuple = ()  # what the listing was made from (see _paginate)
+    _digest: str | None = field(default=None, repr=False)
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = _digest(_listing_view(self))
+        return self._digest
+
+
+class Group:
+    """Articles listed together (one section's own articles, or one tag's), oldest first."""
+
+    def __init__(self, kind: str, base_src: str, base_url: str, title: str, *,
+                 subsections=(), generate_first: bool = False) -> None:
+        self.kind = kind
+        self.base_src = base_src
+        self.base_url = base_url
+        self.title = title
+        self.subsections = list(subsections)
+        self.generate_first = generate_first  # the first page is virtual too (tags)
+        self.keys: list[tuple] = []
+        self.items: list[Entry] = []
+        self.page_srcs: list[str] = []  # pages made by the last _paginate
+
+    def reset(self, entries) -> None:
+        self.items = sorted(entries, key=lambda e: e.sort_key)
+        self.keys = [e.sort_key for e in self.items]
+
+    def add(self, entry: Entry) -> None:
+        key = entry.sort_key
+        index = bisect.bisect_left(self.keys, key)
+        self.keys.insert(index, key)
+        self.items.insert(index, entry)
+
+    def remove(self, entry: Entry) -> None:
+        index = bisect.bisect_left(self.keys, entry.sort_key)
+        if index >= len(self.items) or self.items[index] is not entry:
+            raise PluginError(f"{entry.src_uri}: 列表索引不一致（内部错误）")
+        del self.keys[index]
+        del self.items[index]
+
+    def newest(self, count: int) -> list[Entry]:
+        return self.items[-count:][::-1] if count else []
 
 
 class _State:
+    """The catalogue of content/ and what was derived from it.
+
+    Kept between builds in a long-lived process (build_scripts passes it back as
+    ``extra._catalogue`` together with the paths that changed), so it must always describe
+    the release it was built for: build_scripts drops it when a build fails.
+    """
+
     def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-        self.listings: dict[str, Listing] = {}
-        self.tag_slugs: dict[str, str] = {}  # normalised tag -> slug
-        self.tag_names: dict[str, str] = {}  # slug -> display name
-        self.nav_sections: list[Entry] = []
-        self.total_pages = 0
-        self.rendered = 0
-        self.digests: dict[str, str] = {}  # src_uri -> sha1 of the Markdown source
+        self.ready = False  # holds a complete catalogue (set at the end of a build)
         self.sources: dict[str, dict] = {}  # src_uri -> {stat, digest, meta}, reused next build
-        # Incremental builds (see _plan_outputs): what every output depends on, and the
-        # difference to the previous release.
-        self.outputs: dict[str, dict] = {}
+        self.digests: dict[str, str] = {}  # src_uri -> sha1 of the Markdown source
+        self.pages: dict[str, str] = {}  # src_uri -> path of every content page
+        self.assets: dict[str, str] = {}  # src_uri -> path of every content asset
+        self.entries: dict[str, Entry] = {}
+        self.containers: set[str] = set()  # home and section index pages
+        self.nav_sections: list[Entry] = []
+        self.sections: dict[str, Group] = {}  # section index src -> its own articles
+        self.tag_groups: dict[str, Group] = {}  # slug -> tagged articles
+        self.tag_spellings: dict[str, dict[str, str]] = {}  # slug -> {src: the article's spelling}
+        self.tag_norms: dict[str, str] = {}  # slug -> normalised tag (slug collisions)
+        self.latest = Group("latest", "", "", "")  # every dated article: home page and feed
+        self.listings: dict[str, Listing] = {}
         self.virtual: dict[str, str] = {}  # src_uri -> source of generated listing pages
+        self.virtual_crumbs: dict[str, str] = {}  # src_uri -> digest of a virtual page's breadcrumbs
+        self.section_crumbs: dict[str | None, str] = {}  # section -> digest of its pages' breadcrumbs
+        self.sitemap: list[dict[str, str]] = [{} for _ in range(SITEMAP_SHARDS)]  # url -> lastmod
+        self.shared: str | None = None  # digest of what every page shows (settings, nav, theme)
+        self.outputs: dict[str, dict] = {}  # src -> {"key", "dest"}: what the release holds
+        self.dest_owner: dict[str, str] = {}  # dest -> src
+        self.state_shards: list[set[str]] = [set() for _ in range(STATE_SHARDS)]
+        self.signature: str | None = None  # theme signature, recorded in .build-state/meta.json
+        self.pending: dict[str, Entry | None] = {}  # changed page src -> its previous Entry
+        self.begin()
+
+    def begin(self) -> None:
+        """Reset what describes one build."""
+        self.rendered = 0
+        self.total_pages = 0
+        self.modified: set[str] = set()  # srcs whose output must be rendered or copied
+        self.touched: set[str] = set()  # page srcs whose key must be recomputed
+        self.gone: set[str] = set()  # page srcs that no longer exist
+        self.removed_dests: set[str] = set()
+        self.sitemap_dirty: set[int] = set()
+        self.dirty_records: set[str] | None = set()  # None: write every state shard
+        self.generated: dict[str, bytes] = {}  # dest -> bytes written by on_post_build
         self.changed: list[str] = []  # dest_uri of documentation pages rendered this build
         self.removed: list[str] = []  # dest_uri of outputs the previous release has but this one drops
+        self.reusable = False
+
+    # ---------------------------------------------------------------- outputs
+
+    def set_output(self, src: str, key: str, dest: str) -> None:
+        record = {"key": key, "dest": dest}
+        old = self.outputs.get(src)
+        if old == record:
+            return
+        if old is not None and old["dest"] != dest:
+            self._release_dest(src, old["dest"])
+        owner = self.dest_owner.get(dest)
+        if owner is not None and owner != src:
+            raise PluginError(f"{src}: 输出路径 {dest} 与 {owner} 冲突")
+        self.outputs[src] = record
+        self.dest_owner[dest] = src
+        self.state_shards[_state_shard(src)].add(src)
+        self.modified.add(src)
+        self.mark(src)
+
+    def drop_output(self, src: str) -> None:
+        old = self.outputs.pop(src, None)
+        if old is None:
+            return
+        self._release_dest(src, old["dest"])
+        self.state_shards[_state_shard(src)].discard(src)
+        self.modified.discard(src)
+        self.mark(src)
+
+    def _release_dest(self, src: str, dest: str) -> None:
+        if self.dest_owner.get(dest) == src:
+            del self.dest_owner[dest]
+            self.removed_dests.add(dest)
+
+    def mark(self, src: str) -> None:
+        if self.dirty_records is not None:
+            self.dirty_records.add(src)
+
+    def page_count(self) -> int:
+        return sum(1 for o in self.outputs.values() if o["dest"].endswith(".html"))
+
+    def state_files(self, all_files: bool) -> dict[str, bytes]:
+        """``.build-state/`` files: per-output keys and parsed sources, sharded by src so a
+        publish rewrites a few small files (only those whose content changes)."""
+        if all_files or self.dirty_records is None:
+            shards = range(STATE_SHARDS)
+        else:
+            shards = sorted({_state_shard(src) for src in self.dirty_records})
+        files = {"meta.json": _dumps({"format": STATE_FORMAT, "signature": self.signature})}
+        for shard in shards:
+            records = {}
+            for src in self.state_shards[shard]:
+                record = dict(self.outputs[src])
+                if src in self.sources and src in self.pages:
+                    record["source"] = self.sources[src]
+                records[src] = record
+            files[f"{shard:02x}.json"] = _dumps(records)
+        return files
 
 
 _state = _State()
+
+
+def _state_shard(src: str) -> int:
+    return zlib.crc32(src.encode("utf-8")) % STATE_SHARDS
+
+
+def _dumps(value) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -130,6 +294,15 @@ def format_date(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
 
+def format_range(first: dt.date, last: dt.date) -> str:
+    """The dates a listing page spans: 2026年3月1日—3月5日."""
+    if first == last:
+        return format_date(first)
+    if first.year == last.year:
+        return f"{format_date(first)}—{last.month}月{last.day}日"
+    return f"{format_date(first)}—{format_date(last)}"
+
+
 def _parse_date(value) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -143,7 +316,7 @@ def _parse_date(value) -> dt.date | None:
     return None
 
 
-def _front_matter(path: str, src_uri: str, cached: dict | None) -> dict | None:
+def _front_matter(state: _State, path: str, src_uri: str, cached: dict | None) -> dict | None:
     """Front matter of a page, reusing the previous build's parse when the file is unchanged.
 
     Parsing YAML is the costliest part of reading 10,000 pages; a file the exporter has not
@@ -152,22 +325,23 @@ def _front_matter(path: str, src_uri: str, cached: dict | None) -> dict | None:
     stat = os.stat(path)
     key = [stat.st_size, stat.st_mtime_ns]
     if cached and cached.get("stat") == key:
-        _state.digests[src_uri] = cached["digest"]
-        _state.sources[src_uri] = cached
+        state.digests[src_uri] = cached["digest"]
+        state.sources[src_uri] = cached
         return cached["meta"]
-    meta = _read_front_matter(path, src_uri)
+    state.sources.pop(src_uri, None)
+    meta = _read_front_matter(state, path, src_uri)
     if meta is not None:
         # Through JSON once, so a fresh parse and a cached one are the same values.
         meta = json.loads(json.dumps(meta, ensure_ascii=False, default=str))
-        _state.sources[src_uri] = {"stat": key, "digest": _state.digests[src_uri], "meta": meta}
+        state.sources[src_uri] = {"stat": key, "digest": state.digests[src_uri], "meta": meta}
     return meta
 
 
-def _read_front_matter(path: str, src_uri: str) -> dict | None:
+def _read_front_matter(state: _State, path: str, src_uri: str) -> dict | None:
     """The page's front matter, or None (after logging why) when it is unusable."""
     with open(path, "rb") as fh:
         raw = fh.read()
-    _state.digests[src_uri] = hashlib.sha1(raw).hexdigest()
+    state.digests[src_uri] = hashlib.sha1(raw).hexdigest()
     text = raw.decode("utf-8-sig")
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -200,24 +374,14 @@ def _section_of(src_uri: str, sections: set[str]) -> str | None:
         directory = posixpath.dirname(directory)
 
 
-def _page_url(base_url: str, number: int) -> str:
-    return base_url if number == 1 else f"{base_url}page/{number}/"
+def _archive_url(base_url: str, number: int) -> str:
+    return f"{base_url}page/{number}/"
 
 
-def _page_src(base_src: str, number: int) -> str:
-    """src_uri of listing page `number` whose first page is `base_src`."""
-    if number == 1:
-        return base_src
+def _archive_src(base_src: str, number: int) -> str:
+    """src_uri of archive page `number` of the listing whose first page is `base_src`."""
     folder = posixpath.dirname(base_src) if base_src.endswith("index.md") else base_src[:-3]
     return posixpath.join(folder, "page", f"{number}.md")
-
-
-def _newest_first(entries) -> list[Entry]:
-    return sorted(
-        entries,
-        key=lambda e: (e.date or dt.date.min, e.meta.get("page_id") or 0, e.url),
-        reverse=True,
-    )
 
 
 def _virtual_page(title: str) -> str:
@@ -231,12 +395,27 @@ def _progress(config, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _digest(value) -> str:
+    return hashlib.sha1(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _is_source(config, src: str) -> bool:
+    """Whether content/`src` is part of the site, as MkDocs' own scan decides (no dotfiles
+    or dot-directories, not excluded by exclude_docs)."""
+    return (not any(part.startswith(".") for part in src.split("/"))
+            and not config.exclude_docs.match_file(src))
+
+
 # --------------------------------------------------------------------------- events
 
 
 def on_config(config):
     global _state
-    _state = _State()
+    # A catalogue handed back by build_scripts describes the current release; otherwise
+    # start empty (full build, or the first incremental build of this process).
+    catalogue = config.extra.get("_catalogue")
+    _state = catalogue if catalogue is not None else _State()
+    _state.begin()
     announcement = config.extra.get("announcement")
     if isinstance(announcement, dict) and announcement.get("text"):
         url = (announcement.get("url") or "").strip()
@@ -258,113 +437,62 @@ def on_config(config):
 
 def on_files(files: Files, config) -> Files:
     state = _state
-    # Incremental builds (build_scripts passes the previous release's outputs) run MkDocs on
-    # an empty docs_dir: this hook reads the catalogue of content/ itself and hands MkDocs
-    # only the files that must be rendered or copied. A full build lets MkDocs scan.
-    sparse = config.extra.get("_previous_outputs") is not None
+    # Incremental builds run MkDocs on an empty docs_dir: this hook knows the catalogue of
+    # content/ (kept from the last build, or read from the previous release's state) and
+    # hands MkDocs only the files that must be rendered or copied. A full build lets MkDocs
+    # scan.
+    warm = state.ready
+    previous = config.extra.get("_previous_outputs")
+    sparse = warm or previous is not None
     content_dir = config.extra.get("_content_dir") or config.docs_dir
-    if sparse:
+    state.signature = config.extra.get("_theme_signature")
+
+    if warm:
+        pages, assets = _changed_sources(state, config, content_dir)
+    elif sparse:
         pages, assets = _scan_content(config, content_dir)
     else:
         pages = {f.src_uri: f.abs_src_path for f in files.documentation_pages()}
         assets = {f.src_uri: f.abs_src_path for f in files
                   if not f.is_documentation_page() and f.inclusion.is_included()
                   and _inside(f.abs_src_path, config.docs_dir)}
-    if "index.md" not in pages:
-        raise PluginError("content/index.md（首页）缺失")
-    for src in list(pages) + list(assets):
+    for src in [*pages, *assets]:
         if src == TAGS_DIR or src.startswith(TAGS_DIR + "/"):
             raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
+        if _dest_for(src) in (FEED, SITEMAP) or src.startswith(SITEMAP_DIR + "/"):
+            raise PluginError(f"{src}: 路径 /{_dest_for(src)} 保留给网站自动生成的文件，内容中不能使用")
 
-    _progress(config, f"读取 {len(pages)} 个页面的 front matter …")
-    cached = config.extra.get("_previous_sources") or {}
-    for src_uri, path in sorted(pages.items()):
-        meta = _front_matter(path, src_uri, cached.get(src_uri))
-        checked = meta is not None  # unreadable front matter is reported once, above
-        meta = meta or {}
-        kind_raw = meta.get("type")
-        if checked and kind_raw not in TYPES:
-            log.warning(f"{src_uri}: type 应为 {'/'.join(sorted(TYPES))} 之一，实际为 {kind_raw!r}")
-        if checked and (not isinstance(meta.get("title"), str) or not meta["title"].strip()):
-            log.warning(f"{src_uri}: 缺少 title")
-        is_index = posixpath.basename(src_uri) == "index.md"
-        if kind_raw == "home" and src_uri != "index.md":
-            log.warning(f"{src_uri}: type: home 只能用于 index.md")
-        if kind_raw == "section" and not is_index:
-            log.warning(f"{src_uri}: type: section 只能用于某目录的 index.md")
-        kind = "home" if src_uri == "index.md" else "section" if is_index else "article"
-        entry = Entry(
-            src_uri=src_uri, url=_url_for(src_uri), meta=meta, kind=kind,
-            title=str(meta.get("title") or posixpath.splitext(posixpath.basename(src_uri))[0]),
-        )
-        if kind == "article":
-            entry.date = _parse_date(meta.get("date"))
-            if entry.date is None and checked:
-                log.warning(f"{src_uri}: date 应为 YYYY-MM-DD，实际为 {meta.get('date')!r}")
-            tags = meta.get("tags") or []
-            if not isinstance(tags, list):
-                log.warning(f"{src_uri}: tags 应为列表")
-                tags = []
-            entry.tags = [str(t).strip() for t in tags if str(t).strip()]
-        state.entries[src_uri] = entry
+    if warm:
+        _progress(config, f"读取 {sum(1 for p in pages.values() if p)} 个有变化的页面 …")
+        structural = _apply_sources(state, pages, assets)
+        if "index.md" not in state.entries:
+            raise PluginError("content/index.md（首页）缺失")
+        if structural or _shared_digest(state, config) != state.shared:
+            _derive_all(state, config)
+        else:
+            _apply_changes(state, config)
+    else:
+        if "index.md" not in pages:
+            raise PluginError("content/index.md（首页）缺失")
+        _progress(config, f"读取 {len(pages)} 个页面的 front matter …")
+        cached = config.extra.get("_previous_sources") or {}
+        for src_uri, path in sorted(pages.items()):
+            state.entries[src_uri] = _load_page(state, src_uri, path, cached.get(src_uri))
+        state.pages = dict(pages)
+        state.assets = dict(assets)
+        if previous:
+            # The previous release's outputs: unchanged keys are not rendered again.
+            for src, record in previous.items():
+                state.outputs[src] = record
+                state.dest_owner[record["dest"]] = src
+                state.state_shards[_state_shard(src)].add(src)
+        _derive_all(state, config)
 
-    containers = {k for k, e in state.entries.items() if e.kind in ("home", "section")}
-    for entry in state.entries.values():
-        entry.section = _section_of(entry.src_uri, containers)
-
-    articles = [e for e in state.entries.values() if e.kind == "article" and e.date]
-    by_section: dict[str, list[Entry]] = {k: [] for k in containers}
-    children: dict[str, list[Entry]] = {k: [] for k in containers}
-    for entry in articles:
-        by_section[entry.section].append(entry)
-    for key in containers:
-        entry = state.entries[key]
-        if entry.section:
-            children[entry.section].append(entry)
-    for key in children:
-        children[key].sort(key=lambda e: (e.order, e.url))
-
-    state.nav_sections = children.get("index.md", [])
     # A static nav of home + top-level sections; every other page is built but unlisted.
     config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
-
-    newest = _newest_first(articles)
-    state.listings["index.md"] = Listing(
-        kind="home", items=newest[:HOME_LATEST], subsections=state.nav_sections, base_url="")
-    for key in sorted(containers):
-        if key == "index.md":
-            continue
-        _paginate(pages, state, base_src=key, base_url=state.entries[key].url,
-                  title=state.entries[key].title, kind="section",
-                  items=_newest_first(by_section[key]), subsections=children[key])
-
-    # Tags: group by normalised form so "三会一课" and "三会一课 " are one tag.
-    tagged: dict[str, list[Entry]] = {}
-    for entry in articles:
-        for tag in entry.tags:
-            slug = tag_slug(tag)
-            norm = unicodedata.normalize("NFKC", tag).strip()
-            known = state.tag_names.get(slug)
-            if known is not None and unicodedata.normalize("NFKC", known).strip() != norm:
-                raise PluginError(f"标签“{known}”与“{tag}”的网址标识冲突（{slug}）")
-            state.tag_names.setdefault(slug, tag)
-            state.tag_slugs[norm] = slug
-            tagged.setdefault(slug, []).append(entry)
-    tag_index = sorted(
-        ({"name": state.tag_names[s], "url": f"{TAGS_DIR}/{s}/", "count": len(v)}
-         for s, v in tagged.items()),
-        key=lambda t: (-t["count"], t["name"]),
-    )
-    state.virtual[f"{TAGS_DIR}/index.md"] = _virtual_page("标签")
-    state.listings[f"{TAGS_DIR}/index.md"] = Listing(kind="tags", items=[], tags=tag_index)
-    for slug, entries in sorted(tagged.items()):
-        _paginate(pages, state, base_src=f"{TAGS_DIR}/{slug}.md",
-                  base_url=f"{TAGS_DIR}/{slug}/", title=f"标签：{state.tag_names[slug]}",
-                  kind="tag", items=_newest_first(entries), generate_first=True)
-
-    modified = _plan_outputs(files, config, state, assets)
+    modified = _plan_outputs(files, config, state, sparse=sparse, full=previous is None and not warm)
     if sparse:
-        _hand_to_mkdocs(files, config, state, pages, assets, content_dir, modified)
+        _hand_to_mkdocs(files, config, state, content_dir, modified)
     else:
         for src, content in sorted(state.virtual.items()):
             files.append(File.generated(config, src, content=content))
@@ -372,7 +500,7 @@ def on_files(files: Files, config) -> Files:
             if _dest_for(f.src_uri) != f.dest_uri:  # _dest_for must agree with MkDocs
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
     state.total_pages = len(state.changed)
-    _progress(config, f"共 {len(pages) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
+    _progress(config, f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
                       f"本次渲染 {state.total_pages} 个")
     return files
 
@@ -395,6 +523,77 @@ def _scan_content(config, content_dir: str) -> tuple[dict[str, str], dict[str, s
     return pages, assets
 
 
+def _changed_sources(state: _State, config, content_dir: str) -> tuple[dict, dict]:
+    """Pages and assets that may have changed since the catalogue was made: src -> path, or
+    None when it is gone. From build_scripts' list of changed paths when it has one (git
+    knows what a publish changed), else by comparing every file's size and mtime."""
+    pages: dict[str, str | None] = {}
+    assets: dict[str, str | None] = {}
+    paths = config.extra.get("_changed_paths")
+    if paths is None:
+        found_pages, found_assets = _scan_content(config, content_dir)
+        for src in state.pages.keys() - found_pages.keys():
+            pages[src] = None
+        for src in state.assets.keys() - found_assets.keys():
+            assets[src] = None
+        for src, path in found_pages.items():
+            cached = state.sources.get(src)
+            stat = os.stat(path)
+            if cached is None or cached["stat"] != [stat.st_size, stat.st_mtime_ns]:
+                pages[src] = path
+        for src, path in found_assets.items():
+            known = state.outputs.get(src)
+            if known is None or known["key"] != _asset_key(path):
+                assets[src] = path
+        return pages, assets
+    for src in paths:
+        if not _is_source(config, src):
+            continue
+        path = os.path.join(content_dir, src)
+        present = path if os.path.isfile(path) else None
+        (pages if src.endswith(".md") else assets)[src] = present
+    return pages, assets
+
+
+def _load_page(state: _State, src_uri: str, path: str, cached: dict | None) -> Entry:
+    """Read one content page into an Entry, logging what is wrong with it."""
+    meta = _front_matter(state, path, src_uri, cached)
+    checked = meta is not None  # unreadable front matter is reported once, above
+    meta = meta or {}
+    kind_raw = meta.get("type")
+    if checked and kind_raw not in TYPES:
+        log.warning(f"{src_uri}: type 应为 {'/'.join(sorted(TYPES))} 之一，实际为 {kind_raw!r}")
+    if checked and (not isinstance(meta.get("title"), str) or not meta["title"].strip()):
+        log.warning(f"{src_uri}: 缺少 title")
+    is_index = posixpath.basename(src_uri) == "index.md"
+    if kind_raw == "home" and src_uri != "index.md":
+        log.warning(f"{src_uri}: type: home 只能用于 index.md")
+    if kind_raw == "section" and not is_index:
+        log.warning(f"{src_uri}: type: section 只能用于某目录的 index.md")
+    kind = "home" if src_uri == "index.md" else "section" if is_index else "article"
+    entry = Entry(
+        src_uri=src_uri, url=_url_for(src_uri), meta=meta, kind=kind,
+        title=str(meta.get("title") or posixpath.splitext(posixpath.basename(src_uri))[0]),
+    )
+    if kind == "article":
+        entry.date = _parse_date(meta.get("date"))
+        if entry.date is None and checked:
+            log.warning(f"{src_uri}: date 应为 YYYY-MM-DD，实际为 {meta.get('date')!r}")
+        tags = meta.get("tags") or []
+        if not isinstance(tags, list):
+            log.warning(f"{src_uri}: tags 应为列表")
+            tags = []
+        entry.tags = [str(t).strip() for t in tags if str(t).strip()]
+    return entry
+
+
+def _asset_key(path: str) -> str:
+    # Content assets carry their content hash in their name and are never rewritten in
+    # place, so size and mtime are a safe, cheap key.
+    stat = os.stat(path)
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def _url_for(src_uri: str) -> str:
     dest = _dest_for(src_uri)
     return "" if dest == "index.html" else dest[: -len("index.html")]
@@ -413,19 +612,19 @@ def _dest_for(src_uri: str) -> str:
 _ASSET_LINK = re.compile(r"/(assets/[^\s\"'()<>]+)")
 
 
-def _hand_to_mkdocs(files: Files, config, state: _State, pages, assets, content_dir, modified: set[str]):
+def _hand_to_mkdocs(files: Files, config, state: _State, content_dir, modified: set[str]):
     """Give an incremental MkDocs run what it must render or copy, plus what those pages
     link to (navigation pages, assets) so links validate exactly as in a full build."""
     wanted = set(modified) | {"index.md"} | {e.src_uri for e in state.nav_sections}
     for src in sorted(wanted):
-        if src in pages:
+        if src in state.pages:
             files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
-            with open(pages[src], encoding="utf-8-sig") as fh:
-                wanted.update(m for m in _ASSET_LINK.findall(fh.read()) if m in assets)
+            with open(state.pages[src], encoding="utf-8-sig") as fh:
+                wanted.update(m for m in _ASSET_LINK.findall(fh.read()) if m in state.assets)
         elif src in state.virtual:
             files.append(File.generated(config, src, content=state.virtual[src]))
     for src in sorted(wanted):
-        if src in assets and files.get_file_from_path(src) is None:
+        if src in state.assets and files.get_file_from_path(src) is None:
             files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
     for f in files:
         is_modified = f.src_uri in modified
@@ -433,83 +632,444 @@ def _hand_to_mkdocs(files: Files, config, state: _State, pages, assets, content_
         f.is_modified = (lambda is_modified=is_modified: is_modified)
 
 
-def _digest(value) -> str:
-    return hashlib.sha1(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+# --------------------------------------------------------------------------- catalogue
 
 
-def _plan_outputs(files: Files, config, state: _State, assets: dict[str, str]) -> set[str]:
-    """Give every output a key of everything it is rendered from, compare with the previous
-    release's keys (``extra._previous_outputs``, set by build_scripts) and return the
-    src_uris whose output must be rendered or copied.
+def _apply_sources(state: _State, pages: dict, assets: dict) -> bool:
+    """Bring the catalogue's pages and assets up to date with the given changes (src ->
+    path, None = gone); remember which entries changed (``state.pending``). True when a
+    change is structural (a home or section page: navigation, breadcrumbs and
+    sub-section lists depend on those, so everything is derived again)."""
+    structural = False
+    state.pending = {}
+    for src, path in sorted(pages.items()):
+        old = state.entries.get(src)
+        old_digest = state.digests.get(src)
+        if path is None:
+            if old is None:
+                continue
+            del state.entries[src]
+            for table in (state.pages, state.sources, state.digests):
+                table.pop(src, None)
+        else:
+            new = _load_page(state, src, path, state.sources.get(src))
+            state.pages[src] = path
+            state.mark(src)  # the recorded size and mtime may have moved
+            if old is not None and state.digests[src] == old_digest and new.meta == old.meta:
+                continue  # same source: the old Entry stays (listings compare identities)
+            state.entries[src] = new
+        state.pending[src] = old
+        if posixpath.basename(src) == "index.md":
+            structural = True
+    for src, path in sorted(assets.items()):
+        if path is None:
+            state.assets.pop(src, None)
+            state.drop_output(src)
+        else:
+            state.assets[src] = path
+            state.set_output(src, _asset_key(path), src)
+    return structural
 
-    An output whose key is unchanged is byte-identical to the previous release's copy, so
-    an incremental build renders only outputs with a new key and build_scripts hard-links
-    the rest. A page's key covers its own source, its breadcrumbs and listing, and the
-    inputs every page shares (site settings, navigation, theme): a change to those
-    re-renders everything, which is what a full build would produce anyway.
-    """
-    previous = config.extra.get("_previous_outputs")
-    shared = _digest({
+
+def _shared_digest(state: _State, config) -> str:
+    """What every page shows: site settings, the navigation (home + top-level sections and
+    their intros), the theme. A change re-renders every page, as a full build would."""
+    nav = sorted((e for e in state.entries.values() if e.kind == "section" and e.section == "index.md"),
+                 key=lambda e: (e.order, e.url)) if state.entries else []
+    return _digest({
         "settings": {k: config.extra.get(k) for k in ("org_name", "icp_number", "announcement", "build_year")},
         "site_url": config.site_url,
-        "nav": [(e.title, e.src_uri, e.meta.get("intro") or "") for e in state.nav_sections],
+        "nav": [(e.title, e.src_uri, e.meta.get("intro") or "") for e in nav],
         "theme": config.extra.get("_theme_signature"),
     })
-    outputs: dict[str, dict] = {}
-    crumbs_by_section: dict[str | None, str] = {}  # every page of a section shares its trail
-    for src in sorted(set(state.entries) | set(state.virtual)):
-        entry = state.entries.get(src)
-        listing = state.listings.get(src)
-        if entry is not None:
-            if entry.section not in crumbs_by_section:
-                crumbs_by_section[entry.section] = _digest(_breadcrumbs(entry))
-            crumbs = crumbs_by_section[entry.section]
-        else:
-            crumbs = ""
-        source = state.digests.get(src) or _digest(state.virtual.get(src))
-        listed = _digest(_listing_view(listing)) if listing else ""
-        key = hashlib.sha1(f"{shared}|{source}|{crumbs}|{listed}".encode()).hexdigest()
-        outputs[src] = {"key": key, "dest": _dest_for(src)}
-    for src, path in assets.items():
-        # Content assets carry their content hash in their name and are never rewritten
-        # in place, so size and mtime are a safe, cheap key.
-        stat = os.stat(path)
-        outputs[src] = {"key": f"{stat.st_size}:{stat.st_mtime_ns}", "dest": src}
-    theme_key = f"theme:{config.extra.get('_theme_signature')}"
-    if previous is None:
-        for f in files:
-            if not f.is_documentation_page() and f.inclusion.is_included() and f.src_uri not in outputs:
-                outputs[f.src_uri] = {"key": theme_key, "dest": f.dest_uri}
-    else:  # the theme is unchanged (else this would be a full build): its files carry over
-        for src, output in previous.items():
-            if output["key"] == theme_key and src not in outputs:
-                outputs[src] = output
-    state.outputs = outputs
 
-    if previous is None:
-        modified = set(outputs)
+
+def _entry_slugs(entry: Entry) -> list[tuple[str, str, str]]:
+    """(slug, spelling, normalised) of an article's tags, each tag once."""
+    found, seen = [], set()
+    for tag in entry.tags:
+        slug = tag_slug(tag)
+        if slug not in seen:
+            seen.add(slug)
+            found.append((slug, tag, unicodedata.normalize("NFKC", tag).strip()))
+    return found
+
+
+def _tag_name(state: _State, slug: str) -> str:
+    # The spelling of the first article (in path order) carrying the tag: independent of
+    # the order pages were published in, so incremental and full builds agree.
+    spellings = state.tag_spellings[slug]
+    return spellings[min(spellings)]
+
+
+def _derive_all(state: _State, config) -> None:
+    """Derive navigation, listings, tags, sitemap and every page's key from the entries."""
+    entries = state.entries
+    state.containers = {k for k, e in entries.items() if e.kind in ("home", "section")}
+    for entry in entries.values():
+        entry.section = _section_of(entry.src_uri, state.containers)
+    children: dict[str, list[Entry]] = {k: [] for k in state.containers}
+    for key in state.containers:
+        entry = entries[key]
+        if entry.section:
+            children[entry.section].append(entry)
+    for key in children:
+        children[key].sort(key=lambda e: (e.order, e.url))
+    state.nav_sections = children.get("index.md", [])
+    state.shared = _shared_digest(state, config)
+    state.section_crumbs = {}
+
+    old_pages = set(state.listings) | set(state.virtual)
+    state.listings, state.virtual, state.virtual_crumbs = {}, {}, {}
+    state.sections = {
+        key: Group("section", key, entries[key].url, entries[key].title, subsections=children[key])
+        for key in sorted(state.containers) if key != "index.md"
+    }
+    articles = [e for e in entries.values() if e.kind == "article" and e.date]
+    by_section: dict[str, list[Entry]] = {k: [] for k in state.sections}
+    for entry in articles:
+        if entry.section in by_section:
+            by_section[entry.section].append(entry)
+    for key, group in state.sections.items():
+        group.reset(by_section[key])
+    state.latest.reset(articles)
+
+    # Tags: grouped by normalised form so "三会一课" and "三会一课 " are one tag.
+    state.tag_groups, state.tag_spellings, state.tag_norms = {}, {}, {}
+    members: dict[str, list[Entry]] = {}
+    for entry in sorted(articles, key=lambda e: e.src_uri):
+        for slug, spelling, norm in _entry_slugs(entry):
+            _check_tag(state, slug, spelling, norm)
+            state.tag_spellings.setdefault(slug, {})[entry.src_uri] = spelling
+            members.setdefault(slug, []).append(entry)
+    for slug, tagged in members.items():
+        group = _tag_group(state, slug)
+        group.reset(tagged)
+
+    for key in sorted(state.sections):
+        _paginate(state, state.sections[key])
+    for slug in sorted(state.tag_groups):
+        _paginate(state, state.tag_groups[slug])
+    _tags_index(state)
+    _home(state)
+
+    state.sitemap = [{} for _ in range(SITEMAP_SHARDS)]
+    for entry in entries.values():
+        _sitemap_put(state, entry)
+    for src in state.virtual:
+        _sitemap_put_url(state, _url_for(src), "")
+    state.sitemap_dirty = set(range(SITEMAP_SHARDS))
+
+    pages = set(entries) | set(state.virtual)
+    state.gone |= old_pages - pages
+    state.touched |= pages
+    live = pages | set(state.assets)
+    theme_key = f"theme:{config.extra.get('_theme_signature')}"
+    for src in [s for s, o in state.outputs.items()
+                if s not in live and not s.startswith(GENERATED) and o["key"] != theme_key]:
+        state.gone.add(src)
+    for src, path in state.assets.items():
+        state.set_output(src, _asset_key(path), src)
+    state.dirty_records = None  # every state shard is written again (unchanged bytes are skipped)
+
+
+def _check_tag(state: _State, slug: str, spelling: str, norm: str) -> None:
+    known = state.tag_norms.get(slug)
+    if known is not None and known != norm:
+        raise PluginError(f"标签“{_tag_name(state, slug)}”与“{spelling}”的网址标识冲突（{slug}）")
+    state.tag_norms[slug] = norm
+
+
+def _tag_group(state: _State, slug: str) -> Group:
+    group = state.tag_groups.get(slug)
+    if group is None:
+        group = Group("tag", f"{TAGS_DIR}/{slug}.md", f"{TAGS_DIR}/{slug}/", "", generate_first=True)
+        state.tag_groups[slug] = group
+    return group
+
+
+def _apply_changes(state: _State, config) -> None:
+    """Update listings, tags, home page and sitemap for the articles that changed
+    (``state.pending``): only the groups those articles are (or were) in are paginated
+    again, and within a group only pages whose articles changed get a new listing."""
+    sections: set[str] = set()
+    tags: set[str] = set()
+    emptied: dict[str, Group] = {}
+    for src, old in sorted(state.pending.items()):
+        new = state.entries.get(src)
+        if old is not None:
+            _unlist(state, old, sections, tags, emptied)
+        if new is not None:
+            new.section = _section_of(src, state.containers)
+            _list(state, new, sections, tags)
+            state.touched.add(src)
+        else:
+            state.gone.add(src)
+    for key in sorted(sections):
+        _paginate(state, state.sections[key])
+    for slug in sorted(tags):
+        group = state.tag_groups.get(slug)
+        if group is None:  # the tag's last article went: so do its pages
+            for page in emptied[slug].page_srcs:
+                _drop_page(state, page)
+        else:
+            _paginate(state, group)
+    if tags:
+        _tags_index(state)
+    _home(state)
+
+
+def _list(state: _State, entry: Entry, sections: set[str], tags: set[str]) -> None:
+    _sitemap_put(state, entry)
+    if entry.kind != "article" or not entry.date:
+        return
+    group = state.sections.get(entry.section)
+    if group is not None:
+        group.add(entry)
+        sections.add(entry.section)
+    state.latest.add(entry)
+    for slug, spelling, norm in _entry_slugs(entry):
+        _check_tag(state, slug, spelling, norm)
+        state.tag_spellings.setdefault(slug, {})[entry.src_uri] = spelling
+        _tag_group(state, slug).add(entry)
+        tags.add(slug)
+
+
+def _unlist(state: _State, entry: Entry, sections: set[str], tags: set[str], emptied: dict) -> None:
+    _sitemap_drop(state, entry.url)
+    if entry.kind != "article" or not entry.date:
+        return
+    group = state.sections.get(entry.section)
+    if group is not None:
+        group.remove(entry)
+        sections.add(entry.section)
+    state.latest.remove(entry)
+    for slug, _spelling, _norm in _entry_slugs(entry):
+        group = state.tag_groups[slug]
+        group.remove(entry)
+        del state.tag_spellings[slug][entry.src_uri]
+        tags.add(slug)
+        if not group.items:
+            emptied[slug] = state.tag_groups.pop(slug)
+            del state.tag_spellings[slug], state.tag_norms[slug]
+
+
+def _group_crumbs(state: _State, group: Group) -> list[dict]:
+    """Breadcrumbs of a group's generated pages (as on_page_context shows them)."""
+    if group.kind == "section":
+        base = state.entries[group.base_src]
+        return _breadcrumbs(base) + [{"title": base.title, "url": base.url}]
+    return [{"title": "首页", "url": ""}, {"title": "标签", "url": f"{TAGS_DIR}/"}]
+
+
+def _paginate(state: _State, group: Group) -> None:
+    """(Re)make a group's listing pages with stable pagination.
+
+    Archive pages are fixed chunks of PAGE_SIZE articles counted from the oldest: page 1
+    holds the oldest twenty. The first page (the section page itself, or the tag page)
+    shows the newest articles that fill no archive page plus the newest full chunk (20–39
+    articles), and links every archive page. So a new article changes the first page, and
+    every twentieth one also adds an archive page and relinks the previous one; an old
+    article's edit changes its own chunk only. Pages whose articles and links are
+    unchanged (compared by identity, ``Listing.memo``) keep their listing and key.
+    """
+    items = group.items
+    if group.kind == "tag":
+        group.title = f"标签：{_tag_name(state, group.base_src[len(TAGS_DIR) + 1:-3])}"
+    full = len(items) // PAGE_SIZE
+    archive_count = max(full - 1, 0)
+    chunks = [items[(k - 1) * PAGE_SIZE: k * PAGE_SIZE] for k in range(1, archive_count + 1)]
+    labels = [format_range(chunk[0].date, chunk[-1].date) for chunk in chunks]
+    crumbs = None
+    made = []
+    for number, chunk in enumerate(chunks, start=1):
+        src = _archive_src(group.base_src, number)
+        made.append(src)
+        memo = ("archive", group.title, number, number < archive_count, tuple(chunk))
+        if _same(state, src, memo):
+            continue
+        pager = {
+            "newest": group.base_url,
+            "newer": _archive_url(group.base_url, number + 1) if number < archive_count else group.base_url,
+            "older": _archive_url(group.base_url, number - 1) if number > 1 else None,
+            "oldest": _archive_url(group.base_url, 1) if number > 2 else None,
+        }
+        crumbs = crumbs or _digest(_group_crumbs(state, group))
+        _put_page(state, src, Listing(kind=group.kind, items=chunk[::-1], base_url=group.base_url,
+                                      pager=pager, label=labels[number - 1], memo=memo),
+                  virtual=_virtual_page(f"{group.title}（{labels[number - 1]}）"), crumbs=crumbs)
+    first = items[(full - 1) * PAGE_SIZE:] if full >= 1 else items
+    src = group.base_src
+    made.append(src)
+    memo = ("first", group.title, tuple(first), tuple(labels), tuple(group.subsections))
+    if not _same(state, src, memo):
+        pager = None
+        if archive_count:
+            pager = {"newest": None, "newer": None,
+                     "older": _archive_url(group.base_url, archive_count),
+                     "oldest": _archive_url(group.base_url, 1) if archive_count > 1 else None}
+        archive = [{"url": _archive_url(group.base_url, n), "label": labels[n - 1]}
+                   for n in range(archive_count, 0, -1)]
+        listing = Listing(kind=group.kind, items=first[::-1], base_url=group.base_url,
+                          subsections=group.subsections, pager=pager, archive=archive, memo=memo)
+        if group.generate_first:
+            crumbs = crumbs or _digest(_group_crumbs(state, group))
+            _put_page(state, src, listing, virtual=_virtual_page(group.title), crumbs=crumbs)
+        else:
+            state.listings[src] = listing
+            state.touched.add(src)
+    for src in set(group.page_srcs) - set(made):
+        _drop_page(state, src)
+    group.page_srcs = made
+
+
+def _same(state: _State, src: str, memo: tuple) -> bool:
+    listing = state.listings.get(src)
+    return listing is not None and listing.memo == memo
+
+
+def _put_page(state: _State, src: str, listing: Listing, *, virtual: str, crumbs: str) -> None:
+    """A generated listing page, new or changed."""
+    if src in state.entries:
+        raise PluginError(f"{src}: 与自动生成的列表页冲突，请修改该页面的网址")
+    if src not in state.virtual:
+        _sitemap_put_url(state, _url_for(src), "")
+    state.listings[src] = listing
+    state.virtual[src] = virtual
+    state.virtual_crumbs[src] = crumbs
+    state.touched.add(src)
+
+
+def _drop_page(state: _State, src: str) -> None:
+    if src in state.virtual:
+        _sitemap_drop(state, _url_for(src))
+    state.listings.pop(src, None)
+    state.virtual.pop(src, None)
+    state.virtual_crumbs.pop(src, None)
+    state.gone.add(src)
+
+
+def _tags_index(state: _State) -> None:
+    tag_index = sorted(
+        ({"name": _tag_name(state, slug), "url": f"{TAGS_DIR}/{slug}/", "count": len(group.items)}
+         for slug, group in state.tag_groups.items()),
+        key=lambda t: (-t["count"], t["name"]),
+    )
+    src = f"{TAGS_DIR}/index.md"
+    memo = ("tags", json.dumps(tag_index, ensure_ascii=False, sort_keys=True))
+    if not _same(state, src, memo):
+        _put_page(state, src, Listing(kind="tags", items=[], tags=tag_index, memo=memo),
+                  virtual=_virtual_page("标签"),
+                  crumbs=_digest([{"title": "首页", "url": ""}]))
+
+
+def _home(state: _State) -> None:
+    items = state.latest.newest(HOME_LATEST)
+    memo = ("home", tuple(items), tuple(state.nav_sections))
+    if not _same(state, "index.md", memo):
+        state.listings["index.md"] = Listing(kind="home", items=items, subsections=state.nav_sections,
+                                             base_url="", memo=memo)
+        state.touched.add("index.md")
+
+
+# --------------------------------------------------------------------------- sitemap
+
+
+def _sitemap_shard(url: str) -> int:
+    return zlib.crc32(url.encode("utf-8")) % SITEMAP_SHARDS
+
+
+def _sitemap_put(state: _State, entry: Entry) -> None:
+    _sitemap_put_url(state, entry.url, entry.date.isoformat() if entry.date else "")
+
+
+def _sitemap_put_url(state: _State, url: str, lastmod: str) -> None:
+    shard = _sitemap_shard(url)
+    if state.sitemap[shard].get(url) != lastmod:
+        state.sitemap[shard][url] = lastmod
+        state.sitemap_dirty.add(shard)
+
+
+def _sitemap_drop(state: _State, url: str) -> None:
+    shard = _sitemap_shard(url)
+    if state.sitemap[shard].pop(url, None) is not None:
+        state.sitemap_dirty.add(shard)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def _output_key(state: _State, src: str) -> str:
+    """Hash of everything a page is rendered from: what all pages share, its own source,
+    its breadcrumbs and its listing. Equal keys mean byte-identical output."""
+    entry = state.entries.get(src)
+    if entry is not None:
+        crumbs = state.section_crumbs.get(entry.section)
+        if crumbs is None:  # every page of a section shares its trail
+            crumbs = state.section_crumbs[entry.section] = _digest(_breadcrumbs(entry))
+        source = state.digests[src]
     else:
-        modified = {src for src, output in outputs.items() if previous.get(src) != output}
-        state.removed = sorted({o["dest"] for o in previous.values()} - {o["dest"] for o in outputs.values()})
-    state.changed = sorted(outputs[src]["dest"] for src in modified if src.endswith(".md"))
+        crumbs = state.virtual_crumbs.get(src, "")
+        source = _digest(state.virtual[src])
+    listing = state.listings.get(src)
+    listed = listing.digest if listing else ""
+    return hashlib.sha1(f"{state.shared}|{source}|{crumbs}|{listed}".encode()).hexdigest()
+
+
+def _plan_outputs(files: Files, config, state: _State, *, sparse: bool, full: bool) -> set[str]:
+    """Give every changed output a key of everything it is rendered from, compare with the
+    previous release's keys and return the src_uris whose output must be rendered or copied.
+
+    An output whose key is unchanged is byte-identical to the previous release's copy, so
+    an incremental build renders only outputs with a new key and build_scripts shares the
+    rest with the previous release. A page's key covers its own source, its breadcrumbs and
+    listing, and the inputs every page shares (site settings, navigation, theme): a change
+    to those re-renders everything, which is what a full build would produce anyway.
+    """
+    for src in sorted(state.gone - set(state.entries) - set(state.virtual)):
+        state.drop_output(src)
+    for src in sorted(state.touched):
+        if src in state.entries or src in state.virtual:
+            state.set_output(src, _output_key(state, src), _dest_for(src))
+    _plan_generated(config, state)
+    for f in [f for f in files if not f.is_documentation_page() and f.dest_uri in state.generated]:
+        # Material's sitemap.xml template (no longer rendered: on_config) would otherwise be
+        # copied as a static file over ours.
+        files.remove(f)
+    if full:
+        theme_key = f"theme:{config.extra.get('_theme_signature')}"
+        for f in files:
+            if not f.is_documentation_page() and f.inclusion.is_included() and f.src_uri not in state.outputs:
+                state.set_output(f.src_uri, theme_key, f.dest_uri)
+    # Pages to render and assets to copy (theme files only in a full build: an incremental
+    # one has the same theme, else it would be a full one, and they carry over).
+    modified = {src for src in state.modified if not src.startswith(GENERATED)}
+    state.changed = sorted(state.outputs[src]["dest"] for src in modified if src.endswith(".md"))
+    state.removed = sorted(d for d in state.removed_dests if d not in state.dest_owner)
     return modified
 
 
-def _paginate(pages, state, *, base_src, base_url, title, kind, items,
-              subsections=(), generate_first=False):
-    count = max(1, -(-len(items) // PAGE_SIZE))
-    for number in range(1, count + 1):
-        src = _page_src(base_src, number)
-        if number > 1 or generate_first:
-            if src in pages:
-                raise PluginError(f"{src}: 与自动生成的分页冲突，请修改该页面的网址")
-            page_title = title if number == 1 else f"{title}（第 {number} 页）"
-            state.virtual[src] = _virtual_page(page_title)
-        state.listings[src] = Listing(
-            kind=kind, items=items[(number - 1) * PAGE_SIZE: number * PAGE_SIZE],
-            page_number=number, page_count=count, base_url=base_url,
-            subsections=list(subsections) if number == 1 else [],
-        )
+def _plan_generated(config, state: _State) -> None:
+    """feed.xml, sitemap.xml and the sitemap shards that changed: outputs keyed by their bytes."""
+    site_url = config.site_url or ""
+    for shard in sorted(state.sitemap_dirty):
+        src = f"{GENERATED}{SITEMAP_DIR}/{shard:02x}.xml"
+        urls = state.sitemap[shard]
+        if urls:
+            _set_generated(state, src, _sitemap_shard_xml(site_url, urls))
+        else:
+            state.drop_output(src)
+    present = [s for s in range(SITEMAP_SHARDS) if state.sitemap[s]]
+    _set_generated(state, GENERATED + SITEMAP, _sitemap_index_xml(site_url, present))
+    feed = _feed_xml(config, state)
+    if feed is not None:
+        _set_generated(state, GENERATED + FEED, feed)
+
+
+def _set_generated(state: _State, src: str, data: bytes) -> None:
+    dest = src[len(GENERATED):]
+    state.set_output(src, hashlib.sha1(data).hexdigest(), dest)
+    state.generated[dest] = data
 
 
 def on_env(env, config, files):
@@ -541,7 +1101,7 @@ def on_page_context(context, page, config, nav):
             dj["kind"] = entry.kind
     elif listing is not None:
         dj["kind"] = listing.kind
-        if listing.kind == "section":  # page 2, 3 … of a section
+        if listing.kind == "section":  # an archive page of a section
             base = state.entries[listing.base_url + "index.md"]
             dj["breadcrumbs"] = _breadcrumbs(base) + [{"title": base.title, "url": base.url}]
         else:
@@ -562,9 +1122,9 @@ def _listing_view(listing: Listing) -> dict:
         "subsections": [{"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""}
                         for e in listing.subsections],
         "tags": listing.tags,
-        "pages": _pager(listing),
-        "page_number": listing.page_number,
-        "page_count": listing.page_count,
+        "pager": listing.pager,
+        "archive": listing.archive,
+        "label": listing.label,
     }
 
 
@@ -578,34 +1138,20 @@ def _breadcrumbs(entry: Entry | None) -> list[dict]:
 
 
 def _article_view(entry: Entry) -> dict:
-    meta = entry.meta
-    return {
-        "title": entry.title,
-        "url": entry.url,
-        "date": format_date(entry.date),
-        "date_iso": entry.date.isoformat() if entry.date else "",
-        "summary": meta.get("summary") or "",
-        "issuing_unit": meta.get("issuing_unit") or "",
-        "category": meta.get("category") or "",
-        "type_label": meta.get("type_label") or "",
-        "tags": [{"name": t, "url": f"{TAGS_DIR}/{tag_slug(t)}/"} for t in entry.tags],
-    }
-
-
-def _pager(listing: Listing) -> list[dict]:
-    """Page links: first, last and a window around the current page; None = gap."""
-    if listing.page_count <= 1:
-        return []
-    current, last = listing.page_number, listing.page_count
-    shown = sorted({1, last, *range(max(1, current - 2), min(last, current + 2) + 1)})
-    items, previous = [], 0
-    for number in shown:
-        if number - previous > 1:
-            items.append(None)
-        items.append({"number": number, "url": _page_url(listing.base_url, number),
-                      "current": number == current})
-        previous = number
-    return items
+    if entry.view is None:
+        meta = entry.meta
+        entry.view = {
+            "title": entry.title,
+            "url": entry.url,
+            "date": format_date(entry.date),
+            "date_iso": entry.date.isoformat() if entry.date else "",
+            "summary": meta.get("summary") or "",
+            "issuing_unit": meta.get("issuing_unit") or "",
+            "category": meta.get("category") or "",
+            "type_label": meta.get("type_label") or "",
+            "tags": [{"name": t, "url": f"{TAGS_DIR}/{tag_slug(t)}/"} for t in entry.tags],
+        }
+    return entry.view
 
 
 def on_post_page(output, page, config):
@@ -619,39 +1165,48 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    _progress(config, "写出 RSS 订阅 feed.xml …")
-    _write_feed(config)
-    _write_sitemap(config)
-    config.extra["_build_state"] = _state
+    state = _state
+    _progress(config, "写出 RSS 订阅 feed.xml 与网站地图 …")
+    for dest, data in sorted(state.generated.items()):
+        if GENERATED + dest in state.modified:
+            path = os.path.join(config.site_dir, dest)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as fh:
+                fh.write(data)
+    state.generated = {}
+    state.ready = state.reusable = True
+    config.extra["_build_state"] = state
 
 
-def _write_sitemap(config) -> None:
-    """sitemap.xml (+ .gz) of every page, with an article's date as its lastmod."""
-    site_url = config.site_url or ""
+def _sitemap_shard_xml(site_url: str, urls: dict[str, str]) -> bytes:
+    """One sitemap shard: its pages, with an article's date as its lastmod."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for src in sorted(set(_state.entries) | set(_state.virtual)):
-        entry = _state.entries.get(src)
-        url = entry.url if entry else _url_for(src)
+    for url in sorted(urls):
+        lastmod = urls[url]
         lines.append(f"  <url><loc>{escape(site_url + url)}</loc>"
-                     + (f"<lastmod>{entry.date.isoformat()}</lastmod>" if entry and entry.date else "")
-                     + "</url>")
+                     + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>\n")
-    data = "\n".join(lines).encode("utf-8")
-    with open(os.path.join(config.site_dir, "sitemap.xml"), "wb") as fh:
-        fh.write(data)
-    # mtime=0 keeps the archive byte-identical between builds of the same content.
-    with open(os.path.join(config.site_dir, "sitemap.xml.gz"), "wb") as raw, \
-            gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as fh:
-        fh.write(data)
+    return "\n".join(lines).encode("utf-8")
 
 
-def _write_feed(config) -> None:
+def _sitemap_index_xml(site_url: str, shards: list[int]) -> bytes:
+    """sitemap.xml: an index of the shards (one file of every URL would be rewritten on
+    every publish; a shard holds the pages whose URL hashes to it)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for shard in shards:
+        lines.append(f"  <sitemap><loc>{escape(site_url)}{SITEMAP_DIR}/{shard:02x}.xml</loc></sitemap>")
+    lines.append("</sitemapindex>\n")
+    return "\n".join(lines).encode("utf-8")
+
+
+def _feed_xml(config, state: _State) -> bytes | None:
     site_url = config.site_url
     if not site_url:
         log.warning("_site.yml 缺少 site_url，无法生成带绝对链接的 RSS（feed.xml）")
-        return
-    articles = _newest_first(e for e in _state.entries.values() if e.kind == "article" and e.date)
+        return None
+    articles = state.latest.newest(FEED_SIZE)
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
     org = config.extra.get("org_name") or config.site_name
@@ -664,7 +1219,7 @@ def _write_feed(config) -> None:
         # produce the same file (incremental builds are compared with full builds).
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(
             dt.datetime.combine(articles[0].date, dt.time(0, 0), SHANGHAI))
-    for entry in articles[:FEED_SIZE]:
+    for entry in articles:
         link = urljoin(site_url, entry.url)
         canonical = entry.meta.get("canonical_url")
         if isinstance(canonical, str) and urlsplit(canonical).scheme in ("http", "https"):
@@ -680,6 +1235,4 @@ def _write_feed(config) -> None:
         for tag in entry.tags:
             ET.SubElement(item, "category").text = tag
     ET.indent(rss)
-    path = os.path.join(config.site_dir, "feed.xml")
-    with open(path, "wb") as fh:
-        ET.ElementTree(rss).write(fh, encoding="utf-8", xml_declaration=True)
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)

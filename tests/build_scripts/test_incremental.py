@@ -9,11 +9,13 @@ import pytest
 import yaml
 from content_samples import article_meta, write_sample_content
 
+from build_scripts.release_tree import walk_files
 from build_scripts.site_build import RELEASE_JSON, build_release
 
 
 def _files(root: Path) -> dict[str, Path]:
-    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file() and p.name != RELEASE_JSON}
+    # Through the directories a release shares with others (rglob would stop at them).
+    return {rel: path for rel, path in walk_files(root) if rel != RELEASE_JSON}
 
 
 def _assert_identical(incremental: Path, full: Path) -> None:
@@ -113,18 +115,24 @@ def test_theme_change_forces_a_full_build(tmp_path, content):
     assert "/* changed */" in (release.path / "assets/stylesheets/dangjian.css").read_text(encoding="utf-8")
 
 
-def test_standby_clone_is_used_and_never_written_through(tmp_path, content):
-    from build_scripts.site_build import prepare_standby
+def _snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
+    return {rel: (os.stat(path).st_ino, path.read_bytes()) for rel, path in walk_files(root)}
 
+
+def test_releases_share_unchanged_directories_and_never_write_through(tmp_path, content):
     releases = tmp_path / "releases"
     first = build_release(content, releases)
-    prepare_standby(releases)
-    assert (releases / f".standby-{first.name}").is_dir()
-    before = (first.path / "theory/two-studies/index.html").read_bytes()
+    before = _snapshot(first.path)
     STEPS["edit body only"](content)
     second = build_release(content, releases)
-    assert not (releases / f".standby-{first.name}").exists()  # consumed
-    assert (first.path / "theory/two-studies/index.html").read_bytes() == before
-    assert (first.path / RELEASE_JSON).is_file()
+
+    # The previous release (still served, and a rollback target) is exactly as it was.
+    assert _snapshot(first.path) == before
+    # Untouched sections are the very same directory; the edited one is a private copy
+    # whose other entries are shared.
+    assert os.path.realpath(second.path / "news") == os.path.realpath(first.path / "news")
+    assert os.path.realpath(second.path / "theory") != os.path.realpath(first.path / "theory")
+    assert (os.path.realpath(second.path / "theory/openness-guide")
+            == os.path.realpath(first.path / "theory/openness-guide"))
     full = build_release(content, tmp_path / "full", incremental=False)
     _assert_identical(second.path, full.path)

@@ -15,6 +15,7 @@ import pytest
 from content_samples import write_sample_content
 
 from build_scripts import search_index
+from build_scripts.release_tree import walk_files
 from build_scripts.search_index import (build_search_index, extract, fnv1a, query,
                                         update_search_index)
 
@@ -164,16 +165,17 @@ def _next_release(previous: Path, target: Path) -> Path:
 
 
 def _differences(a: Path, b: Path) -> list[str]:
-    names_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
-    names_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    names_a = {rel for rel, _ in walk_files(a)}
+    names_b = {rel for rel, _ in walk_files(b)}
+    assert names_a and names_b
     return sorted(names_a ^ names_b) + [n for n in sorted(names_a & names_b)
                                          if not filecmp.cmp(a / n, b / n, shallow=False)]
 
 
 def _digest(root: Path) -> str:
     digest = hashlib.sha1()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    for rel, path in walk_files(root):
+        digest.update(rel.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,5 +1,6 @@
 """build_scripts.site_build + site/ (mkdocs.yml, hooks, overrides) on a sample site."""
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -17,10 +18,11 @@ from content_samples import ICP, SITE_URL, write_sample_content
 
 from build_scripts import site_build
 from build_scripts.__main__ import main as cli
+from build_scripts.release_tree import walk_files
 from build_scripts.site_build import (BuildError, build_release, current_release, list_releases,
                                       switch_to)
 
-EXTRA_NEWS = 25  # 3 sample news + 25 = 28 articles in news/: two listing pages
+EXTRA_NEWS = 62  # 3 sample news + 62 = 65 articles in news/: a first page of 25 and two archive pages
 OWN_HOST = urlsplit(SITE_URL).hostname
 
 
@@ -205,20 +207,31 @@ def site_build_tag_slug(tag):
     return hashlib.sha1(unicodedata.normalize("NFKC", tag).strip().encode()).hexdigest()[:10]
 
 
-def test_section_listing_is_newest_first_and_paginated(site):
-    first = read(site, "news/")
-    second = read(site, "news/page/2/")
+def test_section_listing_is_newest_first_with_stable_archive_pages(site):
+    """Archive pages are chunks of 20 counted from the oldest article (page/1/ is the
+    oldest); the first page shows the rest (20–39 articles) and links them all."""
+    first, newer, oldest = read(site, "news/"), read(site, "news/page/2/"), read(site, "news/page/1/")
     assert not (site.path / "news/page/3").exists()
-    titles = listing_titles(first) + listing_titles(second)
-    assert len(listing_titles(first)) == 20 and len(titles) == 3 + EXTRA_NEWS
+    assert [len(listing_titles(html)) for html in (first, newer, oldest)] == [25, 20, 20]
+    titles = listing_titles(first) + listing_titles(newer) + listing_titles(oldest)
+    assert len(set(titles)) == len(titles) == 3 + EXTRA_NEWS
     assert titles[0] == "机关党总支开展“不忘初心”主题党日活动"
-    dates = listing_dates(first) + listing_dates(second)
+    assert titles[-1] == f"党建简讯第{EXTRA_NEWS}期"
+    dates = listing_dates(first) + listing_dates(newer) + listing_dates(oldest)
     assert dates == sorted(dates, reverse=True)
     assert "2026年11月26日" in first and "机关党总支" in first
     assert "机关党总支组织全体党员赴革命纪念馆开展主题党日活动。" in first  # summary
-    assert 'href="page/2/" rel="next"' in first
-    assert 'href="../../" rel="prev"' in second
-    assert "新闻动态（第 2 页）" in second
+    # Links: newer/older neighbours, the newest and the oldest page; no page count.
+    assert 'href="page/2/" rel="next"' in first and 'href="page/1/">最早的文章' in first
+    assert 'href="../../" rel="prev"' in newer and 'href="../1/" rel="next"' in newer
+    assert 'href="../2/" rel="prev"' in oldest and 'href="../../">最新文章' in oldest
+    assert "rel=\"next\"" not in oldest
+    # Labelled by the dates they span (briefs are dated one a day back from 2026-07-31).
+    day = lambda n: dt.date(2026, 7, 31) - dt.timedelta(days=n - 1)  # noqa: E731
+    oldest_label = f"{day(EXTRA_NEWS).year}年{day(EXTRA_NEWS).month}月{day(EXTRA_NEWS).day}日—{day(43).month}月{day(43).day}日"
+    assert f"新闻动态（{oldest_label}）" in oldest and f"本页为 {oldest_label} 发布的文章" in oldest
+    archive = first.split('class="dj-archive"', 1)[1].split("</details>", 1)[0]
+    assert archive.index('href="page/2/"') < archive.index(f'href="page/1/">{oldest_label}')
 
 
 def test_section_lists_subsections_and_home_lists_latest(site):
@@ -240,8 +253,10 @@ def test_tag_pages(site):
     page = read(site, f"tags/{slug}/")
     assert listing_titles(page) == ["第一党支部2026年第四季度三会一课安排"]
     brief = site_build_tag_slug("党建简讯")
-    assert len(listing_titles(read(site, f"tags/{brief}/"))) == 20
-    assert len(listing_titles(read(site, f"tags/{brief}/page/2/"))) == EXTRA_NEWS - 20
+    # 62 articles: the first page holds 22, two archive pages 20 each.
+    assert len(listing_titles(read(site, f"tags/{brief}/"))) == EXTRA_NEWS - 40
+    assert len(listing_titles(read(site, f"tags/{brief}/page/2/"))) == 20
+    assert "标签：党建简讯（" in read(site, f"tags/{brief}/page/1/")
     assert re.fullmatch(r"[0-9a-f]{10}", slug)
 
 
@@ -258,13 +273,25 @@ def test_rss_feed(site):
         assert f'type="application/rss+xml" title="某某集团有限公司党委 最新发布" href="{SITE_URL}feed.xml"' in read(site, page)
 
 
-def test_sitemap_uses_site_url(site):
-    sitemap = (site.path / "sitemap.xml").read_text(encoding="utf-8")
-    assert f"<loc>{SITE_URL}openness/sanhui-yike-2026q4/</loc>" in sitemap
+def test_sitemap_is_an_index_of_shards_with_every_page(site):
+    index = ET.fromstring((site.path / "sitemap.xml").read_bytes())
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    shards = [loc.text for loc in index.findall("s:sitemap/s:loc", ns)]
+    assert shards and all(re.fullmatch(rf"{SITE_URL}sitemaps/[0-9a-f]{{2}}\.xml", url) for url in shards)
+    urls = {}
+    for url in shards:
+        shard = ET.fromstring((site.path / url[len(SITE_URL):]).read_bytes())
+        for item in shard.findall("s:url", ns):
+            urls[item.findtext("s:loc", namespaces=ns)] = item.findtext("s:lastmod", namespaces=ns)
+    assert urls[f"{SITE_URL}openness/sanhui-yike-2026q4/"] == "2026-11-20"
+    assert urls[f"{SITE_URL}news/page/1/"] is None and urls[SITE_URL] is None
+    html_pages = [rel for rel, _ in walk_files(site.path) if rel.endswith("index.html")]
+    assert len(urls) == len(html_pages) == site.page_count
 
 
 def test_footer_icp_and_announcement(site):
-    for page in ("", "news/page/2/", "theory/two-studies/", "tags/"):
+    for page in ("", "news/page/1/", "theory/two-studies/", "tags/"):
         html = read(site, page)
         assert f'href="https://beian.miit.gov.cn/" target="_blank" rel="noopener noreferrer">{ICP}</a>' in html
         assert "某某集团有限公司党委" in html.split('class="md-footer"', 1)[1]
@@ -286,7 +313,9 @@ def test_no_request_to_other_hosts(site):
     """Nothing a page loads (scripts, styles, images, fonts, frames) comes from elsewhere."""
     loading = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
                ("source", "src"), ("video", "src"), ("audio", "src"), ("video", "poster")}
-    for path in site.path.rglob("*.html"):
+    pages = [path for rel, path in walk_files(site.path) if rel.endswith(".html")]
+    assert len(pages) > site.page_count / 2
+    for path in pages:
         for tag, attrs in parse(path.read_text(encoding="utf-8")):
             for name, value in attrs.items():
                 if (tag, name) not in loading or not value:
@@ -297,7 +326,7 @@ def test_no_request_to_other_hosts(site):
                     assert host in (None, OWN_HOST), (path, value)
                     continue
                 assert urlsplit(value).netloc == "" and not value.startswith("//"), (path, tag, value)
-    for css in site.path.rglob("*.css"):
+    for css in [path for rel, path in walk_files(site.path) if rel.endswith(".css")]:
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", css.read_text(encoding="utf-8")), css
     assert "fonts.googleapis" not in read(site, "")
 

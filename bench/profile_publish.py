@@ -1,0 +1,90 @@
+"""Where a publish spends its time: cProfile of the worker's publish step, in-process.
+
+    python bench/profile_publish.py 10000 [--runs 3] [--action publish|edit|unpublish] [--top 40]
+
+Uses the site of bench/full_build.py / publish_latency.py (bench/var/site-N; builds the first
+release if there is none). Each run publishes (or edits, unpublishes) one page and runs
+services.publish_pending_changes() like the worker does, after one unmeasured warm-up run,
+so the numbers are those of a warm worker. Prints wall time per run and the profile of the
+last run (cumulative time), which counts calls rather than relying on noisy wall clocks.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, generate_site, setup_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("size", type=int)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--action", choices=["publish", "edit", "unpublish"], default="publish")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args()
+    setup_django(ROOT / "bench" / "var" / f"site-{args.size}")
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from cms.accounts.models import User
+    from cms.openness.models import NewsPage, SectionPage
+    from cms.publishing import services
+    from cms.publishing.models import ContentChange
+
+    call_command("migrate", verbosity=0)
+    if NewsPage.objects.count() < args.size:
+        generate_site(args.size)
+    if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
+        services.record_change(ContentChange.Action.REBUILD)
+        services.publish_pending_changes(force_build=True)
+    editor, _ = User.objects.get_or_create(username="bench-editor", defaults={"last_name": "王", "first_name": "编辑"})
+    section = SectionPage.objects.get(slug="section-0")
+    stamp = int(time.time())
+
+    def one(i: int) -> None:
+        if args.action == "publish" or i < 0:
+            page = NewsPage(title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析",
+                            body=[], live=False)
+            with transaction.atomic():
+                section.add_child(instance=page)
+                page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
+            if args.action == "publish":
+                return
+            services.publish_pending_changes()
+        page = NewsPage.objects.filter(slug__startswith=f"profile-{stamp}-", live=True).order_by("-id").first()
+        with transaction.atomic():
+            if args.action == "edit":
+                page.title = f"剖析修改{stamp}-{i}"
+                page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
+            else:
+                page.unpublish()
+
+    one(-1)
+    services.publish_pending_changes()  # warm-up: imports, MkDocs, jieba, caches
+    profile = cProfile.Profile()
+    for i in range(args.runs):
+        one(i)
+        started = time.monotonic()
+        if i == args.runs - 1:
+            profile.enable()
+        build = services.publish_pending_changes()
+        if i == args.runs - 1:
+            profile.disable()
+        print(f"run {i}: {time.monotonic() - started:.3f} s ({build.status if build else 'nothing'}, "
+              f"release {build.release if build else '-'})", flush=True)
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()
