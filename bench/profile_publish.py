@@ -78,8 +78,10 @@ def main() -> None:
         build = services.publish_pending_changes()
         if i == args.runs - 1:
             profile.disable()
+        from build_scripts.site_build import LAST_TIMINGS
+
         print(f"run {i}: {time.monotonic() - started:.3f} s ({build.status if build else 'nothing'}, "
-              f"release {build.release if build else '-'})", flush=True)
+              f"release {build.release if build else '-'}; build phases, cumulative: {LAST_TIMINGS})", flush=True)
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())

@@ -14,6 +14,7 @@ GitPython's pure-Python index costs 400–700 ms per commit at 10,000 files, the
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import git
@@ -80,12 +81,29 @@ class ContentRepo:
     # ------------------------------------------------------------------ writes
 
     def commit_all(self, message: str, author_name: str, author_email: str,
-                   committer_name: str | None = None, committer_email: str | None = None) -> str | None:
+                   committer_name: str | None = None, committer_email: str | None = None,
+                   paths=None) -> str | None:
         """Stage every change (additions, edits, deletions) and commit it.
 
-        Returns the new commit's sha, or None when the work tree matched HEAD.
+        With `paths` (relative to the work tree) only those files are staged: the caller
+        knows what it may have written or deleted, and ``git add -A`` would stat every file
+        of content/ (tens of milliseconds at 10,000 pages). Paths that exist nowhere are
+        ignored. Returns the new commit's sha, or None when nothing staged differs from HEAD.
         """
-        self.git.add(A=True)
+        if paths is None:
+            self.git.add(A=True)
+        else:
+            paths = sorted(set(paths))
+            if not paths:
+                return None
+            # Plumbing: unlike `git add`, a path that neither exists nor is tracked is no
+            # error, and a deleted one is removed from the index.
+            done = subprocess.run(
+                ["git", "update-index", "--add", "--remove", "-z", "--stdin"],
+                input="\0".join(paths).encode("utf-8") + b"\0", capture_output=True,
+                env={**os.environ, **self._env()}, cwd=self.work_tree)
+            if done.returncode != 0:
+                raise ContentRepoError(f"git update-index 失败：{done.stderr.decode('utf-8', 'replace')}")
         if self.head() is not None:
             try:
                 self.git.diff("--cached", "--quiet", "HEAD")

@@ -8,11 +8,14 @@ Files (all JSON, UTF-8, sorted, no timestamps: a full build and any sequence of
 incremental updates of the same pages give byte-identical files)::
 
     search/meta.json             format, shard counts, number of documents
-    search/v/<xx>.json           vocabulary: {first char: [terms…]} for the chars hashed here
-    search/p/<xx>.json           postings:   {term: "KKKKS…"} or {term: [df bucket, "KKKKS…"]}
-    search/d/<xxx>.json          documents:  {KKKK: [url, title, date, excerpt]}
-    search/s/<xx>.json           state only (never fetched by the browser): the complete
+    search/v/<hi>/<lo>.json      vocabulary: {first char: [terms…]} for the chars hashed here
+    search/p/<hi>/<lo>.json      postings:   {term: "KKKKS…"} or {term: [df bucket, "KKKKS…"]}
+    search/d/<hi>/<lo>.json      documents:  {KKKK: [url, title, date, excerpt]}
+    search/s/<hi>/<lo>.json      state only (never fetched by the browser): the complete
                                  postings of terms whose public list is cut to TOP_K
+                                 (only shards that have such a term)
+
+    (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits)
 
 * A document key ``KKKK`` is 24 bits in 4 base64url chars: 10 bits of doc shard (from the
   sha1 of the URL) and 14 bits of slot (also from the sha1; collisions take the next free
@@ -55,11 +58,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
 
-FORMAT = 1
+FORMAT = 2
 SEARCH_DIR = "search"
-TERM_SHARDS = 512
-VOCAB_SHARDS = 128
+# More, smaller shards keep a long query's first download small at 10,000 pages (the
+# browser fetches one postings file per query term and one vocabulary file per query
+# character); two-level directories (``_shard_name``) keep a publish from copying
+# thousands of directory entries into the new release (build_scripts/release_tree.py).
+TERM_SHARDS = 2048
+VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
+SHARDS_PER_DIR = 64
 SLOT_BITS = 14
 TOP_K = 100
 TITLE_BOOST = 3.0
@@ -137,24 +145,32 @@ def _df_bucket(df: int) -> int:
 # --------------------------------------------------------------------------- files
 
 
+def _shard_name(kind: str, shard: int) -> str:
+    """search/<kind>/<shard // 64>/<shard % 64>.json (hex); dj-search.js: shardPath."""
+    return f"{kind}/{shard // SHARDS_PER_DIR:02x}/{shard % SHARDS_PER_DIR:02x}.json"
+
+
 def _p_name(shard: int) -> str:
-    return f"p/{shard:03x}.json"
+    return _shard_name("p", shard)
 
 
 def _s_name(shard: int) -> str:
-    return f"s/{shard:03x}.json"
+    return _shard_name("s", shard)
 
 
 def _v_name(shard: int) -> str:
-    return f"v/{shard:02x}.json"
+    return _shard_name("v", shard)
 
 
 def _d_name(shard: int) -> str:
-    return f"d/{shard:03x}.json"
+    return _shard_name("d", shard)
 
 
 def _dumps(data) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+_EMPTY = _dumps({})
 
 
 def _params(user_dict: Path) -> dict:
@@ -162,7 +178,8 @@ def _params(user_dict: Path) -> dict:
 
     return {
         "term_shards": TERM_SHARDS, "vocab_shards": VOCAB_SHARDS, "doc_shards": DOC_SHARDS,
-        "slot_bits": SLOT_BITS, "top_k": TOP_K, "title_boost": TITLE_BOOST, "avg_len": AVG_LEN,
+        "slot_bits": SLOT_BITS, "shards_per_dir": SHARDS_PER_DIR,
+        "top_k": TOP_K, "title_boost": TITLE_BOOST, "avg_len": AVG_LEN,
         "excerpt": EXCERPT_CHARS, "max_term": MAX_TERM_CHARS,
         "tokenizer": f"jieba {jieba.__version__}; user dict sha1 "
                      + hashlib.sha1(Path(user_dict).read_bytes()).hexdigest()[:12],
@@ -204,9 +221,10 @@ class _Files:
     site build passes its copy-on-write release writer.
     """
 
-    def __init__(self, root: Path, put=None) -> None:
+    def __init__(self, root: Path, put=None, remove=None) -> None:
         self.root = root
         self.put = put
+        self.remove = remove
         self.original: dict[str, bytes | None] = {}
 
     def read(self, name: str):
@@ -218,6 +236,14 @@ class _Files:
         return json.loads(data) if data else {}
 
     def write(self, name: str, data: bytes) -> bool:
+        if name.startswith("s/") and data == _EMPTY:
+            # A state file exists only while some list of its shard is cut to TOP_K.
+            if not self.original.get(name):
+                return False
+            if self.remove is not None:
+                return self.remove(f"{SEARCH_DIR}/{name}")
+            (self.root / name).unlink()
+            return True
         if name in self.original and self.original[name] == data:
             return False
         if self.put is not None:
@@ -533,7 +559,8 @@ def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int
 
     for i in range(TERM_SHARDS):
         files[_p_name(i)] = _dumps(p_files[i])
-        files[_s_name(i)] = _dumps(s_files[i])
+        if s_files[i]:  # a state file exists only while some list of its shard is cut
+            files[_s_name(i)] = _dumps(s_files[i])
     for i in range(VOCAB_SHARDS):
         files[_v_name(i)] = _dumps({c: sorted(t) for c, t in v_files[i].items()})
     for i in range(DOC_SHARDS):
@@ -622,7 +649,7 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
     # Doc shards whose URL set or records change; recompute their keys.
     d_cache: dict[int, dict] = {}
 
-    store = _Files(out, write)
+    store = _Files(out, write, remove)
 
     def d_shard(i: int) -> dict:
         if i not in d_cache:
@@ -779,8 +806,12 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
     meta = load("meta.json")
     chunks = [c for c in _SPLIT.split(_normalise(text)) if c]
     vocab: dict[str, set] = defaultdict(set)
+    def shard(kind, number):
+        per_dir = meta["shards_per_dir"]
+        return f"{kind}/{number // per_dir:02x}/{number % per_dir:02x}.json"
+
     for ch in sorted({ch for chunk in chunks for ch in chunk}):
-        for first, words in load(f"v/{fnv1a(ch) % meta['vocab_shards']:02x}.json").items():
+        for first, words in load(shard("v", fnv1a(ch) % meta["vocab_shards"])).items():
             vocab[first].update(words)
 
     def has(term):
@@ -809,7 +840,7 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
     docs: dict[str, list] = {}  # key -> [hits, score, mask]
     for weight, terms in ((1.0, primary), (0.4, secondary)):
         for index, term in enumerate(terms):
-            entry = load(f"p/{fnv1a(term) % meta['term_shards']:03x}.json").get(term)
+            entry = load(shard("p", fnv1a(term) % meta["term_shards"])).get(term)
             if entry is None:
                 continue
             if isinstance(entry, str):
@@ -827,8 +858,7 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
     ranked = sorted(docs.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
     results = []
     for key, _ in ranked[:limit]:
-        shard = decode_key(key) >> meta["slot_bits"]
-        results.append(load(f"d/{shard:03x}.json")[key])
+        results.append(load(shard("d", decode_key(key) >> meta["slot_bits"]))[key])
     return {"terms": primary, "secondary": secondary, "total": len(ranked), "results": results,
             "files": fetched,
             "bytes": sum((root / name).stat().st_size for name in fetched)}

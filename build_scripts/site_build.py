@@ -185,7 +185,8 @@ def _prune(releases_dir: Path, keep: int) -> list[str]:
                 and not (path / RELEASE_JSON).exists()):
             delete_unfinished(releases_dir, path.name)
             removed.append(path.name)
-        elif path.name.startswith((".scratch-", ".docs-")):
+        elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
+            # (.standby-*: hard-link clones made by earlier versions of this module)
             shutil.rmtree(path, ignore_errors=True)
     return removed
 

@@ -131,34 +131,93 @@ def _atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+class _ManifestCache:
+    """The parsed manifest and its serialised entries, kept in the process between
+    publishes (the worker): parsing and re-serialising 10,000 entries on every publish
+    is most of an export's cost. Valid while the file keeps the size, mtime and inode it
+    had when it was read or written (a content rollback restores another one)."""
+
+    def __init__(self) -> None:
+        self.path: str | None = None
+        self.stat: tuple | None = None
+        self.manifest: dict[int, dict] = {}
+        self.fragments: dict[int, tuple[dict, str]] = {}  # page id -> (entry, its JSON lines)
+
+    @staticmethod
+    def stat_of(path: Path) -> tuple | None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+_manifest_cache = _ManifestCache()
+
+
+def _manifest_fragment(page_id: int, entry: dict) -> str:
+    cached = _manifest_cache.fragments.get(page_id)
+    if cached is not None and cached[0] is entry:
+        return cached[1]
+    # Exactly json.dumps(whole manifest, indent=1)'s lines for this entry.
+    text = json.dumps({str(page_id): entry}, ensure_ascii=False, indent=1)[2:-2]
+    _manifest_cache.fragments[page_id] = (entry, text)
+    return text
+
+
 class Exporter:
     def __init__(self, content_dir: Path | None = None, site_url: str | None = None):
         self.content_dir = Path(content_dir or settings.CONTENT_DIR)
         self.site_url = site_url or settings.PUBLIC_SITE_URL
         self.site = default_site()
         self.manifest_path = self.content_dir / MANIFEST_NAME
+        # Every content/ path this exporter wrote, deleted or checked since the last
+        # take_touched(): the commit stages those alone (ContentRepo.commit_all paths=).
+        # Checked paths count too, so a retried publish whose files were already written
+        # before a failed commit still gets them committed.
+        self.touched: set[str] = set()
+
+    def take_touched(self) -> set[str]:
+        touched, self.touched = self.touched, set()
+        return touched
 
     # Manifest: {page_id: {"path": str, "assets": [str]}} -----------------------------
 
     def load_manifest(self) -> dict[int, dict]:
-        if not self.manifest_path.exists():
+        """A fresh dict (callers change it); its entries are shared, never modified in place."""
+        cache = _manifest_cache
+        stat = cache.stat_of(self.manifest_path)
+        if stat is None:
             return {}
-        raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        return {int(k): v for k, v in raw.items()}
+        if cache.path != str(self.manifest_path) or cache.stat != stat:
+            raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            cache.path, cache.stat = str(self.manifest_path), stat
+            cache.manifest = {int(k): v for k, v in raw.items()}
+            cache.fragments = {}
+        return dict(cache.manifest)
 
     def _save_manifest(self, manifest: dict[int, dict]) -> None:
-        data = json.dumps({str(k): manifest[k] for k in sorted(manifest)}, ensure_ascii=False, indent=1)
-        _atomic_write(self.manifest_path, (data + "\n").encode("utf-8"))
+        self.touched.add(MANIFEST_NAME)
+        if manifest:
+            data = "{\n" + ",\n".join(_manifest_fragment(k, manifest[k]) for k in sorted(manifest)) + "\n}"
+        else:
+            data = "{}"
+        self._write_if_changed(MANIFEST_NAME, (data + "\n").encode("utf-8"))
+        cache = _manifest_cache
+        cache.path, cache.stat = str(self.manifest_path), cache.stat_of(self.manifest_path)
+        cache.manifest = dict(manifest)
 
     # Writing -------------------------------------------------------------------------
 
     def _write_if_changed(self, relative: str, data: bytes) -> None:
+        self.touched.add(relative)
         target = self.content_dir / relative
         if target.exists() and target.read_bytes() == data:
             return
         _atomic_write(target, data)
 
     def _copy_asset(self, asset: Asset) -> None:
+        self.touched.add(asset.path)
         target = self.content_dir / asset.path
         if target.exists():  # names carry the file hash, so an existing file is current
             return
@@ -166,6 +225,7 @@ class Exporter:
             shutil.copyfileobj(src, out)
 
     def _remove(self, relative: str) -> None:
+        self.touched.add(relative)
         target = self.content_dir / relative
         target.unlink(missing_ok=True)
         parent = target.parent
@@ -205,22 +265,32 @@ class Exporter:
             collector = AssetCollector(is_page_exportable=is_exportable)
             exported[page.pk] = render_page(page, self.site, self.site_url, collector)
 
-        stale_ids = [pid for pid in manifest if (scope is None or pid in scope) and pid not in exported]
-        for page_id in stale_ids:
+        candidates = manifest if scope is None else scope
+        stale_ids = [pid for pid in candidates if pid in manifest and pid not in exported]
+        dropped_assets: set[str] = set()  # assets pages in scope used before this sync
+        exported_paths = {e.path for e in exported.values()}
+        for page_id in sorted(stale_ids):
             entry = manifest.pop(page_id)
-            if entry["path"] not in {e.path for e in exported.values()}:
+            dropped_assets.update(entry["assets"])
+            if entry["path"] not in exported_paths:
                 self._remove(entry["path"])
 
         for page_id, page in exported.items():
             old = manifest.get(page_id)
-            if old and old["path"] != page.path:
-                self._remove(old["path"])
+            if old:
+                dropped_assets.update(old["assets"])
+                if old["path"] != page.path:
+                    self._remove(old["path"])
             for asset in page.assets.values():
                 self._copy_asset(asset)
             self._write_if_changed(page.path, page.text.encode("utf-8"))
-            manifest[page_id] = {"path": page.path, "assets": sorted(page.assets)}
+            entry = {"path": page.path, "assets": sorted(page.assets)}
+            manifest[page_id] = old if old == entry else entry  # unchanged: keep the cached one
 
-        self._remove_unused_assets(manifest)
+        if scope is None:
+            self._remove_unused_assets(manifest)
+        else:
+            self._remove_dropped_assets(manifest, dropped_assets)
         self._save_manifest(manifest)
         self.write_site_settings()
 
@@ -232,6 +302,15 @@ class Exporter:
         for file in sorted(assets_dir.rglob("*")):
             if file.is_file() and file.relative_to(self.content_dir).as_posix() not in used:
                 self._remove(file.relative_to(self.content_dir).as_posix())
+
+    def _remove_dropped_assets(self, manifest: dict[int, dict], dropped: set[str]) -> None:
+        """Delete the assets that the pages in scope no longer use and no other page uses:
+        only those can have become unused, so a publish does not list content/assets/."""
+        if not dropped:
+            return
+        used = {path for entry in manifest.values() for path in entry["assets"]}
+        for path in sorted(dropped - used):
+            self._remove(path)
 
     def affected_page_ids(self, page_id: int | None, *, whole_subtree: bool) -> set[int]:
         """Pages whose files a change to `page_id` can alter.

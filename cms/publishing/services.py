@@ -96,6 +96,9 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
         exporter.write_site_settings()
     else:
         exporter.sync(exporter.affected_page_ids(change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH))
+    touched = exporter.take_touched()
+    if change.action == ContentChange.Action.REBUILD:
+        touched = None  # a whole-site resync stages everything (git add -A)
     actor = change.actor or _actor_from_log(change)
     author = change.author or actor
     author_name, author_email = _identity(author)
@@ -103,6 +106,7 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
     return repo.commit_all(
         commit_message(change, actor), author_name, author_email,
         committer_name=committer_name, committer_email=committer_email,
+        paths=touched,
     )
 
 

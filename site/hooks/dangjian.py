@@ -187,6 +187,7 @@ class _State:
         self.shared: str | None = None  # digest of what every page shows (settings, nav, theme)
         self.outputs: dict[str, dict] = {}  # src -> {"key", "dest"}: what the release holds
         self.dest_owner: dict[str, str] = {}  # dest -> src
+        self.html_outputs: int | None = 0  # outputs that are pages (None: count again)
         self.state_shards: list[set[str]] = [set() for _ in range(STATE_SHARDS)]
         self.signature: str | None = None  # theme signature, recorded in .build-state/meta.json
         self.pending: dict[str, Entry | None] = {}  # changed page src -> its previous Entry
@@ -219,6 +220,8 @@ class _State:
         owner = self.dest_owner.get(dest)
         if owner is not None and owner != src:
             raise PluginError(f"{src}: 输出路径 {dest} 与 {owner} 冲突")
+        if self.html_outputs is not None:
+            self.html_outputs += dest.endswith(".html") - (old is not None and old["dest"].endswith(".html"))
         self.outputs[src] = record
         self.dest_owner[dest] = src
         self.state_shards[_state_shard(src)].add(src)
@@ -229,6 +232,8 @@ class _State:
         old = self.outputs.pop(src, None)
         if old is None:
             return
+        if self.html_outputs is not None:
+            self.html_outputs -= old["dest"].endswith(".html")
         self._release_dest(src, old["dest"])
         self.state_shards[_state_shard(src)].discard(src)
         self.modified.discard(src)
@@ -244,7 +249,9 @@ class _State:
             self.dirty_records.add(src)
 
     def page_count(self) -> int:
-        return sum(1 for o in self.outputs.values() if o["dest"].endswith(".html"))
+        if self.html_outputs is None:
+            self.html_outputs = sum(1 for o in self.outputs.values() if o["dest"].endswith(".html"))
+        return self.html_outputs
 
     def state_files(self, all_files: bool) -> dict[str, bytes]:
         """``.build-state/`` files: per-output keys and parsed sources, sharded by src so a
@@ -482,6 +489,7 @@ def on_files(files: Files, config) -> Files:
         state.assets = dict(assets)
         if previous:
             # The previous release's outputs: unchanged keys are not rendered again.
+            state.html_outputs = None
             for src, record in previous.items():
                 state.outputs[src] = record
                 state.dest_owner[record["dest"]] = src
@@ -673,9 +681,9 @@ def _apply_sources(state: _State, pages: dict, assets: dict) -> bool:
 
 def _shared_digest(state: _State, config) -> str:
     """What every page shows: site settings, the navigation (home + top-level sections and
-    their intros), the theme. A change re-renders every page, as a full build would."""
-    nav = sorted((e for e in state.entries.values() if e.kind == "section" and e.section == "index.md"),
-                 key=lambda e: (e.order, e.url)) if state.entries else []
+    their intros), the theme. A change re-renders every page, as a full build would.
+    (``state.nav_sections`` only changes with a structural change, which derives it again.)"""
+    nav = state.nav_sections
     return _digest({
         "settings": {k: config.extra.get(k) for k in ("org_name", "icp_number", "announcement", "build_year")},
         "site_url": config.site_url,

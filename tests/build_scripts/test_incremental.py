@@ -136,3 +136,228 @@ def test_releases_share_unchanged_directories_and_never_write_through(tmp_path, 
             == os.path.realpath(first.path / "theory/openness-guide"))
     full = build_release(content, tmp_path / "full", incremental=False)
     _assert_identical(second.path, full.path)
+
+
+# --------------------------------------------------------------------------- how the previous state is known
+
+
+def test_without_the_process_cache_the_state_is_read_from_the_release(tmp_path, content):
+    """A restarted worker (or the command line) reads .build-state/ of the current release."""
+    from build_scripts.site_build import forget_warm_state
+
+    releases = tmp_path / "releases"
+    build_release(content, releases)
+    for number, step in enumerate(["publish new article", "edit title shown in listings", "unpublish article"]):
+        STEPS[step](content)
+        forget_warm_state()
+        incremental = build_release(content, releases)
+        assert incremental.incremental and 0 < incremental.rendered < incremental.page_count / 2, step
+        _assert_identical(incremental.path, build_release(content, tmp_path / f"full-{number}", incremental=False).path)
+
+
+def test_changed_paths_are_trusted_only_for_the_release_they_were_computed_for(tmp_path, content):
+    from build_scripts.site_build import current_release, switch_to
+
+    releases = tmp_path / "releases"
+    first = build_release(content, releases)
+    STEPS["edit body only"](content)
+    # The caller says what changed since `first`: only that file is looked at.
+    second = build_release(content, releases, changed_paths=["theory/two-studies.md"], changed_since=first.name)
+    assert second.rendered == 1
+    # Told nothing changed, an incremental build renders nothing (it trusts the list) …
+    STEPS["edit title shown in listings"](content)
+    third = build_release(content, releases, changed_paths=[], changed_since=second.name)
+    assert third.rendered == 0
+    # … but a list computed for another release than the current one is ignored: after a
+    # switch back to `first`, every source is compared with what `first` was built from.
+    switch_to(releases, first.name)
+    fourth = build_release(content, releases, changed_paths=[], changed_since=third.name)
+    assert current_release(releases).name == fourth.name and fourth.rendered > 1
+    _assert_identical(fourth.path, build_release(content, tmp_path / "full", incremental=False).path)
+
+
+def test_switching_back_then_building_equals_a_full_build(tmp_path, content):
+    """The process cache describes the release it built; after a rollback switch the next
+    build starts from the older release's own state."""
+    from build_scripts.site_build import switch_to
+
+    releases = tmp_path / "releases"
+    first = build_release(content, releases)
+    STEPS["publish new article"](content)
+    build_release(content, releases)
+    switch_to(releases, first.name)
+    STEPS["edit body only"](content)
+    after = build_release(content, releases)
+    assert after.incremental
+    _assert_identical(after.path, build_release(content, tmp_path / "full", incremental=False).path)
+
+
+# --------------------------------------------------------------------------- crashes and pruning
+
+
+def test_a_build_that_fails_half_way_leaves_the_live_release_and_nothing_else(tmp_path, content, monkeypatch):
+    from build_scripts import site_build
+    from build_scripts.release_tree import OBJECTS_DIR
+    from build_scripts.site_build import BuildError, current_release
+
+    releases = tmp_path / "releases"
+    first = build_release(content, releases)
+    live = _files(first.path)
+    snapshot = {rel: path.read_bytes() for rel, path in live.items()}
+    STEPS["publish new article"](content)
+
+    def crash(*args, **kwargs):
+        raise OSError("磁盘已满")
+
+    # After MkDocs rendered and the new tree was assembled: the worst moment.
+    monkeypatch.setattr(site_build, "update_search_index", crash)
+    with pytest.raises(BuildError, match="磁盘已满"):
+        build_release(content, releases)
+    assert current_release(releases).name == first.name
+    assert {rel: path.read_bytes() for rel, path in _files(first.path).items()} == snapshot
+    pools = {p.name for p in (releases / OBJECTS_DIR).iterdir()}
+    assert pools == {first.name}  # the failed build's directories are gone
+    assert {p.name for p in releases.iterdir() if not p.name.startswith(".")} == {"current", first.name}
+    monkeypatch.undo()
+    # The failed build's in-memory state was dropped: the retry still equals a full build.
+    retry = build_release(content, releases)
+    _assert_identical(retry.path, build_release(content, tmp_path / "full", incremental=False).path)
+
+
+def test_leftovers_of_a_killed_build_are_removed_by_the_next_one(tmp_path, content):
+    from build_scripts.release_tree import OBJECTS_DIR, ReleaseWriter
+
+    releases = tmp_path / "releases"
+    first = build_release(content, releases)
+    # What `kill -9` during assembly leaves: a root without release.json, its objects, a
+    # scratch directory.
+    killed = "20000101T000000.000Z-killed1"
+    tree = ReleaseWriter(releases, killed, base=first.path, skip=("release.json",))
+    tree.put_bytes("news/index.html", b"half written")
+    (releases / f".scratch-{killed}" / "news").mkdir(parents=True)
+    STEPS["edit body only"](content)
+    build_release(content, releases)
+    assert not (releases / killed).exists() and not (releases / OBJECTS_DIR / killed).exists()
+    assert not (releases / f".scratch-{killed}").exists()
+    assert b"half written" not in (first.path / "news/index.html").read_bytes()
+
+
+def test_pruned_releases_take_only_their_own_directories_with_them(tmp_path, content):
+    from build_scripts.release_tree import disk_usage
+    from build_scripts.site_build import list_releases, switch_to
+
+    releases = tmp_path / "releases"
+    built = [build_release(content, releases, keep=2)]
+    for step in ("publish new article", "edit body only", "unpublish article"):
+        STEPS[step](content)
+        built.append(build_release(content, releases, keep=2))
+    kept = list_releases(releases)
+    assert [r.name for r in kept] == [built[-1].name, built[-2].name]
+    # Every kept release is complete and still a valid rollback target.
+    for release in kept:
+        assert (release.path / "index.html").is_file() and _files(release.path)
+    switch_to(releases, built[-2].name)
+    assert "补充一段学习体会" in (releases / "current/theory/two-studies/index.html").read_text(encoding="utf-8")
+    # No directory on disk that no kept release uses.
+    used = set()
+    for release in kept:
+        for directory, subdirs, _files_ in os.walk(release.path, followlinks=True):
+            used.update(os.path.realpath(os.path.join(directory, d)) for d in subdirs)
+    assert {str(p) for p in (releases / ".objects").glob("*/*")} == used
+    # Two releases cost little more than one.
+    assert disk_usage([r.path for r in kept]) < disk_usage([kept[0].path]) * 1.3
+
+
+# --------------------------------------------------------------------------- stable pagination
+
+
+def _rendered_files(previous: Path, release: Path) -> set[str]:
+    """Files of `release` that are not the very same inode as in `previous`."""
+    old = {rel: os.stat(path).st_ino for rel, path in walk_files(previous)}
+    return {rel for rel, path in walk_files(release) if old.get(rel) != os.stat(path).st_ino}
+
+
+def test_a_new_article_leaves_the_archive_pages_alone(tmp_path):
+    content = write_sample_content(tmp_path / "content", extra_news=57)  # 60 in news/: 2 archive pages + 20
+    releases = tmp_path / "releases"
+    before = build_release(content, releases)
+    assert (before.path / "news/page/2/index.html").is_file() and not (before.path / "news/page/3").exists()
+    _write_article(content, "news/newest.md", 950, "最新的一篇", "2026-11-30")
+    after = build_release(content, releases)
+    changed = _rendered_files(before.path, after.path)
+    assert "news/newest/index.html" in changed and "news/index.html" in changed and "index.html" in changed
+    assert not {r for r in changed if "/page/" in r}
+    # 61 now; eighteen more fill the first page's remainder (79); the eightieth makes a
+    # new archive page and relinks the previous newest one, nothing older.
+    for number in range(18):
+        _write_article(content, f"news/more-{number}.md", 960 + number, f"又一篇{number}", "2026-12-01")
+    before = build_release(content, releases)
+    _write_article(content, "news/boundary.md", 990, "第八十篇", "2026-12-02")
+    after = build_release(content, releases)
+    changed = {r for r in _rendered_files(before.path, after.path) if "/page/" in r}
+    assert changed == {"news/page/3/index.html", "news/page/2/index.html"}
+    full = build_release(content, tmp_path / "full", incremental=False)
+    _assert_identical(after.path, full.path)
+
+
+# --------------------------------------------------------------------------- random edits
+
+
+def test_random_edit_sequences_equal_full_builds(tmp_path):
+    """Publish, edit (title, date, tags, body), move, unpublish and re-tag articles at
+    random, plus the odd section change, comparing every release with a full build."""
+    import random
+
+    rng = random.Random(20261126)
+    content = write_sample_content(tmp_path / "content", extra_news=44)
+    releases = tmp_path / "releases"
+    build_release(content, releases, keep=2)
+    sections = ["news", "theory", "openness", "openness/notices"]
+    tags = ["三会一课", "党费", "主题党日", "党建简讯", "三会一课 "]
+    live: dict[str, int] = {}
+    next_id = 5000
+
+    def articles():
+        return sorted(str(p.relative_to(content)) for p in content.rglob("*.md")
+                      if p.name != "index.md" and p.name != "README.md")
+
+    for step in range(14):
+        action = rng.choice(["publish", "publish", "edit", "edit", "move", "unpublish", "retag", "section"])
+        existing = articles()
+        if action == "publish" or not existing:
+            next_id += 1
+            path = f"{rng.choice(sections)}/random-{next_id}.md"
+            _write_article(content, path, next_id, f"随机文章{next_id}", f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                           tags=rng.sample(tags, rng.randint(0, 2)))
+        elif action == "edit":
+            path = rng.choice(existing)
+            text = (content / path).read_text(encoding="utf-8")
+            meta = yaml.safe_load(text.split("---\n")[1])
+            meta["title"] = meta["title"] + "（修订）"
+            meta["date"] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            (content / path).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+                                        + "---\n\n修订后的正文。\n", encoding="utf-8")
+        elif action == "move":
+            path = rng.choice(existing)
+            target = f"{rng.choice(sections)}/{Path(path).name}"
+            if not (content / target).exists():
+                shutil.move(content / path, content / target)
+        elif action == "unpublish":
+            (content / rng.choice(existing)).unlink()
+        elif action == "retag":
+            path = rng.choice(existing)
+            text = (content / path).read_text(encoding="utf-8")
+            meta = yaml.safe_load(text.split("---\n")[1])
+            meta["tags"] = rng.sample(tags, rng.randint(0, 3))
+            body = text.split("---\n", 2)[2]
+            (content / path).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
+                                        + "---\n" + body, encoding="utf-8")
+        else:
+            _edit_title(content, "openness/notices/index.md", f"通知公告{step}")
+        release = build_release(content, releases, keep=2)
+        full = build_release(content, tmp_path / f"full-{step}", incremental=False)
+        try:
+            _assert_identical(release.path, full.path)
+        except AssertionError as error:
+            raise AssertionError(f"step {step} ({action}): {error}") from error
+        shutil.rmtree(tmp_path / f"full-{step}")

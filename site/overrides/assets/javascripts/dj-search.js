@@ -105,9 +105,14 @@
     return (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) ? text.substr(i, 2) : text.charAt(i);
   }
 
-  function vocabPath(meta, ch) { return "v/" + hex(fnv1a(ch) % meta.vocab_shards, 2) + ".json"; }
-  function postingsPath(meta, term) { return "p/" + hex(fnv1a(term) % meta.term_shards, 3) + ".json"; }
-  function docPath(meta, key) { return "d/" + hex(decodeKey(key) >> meta.slot_bits, 3) + ".json"; }
+  // Shard n of a kind: <kind>/<n / per dir>/<n % per dir>.json (search_index.py: _shard_name).
+  function shardPath(meta, kind, n) {
+    var per = meta.shards_per_dir;
+    return kind + "/" + hex(Math.floor(n / per), 2) + "/" + hex(n % per, 2) + ".json";
+  }
+  function vocabPath(meta, ch) { return shardPath(meta, "v", fnv1a(ch) % meta.vocab_shards); }
+  function postingsPath(meta, term) { return shardPath(meta, "p", fnv1a(term) % meta.term_shards); }
+  function docPath(meta, key) { return shardPath(meta, "d", decodeKey(key) >> meta.slot_bits); }
 
   function decodeKey(key) {
     var n = 0;
