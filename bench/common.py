@@ -137,12 +137,8 @@ def peak_rss_mb() -> float:
 
 
 def tree_size_mb(path: Path) -> float:
-    """Disk used by a tree, counting hard-linked files once."""
-    seen, total = set(), 0
-    for file in path.rglob("*"):
-        if file.is_file() and not file.is_symlink():
-            stat = file.stat()
-            if stat.st_ino not in seen:
-                seen.add(stat.st_ino)
-                total += stat.st_blocks * 512
-    return total / 1024 / 1024
+    """Disk used by a tree, counting every inode once (hard links, and the directories
+    releases share through symlinks, are followed and paid for once)."""
+    from build_scripts.release_tree import disk_usage
+
+    return disk_usage([path]) / 1024 / 1024

@@ -40,6 +40,7 @@ for path in (ROOT, ROOT / "tests" / "build_scripts"):
         sys.path.insert(0, str(path))
 
 from build_scripts import search_index  # noqa: E402
+from build_scripts.release_tree import walk_files  # noqa: E402
 from common import PARAGRAPH_POOL  # noqa: E402
 from build_scripts.search_index import build_search_index, query, update_search_index  # noqa: E402
 
@@ -152,9 +153,10 @@ def link_copy(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, copy_function=os.link)
 
 
+# walk_files: a release's directories may be shared ones (symlinks), which rglob skips.
 def files_differ(a: Path, b: Path) -> list[str]:
-    names_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
-    names_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    names_a = {rel for rel, _ in walk_files(a)}
+    names_b = {rel for rel, _ in walk_files(b)}
     diff = sorted(names_a ^ names_b)
     diff += [n for n in sorted(names_a & names_b) if not filecmp.cmp(a / n, b / n, shallow=False)]
     return diff
@@ -162,16 +164,15 @@ def files_differ(a: Path, b: Path) -> list[str]:
 
 def rewritten(prev: Path, new: Path) -> int:
     count = 0
-    for p in new.rglob("*"):
-        if p.is_file():
-            q = prev / p.relative_to(new)
-            if not q.exists() or q.stat().st_ino != p.stat().st_ino:
-                count += 1
+    for rel, p in walk_files(new):
+        q = prev / rel
+        if not q.exists() or q.stat().st_ino != p.stat().st_ino:
+            count += 1
     return count
 
 
 def dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return sum(p.stat().st_size for _rel, p in walk_files(path))
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -229,10 +230,10 @@ def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dic
     search_index.tokenizer()  # the build worker keeps jieba warm
     full = build_search_index(site)
     result = {"pages": n, "generate_s": round(gen, 1), "full_s": full.seconds, "docs": full.documents,
-              "files": sum(1 for p in (site / "search").rglob("*") if p.is_file()),
+              "files": sum(1 for _ in walk_files(site / "search")),
               "index_mb": round(dir_bytes(site / "search") / 1e6, 1),
               "public_mb": round(sum(dir_bytes(site / "search" / d) for d in ("p", "v", "d")) / 1e6, 1)}
-    shards = sorted((p.stat().st_size for p in (site / "search" / "p").iterdir()))
+    shards = sorted(p.stat().st_size for _rel, p in walk_files(site / "search" / "p"))
     result["p_shard_kb_median_max"] = (round(shards[len(shards) // 2] / 1024, 1), round(shards[-1] / 1024, 1))
 
     # Incremental: edit one page, then add ten, each into a new hard-linked release.

@@ -6,9 +6,10 @@ repository around it never sees a nested repository. Every git command gets GIT_
 GIT_WORK_TREE explicitly: without them, git run inside content/ would walk up and find
 the *project's* repository.
 
-Staging and committing go through the git binary (``repo.git.add``/``repo.git.commit``):
-GitPython's pure-Python index costs 400–700 ms per commit at 10,000 files, the binary
-50–80 ms.
+Staging and committing go through the git binary (``repo.git.add``/``repo.git.commit``,
+or plumbing when the caller names the paths it changed): GitPython's pure-Python index
+costs 400–700 ms per commit at 10,000 files, the binary 50–80 ms, plumbing on the named
+paths ~15 ms whatever the size.
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ class ContentRepo:
         """
         if paths is None:
             self.git.add(A=True)
+            if self.head() is not None:
+                try:
+                    self.git.diff("--cached", "--quiet", "HEAD")
+                    return None
+                except git.GitCommandError as exc:
+                    if exc.status != 1:  # 1 means "there are differences"
+                        raise
+            return self._commit(message, author_name, author_email,
+                                committer_name or author_name, committer_email or author_email)
         else:
             paths = sorted(set(paths))
             if not paths:
@@ -104,15 +114,26 @@ class ContentRepo:
                 env={**os.environ, **self._env()}, cwd=self.work_tree)
             if done.returncode != 0:
                 raise ContentRepoError(f"git update-index 失败：{done.stderr.decode('utf-8', 'replace')}")
-        if self.head() is not None:
-            try:
-                self.git.diff("--cached", "--quiet", "HEAD")
-                return None
-            except git.GitCommandError as exc:
-                if exc.status != 1:  # 1 means "there are differences"
-                    raise
-        return self._commit(message, author_name, author_email,
-                            committer_name or author_name, committer_email or author_email)
+            return self._commit_index(message, author_name, author_email,
+                                      committer_name or author_name, committer_email or author_email)
+
+    def _commit_index(self, message, author_name, author_email, committer_name, committer_email) -> str | None:
+        """Commit the index with plumbing (write-tree, commit-tree, update-ref), or return
+        None when its tree is HEAD's. `git commit` would first refresh the whole index,
+        i.e. stat every file of content/ (~15 ms at 10,000 pages); these touch only the
+        changed trees."""
+        tree = self.git.write_tree()
+        parent = self.head()
+        if parent is not None and self.repo.commit(parent).tree.hexsha == tree:
+            return None
+        env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
+               "GIT_COMMITTER_NAME": committer_name, "GIT_COMMITTER_EMAIL": committer_email}
+        args = [tree] + (["-p", parent] if parent else [])
+        sha = self.git.commit_tree(*args, "--no-gpg-sign", "-m", message, env=env).strip()
+        subject = message.splitlines()[0] if message else ""
+        # Expecting `parent` (or no HEAD yet) makes a concurrent commit fail instead of being lost.
+        self.git.update_ref("-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
+        return sha
 
     def _commit(self, message, author_name, author_email, committer_name, committer_email) -> str:
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
@@ -155,9 +176,10 @@ class ContentRepo:
     # ------------------------------------------------------------------ reads
 
     def head(self) -> str | None:
+        # Read from the ref files (GitPython), not `git rev-parse`: no process to start.
         try:
-            return self.git.rev_parse("--verify", "--quiet", "HEAD^{commit}")
-        except git.GitCommandError:
+            return self.repo.head.commit.hexsha
+        except ValueError:  # no commit yet
             return None
 
     def log(self, path: str | None = None, max_count: int = 50, skip: int = 0) -> list[dict]:

@@ -243,37 +243,38 @@ def dead_objects(doomed_root: Path, kept_roots: list[Path]) -> list[Path]:
 
     Descends only into directories whose object differs from every kept release's at
     that path: shared subtrees are identical (objects never change), so the walk costs
-    what differs between the trees, not the size of the site.
+    what differs between the trees, not the size of the site. Each object has exactly one
+    symlink inode (made with it, then only hard-linked), so equal inode numbers — which
+    the directory listing gives without a system call per entry — mean the same object.
     """
     dead: list[Path] = []
     stack: list[tuple[str, list[str]]] = [(str(doomed_root), [str(k) for k in kept_roots])]
     while stack:
         directory, counterparts = stack.pop()
         try:
-            entries = list(os.scandir(directory))
+            entries = [e for e in os.scandir(directory) if e.is_symlink()]
         except FileNotFoundError:  # already deleted by an interrupted earlier prune
             continue
+        if not entries:
+            continue
+        kept_links: list[dict[str, tuple[int, str]]] = []
+        for kept in counterparts:
+            try:
+                kept_links.append({e.name: (e.inode(), e.path) for e in os.scandir(kept) if e.is_symlink()})
+            except FileNotFoundError:
+                continue
         for entry in entries:
-            if not entry.is_symlink():
+            inode = entry.inode()
+            if any(links.get(entry.name, (None,))[0] == inode for links in kept_links):
                 continue
-            text = os.readlink(entry.path)
-            oid = object_id(text)
-            others: list[str] = []
-            shared = False
-            for kept in counterparts:
-                candidate = os.path.join(kept, entry.name)
-                try:
-                    kept_text = os.readlink(candidate)
-                except OSError:  # absent there, or not a directory link
-                    continue
-                if object_id(kept_text) == oid:
-                    shared = True
-                    break
-                others.append(os.path.normpath(os.path.join(kept, kept_text)))
-            if shared:
-                continue
-            obj = os.path.normpath(os.path.join(directory, text))
+            obj = os.path.normpath(os.path.join(directory, os.readlink(entry.path)))
             dead.append(Path(obj))
+            others = []  # the kept releases' (different) objects at this path
+            for links in kept_links:
+                found = links.get(entry.name)
+                if found is not None:
+                    path = found[1]
+                    others.append(os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path))))
             stack.append((obj, others))
     return dead
 
