@@ -48,6 +48,7 @@ class ContentChange(models.Model):
 
 class SiteBuild(models.Model):
     class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"  # a content rollback waiting for the worker
         RUNNING = "running", "构建中"
         SUCCEEDED = "succeeded", "成功"
         FAILED = "failed", "失败"
@@ -67,6 +68,8 @@ class SiteBuild(models.Model):
     # Rollbacks are recorded here too (who did it, and how): a switch to a kept release
     # builds nothing; a content rollback commits the old tree and builds it.
     kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.BUILD)
+    # A content rollback's target commit (queued rollbacks run in the worker from this).
+    target = models.CharField("回滚目标提交", max_length=40, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",

@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from build_scripts.site_build import BuildError, current_release, list_releases, switch_to
@@ -86,19 +87,65 @@ def rollback_message(sha: str, subject: str) -> str:
     return f"回滚网站内容到 {sha[:8]}：{subject}"
 
 
-def rollback_content(rev: str, *, user=None, progress: bool = False) -> SiteBuild:
-    """Commit content/ as it was at `rev` on top of the history, then build and switch.
+def _check_rollback_target(repo, rev: str) -> tuple[str, str]:
+    """(full sha, subject) of the commit to roll content back to; RollbackError when there
+    is no such commit or content/ already equals it."""
+    sha = resolve_commit(rev)
+    if sha is None:
+        raise RollbackError(f"内容仓库中找不到提交 {rev}（提交号至少 4 位十六进制，且前缀须唯一）。")
+    target = repo.commits_between(None, sha, max_count=1)[0]
+    subject = target["message"].splitlines()[0] if target["message"] else ""
+    head = repo.head()
+    if head is not None and repo.repo.commit(head).tree == repo.repo.commit(sha).tree:
+        raise RollbackError(f"当前内容与提交 {sha[:8]} 完全相同，无需回滚。")
+    return sha, subject
+
+
+def queue_content_rollback(rev: str, *, user=None) -> SiteBuild:
+    """Queue a content rollback for the worker (the admin's way: a rebuild can take minutes
+    at 10,000 pages and must not run inside an HTTP request). Returns the QUEUED SiteBuild
+    that the worker fills in; RollbackError for an unknown commit or no difference."""
+    from .tasks import rollback_content as rollback_task
+
+    sha, subject = _check_rollback_target(content_repo(), rev)
+    record = SiteBuild.objects.create(
+        kind=SiteBuild.Kind.CONTENT_ROLLBACK, status=SiteBuild.Status.QUEUED, actor=user,
+        changes=rollback_message(sha, subject), target=sha,
+    )
+    transaction.on_commit(lambda: rollback_task.enqueue(record.pk))
+    logger.info("content rollback to %s queued by %s (build %s)", sha, getattr(user, "username", "?"), record.pk)
+    return record
+
+
+def run_queued_rollback(build_id: int) -> SiteBuild:
+    """The worker's side of queue_content_rollback."""
+    record = SiteBuild.objects.select_related("actor").get(pk=build_id)
+    if record.status != SiteBuild.Status.QUEUED:  # already run (a task delivered twice)
+        return record
+    try:
+        return rollback_content(record.target, user=record.actor, record=record)
+    except RollbackError as error:  # e.g. content changed to equal the target meanwhile
+        record.status = SiteBuild.Status.FAILED
+        record.error = str(error)
+        record.finished_at = timezone.now()
+        record.save(update_fields=["status", "error", "finished_at"])
+        return record
+
+
+def rollback_content(rev: str, *, user=None, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:
+    """Commit content/ as it was at `rev` on top of the history, then build and switch
+    (synchronously: ``manage.py site_rollback``, and the worker for queued rollbacks).
 
     Raises RollbackError for an unknown commit or when content/ already equals it. A
     failed build is returned as a FAILED SiteBuild (the live site is unchanged).
     """
     with publishing_lock():  # the worker commits under the same lock
         repo = content_repo()
-        sha = resolve_commit(rev)
-        if sha is None:
-            raise RollbackError(f"内容仓库中找不到提交 {rev}（提交号至少 4 位十六进制，且前缀须唯一）。")
-        target = repo.commits_between(None, sha, max_count=1)[0]
-        subject = target["message"].splitlines()[0] if target["message"] else ""
+        sha, subject = _check_rollback_target(repo, rev)
+        if record is not None:
+            record.status = SiteBuild.Status.RUNNING
+            record.started_at = timezone.now()  # the wait in the queue is not build time
+            record.save(update_fields=["status", "started_at"])
         previous_head = repo.head() or ""
         message = (rollback_message(sha, subject) + "\n\n"
                    f"回滚前的提交：{previous_head[:8]}\n目标提交：{sha}\n")
@@ -106,10 +153,11 @@ def rollback_content(rev: str, *, user=None, progress: bool = False) -> SiteBuil
         new_sha = repo.restore_tree(sha, message, name, email)
         if new_sha is None:
             raise RollbackError(f"当前内容与提交 {sha[:8]} 完全相同，无需回滚。")
-        record = build_site(new_sha, [rollback_message(sha, subject)], progress=progress)
+        record = build_site(new_sha, [rollback_message(sha, subject)], progress=progress, record=record)
         record.kind = SiteBuild.Kind.CONTENT_ROLLBACK
         record.actor = user
-        record.save(update_fields=["kind", "actor"])
+        record.target = sha
+        record.save(update_fields=["kind", "actor", "target"])
     logger.info("content rolled back to %s by %s as %s (build %s)", sha,
                 getattr(user, "username", "command line"), new_sha, record.status)
     return record

@@ -7,7 +7,10 @@ def recent_builds(limit: int = 20):
 
 def unresolved_failure() -> SiteBuild | None:
     """The newest build, if it failed: a later success means the problem is fixed (switching
-    to a kept release builds nothing, so it does not count as a fix)."""
-    latest = (SiteBuild.objects.exclude(status=SiteBuild.Status.RUNNING)
-              .exclude(kind=SiteBuild.Kind.SWITCH).first())
+    to a kept release builds nothing, so it does not count as a fix; queued or running
+    builds have no outcome yet)."""
+    latest = (SiteBuild.objects.exclude(status__in=[SiteBuild.Status.QUEUED, SiteBuild.Status.RUNNING])
+              .exclude(kind=SiteBuild.Kind.SWITCH)
+              # a queued rollback refused before committing anything built nothing either
+              .exclude(kind=SiteBuild.Kind.CONTENT_ROLLBACK, commit="").first())
     return latest if latest and latest.status == SiteBuild.Status.FAILED else None

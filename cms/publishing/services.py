@@ -135,13 +135,19 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
         return build_site(repo.head(), changes, progress=progress)
 
 
-def build_site(commit: str | None, changes=(), *, progress: bool = False) -> SiteBuild:
+def build_site(commit: str | None, changes=(), *, progress: bool = False,
+               record: SiteBuild | None = None) -> SiteBuild:
     """Build and switch a release of content/ as committed in `commit` (the caller holds
-    the publishing lock and has just committed everything, so content/ equals `commit`)."""
-    record = SiteBuild.objects.create(
-        commit=commit or "",
-        changes="\n".join(str(change) for change in changes),
-    )
+    the publishing lock and has just committed everything, so content/ equals `commit`).
+    The outcome goes into `record` (a queued rollback's) or a new SiteBuild row."""
+    if record is None:
+        record = SiteBuild.objects.create(
+            commit=commit or "",
+            changes="\n".join(str(change) for change in changes),
+        )
+    else:
+        record.commit = commit or ""
+        record.save(update_fields=["commit"])
     releases_dir = Path(settings.SITE_RELEASES_DIR)
     since, changed = _changed_since_current(releases_dir, commit)
     try:

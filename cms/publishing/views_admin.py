@@ -59,8 +59,10 @@ class ReleaseListView(_ReleasesSection):
     page_title = "网站版本与回滚"
 
     def get_context_data(self, **kwargs):
+        actions = history.rollback_actions()
         return super().get_context_data(
-            rows=history.releases_overview(), actions=history.rollback_actions(),
+            rows=history.releases_overview(), actions=actions,
+            in_progress=any(a.status in (SiteBuild.Status.QUEUED, SiteBuild.Status.RUNNING) for a in actions),
             pending_changes=history.pending_change_count(), **kwargs)
 
 
@@ -124,18 +126,16 @@ class ContentRollbackView(_ReleasesSection):
             pending_changes=history.pending_change_count(), **kwargs)
 
     def post(self, request, sha):
+        # Queued for the worker: rebuilding a large site takes longer than a request may.
         try:
-            build = rollback.rollback_content(sha, user=request.user)
+            rollback.queue_content_rollback(sha, user=request.user)
         except rollback.RollbackError as error:
             messages.error(request, str(error))
             return redirect("publishing_content_history")
-        if build.status == SiteBuild.Status.SUCCEEDED:
-            messages.success(request, f"已将网站内容回滚到 {sha[:8]} 并重建网站（版本 {build.release}）。"
-                                      "CMS 中的页面没有改变：页面再次发布时会恢复为 CMS 中的内容，"
-                                      "全站同步（publish_site）会恢复全部页面。")
-        else:
-            messages.error(request, "内容已回滚并提交，但网站构建失败，公开网站仍是之前的版本。"
-                                    "详情见「网站发布记录」。")
+        messages.success(request, f"已加入发布队列：将网站内容回滚到 {sha[:8]} 并重建网站。"
+                                  "后台任务进程会按顺序处理，进度见下方「最近的回滚操作」。"
+                                  "CMS 中的页面不会改变：页面再次发布时会恢复为 CMS 中的内容，"
+                                  "全站同步（publish_site）会恢复全部页面。")
         return redirect("publishing_releases")
 
 

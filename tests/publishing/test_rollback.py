@@ -3,12 +3,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
 
 from build_scripts.site_build import current_release, list_releases
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
 from cms.publishing import rollback, selectors
 from cms.publishing.models import SiteBuild
 from cms.publishing.services import content_repo
+from cms.publishing.tasks import rollback_content as rollback_task
+from tests.conftest import WORKER_DB
 from tests.factories import NewsPageFactory, SectionPageFactory, UserFactory, rich_body
 
 
@@ -140,17 +143,29 @@ def test_switch_needs_csrf_and_a_known_release(client, users, two_releases, site
 # ----------------------------------------------------------------------------- content rollback
 
 
-def test_content_rollback_adds_a_commit_with_the_old_tree(client, users, two_releases, public_site, site_paths):
+@WORKER_DB
+def test_content_rollback_is_queued_then_the_worker_commits_the_old_tree_and_rebuilds(
+        client, users, two_releases, public_site, site_paths):
     client.force_login(users["admin"])
     repo = content_repo()
     target = two_releases["first_commit"]
     before = [e["sha"] for e in repo.log(max_count=100)]
+    live = _current(site_paths).name
     listing = client.get(reverse("publishing_content_history")).content.decode()
     assert "以此版本重建网站" in listing and target[:8] in listing
     confirm = client.get(reverse("publishing_content_rollback", args=[target])).content.decode()
     assert "确认回滚并重建网站" in confirm and "news/notice.md" in confirm
 
-    client.post(reverse("publishing_content_rollback", args=[target]))
+    response = client.post(reverse("publishing_content_rollback", args=[target]), follow=True)
+    # Nothing happened in the request: a queued record, a queued task.
+    page = response.content.decode()
+    assert "已加入发布队列" in page and "排队中" in page and "自动刷新" in page
+    queued = SiteBuild.objects.get(kind=SiteBuild.Kind.CONTENT_ROLLBACK)
+    assert queued.status == SiteBuild.Status.QUEUED and queued.actor == users["admin"] and queued.target == target
+    assert [e["sha"] for e in repo.log(max_count=100)] == before and _current(site_paths).name == live
+    assert DBTaskResult.objects.filter(task_path=rollback_task.module_path, status="READY").exists()
+
+    call_command("worker", once=True)  # what `make run` keeps running
 
     log = repo.log(max_count=100)
     assert [e["sha"] for e in log[1:]] == before  # history kept, one commit on top
@@ -161,10 +176,28 @@ def test_content_rollback_adds_a_commit_with_the_old_tree(client, users, two_rel
     assert "第一版正文" in (site_paths["CONTENT_DIR"] / "news" / "notice.md").read_text(encoding="utf-8")
     assert "第一版正文" in public_site.text("news/notice/index.html")
     record = SiteBuild.objects.get(kind=SiteBuild.Kind.CONTENT_ROLLBACK)
+    assert record.pk == queued.pk
     assert record.status == SiteBuild.Status.SUCCEEDED and record.actor == users["admin"]
     assert record.commit == newest["sha"] and _current(site_paths).name == record.release
+    assert "排队中" not in client.get(reverse("publishing_releases")).content.decode()
     with pytest.raises(rollback.RollbackError, match="无需回滚"):
         rollback.rollback_content(target)
+    # The admin says so at once, without queueing anything.
+    response = client.post(reverse("publishing_content_rollback", args=[target]), follow=True)
+    assert "无需回滚" in response.content.decode()
+    assert SiteBuild.objects.filter(kind=SiteBuild.Kind.CONTENT_ROLLBACK).count() == 1
+
+
+@WORKER_DB
+def test_a_queued_rollback_that_became_pointless_fails_with_the_reason(users, two_releases, site_paths):
+    target = two_releases["first_commit"]
+    record = rollback.queue_content_rollback(target, user=users["admin"])
+    rollback.rollback_content(target)  # someone ran site_rollback meanwhile
+    call_command("worker", once=True)
+    record.refresh_from_db()
+    assert record.status == SiteBuild.Status.FAILED and "无需回滚" in record.error
+    assert record.commit == ""  # nothing was committed or built …
+    assert selectors.unresolved_failure() is None  # … so the dashboard reports no build failure
 
 
 def test_after_a_content_rollback_pages_return_as_they_are_published(users, two_releases, publish, public_site):
