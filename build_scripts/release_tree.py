@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+import threading
 from pathlib import Path
 
 OBJECTS_DIR = ".objects"
@@ -65,13 +66,16 @@ class ReleaseWriter:
     inherited (release.json: an unfinished root must never look like a complete release).
     """
 
-    def __init__(self, releases_dir: Path, name: str, base: Path | None, *, skip=()) -> None:
+    def __init__(self, releases_dir: Path, name: str, base: Path | None, *, skip=(),
+                 standby: "Background | None" = None) -> None:
         self.releases_dir = Path(releases_dir)
         self.name = name
         self.root = self.releases_dir / name
         self.objects = self.releases_dir / OBJECTS_DIR / name
+        self.standby = standby  # copies of shared directories prepared ahead (see Background)
         self._counter = 0
         self._owned: dict[str, Path] = {"": self.root}
+        self.copied: dict[str, int] = {}  # rel dir -> entries, of shared directories copied
         # The root first: a root without release.json marks an unfinished build whose
         # objects may all be deleted (see site_build._prune).
         self.root.mkdir()
@@ -84,12 +88,15 @@ class ReleaseWriter:
 
     # ------------------------------------------------------------------ directories
 
-    def _new_object(self) -> Path:
+    def _new_object(self, prepared: Path | None = None) -> Path:
         if self._counter == 0:
             self.objects.mkdir(parents=True, exist_ok=True)
         path = self.objects / str(self._counter)
         self._counter += 1
-        path.mkdir()
+        if prepared is not None:
+            os.rename(prepared, path)
+        else:
+            path.mkdir()
         return path
 
     def _dir(self, rel: str, create: bool) -> Path | None:
@@ -111,15 +118,17 @@ class ReleaseWriter:
             raise TreeError(f"{rel}: expected a shared directory link, found {entry}") from exc
         if target is None and not create:
             return None
-        obj = self._new_object()
-        if target is not None:
-            shared = os.path.join(parent, target)
-            with os.scandir(shared) as entries:
-                for item in entries:
-                    # Hard links, symlinks included: no new inode per entry.
-                    os.link(item.path, obj / item.name, follow_symlinks=False)
+        if target is None:
+            obj = self._new_object()
+        else:
+            shared = os.path.normpath(os.path.join(parent, target))
+            prepared = self.standby.take(shared) if self.standby is not None else None
+            obj = self._new_object(prepared)
+            if prepared is None:
+                _link_entries(shared, obj)
             entry.unlink()
             self.directories_copied += 1
+            self.copied[rel] = sum(1 for _ in os.scandir(obj)) if prepared is None else -1
         os.symlink(_link_text(self.name, int(obj.name), from_root=parent_rel == ""), entry)
         self._owned[rel] = obj
         return obj
@@ -176,6 +185,23 @@ class ReleaseWriter:
             del self._owned[parent_rel]
             parent_rel, directory = grand_rel, grand
         return True
+
+
+    def big_copies(self, threshold: int) -> list[Path]:
+        """This release's private copies of directories with at least `threshold` entries
+        that were shared before: the likeliest to be copied again by the next build."""
+        found = []
+        for rel, entries in self.copied.items():
+            if rel in self._owned and (entries < 0 or entries >= threshold):
+                found.append(Path(os.path.realpath(self._owned[rel])))
+        return found
+
+
+def _link_entries(source: str | Path, target: Path) -> None:
+    with os.scandir(source) as entries:
+        for item in entries:
+            # Hard links, symlinks included: no new inode per entry.
+            os.link(item.path, target / item.name, follow_symlinks=False)
 
 
 def adopt_tree(releases_dir: Path, name: str) -> int:
@@ -279,7 +305,7 @@ def dead_objects(doomed_root: Path, kept_roots: list[Path]) -> list[Path]:
     return dead
 
 
-def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path]) -> None:
+def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path], *, collect: bool = True) -> None:
     """Delete a complete release and the objects only it used.
 
     The root is first renamed to ``.pruning-<name>`` (atomic): from then on it is no
@@ -290,21 +316,26 @@ def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path]) -> No
     releases_dir = Path(releases_dir)
     pruning = releases_dir / f"{PRUNING_PREFIX}{root.name}"
     os.rename(root, pruning)
-    _delete_pruning(releases_dir, pruning, kept_roots)
+    if collect:  # else the caller has it collected later (Background.collect)
+        _delete_pruning(releases_dir, pruning, kept_roots)
 
 
-def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path]) -> None:
+def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True) -> None:
     for obj in dead_objects(pruning, kept_roots):
         shutil.rmtree(obj, ignore_errors=True)
     shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
-    _remove_empty_pools(releases_dir)
+    if tidy:  # (not while a build may be creating its pool folder: see Background)
+        remove_empty_pools(releases_dir)
 
 
-def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path]) -> list[str]:
+def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True) -> list[str]:
+    """Garbage-collect every ``.pruning-*`` release (left by delete_release(collect=False),
+    or by a prune that was interrupted). It only deletes objects no kept release has, and
+    tolerates what is already gone, so it may run twice at once."""
     releases_dir = Path(releases_dir)
     done = []
     for path in sorted(releases_dir.glob(f"{PRUNING_PREFIX}*")):
-        _delete_pruning(releases_dir, path, kept_roots)
+        _delete_pruning(releases_dir, path, kept_roots, tidy=tidy)
         done.append(path.name)
     return done
 
@@ -318,12 +349,156 @@ def delete_unfinished(releases_dir: Path, name: str) -> None:
     shutil.rmtree(releases_dir / name, ignore_errors=True)
 
 
-def _remove_empty_pools(releases_dir: Path) -> None:
+def remove_empty_pools(releases_dir: Path) -> None:
     pool = Path(releases_dir) / OBJECTS_DIR
     if not pool.is_dir():
         return
     for creator in pool.iterdir():
+        if creator.name == STANDBY_DIR:
+            continue
         try:
             creator.rmdir()  # only succeeds when empty
         except OSError:
             pass
+
+
+# ---------------------------------------------------------------------------- background work
+
+
+STANDBY_DIR = ".standby"
+
+
+class Background:
+    """Work a long-lived process (the worker) does between builds, off the publish path,
+    on two threads of its own:
+
+    * **standby copies**: after a build, private copies of the big directories it copied
+      (a section with thousands of article directories) are made ahead of time; the next
+      build that must copy the same shared directory takes the ready copy (a rename)
+      instead of hard-linking thousands of entries while an editor waits. Back-to-back
+      publishes overlap it with their own rendering. Unused copies are deleted.
+    * **garbage collection** of pruned releases (``.pruning-*``): finding and deleting the
+      directories only they used.
+
+    Neither needs the build lock: objects never change once their release is complete,
+    a build only inherits objects of complete releases, so an object that no kept release
+    uses now is used by no later release either (and the standby copies are nobody's).
+    """
+
+    def __init__(self, releases_dir: Path) -> None:
+        self.releases_dir = Path(releases_dir)
+        self.standby_dir = self.releases_dir / OBJECTS_DIR / STANDBY_DIR
+        # One pair of threads per process, whatever the number of releases directories.
+        self._copier, self._janitor = _executors()
+        self._lock = threading.Lock()
+        self._prepared: dict[str, object] = {}  # shared object path -> future of its copy
+        self._counter = 0
+
+    # standby copies
+
+    def prepare(self, sources: list[Path]) -> None:
+        with self._lock:
+            for source in sources:
+                key = str(source)
+                if key not in self._prepared:
+                    self._counter += 1
+                    target = self.standby_dir / f"{os.getpid()}-{self._counter}"
+                    self._prepared[key] = self._copier.submit(self._copy, source, target)
+
+    def _copy(self, source: Path, target: Path) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.mkdir()
+        _link_entries(source, target)
+        return target
+
+    def take(self, source: str) -> Path | None:
+        """The ready copy of shared directory `source`, or None (the caller copies it)."""
+        with self._lock:
+            future = self._prepared.pop(str(source), None)
+        if future is None:
+            return None
+        if future.cancel():  # not started yet: copying it now beats waiting in line
+            return None
+        try:
+            return future.result()
+        except OSError:
+            return None
+
+    def discard_unused(self) -> None:
+        """Delete the copies no build took (called when a build has assembled its tree)."""
+        with self._lock:
+            futures, self._prepared = list(self._prepared.values()), {}
+        for future in futures:
+            if not future.cancel():
+                self._janitor.submit(self._discard, future)
+
+    @staticmethod
+    def _discard(future) -> None:
+        try:
+            shutil.rmtree(future.result(), ignore_errors=True)
+        except OSError:
+            pass
+
+    # garbage collection
+
+    def collect(self, kept_roots) -> None:
+        """Finish every ``.pruning-*`` release in the background. `kept_roots()` lists the
+        complete releases when the work starts, not when it is queued: a release built in
+        between may use objects that the releases known at queueing time no longer have
+        (after a switch back to an older release)."""
+        def run():
+            finish_interrupted_prunes(self.releases_dir, kept_roots(), tidy=False)
+
+        self._janitor.submit(run)
+
+    def wait(self) -> None:
+        """Block until all work queued so far is done (tests and benchmarks)."""
+        self._copier.submit(lambda: None).result()
+        self._janitor.submit(lambda: None).result()
+
+
+_backgrounds: dict[str, Background] = {}
+_backgrounds_lock = threading.RLock()  # background() -> Background() -> _executors()
+_pool: list = []
+
+
+def _executors():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _backgrounds_lock:
+        if not _pool:
+            _pool.extend([ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-standby"),
+                          ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-gc")])
+        return _pool[0], _pool[1]
+
+
+def background(releases_dir: Path) -> Background:
+    """This process's Background for a releases directory."""
+    key = os.path.realpath(releases_dir)
+    _executors()
+    with _backgrounds_lock:
+        if key not in _backgrounds:
+            _backgrounds[key] = Background(Path(key))
+        return _backgrounds[key]
+
+
+def clean_stale_standby(releases_dir: Path) -> None:
+    """Delete standby copies left by processes that are gone (the caller holds the build
+    lock; copies of live processes are theirs to use or delete)."""
+    directory = Path(releases_dir) / OBJECTS_DIR / STANDBY_DIR
+    if not directory.is_dir():
+        return
+    for path in directory.iterdir():
+        pid = path.name.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

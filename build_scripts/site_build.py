@@ -37,8 +37,10 @@ from pathlib import Path
 import yaml
 
 from build_scripts.locking import exclusive_lock
-from build_scripts.release_tree import (ReleaseWriter, adopt_tree, delete_release,
-                                        delete_unfinished, finish_interrupted_prunes, walk_files)
+from build_scripts.release_tree import (PRUNING_PREFIX, Background, ReleaseWriter, adopt_tree,
+                                        clean_stale_standby, delete_release, delete_unfinished,
+                                        finish_interrupted_prunes, remove_empty_pools, walk_files)
+from build_scripts.release_tree import background as background_for
 from build_scripts.search_index import build_search_index, update_search_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -167,19 +169,24 @@ def switch_to(releases_dir, name: str) -> Release:
         return Release.load(target)
 
 
-def _prune(releases_dir: Path, keep: int) -> list[str]:
+def _prune(releases_dir: Path, keep: int, background: Background | None = None) -> list[str]:
     """Delete all but the newest `keep` complete releases (never the current one) with the
     shared directories only they used, and whatever unfinished builds left behind (we hold
-    the lock, so no build is running now)."""
+    the lock, so no build is running now). With `background`, a pruned release only loses
+    its name here (it can no longer be switched to) and the rest happens on the worker's
+    background thread."""
     current = current_release(releases_dir)
     complete = list_releases(releases_dir)
     doomed = [r for r in complete[keep:] if current is None or r.name != current.name]
     kept = [r.path for r in complete if r not in doomed]
-    finish_interrupted_prunes(releases_dir, kept)
+    if background is None:
+        finish_interrupted_prunes(releases_dir, kept)
     removed = []
     for release in doomed:
-        delete_release(releases_dir, release.path, kept)
+        delete_release(releases_dir, release.path, kept, collect=background is None)
         removed.append(release.name)
+    if background is not None and (doomed or any(releases_dir.glob(f"{PRUNING_PREFIX}*"))):
+        background.collect(lambda: [r.path for r in list_releases(releases_dir)])
     for path in releases_dir.iterdir():
         if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
                 and not (path / RELEASE_JSON).exists()):
@@ -188,6 +195,7 @@ def _prune(releases_dir: Path, keep: int) -> list[str]:
         elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
             # (.standby-*: hard-link clones made by earlier versions of this module)
             shutil.rmtree(path, ignore_errors=True)
+    remove_empty_pools(releases_dir)  # under the lock: no build is creating its pool now
     return removed
 
 
@@ -215,7 +223,7 @@ def _release_name(commit: str | None) -> str:
 def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
                   keep: int = 5, progress: bool = False, strict: bool = True,
                   incremental: bool = True, changed_paths=None, changed_since: str | None = None,
-                  content_matches_commit: bool = False) -> Release:
+                  content_matches_commit: bool = False, background: bool = False) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
     With ``incremental`` (the default) and a compatible current release, only outputs whose
@@ -232,8 +240,10 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     now equals ``commit`` (``content_matches_commit``, recorded as ``exact``).
 
     A long-lived process (the worker) keeps the last build's catalogue warm, so an
-    incremental build reads nothing it has not been told changed. Raises BuildError (and
-    leaves `current` and all releases untouched) on any failure.
+    incremental build reads nothing it has not been told changed; with ``background`` it
+    also prepares the next build's directory copies and collects pruned releases on
+    threads of its own, after the switch (``release_tree.Background``). Raises BuildError
+    (and leaves `current` and all releases untouched) on any failure.
     """
     # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
     # for MkDocs and material on import.
@@ -247,8 +257,10 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         raise ValueError("keep must be at least 1")
     warm_key = (str(releases_dir), str(content_dir), str(site_dir))
 
+    helper = background_for(releases_dir) if background else None
     with _locked(releases_dir):
         started = time.monotonic()
+        clean_stale_standby(releases_dir)
         name = _release_name(commit)
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"
@@ -312,7 +324,8 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             timings["mkdocs"] = time.monotonic() - started
             plan = config.extra["_build_state"]
             if sparse:
-                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,))
+                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,),
+                                     standby=helper)
                 _assemble(tree, scratch, plan)
                 timings["assemble"] = time.monotonic() - started
                 search = update_search_index(target, previous.path, plan.changed, plan.removed,
@@ -345,6 +358,8 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             put(RELEASE_JSON, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
             timings["written"] = time.monotonic() - started
         except BaseException as exc:
+            if helper is not None:
+                helper.discard_unused()
             delete_unfinished(releases_dir, name)
             shutil.rmtree(scratch, ignore_errors=True)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
@@ -358,7 +373,13 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         _point_current_at(releases_dir, name)
         if plan.reusable:
             _WARM[warm_key] = _Warm(release=name, signature=signature, catalogue=plan)
-        pruned = _prune(releases_dir, keep)
+        if helper is not None:
+            helper.discard_unused()
+            if sparse:
+                # The big directories this build copied are the likeliest to be copied
+                # again by the next one (publishing into the same section).
+                helper.prepare(tree.big_copies(STANDBY_MIN_ENTRIES))
+        pruned = _prune(releases_dir, keep, helper)
         timings["pruned"] = time.monotonic() - started
         LAST_TIMINGS.clear()
         LAST_TIMINGS.update({k: round(v, 3) for k, v in timings.items()})
@@ -375,6 +396,9 @@ class _Warm:
     signature: str
     catalogue: object  # the hook's state (site/hooks/dangjian.py _State)
 
+
+# Directories with fewer entries are copied when needed: preparing them is not worth it.
+STANDBY_MIN_ENTRIES = 100
 
 # (releases dir, content dir, site dir) -> the catalogue of the last release built there by
 # this process. Tests and benches that build several sites in one process keep one each.

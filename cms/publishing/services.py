@@ -156,6 +156,9 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
             site_dir=Path(settings.SITE_SOURCE_DIR), commit=commit,
             keep=settings.SITE_RELEASES_KEEP, progress=progress,
             changed_paths=changed, changed_since=since, content_matches_commit=commit is not None,
+            # The worker lives long: it prepares the next build's copies and collects
+            # pruned releases on threads of its own, after the new pages are live.
+            background=True,
         )
     except BuildError as error:
         logger.error("site build failed: %s", error)

@@ -361,3 +361,61 @@ def test_random_edit_sequences_equal_full_builds(tmp_path):
         except AssertionError as error:
             raise AssertionError(f"step {step} ({action}): {error}") from error
         shutil.rmtree(tmp_path / f"full-{step}")
+
+
+# --------------------------------------------------------------------------- the worker's background work
+
+
+def test_background_copies_and_collection_keep_every_release_intact(tmp_path):
+    """As in the worker: big directories are copied ahead for the next build, pruned
+    releases are collected on a thread; nothing kept is ever touched."""
+    from build_scripts.release_tree import OBJECTS_DIR, STANDBY_DIR, background
+
+    content = write_sample_content(tmp_path / "content", extra_news=120)  # news/: > 100 entries
+    releases = tmp_path / "releases"
+    helper = background(releases)
+    first = build_release(content, releases, keep=2, background=True)
+    _write_article(content, "news/one.md", 901, "第一篇", "2026-11-28")
+    second = build_release(content, releases, keep=2, background=True)
+    helper.wait()
+    standby = releases / OBJECTS_DIR / STANDBY_DIR
+    prepared = list(standby.iterdir())
+    assert len(prepared) == 1  # news/ of `second`, ready for the next publish into news/
+    assert sorted(p.name for p in prepared[0].iterdir()) == sorted(p.name for p in (second.path / "news").iterdir())
+    snapshot = _snapshot(second.path)
+
+    _write_article(content, "news/two.md", 902, "第二篇", "2026-11-29")
+    third = build_release(content, releases, keep=2, background=True)
+    assert not prepared[0].exists()  # taken by the build (renamed into its pool)
+    assert os.path.realpath(third.path / "news").startswith(str(releases / OBJECTS_DIR / third.name))
+    _assert_identical(third.path, build_release(content, tmp_path / "full", incremental=False).path)
+    helper.wait()
+    assert _snapshot(second.path) == snapshot
+    # `first` was pruned in the background, with exactly the directories only it used.
+    assert not first.path.exists() and not list(releases.glob(".pruning-*"))
+    used = set()
+    for release in (second, third):
+        for directory, subdirs, _files_ in os.walk(release.path, followlinks=True):
+            used.update(os.path.realpath(os.path.join(directory, d)) for d in subdirs)
+    on_disk = {str(p) for p in (releases / OBJECTS_DIR).glob("*/*") if p.parent.name != STANDBY_DIR}
+    assert on_disk == used
+
+
+def test_an_unused_standby_copy_is_deleted_and_one_left_by_a_dead_process_too(tmp_path):
+    from build_scripts.release_tree import OBJECTS_DIR, STANDBY_DIR, background
+
+    content = write_sample_content(tmp_path / "content", extra_news=120)
+    releases = tmp_path / "releases"
+    helper = background(releases)
+    build_release(content, releases, background=True)
+    _write_article(content, "news/one.md", 901, "第一篇", "2026-11-28")
+    build_release(content, releases, background=True)
+    helper.wait()
+    standby = releases / OBJECTS_DIR / STANDBY_DIR
+    assert len(list(standby.iterdir())) == 1
+    orphan = standby / "999999999-1"  # no such process
+    orphan.mkdir()
+    STEPS["edit body only"](content)  # theory/, not news/: the prepared copy is not used
+    build_release(content, releases, background=True)
+    helper.wait()
+    assert list(standby.iterdir()) == []
