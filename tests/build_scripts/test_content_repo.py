@@ -128,3 +128,25 @@ def test_revert_undoes_a_publish_with_a_new_commit(repo):
 def test_empty_repository_helpers(tmp_path):
     repo = ContentRepo.open_or_init(tmp_path / "c", tmp_path / "c.git")
     assert repo.log("missing.md") == []
+
+
+def test_commit_all_with_paths_stages_only_those(repo):
+    write(repo, "news/a.md", "甲")
+    write(repo, "news/b.md", "乙")
+    repo.commit_all("发布：甲乙", *EDITOR)
+    write(repo, "news/a.md", "甲（修订）")  # named: staged
+    (repo.work_tree / "news/b.md").unlink()  # named: its deletion is staged
+    write(repo, "news/c.md", "丙")  # named, new: staged
+    write(repo, "stray.md", "没点名")  # not named: left alone
+    sha = repo.commit_all("修改", *EDITOR, paths=["news/a.md", "news/b.md", "news/c.md", "news/never-existed.md"])
+    assert sha is not None and repo.head() == sha
+    assert repo.changed_paths(repo.log(max_count=2)[1]["sha"], sha) == ["news/a.md", "news/b.md", "news/c.md"]
+    entry = repo.log(max_count=1)[0]
+    assert entry["author_name"] == EDITOR[0] and entry["message"].startswith("修改")
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "status", "--porcelain").strip() == "?? stray.md"
+    # Nothing differs from HEAD under the named paths: no commit.
+    assert repo.commit_all("无变化", *EDITOR, paths=["news/a.md"]) is None
+    assert repo.commit_all("无变化", *EDITOR, paths=[]) is None
+    assert repo.head() == sha
+    # The reflog says what happened, as `git commit` would.
+    assert "commit: 修改" in git(repo.work_tree, "--git-dir", str(repo.git_dir), "reflog", "-1")

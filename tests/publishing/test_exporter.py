@@ -1,3 +1,5 @@
+import os
+
 import yaml
 from wagtail.rich_text import RichText
 
@@ -83,3 +85,51 @@ def test_internal_link_to_a_draft_becomes_plain_text(home, site_paths):
     _, body = _read(site_paths["CONTENT_DIR"] / "news" / "linking.md")
     assert "即将发布的通知" in body
     assert "not-yet" not in body
+
+
+def test_manifest_bytes_and_its_in_process_copy(home, site_paths):
+    """The manifest is written exactly as json.dumps(indent=1) would (its format is the
+    contract), and the copy the worker keeps is dropped when the file is replaced
+    (a content rollback restores another one)."""
+    import json
+
+    from cms.publishing.exporter import MANIFEST_NAME
+
+    news = SectionPageFactory(parent=home, slug="news")
+    image = ImageFactory(title="图")
+    NewsPageFactory(parent=news, slug="with-image", body=[("image", {"image": image, "caption": ""})])
+    NewsPageFactory(parent=news, slug="plain")
+    exporter = Exporter()
+    exporter.sync(None)
+    path = site_paths["CONTENT_DIR"] / MANIFEST_NAME
+    manifest = exporter.load_manifest()
+    expected = json.dumps({str(k): manifest[k] for k in sorted(manifest)}, ensure_ascii=False, indent=1) + "\n"
+    assert path.read_text(encoding="utf-8") == expected
+    assert any(entry["assets"] for entry in manifest.values())
+
+    replaced = {str(k): v for k, v in manifest.items() if v["path"] != "news/plain.md"}
+    tmp = path.with_name(".replaced")
+    tmp.write_text(json.dumps(replaced, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    assert "news/plain.md" not in {e["path"] for e in Exporter().load_manifest().values()}
+
+
+def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_paths):
+    news = SectionPageFactory(parent=home, slug="news")
+    shared, own = ImageFactory(title="共用"), ImageFactory(title="独用")
+    one = NewsPageFactory(parent=news, slug="one", body=[("image", {"image": shared, "caption": ""}),
+                                                        ("image", {"image": own, "caption": ""})])
+    NewsPageFactory(parent=news, slug="two", body=[("image", {"image": shared, "caption": ""})])
+    exporter = Exporter()
+    exporter.sync(None)
+    images = site_paths["CONTENT_DIR"] / "assets" / "images"
+    assert {f.name.split("-")[0] for f in images.iterdir()} == {str(shared.pk), str(own.pk)}
+    one.body = []
+    one.save_revision().publish()
+    exporter.take_touched()
+    exporter.sync({one.pk})  # what publishing page `one` does
+    assert {f.name.split("-")[0] for f in images.iterdir()} == {str(shared.pk)}
+    touched = exporter.take_touched()
+    assert "news/one.md" in touched and ".manifest.json" in touched
+    assert any(path.startswith(f"assets/images/{own.pk}-") for path in touched)
+    assert not any(path.startswith(f"assets/images/{shared.pk}-") for path in touched)

@@ -114,3 +114,49 @@ def test_build_listing_summarises_large_batches(db):
     assert build.changes_summary.splitlines()[-1] == "…… 共 30 项变更"
     assert len(build.changes_summary.splitlines()) == SiteBuild.SUMMARY_LINES + 1
     assert str(ContentChange(action=ContentChange.Action.REBUILD)) == "全站同步"
+
+
+def test_a_publish_whose_commit_failed_is_committed_by_the_retry(news, publish, site_paths, public_site, monkeypatch):
+    """The exporter wrote the files, then git failed: the change stays pending, and the
+    retry (whose export finds the files already written) still stages and commits them."""
+    from build_scripts.content_repo import ContentRepo
+
+    publish()
+    NewsPageFactory(parent=news, title="第一次提交失败", slug="retry")
+    real = ContentRepo.commit_all
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("git 进程被杀死")
+
+    monkeypatch.setattr(ContentRepo, "commit_all", broken)
+    with pytest.raises(RuntimeError):
+        services.publish_pending_changes()
+    assert (site_paths["CONTENT_DIR"] / "news" / "retry.md").exists()  # written, not committed
+    assert ContentChange.objects.filter(processed_at__isnull=True).exists()
+    monkeypatch.setattr(ContentRepo, "commit_all", real)
+    build = publish(force_build=False)
+    assert _log(1)[0]["message"].startswith("发布：第一次提交失败")
+    assert "news/retry.md" in services.content_repo().changed_paths(_log(2)[1]["sha"], _log(1)[0]["sha"])
+    assert build.status == SiteBuild.Status.SUCCEEDED and public_site.exists("news/retry/index.html")
+
+
+def test_builds_look_only_at_what_git_says_changed(news, publish, site_paths):
+    from build_scripts.site_build import current_release
+
+    publish()
+    first = current_release(site_paths["SITE_RELEASES_DIR"])
+    assert first.exact  # built from content/ exactly as committed
+    NewsPageFactory(parent=news, title="新文章", slug="fresh")
+    changes = []
+    real = services.build_release
+
+    def spy(*args, **kwargs):
+        changes.append((kwargs["changed_since"], kwargs["changed_paths"]))
+        return real(*args, **kwargs)
+
+    services.build_release = spy
+    try:
+        publish()
+    finally:
+        services.build_release = real
+    assert changes == [(first.name, [".manifest.json", "news/fresh.md"])]
