@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -293,15 +294,18 @@ def dead_objects(doomed_root: Path, kept_roots: list[Path]) -> list[Path]:
             inode = entry.inode()
             if any(links.get(entry.name, (None,))[0] == inode for links in kept_links):
                 continue
-            obj = os.path.normpath(os.path.join(directory, os.readlink(entry.path)))
+            text = os.readlink(entry.path)
+            # The kept releases' links at this path, and the objects they point at.
+            links_there = [links[entry.name][1] for links in kept_links if entry.name in links]
+            targets = [os.readlink(path) for path in links_there]
+            # The same object behind another link inode (a link made by other means than
+            # a hard link) is still shared: compare the targets before calling it dead.
+            if any(object_id(target) == object_id(text) for target in targets):
+                continue
+            obj = os.path.normpath(os.path.join(directory, text))
             dead.append(Path(obj))
-            others = []  # the kept releases' (different) objects at this path
-            for links in kept_links:
-                found = links.get(entry.name)
-                if found is not None:
-                    path = found[1]
-                    others.append(os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path))))
-            stack.append((obj, others))
+            stack.append((obj, [os.path.normpath(os.path.join(os.path.dirname(path), target))
+                                for path, target in zip(links_there, targets)]))
     return dead
 
 
@@ -320,22 +324,35 @@ def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path], *, co
         _delete_pruning(releases_dir, pruning, kept_roots)
 
 
-def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True) -> None:
+def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True,
+                    pause=None) -> set[Path]:
+    """Delete a pruned release and its dead objects; returns the pool folders they were in.
+    `pause()`, if given, is called before each deletion (the worker's thread waits there
+    while a build runs, so the two do not compete for the disk)."""
+    pools = set()
     for obj in dead_objects(pruning, kept_roots):
+        if pause is not None:
+            pause()
         shutil.rmtree(obj, ignore_errors=True)
+        pools.add(obj.parent)
     shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
     if tidy:  # (not while a build may be creating its pool folder: see Background)
-        remove_empty_pools(releases_dir)
+        remove_empty_pools(releases_dir, pools)
+    return pools
 
 
-def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True) -> list[str]:
+def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True,
+                              pause=None, pools: set | None = None) -> list[str]:
     """Garbage-collect every ``.pruning-*`` release (left by delete_release(collect=False),
     or by a prune that was interrupted). It only deletes objects no kept release has, and
-    tolerates what is already gone, so it may run twice at once."""
+    tolerates what is already gone, so it may run twice at once. The pool folders it
+    deleted from are added to `pools` (to be tidied later) when it does not tidy them."""
     releases_dir = Path(releases_dir)
     done = []
     for path in sorted(releases_dir.glob(f"{PRUNING_PREFIX}*")):
-        _delete_pruning(releases_dir, path, kept_roots, tidy=tidy)
+        touched = _delete_pruning(releases_dir, path, kept_roots, tidy=tidy, pause=pause)
+        if pools is not None:
+            pools |= touched
         done.append(path.name)
     return done
 
@@ -349,13 +366,13 @@ def delete_unfinished(releases_dir: Path, name: str) -> None:
     shutil.rmtree(releases_dir / name, ignore_errors=True)
 
 
-def remove_empty_pools(releases_dir: Path) -> None:
-    pool = Path(releases_dir) / OBJECTS_DIR
-    if not pool.is_dir():
-        return
-    for creator in pool.iterdir():
-        if creator.name == STANDBY_DIR:
-            continue
+def remove_empty_pools(releases_dir: Path, pools=None) -> None:
+    """Remove empty pool folders: those given (whose objects were just deleted), or all
+    (an O(releases ever built) listing: only for tests and tidying by hand)."""
+    if pools is None:
+        pool = Path(releases_dir) / OBJECTS_DIR
+        pools = [p for p in pool.iterdir() if p.name != STANDBY_DIR] if pool.is_dir() else []
+    for creator in pools:
         try:
             creator.rmdir()  # only succeeds when empty
         except OSError:
@@ -393,6 +410,9 @@ class Background:
         self._lock = threading.Lock()
         self._prepared: dict[str, object] = {}  # shared object path -> future of its copy
         self._counter = 0
+        self._idle = threading.Event()  # no build running in this process
+        self._idle.set()
+        self._untidy: set[Path] = set()
 
     # standby copies
 
@@ -407,8 +427,13 @@ class Background:
 
     def _copy(self, source: Path, target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.mkdir()
-        _link_entries(source, target)
+        # GNU cp hard-links the entries, symlinks included (-a: no dereferencing). A child
+        # process, because a Python loop of os.link on this thread would wait for the GIL
+        # after every call while the next build renders on the main thread.
+        if subprocess.run(["cp", "-al", "--", str(source), str(target)], capture_output=True).returncode != 0:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir()
+            _link_entries(source, target)
         return target
 
     def take(self, source: str) -> Path | None:
@@ -447,9 +472,24 @@ class Background:
         between may use objects that the releases known at queueing time no longer have
         (after a switch back to an older release)."""
         def run():
-            finish_interrupted_prunes(self.releases_dir, kept_roots(), tidy=False)
+            pools: set = set()
+            finish_interrupted_prunes(self.releases_dir, kept_roots(), tidy=False,
+                                      pause=self._idle.wait, pools=pools)
+            with self._lock:
+                self._untidy |= pools
 
         self._janitor.submit(run)
+
+    def building(self, active: bool) -> None:
+        """A build starts (True) or ends (False): collection waits meanwhile."""
+        (self._idle.clear if active else self._idle.set)()
+
+    def take_untidy_pools(self) -> set:
+        """Pool folders collection deleted from, to be removed if empty (under the build
+        lock: a build creates its pool folder before its first object)."""
+        with self._lock:
+            pools, self._untidy = self._untidy, set()
+        return pools
 
     def wait(self) -> None:
         """Block until all work queued so far is done (tests and benchmarks)."""

@@ -195,7 +195,8 @@ def _prune(releases_dir: Path, keep: int, background: Background | None = None) 
         elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
             # (.standby-*: hard-link clones made by earlier versions of this module)
             shutil.rmtree(path, ignore_errors=True)
-    remove_empty_pools(releases_dir)  # under the lock: no build is creating its pool now
+    if background is not None:  # under the lock: no build is creating its pool folder now
+        remove_empty_pools(releases_dir, background.take_untidy_pools())
     return removed
 
 
@@ -258,7 +259,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     warm_key = (str(releases_dir), str(content_dir), str(site_dir))
 
     helper = background_for(releases_dir) if background else None
-    with _locked(releases_dir):
+    with _locked(releases_dir), _building(helper):
         started = time.monotonic()
         clean_stale_standby(releases_dir)
         name = _release_name(commit)
@@ -388,6 +389,18 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                   f"用时 {release.duration:.1f} 秒"
                   + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""), file=sys.stderr, flush=True)
         return release
+
+
+@contextlib.contextmanager
+def _building(helper: Background | None):
+    # Garbage collection on the background thread pauses while a build runs.
+    if helper is not None:
+        helper.building(True)
+    try:
+        yield
+    finally:
+        if helper is not None:
+            helper.building(False)
 
 
 @dataclass

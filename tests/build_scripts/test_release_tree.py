@@ -153,3 +153,16 @@ def test_an_unfinished_build_leaves_nothing(releases):
     delete_unfinished(releases, "r2")
     assert not (releases / "r2").exists() and not (releases / OBJECTS_DIR / "r2").exists()
     assert _contents(first) == before
+
+
+def test_a_shared_directory_behind_a_new_link_inode_is_still_shared(releases):
+    """Identity is the link inode for speed, but a link to the same object made by other
+    means (a new symlink, not a hard link) must not get the object collected."""
+    roots = _chain(releases, 2)
+    theory = roots[1] / "theory"
+    target = os.readlink(theory)
+    theory.unlink()
+    os.symlink(target, theory)  # same object, new inode
+    snapshot = _contents(roots[1])
+    delete_release(releases, roots[0], [roots[1]])
+    assert _contents(roots[1]) == snapshot
