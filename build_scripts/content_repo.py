@@ -46,8 +46,11 @@ class ContentRepo:
     def _env(self) -> dict:
         return {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.work_tree),
                 # Chinese file names verbatim in status/diff output, not \\346\\226… escapes.
-                "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.quotepath",
-                "GIT_CONFIG_VALUE_0": "false"}
+                "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "core.quotepath",
+                "GIT_CONFIG_VALUE_0": "false",
+                # A split index: staging a publish's files rewrites a small index file,
+                # not the whole ~1 MB index of a 10,000-page content/.
+                "GIT_CONFIG_KEY_1": "core.splitIndex", "GIT_CONFIG_VALUE_1": "true"}
 
     # ------------------------------------------------------------------ setup
 

@@ -472,6 +472,9 @@ def on_files(files: Files, config) -> Files:
     if warm:
         _progress(config, f"读取 {sum(1 for p in pages.values() if p)} 个有变化的页面 …")
         structural = _apply_sources(state, pages, assets)
+        for src, path in pages.items():
+            if path is not None and src in state.virtual:  # (a full build finds it in _put_page)
+                raise PluginError(f"{src}: 与自动生成的列表页冲突，请修改该页面的网址")
         if "index.md" not in state.entries:
             raise PluginError("content/index.md（首页）缺失")
         if structural or _shared_digest(state, config) != state.shared:

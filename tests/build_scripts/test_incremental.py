@@ -419,3 +419,18 @@ def test_an_unused_standby_copy_is_deleted_and_one_left_by_a_dead_process_too(tm
     build_release(content, releases, background=True)
     helper.wait()
     assert list(standby.iterdir()) == []
+
+
+def test_a_page_at_an_archive_path_fails_the_incremental_build_as_it_fails_a_full_one(tmp_path):
+    from build_scripts.site_build import BuildError
+
+    content = write_sample_content(tmp_path / "content", extra_news=57)  # news/page/1/ and /2/
+    releases = tmp_path / "releases"
+    live = build_release(content, releases)
+    _write_article(content, "news/page/2.md", 990, "占用列表页网址的文章", "2026-11-30")
+    for incremental in (True, False):
+        with pytest.raises(BuildError, match="与自动生成的列表页冲突"):
+            build_release(content, releases if incremental else tmp_path / "full", incremental=incremental)
+    from build_scripts.site_build import current_release
+
+    assert current_release(releases).name == live.name
