@@ -501,7 +501,7 @@ def on_files(files: Files, config) -> Files:
 
     # A static nav of home + top-level sections; every other page is built but unlisted.
     config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
-    modified = _plan_outputs(files, config, state, sparse=sparse, full=previous is None and not warm)
+    modified = _plan_outputs(files, config, state, full=previous is None and not warm)
     if sparse:
         _hand_to_mkdocs(files, config, state, content_dir, modified)
     else:
@@ -1027,7 +1027,7 @@ def _output_key(state: _State, src: str) -> str:
     return hashlib.sha1(f"{state.shared}|{source}|{crumbs}|{listed}".encode()).hexdigest()
 
 
-def _plan_outputs(files: Files, config, state: _State, *, sparse: bool, full: bool) -> set[str]:
+def _plan_outputs(files: Files, config, state: _State, *, full: bool) -> set[str]:
     """Give every changed output a key of everything it is rendered from, compare with the
     previous release's keys and return the src_uris whose output must be rendered or copied.
 
@@ -1037,7 +1037,7 @@ def _plan_outputs(files: Files, config, state: _State, *, sparse: bool, full: bo
     listing, and the inputs every page shares (site settings, navigation, theme): a change
     to those re-renders everything, which is what a full build would produce anyway.
     """
-    for src in sorted(state.gone - set(state.entries) - set(state.virtual)):
+    for src in sorted(s for s in state.gone if s not in state.entries and s not in state.virtual):
         state.drop_output(src)
     for src in sorted(state.touched):
         if src in state.entries or src in state.virtual:
