@@ -92,6 +92,10 @@ def _from_django(exc, view):
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if request is not None and not request.path.startswith("/api/"):
+        # Wagtail's admin API (under /admin/) is DRF too; its JavaScript expects DRF's shapes.
+        return drf_exception_handler(exc, context)
     view = context.get("view")
     exc = _from_django(exc, view)
     response = drf_exception_handler(exc, context)

@@ -92,3 +92,9 @@ def test_the_docs_page_loads_nothing_from_outside_hosts(db, client):
     assert len(assets) == 4  # favicon, CSS, bundle, preset
     for asset in assets:
         assert finders.find(asset.removeprefix("/static/")), asset  # shipped by drf-spectacular-sidecar
+
+
+def test_wagtails_admin_api_keeps_drfs_own_error_shape():
+    request = APIRequestFactory().get("/admin/api/main/pages/")
+    response = exception_handler(PermissionDenied(), {"view": LessonViewSet(), "request": request})
+    assert response.status_code == 403 and "code" not in response.data
