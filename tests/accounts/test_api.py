@@ -137,7 +137,7 @@ def test_repeated_failed_log_ins_are_throttled(secretary):
     assert log_in(client, token, colleague.username, PASSWORD).status_code == 200
 
 
-def test_many_accounts_from_one_address_are_throttled_too(db, settings):
+def test_many_accounts_from_one_address_are_throttled_too(db):
     client, token = csrf_client()
     statuses = [log_in(client, token, f"guess{n}", "123456").status_code for n in range(61)]
     assert statuses[:60] == [400] * 60

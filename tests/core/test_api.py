@@ -2,7 +2,6 @@
 docs page that loads nothing from outside hosts."""
 import re
 
-import pytest
 import yaml
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
