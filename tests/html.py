@@ -32,7 +32,7 @@ def rows_by_first_cell(response, index: int = 0) -> dict[str, dict[str, str]]:
 def error_texts(response) -> list[str]:
     """Field and form errors as Wagtail renders them."""
     page = soup(response)
-    nodes = page.select(".error-message, .errorlist li, .help-critical, .w-field__errors")
+    nodes = page.select(".messages li.error, .error-message, .errorlist li, .help-critical, .w-field__errors")
     return [_text(node) for node in nodes if _text(node)]
 
 

@@ -119,3 +119,28 @@ def memberships_visible_to(scope: Scope) -> QuerySet[Membership]:
 def units_visible_to(scope: Scope) -> QuerySet[OrganisationUnit]:
     units = OrganisationUnit.objects.all()
     return units if scope.everything else units.filter(pk__in=scope.unit_ids)
+
+
+def can_manage_members(user: User, action: str = "view", scope: Scope | None = None) -> bool:
+    """The membership admin: ``accounts.view_membership`` / ``change_membership`` (管理员,
+    支部书记) and someone to look after."""
+    if not (user.is_authenticated and user.is_active and user.has_perm(f"accounts.{action}_membership")):
+        return False
+    return not (scope or scope_of(user)).is_empty
+
+
+def search_memberships(records: QuerySet[Membership], *, text: str = "", unit: OrganisationUnit | None = None,
+                       status: str = "") -> QuerySet[Membership]:
+    """Filter member records by 姓名 or 工号 (part of either), unit (and below) and 身份."""
+    from django.db.models import Q
+    from django.db.models.functions import Concat
+
+    if unit is not None:
+        records = records.filter(user__organisation_id__in=descendant_ids(unit))
+    if status:
+        records = records.filter(status=status)
+    text = "".join(text.split())
+    if text:
+        records = records.annotate(full_name=Concat("user__last_name", "user__first_name")).filter(
+            Q(full_name__icontains=text) | Q(user__username__icontains=text))
+    return records.order_by("user__organisation__sort_order", "user__organisation__name", "user__username")

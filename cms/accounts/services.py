@@ -136,7 +136,8 @@ def update_record(membership: Membership, *, role: str, joined_party_on: datetim
             raise ValidationError({"joined_party_on": "入党时间不能晚于今天。"})
         if membership.status not in JOINED_PARTY_STATUSES:
             raise ValidationError({"joined_party_on": f"身份为「{_label(membership.status)}」时不应填写入党时间。"})
-    if organisation is not None and organisation.kind != OrganisationUnit.Kind.BRANCH:
+    moved = organisation is not None and organisation.pk != membership.user.organisation_id
+    if moved and organisation.kind != OrganisationUnit.Kind.BRANCH:
         raise ValidationError({"organisation": f"「{organisation.name}」是{organisation.get_kind_display()}，党员只能编入党支部。"})
     with transaction.atomic():
         user = membership.user
