@@ -43,6 +43,10 @@ class PeopleImportView(WagtailAdminTemplateMixin, TemplateView):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
+    def get_breadcrumbs_items(self):
+        # Without its own crumb the header shows only the first one, 首页, as the page title.
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(form=UploadForm()))
 

@@ -40,6 +40,9 @@ class ProgressOverviewView(_ProgressAccess, WagtailAdminTemplateMixin, TemplateV
     page_title = "学习进度"
     header_icon = "tasks"
 
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             reports=selectors.progress_reports(self.scope), scope=self.scope.label, **kwargs)

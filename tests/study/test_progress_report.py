@@ -69,6 +69,7 @@ def test_secretary_sees_their_branch_counts(client, people, charter):
     response = client.get(OVERVIEW)
     assert response.status_code == 200
     text = response.content.decode()
+    assert soup(response).select_one("header h1").get_text(strip=True) == "学习进度"
     assert "统计范围：第一党支部" in text
     row = rows_by_first_cell(response)["学习贯彻党章 3 个课时"]
     assert row["应学人数"] == "3"  # 赵书记, 钱学员, 孙积极: not the applicant, 已转出 or the disabled account
