@@ -112,7 +112,9 @@ class MemberEditForm(forms.Form):
         self.fields["organisation"].queryset = OrganisationUnit.objects.filter(
             Q(pk__in=branches.values("pk")) | Q(pk=current))
         if not scope.everything:
-            self.fields["organisation"].required = True  # a secretary cannot drop someone from every branch
+            # A secretary cannot drop someone from every branch (they would leave the scope).
+            self.fields["organisation"].required = True
+            self.fields["organisation"].empty_label = None
 
     def clean_role(self):
         role = self.cleaned_data["role"]

@@ -168,6 +168,9 @@ def test_transferred_out_people_cannot_change_any_more(client, admin, people):
 def test_administrator_edits_role_joined_date_and_branch(client, admin, people, org):
     member = people["member"]
     login(client, admin)
+    form = soup(client.get(member_url(member, "edit/")))
+    options = [o.get_text() for o in form.select("select[name=organisation] option")]
+    assert options == ["（未编入支部）", "第一党支部", "第二党支部", "第三党支部"]  # branches only, not the 党委
     response = client.post(member_url(member, "edit/"), {
         "organisation": org["第二党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2016-07-01"},
         follow=True)
@@ -201,7 +204,7 @@ def test_secretary_edits_within_their_branch_but_cannot_appoint_secretaries(clie
     member = people["member"]
     login(client, people["secretary"])
     form = soup(client.get(member_url(member, "edit/")))
-    assert [o.get_text() for o in form.select("select[name=organisation] option")] == ["（未编入支部）", "第一党支部"]
+    assert [o.get_text() for o in form.select("select[name=organisation] option")] == ["第一党支部"]
     response = client.post(member_url(member, "edit/"), {
         "organisation": org["第一党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2015-07-01"})
     assert "只有管理员可以任免支部书记。" in error_texts(response)
