@@ -289,3 +289,200 @@ def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonD
     """Read only: opening the lesson is recorded separately (``services.open_lesson``)."""
     previous_id, next_id = neighbour_ids(lesson, course)
     return LessonDetail(lesson, course, previous_id, next_id, progress_of(user, lesson))
+# ---------------------------------------------------------------------------------------------
+# Branch progress report (admin 学习进度). A whole table costs a fixed number of queries — the
+# courses, their lessons, the people in scope, their progress rows, the unit tree — however
+# many people and courses there are; everything per person is computed in Python with the
+# same rules as ``is_in_audience`` and ``course_progress``.
+# ---------------------------------------------------------------------------------------------
+# Imported here rather than at the top so that this section merges as one block.
+from cms.accounts.models import Membership, OrganisationUnit  # noqa: E402
+from cms.accounts.selectors import Scope  # noqa: E402
+
+#: The report's state filter: the three states plus 已逾期, which overlays 未开始/学习中.
+REPORT_STATE_CHOICES = [
+    ("not_started", "未开始"), ("in_progress", "学习中"), ("completed", "已学完"), ("overdue", "已逾期"),
+]
+
+
+def can_view_progress(user: User, scope: Scope | None = None) -> bool:
+    """Who gets the 学习进度 report: holders of ``study.view_branch_progress`` (支部书记) and
+    管理员, provided they look after some unit (a secretary without a unit sees nothing)."""
+    from cms.accounts.selectors import scope_of, sees_every_unit
+
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if not (user.has_perm("study.view_branch_progress") or sees_every_unit(user)):
+        return False
+    return not (scope or scope_of(user)).is_empty
+
+
+class UnitTree:
+    """The whole organisation tree in one query (a few hundred rows at most): the report needs
+    the units below many audience units at once, which ``descendant_ids`` would query level by
+    level for each."""
+
+    def __init__(self):
+        self.children: dict[int | None, list[int]] = {}
+        self.order: dict[int, tuple] = {}
+        for pk, parent_id, name, sort_order in OrganisationUnit.objects.values_list(
+                "pk", "parent_id", "name", "sort_order"):
+            self.children.setdefault(parent_id, []).append(pk)
+            self.order[pk] = (sort_order, name)
+
+    def below(self, unit_ids) -> set[int]:
+        """The units themselves and everything under them (terminates on a cycle too)."""
+        found, frontier = set(unit_ids), list(unit_ids)
+        while frontier:
+            frontier = [child for pk in frontier for child in self.children.get(pk, ()) if child not in found]
+            found.update(frontier)
+        return found
+
+
+@dataclass(frozen=True)
+class PersonProgress:
+    """One row of a course's drill-down."""
+
+    membership: Membership
+    progress: CourseProgress
+
+    @property
+    def user(self) -> User:
+        return self.membership.user
+
+    @property
+    def unit_name(self) -> str:
+        organisation = self.membership.user.organisation
+        return organisation.name if organisation else ""
+
+
+@dataclass
+class CourseReport:
+    course: CoursePage
+    lessons_total: int
+    rows: list[PersonProgress]
+
+    @property
+    def audience(self) -> int:
+        return len(self.rows)
+
+    def _count(self, predicate) -> int:
+        return sum(1 for row in self.rows if predicate(row.progress))
+
+    @property
+    def completed(self) -> int:
+        return self._count(lambda p: p.state == "completed")
+
+    @property
+    def in_progress(self) -> int:
+        return self._count(lambda p: p.state == "in_progress")
+
+    @property
+    def not_started(self) -> int:
+        return self._count(lambda p: p.state == "not_started")
+
+    @property
+    def overdue(self) -> int:
+        return self._count(lambda p: p.overdue)
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Share of the audience who completed the course (None when nobody is in it)."""
+        return self.completed / self.audience if self.audience else None
+
+    @property
+    def completion_label(self) -> str:
+        """The rate rounded down to one decimal in integers (99.96% must not read as 100%)."""
+        if not self.audience:
+            return "—"
+        permille = self.completed * 1000 // self.audience
+        return f"{permille // 10}.{permille % 10}%" if permille % 10 else f"{permille // 10}%"
+
+    def filtered(self, *, state: str | None = None, unit_ids: set[int] | None = None) -> CourseReport:
+        rows = self.rows
+        if unit_ids is not None:
+            rows = [row for row in rows if row.membership.user.organisation_id in unit_ids]
+        if state == "overdue":
+            rows = [row for row in rows if row.progress.overdue]
+        elif state:
+            rows = [row for row in rows if row.progress.state == state]
+        return CourseReport(self.course, self.lessons_total, rows)
+
+
+def _audience_test(course: CoursePage, tree: UnitTree):
+    """``is_in_audience`` for a member record already in memory."""
+    statuses = set(course.audience_statuses or ())
+    chosen = [unit.pk for unit in course.audience_units.all()]  # prefetched by live_courses()
+    units = tree.below(chosen) if chosen else None
+
+    def test(membership: Membership) -> bool:
+        if membership.status == MemberStatus.TRANSFERRED_OUT:
+            return False
+        if statuses and membership.status not in statuses:
+            return False
+        return units is None or membership.user.organisation_id in units
+
+    return test, units
+
+
+def _people_in_scope(scope: Scope):
+    """Member records whose people can study: not 已转出, and with an active account (someone
+    who cannot sign in would only ever show as 未开始)."""
+    records = (Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
+               .filter(user__is_active=True).select_related("user", "user__organisation"))
+    if not scope.everything:
+        records = records.filter(user__organisation_id__in=scope.unit_ids)
+    return records
+
+
+def _live_lessons_by_course(courses: list[CoursePage]) -> dict[int, list[int]]:
+    """Live lesson ids per course in the editors' order, in one query (lessons can only sit
+    directly under a course, so the parent path identifies it)."""
+    by_path = {course.path: course.pk for course in courses}
+    found: dict[int, list[int]] = {course.pk: [] for course in courses}
+    depths = {course.depth + 1 for course in courses}
+    for pk, path in (LessonPage.objects.live().filter(depth__in=depths)
+                     .order_by("path").values_list("pk", "path")):
+        course_id = by_path.get(path[:-LessonPage.steplen])
+        if course_id is not None:
+            found[course_id].append(pk)
+    return found
+
+
+def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[CourseReport]:
+    """Per live course that reaches ``scope`` (``accounts.selectors.scope_of(viewer)``):
+    everyone in its audience within the scope with their progress. ``course_id`` narrows it
+    to one course (empty list when that course is not live or does not reach the scope)."""
+    if scope.is_empty:
+        return []
+    courses = live_courses()
+    if course_id is not None:
+        courses = courses.filter(pk=course_id)
+    courses = list(courses)
+    if not courses:
+        return []
+    tree = UnitTree()
+    lessons = _live_lessons_by_course(courses)
+    people = _people_in_scope(scope)
+    all_lessons = [pk for ids in lessons.values() for pk in ids]
+    records: dict[int, dict[int, LessonProgress]] = {}
+    for record in (LessonProgress.objects.filter(lesson_id__in=all_lessons, user__in=people.values("user_id"))
+                   .only("user_id", "lesson_id", "seconds_spent", "last_active_at", "completed_at")):
+        records.setdefault(record.user_id, {})[record.lesson_id] = record
+    people = sorted(people, key=lambda m: (m.user.organisation_id is None,
+                                           tree.order.get(m.user.organisation_id, ()), m.user.username))
+    reports = []
+    for course in courses:
+        in_audience, units = _audience_test(course, tree)
+        if not scope.everything and units is not None and not (units & scope.unit_ids):
+            continue  # aimed at other units only: not this viewer's business
+        lesson_ids = lessons[course.pk]
+        rows = [PersonProgress(m, course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})))
+                for m in people if in_audience(m)]
+        reports.append(CourseReport(course, len(lesson_ids), rows))
+    return reports
+
+
+def course_report(scope: Scope, course_id: int) -> CourseReport | None:
+    reports = progress_reports(scope, course_id=course_id)
+    return reports[0] if reports else None
