@@ -29,8 +29,7 @@
   var URLS = {
     home: root.getAttribute("data-home-url"),
     course: root.getAttribute("data-course-url"),
-    lesson: root.getAttribute("data-lesson-url"),
-    help: root.getAttribute("data-help-url")
+    lesson: root.getAttribute("data-lesson-url")
   };
   var VIEW = root.getAttribute("data-view");
   var titleEl = root.querySelector("[data-dj-title]");
@@ -291,13 +290,7 @@
         password.focus();
       }
     });
-    replaceBody([
-      form,
-      el("p", { class: "dj-form__hint" }, [
-        "忘记密码或没有账号，请联系所在党支部。第一次使用？请看",
-        el("a", { href: URLS.help, text: "使用指南" }), "。"
-      ])
-    ]);
+    replaceBody([form, el("p", { class: "dj-form__hint", text: "忘记密码或没有账号，请联系所在党支部。" })]);
     if (!initial) username.focus();
   }
 
@@ -479,12 +472,11 @@
     });
     var next = (course.lessons || []).filter(function (l) { return !l.completed; })[0];
     replaceBody([
-      accountBar(),
       badges(course),
       course.intro ? el("p", { class: "dj-lead", text: course.intro }) : null,
       courseProgress(course),
       next ? el("p", null, [el("a", {
-        class: "dj-button dj-button--primary",
+        class: "dj-button dj-button--primary dj-button--block",
         href: urlFor("lesson", next.id),
         text: next.opened ? "继续学习：" + next.title : "开始学习：" + next.title
       })]) : null,
@@ -571,7 +563,6 @@
     ]);
 
     replaceBody([
-      accountBar(),
       lesson.summary ? el("p", { class: "dj-lead", text: lesson.summary }) : null,
       topLine,
       content,
@@ -613,7 +604,8 @@
       var percent = clock.required ? Math.round(100 * Math.min(clock.credited, clock.required) / clock.required) : 100;
       track.style.width = (clock.completed ? 100 : percent) + "%";
       if (clock.completed) {
-        timeText.textContent = "本课时已学完" + (clock.completedAt ? "（" + formatDateTime(clock.completedAt) + "）" : "") + "。";
+        timeText.textContent = (clock.completedAt ? "学完于 " + formatDateTime(clock.completedAt) + "，" : "") +
+          "共学习 " + formatDuration(clock.credited) + "。";
         topLine.textContent = "✓ 已学完";
         topLine.className = "dj-study__top dj-study__top--done";
         button.hidden = true;
