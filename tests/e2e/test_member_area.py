@@ -237,8 +237,15 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     context, page, outside = _phone(new_context, outside_requests, base)
     lesson_url = f"{base}/member/lesson/?id={data.second.pk}&heartbeat={HEARTBEAT}"
 
-    # Opening a lesson link while logged out asks to log in, then shows that lesson.
+    # Opening a lesson link while logged out asks to log in, then shows that lesson. A wrong
+    # password is refused in Chinese, announced and marked on the fields.
     page.goto(lesson_url)
+    page.get_by_label("用户名").fill("member1")
+    page.get_by_label("密码").fill("wrong-password")
+    page.locator("form.dj-login").get_by_role("button", name="登录").click()
+    expect(page.locator("[data-dj-alert]")).to_have_text("用户名或密码不正确。")
+    expect(page.get_by_label("密码")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("密码")).to_be_focused()
     _log_in(page)
     expect(page.locator("h1")).to_have_text("第二课：党费")
     expect(page.locator(".dj-lesson__body")).to_contain_text(SECOND_LESSON_TEXT)

@@ -149,7 +149,13 @@ class Command(BaseCommand):
     def _save(self, page, out: Path, name: str, *, element=None, full_page=False) -> None:
         page.wait_for_timeout(400)  # drawer and bar transitions settle
         if element is not None:
-            data = page.locator(element).first.screenshot()
+            # The part of the screen around one element, full width: every picture is 375 px
+            # wide like the phone, so they line up on the help page.
+            target = page.locator(element).first
+            target.scroll_into_view_if_needed()
+            box = target.bounding_box()
+            data = page.screenshot(clip={"x": 0, "y": max(0, box["y"] - 12), "width": WIDTH,
+                                         "height": box["height"] + 24})
         else:
             data = page.screenshot(full_page=full_page)
         png = optimise_png(data)

@@ -215,8 +215,13 @@
     try {
       session = await request("GET", "session/");  // also sets the csrftoken cookie
     } catch (error) {
+      // Phones drop connections (lifts, trains): offer to try again rather than a dead page.
       setStatus("");
       setAlert(error.detail || "无法连接服务器，请稍后再试。");
+      replaceBody([el("p", null, [el("button", {
+        type: "button", class: "dj-button dj-button--primary", text: "重新加载",
+        onclick: function () { setAlert(""); start(); }
+      })])]);
       return;
     }
     if (!session || !session.authenticated) {
@@ -247,7 +252,8 @@
     var submit = el("button", { type: "submit", class: "dj-button dj-button--primary dj-button--block", text: "登录" });
     var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-login-title" }, [
       el("h2", { id: "dj-login-title", text: "账号登录" }),
-      el("p", { class: "dj-form__hint", text: "请使用所在党组织发放的用户名和密码登录。" }),
+      el("p", { class: "dj-form__hint", text: "请使用所在党组织发放的用户名和密码登录。" +
+        (VIEW === "lesson" ? "登录后继续打开这个课时。" : VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-username", text: "用户名" }), username]),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-password", text: "密码" }), password]),
       error,
