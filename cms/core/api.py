@@ -9,6 +9,7 @@ here are written for members, and the codes are part of the contract (docs/membe
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -83,12 +84,18 @@ def _from_django(exc, view):
         return exceptions.NotFound(getattr(view, "not_found_message", GENERIC_NOT_FOUND_MESSAGE))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(exc.message_dict)
+            errors = dict(exc.message_dict)
+            general = errors.pop(NON_FIELD_ERRORS, [])
+            return exceptions.ValidationError({**errors, "non_field_errors": general} if general else errors)
         return exceptions.ValidationError({"non_field_errors": exc.messages})
     return exc
 
 
 def exception_handler(exc, context):
+    request = context.get("request")
+    if request is not None and not request.path.startswith("/api/"):
+        # Wagtail's admin API (under /admin/) is DRF too; its JavaScript expects DRF's shapes.
+        return drf_exception_handler(exc, context)
     view = context.get("view")
     exc = _from_django(exc, view)
     response = drf_exception_handler(exc, context)
