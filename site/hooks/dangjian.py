@@ -41,6 +41,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+import dj_site_pages  # site/hooks/dj_site_pages.py: the member area and help pages (site/pages/)
+
 log = get_plugin_logger("dangjian")
 
 PAGE_SIZE = 20
@@ -107,6 +109,7 @@ class _State:
         self.virtual: dict[str, str] = {}  # src_uri -> source of generated listing pages
         self.changed: list[str] = []  # dest_uri of documentation pages rendered this build
         self.removed: list[str] = []  # dest_uri of outputs the previous release has but this one drops
+        self.site = dj_site_pages.SitePages()  # pages the site owns (site/pages/), not content/
 
 
 _state = _State()
@@ -275,6 +278,9 @@ def on_files(files: Files, config) -> Files:
     for src in list(pages) + list(assets):
         if src == TAGS_DIR or src.startswith(TAGS_DIR + "/"):
             raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
+    # --- site pages (dj_site_pages): collected once per build, their paths reserved.
+    state.site = dj_site_pages.collect(config)
+    dj_site_pages.check_clashes(state.site, list(pages) + list(assets))
 
     _progress(config, f"读取 {len(pages)} 个页面的 front matter …")
     cached = config.extra.get("_previous_sources") or {}
@@ -327,6 +333,7 @@ def on_files(files: Files, config) -> Files:
     state.nav_sections = children.get("index.md", [])
     # A static nav of home + top-level sections; every other page is built but unlisted.
     config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
+    config["nav"] += dj_site_pages.nav_items(state.site)  # 党员学习, 使用指南: after the CMS's sections
 
     newest = _newest_first(articles)
     state.listings["index.md"] = Listing(
@@ -368,6 +375,8 @@ def on_files(files: Files, config) -> Files:
     else:
         for src, content in sorted(state.virtual.items()):
             files.append(File.generated(config, src, content=content))
+        for f in dj_site_pages.files(state.site, config):
+            files.append(f)
         for f in files.documentation_pages():
             if _dest_for(f.src_uri) != f.dest_uri:  # _dest_for must agree with MkDocs
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
@@ -427,6 +436,8 @@ def _hand_to_mkdocs(files: Files, config, state: _State, pages, assets, content_
     for src in sorted(wanted):
         if src in assets and files.get_file_from_path(src) is None:
             files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
+    for f in dj_site_pages.files(state.site, config):  # few; in the nav, so always present
+        files.append(f)
     for f in files:
         is_modified = f.src_uri in modified
         # MkDocs' dirty build asks each file whether to read, render and copy it.
@@ -475,6 +486,7 @@ def _plan_outputs(files: Files, config, state: _State, assets: dict[str, str]) -
         # in place, so size and mtime are a safe, cheap key.
         stat = os.stat(path)
         outputs[src] = {"key": f"{stat.st_size}:{stat.st_mtime_ns}", "dest": src}
+    outputs.update(dj_site_pages.output_keys(state.site, shared, _dest_for))
     theme_key = f"theme:{config.extra.get('_theme_signature')}"
     if previous is None:
         for f in files:
@@ -539,6 +551,8 @@ def on_page_context(context, page, config, nav):
             dj["article"] = _article_view(entry)
         else:
             dj["kind"] = entry.kind
+    elif state.site.kind(src) is not None:
+        dj.update(dj_site_pages.page_context(state.site, src))
     elif listing is not None:
         dj["kind"] = listing.kind
         if listing.kind == "section":  # page 2, 3 … of a section
@@ -630,7 +644,7 @@ def _write_sitemap(config) -> None:
     site_url = config.site_url or ""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for src in sorted(set(_state.entries) | set(_state.virtual)):
+    for src in sorted(set(_state.entries) | set(_state.virtual) | set(dj_site_pages.sitemap_sources(_state.site))):
         entry = _state.entries.get(src)
         url = entry.url if entry else _url_for(src)
         lines.append(f"  <url><loc>{escape(site_url + url)}</loc>"
