@@ -41,8 +41,8 @@ def client(person):
 
 def rewind(person, lesson, seconds):
     """Pretend the last report was ``seconds`` ago (the API uses the real clock)."""
-    LessonProgress.objects.filter(user=person, lesson=lesson).update(
-        last_active_at=timezone.now() - datetime.timedelta(seconds=seconds))
+    moment = timezone.now() - datetime.timedelta(seconds=seconds)
+    LessonProgress.objects.filter(user=person, lesson=lesson).update(last_active_at=moment, credited_until=moment)
 
 
 def test_course_list_shows_my_courses_with_my_progress(client, person, course, org):

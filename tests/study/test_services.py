@@ -50,10 +50,36 @@ def test_heartbeat_is_capped_by_wall_clock_time_since_the_last_report(person, le
     assert services.record_study_time(person, lesson, 120, now=at(10)).seconds_spent == 15
     # An honest report is credited in full.
     assert services.record_study_time(person, lesson, 30, now=at(40)).seconds_spent == 45
-    # A second tab reporting at the same moment gains only the slack.
-    assert services.record_study_time(person, lesson, 30, now=at(40)).seconds_spent == 50
+    # A second tab reporting at the same moment gains nothing.
+    assert services.record_study_time(person, lesson, 30, now=at(40)).seconds_spent == 45
     stored = LessonProgress.objects.get(user=person, lesson=lesson)
-    assert (stored.seconds_spent, stored.last_active_at) == (50, at(40))
+    assert (stored.seconds_spent, stored.last_active_at) == (45, at(40))
+
+
+def test_frequent_reports_earn_no_more_than_real_time(person, lesson):
+    """A tampered page reporting the maximum every second, or reopening the lesson before each
+    report, is credited the slack once and then one second per second."""
+    services.open_lesson(person, lesson, now=T0)
+    for second in range(1, 61):
+        progress = services.record_study_time(person, lesson, 120, now=at(second))
+    assert progress.seconds_spent == 60 + services.REPORT_SLACK_SECONDS
+
+    other = LessonFactory(parent=lesson.get_parent().specific, min_study_minutes=1)
+    for second in range(0, 60):
+        services.open_lesson(person, other, now=at(second))
+        progress = services.record_study_time(person, other, 120, now=at(second))
+    assert progress.seconds_spent <= 60 + services.REPORT_SLACK_SECONDS
+
+
+def test_hidden_time_is_not_claimable_later(person, lesson):
+    services.open_lesson(person, lesson, now=T0)
+    services.record_study_time(person, lesson, 30, now=at(30))
+    # The page was hidden for ten minutes, then visible for 30 s: an honest page reports 30 s.
+    assert services.record_study_time(person, lesson, 30, now=at(660)).seconds_spent == 60
+    # A tampered page cannot then claim the ten hidden minutes report by report.
+    for second in range(661, 671):
+        progress = services.record_study_time(person, lesson, 120, now=at(second))
+    assert progress.seconds_spent <= 60 + services.MAX_REPORT_SECONDS + 10 + services.REPORT_SLACK_SECONDS
 
 
 def test_heartbeat_stops_counting_at_the_lesson_cap(person, org):
