@@ -44,6 +44,24 @@ def home(db, site_paths):
 
 
 @pytest.fixture
+def editor(home):
+    """王编辑 of the group 编辑 (home runs setup_roles)."""
+    from cms.accounts.roles import EDITOR
+    from tests.factories import UserFactory
+
+    return UserFactory(username="editor", last_name="王", first_name="编辑", groups=[EDITOR])
+
+
+@pytest.fixture
+def reviewer(home):
+    """李审核 of the group 审核, the workflow's approvers."""
+    from cms.accounts.roles import REVIEWER
+    from tests.factories import UserFactory
+
+    return UserFactory(username="reviewer", last_name="李", first_name="审核", groups=[REVIEWER])
+
+
+@pytest.fixture
 def publish(site_paths):
     """Run the publish step the worker runs; fail the test if the site build failed."""
     from cms.publishing import services

@@ -58,6 +58,15 @@ def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None
     return progress
 
 
+def _locked_progress(user: User, lesson: LessonPage, *, missing: str) -> LessonProgress:
+    """The person's record for the lesson, locked until the transaction ends (two reports at
+    once must not both credit the same seconds)."""
+    progress = LessonProgress.objects.select_for_update().filter(user=user, lesson=lesson).first()
+    if progress is None:
+        raise ValidationError(missing)
+    return progress
+
+
 def record_study_time(user: User, lesson: LessonPage, seconds, *,
                       now: datetime.datetime | None = None) -> LessonProgress:
     """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
@@ -72,10 +81,7 @@ def record_study_time(user: User, lesson: LessonPage, seconds, *,
     _check_access(user, lesson)
     now = now or timezone.now()
     with transaction.atomic():
-        progress = (LessonProgress.objects.select_for_update()
-                    .filter(user=user, lesson=lesson).first())
-        if progress is None:
-            raise ValidationError("请先打开课时再上报学习时长。")
+        progress = _locked_progress(user, lesson, missing="请先打开课时再上报学习时长。")
         credited_until = progress.credited_until or progress.last_active_at
         available = int((now - credited_until).total_seconds()) + REPORT_SLACK_SECONDS
         credit = max(0, min(seconds, available))
@@ -92,10 +98,7 @@ def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | 
     _check_access(user, lesson)
     now = now or timezone.now()
     with transaction.atomic():
-        progress = (LessonProgress.objects.select_for_update()
-                    .filter(user=user, lesson=lesson).first())
-        if progress is None:
-            raise ValidationError("请先打开并学习本课时。")
+        progress = _locked_progress(user, lesson, missing="请先打开并学习本课时。")
         if progress.completed_at:
             return progress
         needed = required_seconds(lesson)

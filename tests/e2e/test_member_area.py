@@ -12,7 +12,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from tests.e2e.conftest import WECHAT_PHONE
@@ -32,28 +31,14 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 
 @pytest.fixture
-def study_site(transactional_db, site_paths, publish):
+def study_site(public_home, site_paths, publish):
     """A published public site, a branch with a member and its secretary, a required course
     for the branch (two lessons) and an overdue required course."""
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection, Locale, Page
-
     from cms.accounts.models import BranchRole, MemberStatus
-    from cms.accounts.roles import setup_roles
-    from cms.openness.services import ensure_home_page
     from tests.factories import (CourseFactory, LessonFactory, MembershipFactory, OrganisationUnitFactory,
                                  SectionPageFactory, rich_body)
 
-    # As in test_editorial_flow: a flush without serialized rollback may have taken Wagtail's
-    # migration-made rows with it.
-    ContentType.objects.clear_cache()
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if not Page.objects.filter(depth=1).exists():
-        Page.add_root(instance=Page(title="Root", slug="root", live=True))
-    if not Collection.objects.filter(depth=1).exists():
-        Collection.add_root(name="Root")
-    home = ensure_home_page(intro="首页导语")
-    setup_roles()
+    home = public_home
     SectionPageFactory(parent=home, title="新闻动态", slug="news")
 
     branch = OrganisationUnitFactory(name="第一党支部")

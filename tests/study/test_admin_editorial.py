@@ -7,7 +7,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.accounts.models import MemberStatus
-from cms.accounts.roles import EDITOR, REVIEWER, setup_roles
+from cms.accounts.roles import setup_roles
 from cms.study import selectors
 from cms.study.models import CoursePage, LessonPage
 from cms.study.services import ensure_study_root
@@ -17,16 +17,6 @@ from tests.factories import PASSWORD, CourseFactory, OrganisationUnitFactory, Se
 @pytest.fixture
 def study_root(home):
     return ensure_study_root()
-
-
-@pytest.fixture
-def editor(home):
-    return UserFactory(username="editor", last_name="王", first_name="编辑", groups=[EDITOR])
-
-
-@pytest.fixture
-def reviewer(home):
-    return UserFactory(username="reviewer", last_name="李", first_name="审核", groups=[REVIEWER])
 
 
 def login(client, user):

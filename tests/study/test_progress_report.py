@@ -54,6 +54,12 @@ def people(person, charter):
     return found
 
 
+def last_report_of(people, who="started"):
+    from cms.study.models import LessonProgress
+
+    return LessonProgress.objects.filter(user=people[who]).latest("last_active_at").last_active_at
+
+
 def login(client, user):
     assert client.login(username=user.username, password=PASSWORD)
     return client
@@ -90,7 +96,8 @@ def test_drill_down_lists_each_person_with_their_progress(client, people, charte
     done, started, idle = rows["钱学员 1002"], rows["孙积极 1003"], rows["赵书记 1001"]
     assert (done["已学课时"], done["学习时长"], done["状态"]) == ("3/3", "7 分钟", "已学完")
     assert done["所在组织"] == "第一党支部" and done["身份"] == "正式党员"
-    assert done["最近学习"].startswith(f"{timezone.localdate():%Y年}")
+    last = timezone.localtime(last_report_of(people, "done"))
+    assert done["最近学习"] == f"{last.year}年{last.month}月{last.day}日 {last:%H:%M}"
     assert (started["已学课时"], started["学习时长"], started["状态"]) == ("0/3", "1 分钟", "学习中 已逾期")
     assert (idle["已学课时"], idle["学习时长"], idle["最近学习"], idle["状态"]) == ("0/3", "—", "—", "未开始 已逾期")
     overdue_rows = soup(response).select("tbody tr.dj-overdue")
@@ -207,7 +214,10 @@ def test_export_is_the_filtered_table_as_xlsx(client, people, charter):
     assert by_name["赵书记"] == ("赵书记", "1001", "第一党支部", "正式党员", 0, 3, 0, None, "未开始", "已逾期")
     started = by_name["孙积极"]
     assert started[:7] == ("孙积极", "1003", "第一党支部", "入党积极分子", 0, 3, 1.5)
-    assert isinstance(started[7], datetime.datetime) and started[7].date() == timezone.localdate()
+    # 最近学习 is the local (Beijing) time of the last report, as a spreadsheet date-time.
+    last_report = last_report_of(people)
+    expected = timezone.localtime(last_report).replace(tzinfo=None)
+    assert isinstance(started[7], datetime.datetime) and abs(started[7] - expected) < datetime.timedelta(seconds=1)
     assert started[8:] == ("学习中", "已逾期")
 
 
