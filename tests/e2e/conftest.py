@@ -62,6 +62,12 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Close the connections the test opened while Playwright's loop ran: they live in that
+        # loop's context, unreachable afterwards, and on PostgreSQL an open one keeps the test
+        # database from being dropped at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
