@@ -1,7 +1,25 @@
-"""The one DRF router for /api/."""
+"""Everything under /api/: the one DRF router, the member session, the OpenAPI schema and
+its docs page, and a JSON 404 for unknown paths (which would otherwise reach the public
+site's catch-all and answer HTML)."""
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from cms.accounts.api import SessionView
+from cms.core.api import api_not_found
 from cms.publishing.api import SiteBuildViewSet
+from cms.study.api import CourseViewSet, LessonViewSet, ProgressViewSet
 
 router = DefaultRouter()
 router.register("site-builds", SiteBuildViewSet, basename="site-build")
+router.register("member/courses", CourseViewSet, basename="member-course")
+router.register("member/lessons", LessonViewSet, basename="member-lesson")
+router.register("member/progress", ProgressViewSet, basename="member-progress")
+
+urlpatterns = [
+    path("member/session/", SessionView.as_view(), name="member-session"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    *router.urls,
+    re_path(r"^.*$", api_not_found),
+]

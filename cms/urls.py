@@ -4,13 +4,12 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms.api import router
 from cms.publishing.views import serve_public_site
 
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("api/", include(router.urls)),
+    path("api/", include("cms.api")),
 ]
 
 if settings.DEBUG:

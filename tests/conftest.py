@@ -8,6 +8,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    """Log-in throttling remembers attempts in a process-wide cache; start every test at zero."""
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    yield
+
+
 @pytest.fixture
 def site_paths(settings, tmp_path) -> dict[str, Path]:
     """Point content/, its git dir, the site releases and media at this test's tmp dir."""
@@ -32,6 +41,24 @@ def home(db, site_paths):
     page = ensure_home_page(intro="首页导语")
     setup_roles()
     return page
+
+
+@pytest.fixture
+def editor(home):
+    """王编辑 of the group 编辑 (home runs setup_roles)."""
+    from cms.accounts.roles import EDITOR
+    from tests.factories import UserFactory
+
+    return UserFactory(username="editor", last_name="王", first_name="编辑", groups=[EDITOR])
+
+
+@pytest.fixture
+def reviewer(home):
+    """李审核 of the group 审核, the workflow's approvers."""
+    from cms.accounts.roles import REVIEWER
+    from tests.factories import UserFactory
+
+    return UserFactory(username="reviewer", last_name="李", first_name="审核", groups=[REVIEWER])
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 """factory_boy factories for the CMS. Pages are created through `parent.add_child` like the
 admin does, and published through a revision so Wagtail's signals fire."""
+import datetime
+
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -167,3 +170,15 @@ class LessonFactory(PageFactory):
     summary = "课时摘要"
     min_study_minutes = 1
     body = factory.LazyFunction(lambda: rich_body("课时正文：学习党章，坚定理想信念。"))
+
+
+class LessonProgressFactory(DjangoModelFactory):
+    """A progress row as the services leave it (for arranging a state; code under test writes
+    rows through ``cms.study.services`` only)."""
+
+    class Meta:
+        model = "study.LessonProgress"
+
+    opened_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=10))
+    last_active_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=1))
+    seconds_spent = 0

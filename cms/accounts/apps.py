@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "cms.accounts"
     label = "accounts"
     verbose_name = "用户与组织"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (connects the receivers)

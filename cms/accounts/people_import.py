@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import BranchRole, MemberStatus, Membership, OrganisationUnit, StatusChange, User
+from .services import JOINED_PARTY_STATUSES
 
 IMPORT_NOTE = "批量导入"
 MAX_ROWS = 20000
@@ -43,7 +44,7 @@ HEADER_ALIASES = {
 }
 STATUS_BY_TEXT = {**{s.label: s.value for s in MemberStatus}, **{s.value: s.value for s in MemberStatus}}
 ROLE_BY_TEXT = {**{r.label: r.value for r in BranchRole}, **{r.value: r.value for r in BranchRole}}
-JOINED_ALLOWED = {MemberStatus.PROBATIONARY, MemberStatus.FULL, MemberStatus.TRANSFERRED_OUT}
+JOINED_ALLOWED = JOINED_PARTY_STATUSES
 COMPOUND_SURNAMES = {
     "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
     "夏侯", "轩辕", "令狐", "钟离", "闾丘", "端木", "南宫", "西门", "澹台", "公冶", "申屠", "太史",

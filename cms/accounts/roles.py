@@ -14,6 +14,8 @@ ADMINISTRATOR = "管理员"
 WORKFLOW_NAME = "审核发布"
 APPROVAL_TASK_NAME = "审核"
 BRANCH_EDITOR_PREFIX = "编辑·"
+#: Derived group: its members are exactly the serving branch secretaries (``services.sync_secretary_group``).
+SECRETARY = "支部书记"
 
 MEDIA_EDIT = [("wagtailimages", "add_image"), ("wagtailimages", "change_image"), ("wagtailimages", "choose_image"),
               ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"), ("wagtaildocs", "choose_document")]
@@ -31,6 +33,14 @@ ADMIN_MODEL_PERMS = [
     ("accounts", "view_membership"), ("accounts", "change_membership"), ("accounts", "import_people"),
     ("auth", "view_group"),
     ("publishing", "rollback_site"),
+    ("study", "view_branch_progress"),
+]
+#: What a branch secretary may do; *whom* it applies to (their unit and below) is decided by
+#: ``accounts.selectors.scope_of`` in every view, not by these permissions.
+SECRETARY_PERMS = [
+    ("wagtailadmin", "access_admin"),
+    ("study", "view_branch_progress"),
+    ("accounts", "view_membership"), ("accounts", "change_membership"),
 ]
 
 
@@ -89,7 +99,21 @@ def setup_roles() -> dict[str, Group]:
 
     _setup_workflow([home, study_root], reviewer)
     branch_groups = setup_branch_editor_groups()
-    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, **branch_groups}
+
+    secretary = secretary_group()
+    # Repairs memberships written behind the signal's back (QuerySet.update, raw SQL, data
+    # from before the group existed).
+    from .services import sync_all_secretary_groups
+
+    sync_all_secretary_groups()
+    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups}
+
+
+def secretary_group() -> Group:
+    """The 支部书记 group with its permissions (created on first use)."""
+    group, _ = Group.objects.get_or_create(name=SECRETARY)
+    group.permissions.add(*[_perm(app, code) for app, code in SECRETARY_PERMS])
+    return group
 
 
 def _setup_workflow(roots: list[Page], reviewer: Group) -> Workflow:

@@ -1,6 +1,8 @@
 """Reads of the organisation tree and member records (no writes here; see services.py)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
 
 from .models import Membership, OrganisationUnit, User
@@ -56,3 +58,89 @@ def memberships_in(unit: OrganisationUnit) -> QuerySet[Membership]:
 
 def status_history(membership: Membership):
     return membership.status_changes.select_related("recorded_by")
+
+
+# Whose records a person may see in the admin -------------------------------------------------
+
+@dataclass(frozen=True)
+class Scope:
+    """The units whose people someone may see and manage in the admin. Computed once per
+    request (``scope_of``) and handed to every read, so a view never asks twice."""
+
+    unit_ids: frozenset[int] | None  # None: every unit, and people without one
+    label: str = ""
+
+    @property
+    def everything(self) -> bool:
+        return self.unit_ids is None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.unit_ids is not None and not self.unit_ids
+
+    def covers(self, organisation_id: int | None) -> bool:
+        return self.unit_ids is None or organisation_id in self.unit_ids
+
+
+NO_ONE = Scope(frozenset())
+
+
+def sees_every_unit(user: User) -> bool:
+    """管理员 and superusers look after the whole organisation."""
+    from .roles import ADMINISTRATOR
+
+    return user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
+
+
+def scope_of(user: User) -> Scope:
+    """Every unit for 管理员 and superusers; a serving 支部书记's own unit and everything below
+    it; nobody otherwise. Scope follows the member record, not the group, so a person put in
+    the 支部书记 group by hand gains no one."""
+    from .services import is_serving_secretary
+
+    if not (user.is_authenticated and user.is_active):
+        return NO_ONE
+    if sees_every_unit(user):
+        return Scope(None, "全部组织")
+    membership = Membership.objects.filter(user=user).select_related("user__organisation").first()
+    if membership is None or not is_serving_secretary(membership) or membership.user.organisation is None:
+        return NO_ONE
+    unit = membership.user.organisation
+    ids = descendant_ids(unit)
+    return Scope(frozenset(ids), f"{unit.name}及其下级组织" if len(ids) > 1 else unit.name)
+
+
+def memberships_visible_to(scope: Scope) -> QuerySet[Membership]:
+    """Member records within ``scope`` (every query of the membership admin starts here)."""
+    records = Membership.objects.select_related("user", "user__organisation")
+    return records if scope.everything else records.filter(user__organisation_id__in=scope.unit_ids)
+
+
+def units_visible_to(scope: Scope) -> QuerySet[OrganisationUnit]:
+    units = OrganisationUnit.objects.all()
+    return units if scope.everything else units.filter(pk__in=scope.unit_ids)
+
+
+def can_manage_members(user: User, action: str = "view", scope: Scope | None = None) -> bool:
+    """The membership admin: ``accounts.view_membership`` / ``change_membership`` (管理员,
+    支部书记) and someone to look after."""
+    if not (user.is_authenticated and user.is_active and user.has_perm(f"accounts.{action}_membership")):
+        return False
+    return not (scope or scope_of(user)).is_empty
+
+
+def search_memberships(records: QuerySet[Membership], *, text: str = "", unit: OrganisationUnit | None = None,
+                       status: str = "") -> QuerySet[Membership]:
+    """Filter member records by 姓名 or 工号 (part of either), unit (and below) and 身份."""
+    from django.db.models import Q
+    from django.db.models.functions import Concat
+
+    if unit is not None:
+        records = records.filter(user__organisation_id__in=descendant_ids(unit))
+    if status:
+        records = records.filter(status=status)
+    text = "".join(text.split())
+    if text:
+        records = records.annotate(full_name=Concat("user__last_name", "user__first_name")).filter(
+            Q(full_name__icontains=text) | Q(user__username__icontains=text))
+    return records.order_by("user__organisation__sort_order", "user__organisation__name", "user__username")

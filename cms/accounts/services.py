@@ -7,7 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import STATUS_PIPELINE, MemberStatus, Membership, StatusChange, User
+from .models import (
+    STATUS_PIPELINE, BranchRole, MemberStatus, Membership, OrganisationUnit, StatusChange, User,
+)
+
+#: Statuses for which 入党时间 makes sense (the import applies the same rule).
+JOINED_PARTY_STATUSES = {MemberStatus.PROBATIONARY, MemberStatus.FULL, MemberStatus.TRANSFERRED_OUT}
 
 
 def next_status(status: str) -> str | None:
@@ -80,3 +85,66 @@ def import_people(file, *, dry_run: bool, by: User | None):
     from .people_import import run_import
 
     return run_import(file, dry_run=dry_run, by=by)
+
+
+# Branch secretaries ------------------------------------------------------------------------------
+
+def is_serving_secretary(membership: Membership) -> bool:
+    """A 支部书记 who has been transferred out no longer leads the branch: their record keeps
+    the role for history, but they lose what the role grants."""
+    return membership.role == BranchRole.SECRETARY and membership.status != MemberStatus.TRANSFERRED_OUT
+
+
+def sync_secretary_group(membership: Membership, *, deleted: bool = False) -> None:
+    """Put the person in the 支部书记 group exactly while their record makes them a serving
+    secretary. Called for every saved or deleted ``Membership`` by ``signals.py`` — the only
+    caller — so the import, the admin forms, ``change_status`` (转出) and the shell all keep the
+    group right without remembering to."""
+    from .roles import SECRETARY, secretary_group
+
+    if not deleted and is_serving_secretary(membership):
+        secretary_group().user_set.add(membership.user_id)  # add() skips an existing row
+    else:
+        # One query, and a no-op for the many who never were secretaries.
+        User.groups.through.objects.filter(user_id=membership.user_id, group__name=SECRETARY).delete()
+
+
+def sync_all_secretary_groups() -> None:
+    """Repair the whole group at once (``setup_roles``): adds the serving secretaries and
+    removes everyone else, including people put in the group by hand."""
+    from .roles import secretary_group
+
+    group = secretary_group()
+    serving = set(Membership.objects.filter(role=BranchRole.SECRETARY)
+                  .exclude(status=MemberStatus.TRANSFERRED_OUT).values_list("user_id", flat=True))
+    current = set(group.user_set.values_list("pk", flat=True))
+    if serving - current:
+        group.user_set.add(*(serving - current))
+    if current - serving:
+        group.user_set.remove(*(current - serving))
+
+
+def update_record(membership: Membership, *, role: str, joined_party_on: datetime.date | None,
+                  organisation: OrganisationUnit | None) -> Membership:
+    """Save the editable parts of a member's record (the 身份 changes only through
+    ``change_status``). Who may set what is the admin form's business; this keeps the data
+    rules the import also applies."""
+    if role not in BranchRole.values:
+        raise ValidationError(f"未知的支部职务：{role}")
+    if joined_party_on is not None:
+        if joined_party_on > timezone.localdate():
+            raise ValidationError({"joined_party_on": "入党时间不能晚于今天。"})
+        if membership.status not in JOINED_PARTY_STATUSES:
+            raise ValidationError({"joined_party_on": f"身份为「{_label(membership.status)}」时不应填写入党时间。"})
+    moved = organisation is not None and organisation.pk != membership.user.organisation_id
+    if moved and organisation.kind != OrganisationUnit.Kind.BRANCH:
+        raise ValidationError({"organisation": f"「{organisation.name}」是{organisation.get_kind_display()}，党员只能编入党支部。"})
+    with transaction.atomic():
+        user = membership.user
+        if user.organisation_id != (organisation.pk if organisation else None):
+            user.organisation = organisation
+            user.save(update_fields=["organisation"])
+        membership.role = role
+        membership.joined_party_on = joined_party_on
+        membership.save(update_fields=["role", "joined_party_on", "updated_at"])
+    return membership

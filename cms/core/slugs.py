@@ -3,5 +3,5 @@
 # URL segments the public site or the application already uses (docs/content-format.md).
 RESERVED_SLUGS = frozenset({
     "tags", "page", "index", "assets", "search", "feed", "sitemap", "admin", "api",
-    "documents", "static", "media", "member", "report", "404",
+    "documents", "static", "media", "member", "help", "report", "404",
 })

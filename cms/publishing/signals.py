@@ -1,6 +1,6 @@
 """Signal handlers only record the change and enqueue the publish task."""
 from django.db.models.signals import post_delete, post_save, pre_save
-from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move, workflow_approved
 
 from .models import ContentChange
@@ -8,9 +8,19 @@ from .models import ContentChange
 Action = ContentChange.Action
 
 
+def _outside_public_site(page) -> bool:
+    """Pages outside the default site's tree (the private 学习园地) never reach content/, so
+    their publishing must not queue site builds or fill the publishing log."""
+    root_path = (Site.objects.filter(is_default_site=True)
+                 .values_list("root_page__path", flat=True).first())
+    return bool(root_path and page is not None and page.path and not page.path.startswith(root_path))
+
+
 def _record(action, page=None, author=None):
     from .services import record_change
 
+    if _outside_public_site(page):
+        return
     record_change(action, page=page, author=author)
 
 

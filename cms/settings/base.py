@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from /static/ (no outside host)
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -162,11 +164,43 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # Session auth answering 401 and checking CSRF on every unsafe request; one Chinese
+    # JSON error shape (cms/core/authentication.py, cms/core/api.py, docs/member-api.md).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["cms.core.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "cms.core.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "login": os.environ.get("LOGIN_RATE", "5/min"),  # per address and user name
+        "login_address": os.environ.get("LOGIN_ADDRESS_RATE", "60/min"),  # per address
+    },
+    # How many reverse proxies add X-Forwarded-For in front of Django: 0 trusts only
+    # REMOTE_ADDR (a client cannot fake its address to dodge the log-in throttle).
+    "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+}
+
+# Log-in throttling counts in its own cache. Local memory is per process: with several web
+# processes point "throttle" at a shared cache (Redis, database) for exact limits.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "网络党建平台 API",
+    "DESCRIPTION": "学员区（/member/）使用的接口，约定见 docs/member-api.md。"
+                   "登录后使用会话 Cookie；POST/DELETE 请求须带 X-CSRFToken 头。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl: Swagger UI would otherwise fetch a badge from an outside validator.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
 }
 
 LOGIN_URL = "wagtailadmin_login"

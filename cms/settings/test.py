@@ -20,4 +20,8 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # Wagtail caches renditions (and site root paths) across tests otherwise; each test has its
 # own media directory.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+    # Log-in throttling needs a cache that remembers; tests/conftest.py clears it per test.
+    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-throttle"},
+}

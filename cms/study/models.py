@@ -100,6 +100,9 @@ class LessonProgress(models.Model):
     opened_at = models.DateTimeField("首次打开")
     last_active_at = models.DateTimeField("最近学习")
     seconds_spent = models.PositiveIntegerField("学习时长（秒）", default=0)
+    # Up to when study time has been credited (services.record_study_time); may run a few
+    # seconds ahead of the clock. Empty on rows from before it existed: last_active_at then.
+    credited_until = models.DateTimeField("计时截至", null=True, blank=True, editable=False)
     completed_at = models.DateTimeField("学完时间", null=True, blank=True)
 
     class Meta:

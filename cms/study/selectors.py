@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from django.db.models import F
+from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from cms.accounts.models import MemberStatus, User
 from cms.accounts.roles import ADMINISTRATOR
-from cms.accounts.selectors import descendant_ids
+from cms.accounts.selectors import branch_path
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -24,30 +26,40 @@ def is_study_admin(user: User) -> bool:
     return user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
 
 
-def _audience_unit_ids(course: CoursePage) -> set[int]:
-    ids: set[int] = set()
-    for unit in course.audience_units.all():
-        ids.update(descendant_ids(unit))
-    return ids
+def organisation_path_ids(user: User) -> set[int]:
+    """The person's unit and every unit above it (one query per level, once per request)."""
+    if not user.is_authenticated or user.organisation is None:
+        return set()
+    return {unit.pk for unit in branch_path(user.organisation)}
 
 
-def is_in_audience(user: User, course: CoursePage) -> bool:
+def is_in_audience(user: User, course: CoursePage, *, path_ids: set[int] | None = None) -> bool:
     """A person is in a course's audience when they have a Party record that is not 已转出, their
     status is among the course's statuses (none ticked = all) and their organisation is one of
-    the course's units or below one (none chosen = everyone)."""
+    the course's units or below one (none chosen = everyone).
+
+    "Below one of the units" is checked upwards — one of the course's units is the person's
+    unit or an ancestor of it — so a list of courses costs the person's few ancestor queries,
+    not a tree walk per course. Pass ``path_ids`` (``organisation_path_ids``) when checking
+    many courses; ``audience_units`` should be prefetched (``live_courses`` does)."""
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     if membership is None or membership.status == MemberStatus.TRANSFERRED_OUT:
         return False
     if course.audience_statuses and membership.status not in course.audience_statuses:
         return False
-    if course.audience_units.exists():
-        return user.organisation_id in _audience_unit_ids(course)
-    return True
+    unit_ids = {unit.pk for unit in course.audience_units.all()}
+    if not unit_ids:
+        return True
+    if path_ids is None:
+        path_ids = organisation_path_ids(user)
+    return bool(unit_ids & path_ids)
 
 
 def live_courses():
+    # Required first, then by deadline with undated courses last on every database
+    # (SQLite and PostgreSQL disagree where NULLs sort by default).
     return (CoursePage.objects.live().prefetch_related("audience_units")
-            .order_by("-required", "deadline", "path"))
+            .order_by("-required", F("deadline").asc(nulls_last=True), "path"))
 
 
 def courses_for(user: User) -> list[CoursePage]:
@@ -57,7 +69,8 @@ def courses_for(user: User) -> list[CoursePage]:
     courses = list(live_courses())
     if is_study_admin(user):
         return courses
-    return [course for course in courses if is_in_audience(user, course)]
+    path_ids = organisation_path_ids(user)
+    return [course for course in courses if is_in_audience(user, course, path_ids=path_ids)]
 
 
 def can_study(user: User, course: CoursePage) -> bool:
@@ -72,12 +85,44 @@ def lessons_of(course: CoursePage):
 
 
 def course_of(lesson: LessonPage) -> CoursePage | None:
-    return CoursePage.objects.filter(pk=lesson.get_parent().pk).first()
+    # The parent's tree path is the lesson's minus its last step: one query, not two.
+    return (CoursePage.objects.prefetch_related("audience_units")
+            .filter(path=lesson.path[:-LessonPage.steplen]).first())
+
+
+def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[LessonPage]]:
+    """Live lessons of several courses, in the editors' order, in one query (per tree depth,
+    and every course sits at the same depth under 学习园地). ``with_body=False`` skips the
+    StreamField when only counts and ids are needed."""
+    courses = list(courses)
+    result: dict[int, list[LessonPage]] = {course.pk: [] for course in courses}
+    by_depth: dict[int, dict[str, int]] = {}
+    for course in courses:
+        by_depth.setdefault(course.depth, {})[course.path] = course.pk
+    for depth, course_paths in by_depth.items():
+        prefix_length = depth * LessonPage.steplen
+        lessons = (LessonPage.objects.live()
+                   .annotate(parent_path=Left("path", prefix_length))
+                   .filter(depth=depth + 1, parent_path__in=list(course_paths))
+                   .order_by("path"))
+        if not with_body:
+            lessons = lessons.defer("body")
+        for lesson in lessons:
+            result[course_paths[lesson.parent_path]].append(lesson)
+    return result
 
 
 def lesson_text_length(lesson: LessonPage) -> int:
-    text = "".join(strip_tags(str(block.render())) for block in lesson.body if block.block_type in {"paragraph", "heading", "quote"})
-    return len("".join(text.split()))
+    """Characters of running text (paragraphs, headings, quotes), read from the stored JSON:
+    no rendering, so no link look-ups or image queries per lesson."""
+    parts = []
+    for block in lesson.body.raw_data:
+        value = block.get("value")
+        if block.get("type") in {"paragraph", "heading"} and isinstance(value, str):
+            parts.append(strip_tags(value))
+        elif block.get("type") == "quote" and isinstance(value, dict):
+            parts.append(f"{value.get('text') or ''}{value.get('source') or ''}")
+    return len("".join("".join(parts).split()))
 
 
 def required_seconds(lesson: LessonPage) -> int:
@@ -89,6 +134,30 @@ def required_seconds(lesson: LessonPage) -> int:
 
 
 @dataclass(frozen=True)
+class LessonStatus:
+    """One live lesson of a course with the person's record of it (None: never opened)."""
+
+    lesson: LessonPage
+    record: LessonProgress | None
+
+    @property
+    def required_seconds(self) -> int:
+        return required_seconds(self.lesson)
+
+    @property
+    def seconds_spent(self) -> int:
+        return self.record.seconds_spent if self.record else 0
+
+    @property
+    def opened(self) -> bool:
+        return self.record is not None
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.record and self.record.completed_at)
+
+
+@dataclass(frozen=True)
 class CourseProgress:
     course: CoursePage
     lessons_total: int
@@ -96,6 +165,8 @@ class CourseProgress:
     seconds_spent: int
     started: bool
     last_active_at: datetime.datetime | None
+    #: Filled by ``course_overviews``: each live lesson with the person's record.
+    lessons: tuple[LessonStatus, ...] = field(default=(), compare=False)
 
     @property
     def completed(self) -> bool:
@@ -137,3 +208,281 @@ def course_progress(user: User, course: CoursePage, lesson_ids: list[int] | None
         started=bool(mine),
         last_active_at=max((p.last_active_at for p in mine), default=None),
     )
+
+
+def course_overviews(user: User, courses, *, with_lessons: bool = False) -> list[CourseProgress]:
+    """Progress in several courses with a fixed number of queries however many courses and
+    lessons there are. ``with_lessons`` also loads the lessons' bodies (needed for their
+    estimated minimum study time) and fills ``CourseProgress.lessons``."""
+    courses = list(courses)
+    lessons = lessons_by_course(courses, with_body=with_lessons)
+    records = progress_by_lesson(user, [lesson.pk for group in lessons.values() for lesson in group])
+    overviews = []
+    for course in courses:
+        progress = course_progress(user, course, [lesson.pk for lesson in lessons[course.pk]], records)
+        if with_lessons:
+            statuses = tuple(LessonStatus(lesson, records.get(lesson.pk)) for lesson in lessons[course.pk])
+            progress = replace(progress, lessons=statuses)
+        overviews.append(progress)
+    return overviews
+
+
+def study_totals(overviews: list[CourseProgress]) -> dict[str, int]:
+    return {
+        "courses": len(overviews),
+        "completed": sum(1 for o in overviews if o.completed),
+        "overdue": sum(1 for o in overviews if o.overdue),
+        "seconds_spent": sum(o.seconds_spent for o in overviews),
+    }
+
+
+def visible_course(user: User, course_id: int) -> CoursePage | None:
+    """A live course the person may study, or None — whether it is missing, unpublished or
+    outside their audience is deliberately not told apart."""
+    course = live_courses().filter(pk=course_id).first()
+    return course if course is not None and can_study(user, course) else None
+
+
+def visible_lesson(user: User, lesson_id: int) -> tuple[LessonPage, CoursePage] | None:
+    """A live lesson of a course the person may study, with that course; else None."""
+    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
+    if lesson is None:
+        return None
+    course = course_of(lesson)
+    if course is None or not can_study(user, course):
+        return None
+    return lesson, course
+
+
+def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, int | None]:
+    """Ids of the previous and next live lessons of the course (None at either end)."""
+    ids = list(lessons_of(course).values_list("pk", flat=True))
+    if lesson.pk not in ids:
+        return None, None
+    index = ids.index(lesson.pk)
+    return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
+
+
+def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:
+    record = LessonProgress.objects.filter(user=user, lesson=lesson).first()
+    if record is not None:
+        record.lesson = lesson  # already loaded: spares a query when its minimum time is read
+    return record
+
+
+@dataclass(frozen=True)
+class LessonDetail:
+    """What the lesson page shows: the lesson, its course, its neighbours and my record."""
+
+    lesson: LessonPage
+    course: CoursePage
+    previous_id: int | None
+    next_id: int | None
+    record: LessonProgress | None
+
+    @property
+    def required_seconds(self) -> int:
+        return required_seconds(self.lesson)
+
+
+def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonDetail:
+    """Read only: opening the lesson is recorded separately (``services.open_lesson``)."""
+    previous_id, next_id = neighbour_ids(lesson, course)
+    return LessonDetail(lesson, course, previous_id, next_id, progress_of(user, lesson))
+# ---------------------------------------------------------------------------------------------
+# Branch progress report (admin 学习进度). A whole table costs a fixed number of queries — the
+# courses, their lessons, the people in scope, their progress rows, the unit tree — however
+# many people and courses there are; everything per person is computed in Python with the
+# same rules as ``is_in_audience`` and ``course_progress``.
+# ---------------------------------------------------------------------------------------------
+# Imported here rather than at the top so that this section merges as one block.
+from cms.accounts.models import Membership, OrganisationUnit  # noqa: E402
+from cms.accounts.selectors import Scope  # noqa: E402
+
+#: The report's state filter: the three states plus 已逾期, which overlays 未开始/学习中.
+REPORT_STATE_CHOICES = [
+    ("not_started", "未开始"), ("in_progress", "学习中"), ("completed", "已学完"), ("overdue", "已逾期"),
+]
+
+
+def can_view_progress(user: User, scope: Scope | None = None) -> bool:
+    """Who gets the 学习进度 report: holders of ``study.view_branch_progress`` (支部书记) and
+    管理员, provided they look after some unit (a secretary without a unit sees nothing)."""
+    from cms.accounts.selectors import scope_of, sees_every_unit
+
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if not (user.has_perm("study.view_branch_progress") or sees_every_unit(user)):
+        return False
+    return not (scope or scope_of(user)).is_empty
+
+
+class UnitTree:
+    """The whole organisation tree in one query (a few hundred rows at most): the report needs
+    the units below many audience units at once, which ``descendant_ids`` would query level by
+    level for each."""
+
+    def __init__(self):
+        self.children: dict[int | None, list[int]] = {}
+        self.order: dict[int, tuple] = {}
+        for pk, parent_id, name, sort_order in OrganisationUnit.objects.values_list(
+                "pk", "parent_id", "name", "sort_order"):
+            self.children.setdefault(parent_id, []).append(pk)
+            self.order[pk] = (sort_order, name)
+
+    def below(self, unit_ids) -> set[int]:
+        """The units themselves and everything under them (terminates on a cycle too)."""
+        found, frontier = set(unit_ids), list(unit_ids)
+        while frontier:
+            frontier = [child for pk in frontier for child in self.children.get(pk, ()) if child not in found]
+            found.update(frontier)
+        return found
+
+
+@dataclass(frozen=True)
+class PersonProgress:
+    """One row of a course's drill-down."""
+
+    membership: Membership
+    progress: CourseProgress
+
+    @property
+    def user(self) -> User:
+        return self.membership.user
+
+    @property
+    def unit_name(self) -> str:
+        organisation = self.membership.user.organisation
+        return organisation.name if organisation else ""
+
+
+@dataclass
+class CourseReport:
+    course: CoursePage
+    lessons_total: int
+    rows: list[PersonProgress]
+
+    @property
+    def audience(self) -> int:
+        return len(self.rows)
+
+    def _count(self, predicate) -> int:
+        return sum(1 for row in self.rows if predicate(row.progress))
+
+    @property
+    def completed(self) -> int:
+        return self._count(lambda p: p.state == "completed")
+
+    @property
+    def in_progress(self) -> int:
+        return self._count(lambda p: p.state == "in_progress")
+
+    @property
+    def not_started(self) -> int:
+        return self._count(lambda p: p.state == "not_started")
+
+    @property
+    def overdue(self) -> int:
+        return self._count(lambda p: p.overdue)
+
+    @property
+    def completion_rate(self) -> float | None:
+        """Share of the audience who completed the course (None when nobody is in it)."""
+        return self.completed / self.audience if self.audience else None
+
+    @property
+    def completion_label(self) -> str:
+        """The rate rounded down to one decimal in integers (99.96% must not read as 100%)."""
+        if not self.audience:
+            return "—"
+        permille = self.completed * 1000 // self.audience
+        return f"{permille // 10}.{permille % 10}%" if permille % 10 else f"{permille // 10}%"
+
+    def filtered(self, *, state: str | None = None, unit_ids: set[int] | None = None) -> CourseReport:
+        rows = self.rows
+        if unit_ids is not None:
+            rows = [row for row in rows if row.membership.user.organisation_id in unit_ids]
+        if state == "overdue":
+            rows = [row for row in rows if row.progress.overdue]
+        elif state:
+            rows = [row for row in rows if row.progress.state == state]
+        return CourseReport(self.course, self.lessons_total, rows)
+
+
+def _audience_test(course: CoursePage, tree: UnitTree):
+    """``is_in_audience`` for a member record already in memory."""
+    statuses = set(course.audience_statuses or ())
+    chosen = [unit.pk for unit in course.audience_units.all()]  # prefetched by live_courses()
+    units = tree.below(chosen) if chosen else None
+
+    def test(membership: Membership) -> bool:
+        if membership.status == MemberStatus.TRANSFERRED_OUT:
+            return False
+        if statuses and membership.status not in statuses:
+            return False
+        return units is None or membership.user.organisation_id in units
+
+    return test, units
+
+
+def _people_in_scope(scope: Scope):
+    """Member records whose people can study: not 已转出, and with an active account (someone
+    who cannot sign in would only ever show as 未开始)."""
+    records = (Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
+               .filter(user__is_active=True).select_related("user", "user__organisation"))
+    if not scope.everything:
+        records = records.filter(user__organisation_id__in=scope.unit_ids)
+    return records
+
+
+def _live_lessons_by_course(courses: list[CoursePage]) -> dict[int, list[int]]:
+    """Live lesson ids per course in the editors' order, in one query (lessons can only sit
+    directly under a course, so the parent path identifies it)."""
+    by_path = {course.path: course.pk for course in courses}
+    found: dict[int, list[int]] = {course.pk: [] for course in courses}
+    depths = {course.depth + 1 for course in courses}
+    for pk, path in (LessonPage.objects.live().filter(depth__in=depths)
+                     .order_by("path").values_list("pk", "path")):
+        course_id = by_path.get(path[:-LessonPage.steplen])
+        if course_id is not None:
+            found[course_id].append(pk)
+    return found
+
+
+def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[CourseReport]:
+    """Per live course that reaches ``scope`` (``accounts.selectors.scope_of(viewer)``):
+    everyone in its audience within the scope with their progress. ``course_id`` narrows it
+    to one course (empty list when that course is not live or does not reach the scope)."""
+    if scope.is_empty:
+        return []
+    courses = live_courses()
+    if course_id is not None:
+        courses = courses.filter(pk=course_id)
+    courses = list(courses)
+    if not courses:
+        return []
+    tree = UnitTree()
+    lessons = _live_lessons_by_course(courses)
+    people = _people_in_scope(scope)
+    all_lessons = [pk for ids in lessons.values() for pk in ids]
+    records: dict[int, dict[int, LessonProgress]] = {}
+    for record in (LessonProgress.objects.filter(lesson_id__in=all_lessons, user__in=people.values("user_id"))
+                   .only("user_id", "lesson_id", "seconds_spent", "last_active_at", "completed_at")):
+        records.setdefault(record.user_id, {})[record.lesson_id] = record
+    people = sorted(people, key=lambda m: (m.user.organisation_id is None,
+                                           tree.order.get(m.user.organisation_id, ()), m.user.username))
+    reports = []
+    for course in courses:
+        in_audience, units = _audience_test(course, tree)
+        if not scope.everything and units is not None and not (units & scope.unit_ids):
+            continue  # aimed at other units only: not this viewer's business
+        lesson_ids = lessons[course.pk]
+        rows = [PersonProgress(m, course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})))
+                for m in people if in_audience(m)]
+        reports.append(CourseReport(course, len(lesson_ids), rows))
+    return reports
+
+
+def course_report(scope: Scope, course_id: int) -> CourseReport | None:
+    reports = progress_reports(scope, course_id=course_id)
+    return reports[0] if reports else None

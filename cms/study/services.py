@@ -47,33 +47,49 @@ def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None
     _check_access(user, lesson)
     now = now or timezone.now()
     progress, created = LessonProgress.objects.get_or_create(
-        user=user, lesson=lesson, defaults={"opened_at": now, "last_active_at": now})
+        user=user, lesson=lesson, defaults={"opened_at": now, "last_active_at": now, "credited_until": now})
     if not created:
-        # A new visit: time away from the page is not study time.
-        LessonProgress.objects.filter(pk=progress.pk).update(last_active_at=now)
+        # A new visit: time away from the page is not study time. Time already credited ahead
+        # of the clock stays ahead, so reopening the page again and again gains nothing.
         progress.last_active_at = now
+        progress.credited_until = max(progress.credited_until or now, now)
+        LessonProgress.objects.filter(pk=progress.pk).update(
+            last_active_at=now, credited_until=progress.credited_until)
+    return progress
+
+
+def _locked_progress(user: User, lesson: LessonPage, *, missing: str) -> LessonProgress:
+    """The person's record for the lesson, locked until the transaction ends (two reports at
+    once must not both credit the same seconds)."""
+    progress = LessonProgress.objects.select_for_update().filter(user=user, lesson=lesson).first()
+    if progress is None:
+        raise ValidationError(missing)
     return progress
 
 
 def record_study_time(user: User, lesson: LessonPage, seconds, *,
                       now: datetime.datetime | None = None) -> LessonProgress:
-    """Credit ``seconds`` of visible-page time, but never more than the wall-clock time since
-    the previous report (two open tabs or a tampered timer gain nothing), and never beyond the
-    lesson's cap."""
+    """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
+
+    ``credited_until`` is the moment up to which study time has been credited. A report gets
+    at most the time from there to now, plus a few seconds of slack for timer jitter that is
+    then owed back (the clock runs ahead), so reports every second, a second tab or a tampered
+    timer earn no more than real time. Time the page was hidden is not claimable later beyond
+    one report's worth, and the lesson stops counting at its cap."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_REPORT_SECONDS:
         raise ValidationError(f"学习时长须为 1 到 {MAX_REPORT_SECONDS} 之间的整数（秒）。")
     _check_access(user, lesson)
     now = now or timezone.now()
     with transaction.atomic():
-        progress = (LessonProgress.objects.select_for_update()
-                    .filter(user=user, lesson=lesson).first())
-        if progress is None:
-            raise ValidationError("请先打开课时再上报学习时长。")
-        elapsed = max(0, int((now - progress.last_active_at).total_seconds()))
-        credit = min(seconds, elapsed + REPORT_SLACK_SECONDS)
+        progress = _locked_progress(user, lesson, missing="请先打开课时再上报学习时长。")
+        credited_until = progress.credited_until or progress.last_active_at
+        available = int((now - credited_until).total_seconds()) + REPORT_SLACK_SECONDS
+        credit = max(0, min(seconds, available))
+        progress.credited_until = max(credited_until + datetime.timedelta(seconds=credit),
+                                      now - datetime.timedelta(seconds=MAX_REPORT_SECONDS))
         progress.seconds_spent = min(progress.seconds_spent + credit, lesson_cap_seconds(lesson))
         progress.last_active_at = now
-        progress.save(update_fields=["seconds_spent", "last_active_at"])
+        progress.save(update_fields=["seconds_spent", "last_active_at", "credited_until"])
     return progress
 
 
@@ -82,10 +98,7 @@ def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | 
     _check_access(user, lesson)
     now = now or timezone.now()
     with transaction.atomic():
-        progress = (LessonProgress.objects.select_for_update()
-                    .filter(user=user, lesson=lesson).first())
-        if progress is None:
-            raise ValidationError("请先打开并学习本课时。")
+        progress = _locked_progress(user, lesson, missing="请先打开并学习本课时。")
         if progress.completed_at:
             return progress
         needed = required_seconds(lesson)

@@ -48,6 +48,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+import dj_site_pages  # site/hooks/dj_site_pages.py: the member area and help pages (site/pages/)
+
 log = get_plugin_logger("dangjian")
 
 PAGE_SIZE = 20
@@ -206,6 +208,7 @@ class _State:
         self.generated: dict[str, bytes] = {}  # dest -> bytes written by on_post_build
         self.changed: list[str] = []  # dest_uri of documentation pages rendered this build
         self.removed: list[str] = []  # dest_uri of outputs the previous release has but this one drops
+        self.site = dj_site_pages.SitePages()  # pages the site owns (site/pages/), not content/
         self.reusable = False
 
     # ---------------------------------------------------------------- outputs
@@ -468,6 +471,9 @@ def on_files(files: Files, config) -> Files:
             raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
         if _dest_for(src) in (FEED, SITEMAP) or src.startswith(SITEMAP_DIR + "/"):
             raise PluginError(f"{src}: 路径 /{_dest_for(src)} 保留给网站自动生成的文件，内容中不能使用")
+    # --- site pages (dj_site_pages): collected once per build, their paths reserved.
+    state.site = dj_site_pages.collect(config)
+    dj_site_pages.check_clashes(state.site, list(pages) + list(assets))
 
     if warm:
         _progress(config, f"读取 {sum(1 for p in pages.values() if p)} 个有变化的页面 …")
@@ -501,12 +507,15 @@ def on_files(files: Files, config) -> Files:
 
     # A static nav of home + top-level sections; every other page is built but unlisted.
     config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
+    config["nav"] += dj_site_pages.nav_items(state.site)  # 党员学习, 使用指南: after the CMS's sections
     modified = _plan_outputs(files, config, state, full=previous is None and not warm)
     if sparse:
         _hand_to_mkdocs(files, config, state, content_dir, modified)
     else:
         for src, content in sorted(state.virtual.items()):
             files.append(File.generated(config, src, content=content))
+        for f in dj_site_pages.files(state.site, config):
+            files.append(f)
         for f in files.documentation_pages():
             if _dest_for(f.src_uri) != f.dest_uri:  # _dest_for must agree with MkDocs
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
@@ -637,6 +646,8 @@ def _hand_to_mkdocs(files: Files, config, state: _State, content_dir, modified: 
     for src in sorted(wanted):
         if src in state.assets and files.get_file_from_path(src) is None:
             files.append(File(src, content_dir, config.site_dir, config.use_directory_urls))
+    for f in dj_site_pages.files(state.site, config):  # few; in the nav, so always present
+        files.append(f)
     for f in files:
         is_modified = f.src_uri in modified
         # MkDocs' dirty build asks each file whether to read, render and copy it.
@@ -769,12 +780,14 @@ def _derive_all(state: _State, config) -> None:
         _sitemap_put(state, entry)
     for src in state.virtual:
         _sitemap_put_url(state, _url_for(src), "")
+    for src in dj_site_pages.sitemap_sources(state.site):
+        _sitemap_put_url(state, _url_for(src), "")
     state.sitemap_dirty = set(range(SITEMAP_SHARDS))
 
     pages = set(entries) | set(state.virtual)
     state.gone |= old_pages - pages
     state.touched |= pages
-    live = pages | set(state.assets)
+    live = pages | set(state.assets) | set(dj_site_pages.output_keys(state.site, state.shared, _dest_for))
     theme_key = f"theme:{config.extra.get('_theme_signature')}"
     for src in [s for s, o in state.outputs.items()
                 if s not in live and not s.startswith(GENERATED) and o["key"] != theme_key]:
@@ -1042,6 +1055,10 @@ def _plan_outputs(files: Files, config, state: _State, *, full: bool) -> set[str
     for src in sorted(state.touched):
         if src in state.entries or src in state.virtual:
             state.set_output(src, _output_key(state, src), _dest_for(src))
+    # Site pages (site/pages/): keyed by their file and what every page shares; an unchanged
+    # record is a no-op, so they are rendered only when one of those changed.
+    for src, record in dj_site_pages.output_keys(state.site, state.shared, _dest_for).items():
+        state.set_output(src, record["key"], record["dest"])
     _plan_generated(config, state)
     for f in [f for f in files if not f.is_documentation_page() and f.dest_uri in state.generated]:
         # Material's sitemap.xml template (no longer rendered: on_config) would otherwise be
@@ -1110,6 +1127,8 @@ def on_page_context(context, page, config, nav):
             dj["article"] = _article_view(entry)
         else:
             dj["kind"] = entry.kind
+    elif state.site.kind(src) is not None:
+        dj.update(dj_site_pages.page_context(state.site, src))
     elif listing is not None:
         dj["kind"] = listing.kind
         if listing.kind == "section":  # an archive page of a section

@@ -7,6 +7,7 @@ from django.urls import reverse
 from cms.accounts.models import User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR
 from tests.factories import PASSWORD, OrganisationUnitFactory, UserFactory
+from tests.html import soup
 
 URL = "/admin/accounts/import-people/"
 ROSTER = "姓名,工号,支部,身份\n张三,1001,第一党支部,正式党员\n李四,1002,第一党支部,入党申请人\n".encode("utf-8")
@@ -29,6 +30,7 @@ def test_upload_shows_the_report_and_confirm_imports(admin_client):
     response = admin_client.post(URL, {"file": upload(ROSTER)})
     text = response.content.decode()
     assert "检查通过（尚未导入）：将新建 2 人" in text and "确认导入" in text
+    assert soup(response).select_one("header h1").get_text(strip=True) == "批量导入人员"
     assert not User.objects.filter(username="1001").exists()
     response = admin_client.post(URL, {"confirm": "1"}, follow=True)
     assert "导入完成：新建 2 人" in response.content.decode()

@@ -434,3 +434,31 @@ def test_a_page_at_an_archive_path_fails_the_incremental_build_as_it_fails_a_ful
     from build_scripts.site_build import current_release
 
     assert current_release(releases).name == live.name
+
+
+SITE_PAGES = ["member/index.html", "member/course/index.html", "member/lesson/index.html", "help/index.html"]
+
+
+def test_site_owned_pages_rerender_only_when_what_all_pages_share_changes(tmp_path, content):
+    """The member area and help pages (site/pages/) carry build-state keys like content pages:
+    an article edit leaves them shared with the previous release, a navigation change
+    re-renders them, and either way the release equals a full build."""
+    releases = tmp_path / "releases"
+    first = build_release(content, releases)
+    STEPS["edit body only"](content)
+    second = build_release(content, releases)
+    assert second.rendered == 1
+    for page in SITE_PAGES:
+        assert os.stat(second.path / page).st_ino == os.stat(first.path / page).st_ino, page
+    shots = sorted(p.relative_to(first.path) for p in (first.path / "help/images").glob("*.png"))
+    assert shots  # the help screenshots are copied once and then shared
+    for shot in shots:
+        assert os.stat(second.path / shot).st_ino == os.stat(first.path / shot).st_ino, shot
+
+    STEPS["rename section"](content)  # the navigation (in every page) changes
+    third = build_release(content, releases)
+    assert third.incremental
+    for page in SITE_PAGES:
+        assert os.stat(third.path / page).st_ino != os.stat(second.path / page).st_ino, page
+        assert "理论武装" in (third.path / page).read_text(encoding="utf-8"), page
+    _assert_identical(third.path, build_release(content, tmp_path / "full", incremental=False).path)

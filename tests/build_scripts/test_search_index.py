@@ -65,8 +65,10 @@ def test_only_content_pages_are_indexed(sample):
         urls |= {record[0] for record in json.loads(shard.read_bytes()).values()}
     assert "openness/sanhui-yike-2026q4/" in urls and "news/" in urls and "" in urls
     assert not any(u.startswith("tags/") or re.search(r"/page/\d+/$", u) for u in urls)
+    # The help pages (site/pages/help/) are searchable; the member area's shells are not.
+    assert "help/" in urls and not any(u.startswith("member/") for u in urls)
     meta = json.loads((sample.path / "search" / "meta.json").read_bytes())
-    assert meta["documents"] == len(urls) == 38  # 8 articles + 25 briefs + 4 sections + home
+    assert meta["documents"] == len(urls) == 39  # 8 articles + 25 briefs + 4 sections + home + help
     assert not (sample.path / "search" / "search_index.json").exists()  # material's is off
 
 

@@ -20,19 +20,54 @@ WECHAT_PHONE = {
 
 
 @pytest.fixture
+def public_home(transactional_db, site_paths):
+    """The public home page with roles set up, for browser tests.
+
+    Transactional tests flush the database afterwards, taking Wagtail's migration-made root
+    page, root collection and locale with it. tests/conftest.py gives live_server tests a
+    serialized rollback that restores them; should a flush without one (a test with its own
+    django_db marker) run first, put them back here rather than fail on a missing root.
+    """
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page
+
+    from cms.accounts.roles import setup_roles
+    from cms.openness.services import ensure_home_page
+
+    ContentType.objects.clear_cache()  # a flush with post_migrate renumbers content types
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
+    home = ensure_home_page(intro="首页导语")
+    setup_roles()
+    return home
+
+
+@pytest.fixture
 def browser():
     """Per test, on purpose. Playwright's sync API keeps an asyncio loop running in the test
     thread while it is open, and with a running loop Django's `connections` hands out a
     different connection object (asgiref.Local switches storage): one without the serialized
     test data, so serialized_rollback would neither restore nor keep Wagtail's rows. Being a
     function fixture, it starts after the database is set up and stops before it is flushed."""
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        # A skipped browser test would let CI pass without the browser flows being checked.
+        pytest.fail("需要 Debian 的 chromium（/usr/bin/chromium）：请先运行 make browser。")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Close the connections the test opened while Playwright's loop ran: they live in that
+        # loop's context, unreachable afterwards, and on PostgreSQL an open one keeps the test
+        # database from being dropped at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture

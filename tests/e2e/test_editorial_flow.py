@@ -7,7 +7,6 @@ from io import StringIO
 from types import SimpleNamespace
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from tests.e2e.conftest import WECHAT_PHONE
@@ -23,29 +22,12 @@ REVIEWER_VIEWPORTS = {"dashboard": {"width": 390, "height": 844}, "page editor":
 
 
 @pytest.fixture
-def newsroom(transactional_db, site_paths):
-    """A site with a 新闻动态 section, an editor 王编辑 and a reviewer 李审核.
-
-    Transactional tests flush the database afterwards, taking Wagtail's migration-made root
-    page, root collection and locale with it. tests/conftest.py gives live_server tests a
-    serialized rollback that restores them; should a flush without one (a test with its own
-    django_db marker) run first, put them back here rather than fail on a missing root.
-    """
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection, Locale, Page
-
-    from cms.accounts.roles import EDITOR, REVIEWER, setup_roles
-    from cms.openness.services import ensure_home_page
+def newsroom(public_home):
+    """A site with a 新闻动态 section, an editor 王编辑 and a reviewer 李审核."""
+    from cms.accounts.roles import EDITOR, REVIEWER
     from tests.factories import SectionPageFactory, UserFactory
 
-    ContentType.objects.clear_cache()  # a flush with post_migrate renumbers content types
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if not Page.objects.filter(depth=1).exists():
-        Page.add_root(instance=Page(title="Root", slug="root", live=True))
-    if not Collection.objects.filter(depth=1).exists():
-        Collection.add_root(name="Root")
-    home = ensure_home_page(intro="首页导语")
-    setup_roles()
+    home = public_home
     return SimpleNamespace(
         section=SectionPageFactory(parent=home, title="新闻动态", slug="news"),
         editor=UserFactory(username="editor", last_name="王", first_name="编辑", groups=[EDITOR]),

@@ -7,7 +7,8 @@ from django.utils import timezone
 from wagtail.models import CollectionViewRestriction, PageViewRestriction
 
 from tests.factories import (
-    CollectionFactory, DocumentFactory, ImageFactory, NewsPageFactory, SectionPageFactory, rich_body,
+    CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory, NewsPageFactory,
+    SectionPageFactory, rich_body,
 )
 
 MARKERS = {
@@ -21,6 +22,10 @@ MARKERS = {
     "private_document": "LEAKDOCUMENT008",
     "private_video": "LEAKVIDEO009",
     "private_link_slug": "leakslug010",
+    "course_intro": "LEAKCOURSE011",
+    "lesson_text": "LEAKLESSON012",
+    "lesson_summary": "LEAKLESSONSUMMARY013",
+    "lesson_slug": "leaklessonslug014",
 }
 
 
@@ -61,10 +66,15 @@ def mixed_site(home):
     private_video = DocumentFactory(title=MARKERS["private_video"], collection=private_collection,
                                     file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42")
     public_image = ImageFactory(title="公开图片")
+    # Study material is private by design: only the member API may ever show it.
+    course = CourseFactory(title=f"课程 {MARKERS['course_intro']}", intro=MARKERS["course_intro"])
+    lesson = LessonFactory(parent=course, title=f"课时 {MARKERS['lesson_text']}", slug=MARKERS["lesson_slug"],
+                           summary=MARKERS["lesson_summary"], body=rich_body(MARKERS["lesson_text"]))
     NewsPageFactory(parent=news, title="引用内部资料的公开页面", slug="uses-private-media", body=[
         ("paragraph", rich_body(
             f'见<a linktype="page" id="{restricted.pk}">内部页面</a>和'
-            f'<a linktype="document" id="{private_doc.pk}">内部文件</a>。')[0][1]),
+            f'<a linktype="document" id="{private_doc.pk}">内部文件</a>和'
+            f'<a linktype="page" id="{lesson.pk}">学习课时</a>。')[0][1]),
         ("image", {"image": private_image, "caption": MARKERS["private_image"]}),
         ("image", {"image": public_image, "caption": "公开图片说明"}),
         ("attachment", {"document": private_doc, "title": ""}),
@@ -116,3 +126,18 @@ def test_restricting_a_live_page_removes_it_from_the_site(mixed_site, publish, p
 
     assert not public_site.exists("news/public-news/index.html")
     assert "公开的新闻" not in public_site.all_text()
+
+
+def test_publishing_study_material_queues_no_site_build(home):
+    from cms.publishing.models import ContentChange
+
+    before = ContentChange.objects.count()
+    course = CourseFactory()
+    lesson = LessonFactory(parent=course)
+    lesson.save_revision().publish()
+    lesson.unpublish()
+    course.delete()
+
+    assert ContentChange.objects.count() == before, "study pages are outside the public site"
+    NewsPageFactory(parent=SectionPageFactory(parent=home))
+    assert ContentChange.objects.count() > before, "public pages still record their changes"

@@ -6,26 +6,15 @@ from django.urls import reverse
 from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from cms.accounts.roles import EDITOR, REVIEWER
 from cms.openness.models import NewsPage
 from cms.publishing.services import content_repo
 from tests.conftest import WORKER_DB
-from tests.factories import PASSWORD, SectionPageFactory, UserFactory
+from tests.factories import PASSWORD, SectionPageFactory
 
 
 @pytest.fixture
 def news(home):
     return SectionPageFactory(parent=home, title="新闻动态", slug="news")
-
-
-@pytest.fixture
-def editor(home):
-    return UserFactory(username="editor", last_name="王", first_name="编辑", groups=[EDITOR])
-
-
-@pytest.fixture
-def reviewer(home):
-    return UserFactory(username="reviewer", last_name="李", first_name="审核", groups=[REVIEWER])
 
 
 def _submit_news(client, parent, title="支部召开专题组织生活会", slug="org-life-meeting"):

@@ -10,6 +10,9 @@ from wagtail.rich_text import RichText
 
 from cms.accounts.models import MemberStatus
 from cms.study.models import CoursePage, LessonPage
+from cms.study import services
+from cms.study.models import LessonProgress
+from cms.study.selectors import lessons_of
 from cms.study.services import ensure_study_root
 
 
@@ -96,4 +99,25 @@ def load_demo_courses(units, users, *, images, video) -> list[CoursePage]:
         summary="支部与社区党委联建共建的做法。",
         body=[("paragraph", _p("第二党支部与社区党委在志愿服务、党员教育等方面开展合作，形成了“资源共享、活动共办”的工作机制。"))],
     ), editor, reviewer)
+    _demo_progress(users, charter, activists)
     return [charter, activists, branch2]
+
+
+def _study(user, lesson, minutes: int, *, complete: bool, days_ago: int) -> None:
+    """Study the way the member page does: open, report visible time, maybe complete."""
+    moment = timezone.now() - datetime.timedelta(days=days_ago, hours=1)
+    services.open_lesson(user, lesson, now=moment)
+    for _ in range(minutes * 2):
+        moment += datetime.timedelta(seconds=30)
+        services.record_study_time(user, lesson, 30, now=moment)
+    if complete:
+        services.complete_lesson(user, lesson, now=moment)
+
+
+def _demo_progress(users, charter, activists) -> None:
+    """Some study already done, so the secretary's 学习进度 report has something to show."""
+    if LessonProgress.objects.exists():
+        return
+    charter_lessons = list(lessons_of(charter))
+    _study(users["member1"], charter_lessons[0], 3, complete=True, days_ago=2)
+    _study(users["activist1"], list(lessons_of(activists))[0], 1, complete=False, days_ago=1)

@@ -1,0 +1,52 @@
+"""JSON shapes of the session endpoints (docs/member-api.md: Session, Me)."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from .models import BranchRole, MemberStatus, User
+
+
+class MeSerializer(serializers.Serializer):
+    """Who is logged in. Status and role are null for people without a Party record
+    (e.g. administrators)."""
+
+    username = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    organisation = serializers.CharField(source="organisation.name", allow_null=True, default=None)
+    status = serializers.ChoiceField(choices=MemberStatus.choices, allow_null=True)
+    status_label = serializers.CharField(allow_null=True)
+    role = serializers.ChoiceField(choices=BranchRole.choices, allow_null=True)
+    role_label = serializers.CharField(allow_null=True)
+    is_secretary = serializers.BooleanField()
+
+    def to_representation(self, user: User):
+        membership = getattr(user, "membership", None)
+        return {
+            "username": user.username,
+            "name": user.display_name,
+            "organisation": user.organisation.name if user.organisation_id else None,
+            "status": membership.status if membership else None,
+            "status_label": membership.get_status_display() if membership else None,
+            "role": membership.role if membership else None,
+            "role_label": membership.get_role_display() if membership else None,
+            "is_secretary": bool(membership and membership.role == BranchRole.SECRETARY),
+        }
+
+
+class SessionSerializer(serializers.Serializer):
+    authenticated = serializers.BooleanField()
+    user = MeSerializer(allow_null=True)
+
+    def to_representation(self, user):
+        logged_in = bool(user is not None and user.is_authenticated)
+        return {"authenticated": logged_in, "user": MeSerializer(user).data if logged_in else None}
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=True, error_messages={
+        "required": "请输入用户名。", "blank": "请输入用户名。", "null": "请输入用户名。",
+        "invalid": "用户名格式不正确。", "max_length": "用户名过长。"})
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"},
+                                     error_messages={
+        "required": "请输入密码。", "blank": "请输入密码。", "null": "请输入密码。",
+        "invalid": "密码格式不正确。", "max_length": "密码过长。"})
