@@ -165,6 +165,23 @@ def main() -> None:
         values = results[action]
         print(f"{label}-to-live {n:,} pages: {statistics.median(values):.2f} s (median), "
               f"{max(values):.2f} s (worst of {len(values)}, {mode})")
+    print(release_disk_use(n))
+
+
+def release_disk_use(n: int) -> str:
+    """What the kept releases cost on disk together, against the newest alone: shared
+    directories and hard-linked files are counted once."""
+    from django.conf import settings
+
+    from build_scripts.release_tree import disk_usage
+    from build_scripts.site_build import list_releases
+
+    kept = list_releases(Path(settings.SITE_RELEASES_DIR))
+    alone = disk_usage([kept[0].path])
+    together = disk_usage([r.path for r in kept])
+    extra = (together - alone) / max(len(kept) - 1, 1)
+    return (f"disk {n:,} pages: {len(kept)} kept releases use {together / 1e6:.1f} MB, the newest alone "
+            f"{alone / 1e6:.1f} MB, {extra / 1e6:.2f} MB per further release")
 
 
 if __name__ == "__main__":

@@ -324,35 +324,39 @@ def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path], *, co
         _delete_pruning(releases_dir, pruning, kept_roots)
 
 
-def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True,
-                    pause=None) -> set[Path]:
+def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True) -> set[Path]:
     """Delete a pruned release and its dead objects; returns the pool folders they were in.
-    `pause()`, if given, is called before each deletion (the worker's thread waits there
-    while a build runs, so the two do not compete for the disk)."""
-    pools = set()
-    for obj in dead_objects(pruning, kept_roots):
-        if pause is not None:
-            pause()
-        shutil.rmtree(obj, ignore_errors=True)
-        pools.add(obj.parent)
-    shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
+    The caller must hold the build lock (dead_objects needs the kept releases to stay)."""
+    dead = dead_objects(pruning, kept_roots)
+    pools = delete_dead(pruning, dead)
     if tidy:  # (not while a build may be creating its pool folder: see Background)
         remove_empty_pools(releases_dir, pools)
     return pools
 
 
-def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True,
-                              pause=None, pools: set | None = None) -> list[str]:
+def delete_dead(pruning: Path, dead: list[Path], pause=None) -> set[Path]:
+    """Delete objects found dead, then the pruned root. Needs no lock: an object no kept
+    release had when it was found dead can never be used again (a release only inherits
+    from complete releases). `pause()`, if given, is called before each deletion (the
+    worker's thread waits there while a build runs, so the two do not compete)."""
+    pools = set()
+    for obj in dead:
+        if pause is not None:
+            pause()
+        shutil.rmtree(obj, ignore_errors=True)
+        pools.add(obj.parent)
+    shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
+    return pools
+
+
+def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True) -> list[str]:
     """Garbage-collect every ``.pruning-*`` release (left by delete_release(collect=False),
-    or by a prune that was interrupted). It only deletes objects no kept release has, and
-    tolerates what is already gone, so it may run twice at once. The pool folders it
-    deleted from are added to `pools` (to be tidied later) when it does not tidy them."""
+    or by a prune that was interrupted). The caller holds the build lock. It only deletes
+    objects no kept release has, and tolerates what is already gone."""
     releases_dir = Path(releases_dir)
     done = []
     for path in sorted(releases_dir.glob(f"{PRUNING_PREFIX}*")):
-        touched = _delete_pruning(releases_dir, path, kept_roots, tidy=tidy, pause=pause)
-        if pools is not None:
-            pools |= touched
+        _delete_pruning(releases_dir, path, kept_roots, tidy=tidy)
         done.append(path.name)
     return done
 
@@ -466,15 +470,24 @@ class Background:
 
     # garbage collection
 
-    def collect(self, kept_roots) -> None:
-        """Finish every ``.pruning-*`` release in the background. `kept_roots()` lists the
-        complete releases when the work starts, not when it is queued: a release built in
-        between may use objects that the releases known at queueing time no longer have
-        (after a switch back to an older release)."""
+    def collect(self, kept_roots, locked) -> None:
+        """Finish every ``.pruning-*`` release in the background.
+
+        Which objects are dead is decided under the build lock (`locked()`), against the
+        complete releases of that moment (`kept_roots()`): builds and prunes change the
+        set of releases, and a walk over a changing set could find an object unused by
+        releases that were pruned meanwhile while a newer release still uses it. That
+        walk is short (it visits what differs); the deletions, which need no lock, come
+        after it and pause while a build runs in this process.
+        """
         def run():
+            with locked():
+                kept = kept_roots()
+                found = [(path, dead_objects(path, kept))
+                         for path in sorted(self.releases_dir.glob(f"{PRUNING_PREFIX}*"))]
             pools: set = set()
-            finish_interrupted_prunes(self.releases_dir, kept_roots(), tidy=False,
-                                      pause=self._idle.wait, pools=pools)
+            for pruning, dead in found:
+                pools |= delete_dead(pruning, dead, pause=self._idle.wait)
             with self._lock:
                 self._untidy |= pools
 

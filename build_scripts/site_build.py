@@ -186,7 +186,8 @@ def _prune(releases_dir: Path, keep: int, background: Background | None = None) 
         delete_release(releases_dir, release.path, kept, collect=background is None)
         removed.append(release.name)
     if background is not None and (doomed or any(releases_dir.glob(f"{PRUNING_PREFIX}*"))):
-        background.collect(lambda: [r.path for r in list_releases(releases_dir)])
+        background.collect(lambda: [r.path for r in list_releases(releases_dir)],
+                           lambda: _locked(releases_dir))
     for path in releases_dir.iterdir():
         if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
                 and not (path / RELEASE_JSON).exists()):

@@ -436,6 +436,65 @@ def test_a_page_at_an_archive_path_fails_the_incremental_build_as_it_fails_a_ful
     assert current_release(releases).name == live.name
 
 
+def test_collection_decides_what_is_dead_while_no_build_can_change_the_releases(tmp_path, monkeypatch):
+    """Regression: collection used to walk the pruned release against the releases kept
+    when it started, pausing while builds ran; builds meanwhile pruned those and made new
+    ones, and directories the live release still used were deleted."""
+    import threading
+
+    from build_scripts import release_tree
+    from build_scripts.release_tree import background
+    from build_scripts.site_build import current_release
+
+    content = write_sample_content(tmp_path / "content", extra_news=30)
+    releases = tmp_path / "releases"
+    helper = background(releases)
+    helper.wait()
+    entered, go = threading.Event(), threading.Event()
+    real = release_tree.dead_objects
+
+    def slow(*args, **kwargs):  # the collection walk takes a while
+        entered.set()
+        assert go.wait(60)
+        return real(*args, **kwargs)
+
+    build_release(content, releases, keep=2, background=True)
+    for number in range(2):
+        _write_article(content, f"news/first-{number}.md", 800 + number, f"先发{number}", "2026-11-28")
+        build_release(content, releases, keep=2, background=True)
+    monkeypatch.setattr(release_tree, "dead_objects", slow)
+    _write_article(content, "news/trigger.md", 810, "触发回收", "2026-11-28")
+    build_release(content, releases, keep=2, background=True)  # prunes: collection starts
+    assert entered.wait(30)
+    built = []
+
+    def publish_more():
+        for number in range(3):
+            _write_article(content, f"news/later-{number}.md", 820 + number, f"后发{number}", "2026-11-29")
+            built.append(build_release(content, releases, keep=2, background=True))
+
+    builder = threading.Thread(target=publish_more)
+    builder.start()
+    builder.join(2)
+    assert built == []  # builds wait for the walk (it holds the build lock)
+    go.set()
+    builder.join(120)
+    helper.wait()
+    assert len(built) == 3 and current_release(releases).name == built[-1].name
+    for release in (built[-1], built[-2]):  # the kept releases
+        dangling = [rel for rel, path in _all_links(release.path) if not path.exists()]
+        assert dangling == [], (release.name, dangling[:5])
+    _assert_identical(built[-1].path, build_release(content, tmp_path / "full", incremental=False).path)
+
+
+def _all_links(root: Path):
+    for directory, subdirs, files in os.walk(root, followlinks=True):
+        for name in subdirs + files:
+            path = Path(directory) / name
+            if path.is_symlink():
+                yield os.path.relpath(path, root), path
+
+
 SITE_PAGES = ["member/index.html", "member/course/index.html", "member/lesson/index.html", "help/index.html"]
 
 

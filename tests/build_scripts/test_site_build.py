@@ -287,7 +287,10 @@ def test_sitemap_is_an_index_of_shards_with_every_page(site):
     assert urls[f"{SITE_URL}openness/sanhui-yike-2026q4/"] == "2026-11-20"
     assert urls[f"{SITE_URL}news/page/1/"] is None and urls[SITE_URL] is None
     html_pages = [rel for rel, _ in walk_files(site.path) if rel.endswith("index.html")]
-    assert len(urls) == len(html_pages) == site.page_count
+    # Every page but the member area's shells (noindex, sitemap: false).
+    member_shells = [rel for rel in html_pages if rel.startswith("member/")]
+    assert len(member_shells) == 3 and f"{SITE_URL}help/" in urls
+    assert len(urls) == len(html_pages) - 3 and len(html_pages) == site.page_count
 
 
 def test_footer_icp_and_announcement(site):
