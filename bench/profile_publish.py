@@ -14,11 +14,12 @@ import argparse
 import cProfile
 import io
 import pstats
+import random
 import sys
 import time
 from pathlib import Path
 
-from common import ROOT, generate_site, setup_django
+from common import ROOT, article_body, generate_site, setup_django
 
 
 def main() -> None:
@@ -28,6 +29,10 @@ def main() -> None:
     parser.add_argument("--action", choices=["publish", "edit", "unpublish"], default="publish")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--body", action="store_true",
+                        help="publish pages with a realistic ~1,500-character body (as the generator "
+                             "writes) instead of publish_latency's empty one: the search update then "
+                             "indexes ~600 terms")
     args = parser.parse_args()
     setup_django(ROOT / "bench" / "var" / f"site-{args.size}")
     from django.conf import settings
@@ -49,17 +54,22 @@ def main() -> None:
     section = SectionPage.objects.get(slug="section-0")
     stamp = int(time.time())
 
+    rng = random.Random(stamp)
+
+    def body(i: int):
+        return article_body(rng, 90000 + i, []) if args.body else []
+
     def prepare(i: int):
         """The page to act on, made ready outside the measurement (as the bench does)."""
         if args.action == "publish":
             page = NewsPage(title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析",
-                            body=[], live=False)
+                            body=body(i), live=False)
             with transaction.atomic():
                 section.add_child(instance=page)
                 revision = page.save_revision(user=editor)
             return lambda: revision.publish(user=editor, skip_permission_checks=True)
         page = NewsPage(title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析",
-                        body=[], live=False)
+                        body=body(i), live=False)
         with transaction.atomic():
             section.add_child(instance=page)
             page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)

@@ -337,14 +337,23 @@ def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *
 def delete_dead(pruning: Path, dead: list[Path], pause=None) -> set[Path]:
     """Delete objects found dead, then the pruned root. Needs no lock: an object no kept
     release had when it was found dead can never be used again (a release only inherits
-    from complete releases). `pause()`, if given, is called before each deletion (the
-    worker's thread waits there while a build runs, so the two do not compete)."""
-    pools = set()
+    from complete releases).
+
+    With `pause` (the worker's background thread), deletion waits until no build runs in
+    this process, then happens in a child process at low priority: thousands of unlink
+    calls from a Python thread would hold the GIL against the worker's main thread,
+    which must pick up and run the next publish.
+    """
+    pools = {obj.parent for obj in dead}
+    if pause is not None and shutil.which("rm"):
+        pause()
+        command = ["rm", "-rf", "--", *map(str, dead), str(pruning)]
+        if shutil.which("nice"):
+            command = ["nice", "-n", "10", *command]
+        if subprocess.run(command, capture_output=True).returncode == 0:
+            return pools
     for obj in dead:
-        if pause is not None:
-            pause()
         shutil.rmtree(obj, ignore_errors=True)
-        pools.add(obj.parent)
     shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
     return pools
 
@@ -461,12 +470,12 @@ class Background:
             if not future.cancel():
                 self._janitor.submit(self._discard, future)
 
-    @staticmethod
-    def _discard(future) -> None:
+    def _discard(self, future) -> None:
         try:
-            shutil.rmtree(future.result(), ignore_errors=True)
+            copy = future.result()
         except OSError:
-            pass
+            return
+        delete_dead(copy, [], pause=self._idle.wait)
 
     # garbage collection
 

@@ -83,6 +83,10 @@ def test_task_is_queued_not_run_in_the_request(news, django_capture_on_commit_ca
     assert SiteBuild.objects.count() == 0
     queued = DBTaskResult.objects.filter(task_path=f"{publish_pending_changes.module_path}")
     assert queued.exists()
+    # Saving a page also queues Wagtail's search and reference index updates (before the
+    # publish): the worker takes the publish first, an editor is waiting for it.
+    assert DBTaskResult.objects.ready().exclude(task_path=publish_pending_changes.module_path).exists()
+    assert DBTaskResult.objects.ready().first().task_path == publish_pending_changes.module_path
 
 
 def test_failed_build_keeps_old_site_and_tells_editors(news, publish, public_site, site_paths, admin_client):
