@@ -243,15 +243,22 @@ def visible_course(user: User, course_id: int) -> CoursePage | None:
     return course if course is not None and can_study(user, course) else None
 
 
+def studyable_course(user: User, lesson: LessonPage) -> CoursePage | None:
+    """The lesson's course when the lesson is live and the person may study it; else None.
+    The one access rule for a lesson: the API's reads and the services' writes both use it."""
+    course = course_of(lesson) if lesson.live else None
+    return course if course is not None and can_study(user, course) else None
+
+
+def live_lesson(lesson_id: int) -> LessonPage | None:
+    return LessonPage.objects.live().filter(pk=lesson_id).first()
+
+
 def visible_lesson(user: User, lesson_id: int) -> tuple[LessonPage, CoursePage] | None:
     """A live lesson of a course the person may study, with that course; else None."""
-    lesson = LessonPage.objects.live().filter(pk=lesson_id).first()
-    if lesson is None:
-        return None
-    course = course_of(lesson)
-    if course is None or not can_study(user, course):
-        return None
-    return lesson, course
+    lesson = live_lesson(lesson_id)
+    course = studyable_course(user, lesson) if lesson is not None else None
+    return (lesson, course) if course is not None else None
 
 
 def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, int | None]:

@@ -12,7 +12,7 @@ from wagtail.models import Page
 from cms.accounts.models import User
 
 from .models import LessonPage, LessonProgress, StudyIndexPage
-from .selectors import can_study, course_of, required_seconds
+from .selectors import required_seconds, studyable_course
 
 #: The page reports every ~30 s while visible; one report may not claim more than this.
 MAX_REPORT_SECONDS = 120
@@ -33,8 +33,7 @@ def ensure_study_root() -> StudyIndexPage:
 
 
 def _check_access(user: User, lesson: LessonPage) -> None:
-    course = course_of(lesson)
-    if not lesson.live or course is None or not can_study(user, course):
+    if studyable_course(user, lesson) is None:
         raise PermissionDenied("您不在这门课程的学习范围内。")
 
 
