@@ -787,7 +787,7 @@ def _derive_all(state: _State, config) -> None:
     pages = set(entries) | set(state.virtual)
     state.gone |= old_pages - pages
     state.touched |= pages
-    live = pages | set(state.assets) | set(dj_site_pages.output_keys(state.site, state.shared, _dest_for))
+    live = pages | set(state.assets) | set(state.site.pages) | set(state.site.assets)
     theme_key = f"theme:{config.extra.get('_theme_signature')}"
     for src in [s for s, o in state.outputs.items()
                 if s not in live and not s.startswith(GENERATED) and o["key"] != theme_key]:
