@@ -438,12 +438,14 @@ class _DirtyBuildNotice(logging.Filter):
 
 def theme_signature(site_dir: Path) -> str:
     """Hash of everything besides content/ that shapes the output: the site configuration,
-    overrides, hooks and the MkDocs/material versions. A change forces a full build."""
+    overrides, hooks, the HTML safety rules and the MkDocs/material/nh3 versions. A change
+    forces a full build."""
     from importlib.metadata import version
 
     digest = hashlib.sha1()
-    for package in ("mkdocs", "mkdocs-material"):
+    for package in ("mkdocs", "mkdocs-material", "nh3"):
         digest.update(f"{package}={version(package)}\n".encode())
+    digest.update(hashlib.sha1(Path(__file__).with_name("html_safety.py").read_bytes()).digest())
     for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(site_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha1(path.read_bytes()).digest())

@@ -2,10 +2,13 @@
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
+from django.utils.safestring import mark_safe
 from wagtail import blocks
 from wagtail.contrib.table_block.blocks import TableBlock
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
+
+from build_scripts.html_safety import sanitize_html
 
 RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "hr", "link", "document-link", "blockquote"]
 VIDEO_EXTENSIONS = {".mp4", ".webm"}
@@ -96,10 +99,19 @@ class QuoteBlock(blocks.StructBlock):
         template = "core/blocks/quote.html"
 
 
+class SanitisedRichTextBlock(blocks.RichTextBlock):
+    """Rich text rendered through the one allow-list (build_scripts/html_safety.py). The
+    editor only makes safe markup, but text saved through the model API, an import or a
+    script can hold anything, and it is rendered in the admin preview and the member API."""
+
+    def render_basic(self, value, context=None):
+        return mark_safe(sanitize_html(super().render_basic(value, context=context)))
+
+
 class BodyBlock(blocks.StreamBlock):
     heading = blocks.CharBlock(label="小标题", max_length=120, icon="title",
                                template="core/blocks/heading.html")
-    paragraph = blocks.RichTextBlock(label="正文段落", features=RICH_TEXT_FEATURES)
+    paragraph = SanitisedRichTextBlock(label="正文段落", features=RICH_TEXT_FEATURES)
     image = ImageBlock()
     gallery = GalleryBlock()
     video = VideoBlock()

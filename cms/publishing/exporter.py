@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from build_scripts.html_safety import markdown_text
 from cms.core.models import ArticlePage, SiteSettings
 from cms.openness.models import HomePage, SectionPage
 
@@ -81,10 +82,10 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
     meta: dict = {"title": page.title, "page_id": page.pk}
     if isinstance(page, HomePage):
         meta |= {"type": "home", "intro": page.intro, "order": 0}
-        body = page.intro
+        body = markdown_text(page.intro)  # plain text typed by an editor: literal, never markup
     elif isinstance(page, SectionPage):
         meta |= {"type": "section", "intro": page.intro, "order": _sibling_position(page)}
-        body = page.intro
+        body = markdown_text(page.intro)
     else:
         meta |= {
             "type": page._meta.model_name.removesuffix("page"),

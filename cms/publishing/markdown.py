@@ -2,21 +2,49 @@
 
 Every image, document and internal link goes through an `AssetCollector`, which decides
 what is public: a private asset or a link to a non-public page never reaches content/.
+Every editor-typed value goes through `build_scripts.html_safety`: plain text is escaped
+(in HTML blocks) or made literal Markdown, rich text is sanitised before it becomes
+Markdown, so nothing an editor types can become markup on the site.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
 
-from markdownify import markdownify
+from markdownify import MarkdownConverter
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page
 from wagtail.rich_text.rewriters import EmbedRewriter, LinkRewriter, MultiRuleRewriter
 
+from build_scripts.html_safety import escape, markdown_escape, markdown_inline, plain, safe_url, sanitize_rich_text
+
 IMAGE_RENDITION_SPEC = "max-1200x1200"
+
+
+class _SafeMarkdownConverter(MarkdownConverter):
+    """markdownify, with text made literal for Python-Markdown: its default escaping leaves
+    ``<`` and ``&`` alone, so text an editor typed as ``<script>`` (stored escaped by
+    Draftail) would come back as raw HTML."""
+
+    def escape(self, text, parent_tags):
+        if not text or "_noformat" in parent_tags:
+            return text or ""
+        return markdown_escape(text)
+
+    def convert_img(self, el, text, parent_tags):
+        src = safe_url(el.attrs.get("src"))
+        if not src:
+            return ""
+        return f"![{markdown_inline(el.attrs.get('alt') or '')}]({src})"
+
+
+def rich_text_markdown(html: str) -> str:
+    """Sanitised rich text (``sanitize_rich_text``) as Markdown."""
+    converter = _SafeMarkdownConverter(heading_style="ATX", bullets="-", escape_asterisks=False,
+                                       escape_underscores=False)
+    return converter.convert(sanitize_rich_text(html)).strip()
 
 
 @dataclass
@@ -73,12 +101,12 @@ class AssetCollector:
     def _page_link(self, attrs: dict) -> str:
         page = Page.objects.filter(pk=attrs.get("id")).first()
         url = self.page_url(page)
-        return f'<a href="{html.escape(url)}">' if url else "<a>"
+        return f'<a href="{escape(url)}">' if url else "<a>"
 
     def _document_link(self, attrs: dict) -> str:
         document = get_document_model().objects.filter(pk=attrs.get("id")).first()
         url = self.document_url(document)
-        return f'<a href="{html.escape(url)}">' if url else "<a>"
+        return f'<a href="{escape(url)}">' if url else "<a>"
 
     def _embedded_image(self, attrs: dict) -> str:
         image = get_image_model().objects.filter(pk=attrs.get("id")).first()
@@ -86,19 +114,21 @@ class AssetCollector:
         if not found:
             return ""
         url, width, height = found
-        alt = html.escape(attrs.get("alt", ""))
-        return f'<img src="{url}" alt="{alt}" width="{width}" height="{height}" loading="lazy">'
+        return (f'<img src="{escape(url)}" alt="{escape(attrs.get("alt", ""))}" width="{width}" '
+                f'height="{height}" loading="lazy">')
 
     def rich_text_to_markdown(self, db_html: str) -> str:
         rewriter = MultiRuleRewriter([
             LinkRewriter(rules={"page": self._page_link, "document": self._document_link}),
             EmbedRewriter(rules={"image": self._embedded_image, "media": lambda attrs: ""}),
         ])
-        return markdownify(rewriter(db_html), heading_style="ATX", bullets="-", strip=["span"]).strip()
+        return rich_text_markdown(rewriter(db_html))
 
 
-def _escape(text: str) -> str:
-    return html.escape(text or "", quote=True)
+def _text(value) -> str:
+    """A plain-text field for an HTML block: escaped, on one line (a blank line would end
+    the HTML block in the middle and hand the rest to Markdown)."""
+    return escape(" ".join(plain(value).split()))
 
 
 def _figure(collector: AssetCollector, image, caption: str, css_class: str = "dj-figure") -> str:
@@ -106,9 +136,9 @@ def _figure(collector: AssetCollector, image, caption: str, css_class: str = "dj
     if not found:
         return ""
     url, width, height = found
-    alt = _escape(caption or image.title)
-    caption_html = f"<figcaption>{_escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="{css_class}"><img src="{url}" alt="{alt}" width="{width}" '
+    alt = _text(caption or image.title)
+    caption_html = f"<figcaption>{_text(caption)}</figcaption>" if caption else ""
+    return (f'<figure class="{css_class}"><img src="{escape(url)}" alt="{alt}" width="{width}" '
             f'height="{height}" loading="lazy">{caption_html}</figure>')
 
 
@@ -121,7 +151,7 @@ def _table_markdown(value: dict) -> str:
     rows = [row + [""] * (width - len(row)) for row in rows]
 
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", "<br>")
+        return "<br>".join(markdown_inline(line) for line in text.split("\n") if line.strip())
 
     if value.get("first_row_is_table_header"):
         header, body = rows[0], rows[1:]
@@ -130,7 +160,7 @@ def _table_markdown(value: dict) -> str:
     lines = ["| " + " | ".join(cell(c) for c in header) + " |", "|" + "---|" * width]
     lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in body]
     caption = (value.get("table_caption") or "").strip()
-    return (f"**{caption}**\n\n" if caption else "") + "\n".join(lines)
+    return (f"**{markdown_inline(caption)}**\n\n" if caption else "") + "\n".join(lines)
 
 
 def _file_size(document) -> str:
@@ -146,7 +176,7 @@ def _file_size(document) -> str:
 def render_block(collector: AssetCollector, block) -> str:
     kind, value = block.block_type, block.value
     if kind == "heading":
-        return f"## {value.strip()}"
+        return f"## {markdown_inline(value)}" if value.strip() else ""
     if kind == "paragraph":
         return collector.rich_text_to_markdown(value.source)
     if kind == "image":
@@ -156,28 +186,28 @@ def render_block(collector: AssetCollector, block) -> str:
         figures = [f for f in figures if f]
         if not figures:
             return ""
-        title = f'<p class="dj-gallery__title">{_escape(value["title"])}</p>' if value["title"] else ""
+        title = f'<p class="dj-gallery__title">{_text(value["title"])}</p>' if value["title"] else ""
         return f'<div class="dj-gallery">{title}{"".join(figures)}</div>'
     if kind == "video":
         src = collector.document_url(value["video"])
         if not src:
             return ""
         poster = collector.image_url(value["poster"]) if value["poster"] else None
-        poster_attr = f' poster="{poster[0]}"' if poster else ""
-        caption = f"<figcaption>{_escape(value['caption'])}</figcaption>" if value["caption"] else ""
-        label = _escape(value["caption"] or value["video"].title)
+        poster_attr = f' poster="{escape(poster[0])}"' if poster else ""
+        caption = f"<figcaption>{_text(value['caption'])}</figcaption>" if value["caption"] else ""
+        label = _text(value["caption"] or value["video"].title)
         # playsinline variants keep the video in the page in WeChat's in-app browser
         # (iOS WebKit and Android's X5 engine) instead of forcing full screen.
         return (f'<figure class="dj-video"><video controls playsinline webkit-playsinline '
-                f'x5-playsinline preload="metadata"{poster_attr} src="{src}" aria-label="{label}">'
+                f'x5-playsinline preload="metadata"{poster_attr} src="{escape(src)}" aria-label="{label}">'
                 f'</video>{caption}</figure>')
     if kind == "audio":
         src = collector.document_url(value["audio"])
         if not src:
             return ""
-        label = _escape(value["caption"] or value["audio"].title)
-        caption = f"<figcaption>{_escape(value['caption'])}</figcaption>" if value["caption"] else ""
-        return (f'<figure class="dj-audio"><audio controls preload="none" src="{src}" '
+        label = _text(value["caption"] or value["audio"].title)
+        caption = f"<figcaption>{_text(value['caption'])}</figcaption>" if value["caption"] else ""
+        return (f'<figure class="dj-audio"><audio controls preload="none" src="{escape(src)}" '
                 f'aria-label="{label}"></audio>{caption}</figure>')
     if kind == "table":
         return _table_markdown(value)
@@ -189,12 +219,12 @@ def render_block(collector: AssetCollector, block) -> str:
         title = (value["title"] or document.title).strip()
         suffix = PurePosixPath(document.file.name).suffix.lstrip(".").upper()
         details = "，".join(part for part in (suffix, _file_size(document)) if part)
-        return (f'<p class="dj-attachment"><a href="{url}" download>{_escape(title)}</a>'
-                f'<span class="dj-attachment__meta">（{_escape(details)}）</span></p>')
+        return (f'<p class="dj-attachment"><a href="{escape(url)}" download>{_text(title)}</a>'
+                f'<span class="dj-attachment__meta">（{_text(details)}）</span></p>')
     if kind == "quote":
-        lines = [f"> {line}" if line.strip() else ">" for line in value["text"].strip().splitlines()]
-        if value["source"]:
-            lines += [">", f"> —— {value['source'].strip()}"]
+        lines = [f"> {markdown_inline(line)}" if line.strip() else ">" for line in value["text"].strip().splitlines()]
+        if value["source"].strip():
+            lines += [">", f"> —— {markdown_inline(value['source'])}"]
         return "\n".join(lines)
     raise ValueError(f"unknown block type {kind!r}")
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cms.core.security.AdminHostMiddleware",
+    "cms.core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -75,6 +77,29 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cms.urls"
+
+# Content-Security-Policy per part of the site (cms/core/security.py). The "site" policy is
+# also what nginx sends with the static files (docs/operations.md; a test keeps them equal).
+# No 'unsafe-inline' for scripts anywhere but the admin: Wagtail 7.4 still has inline scripts.
+_SELF_ONLY = ("object-src 'none'; base-uri 'self'; form-action 'self'")
+CONTENT_SECURITY_POLICIES = {
+    "site": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+             "font-src 'self' data:; media-src 'self'; connect-src 'self'; worker-src 'self'; "
+             f"manifest-src 'self'; frame-src 'none'; {_SELF_ONLY}; frame-ancestors 'none'"),
+    "api": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "api_docs": ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                 f"img-src 'self' data:; connect-src 'self'; {_SELF_ONLY}; frame-ancestors 'none'"),
+    "admin": ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+              "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+              f"connect-src 'self'; frame-src 'self'; {_SELF_ONLY}; frame-ancestors 'self'"),
+}
+# Serve the admin on its own host name in production (e.g. admin.dangjian.example.cn): the
+# admin then answers there only, so a script on the public site can never reach its
+# session (docs/operations.md, "Admin on its own host").
+ADMIN_HOST = os.environ.get("DJANGO_ADMIN_HOST", "").strip()
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
 
 TEMPLATES = [
     {

@@ -17,7 +17,12 @@ and from it
 * decides what an incremental build renders (``_plan_outputs``) and keeps the catalogue
   for the next build: build_scripts hands it back (``extra._catalogue``) in a long-lived
   process, so a publish reads and recomputes only what changed (``_apply_changes``);
-* prints progress to stderr when ``extra._progress`` is set (by build_scripts).
+* prints progress to stderr when ``extra._progress`` is set (by build_scripts);
+* makes every value from content/ safe on its way into HTML (``build_scripts.html_safety``):
+  rendered Markdown is sanitised (``on_page_content``), our templates autoescape
+  (``on_env``), and the values material's own templates print raw — page and navigation
+  titles, the site name, table-of-contents entries, page meta — are handed to them
+  already escaped; content pages cannot set any other front matter material reads.
 
 Content problems are logged as warnings naming the file, so a strict build fails with
 all of them at once instead of stopping at the first.
@@ -47,6 +52,8 @@ import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
+
+from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
 
 import dj_site_pages  # site/hooks/dj_site_pages.py: the member area and help pages (site/pages/)
 
@@ -428,16 +435,19 @@ def on_config(config):
     _state.begin()
     announcement = config.extra.get("announcement")
     if isinstance(announcement, dict) and announcement.get("text"):
-        url = (announcement.get("url") or "").strip()
-        internal = url.startswith("/") and not url.startswith("//")
+        # A link that is not http(s) or site-relative is dropped, the text stays.
+        url = safe_url((announcement.get("url") or "").strip()) or ""
+        internal = url.startswith("/")
         config.extra["announcement"] = {
-            "text": str(announcement["text"]),
+            "text": plain(announcement["text"]),
             "url": url,
             "path": url.lstrip("/") if internal else "",
             "internal": internal,
         }
     else:
         config.extra["announcement"] = None
+    # material's header, drawer and <title> print the site name without escaping.
+    config.site_name = escape(config.site_name)
     config.extra["build_year"] = dt.datetime.now(SHANGHAI).year
     # The sitemap is written by on_post_build from the whole catalogue: MkDocs' template only
     # sees the files of this run, which in an incremental build are the changed ones.
@@ -1100,14 +1110,75 @@ def _set_generated(state: _State, src: str, data: bytes) -> None:
     state.generated[dest] = data
 
 
+def _own_templates(config) -> frozenset[str]:
+    overrides = os.path.join(os.path.dirname(os.path.abspath(config.config_file_path)), "overrides")
+    names = set()
+    for directory, _subdirs, filenames in os.walk(overrides):
+        for name in filenames:
+            if name.endswith(".html"):
+                names.add(os.path.relpath(os.path.join(directory, name), overrides).replace(os.sep, "/"))
+    # material's 404.html only extends our main.html; the blocks it renders are ours.
+    return frozenset(names | {"404.html"})
+
+
 def on_env(env, config, files):
     _progress(config, "Markdown 解析完成，开始渲染页面 …")
+    # Our templates (site/overrides) escape every value they print unless it is marked safe;
+    # material's templates keep MkDocs' default (no autoescape) and only ever get values
+    # this hook escaped (page and nav titles, site name, toc, meta).
+    own = _own_templates(config)
+    env.autoescape = lambda name: name in own
     # Compiling material's templates costs ~0.5 s a build; keep the bytecode between
-    # builds (and worker restarts). Jinja checks the source's mtime before using it.
-    cache_dir = os.path.join(tempfile.gettempdir(), f"dangjian-jinja-{os.getuid()}")
+    # builds (and worker restarts). Jinja checks the source's mtime before using it; the
+    # directory name carries the autoescape policy, which the bytecode depends on too.
+    cache_dir = os.path.join(tempfile.gettempdir(), f"dangjian-jinja-{os.getuid()}-ae1")
     os.makedirs(cache_dir, exist_ok=True)
     env.bytecode_cache = jinja2.FileSystemBytecodeCache(cache_dir)
     return env
+
+
+def on_nav(nav, config, files):
+    # Tabs, the drawer and nav pages' own titles come from here; material prints them raw.
+    def walk(items):
+        for item in items:
+            if item.title is not None:
+                item.title = escape(item.title)
+            if getattr(item, "children", None):
+                walk(item.children)
+
+    walk(nav.items)
+    return nav
+
+
+# Front matter keys of site/pages that material or our templates read; content pages keep
+# only their title (everything else they show comes from the catalogue, through ``dj``).
+_SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "nav_order", "nav_title", "sitemap"}
+
+
+def on_page_markdown(markdown, page, config, files):
+    src = page.file.src_uri
+    site_page = _state.site.kind(src) is not None and page.file.abs_src_path and \
+        page.file.abs_src_path.startswith(_state.site.root + os.sep)
+    allowed = _SITE_PAGE_META if site_page else {"title"}
+    meta = {key: value for key, value in (page.meta or {}).items() if key in allowed}
+    if "title" in meta:
+        meta["title"] = escape(meta["title"])
+    page.meta = meta
+    return markdown
+
+
+def on_page_content(html, page, config, files):
+    # Rendered Markdown of content/ (and of site/pages) through the one allow-list: a
+    # hand-edited or old content/ file cannot inject markup either.
+    for item in _walk_toc(page.toc):
+        item.title = escape(html_to_text(item.title))
+    return sanitize_html(html)
+
+
+def _walk_toc(items):
+    for item in items:
+        yield item
+        yield from _walk_toc(item.children)
 
 
 def on_page_context(context, page, config, nav):
@@ -1117,10 +1188,12 @@ def on_page_context(context, page, config, nav):
     listing = state.listings.get(src)
     dj: dict = {"kind": None}
 
+    # material prints page.title unescaped (header, <title>); ours escape anything else.
+    page.title = escape(page.title) if page.title is not None else None
     if entry is not None:
         canonical = entry.meta.get("canonical_url")
         if isinstance(canonical, str) and canonical.startswith(("http://", "https://")):
-            page.canonical_url = canonical
+            page.canonical_url = escape(safe_url(canonical, allow_relative=False) or page.canonical_url or "")
         dj["breadcrumbs"] = _breadcrumbs(entry)
         if entry.kind == "article":
             dj["kind"] = "article"
@@ -1240,9 +1313,9 @@ def _feed_xml(config, state: _State) -> bytes | None:
     rss = ET.Element("rss", version="2.0")
     channel = ET.SubElement(rss, "channel")
     org = config.extra.get("org_name") or config.site_name
-    ET.SubElement(channel, "title").text = org
+    ET.SubElement(channel, "title").text = plain(org)
     ET.SubElement(channel, "link").text = site_url
-    ET.SubElement(channel, "description").text = f"{org} 最新发布"
+    ET.SubElement(channel, "description").text = f"{escape(org)} 最新发布"
     ET.SubElement(channel, "language").text = "zh-CN"
     if articles:
         # The newest article's date, not the clock: a rebuild of the same content must
@@ -1251,18 +1324,19 @@ def _feed_xml(config, state: _State) -> bytes | None:
             dt.datetime.combine(articles[0].date, dt.time(0, 0), SHANGHAI))
     for entry in articles:
         link = urljoin(site_url, entry.url)
-        canonical = entry.meta.get("canonical_url")
-        if isinstance(canonical, str) and urlsplit(canonical).scheme in ("http", "https"):
+        canonical = safe_url(entry.meta.get("canonical_url"), allow_relative=False)
+        if canonical and urlsplit(canonical).scheme.lower() in ("http", "https"):
             link = canonical
         item = ET.SubElement(channel, "item")
-        ET.SubElement(item, "title").text = entry.title
+        ET.SubElement(item, "title").text = plain(entry.title)
         ET.SubElement(item, "link").text = link
         ET.SubElement(item, "guid", isPermaLink="true").text = link
         ET.SubElement(item, "pubDate").text = format_datetime(
             dt.datetime.combine(entry.date, dt.time(0, 0), SHANGHAI))
         if entry.meta.get("summary"):
-            ET.SubElement(item, "description").text = str(entry.meta["summary"])
+            # RSS readers render <description> as HTML: the summary is plain text.
+            ET.SubElement(item, "description").text = str(escape(entry.meta["summary"]))
         for tag in entry.tags:
-            ET.SubElement(item, "category").text = tag
+            ET.SubElement(item, "category").text = plain(tag)
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)

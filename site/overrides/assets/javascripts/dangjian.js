@@ -14,3 +14,22 @@ if (typeof document$ !== "undefined") {
 } else {
   document.addEventListener("DOMContentLoaded", labelScrollableTables);
 }
+
+// Site search (partials/dj-search.html): dj-search.js and the index are fetched on the first
+// focus of or input into the box, never on page load. A file, not an inline script: the
+// site's Content-Security-Policy allows scripts from the site itself only.
+(function () {
+  var d = document, loaded = false;
+  var root = d.querySelector("[data-dj-search-src]");
+  var box = d.getElementById("dj-search-input"), toggle = d.getElementById("__search");
+  if (!root) return;
+  function load() {
+    if (loaded) return;
+    loaded = true;
+    var s = d.createElement("script");
+    s.src = root.getAttribute("data-dj-search-src");
+    d.body.appendChild(s);
+  }
+  if (box) { box.addEventListener("focus", load); box.addEventListener("input", load); }
+  if (toggle) toggle.addEventListener("change", function () { if (toggle.checked) load(); });
+})();

@@ -1,0 +1,77 @@
+"""Security headers for every answer, and the admin on a host of its own.
+
+Defence in depth behind the escaping rules (``build_scripts/html_safety.py``): even if a
+value slipped through, the Content-Security-Policy lets no inline script run and loads
+nothing from another host. Each part of the site gets the policy it can live with:
+
+* ``site``: the public static site, the member area, documents. Scripts, styles, images
+  and media from the site itself only; no inline script.
+* ``api``: JSON answers render nothing, so they may load nothing and be framed nowhere.
+* ``api_docs``: Swagger UI (``/api/docs/``), served from the site with its script as a file.
+* ``admin``: Wagtail's admin, which frames its own previews and still carries a few inline
+  scripts and styles of Wagtail's (its CSP work is ongoing upstream), so it is looser;
+  serve it on its own host name (``ADMIN_HOST``) so that no page of the public site can
+  ever reach its cookies.
+
+nosniff, ``Referrer-Policy`` and ``X-Frame-Options`` come from Django's own middleware
+(``SecurityMiddleware``, ``XFrameOptionsMiddleware``); ``docs/operations.md`` has the same
+headers for nginx serving the static site.
+"""
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect
+
+ADMIN_PREFIXES = ("/admin/",)
+# Paths an admin page itself loads from its own host (static files, image renditions in
+# listings and choosers, documents editors download).
+ADMIN_HOST_ALSO_SERVES = ("/static/", "/media/", "/documents/")
+
+
+def policy_name(path: str) -> str:
+    if path.startswith(ADMIN_PREFIXES):
+        return "admin"
+    if path.startswith("/api/docs/"):
+        return "api_docs"
+    if path.startswith("/api/"):
+        return "api"
+    return "site"
+
+
+def content_security_policy(path: str) -> str:
+    return settings.CONTENT_SECURITY_POLICIES[policy_name(path)]
+
+
+class SecurityHeadersMiddleware:
+    """Adds the Content-Security-Policy of the part of the site a path belongs to."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy(request.path)
+        return response
+
+
+class AdminHostMiddleware:
+    """With ``ADMIN_HOST`` set, the admin answers on that host name only, and that host
+    serves nothing of the public site: a script on the public site (an escaping bug, a
+    hostile upload) then runs on another origin than the admin and cannot read its pages
+    or use its cookies (session and CSRF cookies are host-only)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        admin_host = settings.ADMIN_HOST
+        if admin_host:
+            on_admin_host = request.get_host().split(":")[0].lower() == admin_host.lower()
+            wants_admin = request.path.startswith(ADMIN_PREFIXES)
+            if wants_admin and not on_admin_host:
+                raise Http404("管理后台不在此地址提供。")
+            if on_admin_host and not wants_admin and not request.path.startswith(ADMIN_HOST_ALSO_SERVES):
+                return redirect(settings.PUBLIC_SITE_URL.rstrip("/") + request.get_full_path())
+        return self.get_response(request)
