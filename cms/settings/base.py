@@ -204,6 +204,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+# Under /api/ a CSRF refusal is the API's JSON error; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "cms.core.api.csrf_failure"
 
 LOGGING = {
     "version": 1,
