@@ -1,11 +1,14 @@
 """The public site as Django serves it in `make run`: straight from the `current` release."""
 import importlib
+from urllib.parse import urlencode
 
+from django.test import Client
 from django.urls import clear_url_caches
 from wagtail.models import CollectionViewRestriction
 
 import cms.urls
-from tests.factories import CollectionFactory, DocumentFactory, NewsPageFactory, SectionPageFactory
+from tests.factories import (PASSWORD, CollectionFactory, DocumentFactory, NewsPageFactory, SectionPageFactory,
+                             UserFactory)
 
 
 def test_before_the_first_build_the_site_says_so(client, site_paths):
@@ -82,3 +85,26 @@ def test_private_documents_are_not_served_from_media(client, settings, home):
         settings.DEBUG = False
         clear_url_caches()
         importlib.reload(cms.urls)
+
+
+def test_a_restricted_document_sends_visitors_to_the_member_log_in_and_opens_once_logged_in(home, publish):
+    publish()  # the member pages are part of every build
+    private = CollectionFactory.create("支部资料")
+    CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
+    document = DocumentFactory(collection=private, file__data=b"BRANCH-MINUTES", file__filename="minutes.txt")
+    UserFactory(username="member1")
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.get(document.url)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/member/?" + urlencode({"next": document.url}, safe="/")
+    log_in_page = client.get(response["Location"])
+    assert log_in_page.status_code == 200
+    assert 'data-view="home"' in b"".join(log_in_page.streaming_content).decode()
+    token = client.get("/api/member/session/").cookies["csrftoken"].value  # what the page does
+    assert client.post("/api/member/session/", {"username": "member1", "password": PASSWORD},
+                       content_type="application/json", headers={"X-CSRFToken": token}).status_code == 200
+    opened = client.get(document.url)
+    assert opened.status_code == 200
+    assert b"".join(opened.streaming_content) == b"BRANCH-MINUTES"
