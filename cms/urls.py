@@ -6,6 +6,12 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.publishing.views import serve_public_site
 
+# JSON under /api/, Django's pages elsewhere (cms/core/api.py; CSRF failures: CSRF_FAILURE_VIEW).
+handler400 = "cms.core.api.bad_request"
+handler403 = "cms.core.api.permission_denied"
+handler404 = "cms.core.api.page_not_found"
+handler500 = "cms.core.api.server_error"
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

@@ -5,6 +5,11 @@ one JSON error shape in 简体中文,
 
 The browser front end shows ``detail`` as is and branches on ``code`` only, so the messages
 here are written for members, and the codes are part of the contract (docs/member-api.md).
+
+DRF's errors go through ``exception_handler``; what Django answers before or after a DRF
+view (a CSRF failure on a plain view, a bad Host header, an unexpected exception) goes
+through the error views at the end of this module, which answer the same shape under /api/
+and Django's own pages elsewhere (``CSRF_FAILURE_VIEW``, ``handler400``… in cms/urls.py).
 """
 from __future__ import annotations
 
@@ -13,14 +18,19 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views import defaults
+from django.views.csrf import csrf_failure as django_csrf_failure
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .authentication import NOT_AUTHENTICATED_MESSAGE
+from .authentication import CSRF_FAILED_MESSAGE, NOT_AUTHENTICATED_MESSAGE
 
 GENERIC_NOT_FOUND_MESSAGE = "请求的内容不存在。"
 INVALID_MESSAGE = "提交的内容有误，请检查后重试。"
+API_NOT_FOUND_MESSAGE = "接口不存在。"
+BAD_REQUEST_MESSAGE = "请求无法处理，请刷新页面后重试。"
+SERVER_ERROR_MESSAGE = "服务器内部错误，请稍后重试。"
 
 #: Chinese wording for DRF's own errors, by code. Errors raised with a message of their own
 #: (a permission class's ``message``, a service's refusal) keep that message.
@@ -91,9 +101,19 @@ def _from_django(exc, view):
     return exc
 
 
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(detail: str, code: str, status_code: int) -> JsonResponse:
+    """The error shape, for answers made outside DRF."""
+    return JsonResponse({"detail": detail, "code": code}, status=status_code,
+                        json_dumps_params={"ensure_ascii": False})
+
+
 def exception_handler(exc, context):
     request = context.get("request")
-    if request is not None and not request.path.startswith("/api/"):
+    if request is not None and not is_api_request(request):
         # Wagtail's admin API (under /admin/) is DRF too; its JavaScript expects DRF's shapes.
         return drf_exception_handler(exc, context)
     view = context.get("view")
@@ -118,8 +138,43 @@ def exception_handler(exc, context):
 
 def api_not_found(request, *args, **kwargs):
     """Unknown paths under /api/ answer JSON, not the public site's HTML 404 page."""
-    return JsonResponse({"detail": "接口不存在。", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND,
-                        json_dumps_params={"ensure_ascii": False})
+    return error_response(API_NOT_FOUND_MESSAGE, "not_found", status.HTTP_404_NOT_FOUND)
+
+
+# Django's error views (settings.CSRF_FAILURE_VIEW, handler400… in cms/urls.py): JSON under
+# /api/, Django's own pages elsewhere (the admin's, and the public site's 404 is its own).
+
+def csrf_failure(request, reason=""):
+    """CsrfViewMiddleware refusing a view that is not DRF's (DRF views check CSRF themselves
+    and raise ``CSRFFailed``), e.g. a POST to an unknown path under /api/."""
+    if is_api_request(request):
+        return error_response(CSRF_FAILED_MESSAGE, "csrf_failed", status.HTTP_403_FORBIDDEN)
+    return django_csrf_failure(request, reason=reason)
+
+
+def bad_request(request, exception):
+    if is_api_request(request):
+        return error_response(BAD_REQUEST_MESSAGE, "bad_request", status.HTTP_400_BAD_REQUEST)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api_request(request):
+        return error_response(MESSAGES["permission_denied"], "permission_denied", status.HTTP_403_FORBIDDEN)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if is_api_request(request):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """Django has logged the exception (and mailed the admins) before calling this."""
+    if is_api_request(request):
+        return error_response(SERVER_ERROR_MESSAGE, "server_error", status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
 
 
 class SessionAuthenticationScheme(OpenApiAuthenticationExtension):

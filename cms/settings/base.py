@@ -173,6 +173,10 @@ WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILDOCS_SERVE_METHOD = "serve_view"  # private documents only through the permission check
+# Where that check sends anonymous visitors (?next=/documents/…): the member log-in of the
+# static site, which returns to `next` after logging in (dj-member.js). Wagtail's own
+# /_util/login/ is shadowed by the public site's catch-all.
+WAGTAIL_FRONTEND_LOGIN_URL = "/member/"
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_EXTENSIONS = [
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "odt", "ods", "zip",
@@ -229,6 +233,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOGIN_URL = "wagtailadmin_login"
+# Under /api/ a CSRF refusal is the API's JSON error; elsewhere Django's page.
+CSRF_FAILURE_VIEW = "cms.core.api.csrf_failure"
 
 LOGGING = {
     "version": 1,

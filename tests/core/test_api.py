@@ -2,10 +2,12 @@
 docs page that loads nothing from outside hosts."""
 import re
 
+import pytest
 import yaml
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.test import Client
 from rest_framework.test import APIRequestFactory
 
 from cms.core.api import exception_handler
@@ -101,3 +103,64 @@ def test_wagtails_admin_api_keeps_drfs_own_error_shape():
     request = APIRequestFactory().get("/admin/api/main/pages/")
     response = exception_handler(PermissionDenied(), {"view": LessonViewSet(), "request": request})
     assert response.status_code == 403 and "code" not in response.data
+
+
+# --------------------------------------------------------------------------- Django's own errors
+
+JSON = "application/json"
+CSRF_FAILED = {"detail": "页面已过期或请求来源无法验证，请刷新页面后重试。", "code": "csrf_failed"}
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("post", "/api/nonexistent/"),  # a plain Django view: Django's CSRF check answers
+    ("post", "/api/member/session/"),  # DRF views: our authentication's CSRF check answers
+    ("delete", "/api/member/session/"),
+    ("post", "/api/member/lessons/1/open/"),
+])
+def test_a_request_without_the_csrf_token_is_refused_in_json(db, method, path):
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(path, {"username": "someone", "password": "x"}, content_type=JSON)
+    assert response.status_code == 403
+    assert response["Content-Type"] == JSON
+    assert response.json() == CSRF_FAILED
+
+
+def test_outside_the_api_a_csrf_failure_is_djangos_page_in_chinese(db):
+    response = Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "someone", "password": "x"})
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    assert "CSRF验证失败" in response.content.decode()
+
+
+@pytest.mark.urls("tests.core.failing_urls")
+@pytest.mark.parametrize(("path", "status", "body"), [
+    ("/api/test-failure/endpoint/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
+    ("/api/test-failure/bug/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
+    ("/api/test-failure/bad-request/", 400, {"detail": "请求无法处理，请刷新页面后重试。", "code": "bad_request"}),
+    ("/api/test-failure/forbidden/", 403, {"detail": "您没有执行该操作的权限。", "code": "permission_denied"}),
+    ("/api/test-failure/not-found/", 404, {"detail": "接口不存在。", "code": "not_found"}),
+])
+def test_djangos_error_answers_under_the_api_are_json(db, client, path, status, body):
+    client.raise_request_exception = False  # answer as in production instead of raising in the test
+    response = client.get(path)
+    assert response.status_code == status
+    assert response["Content-Type"] == JSON
+    assert response.json() == body
+
+
+@pytest.mark.urls("tests.core.failing_urls")
+@pytest.mark.parametrize(("failure", "status"), [("bug", 500), ("bad-request", 400), ("forbidden", 403),
+                                                 ("not-found", 404)])
+def test_djangos_error_pages_elsewhere_stay_html(db, client, failure, status):
+    client.raise_request_exception = False
+    response = client.get(f"/test-failure/{failure}/")
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_bad_host_header_under_the_api_is_a_json_400(db, client, settings):
+    settings.ALLOWED_HOSTS = ["testserver"]
+    response = client.get("/api/member/session/", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert response.json() == {"detail": "请求无法处理，请刷新页面后重试。", "code": "bad_request"}
+    assert client.get("/admin/login/", headers={"Host": "evil.example"})["Content-Type"].startswith("text/html")

@@ -4,11 +4,14 @@ static site built by the publishing pipeline, talking to the real member API.
 A member logs in at 375 px, opens a required course, reads a lesson until the server has
 credited its required time, completes it and sees it marked 已学完; the branch secretary then
 sees that progress in the admin's 学习进度 report. A session that expires mid-lesson brings back the log-in form with
-“登录已过期，请重新登录” and, after logging in, the same lesson. No page asks another host
-for anything, nothing scrolls sideways, and the lesson text is nowhere in the built site.
+“登录已过期，请重新登录” and, after logging in, the same lesson. A link to a private document
+leads through the member log-in to the file, and no `next` takes the member off the site. No
+page asks another host for anything, nothing scrolls sideways, and the lesson text is nowhere
+in the built site.
 """
 import datetime
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -271,4 +274,56 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     expect(alert).to_have_text("登录已过期，请重新登录")
     expect(page.locator("form.dj-login")).to_be_visible()
 
+    assert outside.seen and outside == []
+
+
+def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_site(study_site, live_server,
+                                                                                 new_context, outside_requests):
+    """A member taps a link to a document of a private collection: the log-in of the member
+    area, then the file. A `next` naming another host or a script is never followed."""
+    from urllib.parse import quote
+
+    from playwright.sync_api import expect
+    from wagtail.models import CollectionViewRestriction
+
+    from tests.factories import CollectionFactory, DocumentFactory
+
+    private = CollectionFactory.create("支部资料")
+    CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
+    document = DocumentFactory(collection=private, file__data=b"BRANCH-MINUTES-2026", file__filename="minutes.txt")
+    base = live_server.url
+    context, page, outside = _phone(new_context, outside_requests, base)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    status = page.locator("[data-dj-status]")
+
+    page.goto(f"{base}{document.url}")
+    page.wait_for_url(f"{base}/member/?next={document.url}")
+    expect(page.locator("form.dj-login")).to_contain_text("登录后继续打开您要查看的文件。")
+    # Logged in, the browser asks for the file again and gets it (a download: Wagtail serves
+    # documents as attachments); the member area stays usable behind it.
+    with page.expect_response(f"{base}{document.url}") as opened, page.expect_download() as download:
+        _log_in(page)
+    assert opened.value.status == 200
+    assert Path(download.value.path()).read_bytes() == b"BRANCH-MINUTES-2026"
+    expect(status).to_contain_text("登录成功，正在打开文件…")
+    expect(status.get_by_role("link", name="打开文件")).to_have_attribute("href", f"{base}{document.url}")
+    expect(page.locator(".dj-account")).to_contain_text("钱学员")
+
+    # Sent here while logged in (a permission the member lacks): no redirect, which would loop.
+    page.goto(f"{base}/member/?next={document.url}")
+    expect(status).to_contain_text("您已登录。如果仍无法打开该文件，说明您没有查看它的权限。")
+    expect(status.get_by_role("link", name="再次打开文件")).to_have_attribute("href", f"{base}{document.url}")
+    assert page.url == f"{base}/member/?next={document.url}"
+
+    for username, hostile in [("member1", "//evil.example/"), ("member1", "/\\evil.example/"),
+                              ("secretary1", "https://evil.example/"), ("secretary1", "javascript:alert(1)"),
+                              ("secretary1", "/\t/evil.example/")]:
+        context.clear_cookies()
+        url = f"{base}/member/?next={quote(hostile, safe='')}"
+        page.goto(url)
+        _log_in(page, username)
+        expect(page.locator(".dj-account")).to_be_visible()  # logged in, on the member home
+        assert page.url == url, hostile
+    assert dialogs == []
     assert outside.seen and outside == []

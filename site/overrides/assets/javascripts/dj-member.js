@@ -9,6 +9,12 @@
  * Views (data-view on #dj-member): home (log in / my progress / my courses), course
  * (?id=N: lessons with their state), lesson (?id=N: reader, study time, 完成本课时).
  *
+ * ?next=/path: where to go after logging in. Wagtail's permission-checked /documents/ view
+ * sends anonymous visitors of a private document to /member/?next=/documents/… (settings
+ * WAGTAIL_FRONTEND_LOGIN_URL). Only a path of this site is followed, and only right after
+ * logging in: a member who is logged in already and still sent here may lack the permission,
+ * and going back would loop, so the page says so and offers the link instead.
+ *
  * Study time: the server credits only what is plausible (at most the wall-clock time
  * since the previous report, ≤120 s per report, capped per lesson). The page reports the
  * time it was visible: every `data-heartbeat` seconds (30) while visible, and the last
@@ -41,6 +47,7 @@
   var siteTitle = document.title.split(" - ").slice(1).join(" - ");
   var params = new URLSearchParams(window.location.search);
   var REMEMBER = "dj-member-signed-in";
+  var NEXT = sameSiteUrl(params.get("next"));
 
   var me = null;          // the signed-in person (API "Me")
   var generation = 0;     // bumped whenever the view is replaced; stale callbacks check it
@@ -129,6 +136,26 @@
 
   function remembered() {
     try { return window.localStorage.getItem(REMEMBER) === "1"; } catch (e) { return false; }
+  }
+
+  // `value` as a URL of this site, or null unless it is a path: it starts with one "/"
+  // ("//host" and "/\host" are other hosts to a browser), has no scheme ("javascript:",
+  // "https:") and no backslash or control character (browsers drop tabs and line breaks
+  // from URLs: "/<tab>/host" is "//host").
+  function sameSiteUrl(value) {
+    if (!value || value.charAt(0) !== "/" || value.charAt(1) === "/" || /[\u0000-\u001f\u007f\\]/.test(value)) {
+      return null;
+    }
+    var url;
+    try { url = new URL(value, window.location.href); } catch (e) { return null; }
+    // The whole URL, not its path: "/..//host" resolves to the path "//host".
+    return url.origin === window.location.origin ? url.href : null;
+  }
+
+  // The status line with a link to `next` (the file the member came for).
+  function setNextStatus(text, linkText) {
+    setStatus(text + " ");
+    statusEl.appendChild(el("a", { href: NEXT, text: linkText }));
   }
 
   function urlFor(view, id) { return URLS[view] + (id ? "?id=" + encodeURIComponent(id) : ""); }
@@ -232,6 +259,7 @@
     me = session.user;
     remember(true);
     await showView(true);
+    if (NEXT && me) setNextStatus("您已登录。如果仍无法打开该文件，说明您没有查看它的权限。", "再次打开文件");
   }
 
   function showLogin(message, initial) {
@@ -253,7 +281,8 @@
     var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-login-title" }, [
       el("h2", { id: "dj-login-title", text: "账号登录" }),
       el("p", { class: "dj-form__hint", text: "请使用所在党组织发放的用户名和密码登录。" +
-        (VIEW === "lesson" ? "登录后继续打开这个课时。" : VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
+        (NEXT ? "登录后继续打开您要查看的文件。" : VIEW === "lesson" ? "登录后继续打开这个课时。" :
+          VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-username", text: "用户名" }), username]),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-password", text: "密码" }), password]),
       error,
@@ -279,7 +308,10 @@
         me = session.user;
         remember(true);
         setAlert("");
+        if (NEXT) window.location.assign(NEXT);
         await showView(false);
+        // A file the browser downloads instead of showing leaves the member here.
+        if (NEXT) setNextStatus("登录成功，正在打开文件…", "打开文件");
       } catch (e) {
         submit.disabled = false;
         submit.textContent = "登录";
