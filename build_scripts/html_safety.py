@@ -173,6 +173,11 @@ _TEXT_ALIGN = re.compile(r"^\s*text-align\s*:\s*(left|right|center)\s*;?\s*$", r
 _REL_VALUES = frozenset({"nofollow", "noopener", "noreferrer", "footnote"})
 
 
+def allowed_id(value: str) -> bool:
+    """Whether content may give an element this id (heading anchors are such ids)."""
+    return bool(value) and not _RESERVED_ID.match(value) and not any(c.isspace() for c in value)
+
+
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:
     if name in _URL_ATTRIBUTES:
         return safe_url(value)
@@ -180,8 +185,7 @@ def _filter_attribute(tag: str, name: str, value: str) -> str | None:
         tokens = [t for t in value.split() if _CLASS_TOKEN.match(t) and not t.lower().startswith("md-")]
         return " ".join(tokens) or None
     if name == "id":
-        value = value.strip()
-        return value if value and not _RESERVED_ID.match(value) and not any(c.isspace() for c in value) else None
+        return value if allowed_id(value) else None
     if name == "style":
         match = _TEXT_ALIGN.match(value)
         return f"text-align: {match.group(1).lower()};" if match else None

@@ -436,6 +436,10 @@ class _DirtyBuildNotice(logging.Filter):
         return "'dirty' build is being performed" not in record.getMessage()
 
 
+# Modules of build_scripts the hook renders with: a change to them changes outputs too.
+_SIGNED_MODULES = ("html_safety.py", "site_paths.py")
+
+
 def theme_signature(site_dir: Path) -> str:
     """Hash of everything besides content/ that shapes the output: the site configuration,
     overrides, hooks, the HTML safety rules and the MkDocs/material/nh3 versions. A change
@@ -445,7 +449,8 @@ def theme_signature(site_dir: Path) -> str:
     digest = hashlib.sha1()
     for package in ("mkdocs", "mkdocs-material", "nh3"):
         digest.update(f"{package}={version(package)}\n".encode())
-    digest.update(hashlib.sha1(Path(__file__).with_name("html_safety.py").read_bytes()).digest())
+    for module in _SIGNED_MODULES:
+        digest.update(hashlib.sha1(Path(__file__).with_name(module).read_bytes()).digest())
     for path in sorted(p for p in Path(site_dir).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
         digest.update(path.relative_to(site_dir).as_posix().encode() + b"\0")
         digest.update(hashlib.sha1(path.read_bytes()).digest())

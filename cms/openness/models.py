@@ -9,6 +9,7 @@ from wagtail.search import index
 
 from cms.core.forms import PublicPageForm
 from cms.core.models import ArticlePage, validate_public_slug
+from cms.publishing.panels import LinkCheckPanel
 
 ARTICLE_TYPES = ["openness.NewsPage", "openness.OpennessPage", "openness.TheoryPage"]
 
@@ -68,6 +69,9 @@ class SectionPage(Page):
         validate_public_slug(self)
 
 
+# First in every article's editor; shown only when a link will not work on the site.
+LINK_CHECK_PANEL = LinkCheckPanel()
+
 ARTICLE_META_PANEL = MultiFieldPanel(
     [FieldPanel("date"), FieldPanel("issuing_unit"), FieldPanel("tags")],
     heading="发布信息",
@@ -82,7 +86,7 @@ class NewsPage(ArticlePage):
     type_label = "新闻动态"
     tags = ClusterTaggableManager(through=NewsPageTag, blank=True, verbose_name="标签")
 
-    content_panels = Page.content_panels + [
+    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
         ARTICLE_META_PANEL, FieldPanel("summary"), FieldPanel("body"),
     ]
     template = "openness/article_page.html"
@@ -103,7 +107,7 @@ class OpennessPage(ArticlePage):
     )
     tags = ClusterTaggableManager(through=OpennessPageTag, blank=True, verbose_name="标签")
 
-    content_panels = Page.content_panels + [
+    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
         FieldPanel("category"), ARTICLE_META_PANEL, FieldPanel("summary"), FieldPanel("body"),
     ]
     search_fields = ArticlePage.search_fields + [index.FilterField("category")]
@@ -123,7 +127,7 @@ class TheoryPage(ArticlePage):
     source = models.CharField("来源", max_length=200, blank=True, help_text="例如：《求是》2026年第22期")
     tags = ClusterTaggableManager(through=TheoryPageTag, blank=True, verbose_name="标签")
 
-    content_panels = Page.content_panels + [
+    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
         ARTICLE_META_PANEL, FieldPanel("source"), FieldPanel("summary"), FieldPanel("body"),
     ]
     template = "openness/article_page.html"

@@ -24,6 +24,7 @@ from build_scripts.html_safety import markdown_text
 from cms.core.models import ArticlePage, SiteSettings
 from cms.openness.models import HomePage, SectionPage
 
+from .links import LinkProblem, SiteLinks, heading_anchors
 from .markdown import Asset, AssetCollector, render_body
 
 MANIFEST_NAME = ".manifest.json"
@@ -37,6 +38,8 @@ class ExportedPage:
     path: str  # relative to content/
     text: str
     assets: dict[str, Asset] = field(default_factory=dict)
+    # Links that became plain text (the editor sees the same list in the page editor).
+    link_problems: list[LinkProblem] = field(default_factory=list)
 
 
 def default_site() -> Site:
@@ -62,6 +65,25 @@ def exportable_queryset(site: Site | None = None):
 
 def is_exportable(page: Page) -> bool:
     return exportable_queryset().filter(pk=page.pk).exists()
+
+
+def collector_for(page: Page, site: Site, *, content_dir=None, dry_run: bool = False) -> AssetCollector:
+    """The AssetCollector that exports `page`: its links are checked against the public
+    site (its own anchors are its headings)."""
+    links = SiteLinks(site, is_exportable, own_anchors=heading_anchors(getattr(page, "body", None)),
+                      content_dir=content_dir)
+    return AssetCollector(is_page_exportable=is_exportable, links=links, dry_run=dry_run)
+
+
+def link_problems(page: Page) -> list[LinkProblem]:
+    """What the exporter would do to this version of `page`'s links (dead ones become plain
+    text), without writing anything: for the editor and the reviewer."""
+    page = page.specific
+    if not isinstance(page, ArticlePage):
+        return []
+    collector = collector_for(page, default_site(), dry_run=True)
+    render_body(collector, page.body)
+    return collector.problems
 
 
 def content_path_for(page: Page, site: Site) -> str:
@@ -105,6 +127,7 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
         path=content_path_for(page, site),
         text=_front_matter(meta) + "\n" + (body.strip() + "\n" if body.strip() else ""),
         assets=collector.assets,
+        link_problems=collector.problems,
     )
 
 
@@ -263,7 +286,7 @@ class Exporter:
 
         exported: dict[int, ExportedPage] = {}
         for page in pages:
-            collector = AssetCollector(is_page_exportable=is_exportable)
+            collector = collector_for(page, self.site, content_dir=self.content_dir)
             exported[page.pk] = render_page(page, self.site, self.site_url, collector)
 
         candidates = manifest if scope is None else scope

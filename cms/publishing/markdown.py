@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Callable
 
+from bs4 import BeautifulSoup
 from markdownify import MarkdownConverter
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -19,6 +20,8 @@ from wagtail.models import Page
 from wagtail.rich_text.rewriters import EmbedRewriter, LinkRewriter, MultiRuleRewriter
 
 from build_scripts.html_safety import escape, markdown_escape, markdown_inline, plain, safe_url, sanitize_rich_text
+
+from .links import LinkProblem, SiteLinks
 
 IMAGE_RENDITION_SPEC = "max-1200x1200"
 
@@ -64,12 +67,29 @@ def _is_public_collection(collection) -> bool:
     return not collection.get_view_restrictions().exists()
 
 
-class AssetCollector:
-    """Collects the assets one page uses and maps them to stable site URLs."""
+# Why a chosen page or document link becomes plain text on the site (the editor sees it).
+_DEAD_PAGE = "指向的页面没有在公开网站上发布（草稿、已撤下、设有访问限制或属于党员学习），网站上显示为普通文字"
+_DEAD_DOCUMENT = "指向的文件不存在或属于不公开的文件夹，网站上显示为普通文字"
+_UNSAFE = "不是允许的链接地址（只能是 http、https、mailto、tel 或以 / 开头的站内地址），已去掉链接"
 
-    def __init__(self, is_page_exportable: Callable[[Page], bool]):
+
+class AssetCollector:
+    """Collects the assets one page uses and maps them to stable site URLs, and decides
+    which of its links stay links (``links``: a dead one becomes plain text and a
+    ``LinkProblem`` in ``problems``, named after ``field``, the block being rendered).
+
+    ``dry_run`` only decides: no rendition is made and no file is read (the page editor
+    uses it to list a draft's link problems)."""
+
+    def __init__(self, is_page_exportable: Callable[[Page], bool], *, links: SiteLinks | None = None,
+                 dry_run: bool = False):
         self.assets: dict[str, Asset] = {}
         self._is_page_exportable = is_page_exportable
+        self.links = links
+        self.dry_run = dry_run
+        self.problems: list[LinkProblem] = []
+        self.field = "正文"
+        self._made_urls: set[str] = set()  # hrefs our page/document rules wrote: live by construction
 
     def _add(self, path: str, opener: Callable) -> str:
         self.assets.setdefault(path, Asset(path=path, open_source=opener))
@@ -78,6 +98,8 @@ class AssetCollector:
     def image_url(self, image) -> tuple[str, int, int] | None:
         if image is None or not _is_public_collection(image.collection):
             return None
+        if self.dry_run:
+            return f"/assets/images/{image.pk}", image.width, image.height
         rendition = image.get_rendition(IMAGE_RENDITION_SPEC)
         suffix = PurePosixPath(rendition.file.name).suffix.lower() or ".jpg"
         path = f"assets/images/{image.pk}-{_file_digest(image)}-max1200{suffix}"
@@ -101,12 +123,40 @@ class AssetCollector:
     def _page_link(self, attrs: dict) -> str:
         page = Page.objects.filter(pk=attrs.get("id")).first()
         url = self.page_url(page)
-        return f'<a href="{escape(url)}">' if url else "<a>"
+        if not url:
+            return '<a data-dj-dead="page">'
+        self._made_urls.add(url)
+        return f'<a href="{escape(url)}">'
 
     def _document_link(self, attrs: dict) -> str:
         document = get_document_model().objects.filter(pk=attrs.get("id")).first()
         url = self.document_url(document)
-        return f'<a href="{escape(url)}">' if url else "<a>"
+        if not url:
+            return '<a data-dj-dead="document">'
+        self._made_urls.add(url)
+        return f'<a href="{escape(url)}">'
+
+    def _check_links(self, html: str) -> str:
+        """Keep live links; turn the others into plain text, each with a LinkProblem."""
+        if "<a" not in html:
+            return html
+        soup = BeautifulSoup(html, "html.parser")
+        for link in soup.find_all("a"):
+            dead = link.attrs.pop("data-dj-dead", None)
+            href = link.get("href")
+            if dead:
+                reason = _DEAD_PAGE if dead == "page" else _DEAD_DOCUMENT
+            elif href is None or href in self._made_urls:
+                continue
+            else:
+                url = safe_url(href)
+                reason = _UNSAFE if url is None else (self.links.problem(url) if self.links else None)
+                if reason is None:
+                    link["href"] = url
+            if reason:
+                self.problems.append(LinkProblem(self.field, " ".join(link.get_text(" ").split()), href or "", reason))
+                del link["href"]
+        return str(soup)
 
     def _embedded_image(self, attrs: dict) -> str:
         image = get_image_model().objects.filter(pk=attrs.get("id")).first()
@@ -122,7 +172,7 @@ class AssetCollector:
             LinkRewriter(rules={"page": self._page_link, "document": self._document_link}),
             EmbedRewriter(rules={"image": self._embedded_image, "media": lambda attrs: ""}),
         ])
-        return rich_text_markdown(rewriter(db_html))
+        return rich_text_markdown(self._check_links(rewriter(db_html)))
 
 
 def _text(value) -> str:
@@ -230,5 +280,8 @@ def render_block(collector: AssetCollector, block) -> str:
 
 
 def render_body(collector: AssetCollector, body) -> str:
-    parts = [render_block(collector, block) for block in body]
+    parts = []
+    for number, block in enumerate(body, start=1):
+        collector.field = f"正文第 {number} 块（{block.block.label}）"
+        parts.append(render_block(collector, block))
     return "\n\n".join(part for part in parts if part.strip())

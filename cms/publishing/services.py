@@ -16,6 +16,7 @@ from build_scripts.locking import exclusive_lock
 from build_scripts.content_repo import ContentRepoError
 from build_scripts.site_build import BuildError, build_release, current_release
 
+from . import build_errors
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
 
@@ -163,7 +164,7 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
     except BuildError as error:
         logger.error("site build failed: %s", error)
         record.status = SiteBuild.Status.FAILED
-        record.error = str(error)
+        record.error = build_errors.explain(str(error), Exporter().load_manifest())
     else:
         record.status = SiteBuild.Status.SUCCEEDED
         record.release = release.name

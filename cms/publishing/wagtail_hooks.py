@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.contrib.auth.models import Permission
 from django.urls import path, reverse
 from wagtail import hooks
@@ -97,3 +98,28 @@ def remove_outside_help_links(request, menu_items):
     # reach on an intranet. The keyboard shortcuts stay.
     menu_items[:] = [item for item in menu_items
                      if not item.name.startswith("whats-new-in-wagtail") and item.name != "editor-guide"]
+
+
+# ----------------------------------------------------------------------------- link check
+
+
+def _warn_about_dead_links(request, page):
+    from .exporter import link_problems
+
+    revision = page.get_latest_revision_as_object() if page.pk else page
+    problems = link_problems(revision)
+    if problems:
+        listed = "；".join(str(problem) for problem in problems[:5])
+        more = f"；另有 {len(problems) - 5} 个" if len(problems) > 5 else ""
+        messages.warning(request, f"本页有 {len(problems)} 个链接在公开网站上无法使用，发布后会显示为普通文字："
+                                  f"{listed}{more}。")
+
+
+@hooks.register("after_create_page")
+def warn_about_dead_links_after_create(request, page):
+    _warn_about_dead_links(request, page)
+
+
+@hooks.register("after_edit_page")
+def warn_about_dead_links_after_edit(request, page):
+    _warn_about_dead_links(request, page)

@@ -44,36 +44,33 @@ import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass, field
 from email.utils import format_datetime
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
+from markupsafe import Markup
 import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
+from build_scripts.site_paths import FEED, PAGE_SIZE, SITEMAP, SITEMAP_DIR, TAGS_DIR, archive_page_count, archive_url, tag_slug
 
 import dj_site_pages  # site/hooks/dj_site_pages.py: the member area and help pages (site/pages/)
 
 log = get_plugin_logger("dangjian")
 
-PAGE_SIZE = 20
 HOME_LATEST = 10
 FEED_SIZE = 20
 ARTICLE_TYPES = {"news", "openness", "theory"}
 TYPES = {"home", "section"} | ARTICLE_TYPES
-TAGS_DIR = "tags"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 SITEMAP_SHARDS = 64
-SITEMAP_DIR = "sitemaps"
 STATE_SHARDS = 64
 STATE_FORMAT = 2  # build_scripts/site_build.py BUILD_STATE_FORMAT
 # Outputs this hook writes itself (not MkDocs pages): their src in the build state.
 GENERATED = "generated:"
-FEED = "feed.xml"
-SITEMAP = "sitemap.xml"
 
 _FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\n(.*?\n)?(?:-{3}|\.{3})[ \t]*(?:\n|\Z)", re.S)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -296,17 +293,6 @@ def _dumps(value) -> bytes:
 # --------------------------------------------------------------------------- helpers
 
 
-def tag_slug(tag: str) -> str:
-    """Stable URL segment for a tag.
-
-    Tags are free Chinese text; a percent-encoded Chinese path turns into a long
-    %E4%B8%89… string when shared in WeChat, and free text may contain "/" or "?".
-    A short hash of the NFKC-normalised tag is stable across builds and machines.
-    """
-    norm = unicodedata.normalize("NFKC", tag).strip()
-    return hashlib.sha1(norm.encode("utf-8")).hexdigest()[:10]
-
-
 def format_date(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else ""
 
@@ -389,10 +375,6 @@ def _section_of(src_uri: str, sections: set[str]) -> str | None:
         if not directory:
             return None
         directory = posixpath.dirname(directory)
-
-
-def _archive_url(base_url: str, number: int) -> str:
-    return f"{base_url}page/{number}/"
 
 
 def _archive_src(base_src: str, number: int) -> str:
@@ -911,7 +893,7 @@ def _paginate(state: _State, group: Group) -> None:
     if group.kind == "tag":
         group.title = f"标签：{_tag_name(state, group.base_src[len(TAGS_DIR) + 1:-3])}"
     full = len(items) // PAGE_SIZE
-    archive_count = max(full - 1, 0)
+    archive_count = archive_page_count(len(items))
     chunks = [items[(k - 1) * PAGE_SIZE: k * PAGE_SIZE] for k in range(1, archive_count + 1)]
     labels = [format_range(chunk[0].date, chunk[-1].date) for chunk in chunks]
     crumbs = None
@@ -924,9 +906,9 @@ def _paginate(state: _State, group: Group) -> None:
             continue
         pager = {
             "newest": group.base_url,
-            "newer": _archive_url(group.base_url, number + 1) if number < archive_count else group.base_url,
-            "older": _archive_url(group.base_url, number - 1) if number > 1 else None,
-            "oldest": _archive_url(group.base_url, 1) if number > 2 else None,
+            "newer": archive_url(group.base_url, number + 1) if number < archive_count else group.base_url,
+            "older": archive_url(group.base_url, number - 1) if number > 1 else None,
+            "oldest": archive_url(group.base_url, 1) if number > 2 else None,
         }
         crumbs = crumbs or _digest(_group_crumbs(state, group))
         _put_page(state, src, Listing(kind=group.kind, items=chunk[::-1], base_url=group.base_url,
@@ -940,9 +922,9 @@ def _paginate(state: _State, group: Group) -> None:
         pager = None
         if archive_count:
             pager = {"newest": None, "newer": None,
-                     "older": _archive_url(group.base_url, archive_count),
-                     "oldest": _archive_url(group.base_url, 1) if archive_count > 1 else None}
-        archive = [{"url": _archive_url(group.base_url, n), "label": labels[n - 1]}
+                     "older": archive_url(group.base_url, archive_count),
+                     "oldest": archive_url(group.base_url, 1) if archive_count > 1 else None}
+        archive = [{"url": archive_url(group.base_url, n), "label": labels[n - 1]}
                    for n in range(archive_count, 0, -1)]
         listing = Listing(kind=group.kind, items=first[::-1], base_url=group.base_url,
                           subsections=group.subsections, pager=pager, archive=archive, memo=memo)
@@ -1128,13 +1110,25 @@ def on_env(env, config, files):
     # this hook escaped (page and nav titles, site name, toc, meta).
     own = _own_templates(config)
     env.autoescape = lambda name: name in own
+    # Every printed string loses control characters first (html_safety.plain); values
+    # already marked safe are left as they are.
+    env.finalize = _printable
     # Compiling material's templates costs ~0.5 s a build; keep the bytecode between
-    # builds (and worker restarts). Jinja checks the source's mtime before using it; the
-    # directory name carries the autoescape policy, which the bytecode depends on too.
-    cache_dir = os.path.join(tempfile.gettempdir(), f"dangjian-jinja-{os.getuid()}-ae1")
+    # builds (and worker restarts). Jinja checks each template's source before using it,
+    # but not the autoescape and finalize policy above, which the bytecode depends on too:
+    # the directory is per theme signature (site/, its hooks, html_safety), so a change
+    # there compiles afresh.
+    signature = str(config.extra.get("_theme_signature") or "unsigned")[:12]
+    cache_dir = os.path.join(tempfile.gettempdir(), f"dangjian-jinja-{os.getuid()}-{signature}")
     os.makedirs(cache_dir, exist_ok=True)
     env.bytecode_cache = jinja2.FileSystemBytecodeCache(cache_dir)
     return env
+
+
+def _printable(value):
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return plain(value)
+    return value
 
 
 def on_nav(nav, config, files):
@@ -1287,7 +1281,7 @@ def _sitemap_shard_xml(site_url: str, urls: dict[str, str]) -> bytes:
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for url in sorted(urls):
         lastmod = urls[url]
-        lines.append(f"  <url><loc>{escape(site_url + url)}</loc>"
+        lines.append(f"  <url><loc>{xml_escape(site_url + url)}</loc>"
                      + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>")
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
@@ -1299,7 +1293,7 @@ def _sitemap_index_xml(site_url: str, shards: list[int]) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for shard in shards:
-        lines.append(f"  <sitemap><loc>{escape(site_url)}{SITEMAP_DIR}/{shard:02x}.xml</loc></sitemap>")
+        lines.append(f"  <sitemap><loc>{xml_escape(site_url)}{SITEMAP_DIR}/{shard:02x}.xml</loc></sitemap>")
     lines.append("</sitemapindex>\n")
     return "\n".join(lines).encode("utf-8")
 
