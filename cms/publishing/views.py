@@ -19,6 +19,9 @@ NOT_BUILT_YET = """<!doctype html><html lang="zh-CN"><meta charset="utf-8">
 #: or a whole path too long for it, a file used as a directory, a file gone with a pruned
 #: release. Each is the site's 404; any other error is a real fault.
 NO_SUCH_FILE = {errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP}
+#: Files a release holds for the build and the admin, not for visitors (dot-directories
+#: such as .build-state/ are refused as well).
+BUILD_RECORDS = {"release.json"}
 
 
 def _names_a_file_in_the_release(path: str) -> bool:
@@ -30,6 +33,8 @@ def _names_a_file_in_the_release(path: str) -> bool:
     segments = path.split("/")
     if segments[-1] == "":
         segments.pop()  # a trailing slash: the directory's index.html
+    if path in BUILD_RECORDS or any(segment.startswith(".") for segment in segments):
+        return False  # the build's own records (.build-state/, release.json) are not the site
     return "\x00" not in path and not any(segment in ("", ".", "..") for segment in segments)
 
 

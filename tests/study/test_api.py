@@ -277,3 +277,33 @@ def test_body_html_uses_the_block_templates_with_site_relative_urls(home, client
     assert "<footer>—— 党的十九大报告</footer>" in html
     # Everything points at this host: no scheme, no protocol-relative "//host".
     assert "://" not in html and '="//' not in html
+
+
+def test_lesson_body_html_carries_no_payload_that_can_run(home, client, course):
+    """The member page inserts body_html with innerHTML: the same hostile corpus as the public
+    pages (tests/hostile.py), typed into every block and saved raw through the model API."""
+    from html import escape as html_escape
+
+    from tests.hostile import PAYLOADS, unsafe_markup
+
+    image = ImageFactory(title="图片")
+    document = DocumentFactory(title="文件", file__filename="notes.pdf")
+    body = []
+    for payload in (p.replace("\x00", "") for p in PAYLOADS):
+        body += [
+            ("heading", payload[:120]),
+            ("paragraph", RichText(f"<p>{html_escape(payload)}</p><p>{payload}</p>"
+                                   f'<p><a href="{html_escape(payload, quote=True)}">链接</a></p>')),
+            ("image", {"image": image, "caption": payload}),
+            ("table", {"data": [[payload]], "first_row_is_table_header": False, "table_caption": payload}),
+            ("attachment", {"document": document, "title": payload}),
+            ("quote", {"text": payload, "source": payload}),
+        ]
+    lesson = LessonFactory(parent=course, title=PAYLOADS[0], summary=PAYLOADS[1], body=body)
+
+    data = client.get(f"{API}lessons/{lesson.pk}/").json()
+
+    assert not unsafe_markup(data["body_html"], allowed_scripts=set(), where="body_html")
+    # Titles and summaries are JSON strings, shown with textContent by dj-member.js.
+    assert data["title"] == PAYLOADS[0] and data["summary"] == PAYLOADS[1]
+    assert html_escape(PAYLOADS[5]) in data["body_html"]  # typed text stays visible as text
