@@ -58,7 +58,7 @@ def hostile_site(home, publish, public_site):
     settings.announcement_text = storable(PAYLOADS[0])
     settings.announcement_link = URL_PAYLOADS[0]  # the model API skips the form's check
     settings.save()
-    home.intro = storable(PAYLOADS[3])
+    home.title, home.intro = storable(PAYLOADS[12]), storable(PAYLOADS[3])
     home.save_revision().publish()
     sections = [SectionPageFactory(parent=home, title=storable(p), slug=f"section-{i}", intro=storable(p))
                 for i, p in enumerate(PAYLOADS[4:8])]
@@ -169,6 +169,7 @@ def test_every_place_shows_its_payload_as_text(hostile_site, public_site):
     assert shown(PAYLOADS[0]) in _text(banner)
     assert banner.find("a") is None, "a javascript: link in the 权威发布 banner must be dropped"
     assert shown(storable(PAYLOADS[3])) in _text(home.select_one(CONTENT))  # 首页导语
+    assert _text(home.select_one(CONTENT).find("h1")) == shown(storable(PAYLOADS[12]))  # 首页标题
     nav = [_text(a) for a in home.select(".md-tabs__link")]
     assert shown(section.title) in nav
 
