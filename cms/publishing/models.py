@@ -27,6 +27,9 @@ class ContentChange(models.Model):
     # Not a foreign key: the page may be gone by the time the worker runs.
     page_id = models.BigIntegerField("页面ID", null=True, blank=True, db_index=True)
     page_title = models.CharField("页面标题", max_length=255, blank=True)
+    # Where the page was when the change was made (Wagtail's url_path): the change is
+    # exported there, even if a later move (with its own change) has moved the page since.
+    url_path = models.TextField("页面路径", blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="作者", null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",

@@ -51,7 +51,8 @@ CHANGE_ID_LINE = "变更编号：{}"
 CHANGE_COMMIT_SEARCH_SLACK = dt.timedelta(minutes=10)
 
 
-def record_change(action: str, *, page=None, author=None, actor=None, revision=None) -> ContentChange:
+def record_change(action: str, *, page=None, author=None, actor=None, revision=None,
+                  url_path: str | None = None) -> ContentChange:
     """Remember a change and queue the publish task once the transaction commits."""
     from .tasks import publish_pending_changes
 
@@ -59,6 +60,7 @@ def record_change(action: str, *, page=None, author=None, actor=None, revision=N
         action=action,
         page_id=getattr(page, "pk", None),
         page_title=getattr(page, "title", "")[:255],
+        url_path=url_path if url_path is not None else (getattr(page, "url_path", "") or ""),
         author=author,
         actor=actor,
         revision=revision,
@@ -156,56 +158,92 @@ _SKIP = object()  # a publish whose revision is older than one already committed
 
 
 def _last_committed_version(page_id: int):
-    """The page as its newest processed publish left it in content/ (that revision)."""
+    """The page's content as its newest processed publish left it in content/ (that
+    revision), or None when no processed publish recorded one."""
     last = (ContentChange.objects.filter(page_id=page_id, action=ContentChange.Action.PUBLISH,
                                          processed_at__isnull=False, revision__isnull=False)
             .select_related("revision").order_by("-revision_id").first())
     return last.revision.as_object() if last is not None else None
 
 
+def _last_url_path(page_id: int) -> str:
+    """Where the page's newest processed change left it (its url_path then), or ""."""
+    return (ContentChange.objects.filter(page_id=page_id, processed_at__isnull=False).exclude(url_path="")
+            .order_by("-id").values_list("url_path", flat=True).first()) or ""
+
+
+def _placed(version, live, url_path: str):
+    """`version` (None: the live row's content) at `url_path` (""/unchanged: where it is
+    now), or None when that is just the live row."""
+    if version is None:
+        if not url_path or url_path == live.url_path:
+            return None
+        version = live.specific
+    if url_path:
+        version.url_path = url_path
+    return version
+
+
 def _versions_for(change: ContentChange, scope: set[int] | None, exporter: Exporter):
     """The state of the pages in scope as of `change`, where it is not their live row
-    (Exporter.sync's `versions`), or _SKIP.
+    (Exporter.sync's `versions`: a page object, or None for absent), or _SKIP.
 
-    * A publish is exported from the revision it made live, so a burst of edits becomes
-      one commit per edit with its own text. If a newer revision of the page is already
-      committed (PostgreSQL can commit two publishes of one page out of id order), this
-      older one is skipped: content/ must end with the live revision.
+    * A publish is exported from the revision it made live, at the URL the page had then,
+      so a burst of edits becomes one commit per edit with its own text. If a newer
+      revision of the page is already committed (PostgreSQL can commit two publishes of
+      one page out of id order), this older one is skipped: content/ must end with the
+      live revision.
+    * A move places the page where that move put it, with the content it had then.
     * An unpublished or deleted page is absent, even if it was published again since.
-    * Another page in scope with a later publish still pending keeps what its last
-      committed publish gave it (that later publish brings its own commit); one never
+    * Another page in scope with a later publish or move still pending stays as its last
+      processed change left it (that later change brings its own commit); one never
       exported yet stays out until then.
     """
     Action = ContentChange.Action
     versions: dict = {}
-    decided: set[int] = set()
-    if change.page_id is not None and change.action == Action.PUBLISH and change.revision_id is not None:
-        decided.add(change.page_id)
-        live_revision = Page.objects.filter(pk=change.page_id).values_list("live_revision_id", flat=True).first()
-        if change.revision_id != live_revision:
-            newer_done = ContentChange.objects.filter(
-                page_id=change.page_id, action=Action.PUBLISH, processed_at__isnull=False,
-                revision_id__gt=change.revision_id).exists()
-            if newer_done:
-                return _SKIP
-            versions[change.page_id] = change.revision.as_object()
-        # else: the live row is that revision
-    elif change.page_id is not None and change.action in (Action.UNPUBLISH, Action.DELETE):
-        decided.add(change.page_id)
-        versions[change.page_id] = None
-    later = ContentChange.objects.filter(action=Action.PUBLISH, processed_at__isnull=True, id__gt=change.id)
+    later = ContentChange.objects.filter(processed_at__isnull=True, id__gt=change.id,
+                                         action__in=[Action.PUBLISH, Action.MOVE])
     if scope is not None:
-        later = later.filter(page_id__in=scope)
-    held_back = set(later.values_list("page_id", flat=True)) - decided - {None}
+        later = later.filter(page_id__in=scope | {change.page_id})
+    later = set(later.values_list("page_id", "action"))
+    later_publish = {page_id for page_id, action in later if action == Action.PUBLISH}
+    held_back = {page_id for page_id, _ in later} - {None, change.page_id}
+
+    target = change.page_id
+    if target is not None and change.action in (Action.UNPUBLISH, Action.DELETE):
+        versions[target] = None
+    elif target is not None and change.action in (Action.PUBLISH, Action.MOVE):
+        live = Page.objects.filter(pk=target).first()
+        if live is not None:
+            version = None
+            if change.action == Action.PUBLISH and change.revision_id is not None:
+                if change.revision_id != live.live_revision_id:
+                    newer_done = ContentChange.objects.filter(
+                        page_id=target, action=Action.PUBLISH, processed_at__isnull=False,
+                        revision_id__gt=change.revision_id).exists()
+                    if newer_done:
+                        return _SKIP
+                    version = change.revision.as_object()
+            elif target in later_publish:
+                version = _last_committed_version(target)
+            placed = _placed(version, live, change.url_path)
+            if placed is not None:
+                versions[target] = placed
+
     if held_back:
         manifest = exporter.load_manifest()
+        live_pages = Page.objects.in_bulk(held_back)
         for page_id in held_back:
-            version = _last_committed_version(page_id)
-            if version is not None:
-                versions[page_id] = version
-            elif page_id not in manifest:
-                versions[page_id] = None
-            # else: exported before revisions were recorded: its live row, as before
+            live = live_pages.get(page_id)
+            if live is None:
+                continue
+            version = _last_committed_version(page_id) if page_id in later_publish else None
+            if version is None and page_id in later_publish and page_id not in manifest:
+                versions[page_id] = None  # published for the first time by that later change
+                continue
+            placed = _placed(version, live, _last_url_path(page_id))
+            if placed is not None:
+                versions[page_id] = placed
     return versions
 
 
@@ -218,6 +256,8 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
         else:
             scope = exporter.affected_page_ids(
                 change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH)
+            if change.page_id is not None:
+                scope.add(change.page_id)
         versions = _versions_for(change, scope, exporter)
         if versions is _SKIP:
             logger.info("change %s skipped: a newer revision of page %s is already committed",

@@ -16,12 +16,12 @@ def _outside_public_site(page) -> bool:
     return bool(root_path and page is not None and page.path and not page.path.startswith(root_path))
 
 
-def _record(action, page=None, author=None, revision=None):
+def _record(action, page=None, author=None, revision=None, url_path=None):
     from .services import record_change
 
     if _outside_public_site(page):
         return
-    record_change(action, page=page, author=author, revision=revision)
+    record_change(action, page=page, author=author, revision=revision, url_path=url_path)
 
 
 def on_page_published(sender, instance, revision=None, **kwargs):
@@ -55,7 +55,7 @@ def on_page_unpublished(sender, instance, **kwargs):
 
 def on_page_moved(sender, instance, **kwargs):
     if kwargs.get("url_path_before") != kwargs.get("url_path_after"):
-        _record(Action.MOVE, instance)
+        _record(Action.MOVE, instance, url_path=kwargs.get("url_path_after"))
 
 
 def on_page_deleted(sender, instance, **kwargs):
