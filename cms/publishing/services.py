@@ -203,13 +203,14 @@ def _versions_for(change: ContentChange, scope: set[int] | None, exporter: Expor
     versions: dict = {}
     later = ContentChange.objects.filter(processed_at__isnull=True, id__gt=change.id,
                                          action__in=[Action.PUBLISH, Action.MOVE])
-    if scope is not None:
-        later = later.filter(page_id__in=scope | {change.page_id})
+    if scope is not None:  # (it holds the change's own page)
+        later = later.filter(page_id__in=scope)
     later = set(later.values_list("page_id", "action"))
     later_publish = {page_id for page_id, action in later if action == Action.PUBLISH}
-    held_back = {page_id for page_id, _ in later} - {None, change.page_id}
-
     target = change.page_id
+    own = {Action.PUBLISH, Action.MOVE, Action.UNPUBLISH, Action.DELETE}  # the target's state is this change's
+    held_back = {page_id for page_id, _ in later} - {None} - ({target} if change.action in own else set())
+
     if target is not None and change.action in (Action.UNPUBLISH, Action.DELETE):
         versions[target] = None
     elif target is not None and change.action in (Action.PUBLISH, Action.MOVE):
