@@ -5,7 +5,6 @@ import os
 import subprocess
 import time
 
-import pytest
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 

@@ -32,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval, scheduled_every, once, **options):
         self.running = True
+        self.next_claim: dict[str, float] = {}  # job -> monotonic time of this worker's next claim
 
         def stop(signum, frame):
             self.running = False
@@ -67,8 +68,6 @@ class Command(BaseCommand):
     CLAIM_RETRY_SECONDS = 5.0
 
     def periodic_jobs(self, worker_id: str, scheduled_every: float, once: bool) -> None:
-        if not hasattr(self, "next_claim"):
-            self.next_claim = {}
         jobs = (
             # Expired pages are unpublished here, which queues a publish of their removal.
             (SCHEDULED_JOB, scheduled_every, lambda: call_command("publish_scheduled", verbosity=0)),
