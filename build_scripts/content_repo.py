@@ -14,8 +14,10 @@ paths ~15 ms whatever the size.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import git
@@ -137,6 +139,77 @@ class ContentRepo:
         # Expecting `parent` (or no HEAD yet) makes a concurrent commit fail instead of being lost.
         self.git.update_ref("-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
         return sha
+
+    # ------------------------------------------------------------------ recovery
+
+    @staticmethod
+    def stale_lock_files(git_dir) -> list[Path]:
+        """Lock files in the git directory (``index.lock``, ``HEAD.lock``, ``refs/…/x.lock``,
+        ``packed-refs.lock``, …). Objects are written under temporary names, not locks."""
+        git_dir = Path(git_dir)
+        if not git_dir.is_dir():
+            return []
+        found = []
+        for root, dirs, files in os.walk(git_dir):
+            if Path(root) == git_dir and "objects" in dirs:
+                dirs.remove("objects")
+            found += [Path(root) / name for name in files if name.endswith(".lock")]
+        return sorted(found)
+
+    @classmethod
+    def remove_stale_locks(cls, git_dir, grace: float = 5.0) -> list[Path]:
+        """Delete the lock files a killed git process left behind, which would make every
+        later commit fail ("index.lock: File exists").
+
+        Call it only while holding the lock every writer of this repository holds (the
+        publishing lock): then no lock file belongs to a live writer, except one of a git
+        child that outlived its killed parent and is still finishing; a lock file younger
+        than `grace` seconds is given that long to disappear. Returns the files removed.
+        """
+        removed = []
+        deadline = time.monotonic() + grace
+        for lock in cls.stale_lock_files(git_dir):
+            while time.monotonic() < deadline:
+                try:
+                    age = time.time() - lock.stat().st_mtime
+                except FileNotFoundError:
+                    break
+                if age >= grace:
+                    break
+                time.sleep(0.05)
+            try:
+                lock.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(lock)
+        return removed
+
+    def reset_work_tree(self) -> None:
+        """Make the index and content/ equal HEAD again, deleting files no commit has
+        (what a publisher killed between writing files and committing them left)."""
+        if self.head() is None:
+            return
+        self.git.reset("--hard", "--quiet", "HEAD")
+        self.git.clean("-f", "-d", "-q")
+
+    def find_commit_with_line(self, line: str, since: dt.datetime | None = None,
+                              max_count: int = 1000) -> str | None:
+        """The newest commit reachable from HEAD whose message has exactly the line `line`
+        (e.g. ``变更编号：123``), looking only at commits made after `since` (committer
+        date) and at most `max_count` of them; None if there is none."""
+        if self.head() is None:
+            return None
+        args = ["-F", f"--grep={line}", f"--max-count={max_count}", "--format=%H%x1f%B%x1e"]
+        if since is not None:
+            args.append(f"--since=@{int(since.timestamp())}")
+        out = self.git.log(*args, "HEAD")
+        for record in out.split("\x1e"):
+            if "\x1f" not in record:
+                continue
+            sha, body = record.split("\x1f", 1)
+            if line in (text.strip() for text in body.splitlines()):
+                return sha.strip()
+        return None
 
     def _commit(self, message, author_name, author_email, committer_name, committer_email) -> str:
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,

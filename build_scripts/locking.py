@@ -1,4 +1,9 @@
-"""An exclusive lock across processes, held on a file (flock)."""
+"""An exclusive lock across processes, held on a file (flock).
+
+The kernel releases a flock when its process dies, however it dies: a killed publisher or
+build never leaves a lock behind. `try_exclusive_lock` tells whether anyone on this host
+holds the lock right now.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -15,5 +20,22 @@ def exclusive_lock(path: Path):
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def try_exclusive_lock(path: Path):
+    """Hold the lock on `path` for the block if nobody holds it now; yields whether it does."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

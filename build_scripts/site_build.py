@@ -36,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
 from build_scripts.release_tree import (PRUNING_PREFIX, Background, ReleaseWriter, adopt_tree,
                                         clean_stale_standby, delete_release, delete_unfinished,
@@ -324,6 +325,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             timings["setup"] = time.monotonic() - started
             mkdocs_build(config, dirty=sparse)
             timings["mkdocs"] = time.monotonic() - started
+            pause_point("build.after_render")
             plan = config.extra["_build_state"]
             if sparse:
                 tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,),
@@ -372,6 +374,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             mkdocs_logger.removeHandler(collector)
             logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
+        pause_point("build.before_switch")
         _point_current_at(releases_dir, name)
         if plan.reusable:
             _WARM[warm_key] = _Warm(release=name, signature=signature, catalogue=plan)

@@ -121,3 +121,96 @@ def pytest_collection_modifyitems(config, items):
             marker is not None and marker.kwargs.get("transaction"))
         if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
             item.add_marker(WORKER_DB, append=False)  # prepended: the closest marker wins
+
+
+# ----------------------------------------------------------------------------- worker processes
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url_for_subprocess() -> str:
+    """DATABASE_URL of the database this test uses (the test database), for a process the
+    test starts: a file for SQLite (cms/settings/test.py), test_<name> on PostgreSQL."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(db["NAME"])
+        assert "memory" not in name, "the SQLite test database must be a file (cms/settings/test.py)"
+        return f"sqlite:///{Path(name).resolve()}"
+    credentials = quote(db["USER"] or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker_processes(site_paths, tmp_path):
+    """Start real `manage.py worker` processes on this test's database and paths.
+
+    ``start(pause_at=name)`` makes the process stop at that pause point
+    (build_scripts/failpoints.py); ``pause_marker(name)`` is the file it then creates. Every
+    process still running at the end is killed (the test database is flushed after)."""
+    import subprocess
+    import sys
+
+    started = []
+    pause_dir = tmp_path / "pauses"
+    logs = tmp_path / "worker-logs"
+    logs.mkdir()
+
+    class Workers:
+        def start(self, *, pause_at: str | None = None, interval: float = 0.1):
+            env = {key: value for key, value in os.environ.items() if not key.startswith("DANGJIAN_PAUSE")}
+            env.update({
+                "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+                "DATABASE_URL": database_url_for_subprocess(),
+                "DANGJIAN_PAUSE_DIR": str(pause_dir),
+                "PYTHONUNBUFFERED": "1",
+                **{name: str(site_paths[name]) for name in
+                   ("VAR_DIR", "CONTENT_DIR", "CONTENT_GIT_DIR", "SITE_RELEASES_DIR", "MEDIA_ROOT")},
+            })
+            if pause_at:
+                env["DANGJIAN_PAUSE_AT"] = pause_at
+            log = open(logs / f"worker-{len(started)}-{pause_at or 'normal'}.log", "wb")
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "worker", "--interval", str(interval)],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+            started.append(process)
+            return process
+
+        def pause_marker(self, name: str) -> Path:
+            return pause_dir / name
+
+        def logs(self) -> str:
+            return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+                             for path in sorted(logs.iterdir()))
+
+        def stop(self, process) -> None:
+            """As systemd stops it: SIGTERM, the worker finishes its task and exits."""
+            process.terminate()
+            process.wait(timeout=60)
+
+    yield Workers()
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def wait_until(condition, *, timeout: float = 60, message: str = "", explain=lambda: ""):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s: {message}\n{explain()}")
+        time.sleep(0.1)

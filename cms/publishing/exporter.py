@@ -86,6 +86,25 @@ def link_problems(page: Page) -> list[LinkProblem]:
     return collector.problems
 
 
+def exportable_versions(versions: dict[int, Page | None], site: Site) -> dict[int, Page]:
+    """The page versions (e.g. the revision a change published, see `Exporter.sync`) that
+    may be exported: the page is still placed publicly (under the site, no view restriction
+    on it or above it, an exported type: what holds now, so a restriction added since wins)
+    and the version itself is neither expired nor scheduled for later. Whether the page is
+    live *now* does not matter: it was when that version was published."""
+    wanted = {pk: page for pk, page in versions.items() if page is not None}
+    if not wanted:
+        return {}
+    placed = set(
+        Page.objects.descendant_of(site.root_page, inclusive=True).public()
+        .type(HomePage, SectionPage, ArticlePage).filter(pk__in=list(wanted)).values_list("pk", flat=True))
+    now = timezone.now()
+    return {pk: page for pk, page in wanted.items()
+            if pk in placed
+            and (page.expire_at is None or page.expire_at > now)
+            and (page.go_live_at is None or page.go_live_at <= now)}
+
+
 def content_path_for(page: Page, site: Site) -> str:
     """content/ path of a page: mirrors the URL so site URLs equal CMS URLs."""
     parts = page.relative_url(site).strip("/")
@@ -271,11 +290,14 @@ class Exporter:
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
         self._write_if_changed(SITE_SETTINGS_NAME, text.encode("utf-8"))
 
-    def sync(self, scope_page_ids: set[int] | None = None) -> None:
+    def sync(self, scope_page_ids: set[int] | None = None,
+             versions: dict[int, Page | None] | None = None) -> None:
         """Bring content/ in line with the database for the pages in scope (None = all).
 
         A page in scope that is no longer exportable (unpublished, restricted, deleted) has
-        its files removed; pages outside the scope are not looked at.
+        its files removed; pages outside the scope are not looked at. `versions` replaces
+        the live row of some pages in scope by another state of the page: a page object
+        (the revision a change published; see `exportable_versions`) or None (absent).
         """
         self.content_dir.mkdir(parents=True, exist_ok=True)
         manifest = self.load_manifest()
@@ -283,6 +305,10 @@ class Exporter:
         scope = None if scope_page_ids is None else set(scope_page_ids)
         if scope is not None:
             pages = pages.filter(pk__in=scope)
+        if versions:
+            versions = {pk: v for pk, v in versions.items() if scope is None or pk in scope}
+            pages = [page for page in pages if page.pk not in versions]
+            pages += exportable_versions(versions, self.site).values()
 
         exported: dict[int, ExportedPage] = {}
         for page in pages:

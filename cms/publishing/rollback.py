@@ -31,7 +31,7 @@ from django.utils import timezone
 from build_scripts.site_build import BuildError, current_release, list_releases, switch_to
 
 from .models import SiteBuild
-from .services import _identity, build_site, content_repo, publishing_lock
+from .services import _identity, build_site, content_repo, publishing_lock, this_process
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,10 @@ def rollback_content(rev: str, *, user=None, progress: bool = False, record: Sit
         if record is not None:
             record.status = SiteBuild.Status.RUNNING
             record.started_at = timezone.now()  # the wait in the queue is not build time
-            record.save(update_fields=["status", "started_at"])
+            process = this_process()  # who runs it: an interrupted rollback is recognised
+            for name, value in process.items():
+                setattr(record, name, value)
+            record.save(update_fields=["status", "started_at", *process])
         previous_head = repo.head() or ""
         message = (rollback_message(sha, subject) + "\n\n"
                    f"回滚前的提交：{previous_head[:8]}\n目标提交：{sha}\n")

@@ -1,7 +1,10 @@
 """Publishing: turn recorded content changes into content/ commits and a new site release."""
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
+import os
 from pathlib import Path
 
 import git
@@ -9,14 +12,15 @@ import git
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import PageLogEntry
+from wagtail.models import Page, PageLogEntry
 
 from build_scripts.content_repo import ContentRepo
-from build_scripts.locking import exclusive_lock
+from build_scripts.failpoints import pause_point
+from build_scripts.locking import exclusive_lock, try_exclusive_lock
 from build_scripts.content_repo import ContentRepoError
 from build_scripts.site_build import BuildError, build_release, current_release
 
-from . import build_errors
+from . import build_errors, workers
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
 
@@ -40,7 +44,15 @@ COMMIT_VERBS = {
 }
 
 
-def record_change(action: str, *, page=None, author=None, actor=None) -> ContentChange:
+# The last line of every change's commit message: finds the commit of a change whose
+# worker died after committing and before saving the ContentChange row.
+CHANGE_ID_LINE = "变更编号：{}"
+# How far back (by committer date, before the change was recorded) that search looks.
+CHANGE_COMMIT_SEARCH_SLACK = dt.timedelta(minutes=10)
+
+
+def record_change(action: str, *, page=None, author=None, actor=None, revision=None,
+                  url_path: str | None = None) -> ContentChange:
     """Remember a change and queue the publish task once the transaction commits."""
     from .tasks import publish_pending_changes
 
@@ -48,8 +60,10 @@ def record_change(action: str, *, page=None, author=None, actor=None) -> Content
         action=action,
         page_id=getattr(page, "pk", None),
         page_title=getattr(page, "title", "")[:255],
+        url_path=url_path if url_path is not None else (getattr(page, "url_path", "") or ""),
         author=author,
         actor=actor,
+        revision=revision,
     )
     transaction.on_commit(lambda: publish_pending_changes.enqueue())
     return change
@@ -66,12 +80,18 @@ def _identity(user) -> tuple[str, str]:
 
 
 def _actor_from_log(change: ContentChange):
+    """Who made the change, from Wagtail's log: the entry of the very revision a publish
+    made live; otherwise (unpublish, move, delete) the page's latest such entry."""
     log_action = LOG_ACTIONS.get(change.action)
     if not log_action or change.page_id is None:
         return None
-    entry = (PageLogEntry.objects.filter(page_id=change.page_id, action=log_action,
-                                         timestamp__lte=change.created_at + timezone.timedelta(seconds=5))
-             .select_related("user").order_by("-timestamp", "-id").first())
+    entries = PageLogEntry.objects.filter(page_id=change.page_id, action=log_action).select_related("user")
+    if change.revision_id is not None:
+        entry = entries.filter(revision_id=change.revision_id).order_by("-timestamp", "-id").first()
+        if entry is not None:
+            return entry.user
+    entry = (entries.filter(timestamp__lte=change.created_at + timezone.timedelta(seconds=5))
+             .order_by("-timestamp", "-id").first())
     return entry.user if entry else None
 
 
@@ -82,21 +102,170 @@ def commit_message(change: ContentChange, actor) -> str:
         lines.append(f"页面ID：{change.page_id}")
     if actor is not None and actor != change.author:
         lines.append(f"审核发布：{actor.display_name}")
+    lines.append(CHANGE_ID_LINE.format(change.pk))
     return "\n".join(lines).strip() + "\n"
 
 
+IN_PROGRESS_MARKER = "publishing.in-progress"
+
+
+@contextlib.contextmanager
 def publishing_lock():
-    """One publisher at a time, across processes (worker, management commands)."""
-    return exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock")
+    """One publisher at a time, across processes (worker, management commands); every
+    writer of content/ and its git directory holds it (publishing, content rollback).
+
+    A holder leaves a marker file for as long as it holds the lock. Finding the marker on
+    entry means the previous holder died on the way (the kernel released its flock): its
+    uncommitted files are dropped (the changes it was exporting are still pending and are
+    exported again) and lock files its killed git left are removed. Lock files are looked
+    for on every entry (a git process can be killed alone, too).
+    """
+    with exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock"), _holding_publishing_lock():
+        yield
+
+
+@contextlib.contextmanager
+def try_publishing_lock():
+    """Like publishing_lock, but yields False at once (holding nothing) when another process
+    on this host holds it: then a publisher is active here."""
+    with try_exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock") as acquired:
+        if not acquired:
+            yield False
+            return
+        with _holding_publishing_lock():
+            yield True
+
+
+@contextlib.contextmanager
+def _holding_publishing_lock():
+    var_dir = Path(settings.VAR_DIR)
+    marker = var_dir / IN_PROGRESS_MARKER
+    interrupted = marker.exists()
+    removed = ContentRepo.remove_stale_locks(Path(settings.CONTENT_GIT_DIR))
+    if removed:
+        logger.warning("removed stale git lock files: %s", ", ".join(map(str, removed)))
+    if interrupted and (Path(settings.CONTENT_GIT_DIR) / "HEAD").is_file():
+        logger.warning("the previous publisher died while publishing: resetting content/ to its last commit")
+        content_repo().reset_work_tree()
+    marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+_SKIP = object()  # a publish whose revision is older than one already committed
+
+
+def _last_committed_version(page_id: int):
+    """The page's content as its newest processed publish left it in content/ (that
+    revision), or None when no processed publish recorded one."""
+    last = (ContentChange.objects.filter(page_id=page_id, action=ContentChange.Action.PUBLISH,
+                                         processed_at__isnull=False, revision__isnull=False)
+            .select_related("revision").order_by("-revision_id").first())
+    return last.revision.as_object() if last is not None else None
+
+
+def _last_url_path(page_id: int) -> str:
+    """Where the page's newest processed change left it (its url_path then), or ""."""
+    return (ContentChange.objects.filter(page_id=page_id, processed_at__isnull=False).exclude(url_path="")
+            .order_by("-id").values_list("url_path", flat=True).first()) or ""
+
+
+def _placed(version, live, url_path: str):
+    """`version` (None: the live row's content) at `url_path` (""/unchanged: where it is
+    now), or None when that is just the live row."""
+    if version is None:
+        if not url_path or url_path == live.url_path:
+            return None
+        version = live.specific
+    if url_path:
+        version.url_path = url_path
+    return version
+
+
+def _versions_for(change: ContentChange, scope: set[int] | None, exporter: Exporter):
+    """The state of the pages in scope as of `change`, where it is not their live row
+    (Exporter.sync's `versions`: a page object, or None for absent), or _SKIP.
+
+    * A publish is exported from the revision it made live, at the URL the page had then,
+      so a burst of edits becomes one commit per edit with its own text. If a newer
+      revision of the page is already committed (PostgreSQL can commit two publishes of
+      one page out of id order), this older one is skipped: content/ must end with the
+      live revision.
+    * A move places the page where that move put it, with the content it had then.
+    * An unpublished or deleted page is absent, even if it was published again since.
+    * Another page in scope with a later publish or move still pending stays as its last
+      processed change left it (that later change brings its own commit); one never
+      exported yet stays out until then.
+    """
+    Action = ContentChange.Action
+    versions: dict = {}
+    later = ContentChange.objects.filter(processed_at__isnull=True, id__gt=change.id,
+                                         action__in=[Action.PUBLISH, Action.MOVE])
+    if scope is not None:  # (it holds the change's own page)
+        later = later.filter(page_id__in=scope)
+    later = set(later.values_list("page_id", "action"))
+    later_publish = {page_id for page_id, action in later if action == Action.PUBLISH}
+    target = change.page_id
+    own = {Action.PUBLISH, Action.MOVE, Action.UNPUBLISH, Action.DELETE}  # the target's state is this change's
+    held_back = {page_id for page_id, _ in later} - {None} - ({target} if change.action in own else set())
+
+    if target is not None and change.action in (Action.UNPUBLISH, Action.DELETE):
+        versions[target] = None
+    elif target is not None and change.action in (Action.PUBLISH, Action.MOVE):
+        live = Page.objects.filter(pk=target).first()
+        if live is not None:
+            version = None
+            if change.action == Action.PUBLISH and change.revision_id is not None:
+                if change.revision_id != live.live_revision_id:
+                    newer_done = ContentChange.objects.filter(
+                        page_id=target, action=Action.PUBLISH, processed_at__isnull=False,
+                        revision_id__gt=change.revision_id).exists()
+                    if newer_done:
+                        return _SKIP
+                    version = change.revision.as_object()
+            elif target in later_publish:
+                version = _last_committed_version(target)
+            placed = _placed(version, live, change.url_path)
+            if placed is not None:
+                versions[target] = placed
+
+    if held_back:
+        manifest = exporter.load_manifest()
+        live_pages = Page.objects.in_bulk(held_back)
+        for page_id in held_back:
+            live = live_pages.get(page_id)
+            if live is None:
+                continue
+            version = _last_committed_version(page_id) if page_id in later_publish else None
+            if version is None and page_id in later_publish and page_id not in manifest:
+                versions[page_id] = None  # published for the first time by that later change
+                continue
+            placed = _placed(version, live, _last_url_path(page_id))
+            if placed is not None:
+                versions[page_id] = placed
+    return versions
 
 
 def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) -> str | None:
-    if change.action == ContentChange.Action.REBUILD:
-        exporter.sync(None)
-    elif change.action == ContentChange.Action.SETTINGS:
+    if change.action == ContentChange.Action.SETTINGS:
         exporter.write_site_settings()
     else:
-        exporter.sync(exporter.affected_page_ids(change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH))
+        if change.action == ContentChange.Action.REBUILD:
+            scope = None
+        else:
+            scope = exporter.affected_page_ids(
+                change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH)
+            if change.page_id is not None:
+                scope.add(change.page_id)
+        versions = _versions_for(change, scope, exporter)
+        if versions is _SKIP:
+            logger.info("change %s skipped: a newer revision of page %s is already committed",
+                        change.pk, change.page_id)
+            return None
+        exporter.sync(scope, versions)
+    pause_point("publish.after_export")
     touched = exporter.take_touched()
     if change.action == ContentChange.Action.REBUILD:
         touched = None  # a whole-site resync stages everything (git add -A)
@@ -104,22 +273,37 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
     author = change.author or actor
     author_name, author_email = _identity(author)
     committer_name, committer_email = _identity(actor or author)
-    return repo.commit_all(
+    sha = repo.commit_all(
         commit_message(change, actor), author_name, author_email,
         committer_name=committer_name, committer_email=committer_email,
         paths=touched,
     )
+    if sha is None:
+        # Nothing to commit: nothing changed, or this change was committed by a run that
+        # died before it could record so. Its commit says which change it is.
+        sha = repo.find_commit_with_line(CHANGE_ID_LINE.format(change.pk),
+                                         since=change.created_at - CHANGE_COMMIT_SEARCH_SLACK)
+    pause_point("publish.after_commit")
+    return sha
+
+
+def unreleased_changes():
+    """Changes committed to content/ that no live release contains yet (their build failed
+    or was interrupted): the next build includes them."""
+    return ContentChange.objects.filter(processed_at__isnull=False, released_at__isnull=True)
 
 
 def publish_pending_changes(*, force_build: bool = False, progress: bool = False) -> SiteBuild | None:
     """Commit every pending change to content/, then build and switch one new release.
 
     Returns the SiteBuild record, or None when another run already handled everything
-    (bursts of publishes coalesce into the first run that sees them).
+    (bursts of publishes coalesce into the first run that sees them). Changes committed
+    earlier whose build failed or was interrupted are built again.
     """
     with publishing_lock():
-        changes = list(ContentChange.objects.filter(processed_at__isnull=True).order_by("id"))
-        if not changes and not force_build:
+        changes = list(ContentChange.objects.filter(processed_at__isnull=True)
+                       .select_related("revision").order_by("id"))
+        if not changes and not force_build and not unreleased_changes().exists():
             return None
         exporter = Exporter()
         repo = content_repo()
@@ -133,22 +317,34 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
             change.save(update_fields=["processed_at", "commit"])
         # No whole-site resync here: it would cost O(site size) on every publish. Each
         # change's scope is exact, and `manage.py publish_site` (a REBUILD change) resyncs all.
-        return build_site(repo.head(), changes, progress=progress)
+        return build_site(repo.head(), list(unreleased_changes().order_by("id")), progress=progress)
+
+
+def this_process() -> dict:
+    """SiteBuild fields saying which process runs a build."""
+    return {"worker_id": workers.current_worker_id() or "", "hostname": workers.hostname(),
+            "pid": os.getpid()}
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False,
                record: SiteBuild | None = None) -> SiteBuild:
     """Build and switch a release of content/ as committed in `commit` (the caller holds
     the publishing lock and has just committed everything, so content/ equals `commit`).
-    The outcome goes into `record` (a queued rollback's) or a new SiteBuild row."""
+    The outcome goes into `record` (a queued rollback's) or a new SiteBuild row. On
+    success every committed change is marked released by it: content/ is `commit`, which
+    holds them all."""
     if record is None:
         record = SiteBuild.objects.create(
             commit=commit or "",
             changes="\n".join(str(change) for change in changes),
+            **this_process(),
         )
     else:
         record.commit = commit or ""
-        record.save(update_fields=["commit"])
+        process = this_process()
+        for name, value in process.items():
+            setattr(record, name, value)
+        record.save(update_fields=["commit", *process])
     releases_dir = Path(settings.SITE_RELEASES_DIR)
     since, changed = _changed_since_current(releases_dir, commit)
     try:
@@ -166,10 +362,14 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
         record.status = SiteBuild.Status.FAILED
         record.error = build_errors.explain(str(error), Exporter().load_manifest())
     else:
+        pause_point("build.after_switch")
         record.status = SiteBuild.Status.SUCCEEDED
         record.release = release.name
     record.finished_at = timezone.now()
-    record.save(update_fields=["status", "error", "release", "finished_at"])
+    with transaction.atomic():
+        record.save(update_fields=["status", "error", "release", "finished_at"])
+        if record.status == SiteBuild.Status.SUCCEEDED:
+            unreleased_changes().update(released_at=record.finished_at, released_in=record)
     return record
 
 

@@ -16,16 +16,18 @@ def _outside_public_site(page) -> bool:
     return bool(root_path and page is not None and page.path and not page.path.startswith(root_path))
 
 
-def _record(action, page=None, author=None):
+def _record(action, page=None, author=None, revision=None, url_path=None):
     from .services import record_change
 
     if _outside_public_site(page):
         return
-    record_change(action, page=page, author=author)
+    record_change(action, page=page, author=author, revision=revision, url_path=url_path)
 
 
 def on_page_published(sender, instance, revision=None, **kwargs):
-    _record(Action.PUBLISH, instance, author=getattr(revision, "user", None))
+    # The revision is what gets exported for this change (not the page as it is later).
+    _record(Action.PUBLISH, instance, author=getattr(revision, "user", None),
+            revision=revision if getattr(revision, "pk", None) else None)
 
 
 def on_workflow_approved(sender, instance, user=None, **kwargs):
@@ -36,8 +38,11 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
     """
     if not issubclass(instance.base_content_type.model_class() or object, Page):
         return
-    change = (ContentChange.objects.filter(page_id=int(instance.object_id), action=Action.PUBLISH,
-                                           processed_at__isnull=True).order_by("-id").first())
+    pending = ContentChange.objects.filter(page_id=int(instance.object_id), action=Action.PUBLISH,
+                                           processed_at__isnull=True).order_by("-id")
+    # Wagtail publishes the page's latest revision on approval.
+    latest = Page.objects.filter(pk=int(instance.object_id)).values_list("latest_revision_id", flat=True).first()
+    change = (latest and pending.filter(revision_id=latest).first()) or pending.first()
     if change is not None:
         change.author = instance.requested_by
         change.actor = user
@@ -50,7 +55,7 @@ def on_page_unpublished(sender, instance, **kwargs):
 
 def on_page_moved(sender, instance, **kwargs):
     if kwargs.get("url_path_before") != kwargs.get("url_path_after"):
-        _record(Action.MOVE, instance)
+        _record(Action.MOVE, instance, url_path=kwargs.get("url_path_after"))
 
 
 def on_page_deleted(sender, instance, **kwargs):

@@ -8,8 +8,10 @@ PUBLISH_PRIORITY = 50
 
 
 @task(priority=PUBLISH_PRIORITY)
-def publish_pending_changes():
-    build = services.publish_pending_changes()
+def publish_pending_changes(force_build: bool = False):
+    """`force_build`: build even with no change to publish (recovery of an interrupted
+    content rollback, whose commit has no ContentChange)."""
+    build = services.publish_pending_changes(force_build=force_build)
     return None if build is None else {"build": build.pk, "status": build.status}
 
 

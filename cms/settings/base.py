@@ -189,8 +189,15 @@ WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-# Background work: one worker command (`manage.py worker`) drains this queue.
+# Background work: `manage.py worker` drains this queue (one or several of them).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Workers refresh a heartbeat row this often; one not seen for WORKER_DEAD_AFTER_SECONDS
+# (or, on the same host, whose process is gone) is dead, and what it was running is marked
+# 中断 and published again. The check runs on worker start and every
+# WORKER_RECOVERY_SECONDS (once across all workers). cms/publishing/recovery.py
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "5"))
+WORKER_DEAD_AFTER_SECONDS = float(os.environ.get("WORKER_DEAD_AFTER_SECONDS", "60"))
+WORKER_RECOVERY_SECONDS = float(os.environ.get("WORKER_RECOVERY_SECONDS", "30"))
 
 REST_FRAMEWORK = {
     # Session auth answering 401 and checking CSRF on every unsafe request; one Chinese

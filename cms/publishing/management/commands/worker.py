@@ -2,6 +2,7 @@ import logging
 import signal
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -9,21 +10,29 @@ from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
 from django_tasks_db.management.commands.db_worker import Worker
 
+from cms.publishing import recovery, workers
+
 logger = logging.getLogger("cms.publishing")
+
+SCHEDULED_JOB = "publish_scheduled"
+RECOVERY_JOB = "recover_interrupted"
 
 
 class Command(BaseCommand):
-    help = ("The one background worker: runs queued tasks (site builds, notifications) and "
-            "publishes/expires scheduled pages every minute.")
+    help = ("A background worker: runs queued tasks (site builds, notifications), publishes/"
+            "expires scheduled pages every minute and recovers work of workers that died. "
+            "Several may run; periodic jobs run once per period across all of them.")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=0.5, help="seconds between queue polls")
         parser.add_argument("--scheduled-every", type=float, default=60.0,
-                            help="seconds between runs of Wagtail's publish_scheduled")
-        parser.add_argument("--once", action="store_true", help="drain the queue once and exit")
+                            help="seconds between runs of Wagtail's publish_scheduled (across all workers)")
+        parser.add_argument("--once", action="store_true",
+                            help="recover, run publish_scheduled, drain the queue once and exit")
 
     def handle(self, *args, interval, scheduled_every, once, **options):
         self.running = True
+        self.next_claim: dict[str, float] = {}  # job -> monotonic time of this worker's next claim
 
         def stop(signum, frame):
             self.running = False
@@ -31,20 +40,46 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         worker_id = get_random_string(32)
-        next_scheduled = 0.0
-        self.stdout.write(f"后台任务进程已启动（每 {interval:g} 秒检查一次任务队列）。")
-        while self.running:
-            if time.monotonic() >= next_scheduled:
-                # Expired pages are unpublished here, which queues a publish of their removal.
-                call_command("publish_scheduled", verbosity=0)
-                next_scheduled = time.monotonic() + scheduled_every
-            Worker(
-                queue_names=[DEFAULT_TASK_QUEUE_NAME], interval=0, batch=True,
-                backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
-                worker_id=worker_id, excluded_queue_names=[],
-            ).run()
-            close_old_connections()
-            if once:
-                break
-            time.sleep(interval)
+        workers.register(worker_id)
+        heartbeat = workers.HeartbeatThread(worker_id)
+        heartbeat.start()
+        try:
+            # Builds and tasks a dead worker left running: marked 中断/failed, queued again.
+            recovery.recover_interrupted(me=worker_id)
+            self.stdout.write(f"后台任务进程已启动（每 {interval:g} 秒检查一次任务队列）。")
+            while self.running:
+                self.periodic_jobs(worker_id, scheduled_every, once)
+                Worker(
+                    queue_names=[DEFAULT_TASK_QUEUE_NAME], interval=0, batch=True,
+                    backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
+                    worker_id=worker_id, excluded_queue_names=[],
+                ).run()
+                close_old_connections()
+                if once:
+                    break
+                time.sleep(interval)
+        finally:
+            heartbeat.stop()
+            workers.unregister(worker_id)
         self.stdout.write("后台任务进程已停止。")
+
+    # A worker that did not win a job's claim tries again after this many seconds at most
+    # (not on every queue poll: a claim is a write).
+    CLAIM_RETRY_SECONDS = 5.0
+
+    def periodic_jobs(self, worker_id: str, scheduled_every: float, once: bool) -> None:
+        jobs = (
+            # Expired pages are unpublished here, which queues a publish of their removal.
+            (SCHEDULED_JOB, scheduled_every, lambda: call_command("publish_scheduled", verbosity=0)),
+            (RECOVERY_JOB, settings.WORKER_RECOVERY_SECONDS, lambda: recovery.recover_interrupted(me=worker_id)),
+        )
+        for name, period, run in jobs:
+            now = time.monotonic()
+            # --once (a manual drain) runs publish_scheduled whatever the others did.
+            forced = once and name == SCHEDULED_JOB
+            if not forced and now < self.next_claim.get(name, 0.0):
+                continue
+            claimed = workers.claim_periodic_job(name, period, worker_id)
+            self.next_claim[name] = now + (period if claimed else min(period, self.CLAIM_RETRY_SECONDS))
+            if claimed or forced:
+                run()
