@@ -45,8 +45,11 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
 	fi
 
+# Both cores (pytest-xdist, one process per core, a test module stays on one process so its
+# module-level fixtures are built once). TEST_PROCESSES=1 runs in this process.
+TEST_PROCESSES ?= auto
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
 
 check: install
 	$(BIN)/python manage.py check

@@ -51,8 +51,10 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = content_security_policy(request.path)
+        header = ("Content-Security-Policy-Report-Only" if settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
+                  else "Content-Security-Policy")
+        if header not in response:
+            response[header] = content_security_policy(request.path)
         return response
 
 

@@ -24,7 +24,7 @@ from build_scripts.html_safety import markdown_text
 from cms.core.models import ArticlePage, SiteSettings
 from cms.openness.models import HomePage, SectionPage
 
-from .links import LinkProblem, SiteLinks, heading_anchors
+from .links import LinkProblem, SiteLinks
 from .markdown import Asset, AssetCollector, render_body
 
 MANIFEST_NAME = ".manifest.json"
@@ -70,8 +70,7 @@ def is_exportable(page: Page) -> bool:
 def collector_for(page: Page, site: Site, *, content_dir=None, dry_run: bool = False) -> AssetCollector:
     """The AssetCollector that exports `page`: its links are checked against the public
     site (its own anchors are its headings)."""
-    links = SiteLinks(site, is_exportable, own_anchors=heading_anchors(getattr(page, "body", None)),
-                      content_dir=content_dir)
+    links = SiteLinks(site, is_exportable, body=getattr(page, "body", None), content_dir=content_dir)
     return AssetCollector(is_page_exportable=is_exportable, links=links, dry_run=dry_run)
 
 

@@ -75,14 +75,18 @@ class _Target:
 
 
 class SiteLinks:
-    """Resolves URLs against what the public site holds. One per page (``own_anchors`` are
-    that page's headings); lookups are lazy, so a page without links costs nothing."""
+    """Resolves URLs against what the public site holds. One per page (``body`` is that
+    page's, for its own anchors); lookups are lazy, so a page without links costs nothing."""
 
-    def __init__(self, site: Site, is_page_exportable, *, own_anchors=(), content_dir=None):
+    def __init__(self, site: Site, is_page_exportable, *, body=None, content_dir=None):
         self.site = site
         self.is_page_exportable = is_page_exportable
-        self.own_anchors = frozenset(own_anchors)
+        self.body = body
         self.content_dir = Path(content_dir or settings.CONTENT_DIR)
+
+    @cached_property
+    def own_anchors(self) -> frozenset[str]:
+        return frozenset(heading_anchors(self.body))
 
     @cached_property
     def _public_host(self) -> str:
@@ -121,7 +125,7 @@ class SiteLinks:
             path = parts.path
         else:
             return "不是完整的站内地址：站内链接请以 / 开头，例如 /news/"
-        target = self._resolve(unquote(path))
+        target = self._resolve(unquote(path), anchors=bool(parts.fragment))
         if target is None:
             return f"指向的站内地址 {unquote(path)} 在公开网站上不存在"
         if parts.fragment and target.anchors is not None:
@@ -135,7 +139,7 @@ class SiteLinks:
             return None
         return f"指向的锚点不存在：{where}没有名为“{anchor}”的小标题"
 
-    def _resolve(self, path: str) -> _Target | None:
+    def _resolve(self, path: str, *, anchors: bool) -> _Target | None:
         if not path.startswith("/") or "//" in path or "/../" in f"{path}/":
             return None
         stem, extension = posixpath.splitext(path.rstrip("/"))
@@ -156,7 +160,7 @@ class SiteLinks:
         if page is None:
             return None
         body = getattr(page, "body", None)
-        return _Target(title=page.title, anchors=frozenset(heading_anchors(body)))
+        return _Target(title=page.title, anchors=frozenset(heading_anchors(body)) if anchors else None)
 
     def _page_at(self, directory: str):
         url_path = self.site.root_page.url_path + directory.lstrip("/")

@@ -93,6 +93,10 @@ CONTENT_SECURITY_POLICIES = {
               "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
               f"connect-src 'self'; frame-src 'self'; {_SELF_ONLY}; frame-ancestors 'self'"),
 }
+# Report-only sends the same policies as Content-Security-Policy-Report-Only: for audits with
+# tools that inject their own script into pages (axe-core through page_check.py), never for
+# real traffic.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = os.environ.get("CSP_REPORT_ONLY", "").lower() in ("1", "true", "yes")
 # Serve the admin on its own host name in production (e.g. admin.dangjian.example.cn): the
 # admin then answers there only, so a script on the public site can never reach its
 # session (docs/operations.md, "Admin on its own host").

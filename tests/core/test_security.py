@@ -59,6 +59,13 @@ def test_the_admin_frames_only_itself(client, db):
     assert policy["object-src"] == "object-src 'none'"
 
 
+def test_report_only_for_audits_sends_the_same_policy_without_enforcing_it(client, db, settings):
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = True
+    response = client.get("/api/nonexistent/")
+    assert "Content-Security-Policy" not in response
+    assert response["Content-Security-Policy-Report-Only"] == settings.CONTENT_SECURITY_POLICIES["api"]
+
+
 def test_nginx_sends_the_site_policy_of_the_settings():
     text = OPERATIONS.read_text(encoding="utf-8")
     found = re.findall(r'add_header Content-Security-Policy "([^"]+)" always;', text)
