@@ -45,11 +45,14 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
 	fi
 
-# Both cores (pytest-xdist, one process per core, a test module stays on one process so its
-# module-level fixtures are built once). TEST_PROCESSES=1 runs in this process.
+# Both cores (pytest-xdist, one process per core). "--dist load" hands tests out in
+# pytest-django's order, so in every process the tests that commit and flush the database
+# (worker and browser tests) still run after those that roll back; grouping by file would
+# mix them and leave later tests without Wagtail's root page. TEST_PROCESSES=0 runs in
+# this process.
 TEST_PROCESSES ?= auto
 test: install browser
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load
 
 check: install
 	$(BIN)/python manage.py check
