@@ -48,8 +48,8 @@ from xml.sax.saxutils import escape as xml_escape
 from urllib.parse import urljoin, urlsplit
 
 import jinja2
-from markupsafe import Markup
 import yaml
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import get_plugin_logger
 from mkdocs.structure.files import File, Files
@@ -1150,10 +1150,8 @@ _SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "nav_order", "nav_
 
 
 def on_page_markdown(markdown, page, config, files):
-    src = page.file.src_uri
-    site_page = _state.site.kind(src) is not None and page.file.abs_src_path and \
-        page.file.abs_src_path.startswith(_state.site.root + os.sep)
-    allowed = _SITE_PAGE_META if site_page else {"title"}
+    # (content/ cannot use the site pages' paths: dj_site_pages.check_clashes)
+    allowed = _SITE_PAGE_META if _state.site.kind(page.file.src_uri) is not None else {"title"}
     meta = {key: value for key, value in (page.meta or {}).items() if key in allowed}
     if "title" in meta:
         meta["title"] = escape(meta["title"])
@@ -1185,9 +1183,9 @@ def on_page_context(context, page, config, nav):
     # material prints page.title unescaped (header, <title>); ours escape anything else.
     page.title = escape(page.title) if page.title is not None else None
     if entry is not None:
-        canonical = entry.meta.get("canonical_url")
-        if isinstance(canonical, str) and canonical.startswith(("http://", "https://")):
-            page.canonical_url = escape(safe_url(canonical, allow_relative=False) or page.canonical_url or "")
+        canonical = safe_url(entry.meta.get("canonical_url"), allow_relative=False)
+        if canonical and canonical.lower().startswith(("http://", "https://")):
+            page.canonical_url = escape(canonical)
         dj["breadcrumbs"] = _breadcrumbs(entry)
         if entry.kind == "article":
             dj["kind"] = "article"
