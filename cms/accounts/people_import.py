@@ -15,23 +15,22 @@ gives them one.
 """
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cms.core.spreadsheets import SpreadsheetError, read_rows
+
 from .models import BranchRole, MemberStatus, Membership, OrganisationUnit, StatusChange, User
 from .services import JOINED_PARTY_STATUSES
 
 IMPORT_NOTE = "批量导入"
-MAX_ROWS = 20000
 
 HEADER_ALIASES = {
     "姓名": "name",
@@ -121,44 +120,13 @@ class ImportReport:
 
 # Reading -------------------------------------------------------------------------------------
 
-def _read_bytes(file) -> tuple[bytes, str]:
-    if isinstance(file, (str, Path)):
-        path = Path(file)
-        return path.read_bytes(), path.name
-    if isinstance(file, bytes):
-        return file, ""
-    data = file.read()
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return data, getattr(file, "name", "") or ""
-
-
 def read_table(file) -> list[list]:
-    """All rows of the first sheet (XLSX) or of the CSV (UTF-8 with or without BOM, or the
-    GBK/GB18030 that Excel writes on Chinese Windows), as lists of cell values."""
-    data, name = _read_bytes(file)
-    if not data.strip():
-        raise ImportFileError("文件是空的。")
-    if data[:4] == b"PK\x03\x04" or name.lower().endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-        except Exception as exc:  # openpyxl raises several types for a damaged file
-            raise ImportFileError("无法读取 Excel 文件，请确认是 .xlsx 格式（旧版 .xls 请另存为 .xlsx）。") from exc
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    if name.lower().endswith(".xls") or data[:4] == b"\xd0\xcf\x11\xe0":
-        raise ImportFileError("不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV。")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError("无法识别 CSV 文件的编码，请保存为 UTF-8 或 GBK。")
-    return [row for row in csv.reader(io.StringIO(text, newline=""))]
+    """The rows of the first sheet (XLSX) or of the CSV (cms/core/spreadsheets.py: streamed,
+    size- and row-limited), header included."""
+    try:
+        return read_rows(file, max_rows=settings.IMPORT_MAX_ROWS + 1)
+    except SpreadsheetError as exc:
+        raise ImportFileError(str(exc)) from exc
 
 
 # Cell parsing --------------------------------------------------------------------------------
@@ -216,9 +184,6 @@ def _check_rows(table: list[list], report: ImportReport) -> None:
     today = timezone.localdate()
     first_line_of: dict[str, int] = {}
     data_rows = table[1:]
-    if len(data_rows) > MAX_ROWS:
-        report.errors.append(ImportProblem(1, f"一次最多导入 {MAX_ROWS} 行，请分批导入。"))
-        return
 
     for line, raw in enumerate(data_rows, start=2):
         def cell(key):

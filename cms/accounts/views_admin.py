@@ -78,8 +78,8 @@ class _Named:
     def __init__(self, data: bytes, name: str):
         self.data, self.name = data, name
 
-    def read(self):
-        return self.data
+    def read(self, size=-1):
+        return self.data if size < 0 else self.data[:size]
 
 
 # ----------------------------------------------------------------------------- 党员档案 (membership)

@@ -193,6 +193,12 @@ WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# Spreadsheet imports (cms/core/spreadsheets.py): refused above these sizes before parsing;
+# rows are streamed and reading stops at the limit.
+SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 1024 * 1024)))
+SPREADSHEET_MAX_UNPACKED_BYTES = int(os.environ.get("SPREADSHEET_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
+
 # Background work: `manage.py worker` drains this queue (one or several of them).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Workers refresh a heartbeat row this often; one not seen for WORKER_DEAD_AFTER_SECONDS

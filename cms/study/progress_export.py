@@ -11,6 +11,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from cms.core.spreadsheets import safe_row
+
 from .selectors import CourseReport
 
 HEADERS = ["姓名", "工号", "所在组织", "身份", "已学课时", "课时总数", "学习时长（分钟）", "最近学习", "学习状态", "是否逾期"]
@@ -31,7 +33,8 @@ def workbook_bytes(report: CourseReport) -> bytes:
     for row in report.rows:
         progress = row.progress
         last = progress.last_active_at
-        sheet.append([
+        # Names and units are typed by people (a name may be "=HYPERLINK(…)"): never formulas.
+        sheet.append(safe_row([
             row.user.display_name,
             row.user.username,
             row.unit_name,
@@ -43,7 +46,7 @@ def workbook_bytes(report: CourseReport) -> bytes:
             timezone.localtime(last).replace(tzinfo=None) if last else None,
             progress.state_label,
             "已逾期" if progress.overdue else "",
-        ])
+        ]))
         if progress.overdue:
             for cell in sheet[sheet.max_row]:
                 cell.fill = OVERDUE_FILL

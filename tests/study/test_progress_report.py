@@ -229,6 +229,19 @@ def test_export_of_everyone_reads_back_numbers(client, people, charter):
     assert done[4:7] == (3, 3, 7.5) and done[8:] == ("已学完", None)
 
 
+def test_export_writes_names_that_look_like_formulas_as_text(client, people, charter, person):
+    """Anyone can set their own name on their account page: "=HYPERLINK(…)" must not become a
+    live link in the secretary's spreadsheet."""
+    course, _ = charter
+    person('=HYPERLINK("http://evil.example/","赵")', "第一党支部", username="1009")
+    login(client, people["secretary"])
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(course_url(course, "export/")).content)).active
+    names = [row[0] for row in sheet.iter_rows(min_row=2)]
+    hostile = next(cell for cell in names if "HYPERLINK" in str(cell.value))
+    assert hostile.data_type == "s" and hostile.value.startswith("'=")
+    assert not [cell for cell in sheet["A"] if cell.data_type == "f"]
+
+
 def test_plain_editor_is_refused_and_has_no_menu_item(client, people, charter):
     course, _ = charter
     login(client, UserFactory(groups=[EDITOR]))
