@@ -19,6 +19,8 @@ headers for nginx serving the static site.
 """
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect
@@ -44,7 +46,9 @@ def content_security_policy(path: str) -> str:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the Content-Security-Policy of the part of the site a path belongs to."""
+    """Adds the Content-Security-Policy of the part of the site a path belongs to, and keeps
+    API answers (a member's lessons, progress, session) out of every cache: a shared
+    computer's browser or a proxy must not hand one person's data to the next."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -55,6 +59,8 @@ class SecurityHeadersMiddleware:
                   else "Content-Security-Policy")
         if header not in response:
             response[header] = content_security_policy(request.path)
+        if policy_name(request.path) in ("api", "api_docs") and "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
         return response
 
 
@@ -77,3 +83,30 @@ class AdminHostMiddleware:
             if on_admin_host and not wants_admin and not request.path.startswith(ADMIN_HOST_ALSO_SERVES):
                 return redirect(settings.PUBLIC_SITE_URL.rstrip("/") + request.get_full_path())
         return self.get_response(request)
+
+
+class IdleSessionMiddleware:
+    """Sessions end after ``SESSION_COOKIE_AGE`` seconds without a request (30 minutes by
+    default), in the admin and the member area alike: each request of a signed-in person
+    pushes the expiry forward. The session is rewritten at most once a minute
+    (``SESSION_REFRESH_SECONDS``), not on every request. Runs inside SessionMiddleware,
+    which saves what it marks."""
+
+    KEY = "_dj_touched"
+    # What counts as activity: the admin, the API (the member area's calls, lesson
+    # heartbeats while a lesson is visible) and documents. The public site's files do not:
+    # in production nginx serves them and Django never sees those requests.
+    ACTIVE_PREFIXES = ("/admin/", "/api/", "/documents/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if (request.path.startswith(self.ACTIVE_PREFIXES) and session is not None
+                and not session.is_empty() and session.get("_auth_user_id")):
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
+                session[self.KEY] = now
+        return response

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "cms.core.security.AdminHostMiddleware",
     "cms.core.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "cms.core.security.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -97,6 +98,12 @@ CONTENT_SECURITY_POLICIES = {
 # tools that inject their own script into pages (axe-core through page_check.py), never for
 # real traffic.
 CONTENT_SECURITY_POLICY_REPORT_ONLY = os.environ.get("CSP_REPORT_ONLY", "").lower() in ("1", "true", "yes")
+# Idle sessions end (admin and member area): expiry moves forward with each request, the
+# session row is rewritten at most once per SESSION_REFRESH_SECONDS (cms/core/security.py).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_REFRESH_SECONDS = 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 # Serve the admin on its own host name in production (e.g. admin.dangjian.example.cn): the
 # admin then answers there only, so a script on the public site can never reach its
 # session (docs/operations.md, "Admin on its own host").

@@ -47,6 +47,15 @@ def test_api_answers_may_load_and_frame_nothing(client, db, path):
     assert policy["frame-ancestors"] == "frame-ancestors 'none'"
 
 
+def test_member_api_answers_are_never_cached(db):
+    from tests.study.conftest import client_for
+
+    member = UserFactory(username="member")
+    for client in (client_for(), client_for(member)):
+        for path in ("/api/member/session/", "/api/member/courses/", "/api/member/progress/", "/api/nonexistent/"):
+            assert client.get(path)["Cache-Control"] == "no-store", path
+
+
 def test_api_docs_load_their_script_from_the_site(client, db):
     policy = directives(client.get("/api/docs/"))
     assert policy["script-src"] == "script-src 'self'"
@@ -94,3 +103,56 @@ class TestAdminOnItsOwnHost:
     def test_the_public_host_still_serves_the_site_and_the_api(self, client, built_site):
         assert client.get("/", HTTP_HOST="dangjian.example.cn").status_code == 200
         assert client.get("/api/member/session/", HTTP_HOST="dangjian.example.cn").status_code == 200
+
+
+class TestIdleSessions:
+    """A session ends after 30 minutes without a request, in the admin and the member area."""
+
+    @pytest.fixture
+    def member(self, db):
+        from tests.study.conftest import client_for
+
+        user = UserFactory(username="member")
+        return client_for(user)
+
+    def _session(self, client):
+        from django.contrib.sessions.models import Session
+
+        return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+    def test_the_default_idle_time_is_thirty_minutes(self):
+        assert settings.SESSION_COOKIE_AGE == 30 * 60
+
+    def test_activity_moves_the_expiry_forward_at_most_once_a_minute(self, member):
+        import datetime
+
+        from django.utils import timezone
+
+        member.get("/api/member/session/")
+        row = self._session(member)
+        row.expire_date = timezone.now() + datetime.timedelta(minutes=5)  # as if idle for 25 minutes
+        data = row.get_decoded()
+        data["_dj_touched"] = 0  # last refreshed long ago
+        row.session_data = row.get_session_store_class()().encode(data)
+        row.save()
+
+        member.get("/api/member/courses/")
+        expiry = self._session(member).expire_date
+        assert expiry > timezone.now() + datetime.timedelta(minutes=29)
+
+        member.get("/api/member/courses/")  # within the minute: no second write
+        assert self._session(member).expire_date == expiry
+
+    def test_an_expired_session_must_log_in_again(self, member):
+        import datetime
+
+        from django.utils import timezone
+
+        member.get("/api/member/session/")
+        row = self._session(member)
+        row.expire_date = timezone.now() - datetime.timedelta(seconds=1)
+        row.save()
+
+        response = member.get("/api/member/courses/")
+        assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+        assert "重新登录" in response.json()["detail"]
