@@ -193,6 +193,15 @@ WAGTAILDOCS_EXTENSIONS = [
     "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "odt", "ods", "zip",
     "mp4", "webm", "mp3", "m4a", "ogg",
 ]
+# Upload limits (cms/core/uploads.py checks size and that the content matches the extension).
+_MB = 1024 * 1024
+UPLOAD_MAX_BYTES = {
+    "document": int(os.environ.get("UPLOAD_MAX_DOCUMENT_MB", "50")) * _MB,
+    "video": int(os.environ.get("UPLOAD_MAX_VIDEO_MB", "500")) * _MB,
+    "audio": int(os.environ.get("UPLOAD_MAX_AUDIO_MB", "100")) * _MB,
+}
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.core.uploads.DocumentForm"
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("UPLOAD_MAX_IMAGE_MB", "10")) * _MB
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 WAGTAILADMIN_USER_LOGIN_FORM = "cms.accounts.forms.LoginForm"
