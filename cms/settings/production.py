@@ -10,7 +10,20 @@ if not _SECRET_KEY:
 if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production")
 
+# HTTPS end to end by default (nginx terminates TLS and says so in X-Forwarded-Proto).
+# HTTPS=0 only for an intranet without certificates: cookies then travel in clear text and
+# `check --deploy` says so.
+HTTPS = os.environ.get("HTTPS", "1") == "1"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = os.environ.get("COOKIES_SECURE", "1") == "1"
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600 if HTTPS else 0)))
+# Subdomains of the site's own host (the admin host, say) are HTTPS too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS", "1" if HTTPS else "0") == "1"
+# Browsers' preload list is for public domains submitted to hstspreload.org; an intranet or
+# a Party organisation's subdomain of its company's domain is not one, so it stays off by
+# default and the check that suggests it is silenced (set SECURE_HSTS_PRELOAD=1 to opt in).
+SECURE_HSTS_PRELOAD = os.environ.get("SECURE_HSTS_PRELOAD", "0") == "1"
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SESSION_COOKIE_SECURE = os.environ.get("COOKIES_SECURE", "1" if HTTPS else "0") == "1"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
