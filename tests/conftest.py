@@ -8,15 +8,6 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    """Log-in throttling remembers attempts in a process-wide cache; start every test at zero."""
-    from django.core.cache import caches
-
-    caches["throttle"].clear()
-    yield
-
-
 @pytest.fixture
 def site_paths(settings, tmp_path) -> dict[str, Path]:
     """Point content/, its git dir, the site releases and media at this test's tmp dir."""

@@ -85,11 +85,21 @@ class Scope:
 NO_ONE = Scope(frozenset())
 
 
-def sees_every_unit(user: User) -> bool:
-    """管理员 and superusers look after the whole organisation."""
+def is_administrator(user: User) -> bool:
+    """A 管理员 (the group) or a superuser. Remembered on the user object, which lives for one
+    request: the admin menu and the views ask several times per page."""
     from .roles import ADMINISTRATOR
 
-    return user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
+    cached = getattr(user, "_dj_is_administrator", None)
+    if cached is None:
+        cached = bool(user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists()))
+        user._dj_is_administrator = cached
+    return cached
+
+
+def sees_every_unit(user: User) -> bool:
+    """管理员 and superusers look after the whole organisation."""
+    return is_administrator(user)
 
 
 def scope_of(user: User) -> Scope:

@@ -272,3 +272,42 @@ class MemberStatusView(_MemberFormView):
             self.membership, form.cleaned_data["to_status"], on=form.cleaned_data["changed_on"],
             by=self.request.user, note=form.cleaned_data["note"])
         messages.success(self.request, f"{self.membership.user.display_name}的身份已变更为「{change.get_to_status_display()}」。")
+
+
+# ----------------------------------------------------------------------------- 登录锁定
+# 管理员 see the accounts and addresses the log-in policy has locked (cms/accounts/lockout.py)
+# and lift a lock at once, e.g. for a member who has called the Party office.
+
+
+class LockoutListView(WagtailAdminTemplateMixin, TemplateView):
+    template_name = "accounts/lockouts.html"
+    page_title = "登录锁定"
+    header_icon = "lock"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not selectors.is_administrator(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]
+
+    def get_context_data(self, **kwargs):
+        from django.conf import settings
+
+        from . import lockout
+
+        return super().get_context_data(
+            locks=lockout.current_locks(), account_limit=settings.LOGIN_FAILURE_LIMIT,
+            address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT, minutes=settings.LOGIN_LOCKOUT_MINUTES, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        from . import lockout
+
+        kind, value = request.POST.get("kind", ""), request.POST.get("value", "")
+        if kind not in ("username", "ip_address") or not value:
+            messages.error(request, "请选择要解锁的账号或地址。")
+        else:
+            lockout.unlock(kind, value)
+            messages.success(request, f"已解锁{'账号' if kind == 'username' else '地址'} {value}。")
+        return redirect("accounts_lockouts")

@@ -61,3 +61,18 @@ class MembersMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_members_menu_item():
     return MembersMenuItem("党员档案", reverse("accounts_members"), name="members", icon_name="user", order=302)
+
+
+@hooks.register("register_admin_urls")
+def register_lockout_urls():
+    return [path("accounts/lockouts/", views_admin.LockoutListView.as_view(), name="accounts_lockouts")]
+
+
+class LockoutMenuItem(MenuItem):
+    def is_shown(self, request):
+        return selectors.is_administrator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_lockout_menu_item():
+    return LockoutMenuItem("登录锁定", reverse("accounts_lockouts"), name="lockouts", icon_name="lock", order=303)

@@ -110,3 +110,9 @@ class IdleSessionMiddleware:
             if now - int(session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
                 session[self.KEY] = now
         return response
+
+
+def session_started(sender, request, user, **kwargs):
+    """A log-in has just set the session's expiry: the first requests after it need not."""
+    if request is not None and hasattr(request, "session"):
+        request.session[IdleSessionMiddleware.KEY] = int(time.time())

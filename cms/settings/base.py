@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything deployment-specific comes from the
 environment so one code base serves dev, test, CI and production."""
+import datetime
 import os
 from pathlib import Path
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served from /static/ (no outside host)
     "django_tasks",
     "django_tasks_db",
+    "axes",  # one log-in lock-out policy for the admin and the member area (cms/accounts/lockout.py)
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -75,6 +77,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lock-out into our Chinese answer
+]
+
+AUTHENTICATION_BACKENDS = [
+    "cms.accounts.lockout.LockoutBackend",  # refuses locked accounts and addresses first
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "cms.urls"
@@ -233,20 +241,27 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "cms.core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {
-        "login": os.environ.get("LOGIN_RATE", "5/min"),  # per address and user name
-        "login_address": os.environ.get("LOGIN_ADDRESS_RATE", "60/min"),  # per address
-    },
     # How many reverse proxies add X-Forwarded-For in front of Django: 0 trusts only
-    # REMOTE_ADDR (a client cannot fake its address to dodge the log-in throttle).
+    # REMOTE_ADDR (a client cannot fake its address to dodge the log-in lock-out).
     "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
 }
 
-# Log-in throttling counts in its own cache. Local memory is per process: with several web
-# processes point "throttle" at a shared cache (Redis, database) for exact limits.
+# Log-in lock-out (cms/accounts/lockout.py), counted in the database so every app server
+# sees the same failures.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))  # per account
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))  # per client address
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # this order: LockoutHandler reads it so
+AXES_HANDLER = "cms.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "cms.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "cms.accounts.lockout.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
 }
 
 SPECTACULAR_SETTINGS = {

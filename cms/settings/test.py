@@ -32,6 +32,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # own media directory.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
-    # Log-in throttling needs a cache that remembers; tests/conftest.py clears it per test.
-    "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-throttle"},
 }

@@ -25,9 +25,9 @@ def csrf_client() -> tuple[Client, str]:
     return client, response.cookies["csrftoken"].value
 
 
-def log_in(client, token, username, password):
+def log_in(client, token, username, password, address="127.0.0.1"):
     return client.post(URL, {"username": username, "password": password}, content_type="application/json",
-                       headers={"X-CSRFToken": token})
+                       headers={"X-CSRFToken": token}, REMOTE_ADDR=address)
 
 
 def test_anonymous_session_sets_the_csrf_cookie(db):
@@ -120,25 +120,34 @@ def test_log_in_without_the_csrf_token_is_refused(secretary):
     assert client.get(URL).json()["authenticated"] is False
 
 
-def test_repeated_failed_log_ins_are_throttled(secretary):
+def test_five_failed_log_ins_lock_the_account_for_fifteen_minutes(secretary):
     client, token = csrf_client()
-    for _ in range(5):
+    for _ in range(4):
         assert log_in(client, token, "zhangsan", "wrong-password").status_code == 400
+    assert log_in(client, token, "zhangsan", "wrong-password").status_code == 429  # the fifth locks
 
     response = log_in(client, token, "zhangsan", PASSWORD)  # even the right password waits
 
     assert response.status_code == 429
-    wait = int(response["Retry-After"])
-    assert 0 < wait <= 60
-    assert response.json() == {"detail": f"尝试次数过多，请 {wait} 秒后再试。", "code": "throttled"}
+    assert response["Retry-After"] == str(15 * 60)
+    assert response.json() == {
+        "detail": "登录失败次数过多，该账号（或您所在的网络）已被暂时锁定 15 分钟。请稍后再试，或联系管理员解锁。",
+        "code": "locked"}
     assert client.get(URL).json()["authenticated"] is False
-    # A colleague at the same address can still log in.
+    # The lock is the account's, wherever the next try comes from …
+    elsewhere, token2 = csrf_client()
+    assert log_in(elsewhere, token2, "zhangsan", PASSWORD, address="10.9.9.9").status_code == 429
+    # … and a colleague at the same address can still log in.
     colleague = UserFactory(username="lisi")
     assert log_in(client, token, colleague.username, PASSWORD).status_code == 200
 
 
-def test_many_accounts_from_one_address_are_throttled_too(db):
+def test_many_accounts_guessed_from_one_address_lock_that_address(db):
     client, token = csrf_client()
-    statuses = [log_in(client, token, f"guess{n}", "123456").status_code for n in range(61)]
-    assert statuses[:60] == [400] * 60
-    assert statuses[60] == 429
+    statuses = [log_in(client, token, f"guess{n}", "123456").status_code for n in range(31)]
+    assert statuses[:29] == [400] * 29
+    assert statuses[29:] == [429, 429]
+    UserFactory(username="wangwu")
+    assert log_in(client, token, "wangwu", PASSWORD).status_code == 429  # from this address, nobody
+    other, token2 = csrf_client()
+    assert log_in(other, token2, "wangwu", PASSWORD, address="10.9.9.9").status_code == 200

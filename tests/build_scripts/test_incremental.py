@@ -462,6 +462,9 @@ def test_collection_decides_what_is_dead_while_no_build_can_change_the_releases(
     for number in range(2):
         _write_article(content, f"news/first-{number}.md", 800 + number, f"先发{number}", "2026-11-28")
         build_release(content, releases, keep=2, background=True)
+    # Collections the builds above queued must be over: one still waiting for the lock would
+    # take the slow walk itself, block the next build and time out on its own.
+    helper.wait()
     monkeypatch.setattr(release_tree, "dead_objects", slow)
     _write_article(content, "news/trigger.md", 810, "触发回收", "2026-11-28")
     build_release(content, releases, keep=2, background=True)  # prunes: collection starts
