@@ -123,7 +123,8 @@ def test_the_editor_and_the_reviewer_see_the_dead_links(client, news, editor, re
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", news.pk))
     response = client.post(url, nested_form_data({
         "title": "有坏链接的稿件", "slug": "dead-links", "date": "2026-11-26",
-        "body": streamfield([("paragraph", rich_text('<p>见<a href="/does-not-exist/">旧通知</a>。</p>'))]),
+        "body": streamfield([("paragraph", rich_text(
+            '<p>见<a href="/does-not-exist/">旧通知&lt;img src=x onerror=alert(1)&gt;</a>。</p>'))]),
         "action-submit": "提交审核",
     }), follow=True)
     messages = [str(m) for m in response.context["messages"]]
@@ -134,8 +135,11 @@ def test_the_editor_and_the_reviewer_see_the_dead_links(client, news, editor, re
         client.logout()
         client.login(username=user, password=PASSWORD)
         edit = client.get(reverse("wagtailadmin_pages:edit", args=(page.pk,)))
-        warning = " ".join(admin_soup(edit).select_one(".dj-link-problems").get_text(" ").split())
-        assert "旧通知" in warning and "/does-not-exist/" in warning and "不存在" in warning, user
+        problems = admin_soup(edit).select_one(".dj-link-problems")
+        warning = " ".join(problems.get_text(" ").split())
+        assert "旧通知<img src=x onerror=alert(1)>" in warning, user  # the editor's words, as text
+        assert "/does-not-exist/" in warning and "不存在" in warning, user
+        assert problems.find("img") is None
 
 
 def test_the_editor_sees_no_warning_when_every_link_works(client, news, editor):
