@@ -149,3 +149,17 @@ class StatusChange(models.Model):
 
     def __str__(self):
         return f"{self.changed_on}：{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a person's recent passwords, so a new one cannot repeat them
+    (cms/accounts/passwords.py). Only hashes, never the passwords."""
+
+    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE, related_name="password_history")
+    password_hash = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        ordering = ["-created_at", "-id"]

@@ -158,11 +158,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# The password policy (cms/accounts/passwords.py explains the choice against OWASP ASVS).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "cms.accounts.passwords.CharacterClassValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "cms.accounts.passwords.NotUsernameValidator"},
+    {"NAME": "cms.accounts.passwords.PasswordHistoryValidator", "OPTIONS": {"history": 5}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
