@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import SessionView
 from cms.core.api import api_not_found
-from cms.publishing.api import SiteBuildViewSet
+from cms.publishing.api import HealthView, SiteBuildViewSet
 from cms.study.api import CourseViewSet, LessonViewSet, ProgressViewSet
 
 router = DefaultRouter()
@@ -18,6 +18,7 @@ router.register("member/progress", ProgressViewSet, basename="member-progress")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
+    path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the page loads its script from a URL of its own (no inline script, see the CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -1,5 +1,9 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from . import selectors
 from .models import SiteBuild
 
 
@@ -25,3 +29,27 @@ class SiteBuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     queryset = SiteBuild.objects.all()
     serializer_class = SiteBuildSerializer
     permission_classes = [IsEditorialStaff]
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "degraded"])
+    workers_alive = serializers.IntegerField(help_text="正在运行的后台任务进程数")
+    worker_last_seen = serializers.DateTimeField(allow_null=True)
+    tasks_waiting = serializers.IntegerField()
+    oldest_waiting_seconds = serializers.IntegerField(allow_null=True)
+    last_successful_build = serializers.DateTimeField(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField(), help_text="简体中文说明")
+
+
+class HealthView(APIView):
+    """For monitoring and load balancers: 200 when the app, its database and a worker are
+    fine, 503 with the problems otherwise. No personal data, so no log-in."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(summary="运行状态", responses={200: HealthSerializer, 503: HealthSerializer})
+    def get(self, request):
+        state = selectors.health()
+        data = HealthSerializer({**vars(state), "status": "ok" if state.ok else "degraded"}).data
+        return Response(data, status=200 if state.ok else 503)

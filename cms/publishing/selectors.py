@@ -1,3 +1,11 @@
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
 from .models import SiteBuild
 
 
@@ -16,3 +24,52 @@ def unresolved_failure() -> SiteBuild | None:
               # a queued rollback refused before committing anything built nothing either
               .exclude(kind=SiteBuild.Kind.CONTENT_ROLLBACK, commit="").first())
     return latest if latest and latest.status == SiteBuild.Status.FAILED else None
+
+
+@dataclass(frozen=True)
+class Health:
+    """What monitoring needs to know about the app and the worker (``/api/health/``)."""
+
+    workers_alive: int
+    worker_last_seen: dt.datetime | None
+    tasks_waiting: int
+    oldest_waiting_seconds: int | None
+    last_successful_build: dt.datetime | None
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def health(now: dt.datetime | None = None) -> Health:
+    """A few queries, whatever the size of the site: heartbeats, the waiting queue, the last
+    successful build. Problems in Chinese: no live worker, a queue that does not move."""
+    from django.conf import settings
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from . import workers
+    from .models import WorkerHeartbeat
+
+    now = now or timezone.now()
+    beats = list(WorkerHeartbeat.objects.all())
+    alive = [beat for beat in beats if workers.is_alive(beat, now)]
+    waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    oldest = waiting.aggregate(oldest=Min("enqueued_at"))["oldest"]
+    oldest_seconds = int((now - oldest).total_seconds()) if oldest else None
+    built = (SiteBuild.objects.filter(status=SiteBuild.Status.SUCCEEDED)
+             .aggregate(last=Max("finished_at"))["last"])
+    problems = []
+    if not alive:
+        problems.append("没有正在运行的后台任务进程：发布不会生效，请启动 manage.py worker。")
+    if oldest_seconds is not None and oldest_seconds > settings.HEALTH_QUEUE_STALE_SECONDS:
+        problems.append(f"任务队列积压：最早的任务已等待 {oldest_seconds} 秒。")
+    return Health(
+        workers_alive=len(alive),
+        worker_last_seen=max((beat.last_seen_at for beat in beats), default=None),
+        tasks_waiting=waiting.count(),
+        oldest_waiting_seconds=oldest_seconds,
+        last_successful_build=built,
+        problems=problems,
+    )

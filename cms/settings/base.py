@@ -227,6 +227,9 @@ SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(10 * 102
 SPREADSHEET_MAX_UNPACKED_BYTES = int(os.environ.get("SPREADSHEET_MAX_UNPACKED_BYTES", str(100 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
 
+# /api/health/ answers 503 when the oldest waiting task is older than this.
+HEALTH_QUEUE_STALE_SECONDS = int(os.environ.get("HEALTH_QUEUE_STALE_SECONDS", "300"))
+
 # Background work: `manage.py worker` drains this queue (one or several of them).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Workers refresh a heartbeat row this often; one not seen for WORKER_DEAD_AFTER_SECONDS
