@@ -1,15 +1,20 @@
-"""What an editor may upload as a document, video or audio file: a size limit per kind and a
+"""What an editor may upload. Documents, video and audio: a size limit per kind and a
 content check (the file must really be what its name says; a renamed program or page is
-refused). Used by the admin's document forms (``DocumentForm``, WAGTAILDOCS_DOCUMENT_FORM_BASE),
-the single and the multiple uploader alike."""
+refused). Images: re-encoded on upload, which drops EXIF (a phone photo's GPS position, the
+camera's serial number) and every other metadata chunk, and turns the picture upright first.
+Used by the admin's forms (``DocumentForm``, WAGTAILDOCS_DOCUMENT_FORM_BASE; ``ImageForm``,
+WAGTAILIMAGES_IMAGE_FORM_BASE), the single and the multiple uploader alike."""
 from __future__ import annotations
 
+import io
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.core.files.uploadedfile import SimpleUploadedFile
 from wagtail.documents.forms import BaseDocumentForm
+from wagtail.images.forms import BaseImageForm
 
 from .blocks import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 
@@ -83,4 +88,40 @@ class DocumentForm(BaseDocumentForm):
         return file
 
     class Meta(BaseDocumentForm.Meta):
+        pass
+
+
+# Pillow format → how it is written again (GIFs are left alone: re-encoding would flatten
+# animations, and GIF carries no EXIF).
+_REENCODE = {"JPEG": {"quality": 92, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 90}}
+
+
+def reencoded(upload):
+    """The uploaded image written again without metadata (upright), or the upload itself
+    when its format is not re-encoded."""
+    from PIL import Image, ImageOps
+
+    upload.seek(0)
+    with Image.open(upload) as image:
+        kind = image.format
+        if kind not in _REENCODE:
+            upload.seek(0)
+            return upload
+        upright = ImageOps.exif_transpose(image)
+        if kind == "JPEG" and upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        buffer = io.BytesIO()
+        # No exif=, no icc_profile=, no pnginfo=: nothing but the pixels is written.
+        upright.save(buffer, format=kind, **_REENCODE[kind])
+    return SimpleUploadedFile(upload.name, buffer.getvalue(), content_type=getattr(upload, "content_type", None))
+
+
+class ImageForm(BaseImageForm):
+    def clean_file(self):
+        file = self.cleaned_data.get("file")
+        if file is not None and "file" in self.changed_data and hasattr(file, "read"):
+            return reencoded(file)
+        return file
+
+    class Meta(BaseImageForm.Meta):
         pass

@@ -213,6 +213,7 @@ UPLOAD_MAX_BYTES = {
     "audio": int(os.environ.get("UPLOAD_MAX_AUDIO_MB", "100")) * _MB,
 }
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.core.uploads.DocumentForm"
+WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.core.uploads.ImageForm"  # re-encoded: no EXIF/GPS kept
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("UPLOAD_MAX_IMAGE_MB", "10")) * _MB
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES

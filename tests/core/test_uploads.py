@@ -70,3 +70,41 @@ def test_the_multiple_uploader_checks_too(admin_client):
     assert response.json()["success"] is False
     assert "文件内容与扩展名" in response.json()["error_message"]
     assert not get_document_model().objects.filter(title="fake").exists()
+
+
+def _photo_with_gps(kind="JPEG") -> bytes:
+    """A 40x20 photo as a phone takes it: camera make, GPS position, and 'rotate 90°' in EXIF."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 20), "red")
+    exif = Image.Exif()
+    exif[0x010F] = "SomePhone"  # Make
+    exif[0x0112] = 6  # Orientation: the camera was held upright
+    exif[0x8825] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 17.0)}  # GPS
+    buffer = BytesIO()
+    image.save(buffer, format=kind, exif=exif)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, kind", [("photo.jpg", "JPEG"), ("photo.png", "PNG"), ("photo.webp", "WEBP")])
+def test_uploaded_photos_lose_their_exif_and_gps_and_stand_upright(admin_client, name, kind):
+    from PIL import Image
+    from wagtail.images import get_image_model
+
+    data = _photo_with_gps(kind)
+    assert b"SomePhone" in data
+    response = admin_client.post(reverse("wagtailimages:add"), {
+        "title": "支部活动", "file": SimpleUploadedFile(name, data), "collection": 1,
+    })
+    assert response.status_code == 302, error_texts(response)
+
+    stored = get_image_model().objects.get(title="支部活动")
+    with stored.open_file() as handle:
+        raw = handle.read()
+    assert b"SomePhone" not in raw
+    with Image.open(stored.file.path) as image:
+        assert not image.getexif(), dict(image.getexif())
+        assert image.size == (20, 40)  # turned upright, as the phone showed it
+    assert (stored.width, stored.height) == (20, 40)
