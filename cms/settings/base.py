@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "cms.openness",
     "cms.publishing",
     "cms.study",
+    "cms.audit",  # before axes: its log-in failure receiver must run before axes' (cms/audit/signals.py)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cms.audit.context.AuditContextMiddleware",  # the request for audit entries (who, from where)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -253,6 +255,10 @@ REST_FRAMEWORK = {
     # REMOTE_ADDR (a client cannot fake its address to dodge the log-in lock-out).
     "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
 }
+
+# Audit log (cms/audit): entries are kept at least this many days (never fewer than 180,
+# enforced by cms.audit.services.retention_days); older ones go in the daily audit_prune.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
 
 # Log-in lock-out (cms/accounts/lockout.py), counted in the database so every app server
 # sees the same failures.
