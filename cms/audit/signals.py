@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from . import context
 from .models import Action
@@ -45,23 +45,40 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     # Only the attempted user name: Django hands receivers the credentials with the password
     # masked, and even that is not kept.
     username = str((credentials or {}).get("username") or "")[:150]
-    # Runs before axes' receiver (cms.audit precedes axes in INSTALLED_APPS): here
-    # ``axes_locked_out`` is set only when the backend refused an account already locked.
-    already_locked = bool(getattr(request, "axes_locked_out", False))
-    if request is not None:
-        request._audit_already_locked = already_locked
-    record(Action.LOGIN_FAILED, actor=None, request=request if request is not None else None,
-           object_type="user", object_repr=username,
-           details={"username": username, "channel": _channel(request), "refused_while_locked": already_locked})
+    record(Action.LOGIN_FAILED, actor=None, request=request, object_type="user", object_repr=username,
+           details={"username": username, "channel": _channel(request),
+                    "refused_while_locked": _locked_before(request, credentials)})
+
+
+def _locked_before(request, credentials) -> bool:
+    """Was the account or address locked before this failure? Works whether axes' receiver
+    (which counts the failure) ran before this one or not."""
+    from django.conf import settings
+
+    if request is None or not hasattr(request, "axes_ip_address"):
+        return False
+    counted = getattr(request, "axes_failures_since_start", None)
+    if counted is not None:  # axes has counted this failure already
+        return counted > settings.AXES_FAILURE_LIMIT
+    from axes.handlers.proxy import AxesProxyHandler
+
+    try:
+        return bool(AxesProxyHandler.is_locked(request, credentials))
+    except Exception:  # an answer for the audit only; never fail the log-in path
+        return False
 
 
 def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
-    # axes sends this on the failure that locks and again for every attempt while locked:
-    # only the first is a lock-out (the later ones are failed log-ins "refused_while_locked").
-    if getattr(request, "_audit_already_locked", False):
+    """axes sends this on the failure that locks and again for every failure while locked
+    (each one counted: the lock-out runs from the last). Only the failure that reaches the
+    limit is a lock-out; the others are failed log-ins with ``refused_while_locked``."""
+    from django.conf import settings
+
+    failures = getattr(request, "axes_failures_since_start", None)
+    if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
         return
     record(Action.LOCKED_OUT, actor=None, request=request, object_type="user", object_repr=username or "",
-           details={"username": username or "", "failures": getattr(request, "axes_failures_since_start", None)})
+           details={"username": username or "", "failures": failures})
 
 
 # Roles and permissions -----------------------------------------------------------------------
@@ -70,31 +87,40 @@ def _group_names(ids) -> dict[int, str]:
     return dict(Group.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def on_user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    """Joining a group, either way round (``user.groups.add``, ``group.user_set.add``).
-    Leaving is recorded per removed row by ``on_user_group_row_deleted``: ``remove``,
-    ``clear``, ``set`` and a plain delete of the rows (``sync_secretary_group``) all end there."""
-    if action != "post_add" or not pk_set:
-        return
+def _user_group_pairs(instance, reverse, pk_set):
+    """(user, group) pairs of an m2m_changed on User.groups, either way round."""
     User = get_user_model()
     if reverse:  # instance is the Group, pk_set users
-        for user in User.objects.filter(pk__in=pk_set):
+        return [(user, instance) for user in User.objects.filter(pk__in=pk_set)]
+    return [(instance, group) for group in Group.objects.filter(pk__in=pk_set).order_by("pk")]
+
+
+def on_user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """Joining or leaving a group, either way round (``user.groups.add``,
+    ``group.user_set.remove``, ``set``, ``clear``). Django sends no delete signal for the rows
+    of an automatic m2m table, so a plain delete of them is caught where it happens
+    (``on_membership_pre_change``: the 支部书记 group)."""
+    through = sender.objects
+    if action == "post_add" and pk_set:
+        for user, group in _user_group_pairs(instance, reverse, pk_set):
             record(Action.GROUP_JOINED, obj=user, object_type="user", object_repr=_person_repr(user),
-                   details={"group": instance.name})
-    else:
-        names = _group_names(pk_set)
-        for pk in sorted(pk_set):
-            record(Action.GROUP_JOINED, obj=instance, object_type="user", object_repr=_person_repr(instance),
-                   details={"group": names.get(pk, str(pk))})
-
-
-def on_user_group_row_deleted(sender, instance, **kwargs):
-    User = get_user_model()
-    user = User.objects.filter(pk=instance.user_id).first()
-    group = Group.objects.filter(pk=instance.group_id).values_list("name", flat=True).first()
-    record(Action.GROUP_LEFT, object_type="user", object_id=instance.user_id,
-           object_repr=_person_repr(user) if user else str(instance.user_id),
-           details={"group": group or str(instance.group_id)})
+                   details={"group": group.name})
+    elif action == "pre_remove" and pk_set:
+        # Only the rows that exist (remove() of a non-member sends the id all the same).
+        key = "group_id" if reverse else "user_id"
+        other = "user_id" if reverse else "group_id"
+        present = set(through.filter(**{key: instance.pk, f"{other}__in": pk_set}).values_list(other, flat=True))
+        instance._audit_leaving = _user_group_pairs(instance, reverse, present)
+    elif action == "pre_clear":
+        field = "user_id" if reverse else "group_id"
+        key = "group_id" if reverse else "user_id"
+        ids = set(through.filter(**{key: instance.pk}).values_list(field, flat=True))
+        instance._audit_leaving = _user_group_pairs(instance, reverse, ids)
+    elif action in ("post_remove", "post_clear"):
+        for user, group in getattr(instance, "_audit_leaving", []):
+            record(Action.GROUP_LEFT, obj=user, object_type="user", object_repr=_person_repr(user),
+                   details={"group": group.name})
+        instance._audit_leaving = []
 
 
 def _permission_codes(ids) -> list[str]:
@@ -183,7 +209,7 @@ def on_group_deleted(sender, instance, **kwargs):
 # Outside a request (setup_roles, the shell) each added or removed row is one entry.
 
 def _object_permissions(group_id) -> set[str]:
-    from wagtail.models import GroupCollectionPermission, GroupPagePermission
+    from wagtail.models import GroupCollectionPermission, GroupPagePermission, PageLogEntry
 
     pages = {f"页面「{title}」: {code}" for title, code in GroupPagePermission.objects.filter(
         group_id=group_id).values_list("page__title", "permission__codename")}
@@ -235,14 +261,28 @@ def _object_permission_row(kind):
 
 # Publishing and rollback ---------------------------------------------------------------------
 
-def on_page_published(sender, instance, revision=None, **kwargs):
-    record(Action.PAGE_PUBLISHED, obj=instance, object_type="page", object_repr=instance.title,
-           details={"revision": getattr(revision, "pk", None), "url_path": instance.url_path})
+#: Wagtail's log entry actions that publish or unpublish a page.
+_PAGE_LOG_ACTIONS = {
+    "wagtail.publish": (Action.PAGE_PUBLISHED, False),
+    "wagtail.publish.scheduled": (Action.PAGE_PUBLISHED, True),
+    "wagtail.unpublish": (Action.PAGE_UNPUBLISHED, False),
+    "wagtail.unpublish.scheduled": (Action.PAGE_UNPUBLISHED, True),
+}
 
 
-def on_page_unpublished(sender, instance, **kwargs):
-    record(Action.PAGE_UNPUBLISHED, obj=instance, object_type="page", object_repr=instance.title,
-           details={"url_path": instance.url_path})
+def on_page_log_entry(sender, instance, created, raw=False, **kwargs):
+    """Publishing and unpublishing, from Wagtail's own log entry of it rather than the
+    ``page_published`` signal: the entry names who did it even outside a request (a script,
+    the worker's scheduled publishing), and Wagtail writes it after the signal."""
+    if raw or not created or instance.action not in _PAGE_LOG_ACTIONS:
+        return
+    action, scheduled = _PAGE_LOG_ACTIONS[instance.action]
+    page = instance.page
+    details = {"revision": instance.revision_id, "url_path": getattr(page, "url_path", "")}
+    if scheduled:
+        details["scheduled"] = True
+    record(action, actor=instance.user if instance.user_id else None, object_type="page",
+           object_id=instance.page_id, object_repr=getattr(page, "title", "") or instance.label, details=details)
 
 
 def on_build_pre_save(sender, instance, update_fields=None, raw=False, **kwargs):
@@ -276,9 +316,29 @@ def on_build_saved(sender, instance, created, raw=False, **kwargs):
 _MEMBER_FIELDS = ("status", "role", "joined_party_on")
 
 
-def on_membership_pre_save(sender, instance, raw=False, **kwargs):
+def _in_secretary_group(user_id) -> bool:
+    from cms.accounts.roles import SECRETARY
+
+    return get_user_model().groups.through.objects.filter(user_id=user_id, group__name=SECRETARY).exists()
+
+
+def on_membership_pre_change(sender, instance, raw=False, **kwargs):
+    """Before a record is saved or deleted: its old values, and whether the person is in the
+    支部书记 group (``sync_secretary_group`` removes them with a plain delete, which sends
+    no signal; ``_secretary_group_left`` compares afterwards)."""
     instance._audit_old = None if raw or instance.pk is None else (
         sender.objects.filter(pk=instance.pk).values(*_MEMBER_FIELDS).first())
+    instance._audit_was_secretary = not raw and _in_secretary_group(instance.user_id)
+
+
+def _secretary_group_left(instance) -> None:
+    from cms.accounts.roles import SECRETARY
+
+    if getattr(instance, "_audit_was_secretary", False) and not _in_secretary_group(instance.user_id):
+        user = get_user_model().objects.filter(pk=instance.user_id).first()
+        record(Action.GROUP_LEFT, object_type="user", object_id=instance.user_id,
+               object_repr=_person_repr(user) if user else str(instance.user_id), details={"group": SECRETARY})
+    instance._audit_was_secretary = False
 
 
 def _member_repr(membership) -> str:
@@ -292,6 +352,7 @@ def _member_repr(membership) -> str:
 def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
+    _secretary_group_left(instance)
     from cms.accounts.models import BranchRole, MemberStatus
 
     if created:
@@ -314,14 +375,14 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs):
 
 
 def on_membership_deleted(sender, instance, **kwargs):
+    _secretary_group_left(instance)
     record(Action.MEMBER_DELETED, object_type="membership", object_id=instance.pk,
            object_repr=_member_repr(instance))
 
 
 def connect() -> None:
     from axes.signals import user_locked_out
-    from wagtail.models import GroupCollectionPermission, GroupPagePermission
-    from wagtail.signals import page_published, page_unpublished
+    from wagtail.models import GroupCollectionPermission, GroupPagePermission, PageLogEntry
 
     from cms.accounts.models import Membership
     from cms.publishing.models import SiteBuild
@@ -334,7 +395,6 @@ def connect() -> None:
     user_locked_out.connect(on_locked_out, dispatch_uid=uid + "locked_out")
 
     m2m_changed.connect(on_user_groups_changed, sender=User.groups.through, dispatch_uid=uid + "groups")
-    post_delete.connect(on_user_group_row_deleted, sender=User.groups.through, dispatch_uid=uid + "group_row")
     m2m_changed.connect(_permissions_changed(Action.GROUP_PERMISSIONS, "group"), sender=Group.permissions.through,
                         dispatch_uid=uid + "group_perms", weak=False)
     m2m_changed.connect(_permissions_changed(Action.USER_PERMISSIONS, "user"),
@@ -349,11 +409,11 @@ def connect() -> None:
         post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}{kind}_perm_saved", weak=False)
         post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}{kind}_perm_deleted", weak=False)
 
-    page_published.connect(on_page_published, dispatch_uid=uid + "published")
-    page_unpublished.connect(on_page_unpublished, dispatch_uid=uid + "unpublished")
+    post_save.connect(on_page_log_entry, sender=PageLogEntry, dispatch_uid=uid + "page_log")
     pre_save.connect(on_build_pre_save, sender=SiteBuild, dispatch_uid=uid + "build_pre")
     post_save.connect(on_build_saved, sender=SiteBuild, dispatch_uid=uid + "build_post")
 
-    pre_save.connect(on_membership_pre_save, sender=Membership, dispatch_uid=uid + "member_pre")
+    pre_save.connect(on_membership_pre_change, sender=Membership, dispatch_uid=uid + "member_pre")
+    pre_delete.connect(on_membership_pre_change, sender=Membership, dispatch_uid=uid + "member_pre_delete")
     post_save.connect(on_membership_saved, sender=Membership, dispatch_uid=uid + "member_post")
     post_delete.connect(on_membership_deleted, sender=Membership, dispatch_uid=uid + "member_deleted")

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "cms.openness",
     "cms.publishing",
     "cms.study",
-    "cms.audit",  # before axes: its log-in failure receiver must run before axes' (cms/audit/signals.py)
+    "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
