@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import DatabaseError, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -78,9 +79,11 @@ class AuditExportView(_AdministratorsOnly, View):
                                                        else {}).items() if value}
         try:
             # Recorded before the file is made: an export that cannot be audited does not happen.
+            with transaction.atomic():  # a failed read must not break the request's connection
+                rows = entries.count()
             services.record(Action.AUDIT_EXPORTED, object_type="auditlog", object_repr="审计日志",
-                            details={"filters": filters, "rows": entries.count()}, strict=True)
-        except services.AuditUnavailable:
+                            details={"filters": filters, "rows": rows}, strict=True)
+        except (services.AuditUnavailable, DatabaseError):
             messages.error(request, EXPORT_REFUSED)
             return redirect(reverse("audit_log") + (f"?{request.GET.urlencode()}" if request.GET else ""))
         response = HttpResponse(export.workbook_bytes(entries), content_type=XLSX)

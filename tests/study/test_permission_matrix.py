@@ -29,6 +29,9 @@ MATRIX = {
     "GET /api/docs/":                (200, 200, 200, 200, 200, 200),
     # The same for everyone, no personal data; 503 here because no worker runs in this test.
     "GET /api/health/":              (503, 503, 503, 503, 503, 503),
+    # The audit log (cms/audit) and its export: 管理员 only; everyone else is sent away.
+    "GET /admin/audit/":             (302, 302, 302, 302, 302, 200),
+    "GET /admin/audit/export/":      (302, 302, 302, 302, 302, 200),
 }
 CASES = [(endpoint, persona, expected[index])
          for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
