@@ -109,7 +109,8 @@ def _object_fields(obj, object_type, object_id, object_repr) -> dict:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id != "" else obj.pk
         object_repr = object_repr or str(obj)
-    return {"object_type": str(object_type or "")[:50], "object_id": str(object_id if object_id is not None else "")[:64],
+    return {"object_type": str(object_type or "")[:50],
+            "object_id": str(object_id if object_id is not None else "")[:64],
             "object_repr": _CONTROL.sub(" ", str(object_repr or ""))[:200]}
 
 
