@@ -4,6 +4,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.publishing import views_admin as publishing_admin
 from cms.publishing.views import serve_public_site
 
 # JSON under /api/, Django's pages elsewhere (cms/core/api.py; CSRF failures: CSRF_FAILURE_VIEW).
@@ -13,6 +14,9 @@ handler404 = "cms.core.api.page_not_found"
 handler500 = "cms.core.api.server_error"
 
 urlpatterns = [
+    # Before Wagtail's own patterns, which it answers to every editor (see the view).
+    path("admin/reports/page-types-usage/", publishing_admin.page_types_usage),
+    path("admin/reports/page-types-usage/results/", publishing_admin.page_types_usage_results),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/", include("cms.api")),
