@@ -3,6 +3,8 @@
 access rule of ``cms.media.selectors``. Mounted in every environment (cms/urls.py); in
 production nginx proxies these paths here and sends the bytes itself when told to
 (``cms.media.sendfile``, ``PRIVATE_MEDIA_ACCEL_PREFIX``)."""
+import os
+
 from django.http import Http404
 from django.views.decorators.http import etag, require_safe
 from wagtail.documents import get_document_model
@@ -56,6 +58,16 @@ def _image_file(folder: str, name: str):
     return (rendition, rendition.image) if rendition else (None, None)
 
 
+def _file_etag(path) -> str | None:
+    """Changes whenever the file does (a replaced image keeps its name but not its size and
+    time); images made outside the admin's forms have no file_hash to use instead."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None  # sendfile answers 404
+    return f"{stat.st_size:x}-{stat.st_mtime_ns:x}"
+
+
 @require_safe
 def serve_image(request, folder, name):
     """An original image or a rendition, for whoever may see the image."""
@@ -66,7 +78,7 @@ def serve_image(request, folder, name):
     if access not in (Access.PUBLIC, Access.ALLOWED):
         return _refuse(request, Access.LOG_IN if access is Access.LOG_IN else Access.NOT_FOUND)
 
-    @etag(lambda request: f"{image.file_hash}:{file_object.file.name}" if image.file_hash else None)
+    @etag(lambda request: _file_etag(file_object.file.path))
     def send(request):
         response = sendfile(request, file_object.file.path, attachment=False)
         # Image files render nothing active; a stray SVG or HTML must not run either.
