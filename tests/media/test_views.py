@@ -181,3 +181,33 @@ def test_only_get_and_head_are_answered(course_files):
 
     assert client.head(url).status_code == 200
     assert client.post(url).status_code == 405
+
+
+def test_no_other_path_reaches_a_file(course_files, publish, settings):
+    """Documents' stored files, paths that climb out, absolute paths and NUL bytes: the public
+    site's 404, never a file (the catch-all of cms/publishing/views.py answers what the media
+    routes do not)."""
+    publish()
+    stored = [course_files.attachment.file.name, course_files.video.file.name]
+    attempts = [f"/media/{name}" for name in stored] + [
+        "/media/documents/", "/media/", "/media/images/", "/media/original_images/",
+        "/media/images/../../cms/settings/base.py", "/media/images/%2e%2e/%2e%2e/cms/settings/base.py",
+        "/media/original_images/..%2f..%2fcms%2fsettings%2fbase.py", "/media/images/..",
+        "/media/original_images/%2e%2e", "/media/images/.%2e/.%2e/etc/passwd",
+        "/media/images//etc/passwd", "/media/original_images/%2Fetc%2Fpasswd",
+        f"/media/images/{course_files.image.file.name}",  # a real file, in the other folder
+        "/media/images/a%00.png", "/media/original_images/%00", "/documents/1/../../cms/settings/base.py",
+        f"/documents/{course_files.attachment.pk}/..%2f..%2fcms%2fsettings%2fbase.py",
+    ]
+    clients = [client_for(course_files.people[persona]) for persona in ("anonymous", "in_audience", "editor")]
+
+    for client in clients:
+        for path in attempts:
+            response = client.get(path)
+            assert response.status_code == 404, path
+            body = read(response)
+            assert b"PRIVATE" not in body and b"INSTALLED_APPS" not in body and b"root:" not in body, path
+        for path in ("//etc/passwd", f"/{settings.MEDIA_ROOT}/{course_files.attachment.file.name}"):
+            response = client.get("/", PATH_INFO=path)  # as browsers and curl send them
+            assert response.status_code == 404, path
+            assert b"PRIVATE" not in read(response), path
