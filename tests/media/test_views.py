@@ -197,6 +197,7 @@ def test_no_other_path_reaches_a_file(course_files, publish, settings):
         "/media/images//etc/passwd", "/media/original_images/%2Fetc%2Fpasswd",
         f"/media/images/{course_files.image.file.name}",  # a real file, in the other folder
         "/media/images/a%00.png", "/media/original_images/%00", "/documents/1/../../cms/settings/base.py",
+        "/documents/99999999999999999999/notes.pdf", f"/documents/{course_files.attachment.pk}/notes.pdf%00",
         f"/documents/{course_files.attachment.pk}/..%2f..%2fcms%2fsettings%2fbase.py",
     ]
     clients = [client_for(course_files.people[persona]) for persona in ("anonymous", "in_audience", "editor")]
