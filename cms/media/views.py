@@ -20,6 +20,7 @@ IMAGE_FOLDERS = {"original_images", "images"}
 
 
 def _refuse(request, access: Access):
+    """Anonymous visitors log in first; to anyone else the file does not exist."""
     if access is Access.LOG_IN:
         # The member log-in of the static site, which comes back here afterwards
         # (WAGTAIL_FRONTEND_LOGIN_URL, as for documents).
@@ -37,7 +38,8 @@ def _finish(response, access: Access):
     if response.get("Content-Encoding") == "None":
         del response["Content-Encoding"]  # wagtail.utils.sendfile writes a missing encoding as "None"
     if "X-Accel-Redirect" in response:
-        # No body: nginx sends the file with its own length.
+        # The file's size would describe a body this answer does not have; nginx sends the
+        # file with its own length.
         del response["Content-Length"]
     return response
 
@@ -76,7 +78,7 @@ def serve_image(request, folder, name):
         raise Http404("文件不存在。")
     access = file_access(request, image)
     if access not in (Access.PUBLIC, Access.ALLOWED):
-        return _refuse(request, Access.LOG_IN if access is Access.LOG_IN else Access.NOT_FOUND)
+        return _refuse(request, access)  # a password restriction has no form for images: 404
 
     @etag(lambda request: _file_etag(file_object.file.path))
     def send(request):
