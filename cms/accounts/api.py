@@ -5,7 +5,8 @@ token is renewed, inactive accounts are refused and failures count towards the s
 lock-out as in the admin (cms/accounts/lockout.py)."""
 from __future__ import annotations
 
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -16,7 +17,8 @@ from rest_framework.views import APIView
 
 from cms.core.api import ErrorSerializer
 
-from .serializers import LoginSerializer, SessionSerializer
+from . import first_login, lockout
+from .serializers import LoginSerializer, PasswordChangeSerializer, SessionSerializer
 
 LOGIN_REFUSED_MESSAGE = "用户名或密码不正确。"
 
@@ -53,3 +55,33 @@ class SessionView(APIView):
     def delete(self, request):
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordView(APIView):
+    """The member's own password change; the only way past ``password_change_required``
+    (cms/accounts/first_login.py). A wrong current password counts as a failed log-in."""
+
+    @extend_schema(summary="修改密码", request=PasswordChangeSerializer, responses={
+        200: SessionSerializer,
+        400: OpenApiResponse(ErrorSerializer, description="当前密码不正确，或新密码不符合密码规则（fields 中说明）。"),
+        401: OpenApiResponse(ErrorSerializer, description="未登录（code = not_authenticated）。"),
+        403: OpenApiResponse(ErrorSerializer, description="CSRF 校验失败（code = csrf_failed）。"),
+        429: OpenApiResponse(ErrorSerializer, description="失败次数过多，账号已被暂时锁定（code = locked）。"),
+    })
+    def post(self, request):
+        user = request.user
+        if lockout.is_locked(request._request, user.username):
+            return lockout.lockout_response(request._request)
+        form = PasswordChangeSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            first_login.change_own_password(user, old_password=form.validated_data["old_password"],
+                                            new_password=form.validated_data["new_password"])
+        except DjangoValidationError as exc:
+            if "old_password" in exc.message_dict:
+                lockout.count_failure(request._request, user.username)
+                if getattr(request._request, "axes_locked_out", False):
+                    return lockout.lockout_response(request._request)
+            raise ValidationError(exc.message_dict) from exc
+        update_session_auth_hash(request._request, user)  # this session stays signed in
+        return Response(SessionSerializer(user).data)
