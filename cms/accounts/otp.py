@@ -42,6 +42,7 @@ from .models import User
 DEVICE_NAME = "身份验证器"
 WRONG_CODE = "验证码不正确，请核对身份验证器上当前显示的 6 位数字后重试。"
 EMPTY_CODE = "请输入 6 位验证码。"
+TOO_SOON = "验证码输错次数较多，请 {seconds} 秒后再试。"
 API_CODE_VERIFY = "otp_required"
 API_DETAIL_VERIFY = "请先在管理后台完成双重验证（输入身份验证器上的 6 位验证码）。"
 API_CODE_ENROL = "otp_enrolment_required"

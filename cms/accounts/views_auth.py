@@ -99,10 +99,18 @@ class CodeForm(forms.Form):
                                                          "pattern": "[0-9 ]*", "autofocus": True}))
 
 
-def _code_refused(request, form, device) -> bool:
-    """Count a wrong code; True when the account is now locked."""
+def _too_soon(form, device) -> bool:
+    """The device's back-off after wrong codes: say how long to wait; the code is not even
+    checked then (so such tries guess nothing and are not counted)."""
     wait = otp.seconds_until_next_try(device)
-    form.add_error("code", otp.WRONG_CODE + (f"（请 {wait} 秒后再试。）" if wait > 1 else ""))
+    if wait:
+        form.add_error("code", otp.TOO_SOON.format(seconds=wait))
+    return bool(wait)
+
+
+def _code_refused(request, form) -> bool:
+    """Count a wrong code; True when the account is now locked."""
+    form.add_error("code", otp.WRONG_CODE)
     lockout.count_failure(request, request.user.username)
     return bool(getattr(request, "axes_locked_out", False))
 
@@ -129,11 +137,11 @@ class OTPVerifyView(View):
 
     def post(self, request):
         form = CodeForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and not _too_soon(form, otp.confirmed_device(request.user)):
             if otp.verify(request, form.cleaned_data["code"]):
                 lockout.clear_failures(request, request.user.username)
                 return redirect(safe_next(request))
-            if _code_refused(request, form, otp.confirmed_device(request.user)):
+            if _code_refused(request, form):
                 return _locked_out(request)
         return self.render(request, form)
 
@@ -174,22 +182,26 @@ class OTPEnrolView(WagtailAdminTemplateMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         if device is None:
             pending = otp.pending_device(request.user)
+            if _too_soon(form, pending):
+                return self.render_to_response(self.get_context_data(form=form))
             if otp.confirm_device(request, pending, form.cleaned_data["code"]):
                 lockout.clear_failures(request, request.user.username)
                 messages.success(request, "双重验证已启用。今后登录后台时，输入密码后还需输入身份验证器上的验证码。")
                 return redirect(safe_next(request, reverse("accounts_otp_enrol")))
-            if _code_refused(request, form, pending):
+            if _code_refused(request, form):
                 return _locked_out(request)
             return self.render_to_response(self.get_context_data(form=form))
         # Removing one's own device: "remove" with a current code.
         if settings_required_for(request.user):
             messages.error(request, "管理员必须启用双重验证，不能自行停用；更换手机请联系其他管理员移除旧设备。")
             return redirect("accounts_otp_enrol")
+        if _too_soon(form, device):
+            return self.render_to_response(self.get_context_data(form=form))
         if otp.verify(request, form.cleaned_data["code"]):
             otp.remove_device(request.user, by=request.user, request=request)
             messages.success(request, "双重验证已停用。")
             return redirect("accounts_otp_enrol")
-        if _code_refused(request, form, device):
+        if _code_refused(request, form):
             return _locked_out(request)
         return self.render_to_response(self.get_context_data(form=form))
 
