@@ -109,3 +109,21 @@ def admin_allowed_paths() -> set[str]:
     from .otp import admin_otp_paths
 
     return {reverse("accounts_initial_password"), reverse("wagtailadmin_logout"), *admin_otp_paths()}
+
+
+def document_refusals(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation the middlewares here can refuse
+    says so in the schema (403 with the shared error shape), so answers keep matching it."""
+    refusals = ["初始密码尚未修改（code = password_change_required）。"]
+    for path, operations in result.get("paths", {}).items():
+        staff_only = not path.startswith(("/api/member/", "/api/health/", "/api/schema/", "/api/docs/"))
+        for operation in operations.values():
+            reasons = [] if path.startswith(API_ALLOWED) else list(refusals)
+            if staff_only:
+                reasons.append("管理后台用户尚未完成双重验证（code = otp_required 或 otp_enrolment_required）。")
+            if not reasons:
+                continue
+            answer = operation.setdefault("responses", {}).setdefault("403", {
+                "description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+            answer["description"] = " ".join(filter(None, [answer.get("description", ""), *reasons]))
+    return result

@@ -299,6 +299,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
+    # 403 password_change_required / otp_required where the log-in middlewares may answer so.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "cms.accounts.first_login.document_refusals"],
 }
 
 LOGIN_URL = "wagtailadmin_login"

@@ -237,3 +237,12 @@ def test_production_settings_require_the_change_and_dev_settings_do_not(module, 
         [sys.executable, "-c", "from django.conf import settings; print(settings.INITIAL_PASSWORD_CHANGE_REQUIRED)"],
         cwd=root, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == expected
+
+
+def test_the_schema_documents_the_refusal(db):
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    courses = schema["paths"]["/api/member/courses/"]["get"]["responses"]
+    assert "password_change_required" in courses["403"]["description"]
+    assert "403" not in schema["paths"]["/api/member/session/"]["get"]["responses"]
+    assert "otp_required" in schema["paths"]["/api/site-builds/"]["get"]["responses"]["403"]["description"]
