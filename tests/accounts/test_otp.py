@@ -262,3 +262,28 @@ def test_members_are_not_asked_for_a_code(home):
     client = Client()
     client.post(SESSION, {"username": "member", "password": PASSWORD}, content_type="application/json")
     assert client.get("/api/member/courses/").status_code == 200
+
+
+def test_the_code_comes_before_the_initial_password_change(editor):
+    """A reset password with a device: the code first (the reset password alone opens
+    nothing), then 请先修改初始密码, then the page asked for."""
+    device = enrolled(editor)
+    editor.must_change_password = True
+    editor.save(update_fields=["must_change_password"])
+    client = admin_log_in("editor")
+
+    assert client.get("/admin/pages/")["Location"].startswith(VERIFY)
+    assert client.get("/admin/account/initial-password/")["Location"].startswith(VERIFY)
+    after_code = client.post(VERIFY, {"code": code(device), "next": "/admin/pages/"})
+    assert after_code["Location"] == "/admin/pages/"
+    assert client.get("/admin/pages/")["Location"].startswith("/admin/account/initial-password/?next=")
+    done = client.post("/admin/account/initial-password/", {
+        "old_password": PASSWORD, "new_password": "Wode-mima-77", "new_password_again": "Wode-mima-77",
+        "next": "/admin/pages/"})
+    assert done["Location"] == "/admin/pages/"
+    assert client.get("/admin/pages/").status_code == 200
+
+
+def test_the_account_page_offers_the_second_factor(editor):
+    page = admin_log_in("editor").get("/admin/account/")
+    assert page.status_code == 200 and ENROL in page.content.decode() and "双重验证" in page.content.decode()

@@ -403,7 +403,7 @@
         if (isExpired(e)) { handleError(e); return; }
         var fields = e.fields || {};
         var target = fields.old_password ? oldField : fields.new_password ? newField : null;
-        var text = (fields.old_password || fields.new_password || [])[0] || e.detail || "修改失败，请稍后再试。";
+        var text = (fields.old_password || fields.new_password || []).join(" ") || e.detail || "修改失败，请稍后再试。";
         if (target) target.input.setAttribute("aria-invalid", "true");
         error.textContent = text;
         setAlert(text);
