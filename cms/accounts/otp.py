@@ -23,6 +23,7 @@
 """
 from __future__ import annotations
 
+from base64 import b32encode
 from urllib.parse import urlencode
 
 import segno
@@ -32,6 +33,7 @@ from django.dispatch import Signal
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -85,8 +87,6 @@ def qr_svg(device: TOTPDevice) -> str:
 
 def secret_for_typing(device: TOTPDevice) -> str:
     """The key in base32, in groups of four, for authenticator apps without a camera."""
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
@@ -131,8 +131,6 @@ def seconds_until_next_try(device: TOTPDevice | None) -> int:
     allowed, data = device.verify_is_allowed()
     if allowed or not data or "locked_until" not in data:
         return 0
-    from django.utils import timezone
-
     return max(1, int((data["locked_until"] - timezone.now()).total_seconds()) + 1)
 
 

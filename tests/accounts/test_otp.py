@@ -2,6 +2,7 @@
 code computed from the device's key, the code step after the password, the setting that
 makes it required for 管理员, the lock-out, recovery by an administrator, and the ways round
 it that must not work."""
+import base64
 import re
 
 import pytest
@@ -42,8 +43,8 @@ def admin_log_in(username, password=PASSWORD, next_url=None):
 
 
 def enrolled(user):
-    device = TOTPDevice.objects.create(user=user, name=otp.DEVICE_NAME, confirmed=True)
-    return device
+    """A person who enrolled earlier (the enrolment itself is tested through the views)."""
+    return TOTPDevice.objects.create(user=user, name=otp.DEVICE_NAME, confirmed=True)
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_staff_enrol_with_a_qr_code_drawn_here_and_a_code(editor):
     device = TOTPDevice.objects.get(user=editor)
     assert not device.confirmed
     assert "".join(re.search(r"data-otp-secret>([A-Z2-7 ]+)<", html).group(1).split()) in \
-        __import__("base64").b32encode(device.bin_key).decode()
+        base64.b32encode(device.bin_key).decode()
     assert client.get(ENROL).content.decode().count(otp.secret_for_typing(device)) == 1  # same device on reload
 
     wrong = client.post(ENROL, {"code": "000000" if code(device) != "000000" else "111111"})
