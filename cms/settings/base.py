@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "cms.openness",
     "cms.publishing",
     "cms.study",
+    "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -201,6 +202,10 @@ WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILDOCS_SERVE_METHOD = "serve_view"  # private documents only through the permission check
+# Files leave through cms/media/sendfile.py: streamed by Django, or with PRIVATE_MEDIA_ACCEL_PREFIX
+# set (e.g. /_protected_media/) as X-Accel-Redirect to nginx's `internal` location of MEDIA_ROOT.
+SENDFILE_BACKEND = "cms.media.sendfile"
+PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("PRIVATE_MEDIA_ACCEL_PREFIX", "")
 # Where that check sends anonymous visitors (?next=/documents/…): the member log-in of the
 # static site, which returns to `next` after logging in (dj-member.js). Wagtail's own
 # /_util/login/ is shadowed by the public site's catch-all.
