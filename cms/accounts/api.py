@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 
 from cms.core.api import ErrorSerializer
 
-from . import first_login, lockout
+from django_otp import login as otp_login
+
+from . import first_login, lockout, otp
 from .serializers import LoginSerializer, PasswordChangeSerializer, SessionSerializer
 
 LOGIN_REFUSED_MESSAGE = "用户名或密码不正确。"
@@ -34,8 +36,10 @@ class SessionView(APIView):
 
     @extend_schema(summary="登录", request=LoginSerializer, responses={
         200: SessionSerializer,
-        400: OpenApiResponse(ErrorSerializer, description="用户名或密码不正确，或未填写。"),
-        403: OpenApiResponse(ErrorSerializer, description="CSRF 校验失败（code = csrf_failed）。"),
+        400: OpenApiResponse(ErrorSerializer, description="用户名或密码不正确，或未填写；启用了双重验证的后台用户"
+                                                          "未填写或填错验证码（code = otp_required，fields.code）。"),
+        403: OpenApiResponse(ErrorSerializer, description="CSRF 校验失败（code = csrf_failed）；须先在管理后台启用"
+                                                          "双重验证的管理员（code = otp_enrolment_required）。"),
         429: OpenApiResponse(ErrorSerializer, description="登录失败次数过多，账号或地址已被暂时锁定（code = locked）。"),
     })
     def post(self, request):
@@ -45,8 +49,42 @@ class SessionView(APIView):
                             password=form.validated_data["password"])
         if user is None:  # wrong password, unknown or inactive account: one answer for all
             raise ValidationError({"non_field_errors": [LOGIN_REFUSED_MESSAGE]})
+        device = None
+        if otp.is_staff(user):
+            # The member session must not be a way round the admin's second factor: staff
+            # with a device give the code here too; 管理员 who must enrol do that first.
+            device = otp.confirmed_device(user)
+            if device is None and otp.must_enrol(user):
+                return Response({"detail": otp.API_DETAIL_ENROL, "code": otp.API_CODE_ENROL},
+                                status=status.HTTP_403_FORBIDDEN)
+            if device is not None:
+                refused = self._check_code(request, user, device, form.validated_data.get("code", ""))
+                if refused is not None:
+                    return refused
         login(request._request, user)  # new session key and CSRF token
+        if device is not None:
+            otp_login(request._request, device)
+            lockout.clear_failures(request._request, user.username)
         return Response(SessionSerializer(user).data)
+
+    @staticmethod
+    def _check_code(request, user, device, code):
+        """None when the code is right; otherwise the answer (400 otp_required, 429 locked)."""
+        def ask(message):
+            return Response({"detail": message, "code": otp.API_CODE_VERIFY, "fields": {"code": [message]}},
+                            status=status.HTTP_400_BAD_REQUEST)
+
+        if not otp.clean_code(code):
+            return ask(otp.MEMBER_CODE_NEEDED)
+        wait = otp.seconds_until_next_try(device)
+        if wait:
+            return ask(otp.TOO_SOON.format(seconds=wait))
+        if otp.check_code(device, code):
+            return None
+        lockout.count_failure(request._request, user.username)
+        if getattr(request._request, "axes_locked_out", False):
+            return lockout.lockout_response(request._request)
+        return ask(otp.WRONG_CODE)
 
     @extend_schema(summary="退出登录", request=None, responses={
         204: OpenApiResponse(description="已退出（未登录时同样返回 204）。"),

@@ -11,7 +11,8 @@ it or log out:
   returns to the page they asked for;
 * the API answers ``403 {"code": "password_change_required"}`` except for the session
   endpoint and ``POST /api/member/password/``, where the member area shows its own form;
-* private documents send the browser to the member area with ``?next=`` (the same form).
+* private documents and media send the browser to the member area with ``?next=`` (the
+  same form).
 
 ``change_own_password`` is the one way the flag is cleared: the new password passes the
 password policy (``AUTH_PASSWORD_VALIDATORS``, which also refuses the last five passwords)
@@ -99,7 +100,7 @@ class PasswordChangeRequiredMiddleware:
                 return self.get_response(request)
             return JsonResponse({"detail": API_DETAIL, "code": API_CODE}, status=403,
                                 json_dumps_params={"ensure_ascii": False})
-        if path.startswith("/documents/"):
+        if path.startswith(("/documents/", "/media/")):
             return redirect(f"{settings.WAGTAIL_FRONTEND_LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
@@ -114,12 +115,14 @@ def admin_allowed_paths() -> set[str]:
 def document_refusals(result, generator, request, public):
     """drf-spectacular post-processing hook: every operation the middlewares here can refuse
     says so in the schema (403 with the shared error shape), so answers keep matching it."""
+    from .otp import OPEN_BEFORE_SECOND_FACTOR
+
     refusals = ["初始密码尚未修改（code = password_change_required）。"]
     for path, operations in result.get("paths", {}).items():
-        staff_only = not path.startswith(("/api/member/", "/api/health/", "/api/schema/", "/api/docs/"))
+        second_factor = not path.startswith(OPEN_BEFORE_SECOND_FACTOR)
         for operation in operations.values():
             reasons = [] if path.startswith(API_ALLOWED) else list(refusals)
-            if staff_only:
+            if second_factor:
                 reasons.append("管理后台用户尚未完成双重验证（code = otp_required 或 otp_enrolment_required）。")
             if not reasons:
                 continue

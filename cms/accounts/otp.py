@@ -44,6 +44,7 @@ from .models import User
 DEVICE_NAME = "身份验证器"
 WRONG_CODE = "验证码不正确，请核对身份验证器上当前显示的 6 位数字后重试。"
 EMPTY_CODE = "请输入 6 位验证码。"
+MEMBER_CODE_NEEDED = "您已启用双重验证，请输入身份验证器上的 6 位验证码。"
 TOO_SOON = "验证码输错次数较多，请 {seconds} 秒后再试。"
 API_CODE_VERIFY = "otp_required"
 API_DETAIL_VERIFY = "请先在管理后台完成双重验证（输入身份验证器上的 6 位验证码）。"
@@ -55,9 +56,12 @@ device_confirmed = Signal()
 #: Sent after a device was removed (``user``: whose, ``by``: who removed it, ``request``).
 device_removed = Signal()
 
-#: API paths that never need the second factor: the member area (a person's own study),
-#: monitoring and the schema. Everything else under /api/ is staff business.
-API_WITHOUT_SECOND_FACTOR = ("/api/member/", "/api/health/", "/api/schema/", "/api/docs/")
+#: What a half-signed-in staff member (password right, code not yet) may still reach outside
+#: the admin's own log-in pages: who am I and log-out (the member log-in asks for the code
+#: itself), monitoring and the schema. Not the member API's data, documents or media: the
+#: staff member's roles would open them (管理员 see every course, editors every file).
+OPEN_BEFORE_SECOND_FACTOR = ("/api/member/session/", "/api/health/", "/api/schema/", "/api/docs/")
+GUARDED_PREFIXES = ("/admin/", "/api/", "/documents/", "/media/")
 
 
 def is_staff(user) -> bool:
@@ -110,16 +114,21 @@ def confirm_device(request, device: TOTPDevice, code: str) -> bool:
     return True
 
 
-def verify(request, code: str) -> bool:
-    """Check ``code`` against the signed-in person's confirmed device; verifies the session."""
+def check_code(device: TOTPDevice | None, code: str) -> bool:
+    """Whether ``code`` is the device's current code (each code works once)."""
     code = clean_code(code)
-    device = confirmed_device(request.user)
     if device is None or not code.isdigit():
         return False
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-        if not device.verify_token(code):
-            return False
+        return device.verify_token(code)
+
+
+def verify(request, code: str) -> bool:
+    """Check ``code`` against the signed-in person's confirmed device; verifies the session."""
+    device = confirmed_device(request.user)
+    if not check_code(device, code):
+        return False
     otp_login(request, device)
     return True
 
@@ -163,8 +172,9 @@ def _with_next(url: str, request) -> str:
 
 class SecondFactorMiddleware:
     """Between the password and the code: staff with a device reach only the code page (and
-    log-out) in the admin, and no staff API; with ``OTP_REQUIRED_FOR_ADMINISTRATORS`` a
-    管理员 without a device reaches only enrolment. Must run after django-otp's
+    log-out) in the admin, and nothing of the API, documents or media but the session
+    endpoint; with ``OTP_REQUIRED_FOR_ADMINISTRATORS`` a 管理员 without a device reaches
+    only enrolment. The public site stays open. Must run after django-otp's
     ``OTPMiddleware`` (``request.user.is_verified``)."""
 
     def __init__(self, get_response):
@@ -172,23 +182,19 @@ class SecondFactorMiddleware:
 
     def __call__(self, request):
         path = request.path
-        admin = path.startswith("/admin/")
-        staff_api = path.startswith("/api/") and not path.startswith(API_WITHOUT_SECOND_FACTOR)
         user = getattr(request, "user", None)
-        if not (admin or staff_api) or user is None or not user.is_authenticated:
+        if not path.startswith(GUARDED_PREFIXES) or user is None or not user.is_authenticated:
             return self.get_response(request)
-        if admin and path in admin_otp_paths():
+        if path in admin_otp_paths() or path.startswith(OPEN_BEFORE_SECOND_FACTOR):
             return self.get_response(request)
         if not is_staff(user) or user.is_verified():
             return self.get_response(request)
         if user_has_device(user, confirmed=True):
-            if admin:
-                return redirect(_with_next(reverse("accounts_otp_verify"), request))
-            return JsonResponse({"detail": API_DETAIL_VERIFY, "code": API_CODE_VERIFY}, status=403,
-                                json_dumps_params={"ensure_ascii": False})
-        if must_enrol(user):
-            if admin:
-                return redirect(_with_next(reverse("accounts_otp_enrol"), request))
-            return JsonResponse({"detail": API_DETAIL_ENROL, "code": API_CODE_ENROL}, status=403,
-                                json_dumps_params={"ensure_ascii": False})
-        return self.get_response(request)
+            target, code, detail = "accounts_otp_verify", API_CODE_VERIFY, API_DETAIL_VERIFY
+        elif must_enrol(user):
+            target, code, detail = "accounts_otp_enrol", API_CODE_ENROL, API_DETAIL_ENROL
+        else:
+            return self.get_response(request)
+        if path.startswith("/api/"):
+            return JsonResponse({"detail": detail, "code": code}, status=403, json_dumps_params={"ensure_ascii": False})
+        return redirect(_with_next(reverse(target), request))

@@ -53,6 +53,10 @@ class LoginSerializer(serializers.Serializer):
                                      error_messages={
         "required": "请输入密码。", "blank": "请输入密码。", "null": "请输入密码。",
         "invalid": "密码格式不正确。", "max_length": "密码过长。"})
+    # Staff with a second factor (cms/accounts/otp.py): the 6-digit code, asked for after
+    # an answer with code = otp_required.
+    code = serializers.CharField(max_length=12, required=False, allow_blank=True, trim_whitespace=True,
+                                 error_messages={"max_length": "验证码过长。"})
 
 
 class PasswordChangeSerializer(serializers.Serializer):

@@ -77,6 +77,8 @@ def test_imported_member_changes_the_initial_password_before_seeing_any_data(adm
     # A private document sends the browser to the member area, which shows the form first.
     document = client.get("/documents/1/minutes.pdf")
     assert document.status_code == 302 and document["Location"].startswith("/member/?next=%2Fdocuments%2F1%2F")
+    image = client.get("/media/original_images/photo.png")
+    assert image.status_code == 302 and image["Location"].startswith("/member/?next=%2Fmedia%2F")
 
     same = client.post(PASSWORD_API, {"old_password": INITIAL, "new_password": INITIAL}, content_type="application/json")
     assert same.status_code == 400

@@ -171,17 +171,58 @@ def test_enrolling_again_is_no_way_round_the_code(editor):
     assert list(TOTPDevice.objects.filter(user=editor)) == [device]
 
 
-def test_a_member_api_session_grants_no_admin_access_without_the_code(editor):
-    enrolled(editor)
-    client = Client()
-    assert client.post(SESSION, {"username": "editor", "password": PASSWORD},
-                       content_type="application/json").status_code == 200
+def member_log_in(client, data):
+    return client.post(SESSION, data, content_type="application/json")
 
-    assert client.get("/api/member/courses/").status_code == 200  # their own study: fine
-    assert client.get("/admin/pages/")["Location"].startswith(VERIFY)
-    staff_api = client.get("/api/site-builds/")
-    assert staff_api.status_code == 403
-    assert staff_api.json() == {"detail": otp.API_DETAIL_VERIFY, "code": "otp_required"}
+
+def test_the_member_log_in_asks_staff_for_the_code_too(editor):
+    """The member API is no way round the second factor: staff with a device give the code
+    there as well, and only then does the session open anything."""
+    device = enrolled(editor)
+    client = Client()
+
+    no_code = member_log_in(client, {"username": "editor", "password": PASSWORD})
+    assert no_code.status_code == 400
+    assert no_code.json()["code"] == "otp_required"
+    assert no_code.json()["fields"]["code"] == ["您已启用双重验证，请输入身份验证器上的 6 位验证码。"]
+    assert client.get(SESSION).json()["authenticated"] is False
+    assert client.get("/admin/pages/")["Location"].startswith(ADMIN_LOGIN)
+
+    wrong = member_log_in(client, {"username": "editor", "password": PASSWORD, "code": "12345"})
+    assert wrong.status_code == 400 and wrong.json()["detail"] == otp.WRONG_CODE
+    assert client.get(SESSION).json()["authenticated"] is False
+    unthrottle(device)
+
+    right = member_log_in(client, {"username": "editor", "password": PASSWORD, "code": code(device)})
+    assert right.status_code == 200 and right.json()["authenticated"] is True
+    assert client.get("/api/member/courses/").status_code == 200
+
+
+def test_a_half_log_in_opens_no_data_anywhere(editor):
+    """Password right in the admin, code not given yet: the session reaches neither the
+    member API's data, nor documents or media, nor the staff API."""
+    enrolled(editor)
+    client = admin_log_in("editor")
+
+    assert client.get(SESSION).json()["authenticated"] is True  # who am I: fine
+    for path in ("/api/member/courses/", "/api/member/progress/", "/api/site-builds/", "/api/member/password/"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert response.json() == {"detail": otp.API_DETAIL_VERIFY, "code": "otp_required"}
+    for path in ("/documents/1/minutes.pdf", "/media/images/photo.max-1200x1200.png",
+                 "/media/original_images/photo.png"):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith(VERIFY + "?next="), path
+
+
+def test_administrators_who_must_enrol_cannot_use_the_member_log_in_first(administrator, settings):
+    settings.OTP_REQUIRED_FOR_ADMINISTRATORS = True
+    client = Client()
+
+    response = member_log_in(client, {"username": "admin1", "password": PASSWORD})
+
+    assert response.status_code == 403 and response.json()["code"] == "otp_enrolment_required"
+    assert client.get(SESSION).json()["authenticated"] is False
 
 
 def test_staff_without_a_device_use_the_password_alone_unless_required(administrator, settings):
