@@ -287,6 +287,12 @@
       required: true, "aria-describedby": "dj-login-error"
     });
     var error = el("p", { id: "dj-login-error", class: "dj-form__error" });
+    // Staff with a second factor: the API answers otp_required and the code field appears.
+    var code = el("input", {
+      id: "dj-code", name: "code", type: "text", inputmode: "numeric", autocomplete: "one-time-code",
+      maxlength: "12", "aria-describedby": "dj-login-error"
+    });
+    var codeField = el("div", { class: "dj-field", hidden: true }, [el("label", { for: "dj-code", text: "验证码" }), code]);
     var submit = el("button", { type: "submit", class: "dj-button dj-button--primary dj-button--block", text: "登录" });
     var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-login-title" }, [
       el("h2", { id: "dj-login-title", text: "账号登录" }),
@@ -295,6 +301,7 @@
           VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-username", text: "用户名" }), username]),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-password", text: "密码" }), password]),
+      codeField,
       error,
       submit
     ]);
@@ -314,7 +321,9 @@
       submit.textContent = "正在登录…";
       setStatus("正在登录…");
       try {
-        var session = await request("POST", "session/", { username: username.value.trim(), password: password.value });
+        var credentials = { username: username.value.trim(), password: password.value };
+        if (!codeField.hidden) credentials.code = code.value.trim();
+        var session = await request("POST", "session/", credentials);
         me = session.user;
         remember(true);
         setAlert("");
@@ -331,6 +340,16 @@
         submit.textContent = "登录";
         setStatus("");
         var text = e.detail || "登录失败，请稍后再试。";
+        if (e.code === "otp_required") {
+          // The password was right: keep it, ask for the code.
+          codeField.hidden = false;
+          code.value = "";
+          code.setAttribute("aria-invalid", "true");
+          error.textContent = text;
+          setAlert(text);
+          code.focus();
+          return;
+        }
         if (e.status === 400) {
           username.setAttribute("aria-invalid", "true");
           password.setAttribute("aria-invalid", "true");
