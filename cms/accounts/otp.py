@@ -6,13 +6,15 @@
 * **Log-in**: the password step is Wagtail's own; then, for a staff member with a confirmed
   device, ``SecondFactorMiddleware`` sends every admin page to the code page
   (``views_auth.OTPVerifyView``) until the session is verified (``django_otp.login``).
-  Staff-only API endpoints (everything under ``/api/`` but the member API, health and
-  schema) answer ``403 otp_required`` meanwhile.
+  Meanwhile the API (but the session endpoint, health and schema) answers
+  ``403 otp_required`` and documents and media send to the code page: the person's roles
+  would open them (管理员 see every course, editors every file in their collections).
 * **Required for 管理员**: with ``OTP_REQUIRED_FOR_ADMINISTRATORS`` on, an administrator
   without a device is sent to enrolment before anything else.
-* **The member API**: a staff member may log in there with the password alone and use the
-  member area (their own study, nothing of the admin); that session is not verified, so the
-  admin and the staff API still ask for the code.
+* **The member log-in**: no way round it either. ``POST /api/member/session/`` of a staff
+  member with a device needs ``code`` too (``400 otp_required`` asks for it, the page then
+  shows a code field) and verifies the session; a 管理员 who must enrol gets
+  ``403 otp_enrolment_required`` until they have.
 * **Failures**: a wrong code is a failed log-in for django-axes (``lockout.count_failure``):
   five lock the account like five wrong passwords, and a password log-in no longer clears
   the count while the second step is pending (``lockout.LockoutHandler``). The device's
