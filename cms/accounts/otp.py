@@ -64,6 +64,15 @@ device_removed = Signal()
 #: staff member's roles would open them (管理员 see every course, editors every file).
 OPEN_BEFORE_SECOND_FACTOR = ("/api/member/session/", "/api/health/", "/api/schema/", "/api/docs/")
 GUARDED_PREFIXES = ("/admin/", "/api/", "/documents/", "/media/")
+#: Set in the session at log-in for people who may use the admin: only their requests pay
+#: for the device look-up, members' cost nothing.
+STAFF_SESSION_KEY = "_dj_staff"
+
+
+def note_staff_session(sender, request, user, **kwargs):
+    """``user_logged_in`` receiver (signals.py)."""
+    if request is not None and hasattr(request, "session") and is_staff(user):
+        request.session[STAFF_SESSION_KEY] = True
 
 
 def is_staff(user) -> bool:
@@ -187,9 +196,11 @@ class SecondFactorMiddleware:
         user = getattr(request, "user", None)
         if not path.startswith(GUARDED_PREFIXES) or user is None or not user.is_authenticated:
             return self.get_response(request)
+        if not request.session.get(STAFF_SESSION_KEY):
+            return self.get_response(request)  # a member's session: nothing to check
         if path in admin_otp_paths() or path.startswith(OPEN_BEFORE_SECOND_FACTOR):
             return self.get_response(request)
-        if not is_staff(user) or user.is_verified():
+        if user.is_verified():
             return self.get_response(request)
         if user_has_device(user, confirmed=True):
             target, code, detail = "accounts_otp_verify", API_CODE_VERIFY, API_DETAIL_VERIFY
