@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from cms.accounts.api import SessionView
+from cms.accounts.api import PasswordView, SessionView
 from cms.core.api import api_not_found
 from cms.publishing.api import HealthView, SiteBuildViewSet
 from cms.study.api import CourseViewSet, LessonViewSet, MyProgressView
@@ -17,6 +17,7 @@ router.register("member/lessons", LessonViewSet, basename="member-lesson")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
+    path("member/password/", PasswordView.as_view(), name="member-password"),
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt
 from axes.utils import reset
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max, Sum
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -71,6 +73,41 @@ class LockoutHandler(AxesDatabaseHandler):
         )
         offset = settings.LOGIN_ADDRESS_FAILURE_LIMIT - settings.AXES_FAILURE_LIMIT
         return max(by_account, by_address - offset)
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        # A password log-in of someone with a second factor is only half a log-in: clearing
+        # their failures now would let wrong codes be guessed forever, four at a time
+        # between fresh log-ins. The count is cleared once the code is right instead.
+        from .otp import is_staff
+        from django_otp import user_has_device
+
+        request._dj_keep_failures = is_staff(user) and user_has_device(user, confirmed=True)
+        return super().user_logged_in(sender, request, user, **kwargs)
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        if getattr(request, "_dj_keep_failures", False):
+            return 0
+        return super().reset_user_attempts(request, credentials)
+
+
+def count_failure(request, username: str) -> None:
+    """A wrong secret typed after the password (a second-factor code, the current password
+    in a change form) counts like a wrong password: the same lock-out, and the same signal
+    the audit log hears for failed log-ins. ``request.axes_locked_out`` is then set when
+    this failure reached the limit."""
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+
+
+def is_locked(request, username: str) -> bool:
+    return AxesProxyHandler.is_locked(request, {"username": username})
+
+
+def clear_failures(request, username: str) -> int:
+    """After the second factor succeeded: what a successful password log-in does for others
+    (the account's and this address's failures go)."""
+    request._dj_keep_failures = False
+    AxesProxyHandler.update_request(request)
+    return AxesProxyHandler.get_implementation().reset_user_attempts(request, {"username": username})
 
 
 def lockout_response(request, original_response=None, credentials=None):

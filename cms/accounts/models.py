@@ -71,6 +71,10 @@ class User(AbstractUser):
         OrganisationUnit, verbose_name="所在组织", null=True, blank=True,
         on_delete=models.SET_NULL, related_name="people",
     )
+    # Set when somebody other than the person chose the password (import, an administrator
+    # creating the account or resetting it, demo accounts in production): until the person
+    # picks their own, cms/accounts/first_login.py lets them do nothing else.
+    must_change_password = models.BooleanField("须修改初始密码", default=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = "用户"

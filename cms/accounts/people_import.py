@@ -11,7 +11,8 @@ clean file is written, inside one transaction.
 An import records the state an administrator declares, so unlike ``change_status`` it may set
 any 身份 directly; each change still gets a dated history row (备注 "批量导入").
 New users get an unusable password: they sign in once an administrator or the single sign-on
-gives them one.
+gives them one, and must then replace it with their own (``must_change_password``,
+first_login.py).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from cms.core.spreadsheets import SpreadsheetError, read_rows
 
+from .first_login import mark_initial_password
 from .models import BranchRole, MemberStatus, Membership, OrganisationUnit, StatusChange, User
 from .services import JOINED_PARTY_STATUSES
 
@@ -287,6 +289,7 @@ def _write(report: ImportReport, existing: dict[str, User], by: User | None) -> 
             user = User(username=row.username, last_name=last_name, first_name=first_name,
                         organisation=row.branch)
             user.set_unusable_password()
+            mark_initial_password(user, save=False)  # whatever password they get first is not their own
             user.save()
             membership = None
         else:

@@ -18,6 +18,8 @@ class MeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=BranchRole.choices, allow_null=True)
     role_label = serializers.CharField(allow_null=True)
     is_secretary = serializers.BooleanField()
+    password_change_required = serializers.BooleanField(
+        help_text="初始密码须先修改（POST password/）；在此之前其他接口返回 403 password_change_required。")
 
     def to_representation(self, user: User):
         membership = getattr(user, "membership", None)
@@ -30,6 +32,7 @@ class MeSerializer(serializers.Serializer):
             "role": membership.role if membership else None,
             "role_label": membership.get_role_display() if membership else None,
             "is_secretary": bool(membership and membership.role == BranchRole.SECRETARY),
+            "password_change_required": user.must_change_password,
         }
 
 
@@ -50,3 +53,16 @@ class LoginSerializer(serializers.Serializer):
                                      error_messages={
         "required": "请输入密码。", "blank": "请输入密码。", "null": "请输入密码。",
         "invalid": "密码格式不正确。", "max_length": "密码过长。"})
+    # Staff with a second factor (cms/accounts/otp.py): the 6-digit code, asked for after
+    # an answer with code = otp_required.
+    code = serializers.CharField(max_length=12, required=False, allow_blank=True, trim_whitespace=True,
+                                 error_messages={"max_length": "验证码过长。"})
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=4096, trim_whitespace=False, error_messages={
+        "required": "请输入当前密码。", "blank": "请输入当前密码。", "null": "请输入当前密码。",
+        "max_length": "密码过长。"})
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False, error_messages={
+        "required": "请输入新密码。", "blank": "请输入新密码。", "null": "请输入新密码。",
+        "max_length": "密码过长。"})

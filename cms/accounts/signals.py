@@ -4,10 +4,11 @@ A signal rather than explicit calls because records are written in several place
 admin forms, change_status, the shell): none of them can forget it. ``QuerySet.update`` skips
 signals; ``setup_roles`` repairs the group after such writes.
 """
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import services
+from . import otp, services
 from .models import Membership
 
 
@@ -21,3 +22,8 @@ def membership_saved(sender, instance, raw=False, **kwargs):
 @receiver(post_delete, sender=Membership, dispatch_uid="accounts_membership_deleted_secretary_group")
 def membership_deleted(sender, instance, **kwargs):
     services.sync_secretary_group(instance, deleted=True)
+
+
+# Marks a staff member's session at log-in, so the second-factor check looks up devices for
+# staff sessions only (otp.SecondFactorMiddleware).
+user_logged_in.connect(otp.note_staff_session, dispatch_uid="accounts_note_staff_session")

@@ -76,3 +76,53 @@ class LockoutMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_lockout_menu_item():
     return LockoutMenuItem("登录锁定", reverse("accounts_lockouts"), name="lockouts", icon_name="lock", order=303)
+
+
+# Log-in steps and the second factor (first_login.py, otp.py, views_auth.py) ---------------------
+
+@hooks.register("register_admin_urls")
+def register_auth_urls():
+    from . import views_auth
+
+    return [
+        path("account/initial-password/", views_auth.InitialPasswordView.as_view(), name="accounts_initial_password"),
+        path("account/otp/verify/", views_auth.OTPVerifyView.as_view(), name="accounts_otp_verify"),
+        path("account/otp/", views_auth.OTPEnrolView.as_view(), name="accounts_otp_enrol"),
+        path("accounts/otp-devices/", views_auth.OTPDeviceListView.as_view(), name="accounts_otp_devices"),
+    ]
+
+
+@hooks.register("register_account_menu_item")
+def register_otp_account_menu_item(request):
+    return {"url": reverse("accounts_otp_enrol"), "label": "双重验证",
+            "help_text": "登录后台时，除密码外再输入手机身份验证器上的 6 位验证码。"}
+
+
+class OTPDevicesMenuItem(MenuItem):
+    def is_shown(self, request):
+        return selectors.is_administrator(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_otp_devices_menu_item():
+    return OTPDevicesMenuItem("双重验证设备", reverse("accounts_otp_devices"), name="otp-devices",
+                              icon_name="key", order=304)
+
+
+# A password an administrator types for somebody else is an initial password: its owner must
+# replace it at the next log-in (first_login.py). Creating an account always sets one; an
+# edit does when the password fields were filled in for another person.
+@hooks.register("after_create_user")
+def initial_password_on_create(request, user):
+    from .first_login import mark_initial_password
+
+    if user.has_usable_password():
+        mark_initial_password(user)
+
+
+@hooks.register("after_edit_user")
+def initial_password_on_reset(request, user):
+    from .first_login import mark_initial_password
+
+    if request.POST.get("password1") and user.pk != request.user.pk:
+        mark_initial_password(user)

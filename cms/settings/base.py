@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",  # one log-in lock-out policy for the admin and the member area (cms/accounts/lockout.py)
+    "django_otp",  # optional TOTP second factor for staff (cms/accounts/otp.py)
+    "django_otp.plugins.otp_totp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cms.audit.context.AuditContextMiddleware",  # the request for audit entries (who, from where)
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "cms.accounts.otp.SecondFactorMiddleware",  # staff: the code after the password
+    "cms.accounts.first_login.PasswordChangeRequiredMiddleware",  # initial passwords changed first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -279,6 +284,14 @@ AXES_CLIENT_IP_CALLABLE = "cms.accounts.lockout.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# Initial passwords (imported, created or reset by an administrator, demo accounts) must be
+# changed by their owner before anything else (cms/accounts/first_login.py). Off in dev.py.
+INITIAL_PASSWORD_CHANGE_REQUIRED = os.environ.get("INITIAL_PASSWORD_CHANGE_REQUIRED", "1") == "1"
+# TOTP second factor (cms/accounts/otp.py): optional for staff; with this on, 管理员 must
+# enrol before they can do anything else in the admin.
+OTP_REQUIRED_FOR_ADMINISTRATORS = os.environ.get("OTP_REQUIRED_FOR_ADMINISTRATORS", "0") == "1"
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "网络党建平台")  # the name shown in authenticator apps
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
@@ -297,6 +310,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
+    # 403 password_change_required / otp_required where the log-in middlewares may answer so.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "cms.accounts.first_login.document_refusals"],
 }
 
 LOGIN_URL = "wagtailadmin_login"

@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import SECRET_KEY as _SECRET_KEY
 
@@ -11,3 +13,5 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# `make run` demo accounts stay usable as printed by load_demo (production marks them).
+INITIAL_PASSWORD_CHANGE_REQUIRED = os.environ.get("INITIAL_PASSWORD_CHANGE_REQUIRED", "0") == "1"

@@ -330,3 +330,76 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
         assert page.url == url, hostile
     assert dialogs == []
     assert outside.seen and outside == []
+
+
+def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, live_server, new_context,
+                                                                   outside_requests):
+    """An account whose password the branch handed out (cms/accounts/first_login.py): after
+    logging in the member sets their own password, then reads the lesson they came for."""
+    from playwright.sync_api import expect
+
+    from tests.factories import PASSWORD
+
+    data = study_site
+    data.member.must_change_password = True
+    data.member.save(update_fields=["must_change_password"])
+    base = live_server.url
+    context, page, outside = _phone(new_context, outside_requests, base)
+    lesson_url = f"{base}/member/lesson/?id={data.first.pk}"
+
+    page.goto(lesson_url)
+    _log_in(page)
+    expect(page.locator("h1")).to_have_text("请先修改初始密码")
+    expect(page.locator(".dj-lesson__body")).to_have_count(0)
+    page.get_by_label("当前密码（初始密码）").fill(PASSWORD)
+    page.get_by_label("新密码", exact=True).fill("qwzxmnbvpl")
+    page.get_by_label("再次输入新密码").fill("qwzxmnbvpl")
+    page.get_by_role("button", name="修改密码并继续").click()
+    expect(page.locator("[data-dj-alert]")).to_contain_text("至少 3 类")
+    expect(page.get_by_label("新密码", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("新密码", exact=True).fill("Wode-mima-77")
+    page.get_by_label("再次输入新密码").fill("Wode-mima-77")
+    page.get_by_role("button", name="修改密码并继续").click()
+
+    expect(page.locator("h1")).to_have_text("第一课：入党誓词")
+    expect(page.locator(".dj-lesson__body")).to_contain_text(LESSON_TEXT)
+    assert page.url == lesson_url
+    data.member.refresh_from_db()
+    assert not data.member.must_change_password and data.member.check_password("Wode-mima-77")
+    _no_sideways_scroll(page)
+    assert outside.seen and outside == []
+
+
+def test_staff_with_a_second_factor_give_the_code_at_the_member_log_in(study_site, live_server, new_context,
+                                                                        outside_requests):
+    """The branch secretary edits in the admin and enrolled an authenticator app: the member
+    log-in asks for the code after the password (cms/accounts/otp.py), then opens the course."""
+    from django.contrib.auth.models import Group
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import expect
+
+    from cms.accounts.otp import is_staff
+    from cms.accounts.roles import EDITOR
+    from tests.factories import PASSWORD
+
+    data = study_site
+    data.secretary.groups.add(Group.objects.get(name=EDITOR))  # writes in the admin too
+    assert is_staff(data.secretary)
+    device = TOTPDevice.objects.create(user=data.secretary, name="身份验证器", confirmed=True)
+    base = live_server.url
+    context, page, outside = _phone(new_context, outside_requests, base)
+
+    page.goto(f"{base}/member/")
+    page.get_by_label("用户名").fill("secretary1")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
+    page.locator("form.dj-login").get_by_role("button", name="登录").click()
+    expect(page.locator("[data-dj-alert]")).to_have_text("您已启用双重验证，请输入身份验证器上的 6 位验证码。")
+    expect(page.get_by_label("验证码")).to_be_focused()
+
+    page.get_by_label("验证码").fill(f"{totp(device.bin_key):06d}")
+    page.locator("form.dj-login").get_by_role("button", name="登录").click()
+
+    expect(page.get_by_role("link", name=data.course.title).first).to_be_visible()
+    assert outside.seen and outside == []

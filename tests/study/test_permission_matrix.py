@@ -21,6 +21,8 @@ MATRIX = {
     "GET session/":                  (200, 200, 200, 200, 200, 200),
     "POST session/":                 (400, 200, 200, 200, 200, 200),
     "DELETE session/":               (204, 204, 204, 204, 204, 204),
+    # Changes one's own password (the way past password_change_required).
+    "POST password/":                (401, 200, 200, 200, 200, 200),
     "GET courses/":                  (401, 200, 200, 200, 200, 200),
     "GET courses/{course}/":         (401, 404, 200, 404, 200, 200),
     "GET lessons/{lesson}/":         (401, 404, 200, 404, 200, 200),
@@ -93,6 +95,8 @@ def request(client, endpoint, world, person):
     body = None
     if endpoint == "POST session/":
         body = {"username": person.username if person else "nobody", "password": PASSWORD if person else "wrong"}
+    elif endpoint == "POST password/":
+        body = {"old_password": PASSWORD, "new_password": "Neues-Passwort-9"}
     elif endpoint.endswith("heartbeat/"):
         body = {"seconds": 30}
     return getattr(client, method.lower())(url, body, format="json")
@@ -170,3 +174,29 @@ def test_unsafe_requests_with_the_token_from_the_session_endpoint_pass(world, en
     response = request(client, endpoint, world, person)
 
     assert response.status_code == MATRIX[endpoint][PERSONAS.index("in_audience")], response.content
+
+
+#: Endpoints a person with an initial password still reaches (cms/accounts/first_login.py).
+OPEN_BEFORE_PASSWORD_CHANGE = {"GET session/", "POST session/", "DELETE session/", "POST password/",
+                               "GET /api/schema/", "GET /api/docs/", "GET /api/health/"}
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX))
+def test_an_initial_password_opens_nothing_but_the_session_and_the_password_change(world, endpoint):
+    person = world.people["in_audience"]
+    person.must_change_password = True
+    person.save(update_fields=["must_change_password"])
+
+    response = request(client_for(person), endpoint, world, person)
+
+    if endpoint in OPEN_BEFORE_PASSWORD_CHANGE:
+        assert response.status_code == MATRIX[endpoint][PERSONAS.index("in_audience")], response.content
+    elif not url_of(endpoint, world).startswith("/api/"):
+        # Files: to the member area, which shows the password form and then opens them.
+        assert response.status_code == 302
+        assert response["Location"].startswith("/member/?next=")
+    else:
+        assert response.status_code == 403
+        assert response.json()["code"] == "password_change_required"
+        record = LessonProgress.objects.get(user=person, lesson=world.lesson)
+        assert (record.seconds_spent, record.completed_at) == (60, None)

@@ -18,6 +18,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection, Page, PageViewRestriction, Site
 from wagtail.rich_text import RichText
 
+from cms.accounts.first_login import mark_initial_password
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, setup_roles
 from cms.core.models import SiteSettings
@@ -112,6 +113,7 @@ def _users(units) -> dict[str, User]:
         })
         if created:
             user.set_password(DEMO_PASSWORD)
+            mark_initial_password(user, save=False)  # a published password: changed at first log-in in production
             if login.username == "admin":
                 user.is_staff = True
             if login.username == "branch1":
@@ -128,6 +130,7 @@ def _users(units) -> dict[str, User]:
             "organisation": units[branch]})
         if created:
             user.set_password(DEMO_PASSWORD)
+            mark_initial_password(user, save=False)
             user.save()
         Membership.objects.get_or_create(user=user, defaults={"status": status, "role": role})
         users[username] = user

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cms.openness.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
@@ -9,6 +10,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         logins = load_demo()
         self.stdout.write(self.style.SUCCESS("演示内容已就绪。演示账号（密码均为 %s）：" % DEMO_PASSWORD))
+        if settings.INITIAL_PASSWORD_CHANGE_REQUIRED:
+            # Production settings: the printed password is public, so it only gets one in.
+            self.stdout.write("  新建的演示账号首次登录时须修改密码。")
         for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.role}（{login.full_name}）")
         self.stdout.write("  学员（登录网站“党员学习”）：")

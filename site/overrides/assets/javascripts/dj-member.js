@@ -227,6 +227,10 @@
       showLogin("登录已过期，请重新登录");
       return;
     }
+    if (error instanceof ApiError && error.code === "password_change_required") {
+      showPasswordChange(error.detail);
+      return;
+    }
     if (!(error instanceof ApiError)) {
       if (window.console) console.error(error);
       error = new ApiError(0, { detail: "页面出错了，请刷新后重试。" });
@@ -260,6 +264,10 @@
     }
     me = session.user;
     remember(true);
+    if (me && me.password_change_required) {
+      showPasswordChange("", true);
+      return;
+    }
     await showView(true);
     if (NEXT && me) setNextStatus("您已登录。如果仍无法打开该文件，说明您没有查看它的权限。", "再次打开文件");
   }
@@ -279,6 +287,12 @@
       required: true, "aria-describedby": "dj-login-error"
     });
     var error = el("p", { id: "dj-login-error", class: "dj-form__error" });
+    // Staff with a second factor: the API answers otp_required and the code field appears.
+    var code = el("input", {
+      id: "dj-code", name: "code", type: "text", inputmode: "numeric", autocomplete: "one-time-code",
+      maxlength: "12", "aria-describedby": "dj-login-error"
+    });
+    var codeField = el("div", { class: "dj-field", hidden: true }, [el("label", { for: "dj-code", text: "验证码" }), code]);
     var submit = el("button", { type: "submit", class: "dj-button dj-button--primary dj-button--block", text: "登录" });
     var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-login-title" }, [
       el("h2", { id: "dj-login-title", text: "账号登录" }),
@@ -287,6 +301,7 @@
           VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-username", text: "用户名" }), username]),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-password", text: "密码" }), password]),
+      codeField,
       error,
       submit
     ]);
@@ -306,10 +321,16 @@
       submit.textContent = "正在登录…";
       setStatus("正在登录…");
       try {
-        var session = await request("POST", "session/", { username: username.value.trim(), password: password.value });
+        var credentials = { username: username.value.trim(), password: password.value };
+        if (!codeField.hidden) credentials.code = code.value.trim();
+        var session = await request("POST", "session/", credentials);
         me = session.user;
         remember(true);
         setAlert("");
+        if (me && me.password_change_required) {
+          showPasswordChange("");
+          return;
+        }
         if (NEXT) window.location.assign(NEXT);
         await showView(false);
         // A file the browser downloads instead of showing leaves the member here.
@@ -319,6 +340,16 @@
         submit.textContent = "登录";
         setStatus("");
         var text = e.detail || "登录失败，请稍后再试。";
+        if (e.code === "otp_required") {
+          // The password was right: keep it, ask for the code.
+          codeField.hidden = false;
+          code.value = "";
+          code.setAttribute("aria-invalid", "true");
+          error.textContent = text;
+          setAlert(text);
+          code.focus();
+          return;
+        }
         if (e.status === 400) {
           username.setAttribute("aria-invalid", "true");
           password.setAttribute("aria-invalid", "true");
@@ -332,6 +363,74 @@
     });
     replaceBody([form, el("p", { class: "dj-form__hint", text: "忘记密码或没有账号，请联系所在党支部。" })]);
     if (!initial) username.focus();
+  }
+
+  // An initial password (imported account, reset by an administrator): the API refuses
+  // everything else (403 password_change_required) until the person sets their own; then
+  // the page goes on to what they came for.
+  function showPasswordChange(message, initial) {
+    setTitle("请先修改初始密码");
+    setCrumbs([]);
+    setStatus("");
+    setAlert(message || "");
+    function field(id, label, autocomplete) {
+      var input = el("input", {
+        id: id, name: id, type: "password", autocomplete: autocomplete, required: true,
+        "aria-describedby": "dj-password-error"
+      });
+      return { input: input, node: el("div", { class: "dj-field" }, [el("label", { for: id, text: label }), input]) };
+    }
+    var oldField = field("dj-old-password", "当前密码（初始密码）", "current-password");
+    var newField = field("dj-new-password", "新密码", "new-password");
+    var againField = field("dj-new-password-again", "再次输入新密码", "new-password");
+    var error = el("p", { id: "dj-password-error", class: "dj-form__error" });
+    var submit = el("button", { type: "submit", class: "dj-button dj-button--primary dj-button--block", text: "修改密码并继续" });
+    var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-password-title" }, [
+      el("h2", { id: "dj-password-title", text: "设置新密码" }),
+      el("p", { class: "dj-form__hint", text: "您的密码是组织发放的初始密码。为了账号安全，请先设置只有您自己知道的新密码：" +
+        "至少 8 位，包含大写字母、小写字母、数字和符号中的至少 3 类，不能包含用户名。" }),
+      oldField.node, newField.node, againField.node, error, submit
+    ]);
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      error.textContent = "";
+      [oldField, newField, againField].forEach(function (f) { f.input.removeAttribute("aria-invalid"); });
+      var problem = !oldField.input.value ? [oldField, "请输入当前密码。"]
+        : !newField.input.value ? [newField, "请输入新密码。"]
+        : newField.input.value !== againField.input.value ? [againField, "两次输入的新密码不一致。"] : null;
+      if (problem) {
+        problem[0].input.setAttribute("aria-invalid", "true");
+        error.textContent = problem[1];
+        setAlert(problem[1]);
+        problem[0].input.focus();
+        return;
+      }
+      submit.disabled = true;
+      setStatus("正在保存…");
+      try {
+        var session = await request("POST", "password/", {
+          old_password: oldField.input.value, new_password: newField.input.value
+        });
+        me = session.user;
+        setAlert("");
+        if (NEXT) { window.location.assign(NEXT); return; }
+        await showView(false);
+        setStatus("密码已修改，请牢记新密码。");
+      } catch (e) {
+        submit.disabled = false;
+        setStatus("");
+        if (isExpired(e)) { handleError(e); return; }
+        var fields = e.fields || {};
+        var target = fields.old_password ? oldField : fields.new_password ? newField : null;
+        var text = (fields.old_password || fields.new_password || []).join(" ") || e.detail || "修改失败，请稍后再试。";
+        if (target) target.input.setAttribute("aria-invalid", "true");
+        error.textContent = text;
+        setAlert(text);
+        (target || oldField).input.focus();
+      }
+    });
+    replaceBody([accountBar(), form]);
+    if (!initial) focusTitle();
   }
 
   async function logOut(button) {
