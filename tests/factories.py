@@ -11,6 +11,8 @@ from wagtail.images import get_image_model
 from wagtail.models import Collection
 
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
+from cms.audit import context as audit_context
+from cms.audit.models import Action
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
 from cms.openness.services import ensure_home_page
 
@@ -42,7 +44,9 @@ class UserFactory(DjangoModelFactory):
     def groups(self, create, names, **kwargs):
         if names:
             self.groups.add(*[Group.objects.get(name=name) for name in names])
-        self.save()
+        # Setting up a test person is not an audited password change (cms/audit).
+        with audit_context.suppress({Action.PASSWORD_CHANGED}):
+            self.save()
 
 
 class MembershipFactory(DjangoModelFactory):

@@ -92,7 +92,8 @@ def import_people(file, *, dry_run: bool, by: User | None):
 
     # One audit entry for the whole import (counts, who, from where) instead of one per row;
     # group changes it causes (支部书记) are still recorded one by one.
-    with audit_context.suppress({Action.MEMBER_CREATED, Action.MEMBER_CHANGED, Action.MEMBER_UNIT_CHANGED}):
+    with audit_context.suppress({Action.MEMBER_CREATED, Action.MEMBER_CHANGED, Action.MEMBER_UNIT_CHANGED,
+                                 Action.PASSWORD_CHANGED}):
         report = run_import(file, dry_run=False, by=by)
     if report.ok:
         record(Action.PEOPLE_IMPORTED, **({"actor": by} if by is not None else {}), object_type="people_import",

@@ -380,11 +380,33 @@ def on_membership_deleted(sender, instance, **kwargs):
            object_repr=_member_repr(instance))
 
 
+def on_password_set(sender, instance, created, raw=False, **kwargs):
+    """Every password set (own change, administrator's reset, import) leaves a history row
+    (accounts.passwords); ``by_self`` tells an owner's change from someone else's."""
+    if not created or raw:
+        return
+    request = context.current_request()
+    actor = getattr(request, "user", None)
+    record(Action.PASSWORD_CHANGED, obj=instance.user, object_type="user", object_repr=_person_repr(instance.user),
+           details={"by_self": bool(actor is not None and actor.pk == instance.user_id)})
+
+
+def on_otp_enrolled(sender, user, request=None, **kwargs):
+    record(Action.OTP_ENROLLED, actor=user, request=request, obj=user, object_type="user",
+           object_repr=_person_repr(user))
+
+
+def on_otp_removed(sender, user, by=None, request=None, **kwargs):
+    record(Action.OTP_REMOVED, actor=by, request=request, obj=user, object_type="user",
+           object_repr=_person_repr(user))
+
+
 def connect() -> None:
     from axes.signals import user_locked_out
     from wagtail.models import GroupCollectionPermission, GroupPagePermission, PageLogEntry
 
-    from cms.accounts.models import Membership
+    from cms.accounts.models import Membership, PasswordHistory
+    from cms.accounts.otp import device_confirmed, device_removed
     from cms.publishing.models import SiteBuild
 
     User = get_user_model()
@@ -393,6 +415,9 @@ def connect() -> None:
     user_logged_out.connect(on_logged_out, dispatch_uid=uid + "logged_out")
     user_login_failed.connect(on_login_failed, dispatch_uid=uid + "login_failed")
     user_locked_out.connect(on_locked_out, dispatch_uid=uid + "locked_out")
+    post_save.connect(on_password_set, sender=PasswordHistory, dispatch_uid=uid + "password_set")
+    device_confirmed.connect(on_otp_enrolled, dispatch_uid=uid + "otp_enrolled")
+    device_removed.connect(on_otp_removed, dispatch_uid=uid + "otp_removed")
 
     m2m_changed.connect(on_user_groups_changed, sender=User.groups.through, dispatch_uid=uid + "groups")
     m2m_changed.connect(_permissions_changed(Action.GROUP_PERMISSIONS, "group"), sender=Group.permissions.through,

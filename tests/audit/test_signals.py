@@ -330,3 +330,41 @@ def test_entries_of_every_path_form_one_valid_chain(people, admin_client):
             Action.AUDIT_EXPORTED} <= kinds
     report = verify_chain()
     assert report.ok and report.checked == AuditEntry.objects.count(), report.message()
+
+
+def test_passwords_set_by_an_administrator_and_by_the_owner(people, admin_client):
+    from tests.accounts.test_first_login import CHANGE, INITIAL, NEW, set_password_in_admin
+
+    editor = people["editor"]
+    set_password_in_admin(admin_client, editor)
+    reset = only_entry(Action.PASSWORD_CHANGED)
+    assert (reset.actor_username, reset.object_id, reset.details) == ("admin1", str(editor.pk), {"by_self": False})
+    assert "password" not in str(reset.details).replace("by_self", "") and INITIAL not in str(reset.__dict__)
+
+    start_here()
+    own = Client(HTTP_USER_AGENT=UA)
+    own.post("/admin/login/", {"username": "editor", "password": INITIAL})
+    changed = own.post(CHANGE, {"old_password": INITIAL, "new_password": NEW, "new_password_again": NEW})
+    assert changed.status_code == 302
+    entry = only_entry(Action.PASSWORD_CHANGED)
+    assert (entry.actor_username, entry.details) == ("editor", {"by_self": True})
+    assert_from_test_client(entry)
+    assert NEW not in str(entry.__dict__)
+
+
+def test_second_factor_enrolment_and_removal(people):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.accounts.test_otp import ENROL, DEVICES, admin_log_in, code
+
+    client = admin_log_in("editor")
+    client.get(ENROL)
+    device = TOTPDevice.objects.get(user=people["editor"])
+    client.post(ENROL, {"code": code(device)})
+    enrolled = only_entry(Action.OTP_ENROLLED)
+    assert (enrolled.actor_username, enrolled.object_id) == ("editor", str(people["editor"].pk))
+
+    admin = admin_log_in("admin1")
+    admin.post(DEVICES, {"user": people["editor"].pk})
+    removed = only_entry(Action.OTP_REMOVED)
+    assert (removed.actor_username, removed.object_id) == ("admin1", str(people["editor"].pk))
