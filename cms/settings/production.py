@@ -37,9 +37,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = os.environ.get("DATABASE_CONN_HEALT
 
 # The app serves /static/ itself (WhiteNoise), so the admin and /api/docs/ keep their CSS and
 # JS without nginx; nginx serves the same collected files when it is in front. Right after
-# the security headers middleware so static answers get the same headers as the rest.
+# SecurityMiddleware (WhiteNoise's advice): static answers pass back through it, the
+# X-Frame-Options and the CSP middleware, so they carry the same headers as nginx sends.
 MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(MIDDLEWARE.index("cms.core.security.SecurityHeadersMiddleware") + 1,
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "whitenoise.middleware.WhiteNoiseMiddleware")
 # Hashed names (cached for a year by browsers) and pre-compressed copies; `collectstatic`
 # writes them and the manifest that maps names.

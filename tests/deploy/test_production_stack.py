@@ -1,0 +1,250 @@
+"""The production set-up of docs/operations.md, running: PostgreSQL, `manage.py worker`,
+gunicorn with deploy/gunicorn.conf.py and nginx with the site rendered from
+deploy/nginx.conf.template, all on 127.0.0.1. 200 publishes go through the real services
+while a client reads pages through nginx: every answer is 200 and every page whole."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+from tests.production import REPO, Installation, PostgresDatabases
+
+pytestmark = pytest.mark.production_stack
+
+OPERATIONS = REPO / "docs" / "operations.md"
+TEMPLATE = REPO / "deploy" / "nginx.conf.template"
+PUBLISHES = 200
+EDITED = "/news/volunteer-party-day/"
+OTHERS = ["/", "/news/", "/openness/", "/theory/theme-party-day-guide/", "/tags/"]
+VERSION = re.compile(r"（第(\d+)版）")
+
+# Runs inside `manage.py shell` of the installation: page edits published the way an
+# editor's publish goes (revision.publish()), back to back: the worker takes them as fast
+# as it can (bursts coalesce into fewer builds).
+PUBLISHER = f"""
+import time
+from wagtail.models import Page
+from cms.accounts.models import User
+from cms.publishing.models import ContentChange
+editor = User.objects.get(username="reviewer")
+page = Page.objects.get(url_path__endswith="{EDITED}").specific
+base = page.title
+for number in range({PUBLISHES}):
+    page.title = f"{{base}}（第{{number}}版）"
+    revision = page.save_revision(user=editor)
+    revision.publish(user=editor)
+    print("published", number, flush=True)
+deadline = time.monotonic() + 120
+while ContentChange.objects.filter(released_at__isnull=True).exists():
+    assert time.monotonic() < deadline, "the worker did not publish everything"
+    time.sleep(0.05)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            requests.get(url, timeout=5)
+            return
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def nginx_main_config(tmp: Path, site: Path) -> str:
+    """What Debian's /etc/nginx/nginx.conf provides around a site, in the test's own
+    directory (pid, logs, temp files), in the foreground."""
+    user = "user root;" if os.geteuid() == 0 else ""  # workers must read the test's 0700 temp dir
+    temp = "\n".join(f"    {kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""daemon off;
+{user}
+worker_processes 2;
+pid {tmp / 'nginx.pid'};
+error_log {tmp / 'error.log'} warn;
+events {{ worker_connections 512; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {tmp / 'access.log'};
+{temp}
+    include {site};
+}}
+"""
+
+
+class Stack:
+    def __init__(self, tmp_path: Path, database_url: str):
+        self.tmp = tmp_path
+        self.app_port, self.web_port = free_port(), free_port()
+        self.installation = Installation(tmp_path / "srv", database_url, TRUSTED_PROXIES="1")
+        self.processes: list[subprocess.Popen] = []
+
+    @property
+    def app(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}"
+
+    @property
+    def web(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self, args, name, env=None):
+        log = open(self.tmp / f"{name}.log", "w")
+        process = subprocess.Popen(args, cwd=REPO, env=env or self.installation.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def up(self) -> None:
+        self.installation.deploy()
+        env = {**self.installation.env, "GUNICORN_BIND": f"127.0.0.1:{self.app_port}", "GUNICORN_WORKERS": "2"}
+        self.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"], "gunicorn", env)
+        self.start([sys.executable, "manage.py", "worker", "--interval", "0.05"], "worker")
+        nginx_dir = self.tmp / "nginx"
+        nginx_dir.mkdir()
+        render_env = {**self.installation.env, "LISTEN": f"127.0.0.1:{self.web_port}",
+                      "APP_SERVER": f"127.0.0.1:{self.app_port}", "SERVER_NAME": "127.0.0.1"}
+        site = subprocess.run([sys.executable, "deploy/render_nginx.py"], cwd=REPO, env=render_env,
+                              capture_output=True, text=True, check=True).stdout
+        (nginx_dir / "site.conf").write_text(site, encoding="utf-8")
+        (nginx_dir / "nginx.conf").write_text(nginx_main_config(nginx_dir, nginx_dir / "site.conf"), encoding="utf-8")
+        self.start([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(nginx_dir), "-e", str(nginx_dir / "error.log"),
+                    "-c", str(nginx_dir / "nginx.conf")], "nginx")
+        wait_for(self.app + "/api/health/")
+        wait_for(self.web + "/")
+
+    def down(self) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log")))
+
+
+@pytest.fixture
+def stack(tmp_path):
+    databases = PostgresDatabases()
+    running = Stack(tmp_path, databases.create("stack"))
+    try:
+        running.up()
+        yield running
+    finally:
+        running.down()
+        databases.drop_all()
+
+
+def test_operations_md_shows_the_nginx_template():
+    text = OPERATIONS.read_text(encoding="utf-8")
+    blocks = re.findall(r"```nginx\n(.*?)```", text, re.S)
+    assert TEMPLATE.read_text(encoding="utf-8") in blocks
+
+
+def test_nginx_sends_the_site_policy_of_the_settings():
+    found = re.findall(r'add_header Content-Security-Policy "([^"]+)" always;', TEMPLATE.read_text(encoding="utf-8"))
+    assert found and set(found) == {settings.CONTENT_SECURITY_POLICIES["site"]}
+
+
+def stylesheets_load(base: str, page: str) -> list[str]:
+    """The page answers 200 and every stylesheet and script it links loads from `base`."""
+    response = requests.get(base + page, timeout=10)
+    assert response.status_code == 200, (base, page, response.status_code)
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+\.(?:css|js))"', response.text)
+    assert any(a.endswith(".css") for a in assets), (page, assets)
+    for asset in assets:
+        answer = requests.get(base + asset, timeout=10)
+        assert answer.status_code == 200, (base, asset, answer.status_code)
+        expected = "text/css" if asset.endswith(".css") else "javascript"
+        assert expected in answer.headers["Content-Type"], (asset, answer.headers["Content-Type"])
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    return assets
+
+
+def test_publishes_under_load_never_show_a_broken_page(stack):
+    # The admin and Swagger UI keep their CSS and JS behind nginx and with gunicorn alone.
+    for base in (stack.web, stack.app):
+        stylesheets_load(base, "/admin/login/")
+        stylesheets_load(base, "/api/docs/")
+    home = requests.get(stack.web + "/", timeout=10)
+    assert home.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert home.headers["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICIES["site"]
+    assert home.headers["X-Frame-Options"] == "DENY" and home.headers["Referrer-Policy"] == "same-origin"
+    admin = requests.get(stack.web + "/admin/login/", timeout=10)
+    assert admin.headers["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICIES["admin"]  # once, Django's
+    assert requests.get(stack.web + "/_protected_media/original_images/x.png", timeout=10).status_code == 404
+    assert requests.get(stack.web + "/release.json", timeout=10).status_code == 404
+    original = VERSION.sub("", requests.get(stack.web + EDITED, timeout=10).text)
+    assert "</html>" in original
+
+    problems, reads, seen = [], [0], set()
+    done = threading.Event()
+
+    def reader():
+        session = requests.Session()
+        while not done.is_set():
+            for path in [EDITED, *OTHERS]:
+                try:
+                    response = session.get(stack.web + path, timeout=10)
+                except requests.RequestException as error:
+                    problems.append(f"{path}: {error}")
+                    continue
+                reads[0] += 1
+                if response.status_code != 200:
+                    problems.append(f"{path}: {response.status_code}")
+                    continue
+                text = response.content.decode("utf-8")
+                if not text.rstrip().endswith("</html>"):
+                    problems.append(f"{path}: truncated ({len(text)} bytes)")
+                if path == EDITED:
+                    versions = set(VERSION.findall(text))
+                    if len(versions) > 1 or any(int(v) >= PUBLISHES for v in versions):
+                        problems.append(f"{path}: versions {versions}")
+                    seen.update(versions)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        publisher = stack.installation.manage("shell", "-c", PUBLISHER, timeout=400)
+    finally:
+        # Let the readers see the last builds go live too.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and f"（第{PUBLISHES - 1}版）" not in requests.get(stack.web + EDITED, timeout=10).text:
+            time.sleep(0.1)
+        done.set()
+        for thread in threads:
+            thread.join(30)
+    assert publisher.stdout.count("published") == PUBLISHES
+    final = requests.get(stack.web + EDITED, timeout=10).text
+    assert f"（第{PUBLISHES - 1}版）" in final, (stack.logs(), stack.installation.shell_json(
+        "from cms.publishing.models import SiteBuild\n"
+        "result = list(SiteBuild.objects.order_by('-id').values_list('status', 'release', 'error')[:5])"))
+    assert problems == [], problems[:20]
+    # The readers really watched the page change many times, through many releases.
+    builds = stack.installation.shell_json(
+        "from cms.publishing.models import SiteBuild\nresult = SiteBuild.objects.filter(status='succeeded').count()")
+    assert len(seen) >= 5 and builds >= 5, (len(seen), builds, reads[0])
+    assert reads[0] >= 500
