@@ -61,9 +61,9 @@ def wait_for(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=5)
+            requests.get(url, timeout=20)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still importing Django
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -136,7 +136,7 @@ class Stack:
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes:
             try:
-                process.wait(20)
+                process.wait(10)  # the worker finishes its task first; recovery copes with a kill
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -183,6 +183,36 @@ def stylesheets_load(base: str, page: str) -> list[str]:
     return assets
 
 
+def member_login(base: str, password: str, query: str = "") -> requests.Response:
+    """A log-in from a new client session (a new connection: any gunicorn worker answers)."""
+    session = requests.Session()
+    session.get(base + "/api/member/session/", timeout=10)
+    return session.post(base + "/api/member/session/" + query, json={"username": "member1", "password": password},
+                        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/member/"},
+                        timeout=10)
+
+
+def assert_login_lockout_is_shared_by_all_gunicorn_workers(stack):
+    # Five failures spread over gunicorn's processes lock the account for all of them, the
+    # admin included; the query string of a log-in never reaches the access log.
+    for attempt in range(5):
+        failed = member_login(stack.web, "wrong-password", query=f"?next=/secret-{attempt}/")
+        assert failed.status_code == (400 if attempt < 4 else 429), failed.text  # the fifth locks
+    locked = member_login(stack.web, "Dangjian@2026")
+    assert locked.status_code == 429 and locked.json()["code"] == "locked", locked.text
+    assert "锁定" in locked.json()["detail"]
+    admin = requests.Session()
+    page = admin.get(stack.web + "/admin/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = admin.post(stack.web + "/admin/login/", data={"username": "member1", "password": "Dangjian@2026",
+                                                           "csrfmiddlewaretoken": token},
+                        headers={"Referer": stack.web + "/admin/login/"}, timeout=10, allow_redirects=False)
+    assert answer.status_code == 429, answer.status_code
+    log = (stack.tmp / "gunicorn.log").read_text(errors="replace")
+    assert '"POST /api/member/session/ HTTP/1.0" 400' in log or '"POST /api/member/session/ HTTP/1.1" 400' in log
+    assert "secret-" not in log
+
+
 def test_publishes_under_load_never_show_a_broken_page(stack):
     # The admin and Swagger UI keep their CSS and JS behind nginx and with gunicorn alone.
     for base in (stack.web, stack.app):
@@ -196,6 +226,7 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
     assert admin.headers["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICIES["admin"]  # once, Django's
     assert requests.get(stack.web + "/_protected_media/original_images/x.png", timeout=10).status_code == 404
     assert requests.get(stack.web + "/release.json", timeout=10).status_code == 404
+    assert_login_lockout_is_shared_by_all_gunicorn_workers(stack)
     original = VERSION.sub("", requests.get(stack.web + EDITED, timeout=10).text)
     assert "</html>" in original
 
