@@ -111,3 +111,26 @@ def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path):
     assert result.returncode != 0 and "校验和不符" in result.stderr
     assert not (target.var / "content.git").exists()
     assert target.shell_json("from django.db import connection\nresult = connection.introspection.table_names()") == []
+
+
+def test_a_backup_waits_for_the_publisher_that_is_committing(tmp_path):
+    """A backup taken while a publisher holds the publishing lock waits for it, so the
+    content repository is never archived half-way through a commit."""
+    import subprocess
+    import sys
+    import time
+
+    from build_scripts.locking import exclusive_lock
+    from tests.production import REPO
+
+    installation = Installation(tmp_path / "srv", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    installation.manage("migrate", "--no-input", "-v0")
+    archive = tmp_path / "backup.tar.gz"
+    with exclusive_lock(installation.var / "publishing.lock"):
+        backup = subprocess.Popen([sys.executable, "manage.py", "backup", "--output", str(archive)], cwd=REPO,
+                                  env=installation.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(5)
+        assert backup.poll() is None and not archive.exists(), "the backup ran while a publisher held the lock"
+    out, err = backup.communicate(timeout=120)
+    assert backup.returncode == 0, err
+    assert "备份完成" in out and archive.is_file()

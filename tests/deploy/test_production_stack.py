@@ -269,6 +269,8 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
         for thread in threads:
             thread.join(30)
     assert publisher.stdout.count("published") == PUBLISHES
+    health = requests.get(stack.web + "/api/health/", timeout=10)
+    assert health.status_code == 200 and health.json()["workers_alive"] >= 1, health.text
     final = requests.get(stack.web + EDITED, timeout=10).text
     assert f"（第{PUBLISHES - 1}版）" in final, (stack.logs(), stack.installation.shell_json(
         "from cms.publishing.models import SiteBuild\n"
