@@ -10,7 +10,7 @@ from pathlib import Path
 import git
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from wagtail.models import Page, PageLogEntry
 
@@ -144,8 +144,13 @@ def _database_lock():
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [PUBLISHING_ADVISORY_LOCK])
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PUBLISHING_ADVISORY_LOCK])
+        except DatabaseError:
+            # The connection is broken or its transaction aborted: do not hide the error that
+            # got us here. A closed connection has released the lock already.
+            logger.exception("could not release the publishing advisory lock")
 
 
 @contextlib.contextmanager
