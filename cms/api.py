@@ -8,16 +8,16 @@ from rest_framework.routers import DefaultRouter
 from cms.accounts.api import SessionView
 from cms.core.api import api_not_found
 from cms.publishing.api import HealthView, SiteBuildViewSet
-from cms.study.api import CourseViewSet, LessonViewSet, ProgressViewSet
+from cms.study.api import CourseViewSet, LessonViewSet, MyProgressView
 
 router = DefaultRouter()
 router.register("site-builds", SiteBuildViewSet, basename="site-build")
 router.register("member/courses", CourseViewSet, basename="member-course")
 router.register("member/lessons", LessonViewSet, basename="member-lesson")
-router.register("member/progress", ProgressViewSet, basename="member-progress")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
+    path("member/progress/", MyProgressView.as_view(), name="member-progress"),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the page loads its script from a URL of its own (no inline script, see the CSP).

@@ -84,7 +84,21 @@ def import_people(file, *, dry_run: bool, by: User | None):
     ``people_import`` for the rules."""
     from .people_import import run_import
 
-    return run_import(file, dry_run=dry_run, by=by)
+    if dry_run:
+        return run_import(file, dry_run=True, by=by)
+    from cms.audit import context as audit_context
+    from cms.audit.models import Action
+    from cms.audit.services import record
+
+    # One audit entry for the whole import (counts, who, from where) instead of one per row;
+    # group changes it causes (支部书记) are still recorded one by one.
+    with audit_context.suppress({Action.MEMBER_CREATED, Action.MEMBER_CHANGED, Action.MEMBER_UNIT_CHANGED}):
+        report = run_import(file, dry_run=False, by=by)
+    if report.ok:
+        record(Action.PEOPLE_IMPORTED, **({"actor": by} if by is not None else {}), object_type="people_import",
+               object_repr="批量导入人员",
+               details={"created": report.to_create, "updated": report.to_update, "unchanged": report.unchanged})
+    return report
 
 
 # Branch secretaries ------------------------------------------------------------------------------

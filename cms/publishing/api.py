@@ -1,7 +1,9 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from cms.core.api import ErrorSerializer
 
 from . import selectors
 from .models import SiteBuild
@@ -23,6 +25,17 @@ class IsEditorialStaff(permissions.BasePermission):
         return bool(user and user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))
 
 
+NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="未登录（code = not_authenticated）。")
+NOT_EDITORIAL = OpenApiResponse(ErrorSerializer, description=f"{IsEditorialStaff.message}（code = permission_denied）")
+BUILD_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="没有这条构建记录（code = not_found）。")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="网站构建记录", responses={200: SiteBuildSerializer(many=True),
+                                                     401: NOT_AUTHENTICATED, 403: NOT_EDITORIAL}),
+    retrieve=extend_schema(summary="一次网站构建", responses={200: SiteBuildSerializer, 401: NOT_AUTHENTICATED,
+                                                        403: NOT_EDITORIAL, 404: BUILD_NOT_FOUND}),
+)
 class SiteBuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Build history of the public site: lets editors and monitoring see failures."""
 

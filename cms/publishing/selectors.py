@@ -73,3 +73,20 @@ def health(now: dt.datetime | None = None) -> Health:
         last_successful_build=built,
         problems=problems,
     )
+
+
+def choosable_pages(user, pages):
+    """What the page chooser (link and page blocks) offers ``user``: the pages they may edit,
+    with the pages above them so they can be browsed to, plus the public site's live public
+    pages, which anyone may link to. Never another section's drafts or the private study
+    tree (学习园地 and its courses) they do not edit; a link to those could only become
+    plain text at export anyway. Superusers see everything, as everywhere in the admin."""
+    from django.db.models import Q
+    from wagtail.permissions import page_permission_policy
+
+    from .exporter import exportable_queryset
+
+    if user.is_superuser:
+        return pages
+    explorable = page_permission_policy.explorable_instances(user).values("pk")
+    return pages.filter(Q(pk__in=explorable) | Q(pk__in=exportable_queryset().values("pk")))

@@ -8,8 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
+from wagtail.admin.auth import require_admin_access
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.models import Page
+
+from cms.accounts.selectors import is_administrator
 
 from . import history, rollback, selectors
 from .models import SiteBuild
@@ -175,3 +179,17 @@ class PageHistoryView(_AdminPage):
         return super().get_context_data(
             page=self.page, content_path=path, versions=versions, old=old, new=new, diff=diff,
             public_url=self.page.full_url if self.page.live else None, **kwargs)
+
+
+class AdministratorPageTypesUsageView(PageTypesUsageReportView):
+    """Wagtail's 页面类型使用情况 report names the last edited page of every type across the
+    whole tree (a course or lesson title for an editor of one branch), so only 管理员 see it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not is_administrator(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+page_types_usage = require_admin_access(AdministratorPageTypesUsageView.as_view())
+page_types_usage_results = require_admin_access(AdministratorPageTypesUsageView.as_view(results_only=True))

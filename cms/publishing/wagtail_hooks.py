@@ -25,6 +25,20 @@ def add_site_build_panel(request, panels):
     panels.insert(0, SiteBuildPanel())
 
 
+@hooks.register("construct_page_chooser_queryset")
+def scope_page_chooser(pages, request):
+    return selectors.choosable_pages(request.user, pages)
+
+
+@hooks.register("construct_reports_menu")
+def hide_page_types_report(request, menu_items):
+    """Its view answers 管理员 only (views_admin.AdministratorPageTypesUsageView)."""
+    from cms.accounts.selectors import is_administrator
+
+    if not is_administrator(request.user):
+        menu_items[:] = [item for item in menu_items if item.name != "page-types-usage"]
+
+
 @hooks.register("register_admin_urls")
 def register_build_urls():
     return [path("site-builds/", views_admin.build_list, name="publishing_build_list")]

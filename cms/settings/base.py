@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "cms.openness",
     "cms.publishing",
     "cms.study",
+    "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
+    "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cms.audit.context.AuditContextMiddleware",  # the request for audit entries (who, from where)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -196,6 +199,10 @@ WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
 WAGTAILDOCS_SERVE_METHOD = "serve_view"  # private documents only through the permission check
+# Files leave through cms/media/sendfile.py: streamed by Django, or with PRIVATE_MEDIA_ACCEL_PREFIX
+# set (e.g. /_protected_media/) as X-Accel-Redirect to nginx's `internal` location of MEDIA_ROOT.
+SENDFILE_BACKEND = "cms.media.sendfile"
+PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("PRIVATE_MEDIA_ACCEL_PREFIX", "")
 # Where that check sends anonymous visitors (?next=/documents/…): the member log-in of the
 # static site, which returns to `next` after logging in (dj-member.js). Wagtail's own
 # /_util/login/ is shadowed by the public site's catch-all.
@@ -253,6 +260,10 @@ REST_FRAMEWORK = {
     # REMOTE_ADDR (a client cannot fake its address to dodge the log-in lock-out).
     "NUM_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
 }
+
+# Audit log (cms/audit): entries are kept at least this many days (never fewer than 180,
+# enforced by cms.audit.services.retention_days); older ones go in the daily audit_prune.
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
 
 # Log-in lock-out (cms/accounts/lockout.py), counted in the database so every app server
 # sees the same failures.

@@ -97,6 +97,21 @@ class CourseProgressView(_CourseReportMixin, WagtailAdminTemplateMixin, Template
 class CourseProgressExportView(_CourseReportMixin, View):
     def get(self, request, course_id):
         _, _, shown = self.filtered_report()
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        from cms.audit.models import Action
+        from cms.audit.services import AuditUnavailable, record
+
+        try:
+            # Personal data leaves only with a trace: no audit entry, no file.
+            record(Action.PROGRESS_EXPORTED, obj=shown.course, object_type="course", object_repr=shown.course.title,
+                   details={"rows": len(shown.rows), "filters": {k: request.GET[k] for k in ("unit", "state") if request.GET.get(k)}},
+                   strict=True)
+        except AuditUnavailable:
+            messages.error(request, "审计日志暂时无法写入，为保证个人信息的导出都有记录，本次导出已取消。请稍后重试。")
+            return redirect(reverse("study_course_progress", args=[course_id]) + (
+                f"?{request.GET.urlencode()}" if request.GET else ""))
         response = HttpResponse(progress_export.workbook_bytes(shown), content_type=XLSX)
         response["Content-Disposition"] = progress_export.content_disposition(
             progress_export.file_name(shown), ascii_fallback=f"study-progress-{course_id}.xlsx")

@@ -94,7 +94,8 @@ class Stack:
     def __init__(self, tmp_path: Path, database_url: str):
         self.tmp = tmp_path
         self.app_port, self.web_port = free_port(), free_port()
-        self.installation = Installation(tmp_path / "srv", database_url, TRUSTED_PROXIES="1")
+        self.installation = Installation(tmp_path / "srv", database_url, TRUSTED_PROXIES="1",
+                                         PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/")
         self.processes: list[subprocess.Popen] = []
 
     @property
@@ -183,6 +184,23 @@ def stylesheets_load(base: str, page: str) -> list[str]:
     return assets
 
 
+def assert_checked_files_leave_through_nginx(stack):
+    """A public image: gunicorn checks and hands over (X-Accel-Redirect, no body), nginx sends
+    the file from its internal location."""
+    name = stack.installation.shell_json(
+        "from wagtail.images.models import Image\n"
+        "result = next(i.file.name for i in Image.objects.all() if not i.collection.get_view_restrictions().exists())")
+    url = "/media/" + name
+    handed_over = requests.get(stack.app + url, timeout=10)
+    assert handed_over.status_code == 200 and handed_over.headers["X-Accel-Redirect"].startswith("/_protected_media/")
+    assert handed_over.content == b""
+    served = requests.get(stack.web + url, timeout=10)
+    assert served.status_code == 200, served.status_code
+    assert served.content == (stack.installation.var / "media" / name).read_bytes()
+    assert served.headers["Content-Type"].startswith("image/")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def member_login(base: str, password: str, query: str = "") -> requests.Response:
     """A log-in from a new client session (a new connection: any gunicorn worker answers)."""
     session = requests.Session()
@@ -226,6 +244,7 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
     assert admin.headers["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICIES["admin"]  # once, Django's
     assert requests.get(stack.web + "/_protected_media/original_images/x.png", timeout=10).status_code == 404
     assert requests.get(stack.web + "/release.json", timeout=10).status_code == 404
+    assert_checked_files_leave_through_nginx(stack)
     assert_login_lockout_is_shared_by_all_gunicorn_workers(stack)
     original = VERSION.sub("", requests.get(stack.web + EDITED, timeout=10).text)
     assert "</html>" in original

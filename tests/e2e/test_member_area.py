@@ -286,11 +286,14 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
     from playwright.sync_api import expect
     from wagtail.models import CollectionViewRestriction
 
-    from tests.factories import CollectionFactory, DocumentFactory
+    from tests.factories import CollectionFactory, CourseFactory, DocumentFactory, LessonFactory
 
     private = CollectionFactory.create("支部资料")
     CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
     document = DocumentFactory(collection=private, file__data=b"BRANCH-MINUTES-2026", file__filename="minutes.txt")
+    # A private file opens for those who may read a lesson using it (cms/media/selectors.py).
+    LessonFactory(parent=CourseFactory(title="支部资料学习", audience_units=[study_site.member.organisation]),
+                  body=[("attachment", {"document": document, "title": ""})])
     base = live_server.url
     context, page, outside = _phone(new_context, outside_requests, base)
     dialogs = []

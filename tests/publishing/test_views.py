@@ -7,8 +7,8 @@ from django.urls import clear_url_caches
 from wagtail.models import CollectionViewRestriction
 
 import cms.urls
-from tests.factories import (PASSWORD, CollectionFactory, DocumentFactory, NewsPageFactory, SectionPageFactory,
-                             UserFactory)
+from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, LessonFactory,
+                             MembershipFactory, NewsPageFactory, SectionPageFactory, UserFactory)
 
 
 def test_before_the_first_build_the_site_says_so(client, site_paths):
@@ -92,7 +92,9 @@ def test_a_restricted_document_sends_visitors_to_the_member_log_in_and_opens_onc
     private = CollectionFactory.create("支部资料")
     CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
     document = DocumentFactory(collection=private, file__data=b"BRANCH-MINUTES", file__filename="minutes.txt")
-    UserFactory(username="member1")
+    # A private file opens for members who may read a lesson using it (cms/media/selectors.py).
+    LessonFactory(parent=CourseFactory(), body=[("attachment", {"document": document, "title": ""})])
+    MembershipFactory(user=UserFactory(username="member1"))
     client = Client(enforce_csrf_checks=True)
 
     response = client.get(document.url)

@@ -7,7 +7,10 @@ import pytest
 
 from cms.accounts.models import BranchRole, MemberStatus
 from cms.study.models import LessonProgress
-from tests.factories import PASSWORD, CourseFactory, LessonFactory, LessonProgressFactory
+from wagtail.models import CollectionViewRestriction
+
+from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory,
+                             LessonProgressFactory)
 from tests.study.conftest import API, administrator, client_for, member
 
 PERSONAS = ["anonymous", "other_branch", "in_audience", "wrong_status", "secretary", "admin"]
@@ -29,6 +32,14 @@ MATRIX = {
     "GET /api/docs/":                (200, 200, 200, 200, 200, 200),
     # The same for everyone, no personal data; 503 here because no worker runs in this test.
     "GET /api/health/":              (503, 503, 503, 503, 503, 503),
+    # The lesson's files in a log-in-restricted collection (cms/media): the lesson's audience
+    # rule; anonymous visitors are sent to the member log-in (302), others get a plain 404.
+    "GET {image}":                   (302, 404, 200, 404, 200, 200),
+    "GET {rendition}":               (302, 404, 200, 404, 200, 200),
+    "GET {document}":                (302, 404, 200, 404, 200, 200),
+    # The audit log (cms/audit) and its export: 管理员 only; everyone else is sent away.
+    "GET /admin/audit/":             (302, 302, 302, 302, 302, 200),
+    "GET /admin/audit/export/":      (302, 302, 302, 302, 302, 200),
 }
 CASES = [(endpoint, persona, expected[index])
          for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
@@ -47,7 +58,12 @@ def world(home, org):
     }
     course = CourseFactory(title="一支部党员课", audience_units=[org.first],
                            audience_statuses=[MemberStatus.FULL, MemberStatus.PROBATIONARY])
-    lesson = LessonFactory(parent=course, min_study_minutes=1)
+    private = CollectionFactory.create("课程资料")
+    CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
+    image = ImageFactory(collection=private)
+    document = DocumentFactory(collection=private, file__data=b"%PDF-1.4 PRIVATE")
+    lesson = LessonFactory(parent=course, min_study_minutes=1, body=[
+        ("image", {"image": image, "caption": ""}), ("attachment", {"document": document, "title": ""})])
     # Everyone has a record already (e.g. from before a status change), so heartbeat and
     # complete are refused by the audience rule, not by a missing record; and enough time
     # to complete.
@@ -61,12 +77,19 @@ def world(home, org):
     CourseFactory(title="草稿课程", publish=False)
     withdrawn = CourseFactory(title="已撤下课程")
     withdrawn.unpublish()
-    return SimpleNamespace(people=people, course=course, lesson=lesson, other=other, everyone=everyone)
+    urls = {"course": course.pk, "lesson": lesson.pk, "image": image.file.url,
+            "rendition": image.get_rendition("max-1200x1200").url, "document": document.url}
+    return SimpleNamespace(people=people, course=course, lesson=lesson, other=other, everyone=everyone, urls=urls)
+
+
+def url_of(endpoint, world) -> str:
+    url = endpoint.split(" ")[1].format(**world.urls)
+    return url if url.startswith("/") else API + url
 
 
 def request(client, endpoint, world, person):
-    method, path = endpoint.split(" ")
-    url = path if path.startswith("/") else API + path.format(course=world.course.pk, lesson=world.lesson.pk)
+    method = endpoint.split(" ")[0]
+    url = url_of(endpoint, world)
     body = None
     if endpoint == "POST session/":
         body = {"username": person.username if person else "nobody", "password": PASSWORD if person else "wrong"}
@@ -85,7 +108,14 @@ def test_permission_matrix(world, endpoint, persona, expected):
     if expected == 401:
         assert response.json() == {"detail": "登录已过期或尚未登录，请重新登录。", "code": "not_authenticated"}
         assert response["WWW-Authenticate"]
-    if expected == 404:
+    if expected == 302 and endpoint.startswith("GET /admin/"):
+        # Wagtail's refusal: to its log-in, or to the dashboard for staff without the right.
+        assert response["Location"].startswith("/admin/") and not response.content
+    elif expected == 302:
+        assert response["Location"].startswith("/member/?next=/")  # the member log-in, then back
+    if expected == 404 and not url_of(endpoint, world).startswith("/api/"):
+        assert b"PRIVATE" not in response.content
+    elif expected == 404:
         assert response.json() == {"detail": "未找到该课程或课时，或您不在学习范围内。", "code": "not_found"}
     if expected in (401, 404) and person is not None:
         record = LessonProgress.objects.get(user=person, lesson=world.lesson)

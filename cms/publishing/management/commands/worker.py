@@ -16,6 +16,8 @@ logger = logging.getLogger("cms.publishing")
 
 SCHEDULED_JOB = "publish_scheduled"
 RECOVERY_JOB = "recover_interrupted"
+AUDIT_PRUNE_JOB = "audit_prune"
+AUDIT_PRUNE_SECONDS = 24 * 3600
 
 
 class Command(BaseCommand):
@@ -72,6 +74,8 @@ class Command(BaseCommand):
             # Expired pages are unpublished here, which queues a publish of their removal.
             (SCHEDULED_JOB, scheduled_every, lambda: call_command("publish_scheduled", verbosity=0)),
             (RECOVERY_JOB, settings.WORKER_RECOVERY_SECONDS, lambda: recovery.recover_interrupted(me=worker_id)),
+            # Audit entries past AUDIT_RETENTION_DAYS, behind a checkpoint (cms/audit/services.py).
+            (AUDIT_PRUNE_JOB, AUDIT_PRUNE_SECONDS, lambda: call_command("audit_prune", verbosity=0)),
         )
         for name, period, run in jobs:
             now = time.monotonic()

@@ -1,0 +1,148 @@
+"""The audit log: one append-only table whose rows form a SHA-256 hash chain.
+
+Each entry's ``entry_hash`` is SHA-256 over a canonical JSON serialisation of its own fields
+*and* the previous entry's hash (``prev_hash``), so changing, deleting or reordering any row
+breaks the chain from that row on (``selectors.verify_chain``, ``manage.py audit_verify``).
+The chain position ``seq`` is the primary key and is handed out under a lock on the single
+``ChainHead`` row (``services.record``), never by the database's sequence, so it has no gaps
+even when a transaction that appended rolls back.
+
+The application cannot change the log: ``save()`` on an existing row, ``delete()`` and
+``QuerySet.update/delete`` raise ``AppendOnlyError``. Only ``services.prune`` removes old
+rows (raw SQL, after writing a checkpoint entry), and raw SQL from outside is what
+``audit_verify`` detects.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from django.db import models
+
+GENESIS_HASH = "0" * 64
+
+
+class AppendOnlyError(RuntimeError):
+    """The audit log is append-only: rows are never changed or deleted by the application."""
+
+
+class Action(models.TextChoices):
+    """The fixed list of what is audited (code, Chinese label)."""
+
+    LOGIN = "auth.login", "登录成功"
+    LOGOUT = "auth.logout", "退出登录"
+    LOGIN_FAILED = "auth.login_failed", "登录失败"
+    LOCKED_OUT = "auth.locked_out", "登录锁定"
+    UNLOCKED = "auth.unlocked", "解除登录锁定"
+    GROUP_JOINED = "role.group_joined", "加入用户组"
+    GROUP_LEFT = "role.group_left", "退出用户组"
+    ACCOUNT_FLAGS = "role.account_flags", "账号权限标志变更"
+    USER_PERMISSIONS = "role.user_permissions", "用户权限变更"
+    GROUP_PERMISSIONS = "role.group_permissions", "用户组权限变更"
+    GROUP_PAGE_PERMISSIONS = "role.group_page_permissions", "用户组页面/文件夹权限变更"
+    GROUP_DELETED = "role.group_deleted", "删除用户组"
+    ACCOUNT_DELETED = "role.account_deleted", "删除账号"
+    PAGE_PUBLISHED = "content.published", "发布页面"
+    PAGE_UNPUBLISHED = "content.unpublished", "撤下页面"
+    SITE_SWITCHED = "content.release_switched", "网站回滚到已保留版本"
+    CONTENT_ROLLBACK = "content.rollback", "网站内容回滚"
+    PROGRESS_EXPORTED = "data.progress_exported", "导出学习进度"
+    PEOPLE_IMPORTED = "data.people_imported", "批量导入人员"
+    AUDIT_EXPORTED = "data.audit_exported", "导出审计日志"
+    MEMBER_CREATED = "member.created", "新建党员档案"
+    MEMBER_CHANGED = "member.changed", "修改党员档案"
+    MEMBER_DELETED = "member.deleted", "删除党员档案"
+    MEMBER_UNIT_CHANGED = "member.unit_changed", "调整所在组织"
+    PRUNED = "audit.pruned", "清理过期审计日志"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("审计日志只能追加，不能修改。")
+
+    def delete(self):
+        raise AppendOnlyError("审计日志只能追加，不能删除。")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("审计日志只能追加，不能修改。")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        # Entries must go through services.record (chain position and hash under the lock).
+        raise AppendOnlyError("审计日志只能通过 services.record 追加。")
+
+
+class AuditEntry(models.Model):
+    seq = models.BigIntegerField("序号", primary_key=True)
+    created_at = models.DateTimeField("时间", db_index=True)
+    # Who: kept as plain values (no foreign key), so an entry outlives the account and
+    # deleting a user never has to touch (update) the log.
+    actor_id = models.BigIntegerField("操作人 ID", null=True, blank=True, db_index=True)
+    actor_username = models.CharField("操作人", max_length=150, blank=True, db_index=True)
+    action = models.CharField("操作", max_length=40, choices=Action.choices, db_index=True)
+    label = models.CharField("操作名称", max_length=50)
+    details = models.JSONField("详情", default=dict, blank=True)
+    object_type = models.CharField("对象类型", max_length=50, blank=True)
+    object_id = models.CharField("对象 ID", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    # Text, normalised by ``services`` (Python's ipaddress), not GenericIPAddressField: the
+    # database must give back exactly the string that was hashed.
+    ip_address = models.CharField("IP 地址", max_length=45, blank=True, db_index=True)
+    user_agent = models.CharField("浏览器", max_length=200, blank=True)
+    prev_hash = models.CharField("上一条哈希", max_length=64)
+    entry_hash = models.CharField("哈希", max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计日志"
+        verbose_name_plural = "审计日志"
+        ordering = ["-seq"]
+        default_permissions = ()  # nobody is granted add/change/delete; 管理员 read it
+
+    def __str__(self):
+        return f"{self.seq} {self.label}"
+
+    @property
+    def details_text(self) -> str:
+        return json.dumps(self.details, ensure_ascii=False, sort_keys=True)
+
+    # -- the chain -------------------------------------------------------------------------
+    HASHED_FIELDS = ("seq", "created_at", "actor_id", "actor_username", "action", "label", "details",
+                     "object_type", "object_id", "object_repr", "ip_address", "user_agent", "prev_hash")
+
+    def canonical(self) -> bytes:
+        """The bytes the hash covers: the fields as sorted, compact JSON; the time as UTC
+        ISO 8601 with microseconds (what both SQLite and PostgreSQL give back)."""
+        values = {name: getattr(self, name) for name in self.HASHED_FIELDS}
+        values["created_at"] = self.created_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+    # -- append-only -------------------------------------------------------------------------
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("审计日志只能追加，不能修改。")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("审计日志只能追加，不能删除。")
+
+
+class ChainHead(models.Model):
+    """The one row (pk=1) every append locks: the last entry's position and hash, and where
+    the kept chain starts after pruning (``anchor_*``: the last removed entry)."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    anchor_seq = models.BigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = "审计日志链头"
+        verbose_name_plural = "审计日志链头"
+        default_permissions = ()
+
