@@ -45,12 +45,13 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
 	fi
 
-# The production stack test (tests/deploy) runs Debian's nginx in front of gunicorn;
-# install it when missing (only its binary is used: the test starts its own on 127.0.0.1).
+# The production stack test (tests/deploy) runs Debian's nginx in front of gunicorn and
+# syncs a release with rsync; install them when missing (the test starts its own nginx on
+# 127.0.0.1).
 nginx:
-	@if [ ! -x /usr/sbin/nginx ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; fi; \
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/rsync ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx rsync >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx rsync >/dev/null; fi; \
 	fi
 
 # Both cores (pytest-xdist, one process per core). "--dist load" hands tests out in

@@ -17,7 +17,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from tests.production import REPO, Installation, PostgresDatabases
+from tests.production import REPO, Installation, PostgresDatabases, html_files
 
 pytestmark = pytest.mark.production_stack
 
@@ -296,3 +296,20 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
         "from cms.publishing.models import SiteBuild\nresult = SiteBuild.objects.filter(status='succeeded').count()")
     assert len(seen) >= 5 and builds >= 5, (len(seen), builds, reads[0])
     assert reads[0] >= 500
+    assert_release_sync_of_operations_md_copies_the_live_site(stack)
+
+
+def assert_release_sync_of_operations_md_copies_the_live_site(stack):
+    """The rsync-then-link recipe of docs/operations.md, with a local destination."""
+    text = OPERATIONS.read_text(encoding="utf-8")
+    recipe = re.search(r"  ```\n  site=(.*?)  ```\n", text, re.S).group(0)
+    lines = [line.strip() for line in recipe.splitlines()[1:-1]]
+    web2 = stack.tmp / "web2" / "site"
+    web2.mkdir(parents=True)
+    lines[0] = f"site={stack.installation.var / 'site'}; dest={web2}"
+    lines[2] = lines[2].replace('"$web:$dest/"', '"$dest/"')
+    assert lines[3].startswith('ssh "$web" ')
+    lines[3] = "bash -c " + lines[3][len('ssh "$web" '):]  # the same quoting as through ssh
+    subprocess.run(["bash", "-euc", "\n".join(lines)], check=True)
+    assert (web2 / "current").is_symlink()
+    assert html_files(web2 / "current") == html_files(stack.installation.current)
