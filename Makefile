@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser check clean-var
+.PHONY: run test install browser nginx check clean-var
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
@@ -45,13 +45,22 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
 	fi
 
+# The production stack test (tests/deploy) runs Debian's nginx in front of gunicorn and
+# syncs a release with rsync; install them when missing (the test starts its own nginx on
+# 127.0.0.1).
+nginx:
+	@if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/rsync ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx rsync >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx rsync >/dev/null; fi; \
+	fi
+
 # Both cores (pytest-xdist, one process per core). "--dist load" hands tests out in
 # pytest-django's order, so in every process the tests that commit and flush the database
 # (worker and browser tests) still run after those that roll back; grouping by file would
 # mix them and leave later tests without Wagtail's root page. TEST_PROCESSES=0 runs in
 # this process.
 TEST_PROCESSES ?= auto
-test: install browser
+test: install browser nginx
 	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load
 
 check: install

@@ -10,7 +10,7 @@ from pathlib import Path
 import git
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from wagtail.models import Page, PageLogEntry
 
@@ -120,8 +120,37 @@ def publishing_lock():
     exported again) and lock files its killed git left are removed. Lock files are looked
     for on every entry (a git process can be killed alone, too).
     """
-    with exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock"), _holding_publishing_lock():
+    with exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock"), _database_lock(), \
+            _holding_publishing_lock():
         yield
+
+
+# pg_advisory_lock key of the publishing lock ("dangjian publishing" as a bigint).
+PUBLISHING_ADVISORY_LOCK = 0x64_6A_70_75_62_6C_69
+
+
+@contextlib.contextmanager
+def _database_lock():
+    """The file lock serialises publishers on one host; on PostgreSQL a session-level
+    advisory lock on the same key serialises them across every host that shares the
+    database too (workers on several machines whose var/ is shared storage, where flock is
+    not to be trusted). PostgreSQL releases it when the holder's connection ends, however
+    the process dies. SQLite is one file on one host: the file lock is all there is."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [PUBLISHING_ADVISORY_LOCK])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [PUBLISHING_ADVISORY_LOCK])
+        except DatabaseError:
+            # The connection is broken or its transaction aborted: do not hide the error that
+            # got us here. A closed connection has released the lock already.
+            logger.exception("could not release the publishing advisory lock")
 
 
 @contextlib.contextmanager

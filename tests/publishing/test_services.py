@@ -164,3 +164,38 @@ def test_builds_look_only_at_what_git_says_changed(news, publish, site_paths):
     finally:
         services.build_release = real
     assert changes == [(first.name, [".manifest.json", "news/fresh.md"])]
+
+
+def test_publishers_on_other_hosts_wait_for_the_database_lock(db, site_paths):
+    """The file lock only covers one host: on PostgreSQL a publisher also waits for the
+    advisory lock that a publisher on another machine (another connection) holds."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the advisory lock exists on PostgreSQL only; SQLite is one host's file")
+    params = connection.settings_dict
+    other_host = psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None, port=params["PORT"] or None,
+                                 user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True)
+    other_host.execute("SELECT pg_advisory_lock(%s)", [services.PUBLISHING_ADVISORY_LOCK])
+    entered = threading.Event()
+
+    def publisher():
+        from django.db import connection as thread_connection
+        try:
+            with services.publishing_lock():
+                entered.set()
+        finally:
+            thread_connection.close()
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    try:
+        assert not entered.wait(1.5), "a second publisher ran while another host held the lock"
+        other_host.execute("SELECT pg_advisory_unlock(%s)", [services.PUBLISHING_ADVISORY_LOCK])
+        assert entered.wait(10), "the publisher did not get the lock once the other host let go"
+    finally:
+        other_host.close()
+        thread.join(10)
