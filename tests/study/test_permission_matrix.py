@@ -191,6 +191,10 @@ def test_an_initial_password_opens_nothing_but_the_session_and_the_password_chan
 
     if endpoint in OPEN_BEFORE_PASSWORD_CHANGE:
         assert response.status_code == MATRIX[endpoint][PERSONAS.index("in_audience")], response.content
+    elif url_of(endpoint, world).startswith("/admin/"):
+        # Admin pages: to the admin's own 请先修改初始密码 form, then back.
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/account/initial-password/?next=")
     elif not url_of(endpoint, world).startswith("/api/"):
         # Files: to the member area, which shows the password form and then opens them.
         assert response.status_code == 302
