@@ -27,6 +27,29 @@ class AppendOnlyError(RuntimeError):
     """The audit log is append-only: rows are never changed or deleted by the application."""
 
 
+#: Names of the detail keys ``signals`` and the explicit ``record`` calls write.
+DETAIL_LABELS = {
+    "channel": "入口", "username": "尝试的用户名", "refused_while_locked": "锁定期间", "failures": "失败次数",
+    "group": "用户组", "added": "增加", "removed": "移除", "from": "原组织", "to": "新组织", "by_self": "本人设置",
+    "status": "状态", "role": "职务", "release": "网站版本", "target": "目标", "kind": "类型", "value": "值",
+    "records_removed": "清除记录数", "created": "新建", "updated": "更新", "unchanged": "未变", "rows": "行数",
+    "filters": "筛选条件", "is_superuser": "超级用户", "is_staff": "后台账号", "is_active": "启用",
+}
+_CHANNELS = {"admin": "管理后台", "member_api": "党员学习"}
+
+
+def _detail_value(key: str, value) -> str:
+    if key == "channel":
+        return _CHANNELS.get(value, str(value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(item) for item in value) or "无"
+    if isinstance(value, dict):
+        return "，".join(f"{DETAIL_LABELS.get(k, k)}={v}" for k, v in sorted(value.items())) or "无"
+    return str(value)
+
+
 class Action(models.TextChoices):
     """The fixed list of what is audited (code, Chinese label)."""
 
@@ -108,7 +131,10 @@ class AuditEntry(models.Model):
 
     @property
     def details_text(self) -> str:
-        return json.dumps(self.details, ensure_ascii=False, sort_keys=True)
+        """The details as a 管理员 reads them (``键：值；…`` with Chinese names for the keys
+        this app writes); the export keeps the JSON."""
+        return "；".join(f"{DETAIL_LABELS.get(key, key)}：{_detail_value(key, value)}"
+                        for key, value in sorted((self.details or {}).items()))
 
     # -- the chain -------------------------------------------------------------------------
     HASHED_FIELDS = ("seq", "created_at", "actor_id", "actor_username", "action", "label", "details",

@@ -1,6 +1,7 @@
 """verify_chain: passes on an intact log, then names the first broken entry after each kind
 of tampering done with raw SQL (what someone with database access could do)."""
 import datetime
+import json
 
 import pytest
 from django.core.management import call_command
@@ -67,7 +68,7 @@ def test_two_swapped_contents_are_found(log):
     first, second = AuditEntry.objects.get(seq=2), AuditEntry.objects.get(seq=3)
     for target, source in ((2, second), (3, first)):
         raw_sql("UPDATE {t} SET object_repr = %s, details = %s, prev_hash = %s, entry_hash = %s WHERE seq = %s",
-                [source.object_repr, source.details_text, source.prev_hash, source.entry_hash, target])
+                [source.object_repr, json.dumps(source.details, ensure_ascii=False), source.prev_hash, source.entry_hash, target])
     broken_at(2)
 
 

@@ -73,6 +73,7 @@ def test_search_by_person_action_and_pages_of_fifty(people):
     rows = table_rows(client.get(LIST, {"person": "member", "action": Action.LOGIN}))
     assert [row[3] for row in rows] == ["登录成功"] and rows[0][2] == "member"
     first = table_rows(client.get(LIST, {"action": Action.LOGIN_FAILED}))
+    assert first[0][-1] == "尝试的用户名：guess59"  # details read as text, not JSON
     second = table_rows(client.get(LIST, {"action": Action.LOGIN_FAILED, "p": 2}))
     assert (len(first), len(second)) == (50, 10)
     assert first[0][4] == "guess59" and second[-1][4] == "guess0"  # newest first
