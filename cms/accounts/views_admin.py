@@ -274,20 +274,25 @@ class MemberStatusView(_MemberFormView):
         messages.success(self.request, f"{self.membership.user.display_name}的身份已变更为「{change.get_to_status_display()}」。")
 
 
-# ----------------------------------------------------------------------------- 登录锁定
-# 管理员 see the accounts and addresses the log-in policy has locked (cms/accounts/lockout.py)
-# and lift a lock at once, e.g. for a member who has called the Party office.
-
-
-class LockoutListView(WagtailAdminTemplateMixin, TemplateView):
-    template_name = "accounts/lockouts.html"
-    page_title = "登录锁定"
-    header_icon = "lock"
+class AdministratorsOnly:
+    """For an admin view only 管理员 may open; Wagtail turns the PermissionDenied into its
+    "no permission" redirect to the dashboard."""
 
     def dispatch(self, request, *args, **kwargs):
         if not selectors.is_administrator(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- 登录锁定
+# 管理员 see the accounts and addresses the log-in policy has locked (cms/accounts/lockout.py)
+# and lift a lock at once, e.g. for a member who has called the Party office.
+
+
+class LockoutListView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
+    template_name = "accounts/lockouts.html"
+    page_title = "登录锁定"
+    header_icon = "lock"
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]

@@ -17,6 +17,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import first_login, lockout, otp, selectors
 from .models import User
+from .views_admin import AdministratorsOnly
 
 
 def safe_next(request, default: str | None = None) -> str:
@@ -212,17 +213,12 @@ def settings_required_for(user) -> bool:
     return bool(settings.OTP_REQUIRED_FOR_ADMINISTRATORS and selectors.is_administrator(user))
 
 
-class OTPDeviceListView(WagtailAdminTemplateMixin, TemplateView):
+class OTPDeviceListView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
     """双重验证设备 (管理员): who has an authenticator app; remove one for a lost phone."""
 
     template_name = "accounts/auth/otp_devices.html"
     page_title = "双重验证设备"
     header_icon = "key"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not selectors.is_administrator(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [{"url": "", "label": self.page_title}]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, transaction
 from django.http import HttpResponse
@@ -14,7 +13,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from cms.accounts.selectors import is_administrator
+from cms.accounts.views_admin import AdministratorsOnly
 from cms.study.progress_export import content_disposition
 
 from . import export, selectors, services
@@ -46,14 +45,7 @@ class AuditFilterForm(forms.Form):
         return selectors.search_entries(**self.cleaned_data)
 
 
-class _AdministratorsOnly:
-    def dispatch(self, request, *args, **kwargs):
-        if not is_administrator(request.user):
-            raise PermissionDenied  # Wagtail answers with its "no permission" redirect
-        return super().dispatch(request, *args, **kwargs)
-
-
-class AuditLogView(_AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
+class AuditLogView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
     template_name = "audit/list.html"
     page_title = "审计日志"
     header_icon = "history"
@@ -71,7 +63,7 @@ class AuditLogView(_AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView)
                                         retention_days=services.retention_days(), **kwargs)
 
 
-class AuditExportView(_AdministratorsOnly, View):
+class AuditExportView(AdministratorsOnly, View):
     def get(self, request):
         form = AuditFilterForm(request.GET or None)
         entries = form.entries()

@@ -13,7 +13,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.models import Page
 
-from cms.accounts.selectors import is_administrator
+from cms.accounts.views_admin import AdministratorsOnly
 
 from . import history, rollback, selectors
 from .models import SiteBuild
@@ -181,14 +181,9 @@ class PageHistoryView(_AdminPage):
             public_url=self.page.full_url if self.page.live else None, **kwargs)
 
 
-class AdministratorPageTypesUsageView(PageTypesUsageReportView):
+class AdministratorPageTypesUsageView(AdministratorsOnly, PageTypesUsageReportView):
     """Wagtail's 页面类型使用情况 report names the last edited page of every type across the
     whole tree (a course or lesson title for an editor of one branch), so only 管理员 see it."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if not is_administrator(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 page_types_usage = require_admin_access(AdministratorPageTypesUsageView.as_view())
