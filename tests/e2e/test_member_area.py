@@ -357,6 +357,8 @@ def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, 
     page.get_by_role("button", name="修改密码并继续").click()
     expect(page.locator("[data-dj-alert]")).to_contain_text("至少 3 类")
     expect(page.get_by_label("新密码", exact=True)).to_have_attribute("aria-invalid", "true")
+    # The message stands under the field it is about.
+    expect(page.locator(".dj-field:has(#dj-new-password) .dj-form__error")).to_contain_text("至少 3 类")
 
     page.get_by_label("新密码", exact=True).fill("Wode-mima-77")
     page.get_by_label("再次输入新密码").fill("Wode-mima-77")

@@ -305,6 +305,19 @@
       error,
       submit
     ]);
+    // The message stands under the field it is about (before the button when it is about
+    // none), and in the page's alert for screen readers.
+    function showError(target, text) {
+      if (target) {
+        target.input.setAttribute("aria-invalid", "true");
+        target.node.appendChild(error);
+      } else {
+        form.insertBefore(error, submit);
+      }
+      error.textContent = text;
+      setAlert(text);
+      (target || oldField).input.focus();
+    }
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       error.textContent = "";
@@ -391,6 +404,19 @@
         "至少 8 位，包含大写字母、小写字母、数字和符号中的至少 3 类，不能包含用户名。" }),
       oldField.node, newField.node, againField.node, error, submit
     ]);
+    // The message stands under the field it is about (before the button when it is about
+    // none), and in the page's alert for screen readers.
+    function showError(target, text) {
+      if (target) {
+        target.input.setAttribute("aria-invalid", "true");
+        target.node.appendChild(error);
+      } else {
+        form.insertBefore(error, submit);
+      }
+      error.textContent = text;
+      setAlert(text);
+      (target || oldField).input.focus();
+    }
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       error.textContent = "";
@@ -399,10 +425,7 @@
         : !newField.input.value ? [newField, "请输入新密码。"]
         : newField.input.value !== againField.input.value ? [againField, "两次输入的新密码不一致。"] : null;
       if (problem) {
-        problem[0].input.setAttribute("aria-invalid", "true");
-        error.textContent = problem[1];
-        setAlert(problem[1]);
-        problem[0].input.focus();
+        showError(problem[0], problem[1]);
         return;
       }
       submit.disabled = true;
@@ -422,11 +445,7 @@
         if (isExpired(e)) { handleError(e); return; }
         var fields = e.fields || {};
         var target = fields.old_password ? oldField : fields.new_password ? newField : null;
-        var text = (fields.old_password || fields.new_password || []).join(" ") || e.detail || "修改失败，请稍后再试。";
-        if (target) target.input.setAttribute("aria-invalid", "true");
-        error.textContent = text;
-        setAlert(text);
-        (target || oldField).input.focus();
+        showError(target, (fields.old_password || fields.new_password || []).join(" ") || e.detail || "修改失败，请稍后再试。");
       }
     });
     replaceBody([accountBar(), form]);
