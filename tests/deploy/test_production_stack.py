@@ -57,11 +57,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 60) -> None:
+def wait_for(url: str, timeout: float = 60, verify=True) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=20)
+            requests.get(url, timeout=20, verify=verify, allow_redirects=False)  # answering is enough
             return
         except requests.RequestException:  # not listening yet, or still importing Django
             if time.monotonic() > deadline:
@@ -91,11 +91,14 @@ http {{
 
 
 class Stack:
-    def __init__(self, tmp_path: Path, database_url: str):
+    def __init__(self, tmp_path: Path, database_url: str, *, tls: bool = False):
         self.tmp = tmp_path
-        self.app_port, self.web_port = free_port(), free_port()
+        self.tls = tls
+        self.app_port, self.web_port, self.redirect_port = free_port(), free_port(), free_port()
+        # With TLS the production default HTTPS=1 stays (redirects, HSTS, Secure cookies).
+        https = {"HTTPS": "1"} if tls else {}
         self.installation = Installation(tmp_path / "srv", database_url, TRUSTED_PROXIES="1",
-                                         PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/")
+                                         PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/", **https)
         self.processes: list[subprocess.Popen] = []
 
     @property
@@ -104,7 +107,25 @@ class Stack:
 
     @property
     def web(self) -> str:
-        return f"http://127.0.0.1:{self.web_port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.web_port}"
+
+    @property
+    def certificate(self) -> Path:
+        return self.tmp / "nginx" / "cert.pem"
+
+    def with_tls(self, site: str, nginx_dir: Path) -> str:
+        """docs/operations.md, “HTTPS”: `listen … ssl`, the certificate lines below it, and a
+        plain-HTTP server that only redirects (here on ports of the test's own)."""
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", str(nginx_dir / "key.pem"), "-out", str(self.certificate)],
+                       check=True, capture_output=True)
+        listen = f"    listen 127.0.0.1:{self.web_port} ssl;\n"
+        assert site.count(listen) == 1, site[:500]
+        site = site.replace(listen, listen + f"    ssl_certificate {self.certificate};\n"
+                                              f"    ssl_certificate_key {nginx_dir / 'key.pem'};\n")
+        return site + (f"\nserver {{\n    listen 127.0.0.1:{self.redirect_port};\n"
+                       f"    return 301 https://$host:{self.web_port}$request_uri;\n}}\n")
 
     def start(self, args, name, env=None):
         log = open(self.tmp / f"{name}.log", "w")
@@ -120,16 +141,19 @@ class Stack:
         self.start([sys.executable, "manage.py", "worker", "--interval", "0.05"], "worker")
         nginx_dir = self.tmp / "nginx"
         nginx_dir.mkdir()
-        render_env = {**self.installation.env, "LISTEN": f"127.0.0.1:{self.web_port}",
+        listen = f"127.0.0.1:{self.web_port}" + (" ssl" if self.tls else "")
+        render_env = {**self.installation.env, "LISTEN": listen,
                       "APP_SERVER": f"127.0.0.1:{self.app_port}", "SERVER_NAME": "127.0.0.1"}
         site = subprocess.run([sys.executable, "deploy/render_nginx.py"], cwd=REPO, env=render_env,
                               capture_output=True, text=True, check=True).stdout
+        if self.tls:
+            site = self.with_tls(site, nginx_dir)
         (nginx_dir / "site.conf").write_text(site, encoding="utf-8")
         (nginx_dir / "nginx.conf").write_text(nginx_main_config(nginx_dir, nginx_dir / "site.conf"), encoding="utf-8")
         self.start([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(nginx_dir), "-e", str(nginx_dir / "error.log"),
                     "-c", str(nginx_dir / "nginx.conf")], "nginx")
         wait_for(self.app + "/api/health/")
-        wait_for(self.web + "/")
+        wait_for(self.web + "/", verify=str(self.certificate) if self.tls else True)
 
     def down(self) -> None:
         for process in reversed(self.processes):
@@ -156,6 +180,39 @@ def stack(tmp_path):
     finally:
         running.down()
         databases.drop_all()
+
+
+@pytest.fixture
+def tls_stack(tmp_path):
+    databases = PostgresDatabases()
+    running = Stack(tmp_path, databases.create("tls"), tls=True)
+    try:
+        running.up()
+        yield running
+    finally:
+        running.down()
+        databases.drop_all()
+
+
+def test_https_as_operations_md_describes_it(tls_stack):
+    """TLS in nginx, HTTPS=1 in Django: pages over HTTPS, plain HTTP redirected, HSTS and
+    Secure cookies from the app behind nginx, and the app refuses plain HTTP itself."""
+    verify = str(tls_stack.certificate)
+    web = tls_stack.web
+    for path in ("/", EDITED, "/api/health/", "/admin/login/", "/static/wagtailadmin/css/core.css"):
+        response = requests.get(web + path, timeout=10, verify=verify)
+        assert response.status_code == 200, (path, response.status_code, tls_stack.logs())
+
+    health = requests.get(web + "/api/health/", timeout=10, verify=verify)
+    assert "max-age=31536000" in health.headers["Strict-Transport-Security"]
+    login = requests.get(web + "/admin/login/", timeout=10, verify=verify)
+    assert login.cookies and all(cookie.secure for cookie in login.cookies)
+
+    plain = requests.get(f"http://127.0.0.1:{tls_stack.redirect_port}/news/?a=1", timeout=10, allow_redirects=False)
+    assert (plain.status_code, plain.headers["Location"]) == (301, web + "/news/?a=1")
+    # Straight to gunicorn without nginx's X-Forwarded-Proto: Django sends people to HTTPS.
+    direct = requests.get(tls_stack.app + "/admin/login/", timeout=10, allow_redirects=False)
+    assert direct.status_code == 301 and direct.headers["Location"].startswith("https://")
 
 
 def test_operations_md_shows_the_nginx_template():
