@@ -305,19 +305,6 @@
       error,
       submit
     ]);
-    // The message stands under the field it is about (before the button when it is about
-    // none), and in the page's alert for screen readers.
-    function showError(target, text) {
-      if (target) {
-        target.input.setAttribute("aria-invalid", "true");
-        target.node.appendChild(error);
-      } else {
-        form.insertBefore(error, submit);
-      }
-      error.textContent = text;
-      setAlert(text);
-      (target || oldField).input.focus();
-    }
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       error.textContent = "";
