@@ -34,6 +34,21 @@ def raw_sql(sql, params=()):
         cursor.execute(sql.replace("{t}", connection.ops.quote_name(AuditEntry._meta.db_table)), params)
 
 
+def reseal():
+    """Recompute every hash in order and the chain head, as a correct application would
+    have written the rows as they now stand (test set-up and forgery, by raw SQL)."""
+    from cms.audit.models import GENESIS_HASH, ChainHead
+
+    previous = GENESIS_HASH
+    for entry in AuditEntry.objects.order_by("seq"):
+        entry.prev_hash = previous
+        entry.entry_hash = entry.compute_hash()
+        raw_sql("UPDATE {t} SET prev_hash = %s, entry_hash = %s WHERE seq = %s",
+                [entry.prev_hash, entry.entry_hash, entry.seq])
+        previous = entry.entry_hash
+    ChainHead.objects.filter(pk=1).update(last_hash=previous)
+
+
 @pytest.fixture
 def audit_down():
     """The audit table cannot be written (renamed away by raw SQL, as when the database

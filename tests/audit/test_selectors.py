@@ -11,7 +11,7 @@ from django.utils import timezone
 from cms.audit import services
 from cms.audit.models import Action, AuditEntry, ChainHead
 from cms.audit.selectors import search_entries, verify_chain
-from tests.audit.conftest import raw_sql
+from tests.audit.conftest import raw_sql, reseal
 from tests.factories import UserFactory
 
 
@@ -80,7 +80,7 @@ def test_a_deleted_last_row_is_found(log):
 def test_deleting_the_oldest_rows_is_found_even_after_a_prune(log, settings):
     raw_sql("UPDATE {t} SET created_at = %s WHERE seq <= 2", [timezone.now() - datetime.timedelta(days=400)])
     # (that change itself is tampering; re-seal so that only the prune story remains)
-    _reseal()
+    reseal()
     services.prune()
     assert verify_chain().ok
     raw_sql("DELETE FROM {t} WHERE seq = 3")
@@ -90,17 +90,6 @@ def test_deleting_the_oldest_rows_is_found_even_after_a_prune(log, settings):
     assert "最近一次清理记录不符" in verify_chain().message()
 
 
-def _reseal():
-    from cms.audit.models import GENESIS_HASH
-
-    previous = GENESIS_HASH
-    for entry in AuditEntry.objects.order_by("seq"):
-        entry.prev_hash = previous
-        entry.entry_hash = entry.compute_hash()
-        raw_sql("UPDATE {t} SET prev_hash = %s, entry_hash = %s WHERE seq = %s",
-                [entry.prev_hash, entry.entry_hash, entry.seq])
-        previous = entry.entry_hash
-    ChainHead.objects.filter(pk=1).update(last_hash=previous)
 
 
 def test_audit_verify_command_exit_codes(log, capsys):

@@ -136,15 +136,8 @@ def test_prune_keeps_everything_inside_the_retention_period(db, settings):
 def _rebuild_with_times(times):
     """Rewrite the chain with other timestamps, as a correct application would have written
     it at those times (test set-up only: raw SQL, then hashes recomputed in order)."""
-    from tests.audit.conftest import raw_sql
+    from tests.audit.conftest import raw_sql, reseal
 
     for seq, when in times.items():
         raw_sql("UPDATE {t} SET created_at = %s WHERE seq = %s", [when, seq])
-    previous = GENESIS_HASH
-    for entry in AuditEntry.objects.order_by("seq"):
-        entry.prev_hash = previous
-        entry.entry_hash = entry.compute_hash()
-        raw_sql("UPDATE {t} SET prev_hash = %s, entry_hash = %s WHERE seq = %s",
-                [entry.prev_hash, entry.entry_hash, entry.seq])
-        previous = entry.entry_hash
-    ChainHead.objects.filter(pk=1).update(last_hash=previous)
+    reseal()
