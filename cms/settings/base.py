@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cms.study",
     "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
     "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
+    "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
