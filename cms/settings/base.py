@@ -225,6 +225,11 @@ UPLOAD_MAX_BYTES = {
     "video": int(os.environ.get("UPLOAD_MAX_VIDEO_MB", "500")) * _MB,
     "audio": int(os.environ.get("UPLOAD_MAX_AUDIO_MB", "100")) * _MB,
 }
+# Feedback forms (cms/feedback): an attachment to a file question (also within the document
+# limit above), and submissions one client may send to one public form per hour (counted by a
+# salted, daily-rotated hash of its address; the address is never stored).
+FEEDBACK_FILE_MAX_BYTES = int(os.environ.get("FEEDBACK_FILE_MAX_MB", "10")) * _MB
+FEEDBACK_PUBLIC_SUBMISSIONS_PER_HOUR = int(os.environ.get("FEEDBACK_PUBLIC_SUBMISSIONS_PER_HOUR", "10"))
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.core.uploads.DocumentForm"
 WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.core.uploads.ImageForm"  # re-encoded: no EXIF/GPS kept
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("UPLOAD_MAX_IMAGE_MB", "10")) * _MB
