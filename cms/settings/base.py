@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
+    # Courses and forms both have a "state" with different values: one name each.
+    "ENUM_NAME_OVERRIDES": {"CourseStateEnum": "cms.study.serializers.COURSE_STATES",
+                            "FormStateEnum": "cms.feedback.serializers.STATES"},
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "cms.accounts.first_login.document_refusals"],
