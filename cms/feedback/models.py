@@ -203,9 +203,6 @@ class FeedbackFormPage(AbstractForm):
     def serve(self, request, *args, **kwargs):
         raise Http404
 
-    def get_submission_class(self):
-        return Response
-
 
 class FormField(AbstractFormField):
     page = ParentalKey(FeedbackFormPage, on_delete=models.CASCADE, related_name="form_fields")

@@ -201,3 +201,62 @@ def form_overviews(user: User, forms, *, with_fields: bool = False,
 def form_overview(user: User, form: FeedbackFormPage) -> FormOverview:
     [overview] = form_overviews(user, [form], with_fields=True)
     return overview
+
+
+# ------------------------------------------------------------------------------ results access
+# Who reads answers: holders of ``feedback.view_form_results`` (支部书记) and 管理员, each
+# within ``accounts.selectors.scope_of``: a secretary reads named answers of the people of
+# their own units only, and an anonymous form's answers (which name nobody) only when the
+# whole audience lies within their units; public forms' answers are for 管理员.
+
+def can_view_results(user: User, scope=None) -> bool:
+    from cms.accounts.selectors import scope_of, sees_every_unit
+
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if not (user.has_perm("feedback.view_form_results") or sees_every_unit(user)):
+        return False
+    return not (scope or scope_of(user)).is_empty
+
+
+def audience_unit_ids(form: FeedbackFormPage) -> set[int] | None:
+    """Every unit the form is aimed at, below ones included (None: everyone)."""
+    from cms.accounts.selectors import descendant_ids
+
+    chosen = list(form.audience_units.all())
+    if not chosen:
+        return None
+    return {pk for unit in chosen for pk in descendant_ids(unit)}
+
+
+def form_reaches(form: FeedbackFormPage, scope) -> bool:
+    """A results reader with ``scope`` has business with this form at all."""
+    if scope.everything:
+        return True
+    if scope.is_empty or form.is_public_form():
+        return False
+    units = audience_unit_ids(form)
+    return units is None or bool(units & scope.unit_ids)
+
+
+def can_read_anonymous_answers(form: FeedbackFormPage, scope) -> bool:
+    if scope.everything:
+        return True
+    units = audience_unit_ids(form)
+    return units is not None and not form.is_public_form() and units <= scope.unit_ids
+
+
+def can_read_file(user: User, stored, scope=None) -> bool:
+    """An attachment: submitted with answers the reader may read."""
+    from cms.accounts.selectors import scope_of
+
+    scope = scope or scope_of(user)
+    if not (stored.submitted and can_view_results(user, scope)):
+        return False
+    form = stored.form
+    if not form_reaches(form, scope):
+        return False
+    if form.anonymous:
+        return can_read_anonymous_answers(form, scope)
+    uploader = stored.user
+    return uploader is not None and scope.covers(uploader.organisation_id)
