@@ -129,10 +129,10 @@ class FeedbackFormAdminForm(PublicPageForm, WagtailAdminFormPageForm):
                 self.add_error("allow_change", "公开问卷的答卷人无需登录，不能允许修改答案。")
         formset = self.formsets.get("form_fields")
         if formset is not None:
-            self._clean_fields(formset, public)
+            self._check_questions(formset, public)
         return cleaned
 
-    def _clean_fields(self, formset, public: bool) -> None:
+    def _check_questions(self, formset, public: bool) -> None:
         for form in formset.forms:
             data = getattr(form, "cleaned_data", None) or {}
             if not data or data.get("DELETE"):
