@@ -6,9 +6,12 @@ import pytest
 from django.urls import reverse
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
+from wagtail.models import WorkflowPage
+
+from cms.accounts.roles import ADMINISTRATOR, setup_roles
 from cms.feedback.models import FeedbackFormPage, FormField
 from cms.feedback.services import ensure_forms_root
-from tests.factories import PASSWORD, SectionPageFactory
+from tests.factories import PASSWORD, OrganisationUnitFactory, SectionPageFactory, UserFactory
 
 
 @pytest.fixture
@@ -122,3 +125,21 @@ def test_wagtail_does_not_serve_the_form_itself(forms_root, client):
     with pytest.raises(Exception) as refused:
         form.serve(None)
     assert refused.typename == "Http404"
+
+
+
+def test_the_forms_root_is_granted_like_the_study_root(home, forms_root, editor, reviewer):
+    branch = OrganisationUnitFactory(name="第一党支部")
+    SectionPageFactory(parent=home, slug="branch-1", title="第一党支部", organisation=branch)
+    groups = setup_roles()
+    branch_editor = UserFactory(groups=[name for name in groups if name.startswith("编辑·")])
+    admin = UserFactory(groups=[ADMINISTRATOR])
+
+    assert forms_root.permissions_for_user(editor).can_add_subpage()
+    assert not forms_root.permissions_for_user(editor).can_publish_subpage()
+    assert forms_root.permissions_for_user(reviewer).can_publish_subpage()
+    assert forms_root.permissions_for_user(admin).can_publish_subpage()
+    assert not forms_root.permissions_for_user(branch_editor).can_add_subpage()
+    assert WorkflowPage.objects.get(page=forms_root).workflow.name == "审核发布"
+    # Outside every Site: not under the public home page.
+    assert not forms_root.is_descendant_of(home) and forms_root.depth == 2
