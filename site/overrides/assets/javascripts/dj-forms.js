@@ -143,20 +143,15 @@
     });
     M.replaceBody([M.accountBar()].concat(sections));
     M.setStatus("");
-  });
+  }, { what: "页面" });
 
   // ------------------------------------------------------------------ view: one form
 
+  // (needsId: the core says "链接不完整" for a missing or malformed ?id=; a 404 becomes its
+  // "没有找到这个问卷" with a link back to 我的问卷.)
   M.register("form", async function (ctx) {
-    var id = ctx && ctx.id;
+    var id = ctx.id;
     M.setCrumbs([{ text: "我的问卷", href: M.url("forms") }]);
-    if (!/^\d+$/.test(String(id || ""))) {
-      M.setTitle("链接不完整");
-      M.setStatus("");
-      M.setAlert("链接中缺少问卷编号，请从“我的问卷”重新进入。");
-      M.replaceBody([M.accountBar(), backLink()]);
-      return;
-    }
     M.setStatus("正在加载问卷…");
     var form = await M.request("GET", "forms/" + id + "/");
     M.setTitle(form.title);
@@ -166,7 +161,7 @@
     else if (form.state === "upcoming") showUpcoming(form);
     else if (form.state === "answered" || form.submitted_at) showSubmitted(form, false);
     else showForm(form, null);
-  });
+  }, { what: "问卷", needsId: true, back: "forms", backTitle: "我的问卷" });
 
   function backLink() {
     return el("p", null, [el("a", { class: "dj-button", href: M.url("forms"), text: "返回我的问卷" })]);
