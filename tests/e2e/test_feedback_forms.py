@@ -119,6 +119,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     suggestions = page.get_by_label("意见和建议")
     suggestions.fill("希望多组织一些到基层的调研活动。")
     expect(page.locator(".dj-forms-save")).to_have_text(OFFLINE_TEXT)
+    expect(page.locator(".dj-forms-save")).to_be_in_viewport()  # said where the member is, not at the end
     page.wait_for_timeout(2500)  # longer than the save delay: the server is not reached
     draft = Draft.objects.get(user=data.member, form=data.member_form)
     assert "希望多组织" not in str(draft.answers)
@@ -146,6 +147,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     expect(rating.get_by_label("1 分 非常不满意")).to_be_focused()
     expect(rating.get_by_label("1 分 非常不满意")).to_have_attribute("aria-invalid", "true")
     _no_sideways_scroll(page)
+    summary.scroll_into_view_if_needed()
     _shot(page, tmp_path, "13-form-errors.png")
     assert not Participation.objects.filter(user=data.member).exists()
 
