@@ -384,7 +384,7 @@
       if (general) summary.appendChild(el("p", { text: general }));
       if (count) summary.appendChild(items);
       summary.hidden = false;
-      M.setAlert(count ? "有 " + count + " 处需要修改，请查看页面上方的列表。" : general || "");
+      M.setAlert(count ? "有 " + count + " 处需要修改，请查看问卷上方的列表。" : general || "");
       if (names.length) controls[names[0]].focusTarget().focus();
       else summary.focus();
     }
