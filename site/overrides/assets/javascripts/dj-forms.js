@@ -371,7 +371,7 @@
         c.error.textContent = text;
         c.inputs().forEach(function (input) { input.setAttribute("aria-invalid", "true"); });
         items.appendChild(el("li", null, [el("a", {
-          href: "#" + c.focusTarget().id, text: c.field.label + "：" + text,
+          href: "#" + c.focusTarget().id, text: text.indexOf(c.field.label) >= 0 ? text : c.field.label + "：" + text,
           onclick: function (event) { event.preventDefault(); c.focusTarget().focus(); }
         })]));
       });
@@ -459,7 +459,15 @@
       }
       return null;
     }
-    if (empty) return field.required ? (field.type === "file" ? "请上传附件。" : ["radio", "checkboxes", "dropdown", "rating"].indexOf(field.type) >= 0 ? "请选择。" : "请填写此项。") : null;
+    // The server's wording (cms/feedback/services.py REQUIRED_MESSAGES), so a message reads the
+    // same whoever found the problem.
+    if (empty) {
+      if (!field.required) return null;
+      if (field.type === "file") return "请上传“" + field.label + "”。";
+      if (field.type === "rating") return "请为“" + field.label + "”评分。";
+      if (["radio", "checkboxes", "dropdown"].indexOf(field.type) >= 0) return "请选择“" + field.label + "”。";
+      return "请填写“" + field.label + "”。";
+    }
     if ((field.type === "singleline" || field.type === "multiline") && field.max_length && String(value).length > field.max_length) {
       return "最多 " + field.max_length + " 个字，现在 " + String(value).length + " 个字。";
     }

@@ -90,7 +90,10 @@
     var empty = value === null || value === "" || (Array.isArray(value) && !value.length);
     if (empty) {
       if (!wrapper.hasAttribute("data-required")) return null;
-      return ["radio", "checkboxes", "dropdown", "rating"].indexOf(type) >= 0 ? "请选择。" : "请填写此项。";
+      // The server's wording (cms/feedback/services.py REQUIRED_MESSAGES).
+      var label = labelOf(wrapper);
+      if (type === "rating") return "请为“" + label + "”评分。";
+      return ["radio", "checkboxes", "dropdown"].indexOf(type) >= 0 ? "请选择“" + label + "”。" : "请填写“" + label + "”。";
     }
     var input = inputsOf(wrapper)[0];
     if (type === "number") {
@@ -137,7 +140,7 @@
       if (!first) first = target;
       count += 1;
       list.appendChild(el("li", null, [el("a", {
-        href: "#" + target.id, text: labelOf(wrapper) + "：" + text,
+        href: "#" + target.id, text: text.indexOf(labelOf(wrapper)) >= 0 ? text : labelOf(wrapper) + "：" + text,
         onclick: function (event) { event.preventDefault(); target.focus(); }
       })]));
     });
