@@ -240,3 +240,103 @@ def _save_help_shots(tmp_path, names):
 
     for name in names:
         (Path(HELP_SHOTS) / name).write_bytes(optimise_png((tmp_path / name).read_bytes()))
+
+
+def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms_site, live_server, new_context,
+                                                                          outside_requests, settings):
+    """民主评议 as an anonymous form: every editor text (payloads from tests/hostile.py) shows
+    as text; the peer review wants a grade for everyone; an attachment is checked before it
+    is sent and shows its progress; and a submit whose answer the phone never receives is
+    retried with the same submission_key, so the server keeps one response."""
+    from playwright.sync_api import expect
+
+    from cms.accounts.models import MemberStatus
+    from cms.feedback.models import Participation, Response
+    from tests.factories import PASSWORD, FeedbackFormFactory, MembershipFactory
+    from tests.hostile import PAYLOADS, marker
+
+    settings.FEEDBACK_FILE_MAX_BYTES = 2048
+    data = forms_site
+    branch = data.member.organisation
+    for username, given in (("peer_a", "甲"), ("peer_b", "乙")):
+        MembershipFactory(user__username=username, user__last_name="孙", user__first_name=given,
+                          user__organisation=branch, status=MemberStatus.FULL)
+    hostile = PAYLOADS[:10]
+    form = FeedbackFormFactory(
+        title="2026年度民主评议党员", slug="review-2026", kind="evaluation", anonymous=True,
+        audience_units=[branch], thank_you_text=PAYLOADS[11],
+        fields=[{"label": "民主评议", "field_type": "peer_review", "required": True}]
+        + [{"label": f"{payload}问题{index}", "field_type": "radio", "required": False, "help_text": payload,
+            "choices": f"{payload}\n其他"} for index, payload in enumerate(hostile)]
+        + [{"label": "书面材料", "field_type": "file", "required": False}])
+
+    base = live_server.url
+    context, page, outside = _phone(new_context, outside_requests, base)
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base}/member/form/?id={form.pk}")
+    page.get_by_label("用户名").fill("member1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("form.dj-login").get_by_role("button", name="登录").click()
+    expect(page.locator("h1")).to_have_text("2026年度民主评议党员")
+    expect(page.locator(".dj-forms-notice--anonymous")).to_contain_text("您的答案不会与您的姓名关联")
+
+    # Editor texts are text: labels, help texts and choices read exactly as typed.
+    questions = page.locator("fieldset.dj-forms-field--radio")
+    expect(questions).to_have_count(len(hostile))
+    for index, payload in enumerate(hostile):
+        question = questions.nth(index)
+        assert question.locator("legend").text_content().startswith(f"{payload}问题{index}"), marker(payload)
+        assert question.locator(".dj-forms-help").text_content() == payload, marker(payload)
+        assert question.locator(".dj-forms-choice label").first.text_content() == payload, marker(payload)
+    assert page.locator(".dj-forms-form").locator("script, img, svg, iframe, a[href^=javascript]").count() == 0
+
+    # The attachment: the wrong type and too large are refused on the phone, a good one uploads.
+    upload = page.get_by_label("书面材料")
+    upload.set_input_files({"name": "tool.exe", "mimeType": "application/octet-stream", "buffer": b"MZ" * 10})
+    files = page.locator(".dj-forms-field--file")
+    expect(files.locator(".dj-form__error")).to_contain_text("不支持这种文件格式")
+    upload.set_input_files({"name": "big.txt", "mimeType": "text/plain", "buffer": b"x" * 4096})
+    expect(files.locator(".dj-form__error")).to_contain_text("文件过大")
+    upload.set_input_files({"name": "心得.txt", "mimeType": "text/plain", "buffer": "学习心得".encode()})
+    expect(files.locator(".dj-forms-upload__current")).to_contain_text("已上传：心得.txt")
+    expect(files.locator(".dj-form__error")).to_be_empty()
+
+    # The peer review: one fieldset per person, a grade for each before it can be sent.
+    review = page.get_by_role("group", name="民主评议")
+    people = review.locator("fieldset.dj-forms-person")
+    expect(people).to_have_count(2)
+    people.nth(0).get_by_label("优秀", exact=True).check()
+    page.get_by_role("button", name="提交问卷").click()
+    expect(review.locator(".dj-form__error")).to_contain_text("还有 1 位未评")
+    expect(people.nth(1).get_by_label("优秀", exact=True)).to_be_focused()
+    people.nth(1).get_by_label("合格", exact=True).check()
+    people.nth(1).get_by_label("对孙乙的评议意见（选填）").fill("工作认真。")
+
+    # The answer is lost on the way back: the server has it, the phone sees a network error.
+    keys = []
+
+    def lose_answer(route):
+        keys.append(route.request.post_data_json["submission_key"])
+        route.fetch()  # the server stores it …
+        route.abort()  # … and the phone never hears
+
+    page.route("**/api/member/forms/*/submit/", lose_answer)
+    page.get_by_role("button", name="提交问卷").click()
+    expect(page.locator(".dj-forms-summary")).to_contain_text("问卷尚未确认提交")
+    page.unroute("**/api/member/forms/*/submit/")
+    page.route("**/api/member/forms/*/submit/", lambda route: (keys.append(route.request.post_data_json["submission_key"]),
+                                                               route.continue_()))
+    page.get_by_role("button", name="提交问卷").click()
+    expect(page.locator(".dj-forms-thanks")).to_contain_text("提交成功")
+    assert len(keys) == 2 and keys[0] == keys[1]
+    expect(page.get_by_role("button", name="修改答卷")).to_have_count(0)  # anonymous: not changeable
+    assert " ".join(page.locator(".dj-forms-thanks").text_content().split()).count(
+        " ".join(PAYLOADS[11].split())[:20]) == 1
+    assert Participation.objects.filter(form=form, user=data.member).count() == 1
+    [stored] = Response.objects.filter(form=form)
+    assert stored.user_id is None
+    review_answer = next(v for v in stored.answers.values() if isinstance(v, dict))
+    assert sorted(entry["grade"] for entry in review_answer.values()) == ["优秀", "合格"]
+    assert dialogs == [] and outside == []
+    _no_sideways_scroll(page)
