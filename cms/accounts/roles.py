@@ -34,12 +34,14 @@ ADMIN_MODEL_PERMS = [
     ("auth", "view_group"),
     ("publishing", "rollback_site"),
     ("study", "view_branch_progress"),
+    ("feedback", "view_form_results"),
 ]
 #: What a branch secretary may do; *whom* it applies to (their unit and below) is decided by
 #: ``accounts.selectors.scope_of`` in every view, not by these permissions.
 SECRETARY_PERMS = [
     ("wagtailadmin", "access_admin"),
     ("study", "view_branch_progress"),
+    ("feedback", "view_form_results"),
     ("accounts", "view_membership"), ("accounts", "change_membership"),
 ]
 
@@ -97,7 +99,15 @@ def setup_roles() -> dict[str, Group]:
     _grant_pages(reviewer, study_root, PAGE_PUBLISH)
     _grant_pages(admin, study_root, PAGE_ADMIN)
 
-    _setup_workflow([home, study_root], reviewer)
+    # Member forms likewise (问卷中心): opening a form goes through the same approval.
+    from cms.feedback.services import ensure_forms_root
+
+    forms_root = ensure_forms_root()
+    _grant_pages(editor, forms_root, PAGE_EDIT)
+    _grant_pages(reviewer, forms_root, PAGE_PUBLISH)
+    _grant_pages(admin, forms_root, PAGE_ADMIN)
+
+    _setup_workflow([home, study_root, forms_root], reviewer)
     branch_groups = setup_branch_editor_groups()
 
     secretary = secretary_group()

@@ -57,7 +57,8 @@ class SectionPage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("organisation")]
     base_form_class = PublicPageForm
     parent_page_types = ["openness.HomePage", "openness.SectionPage"]
-    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES]
+    # A public form (群众心声) sits in a section like an article (cms/feedback).
+    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES, "feedback.FeedbackFormPage"]
     template = "openness/section_page.html"
 
     class Meta:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cms.study",
     "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
     "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
+    "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -224,6 +225,11 @@ UPLOAD_MAX_BYTES = {
     "video": int(os.environ.get("UPLOAD_MAX_VIDEO_MB", "500")) * _MB,
     "audio": int(os.environ.get("UPLOAD_MAX_AUDIO_MB", "100")) * _MB,
 }
+# Feedback forms (cms/feedback): an attachment to a file question (also within the document
+# limit above), and submissions one client may send to one public form per hour (counted by a
+# salted, daily-rotated hash of its address; the address is never stored).
+FEEDBACK_FILE_MAX_BYTES = int(os.environ.get("FEEDBACK_FILE_MAX_MB", "10")) * _MB
+FEEDBACK_PUBLIC_SUBMISSIONS_PER_HOUR = int(os.environ.get("FEEDBACK_PUBLIC_SUBMISSIONS_PER_HOUR", "10"))
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "cms.core.uploads.DocumentForm"
 WAGTAILIMAGES_IMAGE_FORM_BASE = "cms.core.uploads.ImageForm"  # re-encoded: no EXIF/GPS kept
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = int(os.environ.get("UPLOAD_MAX_IMAGE_MB", "10")) * _MB
@@ -310,6 +316,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
+    # Courses and forms both have a "state" with different values: one name each.
+    "ENUM_NAME_OVERRIDES": {"CourseStateEnum": "cms.study.serializers.COURSE_STATES",
+                            "FormStateEnum": "cms.feedback.serializers.STATES"},
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "cms.accounts.first_login.document_refusals"],

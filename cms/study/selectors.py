@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from cms.accounts.models import MemberStatus, User
+from cms.accounts.audience import is_in_audience, organisation_path_ids
 from cms.accounts.roles import ADMINISTRATOR
-from cms.accounts.selectors import branch_path
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -24,35 +24,6 @@ MAX_ESTIMATED_SECONDS = 30 * 60
 def is_study_admin(user: User) -> bool:
     """管理员 and superusers may open every live course (to check what members will see)."""
     return user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
-
-
-def organisation_path_ids(user: User) -> set[int]:
-    """The person's unit and every unit above it (one query per level, once per request)."""
-    if not user.is_authenticated or user.organisation is None:
-        return set()
-    return {unit.pk for unit in branch_path(user.organisation)}
-
-
-def is_in_audience(user: User, course: CoursePage, *, path_ids: set[int] | None = None) -> bool:
-    """A person is in a course's audience when they have a Party record that is not 已转出, their
-    status is among the course's statuses (none ticked = all) and their organisation is one of
-    the course's units or below one (none chosen = everyone).
-
-    "Below one of the units" is checked upwards — one of the course's units is the person's
-    unit or an ancestor of it — so a list of courses costs the person's few ancestor queries,
-    not a tree walk per course. Pass ``path_ids`` (``organisation_path_ids``) when checking
-    many courses; ``audience_units`` should be prefetched (``live_courses`` does)."""
-    membership = getattr(user, "membership", None) if user.is_authenticated else None
-    if membership is None or membership.status == MemberStatus.TRANSFERRED_OUT:
-        return False
-    if course.audience_statuses and membership.status not in course.audience_statuses:
-        return False
-    unit_ids = {unit.pk for unit in course.audience_units.all()}
-    if not unit_ids:
-        return True
-    if path_ids is None:
-        path_ids = organisation_path_ids(user)
-    return bool(unit_ids & path_ids)
 
 
 def live_courses():

@@ -29,11 +29,13 @@ def test_setup_roles_creates_the_secretary_group_idempotently(home):
     setup_roles()
     group = Group.objects.get(name=SECRETARY)
     perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
-    assert perms == {"wagtailadmin.access_admin", "study.view_branch_progress",
+    assert perms == {"wagtailadmin.access_admin", "study.view_branch_progress", "feedback.view_form_results",
                      "accounts.view_membership", "accounts.change_membership"}
     assert Group.objects.filter(name=SECRETARY).count() == 1
     assert UserFactory(groups=[ADMINISTRATOR]).has_perm("study.view_branch_progress")
     assert not UserFactory(groups=[EDITOR]).has_perm("study.view_branch_progress")
+    assert UserFactory(groups=[ADMINISTRATOR]).has_perm("feedback.view_form_results")
+    assert not UserFactory(groups=[EDITOR]).has_perm("feedback.view_form_results")
 
 
 def test_group_follows_the_role_on_every_save(branch):

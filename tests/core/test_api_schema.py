@@ -70,6 +70,13 @@ def member_world(home, org):
     person = member(org.first, MemberStatus.FULL, username="schema_member")
     course = CourseFactory(title="接口测试课程", audience_units=[org.first])
     LessonFactory(parent=course, min_study_minutes=1)
+    # Forms (member and public) with every answerable question type, so ids 1… can exist.
+    from tests.factories import FeedbackFormFactory, SectionPageFactory
+    from tests.feedback.conftest import ALL_TYPES
+
+    FeedbackFormFactory(title="接口测试问卷", audience_units=[org.first], fields=ALL_TYPES)
+    FeedbackFormFactory(parent=SectionPageFactory(parent=home, slug="voice"), title="接口测试公开问卷",
+                        fields=[{"label": "内容", "field_type": "multiline"}])
     return person
 
 
@@ -119,6 +126,8 @@ def test_schema_covers_every_api_route():
                      "/api/member/lessons/{id}/", "/api/member/lessons/{id}/open/",
                      "/api/member/lessons/{id}/heartbeat/", "/api/member/lessons/{id}/complete/",
                      "/api/member/progress/", "/api/site-builds/", "/api/site-builds/{id}/",
-                     "/api/health/"):
+                     "/api/health/", "/api/member/forms/", "/api/member/forms/{id}/",
+                     "/api/member/forms/{id}/draft/", "/api/member/forms/{id}/submit/",
+                     "/api/member/forms/{id}/files/", "/api/forms/{id}/submissions/"):
         assert expected in paths
 

@@ -1,14 +1,16 @@
 """Nothing that is not public may reach content/, its git history or the built site."""
 import datetime
 import subprocess
+import uuid
 
 import pytest
 from django.utils import timezone
 from wagtail.models import CollectionViewRestriction, PageViewRestriction
 
+from cms.feedback import services as feedback_services
 from tests.factories import (
-    CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory, NewsPageFactory,
-    SectionPageFactory, rich_body,
+    CollectionFactory, CourseFactory, DocumentFactory, FeedbackFormFactory, ImageFactory, LessonFactory,
+    MembershipFactory, NewsPageFactory, SectionPageFactory, rich_body,
 )
 
 MARKERS = {
@@ -26,6 +28,13 @@ MARKERS = {
     "lesson_text": "LEAKLESSON012",
     "lesson_summary": "LEAKLESSONSUMMARY013",
     "lesson_slug": "leaklessonslug014",
+    "member_form_title": "LEAKFORMTITLE015",
+    "member_form_intro": "LEAKFORMINTRO016",
+    "member_form_label": "LEAKFORMLABEL017",
+    "member_form_choice": "LEAKFORMCHOICE018",
+    "member_form_thanks": "LEAKFORMTHANKS019",
+    "form_answer": "LEAKFORMANSWER020",
+    "public_form_answer": "LEAKPUBLICANSWER021",
 }
 
 
@@ -70,11 +79,26 @@ def mixed_site(home):
     course = CourseFactory(title=f"课程 {MARKERS['course_intro']}", intro=MARKERS["course_intro"])
     lesson = LessonFactory(parent=course, title=f"课时 {MARKERS['lesson_text']}", slug=MARKERS["lesson_slug"],
                            summary=MARKERS["lesson_summary"], body=rich_body(MARKERS["lesson_text"]))
+    # Member forms are private like study material, and nobody's answers are ever exported.
+    member_form = FeedbackFormFactory(
+        title=f"问卷 {MARKERS['member_form_title']}", intro=MARKERS["member_form_intro"],
+        thank_you_text=MARKERS["member_form_thanks"], fields=[
+            {"label": f"问题 {MARKERS['member_form_label']}", "help_text": MARKERS["member_form_label"]},
+            {"label": "选择", "field_type": "radio", "choices": f"甲\n{MARKERS['member_form_choice']}"}])
+    respondent = MembershipFactory(status="full").user
+    names = [field.clean_name for field in member_form.form_fields.all()]
+    feedback_services.submit(respondent, member_form, {names[0]: MARKERS["form_answer"],
+                                                       names[1]: MARKERS["member_form_choice"]}, uuid.uuid4())
+    voice = SectionPageFactory(parent=home, title="群众心声", slug="voice")
+    public_form = FeedbackFormFactory(parent=voice, title="给党组织的一封信", fields=[{"label": "内容"}])
+    feedback_services.public_submit(public_form, {public_form.form_fields.get().clean_name: MARKERS["public_form_answer"]},
+                                    honeypot="", address="203.0.113.1")
     NewsPageFactory(parent=news, title="引用内部资料的公开页面", slug="uses-private-media", body=[
         ("paragraph", rich_body(
             f'见<a linktype="page" id="{restricted.pk}">内部页面</a>和'
             f'<a linktype="document" id="{private_doc.pk}">内部文件</a>和'
-            f'<a linktype="page" id="{lesson.pk}">学习课时</a>。')[0][1]),
+            f'<a linktype="page" id="{lesson.pk}">学习课时</a>和'
+            f'<a linktype="page" id="{member_form.pk}">内部问卷</a>。')[0][1]),
         ("image", {"image": private_image, "caption": MARKERS["private_image"]}),
         ("image", {"image": public_image, "caption": "公开图片说明"}),
         ("attachment", {"document": private_doc, "title": ""}),
@@ -141,3 +165,15 @@ def test_publishing_study_material_queues_no_site_build(home):
     assert ContentChange.objects.count() == before, "study pages are outside the public site"
     NewsPageFactory(parent=SectionPageFactory(parent=home))
     assert ContentChange.objects.count() > before, "public pages still record their changes"
+
+
+def test_publishing_a_member_form_queues_no_site_build(home):
+    from cms.publishing.models import ContentChange
+
+    before = ContentChange.objects.count()
+    form = FeedbackFormFactory(fields=[{"label": "建议"}])
+    form.save_revision().publish()
+    form.unpublish()
+    form.delete()
+
+    assert ContentChange.objects.count() == before, "member forms are outside the public site"

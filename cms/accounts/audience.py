@@ -1,0 +1,37 @@
+"""Who is in an audience: the one rule for everything aimed at members by status and unit
+(study courses, member forms). A target has ``audience_statuses`` (a list of
+``MemberStatus`` values; empty = every status) and ``audience_units`` (a many-to-many of
+``OrganisationUnit``; empty = every unit)."""
+from __future__ import annotations
+
+from .models import MemberStatus, User
+from .selectors import branch_path
+
+
+def organisation_path_ids(user: User) -> set[int]:
+    """The person's unit and every unit above it (one query per level, once per request)."""
+    if not user.is_authenticated or user.organisation is None:
+        return set()
+    return {unit.pk for unit in branch_path(user.organisation)}
+
+
+def is_in_audience(user: User, target, *, path_ids: set[int] | None = None) -> bool:
+    """A person is in an audience when they have a Party record that is not 已转出, their
+    status is among the target's statuses (none ticked = all) and their organisation is one
+    of the target's units or below one (none chosen = everyone).
+
+    "Below one of the units" is checked upwards — one of the target's units is the person's
+    unit or an ancestor of it — so a list of targets costs the person's few ancestor queries,
+    not a tree walk per target. Pass ``path_ids`` (``organisation_path_ids``) when checking
+    many targets; ``audience_units`` should be prefetched."""
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or membership.status == MemberStatus.TRANSFERRED_OUT:
+        return False
+    if target.audience_statuses and membership.status not in target.audience_statuses:
+        return False
+    unit_ids = {unit.pk for unit in target.audience_units.all()}
+    if not unit_ids:
+        return True
+    if path_ids is None:
+        path_ids = organisation_path_ids(user)
+    return bool(unit_ids & path_ids)

@@ -1,0 +1,25 @@
+from django.contrib.auth.models import Permission
+from django.urls import path
+from wagtail import hooks
+
+from . import views_admin
+
+
+@hooks.register("register_admin_urls")
+def register_feedback_urls():
+    return [
+        path("feedback/files/<uuid:token>/", views_admin.answer_file, name="feedback_answer_file"),
+    ]
+
+
+@hooks.register("register_permissions")
+def register_results_permission():
+    # Lets 管理员 grant 问卷结果 to another group in 设置 › 用户组.
+    return Permission.objects.filter(content_type__app_label="feedback", codename="view_form_results")
+
+
+@hooks.register("construct_main_menu")
+def hide_wagtail_form_submissions(request, menu_items):
+    # Wagtail's 表单 menu lists its own FormSubmission rows, which these forms never write
+    # (answers are Response rows, read under the anonymity and scope rules of selectors).
+    menu_items[:] = [item for item in menu_items if item.name != "forms"]
