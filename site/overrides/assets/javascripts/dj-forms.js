@@ -542,7 +542,7 @@
       var legendId = base + "-legend";
       return el("fieldset", {
         class: "dj-forms-fieldset dj-forms-field--" + field.type, "data-field": field.name,
-        "aria-describedby": describedBy, "aria-required": field.required ? "true" : null, id: base
+        "aria-describedby": describedBy, id: base
       }, [
         el("legend", { id: legendId }, [field.label, mark, srRequired]),
         help,
