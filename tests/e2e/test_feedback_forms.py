@@ -92,6 +92,10 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     page.get_by_label("密码").fill(PASSWORD)
     page.locator("form.dj-login").get_by_role("button", name="登录").click()
     expect(page.locator("h1")).to_have_text("我的问卷")
+    # The tab says how many forms wait for an answer.
+    tab = page.locator("[data-dj-nav-view=forms]")
+    expect(tab).to_have_attribute("aria-current", "page")
+    expect(tab.locator("[data-dj-nav-badge]")).to_have_text("1")
     open_group = page.locator("[data-group=open]")
     expect(open_group.locator("h2")).to_have_text("进行中（1）")
     expect(page.locator("[data-group=answered] .dj-empty")).to_be_visible()
@@ -172,6 +176,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     expect(answered.locator(".dj-forms-card")).to_contain_text("2026年度党支部工作意见征集")
     expect(answered.locator(".dj-forms-card")).to_contain_text("提交于")
     expect(page.locator("[data-group=open] h2")).to_have_text("进行中（0）")
+    expect(page.locator("[data-dj-nav-view=forms] [data-dj-nav-badge]")).to_be_hidden()
     assert outside == []
     if HELP_SHOTS:
         _save_help_shots(tmp_path, ["11-forms-list.png", "12-form-fill.png", "13-form-errors.png", "14-form-offline.png"])
