@@ -9,7 +9,9 @@ from .models import BranchRole, MemberStatus, User
 def member_badges(user: User) -> dict[str, int]:
     """Counts shown on the member area's tabs. Each area adds its own count here (from its
     selectors); an area with nothing new is left out."""
-    counts: dict[str, int] = {}
+    from cms.feedback.selectors import waiting_count  # feedback builds on accounts, not the reverse
+
+    counts: dict[str, int] = {"forms": waiting_count(user)}
     return {view: count for view, count in counts.items() if count}
 
 

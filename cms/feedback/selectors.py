@@ -73,6 +73,17 @@ def forms_for(user: User) -> list[FeedbackFormPage]:
     return [form for form in member_forms() if can_answer(user, form, path_ids=path_ids)]
 
 
+def waiting_count(user: User, now: datetime.datetime | None = None) -> int:
+    """Member forms open now that the person has not answered: the count on the 我的问卷 tab
+    (session ``badges["forms"]``)."""
+    forms = [form for form in forms_for(user) if time_state(form, now) == "open"]
+    if not forms:
+        return 0
+    answered = set(Participation.objects.filter(user=user, form_id__in=[form.pk for form in forms])
+                   .values_list("form_id", flat=True))
+    return sum(1 for form in forms if form.pk not in answered)
+
+
 def visible_form(user: User, form_id: int) -> FeedbackFormPage | None:
     """A live member form the person may answer, or None — missing, unpublished and outside
     the audience are deliberately not told apart."""

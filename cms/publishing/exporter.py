@@ -22,6 +22,8 @@ from wagtail.models import Page, Site
 
 from build_scripts.html_safety import markdown_text
 from cms.core.models import ArticlePage, SiteSettings
+from cms.feedback.models import MEMBER_ONLY_TYPES, FeedbackFormPage
+from cms.feedback.selectors import form_definition
 from cms.openness.models import HomePage, SectionPage
 
 from .links import LinkProblem, SiteLinks
@@ -30,6 +32,9 @@ from .markdown import Asset, AssetCollector, render_body
 MANIFEST_NAME = ".manifest.json"
 SITE_SETTINGS_NAME = "_site.yml"
 MANAGED_TOP_LEVEL = {"README.md"}  # files the exporter never touches
+# Page types written to content/. A FeedbackFormPage is exported only where it is public: under
+# the site (member forms live under 问卷中心, outside every Site, like 学习园地).
+EXPORTED_TYPES = (HomePage, SectionPage, ArticlePage, FeedbackFormPage)
 
 
 @dataclass
@@ -59,7 +64,7 @@ def exportable_queryset(site: Site | None = None):
         .public()
         .filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
         .filter(Q(go_live_at__isnull=True) | Q(go_live_at__lte=now))
-        .type(HomePage, SectionPage, ArticlePage)
+        .type(*EXPORTED_TYPES)
     )
 
 
@@ -96,7 +101,7 @@ def exportable_versions(versions: dict[int, Page | None], site: Site) -> dict[in
         return {}
     placed = set(
         Page.objects.descendant_of(site.root_page, inclusive=True).public()
-        .type(HomePage, SectionPage, ArticlePage).filter(pk__in=list(wanted)).values_list("pk", flat=True))
+        .type(*EXPORTED_TYPES).filter(pk__in=list(wanted)).values_list("pk", flat=True))
     now = timezone.now()
     return {pk: page for pk, page in wanted.items()
             if pk in placed
@@ -126,6 +131,9 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
     elif isinstance(page, SectionPage):
         meta |= {"type": "section", "intro": page.intro, "order": _sibling_position(page)}
         body = markdown_text(page.intro)
+    elif isinstance(page, FeedbackFormPage):
+        meta |= _form_meta(page, site, site_url)
+        body = markdown_text(page.intro)
     else:
         meta |= {
             "type": page._meta.model_name.removesuffix("page"),
@@ -147,6 +155,34 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
         assets=collector.assets,
         link_problems=collector.problems,
     )
+
+
+def _form_meta(page: FeedbackFormPage, site: Site, site_url: str) -> dict:
+    """Front matter of a public form: listed in its section like an article (``date`` is when
+    it was first published, so re-exports keep its place), and ``dj_form``, the published
+    definition the build renders the form from (site/hooks/dj_public_forms.py checks it)."""
+    published = page.first_published_at or page.last_published_at or timezone.now()
+    fields = [field for field in form_definition(page) if field["type"] not in MEMBER_ONLY_TYPES]
+    # (The editor form refuses file and peer-review questions under a section; should an older
+    # form still have one, it is left out rather than breaking the build of every page.)
+    return {
+        "type": "form",
+        "type_label": page.get_kind_display(),
+        "date": timezone.localtime(published).date().isoformat(),
+        "tags": [],
+        "canonical_url": site_url.rstrip("/") + page.relative_url(site),
+        "summary": " ".join(page.intro.split())[:200],
+        "dj_form": {
+            "id": page.pk,
+            "kind": page.kind,
+            "kind_label": page.get_kind_display(),
+            "intro": page.intro,
+            "thank_you_text": page.thank_you_text,
+            "opens_at": timezone.localtime(page.opens_at).isoformat() if page.opens_at else None,
+            "closes_at": timezone.localtime(page.closes_at).isoformat() if page.closes_at else None,
+            "fields": fields,
+        },
+    }
 
 
 def _sibling_position(page: Page) -> int:

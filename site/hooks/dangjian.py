@@ -57,6 +57,7 @@ from mkdocs.structure.files import File, Files
 from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
 from build_scripts.site_paths import FEED, PAGE_SIZE, SITEMAP, SITEMAP_DIR, TAGS_DIR, archive_page_count, archive_url, tag_slug
 
+import dj_public_forms  # site/hooks/dj_public_forms.py: public feedback forms (type: form)
 import dj_site_pages  # site/hooks/dj_site_pages.py: the member area and help pages (site/pages/)
 
 log = get_plugin_logger("dangjian")
@@ -64,7 +65,10 @@ log = get_plugin_logger("dangjian")
 HOME_LATEST = 10
 FEED_SIZE = 20
 ARTICLE_TYPES = {"news", "openness", "theory"}
-TYPES = {"home", "section"} | ARTICLE_TYPES
+# A public feedback form (群众心声 …): listed in its section like an article, rendered with
+# the form from its ``dj_form`` front matter (hooks/dj_public_forms.py).
+FORM_TYPE = "form"
+TYPES = {"home", "section", FORM_TYPE} | ARTICLE_TYPES
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 SITEMAP_SHARDS = 64
 STATE_SHARDS = 64
@@ -596,6 +600,11 @@ def _load_page(state: _State, src_uri: str, path: str, cached: dict | None) -> E
             log.warning(f"{src_uri}: tags 应为列表")
             tags = []
         entry.tags = [str(t).strip() for t in tags if str(t).strip()]
+        if kind_raw == FORM_TYPE and checked:
+            try:
+                dj_public_forms.form_view(meta)
+            except dj_public_forms.FormProblem as problem:
+                log.warning(f"{src_uri}: {problem}")
     return entry
 
 
@@ -1188,7 +1197,14 @@ def on_page_context(context, page, config, nav):
         if canonical and canonical.lower().startswith(("http://", "https://")):
             page.canonical_url = escape(canonical)
         dj["breadcrumbs"] = _breadcrumbs(entry)
-        if entry.kind == "article":
+        if entry.kind == "article" and entry.meta.get("type") == FORM_TYPE:
+            dj["kind"] = "form"
+            dj["article"] = _article_view(entry)
+            try:
+                dj["form"] = dj_public_forms.form_view(entry.meta)
+            except dj_public_forms.FormProblem:
+                dj["form"] = None  # logged when the page was read; the page says it is unavailable
+        elif entry.kind == "article":
             dj["kind"] = "article"
             dj["article"] = _article_view(entry)
         else:
