@@ -57,7 +57,8 @@ class SectionPage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("organisation")]
     base_form_class = PublicPageForm
     parent_page_types = ["openness.HomePage", "openness.SectionPage"]
-    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES]
+    # 常见问题 entries (cms/consultations) are articles of their own type.
+    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES, "consultations.FaqPage"]
     template = "openness/section_page.html"
 
     class Meta:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cms.study",
     "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
     "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
+    "cms.consultations",  # 咨询与意见建议 and the public FAQ page type
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -269,6 +270,16 @@ REST_FRAMEWORK = {
 # Audit log (cms/audit): entries are kept at least this many days (never fewer than 180,
 # enforced by cms.audit.services.retention_days); older ones go in the daily audit_prune.
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
+
+# Consultations and suggestions (cms/consultations): an item waiting for an answer longer
+# than this many working days (Mon–Fri minus CONSULTATION_HOLIDAYS, ISO dates separated by
+# commas: statutory holidays are announced yearly, so they are configured, not built in) is
+# overdue. CONSULTATION_COMMITTEE_UNIT names the unit behind 党委办公室 (default: the first
+# top-level 党委).
+CONSULTATION_SLA_WORKING_DAYS = int(os.environ.get("CONSULTATION_SLA_WORKING_DAYS", "5"))
+CONSULTATION_HOLIDAYS = [d.strip() for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()]
+CONSULTATION_COMMITTEE_UNIT = os.environ.get("CONSULTATION_COMMITTEE_UNIT", "")
+CONSULTATION_ATTACHMENT_MAX_BYTES = int(os.environ.get("CONSULTATION_ATTACHMENT_MAX_MB", "10")) * _MB
 
 # Log-in lock-out (cms/accounts/lockout.py), counted in the database so every app server
 # sees the same failures.

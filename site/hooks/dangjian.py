@@ -63,7 +63,7 @@ log = get_plugin_logger("dangjian")
 
 HOME_LATEST = 10
 FEED_SIZE = 20
-ARTICLE_TYPES = {"news", "openness", "theory"}
+ARTICLE_TYPES = {"news", "openness", "theory", "faq"}
 TYPES = {"home", "section"} | ARTICLE_TYPES
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 SITEMAP_SHARDS = 64
