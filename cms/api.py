@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import PasswordView, SessionView
+from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
 from cms.publishing.api import HealthView, SiteBuildViewSet
 from cms.study.api import CourseViewSet, LessonViewSet, MyProgressView
@@ -14,11 +15,14 @@ router = DefaultRouter()
 router.register("site-builds", SiteBuildViewSet, basename="site-build")
 router.register("member/courses", CourseViewSet, basename="member-course")
 router.register("member/lessons", LessonViewSet, basename="member-lesson")
+router.register("member/consultations", ConsultationViewSet, basename="member-consultation")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
     path("member/password/", PasswordView.as_view(), name="member-password"),
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
+    # Before the router: "options" is not a consultation id.
+    path("member/consultations/options/", AskOptionsView.as_view(), name="member-consultation-options"),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the page loads its script from a URL of its own (no inline script, see the CSP).

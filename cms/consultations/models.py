@@ -86,11 +86,14 @@ def attachment_path(message: "Message", filename: str) -> str:
     return f"consultations/{uuid.uuid4().hex}/attachment{suffix}"
 
 
+class MessageKind(models.TextChoices):
+    QUESTION = "question", "提问"
+    ANSWER = "answer", "答复"
+    FOLLOW_UP = "follow_up", "追问"
+
+
 class Message(models.Model):
-    class Kind(models.TextChoices):
-        QUESTION = "question", "提问"
-        ANSWER = "answer", "答复"
-        FOLLOW_UP = "follow_up", "追问"
+    Kind = MessageKind
 
     consultation = models.ForeignKey(Consultation, verbose_name="咨询", on_delete=models.CASCADE,
                                      related_name="messages")

@@ -320,6 +320,14 @@ SPECTACULAR_SETTINGS = {
     # validatorUrl: Swagger UI would otherwise fetch a badge from an outside validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # Two apps have a field named "state": each choice set gets its own name.
+        "CourseStateEnum": "cms.study.serializers.COURSE_STATES",
+        "ConsultationKindEnum": "cms.consultations.models.Kind",
+        "ConsultationAddresseeEnum": "cms.consultations.models.Addressee",
+        "ConsultationStateEnum": "cms.consultations.models.State",
+        "ConsultationMessageKindEnum": "cms.consultations.models.MessageKind",
+    },
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
