@@ -23,7 +23,8 @@ class AnswerForm(forms.Form):
     text = forms.CharField(label="答复内容", widget=forms.Textarea(attrs={"rows": 6}), max_length=5000,
                            error_messages={"required": "请填写答复内容。",
                                            "max_length": "答复内容不能超过 %(limit_value)d 字。"})
-    attachment = forms.FileField(label="附件（选填）", required=False,
+    attachment = forms.FileField(label="附件（选填）", required=False, error_messages={
+        "invalid": "附件不是有效的文件。", "empty": "附件是空文件。", "missing": "附件没有上传成功，请重新选择。"},
                                  help_text="PDF、Word、Excel、文本或图片，不超过 10 MB。")
 
 
