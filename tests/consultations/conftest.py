@@ -14,6 +14,7 @@ from tests.factories import OrganisationUnitFactory, UserFactory
 from tests.study.conftest import administrator, client_for, member  # noqa: F401
 
 API = "/api/member/consultations/"
+MEMBER_API = "/api/member/"
 PDF = b"%PDF-1.4 consultation attachment"
 
 
