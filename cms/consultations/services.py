@@ -201,8 +201,11 @@ def ask(user: User, *, kind: str, addressee: str, subject: str, text: str, publi
 
 
 def _locked(consultation: Consultation) -> Consultation:
-    """The row again, locked: two answerers (or an answer and a close) never interleave."""
-    return Consultation.objects.select_for_update().get(pk=consultation.pk)
+    """The row locked and read again into the caller's object (which then shows the result):
+    two answerers (or an answer and a close) never interleave."""
+    Consultation.objects.select_for_update().filter(pk=consultation.pk).values_list("pk").get()
+    consultation.refresh_from_db()
+    return consultation
 
 
 @transaction.atomic
@@ -311,7 +314,7 @@ def make_faq_draft(user: User, consultation: Consultation, section) -> "FaqPage"
     answer for the editor to rewrite. Only for answered items whose asker agreed, by someone
     who may read the item and add pages there. Nothing is public until the editor has
     rewritten it, ticked 已去除个人信息 and the page passed 审核发布."""
-    from wagtail.blocks import RichText
+    from wagtail.rich_text import RichText
 
     from .models import FaqPage
 
@@ -329,7 +332,12 @@ def make_faq_draft(user: User, consultation: Consultation, section) -> "FaqPage"
     from build_scripts.html_safety import escape
 
     paragraphs = "".join(f"<p>{escape(line)}</p>" for line in answer_text.splitlines() if line.strip())
-    page = FaqPage(title="（请改写）常见问题", question=question, source_consultation=consultation,
+    # A neutral slug (the title is to be rewritten anyway): nothing of the question in the URL.
+    slug, number = f"faq-{consultation.pk}", 1
+    while section.get_children().filter(slug=slug).exists():
+        number += 1
+        slug = f"faq-{consultation.pk}-{number}"
+    page = FaqPage(title="（请改写）常见问题", slug=slug, question=question, source_consultation=consultation,
                    body=[("paragraph", RichText(paragraphs))], live=False, owner=user)
     section.add_child(instance=page)
     page.save_revision(user=user, log_action=True)
