@@ -6,6 +6,13 @@ from rest_framework import serializers
 from .models import BranchRole, MemberStatus, User
 
 
+def member_badges(user: User) -> dict[str, int]:
+    """Counts shown on the member area's tabs. Each area adds its own count here (from its
+    selectors); an area with nothing new is left out."""
+    counts: dict[str, int] = {}
+    return {view: count for view, count in counts.items() if count}
+
+
 class MeSerializer(serializers.Serializer):
     """Who is logged in. Status and role are null for people without a Party record
     (e.g. administrators)."""
@@ -20,6 +27,9 @@ class MeSerializer(serializers.Serializer):
     is_secretary = serializers.BooleanField()
     password_change_required = serializers.BooleanField(
         help_text="初始密码须先修改（POST password/）；在此之前其他接口返回 403 password_change_required。")
+    badges = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        help_text="会员区各栏目的提醒数（栏目 → 数量，例如 consultations：有新答复的咨询数）；没有提醒的栏目不出现。")
 
     def to_representation(self, user: User):
         membership = getattr(user, "membership", None)
@@ -33,6 +43,7 @@ class MeSerializer(serializers.Serializer):
             "role_label": membership.get_role_display() if membership else None,
             "is_secretary": bool(membership and membership.role == BranchRole.SECRETARY),
             "password_change_required": user.must_change_password,
+            "badges": member_badges(user),
         }
 
 

@@ -1146,7 +1146,8 @@ def on_nav(nav, config, files):
 
 # Front matter keys of site/pages that material or our templates read; content pages keep
 # only their title (everything else they show comes from the catalogue, through ``dj``).
-_SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "nav_order", "nav_title", "sitemap"}
+_SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "dj_nav_parents", "dj_scripts", "nav_order", "nav_title",
+                   "sitemap"}
 
 
 def on_page_markdown(markdown, page, config, files):

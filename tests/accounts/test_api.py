@@ -50,7 +50,7 @@ def test_log_in_answers_who_i_am_and_rotates_session_and_token(secretary):
     assert response.json() == {"authenticated": True, "user": {
         "username": "zhangsan", "name": "张三", "organisation": "第一党支部", "status": "probationary",
         "status_label": "预备党员", "role": "secretary", "role_label": "支部书记", "is_secretary": True,
-        "password_change_required": False}}
+        "password_change_required": False, "badges": {}}}
     assert response.cookies["sessionid"].value != session.session_key  # no session fixation
     new_token = response.cookies["csrftoken"].value
     assert new_token != token
@@ -64,7 +64,7 @@ def test_people_without_a_party_record_get_nulls(db):
     client, token = csrf_client()
     assert log_in(client, token, "admin1", PASSWORD).json()["user"] == {
         "username": "admin1", "name": "admin1", "organisation": None, "status": None, "status_label": None,
-        "role": None, "role_label": None, "is_secretary": False, "password_change_required": False}
+        "role": None, "role_label": None, "is_secretary": False, "password_change_required": False, "badges": {}}
 
 
 @pytest.mark.parametrize(("username", "password"), [("zhangsan", "wrong-password"), ("nobody", PASSWORD)])

@@ -31,6 +31,9 @@ def test_member_pages_are_shells_that_load_the_member_script(site):
         assert '<meta name="robots" content="noindex, nofollow">' in html
         # The shell says what to do without JavaScript and links the help.
         assert "<noscript>" in html and "使用指南" in html
+        # The area tabs, hidden until logged in; study views mark 我的学习 as the current one.
+        nav = re.search(r'<nav class="dj-member-nav"[^>]*hidden>(.*?)</nav>', html, re.S).group(1)
+        assert re.search(r'data-dj-nav-view="home" aria-current="page">我的学习', nav), url
     for url in ("", "news/democratic-review/", "help/"):
         assert "dj-member.js" not in read(site, url)  # loaded on member pages only
 

@@ -162,7 +162,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     expect(lessons.first).to_contain_text("需学习 10 秒")
     _no_sideways_scroll(page)
     link = lessons.first.get_by_role("link", name="第一课：入党誓词")
-    assert link.get_attribute("href") == f"../lesson/?id={data.first.pk}"
+    assert link.get_attribute("href") == f"/member/lesson/?id={data.first.pk}"
 
     # 4. Read the lesson. The button waits for the server's figure, not the page's own clock.
     started = time.monotonic()
@@ -172,7 +172,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     button = page.get_by_role("button", name="完成本课时")
     expect(button).to_be_disabled()
     expect(page.locator(".dj-study__time")).to_contain_text("还需约")
-    expect(page.locator(".dj-lesson-pager a[rel=next]")).to_have_attribute("href", f"./?id={data.second.pk}")
+    expect(page.locator(".dj-lesson-pager a[rel=next]")).to_have_attribute("href", f"/member/lesson/?id={data.second.pk}")
     _no_sideways_scroll(page)
     page.screenshot(path=str(tmp_path / "2-lesson-counting.png"), full_page=True)
     expect(button).to_be_enabled(timeout=(REQUIRED_SECONDS + 12) * 1000)
@@ -245,7 +245,7 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     _log_in(page)
     expect(page.locator("h1")).to_have_text("第二课：党费")
     expect(page.locator(".dj-lesson__body")).to_contain_text(SECOND_LESSON_TEXT)
-    expect(page.locator(".dj-lesson-pager a[rel=prev]")).to_have_attribute("href", f"./?id={data.first.pk}")
+    expect(page.locator(".dj-lesson-pager a[rel=prev]")).to_have_attribute("href", f"/member/lesson/?id={data.first.pk}")
 
     # The session ends while the member reads (cookies gone: expiry, log-out elsewhere).
     context.clear_cookies()

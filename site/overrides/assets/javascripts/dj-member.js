@@ -9,6 +9,12 @@
  * Views (data-view on #dj-member): home (log in / my progress / my courses), course
  * (?id=N: lessons with their state), lesson (?id=N: reader, study time, 完成本课时).
  *
+ * Other areas (问卷, 咨询 …) plug in without touching this file: their shells list their own
+ * script in front matter (`dj_scripts`, loaded after this one), which calls
+ * `DJMember.register(view, render, options)` with the helpers exposed at the end of this
+ * file (docs/architecture.md, "Member area"). Views start on DOMContentLoaded, after every
+ * deferred script has registered.
+ *
  * ?next=/path: where to go after logging in. Wagtail's permission-checked /documents/ view
  * sends anonymous visitors of a private document to /member/?next=/documents/… (settings
  * WAGTAIL_FRONTEND_LOGIN_URL). Only a path of this site is followed, and only right after
@@ -32,17 +38,15 @@
   }
 
   var API = root.getAttribute("data-api");
-  var URLS = {
-    home: root.getAttribute("data-home-url"),
-    course: root.getAttribute("data-course-url"),
-    lesson: root.getAttribute("data-lesson-url")
-  };
+  // /member/ (the home view) as a path: the same links from every shell, whatever its depth.
+  var BASE_URL = new URL(root.getAttribute("data-base-url"), window.location.href).pathname;
   var VIEW = root.getAttribute("data-view");
   var titleEl = root.querySelector("[data-dj-title]");
   var statusEl = root.querySelector("[data-dj-status]");
   var alertEl = root.querySelector("[data-dj-alert]");
   var bodyEl = root.querySelector("[data-dj-body]");
   var crumbsEl = root.querySelector("[data-dj-crumbs] ol");
+  var navEl = document.querySelector("[data-dj-member-nav]");
   var baseCrumbs = crumbsEl ? crumbsEl.innerHTML : "";
   var siteTitle = document.title.split(" - ").slice(1).join(" - ");
   var params = new URLSearchParams(window.location.search);
@@ -52,6 +56,8 @@
   var me = null;          // the signed-in person (API "Me")
   var generation = 0;     // bumped whenever the view is replaced; stale callbacks check it
   var stopClock = null;   // stops the lesson's study clock, when one runs
+  // view name → {render(ctx), what: noun for "not found", back: view to go back to}
+  var views = {};
 
   // ------------------------------------------------------------------ small helpers
 
@@ -112,7 +118,7 @@
     if (!crumbsEl) return;
     crumbsEl.innerHTML = baseCrumbs;
     (extra || []).forEach(function (crumb) {
-      crumbsEl.appendChild(el("li", null, [el("a", { href: crumb.url, text: crumb.title })]));
+      crumbsEl.appendChild(el("li", null, [el("a", { href: crumb.href, text: crumb.text })]));
     });
   }
 
@@ -160,7 +166,10 @@
     statusEl.appendChild(el("a", { href: NEXT, text: linkText }));
   }
 
-  function urlFor(view, id) { return URLS[view] + (id ? "?id=" + encodeURIComponent(id) : ""); }
+  function urlFor(view, id) {
+    var path = view === "home" ? BASE_URL : BASE_URL + view + "/";
+    return path + (id ? "?id=" + encodeURIComponent(id) : "");
+  }
 
   function showUnsupported() {
     var status = root.querySelector("[data-dj-status]");
@@ -185,12 +194,14 @@
     options = options || {};
     var headers = { "Accept": "application/json" };
     if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    // A FormData body (file uploads) is sent as multipart with the boundary fetch chooses.
+    var multipart = typeof FormData !== "undefined" && body instanceof FormData;
+    if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
     var response;
     try {
       response = await fetch(API + path, {
         method: method, credentials: "same-origin", headers: headers, cache: "no-store",
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : multipart ? body : JSON.stringify(body),
         keepalive: !!options.keepalive
       });
     } catch (e) {
@@ -214,6 +225,8 @@
     }
     throw error;
   }
+
+  function requestForm(method, path, formData) { return request(method, path, formData); }
 
   function isExpired(error) {
     return error instanceof ApiError && (error.status === 401 || error.code === "not_authenticated");
@@ -297,8 +310,8 @@
     var form = el("form", { class: "dj-form dj-login", novalidate: true, "aria-labelledby": "dj-login-title" }, [
       el("h2", { id: "dj-login-title", text: "账号登录" }),
       el("p", { class: "dj-form__hint", text: "请使用所在党组织发放的用户名和密码登录。" +
-        (NEXT ? "登录后继续打开您要查看的文件。" : VIEW === "lesson" ? "登录后继续打开这个课时。" :
-          VIEW === "course" ? "登录后继续打开这门课程。" : "") }),
+        (NEXT ? "登录后继续打开您要查看的文件。" : VIEW === "home" ? "" :
+          "登录后继续打开" + currentView().what + "。") }),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-username", text: "用户名" }), username]),
       el("div", { class: "dj-field" }, [el("label", { for: "dj-password", text: "密码" }), password]),
       codeField,
@@ -453,7 +466,7 @@
     me = null;
     remember(false);
     if (VIEW !== "home") {
-      window.location.href = URLS.home;
+      window.location.href = urlFor("home");
       return;
     }
     showLogin("");
@@ -477,12 +490,30 @@
     ]);
   }
 
+  function currentView() { return views[VIEW] || views.home; }
+
+  function showNav() {
+    if (!navEl || !me) return;
+    var counts = me.badges || {};
+    Array.prototype.forEach.call(navEl.querySelectorAll("[data-dj-nav-view]"), function (link) {
+      var badge = link.querySelector("[data-dj-nav-badge]");
+      var count = counts[link.getAttribute("data-dj-nav-view")];
+      if (!badge) return;
+      badge.hidden = !count;
+      badge.textContent = count ? String(count) : "";
+      // The number alone means nothing to a screen reader.
+      badge.setAttribute("aria-label", count ? count + " 条新消息" : "");
+    });
+    navEl.hidden = false;
+  }
+
   async function showView(initial) {
     var id = params.get("id");
+    showNav();
     try {
-      if (VIEW === "course") await showCourse(id);
-      else if (VIEW === "lesson") await showLesson(id);
-      else await showHome();
+      var view = currentView();
+      if (view.needsId && !needId(id)) return;
+      await view.render({ id: id });
     } catch (error) {
       handleError(error, notFound);
       return;
@@ -492,23 +523,28 @@
     if (!initial) focusTitle();
   }
 
+  function backLink() {
+    var view = currentView();
+    return el("p", null, [el("a", { class: "dj-button", href: urlFor(view.back), text: "返回" + view.backTitle })]);
+  }
+
   function notFound(error) {
-    var what = VIEW === "lesson" ? "课时" : "课程";
+    var view = currentView();
     var text = error.status === 404
-      ? "没有找到这个" + what + "：它可能已下线，或不在您的学习范围内。"
+      ? "没有找到这个" + view.what + "：它可能已下线，或不在您的范围内。"
       : error.detail;
-    setTitle(error.status === 404 ? "未找到" + what : "党员学习");
+    setTitle(error.status === 404 ? "未找到" + view.what : "党员学习");
     setAlert(text);
-    replaceBody([accountBar(), el("p", null, [el("a", { class: "dj-button", href: URLS.home, text: "返回我的课程" })])]);
+    replaceBody([accountBar(), backLink()]);
   }
 
   function needId(id) {
     if (/^\d+$/.test(id || "")) return true;
-    var what = VIEW === "lesson" ? "课时" : "课程";
+    var view = currentView();
     setTitle("链接不完整");
     setStatus("");
-    setAlert("链接中缺少" + what + "编号，请从“我的课程”重新进入。");
-    replaceBody([accountBar(), el("p", null, [el("a", { class: "dj-button", href: URLS.home, text: "返回我的课程" })])]);
+    setAlert("链接中缺少" + view.what + "编号，请从“" + view.backTitle + "”重新进入。");
+    replaceBody([accountBar(), backLink()]);
     return false;
   }
 
@@ -592,7 +628,6 @@
   }
 
   async function showCourse(id) {
-    if (!needId(id)) return;
     setStatus("正在加载课程…");
     var course = await request("GET", "courses/" + id + "/");
     setTitle(course.title);
@@ -629,7 +664,7 @@
         el("h2", { id: "dj-lessons-title", text: "课时列表" }),
         (course.lessons || []).length ? lessons : el("p", { class: "dj-empty", text: "这门课程还没有课时。" })
       ]),
-      el("p", null, [el("a", { href: URLS.home, text: "‹ 返回我的课程" })])
+      el("p", null, [el("a", { href: urlFor("home"), text: "‹ 返回我的课程" })])
     ]);
   }
 
@@ -670,11 +705,10 @@
   }
 
   async function showLesson(id) {
-    if (!needId(id)) return;
     setStatus("正在加载课时…");
     var lesson = await request("GET", "lessons/" + id + "/");
     setTitle(lesson.title);
-    setCrumbs(lesson.course ? [{ title: lesson.course.title, url: urlFor("course", lesson.course.id) }] : []);
+    setCrumbs(lesson.course ? [{ text: lesson.course.title, href: urlFor("course", lesson.course.id) }] : []);
     setAlert("");
 
     var content = el("div", { class: "dj-lesson__body" });
@@ -900,5 +934,47 @@
     if (document.visibilityState === "visible") visible();
   }
 
-  start();
+  // ------------------------------------------------------------------ areas plug in here
+
+  /* register(view, render, options): render({id}) fills the page (async; a rejection goes to
+   * the shared error handling: expired session → log in and back, 404 → "没有找到").
+   * options: what (noun for messages, e.g. "问卷"), needsId (the view needs ?id=N),
+   * back / backTitle (the view a "返回" link leads to, and its name). */
+  function register(view, render, options) {
+    options = options || {};
+    views[view] = {
+      render: render, what: options.what || "内容", needsId: !!options.needsId,
+      back: options.back || "home", backTitle: options.backTitle || "我的课程"
+    };
+  }
+
+  register("home", function () { return showHome(); }, { what: "页面" });
+  register("course", function (ctx) { return showCourse(ctx.id); }, { what: "课程", needsId: true });
+  register("lesson", function (ctx) { return showLesson(ctx.id); }, { what: "课时", needsId: true });
+
+  window.DJMember = {
+    register: register,
+    el: el,
+    request: request,
+    requestForm: requestForm,
+    ApiError: ApiError,
+    isExpired: isExpired,
+    handleError: handleError,
+    setTitle: setTitle,
+    setStatus: setStatus,
+    setAlert: setAlert,
+    setCrumbs: setCrumbs,
+    replaceBody: replaceBody,
+    focusTitle: focusTitle,
+    accountBar: accountBar,
+    formatDate: formatDate,
+    formatDateTime: formatDateTime,
+    url: urlFor,
+    me: function () { return me; },
+    current: function () { return generation; }
+  };
+
+  // Deferred scripts run in order before DOMContentLoaded: by then every area has registered.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
