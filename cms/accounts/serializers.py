@@ -9,7 +9,9 @@ from .models import BranchRole, MemberStatus, User
 def member_badges(user: User) -> dict[str, int]:
     """Counts shown on the member area's tabs. Each area adds its own count here (from its
     selectors); an area with nothing new is left out."""
-    counts: dict[str, int] = {}
+    from cms.consultations.selectors import unseen_answers
+
+    counts: dict[str, int] = {"consultations": unseen_answers(user)}
     return {view: count for view, count in counts.items() if count}
 
 
