@@ -10,7 +10,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -64,7 +64,7 @@ def _validated(serializer_class, request):
 class ConsultationViewSet(viewsets.ViewSet):
     not_found_message = NOT_FOUND_MESSAGE
     lookup_value_regex = r"[0-9]{1,18}"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]  # JSON, or multipart when a file comes along
 
     def _mine(self, request, pk):
         item = selectors.my_consultation(request.user, int(pk))

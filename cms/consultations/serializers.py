@@ -87,6 +87,15 @@ class ConsultationDetailSerializer(ConsultationSummarySerializer):
         return data
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true/false only (JSON booleans, or the strings a form sends): "0", "on", "yes" … are
+    refused rather than guessed at, as the schema says."""
+
+    TRUE_VALUES = {True, "true", "True"}
+    FALSE_VALUES = {False, "false", "False"}
+    NULL_VALUES = set()
+
+
 class AskSerializer(serializers.Serializer):
     """JSON, or multipart/form-data when a file is attached."""
 
@@ -98,7 +107,7 @@ class AskSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=5000, label="内容", error_messages={
         "required": "请填写内容。", "blank": "请填写内容。", "null": "请填写内容。", "max_length": "内容不能超过 5000 字。",
         "invalid": "内容格式不正确。"})
-    public_consent = serializers.BooleanField(
+    public_consent = StrictBooleanField(
         default=False, label="同意公开",
         help_text="同意在答复后将问题（经编辑改写、去除个人信息）公开到“常见问题”。",
         error_messages={"invalid": "请勾选或不勾选。"})
