@@ -34,7 +34,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 # ------------------------------------------------------------------------------- working days
 
 def _holidays() -> set[dt.date]:
-    return {dt.date.fromisoformat(day) for day in settings.CONSULTATION_HOLIDAYS}
+    return {day if isinstance(day, dt.date) else dt.date.fromisoformat(day) for day in settings.CONSULTATION_HOLIDAYS}
 
 
 def is_working_day(day: dt.date, holidays: set[dt.date] | None = None) -> bool:

@@ -277,7 +277,9 @@ AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
 # overdue. CONSULTATION_COMMITTEE_UNIT names the unit behind 党委办公室 (default: the first
 # top-level 党委).
 CONSULTATION_SLA_WORKING_DAYS = int(os.environ.get("CONSULTATION_SLA_WORKING_DAYS", "5"))
-CONSULTATION_HOLIDAYS = [d.strip() for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()]
+# Parsed here, so a mistyped date stops the server at start rather than failing a request.
+CONSULTATION_HOLIDAYS = [datetime.date.fromisoformat(d.strip())
+                         for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()]
 CONSULTATION_COMMITTEE_UNIT = os.environ.get("CONSULTATION_COMMITTEE_UNIT", "")
 CONSULTATION_ATTACHMENT_MAX_BYTES = int(os.environ.get("CONSULTATION_ATTACHMENT_MAX_MB", "10")) * _MB
 
