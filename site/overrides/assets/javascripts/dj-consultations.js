@@ -139,8 +139,12 @@
       } catch (e) {
         submit.disabled = false;
         M.setStatus("");
-        if (e.code === "invalid") { showErrors(blocks, e.fields || {}, e.detail); return; }
-        throw e;
+        if (e.code === "invalid") {
+          if (!showErrors(blocks, e.fields || {}, e.detail)) M.setAlert(e.detail);
+          return;
+        }
+        // An expired session brings back the log-in form (then this page); the rest is said.
+        M.handleError(e);
       }
     });
     return form;
