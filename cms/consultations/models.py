@@ -17,8 +17,10 @@ from modelcluster.fields import ParentalKey
 from taggit.models import TaggedItemBase
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.models import Page
+from wagtail.search import index
 
 from cms.core.models import ArticlePage
+from cms.openness.models import LINK_CHECK_PANEL
 
 from .forms import FaqPageForm
 
@@ -142,13 +144,14 @@ class FaqPage(ArticlePage):
         related_name="faq_pages", editable=False)
     tags = ClusterTaggableManager(through=FaqPageTag, blank=True, verbose_name="标签")
 
-    content_panels = Page.content_panels + [
+    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
         FieldPanel("question"),
         FieldPanel("body", heading="答复"),
         MultiFieldPanel([FieldPanel("date"), FieldPanel("issuing_unit"), FieldPanel("tags")], heading="发布信息"),
         FieldPanel("summary"),
         FieldPanel("personal_data_removed"),
     ]
+    search_fields = ArticlePage.search_fields + [index.SearchField("question")]
     base_form_class = FaqPageForm
     template = "openness/article_page.html"
 
