@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from cms.consultations import services
 from cms.consultations.models import Consultation, State
 
 from .conftest import API, MEMBER_API, client_for, pdf
