@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import PasswordView, SessionView
+from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
 from cms.feedback.api import FormViewSet, PublicSubmissionView
 from cms.publishing.api import HealthView, SiteBuildViewSet
@@ -16,11 +17,14 @@ router.register("site-builds", SiteBuildViewSet, basename="site-build")
 router.register("member/courses", CourseViewSet, basename="member-course")
 router.register("member/lessons", LessonViewSet, basename="member-lesson")
 router.register("member/forms", FormViewSet, basename="member-form")
+router.register("member/consultations", ConsultationViewSet, basename="member-consultation")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
     path("member/password/", PasswordView.as_view(), name="member-password"),
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
+    # Before the router: "options" is not a consultation id.
+    path("member/consultations/options/", AskOptionsView.as_view(), name="member-consultation-options"),
     path("health/", HealthView.as_view(), name="health"),
     re_path(r"^forms/(?P<id>[0-9]{1,18})/submissions/$", PublicSubmissionView.as_view(), name="public-form-submissions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

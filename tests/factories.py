@@ -13,6 +13,7 @@ from wagtail.models import Collection
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.audit import context as audit_context
 from cms.audit.models import Action
+from cms.consultations.models import FaqPage
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
 from cms.openness.services import ensure_home_page
 
@@ -234,3 +235,15 @@ class FormFieldFactory(DjangoModelFactory):
     label = factory.Sequence(lambda n: f"问题{n}")
     field_type = "singleline"
     required = True
+
+
+class FaqPageFactory(PageFactory):
+    """A 常见问题 page (cms/consultations); live pages must be ticked 已去除个人信息."""
+
+    class Meta:
+        model = FaqPage
+
+    title = factory.Sequence(lambda n: f"常见问题{n}")
+    slug = factory.Sequence(lambda n: f"faq-{n}")
+    question = "如何办理组织关系转接？"
+    personal_data_removed = True

@@ -16,6 +16,8 @@ APPROVAL_TASK_NAME = "审核"
 BRANCH_EDITOR_PREFIX = "编辑·"
 #: Derived group: its members are exactly the serving branch secretaries (``services.sync_secretary_group``).
 SECRETARY = "支部书记"
+#: Staff who answer consultations addressed to the committee office (cms/consultations).
+ANSWERER = "答复"
 
 MEDIA_EDIT = [("wagtailimages", "add_image"), ("wagtailimages", "change_image"), ("wagtailimages", "choose_image"),
               ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"), ("wagtaildocs", "choose_document")]
@@ -116,7 +118,12 @@ def setup_roles() -> dict[str, Group]:
     from .services import sync_all_secretary_groups
 
     sync_all_secretary_groups()
-    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups}
+    # 答复 (committee-office answerers) and the derived 组织委员 group (cms/consultations/roles.py).
+    from cms.consultations.roles import setup as setup_consultation_roles
+
+    consultation_groups = setup_consultation_roles()
+    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups,
+            **consultation_groups}
 
 
 def secretary_group() -> Group:

@@ -80,6 +80,9 @@ class Action(models.TextChoices):
     MEMBER_CHANGED = "member.changed", "修改党员档案"
     MEMBER_DELETED = "member.deleted", "删除党员档案"
     MEMBER_UNIT_CHANGED = "member.unit_changed", "调整所在组织"
+    CONSULTATION_ANSWERED = "consultation.answered", "答复咨询或建议"
+    CONSULTATION_CLOSED = "consultation.closed", "关闭咨询或建议"
+    CONSULTATION_FAQ_DRAFTED = "consultation.faq_drafted", "咨询转为常见问题草稿"
     PRUNED = "audit.pruned", "清理过期审计日志"
 
 

@@ -57,8 +57,9 @@ class SectionPage(Page):
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("organisation")]
     base_form_class = PublicPageForm
     parent_page_types = ["openness.HomePage", "openness.SectionPage"]
-    # A public form (群众心声) sits in a section like an article (cms/feedback).
-    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES, "feedback.FeedbackFormPage"]
+    # A public form (群众心声, cms/feedback) sits in a section like an article; 常见问题 entries
+    # (cms/consultations) are articles of their own type.
+    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES, "feedback.FeedbackFormPage", "consultations.FaqPage"]
     template = "openness/section_page.html"
 
     class Meta:

@@ -148,6 +148,10 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
         if getattr(page, "source", ""):
             meta["source"] = page.source
         body = render_body(collector, page.body)
+        # Plain text an article type puts before its body (the question of a 常见问题 page).
+        preamble = page.export_preamble() if hasattr(page, "export_preamble") else ""
+        if preamble.strip():
+            body = markdown_text(preamble.strip()) + "\n\n" + body
     return ExportedPage(
         page_id=page.pk,
         path=content_path_for(page, site),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "cms.media",  # image and document files only through the access rule (cms/media/selectors.py)
     "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
     "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
+    "cms.consultations",  # 咨询与意见建议 and the public FAQ page type
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -276,6 +277,18 @@ REST_FRAMEWORK = {
 # enforced by cms.audit.services.retention_days); older ones go in the daily audit_prune.
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
 
+# Consultations and suggestions (cms/consultations): an item waiting for an answer longer
+# than this many working days (Mon–Fri minus CONSULTATION_HOLIDAYS, ISO dates separated by
+# commas: statutory holidays are announced yearly, so they are configured, not built in) is
+# overdue. CONSULTATION_COMMITTEE_UNIT names the unit behind 党委办公室 (default: the first
+# top-level 党委).
+CONSULTATION_SLA_WORKING_DAYS = int(os.environ.get("CONSULTATION_SLA_WORKING_DAYS", "5"))
+# Parsed here, so a mistyped date stops the server at start rather than failing a request.
+CONSULTATION_HOLIDAYS = [datetime.date.fromisoformat(d.strip())
+                         for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()]
+CONSULTATION_COMMITTEE_UNIT = os.environ.get("CONSULTATION_COMMITTEE_UNIT", "")
+CONSULTATION_ATTACHMENT_MAX_BYTES = int(os.environ.get("CONSULTATION_ATTACHMENT_MAX_MB", "10")) * _MB
+
 # Log-in lock-out (cms/accounts/lockout.py), counted in the database so every app server
 # sees the same failures.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))  # per account
@@ -315,10 +328,16 @@ SPECTACULAR_SETTINGS = {
     # validatorUrl: Swagger UI would otherwise fetch a badge from an outside validator.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        # Courses, forms and consultations each have a "state": each choice set gets its own name.
+        "CourseStateEnum": "cms.study.serializers.COURSE_STATES",
+        "FormStateEnum": "cms.feedback.serializers.STATES",
+        "ConsultationKindEnum": "cms.consultations.models.Kind",
+        "ConsultationAddresseeEnum": "cms.consultations.models.Addressee",
+        "ConsultationStateEnum": "cms.consultations.models.State",
+        "ConsultationMessageKindEnum": "cms.consultations.models.MessageKind",
+    },
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
-    # Courses and forms both have a "state" with different values: one name each.
-    "ENUM_NAME_OVERRIDES": {"CourseStateEnum": "cms.study.serializers.COURSE_STATES",
-                            "FormStateEnum": "cms.feedback.serializers.STATES"},
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "cms.accounts.first_login.document_refusals"],

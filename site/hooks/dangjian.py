@@ -64,7 +64,7 @@ log = get_plugin_logger("dangjian")
 
 HOME_LATEST = 10
 FEED_SIZE = 20
-ARTICLE_TYPES = {"news", "openness", "theory"}
+ARTICLE_TYPES = {"news", "openness", "theory", "faq"}
 # A public feedback form (群众心声 …): listed in its section like an article, rendered with
 # the form from its ``dj_form`` front matter (hooks/dj_public_forms.py).
 FORM_TYPE = "form"

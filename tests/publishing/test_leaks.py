@@ -177,3 +177,69 @@ def test_publishing_a_member_form_queues_no_site_build(home):
     form.delete()
 
     assert ContentChange.objects.count() == before, "member forms are outside the public site"
+
+
+# Consultations (cms/consultations): what a member asked, who asked and from which branch never
+# reaches the public site; only what an editor wrote into a 常见问题 page does.
+CONSULTATION_MARKERS = {
+    "asker_name": "LEAKASKERNAME015",
+    "asker_username": "leakasker016",
+    "branch": "LEAKBRANCH017",
+    "subject": "LEAKSUBJECT018",
+    "question_text": "LEAKQUESTION019",
+    "attachment_name": "LEAKFILE020",
+    "follow_up": "LEAKFOLLOWUP021",
+    "answer_text": "LEAKANSWER022",
+}
+
+
+def test_consultations_reach_the_site_only_as_an_editors_faq_wording(home, publish, site_paths, public_site):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from wagtail.rich_text import RichText
+
+    from cms.accounts.models import BranchRole, MemberStatus, OrganisationUnit
+    from cms.consultations import services
+    from tests.factories import MembershipFactory, OrganisationUnitFactory
+    from tests.study.conftest import administrator
+
+    m = CONSULTATION_MARKERS
+    committee = OrganisationUnitFactory(name="机关党委", kind=OrganisationUnit.Kind.COMMITTEE)
+    branch = OrganisationUnitFactory(name=f"{m['branch']}党支部", parent=committee)
+    asker = MembershipFactory(user__organisation=branch, user__username=m["asker_username"],
+                              user__last_name="赵", user__first_name=m["asker_name"]).user
+    secretary = MembershipFactory(user__organisation=branch, status=MemberStatus.FULL, role=BranchRole.SECRETARY).user
+    faq_section = SectionPageFactory(parent=home, title="常见问题", slug="faq")
+    NewsPageFactory(parent=SectionPageFactory(parent=home, title="新闻动态", slug="news"), title="公开的新闻",
+                    slug="public-news")
+
+    item = services.ask(asker, kind="question", addressee="branch", subject=f"主题 {m['subject']}",
+                        text=f"我是{asker.get_full_name()}，{m['question_text']}", public_consent=True,
+                        attachment=SimpleUploadedFile(f"{m['attachment_name']}.pdf", b"%PDF-1.4 x"))
+    services.follow_up(asker, item, m["follow_up"])
+    services.answer(secretary, item, f"{asker.get_full_name()}同志：{m['answer_text']}")
+    page = services.make_faq_draft(administrator(), item, faq_section)
+    publish()  # the draft: nothing of it is public
+
+    # The editor rewrites it. Publishing is refused while the asker's name is still in it.
+    page.refresh_from_db()
+    page.personal_data_removed = True
+    with pytest.raises(ValidationError, match="个人信息"):
+        page.save_revision().publish()
+    page.refresh_from_db()
+    page.title = "如何办理组织关系转接"
+    page.question = "党员调动工作时，如何转接组织关系？"
+    page.body = [("paragraph", RichText("<p>请向所在党支部申请开具介绍信。</p>"))]
+    page.personal_data_removed = True
+    page.save_revision().publish()
+    publish()
+
+    content = _content_text(site_paths["CONTENT_DIR"])
+    history = _git_history(site_paths)
+    site = public_site.all_text()
+    assert "党员调动工作时，如何转接组织关系？" in content and "请向所在党支部申请开具介绍信。" in site
+    for case, marker in CONSULTATION_MARKERS.items():
+        assert marker not in content, f"{case} leaked into content/"
+        assert marker not in history, f"{case} leaked into content/'s git history"
+        assert marker not in site, f"{case} leaked into the built site"
+    assert "source_consultation" not in content and f"consultations/{item.pk}" not in content
