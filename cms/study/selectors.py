@@ -274,7 +274,7 @@ def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonD
 # same rules as ``is_in_audience`` and ``course_progress``.
 # ---------------------------------------------------------------------------------------------
 # Imported here rather than at the top so that this section merges as one block.
-from cms.accounts.models import Membership, OrganisationUnit  # noqa: E402
+from cms.accounts.models import Membership  # noqa: E402
 from cms.accounts.audience import UnitTree, audience_test  # noqa: E402 (shared; UnitTree also for views_admin)
 from cms.accounts.selectors import Scope  # noqa: E402
 
