@@ -19,7 +19,9 @@ def register_feedback_urls():
 
 class ResultsMenuItem(MenuItem):
     def is_shown(self, request):
-        return selectors.can_view_results(request.user)
+        # By permission only (cached on the user): the menu is drawn on every admin page, and
+        # the views themselves refuse a reader without a scope.
+        return selectors.may_read_results(request.user)
 
 
 @hooks.register("register_admin_menu_item")
