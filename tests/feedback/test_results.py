@@ -150,3 +150,14 @@ def test_the_secretary_group_alone_grants_no_people(client, world, org):
     response = admin_client(client, user).get(reverse("feedback_results"))
 
     assert response.status_code == 302  # the scope comes from the member record, not the group
+
+
+def test_the_menu_item_is_for_results_readers_only(client, world, editor):
+    overview = reverse("feedback_results")
+
+    secretary_home = admin_client(client, world["secretary"]).get(reverse("wagtailadmin_home")).content.decode()
+    editor_home = admin_client(client, editor).get(reverse("wagtailadmin_home")).content.decode()
+
+    assert f'"url": "{overview}"' in secretary_home
+    assert f'"url": "{overview}"' not in editor_home
+    assert '"url": "/admin/forms/"' not in editor_home  # Wagtail's own 表单 list is hidden
