@@ -453,3 +453,20 @@ def public_submit(form: FeedbackFormPage, answers, *, honeypot, address: str,
     check_open(form, now)
     cleaned = clean_answers(form, answers, user=None)
     return Response.objects.create(form=form, answers=cleaned, submitted_on=timezone.localdate(now))
+
+
+#: Attachments uploaded but never submitted are deleted after this many days.
+UNSUBMITTED_FILE_DAYS = 7
+
+
+def prune_unsubmitted_files(*, today: datetime.date | None = None) -> int:
+    """Delete attachments never submitted with answers (abandoned uploads still name their
+    uploader, and nobody may read them): the rows and the files on disk."""
+    today = today or timezone.localdate()
+    cutoff = today - datetime.timedelta(days=UNSUBMITTED_FILE_DAYS)
+    removed = 0
+    for stored in AnswerFile.objects.filter(submitted=False, uploaded_on__lt=cutoff):
+        stored.file.delete(save=False)
+        stored.delete()
+        removed += 1
+    return removed
