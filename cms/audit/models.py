@@ -74,6 +74,7 @@ class Action(models.TextChoices):
     SITE_SWITCHED = "content.release_switched", "网站回滚到已保留版本"
     CONTENT_ROLLBACK = "content.rollback", "网站内容回滚"
     PROGRESS_EXPORTED = "data.progress_exported", "导出学习进度"
+    FORM_RESULTS_EXPORTED = "data.form_results_exported", "导出问卷结果"
     PEOPLE_IMPORTED = "data.people_imported", "批量导入人员"
     AUDIT_EXPORTED = "data.audit_exported", "导出审计日志"
     MEMBER_CREATED = "member.created", "新建党员档案"

@@ -191,13 +191,14 @@ class FeedbackFormPage(AbstractForm):
 
     def clean(self):
         super().clean()
-        if self.is_public_form():
-            validate_public_slug(self)
+        # A public form gets a URL on the static site (member forms never do; the rule is
+        # applied to both so that moving a form cannot bring a reserved slug onto the site).
+        validate_public_slug(self)
 
     def is_public_form(self) -> bool:
         from cms.openness.models import SectionPage
 
-        parent = self.get_parent() if self.pk or self.path else None
+        parent = self.get_parent() if self.path else None
         return parent is not None and isinstance(parent.specific, SectionPage)
 
     def serve(self, request, *args, **kwargs):

@@ -220,14 +220,19 @@ def form_overview(user: User, form: FeedbackFormPage) -> FormOverview:
 # their own units only, and an anonymous form's answers (which name nobody) only when the
 # whole audience lies within their units; public forms' answers are for 管理员.
 
-def can_view_results(user: User, scope=None) -> bool:
-    from cms.accounts.selectors import scope_of, sees_every_unit
+def may_read_results(user: User) -> bool:
+    """Holds the right to 问卷结果 (whose answers is then up to the scope)."""
+    from cms.accounts.selectors import sees_every_unit
 
     if not (user.is_authenticated and user.is_active):
         return False
-    if not (user.has_perm("feedback.view_form_results") or sees_every_unit(user)):
-        return False
-    return not (scope or scope_of(user)).is_empty
+    return user.has_perm("feedback.view_form_results") or sees_every_unit(user)
+
+
+def can_view_results(user: User, scope=None) -> bool:
+    from cms.accounts.selectors import scope_of
+
+    return may_read_results(user) and not (scope or scope_of(user)).is_empty
 
 
 def audience_unit_ids(form: FeedbackFormPage) -> set[int] | None:

@@ -39,6 +39,9 @@ from .models import (
 
 #: Whole answer bodies (and drafts) above this many bytes of JSON are refused.
 MAX_BODY_BYTES = 64 * 1024
+#: Attachments one person may keep for one form before submitting (a form has few file
+#: questions; more uploads are someone filling the disk).
+MAX_PENDING_FILES = 20
 #: Submissions one client may send to one public form per window.
 PUBLIC_WINDOW = datetime.timedelta(hours=1)
 
@@ -401,6 +404,8 @@ def upload_file(user: User, form: FeedbackFormPage, upload) -> AnswerFile:
         check_upload(upload)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from None
+    if AnswerFile.objects.filter(form=form, user=user, submitted=False).count() >= MAX_PENDING_FILES:
+        raise ValidationError({"file": [f"未提交的附件已达 {MAX_PENDING_FILES} 个，请先提交问卷。"]})
     return AnswerFile.objects.create(form=form, user=user, file=upload, name=name, size=upload.size,
                                      uploaded_on=timezone.localdate())
 
@@ -448,3 +453,20 @@ def public_submit(form: FeedbackFormPage, answers, *, honeypot, address: str,
     check_open(form, now)
     cleaned = clean_answers(form, answers, user=None)
     return Response.objects.create(form=form, answers=cleaned, submitted_on=timezone.localdate(now))
+
+
+#: Attachments uploaded but never submitted are deleted after this many days.
+UNSUBMITTED_FILE_DAYS = 7
+
+
+def prune_unsubmitted_files(*, today: datetime.date | None = None) -> int:
+    """Delete attachments never submitted with answers (abandoned uploads still name their
+    uploader, and nobody may read them): the rows and the files on disk."""
+    today = today or timezone.localdate()
+    cutoff = today - datetime.timedelta(days=UNSUBMITTED_FILE_DAYS)
+    removed = 0
+    for stored in AnswerFile.objects.filter(submitted=False, uploaded_on__lt=cutoff):
+        stored.file.delete(save=False)
+        stored.delete()
+        removed += 1
+    return removed

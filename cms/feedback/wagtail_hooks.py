@@ -1,15 +1,33 @@
 from django.contrib.auth.models import Permission
-from django.urls import path
+from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 
-from . import views_admin
+from . import selectors, views_admin
 
 
 @hooks.register("register_admin_urls")
 def register_feedback_urls():
     return [
+        path("feedback/results/", views_admin.ResultsOverviewView.as_view(), name="feedback_results"),
+        path("feedback/results/<int:form_id>/", views_admin.FormResultsView.as_view(), name="feedback_form_results"),
+        path("feedback/results/<int:form_id>/export/", views_admin.FormResultsExportView.as_view(),
+             name="feedback_form_results_export"),
         path("feedback/files/<uuid:token>/", views_admin.answer_file, name="feedback_answer_file"),
     ]
+
+
+class ResultsMenuItem(MenuItem):
+    def is_shown(self, request):
+        # By permission only (cached on the user): the menu is drawn on every admin page, and
+        # the views themselves refuse a reader without a scope.
+        return selectors.may_read_results(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_results_menu_item():
+    return ResultsMenuItem("问卷结果", reverse("feedback_results"), name="feedback-results", icon_name="form",
+                           order=304)
 
 
 @hooks.register("register_permissions")

@@ -274,7 +274,8 @@ def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonD
 # same rules as ``is_in_audience`` and ``course_progress``.
 # ---------------------------------------------------------------------------------------------
 # Imported here rather than at the top so that this section merges as one block.
-from cms.accounts.models import Membership, OrganisationUnit  # noqa: E402
+from cms.accounts.models import Membership  # noqa: E402
+from cms.accounts.audience import UnitTree, audience_test  # noqa: E402 (shared; UnitTree also for views_admin)
 from cms.accounts.selectors import Scope  # noqa: E402
 
 #: The report's state filter: the three states plus 已逾期, which overlays 未开始/学习中.
@@ -293,28 +294,6 @@ def can_view_progress(user: User, scope: Scope | None = None) -> bool:
     if not (user.has_perm("study.view_branch_progress") or sees_every_unit(user)):
         return False
     return not (scope or scope_of(user)).is_empty
-
-
-class UnitTree:
-    """The whole organisation tree in one query (a few hundred rows at most): the report needs
-    the units below many audience units at once, which ``descendant_ids`` would query level by
-    level for each."""
-
-    def __init__(self):
-        self.children: dict[int | None, list[int]] = {}
-        self.order: dict[int, tuple] = {}
-        for pk, parent_id, name, sort_order in OrganisationUnit.objects.values_list(
-                "pk", "parent_id", "name", "sort_order"):
-            self.children.setdefault(parent_id, []).append(pk)
-            self.order[pk] = (sort_order, name)
-
-    def below(self, unit_ids) -> set[int]:
-        """The units themselves and everything under them (terminates on a cycle too)."""
-        found, frontier = set(unit_ids), list(unit_ids)
-        while frontier:
-            frontier = [child for pk in frontier for child in self.children.get(pk, ()) if child not in found]
-            found.update(frontier)
-        return found
 
 
 @dataclass(frozen=True)
@@ -387,22 +366,6 @@ class CourseReport:
         return CourseReport(self.course, self.lessons_total, rows)
 
 
-def _audience_test(course: CoursePage, tree: UnitTree):
-    """``is_in_audience`` for a member record already in memory."""
-    statuses = set(course.audience_statuses or ())
-    chosen = [unit.pk for unit in course.audience_units.all()]  # prefetched by live_courses()
-    units = tree.below(chosen) if chosen else None
-
-    def test(membership: Membership) -> bool:
-        if membership.status == MemberStatus.TRANSFERRED_OUT:
-            return False
-        if statuses and membership.status not in statuses:
-            return False
-        return units is None or membership.user.organisation_id in units
-
-    return test, units
-
-
 def _people_in_scope(scope: Scope):
     """Member records whose people can study: not 已转出, and with an active account (someone
     who cannot sign in would only ever show as 未开始)."""
@@ -451,7 +414,7 @@ def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[Cour
                                            tree.order.get(m.user.organisation_id, ()), m.user.username))
     reports = []
     for course in courses:
-        in_audience, units = _audience_test(course, tree)
+        in_audience, units = audience_test(course, tree)
         if not scope.everything and units is not None and not (units & scope.unit_ids):
             continue  # aimed at other units only: not this viewer's business
         lesson_ids = lessons[course.pk]

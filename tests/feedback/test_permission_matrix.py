@@ -30,6 +30,10 @@ MATRIX = {
     "GET {named_file}":                  (302, 302, 302, 404, 200, 200),
     "GET {anonymous_file}":              (302, 302, 302, 404, 200, 200),
     "GET {unsubmitted_file}":            (302, 302, 302, 404, 404, 404),
+    # 问卷结果: results readers in the admin; a form aimed at another branch is not theirs.
+    "GET /admin/feedback/results/":      (302, 302, 302, 200, 200, 200),
+    "GET {results}":                     (302, 302, 302, 404, 200, 200),
+    "GET {results_export}":              (302, 302, 302, 404, 200, 200),
 }
 CASES = [(endpoint, persona, expected[index])
          for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
@@ -54,7 +58,8 @@ def world(people, org, public_form):
     urls = {"form": form.pk, "public": public_form.pk,
             "named_file": f"/admin/feedback/files/{named_file.pk}/",
             "anonymous_file": f"/admin/feedback/files/{anonymous_file.pk}/",
-            "unsubmitted_file": f"/admin/feedback/files/{unsubmitted.pk}/"}
+            "unsubmitted_file": f"/admin/feedback/files/{unsubmitted.pk}/",
+            "results": f"/admin/feedback/results/{form.pk}/", "results_export": f"/admin/feedback/results/{form.pk}/export/"}
     return SimpleNamespace(people=people, form=form, public_form=public_form, urls=urls)
 
 
@@ -91,7 +96,7 @@ def test_permission_matrix(world, endpoint, persona, expected):
         assert response.json() == {"detail": "未找到该问卷，或您不在填写范围内。", "code": "not_found"}
     if expected in (302, 404) and url_of(endpoint, world).startswith("/admin/"):
         assert b"%PDF" not in b"".join(getattr(response, "streaming_content", [response.content]))
-    if expected == 200 and url_of(endpoint, world).startswith("/admin/"):
+    if expected == 200 and url_of(endpoint, world).startswith("/admin/feedback/files/"):
         body = b"".join(response.streaming_content)
         assert body.startswith(b"%PDF-1.4") and response["Content-Disposition"].startswith("attachment")
     if expected in (401, 404) and person is not None and "{form}" in endpoint:

@@ -373,6 +373,18 @@ def test_an_attachment_over_the_limit_is_refused(file_form, people, settings):
     assert errors == {"file": ["附件不能超过 100\xa0字节，当前文件为 205\xa0字节。"]}  # filesizeformat
 
 
+def test_unsubmitted_uploads_are_capped(file_form, people, monkeypatch):
+    monkeypatch.setattr(services, "MAX_PENDING_FILES", 2)
+    person = people["in_audience"]
+    for n in range(2):
+        services.upload_file(person, file_form, SimpleUploadedFile(f"{n}.pdf", b"%PDF-1.4"))
+
+    errors = errors_of(lambda: services.upload_file(person, file_form, SimpleUploadedFile("3.pdf", b"%PDF-1.4")))
+
+    assert errors == {"file": ["未提交的附件已达 2 个，请先提交问卷。"]}
+    assert AnswerFile.objects.count() == 2
+
+
 def test_a_file_answer_must_be_my_own_upload_to_this_form(file_form, people):
     mine = services.upload_file(people["in_audience"], file_form, SimpleUploadedFile("a.pdf", b"%PDF-1.4"))
     theirs = services.upload_file(people["secretary"], file_form, SimpleUploadedFile("b.pdf", b"%PDF-1.4"))
@@ -442,3 +454,21 @@ def test_expired_counters_are_deleted(public_form):
     services.public_submit(public_form, {names["标题"]: "a", names["内容"]: "b"}, honeypot="", address="203.0.113.7")
 
     assert not PublicSubmitCounter.objects.filter(key_hash="0" * 64).exists()
+
+
+def test_abandoned_uploads_are_pruned_with_their_files(file_form, people):
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    old = services.upload_file(people["in_audience"], file_form, SimpleUploadedFile("old.pdf", b"%PDF-1.4"))
+    kept = services.upload_file(people["secretary"], file_form, SimpleUploadedFile("new.pdf", b"%PDF-1.4"))
+    submitted = services.upload_file(people["in_audience"], file_form, SimpleUploadedFile("s.pdf", b"%PDF-1.4"))
+    AnswerFile.objects.filter(pk__in=[old.pk, submitted.pk]).update(uploaded_on=datetime.date(2020, 1, 1))
+    AnswerFile.objects.filter(pk=submitted.pk).update(submitted=True)
+    old_path = Path(old.file.path)
+
+    call_command("feedback_prune")
+
+    assert set(AnswerFile.objects.values_list("pk", flat=True)) == {kept.pk, submitted.pk}
+    assert not old_path.exists() and Path(kept.file.path).exists()
