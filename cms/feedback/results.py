@@ -44,6 +44,42 @@ def visible_result_form(scope: Scope, form_id: int) -> FeedbackFormPage | None:
     return next((form for form in result_forms(scope) if form.pk == form_id), None)
 
 
+def percent_label(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage with one decimal, rounded down (so 99.96% never
+    shows as 100%, as in 学习进度); "—" when there is no whole."""
+    if not whole:
+        return "—"
+    permille = part * 1000 // whole
+    return f"{permille // 10}.{permille % 10}%" if permille % 10 else f"{permille // 10}%"
+
+
+def bar_step(part: float, whole: float) -> int:
+    """The width of a drawn bar in 5 % steps (0, 5 … 100), one CSS class per step, since the
+    admin's bars carry no inline style. Nearest step, except that a part above nothing never
+    draws as empty and a part below the whole never draws as full: the eye reads those two."""
+    if not whole or part <= 0:
+        return 0
+    if part >= whole:
+        return 100
+    return min(95, max(5, round(part * 20 / whole) * 5))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar of a chart: the numbers are shown as text next to it."""
+    label: str
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> str:
+        return percent_label(self.count, self.total)
+
+    @property
+    def step(self) -> int:
+        return bar_step(self.count, self.total)
+
+
 @dataclass
 class UnitRate:
     unit_id: int | None
@@ -54,10 +90,11 @@ class UnitRate:
 
     @property
     def rate_label(self) -> str:
-        if not self.audience:
-            return "—"
-        permille = self.answered * 1000 // self.audience
-        return f"{permille // 10}.{permille % 10}%" if permille % 10 else f"{permille // 10}%"
+        return percent_label(self.answered, self.audience)
+
+    @property
+    def rate_step(self) -> int:
+        return bar_step(self.answered, self.audience)
 
 
 @dataclass
@@ -68,6 +105,34 @@ class QuestionSummary:
     average: float | None = None
     words: list[tuple[str, int]] = field(default_factory=list)
     people: list[tuple[str, list[tuple[str, int]]]] = field(default_factory=list)  # peer review
+
+    @property
+    def kind(self) -> str:
+        return self.field["type"]
+
+    @property
+    def type_label(self) -> str:
+        return FieldType(self.kind).label
+
+    @property
+    def bars(self) -> list[Bar]:
+        """Choices, grades or rating values against the people who answered the question
+        (a multiple choice's shares may add up to more than 100 %)."""
+        unit = " 分" if self.kind == FieldType.RATING else ""
+        return [Bar(f"{label}{unit}", count, self.answered) for label, count in self.counts]
+
+    @property
+    def word_bars(self) -> list[Bar]:
+        """The frequent words against the most frequent one."""
+        top = self.words[0][1] if self.words else 0
+        return [Bar(word, count, top) for word, count in self.words]
+
+    @property
+    def average_step(self) -> int:
+        """A rating's average on the 1–5 scale, as a bar out of the top mark."""
+        if self.average is None or self.kind != FieldType.RATING:
+            return 0
+        return bar_step(self.average, selectors.RATING_MAX)
 
 
 @dataclass
@@ -88,7 +153,11 @@ class FormResults:
 
     @property
     def rate_label(self) -> str:
-        return UnitRate(None, "", self.audience, self.answered).rate_label
+        return percent_label(self.answered, self.audience)
+
+    @property
+    def rate_step(self) -> int:
+        return bar_step(self.answered, self.audience)
 
     @property
     def shows_names(self) -> bool:
