@@ -118,6 +118,7 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
     expect(row.locator("td[data-label=填写率]")).to_have_text("75%")
     expect(page.locator("tr", has_text=data.anonymous.title)).to_contain_text("匿名问卷")
     _no_sideways_scroll(page)
+    page.screenshot(path=str(tmp_path / "form-results-list.png"))
     row.get_by_role("link", name=data.named.title).click()
     page.wait_for_url(f"{base}/admin/feedback/results/{data.named.pk}/")
     expect(page.locator("h1")).to_have_text(data.named.title)

@@ -1,6 +1,7 @@
 """问卷结果 in the admin: scope (a secretary sees their own units' people only), anonymity
 (counts and summaries, never names next to answers), summaries and the audited export."""
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -17,6 +18,10 @@ QUESTIONS = [
     {"label": "评分", "field_type": "rating"},
     {"label": "意见", "field_type": "multiline", "required": False},
 ]
+
+
+#: 理论 three times in the frequent-words list of 意见.
+THEORY_3 = '<span class="dj-words__word">理论</span><span class="dj-words__count">3 次</span>'
 
 
 def admin_client(client, user):
@@ -71,7 +76,7 @@ def test_an_anonymous_form_shows_counts_and_summaries_but_no_names(client, world
     response, html = page(client, world, "anon", "admin")
 
     assert response.status_code == 200
-    assert "填写率" in html and "高频词：理论（3）" in html
+    assert "填写率" in html and THEORY_3 in html
     for name in ("张三", "李书记", "钱二支", "赵未填", "孙未填二"):
         assert name not in html
     assert "个人答卷" not in html
@@ -82,7 +87,38 @@ def test_anonymous_answers_reach_a_secretary_only_when_the_whole_audience_is_the
     _, own_form = page(client, world, "first_only", "secretary")
 
     assert "不向您显示答案汇总" in everyone_form and "高频词" not in everyone_form
-    assert "高频词：理论（3）" in own_form and "张三" not in own_form
+    assert THEORY_3 in own_form and "张三" not in own_form
+
+
+def test_rates_and_choices_are_drawn_as_bars_without_inline_styles(client, world):
+    _, html = page(client, world, "named", "secretary")
+
+    main = html[html.index("<main"):html.index("</main>")]
+    rate_bar = '<span class="dj-bar dj-bar--rate" aria-hidden="true"><span class="dj-bar__fill dj-bar__fill--p{}">'
+    # 第一党支部: 2 of its 3 answered (the summary's bar and the unit's).
+    assert "2/3" in main and "66.6%" in main and main.count(rate_bar.format(65)) == 2
+    # 满意: 1 of the 2 who answered in the scope; 不满意 (the other branch's answer): none.
+    assert re.search(r'<th scope="row">满意</th><td class="dj-num">1</td><td class="dj-num">50%</td>\s*'
+                     r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
+                     r'<span class="dj-bar__fill dj-bar__fill--p50">', main)
+    assert re.search(r'<th scope="row">不满意</th><td class="dj-num">0</td><td class="dj-num">0%</td>\s*'
+                     r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
+                     r'<span class="dj-bar__fill"></span>', main)
+    # The rating: (5 + 3) / 2 out of 5.
+    assert re.search(r'平均 4.0 分 .*?<span class="dj-bar__fill dj-bar__fill--p80">', main, re.S)
+    assert "style=" not in main  # widths from classes: the CSP allows no inline style
+
+
+@pytest.mark.parametrize("part, whole, step, label", [
+    (0, 3, 0, "0%"), (1, 3, 35, "33.3%"), (2, 3, 65, "66.6%"), (3, 3, 100, "100%"), (3, 4, 75, "75%"),
+    (1, 1000, 5, "0.1%"),  # something never draws as nothing
+    (9999, 10000, 95, "99.9%"),  # nor almost everyone as everyone
+    (1, 0, 0, "—"),
+])
+def test_bar_steps_and_percentages(part, whole, step, label):
+    from cms.feedback.results import bar_step, percent_label
+
+    assert (bar_step(part, whole), percent_label(part, whole)) == (step, label)
 
 
 def test_summaries_count_choices_and_average_ratings(world):
