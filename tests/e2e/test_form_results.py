@@ -16,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 TIMEOUT_MS = 15_000
-PHONE = {"viewport": {"width": 375, "height": 812}, "locale": "zh-CN"}
+PHONE = {"viewport": {"width": 375, "height": 812}, "locale": "zh-CN", "device_scale_factor": 2}
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # DJ_HELP_SHOTS=site/pages/help/images refreshes the 使用指南's screenshot of this page
 # (as tests/e2e/test_feedback_forms.py does for the member's pages).
