@@ -197,3 +197,30 @@ def test_the_menu_item_is_for_results_readers_only(client, world, editor):
     assert f'"url": "{overview}"' in secretary_home
     assert f'"url": "{overview}"' not in editor_home
     assert '"url": "/admin/forms/"' not in editor_home  # Wagtail's own 表单 list is hidden
+
+
+def test_hostile_labels_choices_and_answers_are_text_in_the_charts(client, world):
+    """Editor texts (question, choices) and a member's text answer reach the charts as text."""
+    from bs4 import BeautifulSoup
+
+    from tests.hostile import PAYLOADS, marker, unsafe_markup
+
+    hostile = [p for p in PAYLOADS[:18] if "," not in p and "，" not in p and "\n" not in p][:6]
+    form = FeedbackFormFactory(title="恶意文本", fields=[
+        {"label": f"{hostile[0]}问题", "field_type": "radio", "choices": "\n".join(hostile[1:])},
+        {"label": "意见", "field_type": "multiline", "required": False},
+    ])
+    n = names_of(form)
+    services.submit(world["in_audience"], form, {n[f"{hostile[0]}问题"]: hostile[1], n["意见"]: " ".join(hostile)},
+                    key())
+
+    html = admin_client(client, world["secretary"]).get(reverse("feedback_form_results", args=[form.pk])).content.decode()
+    # From the form's own parts on (the admin's header before them draws its icons as <svg>).
+    results = html[html.index("统计范围"):html.index("</main>")]
+
+    assert unsafe_markup(results, allowed_scripts=set(), where="问卷结果") == []
+    soup = BeautifulSoup(results, "html.parser")
+    chart = soup.select_one("table.dj-chart")
+    assert chart.find_parent("section")["aria-label"] == f"{hostile[0]}问题", marker(hostile[0])
+    rows = {row.th.get_text(): row.select_one("td.dj-num").get_text() for row in chart.select("tbody tr")}
+    assert rows == {payload: ("1" if payload == hostile[1] else "0") for payload in hostile[1:]}
