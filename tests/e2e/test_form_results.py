@@ -118,7 +118,6 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
     expect(row.locator("td[data-label=填写率]")).to_have_text("75%")
     expect(page.locator("tr", has_text=data.anonymous.title)).to_contain_text("匿名问卷")
     _no_sideways_scroll(page)
-    page.screenshot(path=str(tmp_path / "form-results-list.png"))
     row.get_by_role("link", name=data.named.title).click()
     page.wait_for_url(f"{base}/admin/feedback/results/{data.named.pk}/")
     expect(page.locator("h1")).to_have_text(data.named.title)
@@ -169,14 +168,10 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
         expect(page.locator("details.dj-answer", has_text=person.display_name)).to_have_count(1)
     _no_sideways_scroll(page)
 
-    page.get_by_label("填写统计").scroll_into_view_if_needed()
     page.locator("h1").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "16-form-results.png"), full_page=False)
-    page.set_viewport_size({"width": 375, "height": 2600})
-    page.screenshot(path=str(tmp_path / "form-results-phone-full.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 2000})
+    page.set_viewport_size({"width": 1280, "height": 900})  # and on a desktop screen
     _no_sideways_scroll(page)
-    page.screenshot(path=str(tmp_path / "form-results-desktop.png"), full_page=True)
     if HELP_SHOTS:
         from pathlib import Path
 
@@ -186,7 +181,7 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
             optimise_png((tmp_path / "16-form-results.png").read_bytes()))
 
 
-def test_an_anonymous_form_shows_counts_and_charts_without_names(results_site, live_server, new_context, tmp_path):
+def test_an_anonymous_form_shows_counts_and_charts_without_names(results_site, live_server, new_context):
     from playwright.sync_api import expect
 
     data = results_site
@@ -215,5 +210,3 @@ def test_an_anonymous_form_shows_counts_and_charts_without_names(results_site, l
         assert person.display_name not in text, person.display_name
     assert "个人答卷" not in text
     _no_sideways_scroll(page)
-    page.set_viewport_size({"width": 375, "height": 2000})
-    page.screenshot(path=str(tmp_path / "form-results-anonymous.png"), full_page=True)

@@ -106,7 +106,7 @@ def test_rates_and_choices_are_drawn_as_bars_without_inline_styles(client, world
                      r'<span class="dj-bar__fill"></span>', main)
     # The rating: (5 + 3) / 2 out of 5.
     assert re.search(r'平均 4.0 分 .*?<span class="dj-bar__fill dj-bar__fill--p80">', main, re.S)
-    assert "style=" not in main  # widths from classes: the CSP allows no inline style
+    assert "style=" not in main  # widths from classes, not inline styles
 
 
 @pytest.mark.parametrize("part, whole, step, label", [
@@ -214,7 +214,8 @@ def test_hostile_labels_choices_and_answers_are_text_in_the_charts(client, world
     services.submit(world["in_audience"], form, {n[f"{hostile[0]}问题"]: hostile[1], n["意见"]: " ".join(hostile)},
                     key())
 
-    html = admin_client(client, world["secretary"]).get(reverse("feedback_form_results", args=[form.pk])).content.decode()
+    response = admin_client(client, world["secretary"]).get(reverse("feedback_form_results", args=[form.pk]))
+    html = response.content.decode()
     # From the form's own parts on (the admin's header before them draws its icons as <svg>).
     results = html[html.index("统计范围"):html.index("</main>")]
 
