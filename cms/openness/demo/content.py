@@ -53,6 +53,8 @@ DEMO_LOGINS = [
 DEMO_MEMBERS = [
     ("member1", "钱学员", "第一党支部", MemberStatus.FULL, BranchRole.MEMBER),
     ("activist1", "孙积极", "第一党支部", MemberStatus.ACTIVIST, BranchRole.MEMBER),
+    # A second Party member in 第一党支部: 民主评议党员 rates more than one person.
+    ("member3", "吴党员", "第一党支部", MemberStatus.FULL, BranchRole.MEMBER),
     ("member2", "周党员", "第二党支部", MemberStatus.PROBATIONARY, BranchRole.MEMBER),
 ]
 

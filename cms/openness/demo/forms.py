@@ -87,12 +87,11 @@ def load_demo_forms(units, users, *, interact) -> dict[str, FeedbackFormPage]:
         kind=FormKind.EVALUATION, anonymous=True, audience_units=[units["第一党支部"]],
         audience_statuses=[MemberStatus.FULL, MemberStatus.PROBATIONARY],
         opens_at=now - datetime.timedelta(days=2), closes_at=now + datetime.timedelta(days=10),
-        intro="按照《关于开展2026年度民主评议党员工作的通知》，请对本支部每名党员逐人评议。"
-              "本评议为匿名评议：系统只记录您已参加，评议内容不与您的账号关联。",
+        intro="按照《关于开展2026年度民主评议党员工作的通知》，请对照党员标准，对本支部每名党员逐人评议。",
         thank_you_text="评议已提交。感谢您认真履行党员的民主权利。",
         fields=[
             {"label": "对本支部党员逐人评议", "field_type": FieldType.PEER_REVIEW, "required": True,
-             "help_text": "对照党员标准，为每名党员选择评议等次；可附简短评语。"},
+             "help_text": "为每名党员选择评议等次（优秀、合格、基本合格、不合格），可附简短评语。"},
             {"label": "对支部委员会的意见建议", "field_type": FieldType.MULTILINE, "required": False},
         ])
 
@@ -135,12 +134,17 @@ def _demo_answers(users, *, message, satisfaction, appraisal, party_day) -> None
             "您希望明年增加哪些学习形式": ["主题党日志愿服务", "线上学习"],
             "对党委工作的意见和建议": "主题党日的时间希望提前一周通知，便于安排班次。"}, days_ago=1)
     if not Response.objects.filter(form=appraisal).exists():
-        # branch1 (支部书记) rates the branch's other Party member, member1; anonymous, so the
-        # response row carries no account, unit or time.
-        member1 = users["member1"]
-        _submit(users["branch1"], appraisal, {
-            "对本支部党员逐人评议": {str(member1.pk): {"grade": "优秀", "comment": "学习认真，带头完成学习任务。"}},
+        # branch1 (支部书记) and member3 rate the branch's other Party members; member1 has
+        # not yet. Anonymous: the response rows carry no account, unit or time.
+        member1, member3, secretary = users["member1"], users["member3"], users["branch1"]
+        _submit(secretary, appraisal, {
+            "对本支部党员逐人评议": {str(member1.pk): {"grade": "优秀", "comment": "学习认真，带头完成学习任务。"},
+                                     str(member3.pk): {"grade": "合格", "comment": ""}},
             "对支部委员会的意见建议": "支部学习可以多结合生产一线的实际问题。"}, days_ago=1)
+        _submit(member3, appraisal, {
+            "对本支部党员逐人评议": {str(member1.pk): {"grade": "合格", "comment": ""},
+                                     str(secretary.pk): {"grade": "优秀", "comment": "工作扎实，关心党员。"}}},
+                days_ago=0.5)
     if not Response.objects.filter(form=party_day).exists():
         _submit(users["member1"], party_day, {
             "本季度主题党日活动安排是否合理": "合理", "对主题党日活动的意见建议": "志愿服务活动很有意义，希望继续开展。"},
