@@ -29,7 +29,7 @@ run: install
 	@echo "管理后台  http://$(HOST):$(PORT)/admin/"
 	@echo "党员学习  http://$(HOST):$(PORT)/member/"
 	@echo "接口文档  http://$(HOST):$(PORT)/api/docs/"
-	@echo "演示账号  editor（编辑）、reviewer（审核）、admin（管理员）、branch1（第一党支部编辑、支部书记）、member1 / activist1（学员），密码均为 Dangjian@2026"
+	@echo "演示账号  editor（编辑）、reviewer（审核）、admin（管理员）、branch1（第一党支部编辑、支部书记）、member1 / activist1 / member3 / member2（党员：学习、问卷、咨询），密码均为 Dangjian@2026"
 	@echo "按 Ctrl-C 停止网站和后台任务进程。"
 	@# Both run in the background and the shell waits, so Ctrl-C reaches the trap at once
 	@# and stops the server and the worker together.

@@ -1261,6 +1261,7 @@ def _article_view(entry: Entry) -> dict:
             "issuing_unit": meta.get("issuing_unit") or "",
             "category": meta.get("category") or "",
             "type_label": meta.get("type_label") or "",
+            "is_form": meta.get("type") == FORM_TYPE,
             "tags": [{"name": t, "url": f"{TAGS_DIR}/{tag_slug(t)}/"} for t in entry.tags],
         }
     return entry.view

@@ -26,6 +26,8 @@ from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, Sectio
 
 from cms.openness.services import ensure_home_page
 
+from .consultations import load_demo_consultations
+from .forms import load_demo_forms
 from .media import draw_demo_image, draw_demo_pdf
 from .study import load_demo_courses
 
@@ -51,6 +53,8 @@ DEMO_LOGINS = [
 DEMO_MEMBERS = [
     ("member1", "钱学员", "第一党支部", MemberStatus.FULL, BranchRole.MEMBER),
     ("activist1", "孙积极", "第一党支部", MemberStatus.ACTIVIST, BranchRole.MEMBER),
+    # A second Party member in 第一党支部: 民主评议党员 rates more than one person.
+    ("member3", "吴党员", "第一党支部", MemberStatus.FULL, BranchRole.MEMBER),
     ("member2", "周党员", "第二党支部", MemberStatus.PROBATIONARY, BranchRole.MEMBER),
 ]
 
@@ -171,6 +175,10 @@ def load_demo() -> list[DemoLogin]:
                        organisation=units["第一党支部"])
     branch2 = _section(home, "branch-2", "第二党支部", "第二党支部的工作动态与支部党务公开。",
                        organisation=units["第二党支部"])
+    # Last in the navigation: 群众心声 (a public form) and, one level down, 常见问题, so the
+    # tabs grow by one and the FAQ entries are not listed between the form and the news.
+    interact = _section(home, "interact", "互动交流", "给党委留言，查看党员群众关心的常见问题。")
+    faq = _section(interact, "faq", "常见问题", "党员群众咨询较多的问题及答复，已去除个人信息。")
     users = _users(units)  # after the branch sections, which scope the branch editor groups
     editor, branch_secretary = users["editor"], users["branch1"]
 
@@ -276,6 +284,8 @@ def load_demo() -> list[DemoLogin]:
     if not PageViewRestriction.objects.filter(page=private).exists():
         PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
     load_demo_courses(units, users, images={"banner": banner, "lecture": lecture}, video=video)
+    load_demo_forms(units, users, interact=interact)
+    load_demo_consultations(units, users, faq_section=faq)
     article(news, NewsPage, "draft-year-end-summary", editor, publish=False, title="（草稿）年度党建工作总结",
              date=day(0), issuing_unit=committee, summary="尚未审核的草稿。",
              body=[("paragraph", p("草稿内容，尚未提交审核。"))])

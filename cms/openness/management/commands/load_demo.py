@@ -15,6 +15,6 @@ class Command(BaseCommand):
             self.stdout.write("  新建的演示账号首次登录时须修改密码。")
         for login in logins:
             self.stdout.write(f"  {login.username:<10} {login.role}（{login.full_name}）")
-        self.stdout.write("  学员（登录网站“党员学习”）：")
+        self.stdout.write("  党员（登录网站“党员学习”：学习、问卷、咨询）：")
         for username, full_name, branch, status, _role in DEMO_MEMBERS:
             self.stdout.write(f"  {username:<10} {branch} {status.label}（{full_name}）")
