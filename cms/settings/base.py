@@ -332,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         # Courses, forms and consultations each have a "state": each choice set gets its own name.
         "CourseStateEnum": "cms.study.serializers.COURSE_STATES",
         "FormStateEnum": "cms.feedback.serializers.STATES",
+        "FormKindEnum": "cms.feedback.models.FormKind",
         "ConsultationKindEnum": "cms.consultations.models.Kind",
         "ConsultationAddresseeEnum": "cms.consultations.models.Addressee",
         "ConsultationStateEnum": "cms.consultations.models.State",

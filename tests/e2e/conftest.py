@@ -18,6 +18,25 @@ WECHAT_PHONE = {
     "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
 }
 
+#: How long a browser test waits for what a person would see.
+TIMEOUT_MS = 15_000
+#: Pixels the page is wider than the screen (> 0: the reader has to scroll sideways).
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def assert_fits(page) -> None:
+    """Nothing wider than the screen: no sideways scrolling at 375 px."""
+    assert page.evaluate(OVERFLOW) <= 0, page.url
+
+
+def phone(new_context, outside_requests, base: str):
+    """A WeChat phone context whose requests to other hosts are recorded, and its page."""
+    context = new_context(**WECHAT_PHONE)
+    outside = outside_requests(base).watch(context)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return context, page, outside
+
 
 @pytest.fixture
 def public_home(transactional_db, site_paths):

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from tests.e2e.conftest import WECHAT_PHONE
-from tests.e2e.test_member_area import OVERFLOW, TIMEOUT_MS, _log_in
+from tests.e2e.conftest import TIMEOUT_MS, assert_fits
+from tests.e2e.test_member_area import _log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -32,10 +33,6 @@ def consult_site(public_home, publish):
                                   role=BranchRole.SECRETARY).user
     publish()
     return SimpleNamespace(member=member, secretary=secretary)
-
-
-def _fits(page):
-    assert page.evaluate(OVERFLOW) <= 0, page.url
 
 
 def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_site, live_server, new_context,
@@ -64,7 +61,7 @@ def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_
     expect(page.locator("#dj-consultations-subject-error")).to_have_text("请填写主题。")
     expect(page.locator("#dj-consultations-text-error")).to_have_text("请填写内容。")
     expect(page.get_by_label("主题")).to_be_focused()
-    _fits(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "1-ask-errors.png"), full_page=True)
 
     # 3. A refused file comes back from the server under the attachment field.
@@ -92,7 +89,7 @@ def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_
     expect(page.locator(".dj-consultations-text")).to_have_text(QUESTION)
     expect(page.get_by_role("link", name="调动通知.pdf")).to_be_visible()
     assert page.locator("h1 b").count() == 0
-    _fits(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "2-asked.png"), full_page=True)
 
     # 5. The branch secretary answers in the admin, on a phone too.
@@ -121,14 +118,14 @@ def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_
     card = page.locator(".dj-consultations-item", has_text=SUBJECT)
     expect(card).to_contain_text("已回复")
     expect(card).to_contain_text("有新答复")
-    _fits(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "4-badge.png"), full_page=True)
     card.get_by_role("link", name=SUBJECT).click()
     answer = page.locator(".dj-consultations-message--answer")
     expect(answer.locator(".dj-consultations-text")).to_have_text(ANSWER)
     expect(answer).to_contain_text("赵书记")
     expect(badge).to_be_hidden()
-    _fits(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "5-answer.png"), full_page=True)
 
     assert outside.seen and outside == []

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.management import call_command
 
-from tests.e2e.conftest import WECHAT_PHONE
+from tests.e2e.conftest import TIMEOUT_MS, WECHAT_PHONE
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,6 @@ TITLE = "支部召开专题组织生活会"
 SLUG = "org-life-meeting"
 PARAGRAPH = "支部全体党员参加了会议，逐一开展批评与自我批评。"
 REVIEW_COMMENT = "内容属实，同意发布。"
-TIMEOUT_MS = 15_000
 REVIEWER_VIEWPORTS = {"dashboard": {"width": 390, "height": 844}, "page editor": {"width": 1280, "height": 900}}
 
 

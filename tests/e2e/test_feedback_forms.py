@@ -14,27 +14,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.e2e.conftest import WECHAT_PHONE
+from tests.e2e.conftest import assert_fits, phone
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 15_000
-OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 OFFLINE_TEXT = "网络已断开，您的填写已保存在本机，恢复网络后会自动保存"
 # DJ_HELP_SHOTS=site/pages/help/images refreshes the 使用指南's screenshots of these pages.
 HELP_SHOTS = os.environ.get("DJ_HELP_SHOTS")
-
-
-def _phone(new_context, outside_requests, base):
-    context = new_context(**WECHAT_PHONE)
-    outside = outside_requests(base).watch(context)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return context, page, outside
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate(OVERFLOW) <= 0, page.url
 
 
 def _shot(page, tmp_path, name):
@@ -84,7 +70,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
 
     base = live_server.url
     data = forms_site
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
 
     # 1. 我的问卷, after logging in: the form waits under 进行中 with its closing state.
     page.goto(f"{base}/member/forms/")
@@ -102,7 +88,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     card = open_group.locator(".dj-forms-card")
     expect(card).to_contain_text("不限截止时间")
     expect(card.locator(".dj-badge")).to_contain_text(["意见征集", "待填写"])
-    _no_sideways_scroll(page)
+    assert_fits(page)
     _shot(page, tmp_path, "11-forms-list.png")
 
     # 2. The form, built from its definition: real labels, a fieldset per choice question.
@@ -127,7 +113,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     page.wait_for_timeout(2500)  # longer than the save delay: the server is not reached
     draft = Draft.objects.get(user=data.member, form=data.member_form)
     assert "希望多组织" not in str(draft.answers)
-    _no_sideways_scroll(page)
+    assert_fits(page)
     _shot(page, tmp_path, "14-form-offline.png")
 
     # 4. Back online: the draft is saved without another keystroke.
@@ -150,7 +136,7 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     expect(rating.locator(".dj-form__error")).to_have_text("请为“对组织生活的满意度”评分。")
     expect(rating.get_by_label("1 分 非常不满意")).to_be_focused()
     expect(rating.get_by_label("1 分 非常不满意")).to_have_attribute("aria-invalid", "true")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     summary.scroll_into_view_if_needed()
     _shot(page, tmp_path, "13-form-errors.png")
     assert not Participation.objects.filter(user=data.member).exists()
@@ -190,7 +176,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
 
     base = live_server.url
     data = forms_site
-    _, page, outside = _phone(new_context, outside_requests, base)
+    _, page, outside = phone(new_context, outside_requests, base)
 
     page.goto(f"{base}/interaction/voice/")
     expect(page.locator("h1")).to_have_text("群众心声")
@@ -204,7 +190,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
 
     form.get_by_role("group", name="留言类别").get_by_label("意见建议").check()
     form.get_by_label("留言内容").fill("小区党群服务中心周末能否开放？")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     _shot(page, tmp_path, "15-public-form.png")
     age = form.get_by_label("年龄")
     age.fill("150")
@@ -220,7 +206,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
     expect(age).to_be_focused()
     expect(page.locator("#dj-public-form-summary")).to_contain_text("年龄")
     assert not Response.objects.filter(form=data.public_form).exists()
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     age.fill("45")
     submit.click()
@@ -229,7 +215,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
     expect(thanks).to_contain_text("我们会认真阅读每一条留言。")
     expect(thanks).to_be_focused()
     expect(form).to_be_hidden()
-    _no_sideways_scroll(page)
+    assert_fits(page)
     [stored] = Response.objects.filter(form=data.public_form)
     assert "小区党群服务中心周末能否开放？" in stored.answers.values()
     assert stored.user_id is None and stored.submitted_at is None
@@ -276,7 +262,7 @@ def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms
         + [{"label": "书面材料", "field_type": "file", "required": False}])
 
     base = live_server.url
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(f"{base}/member/form/?id={form.pk}")
@@ -344,4 +330,4 @@ def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms
     review_answer = next(v for v in stored.answers.values() if isinstance(v, dict))
     assert sorted(entry["grade"] for entry in review_answer.values()) == ["优秀", "合格"]
     assert dialogs == [] and outside == []
-    _no_sideways_scroll(page)
+    assert_fits(page)

@@ -12,12 +12,11 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
+from tests.e2e.conftest import TIMEOUT_MS, assert_fits
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 15_000
 PHONE = {"viewport": {"width": 375, "height": 812}, "locale": "zh-CN", "device_scale_factor": 2}
-OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # DJ_HELP_SHOTS=site/pages/help/images refreshes the 使用指南's screenshot of this page
 # (as tests/e2e/test_feedback_forms.py does for the member's pages).
 HELP_SHOTS = os.environ.get("DJ_HELP_SHOTS")
@@ -95,10 +94,6 @@ def _admin_on_phone(new_context, base, user):
     return page
 
 
-def _no_sideways_scroll(page):
-    assert page.evaluate(OVERFLOW) <= 0, page.url
-
-
 def _width_percent(bar) -> float:
     """How wide the drawn bar is against its track: what the eye reads."""
     return bar.evaluate("el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width * 100")
@@ -117,7 +112,7 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
     expect(row.locator("td[data-label='已填/应填']")).to_have_text("3/4")
     expect(row.locator("td[data-label=填写率]")).to_have_text("75%")
     expect(page.locator("tr", has_text=data.anonymous.title)).to_contain_text("匿名问卷")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     row.get_by_role("link", name=data.named.title).click()
     page.wait_for_url(f"{base}/admin/feedback/results/{data.named.pk}/")
     expect(page.locator("h1")).to_have_text(data.named.title)
@@ -166,12 +161,12 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
     # Named: the branch's answers one by one.
     for person in data.answered:
         expect(page.locator("details.dj-answer", has_text=person.display_name)).to_have_count(1)
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     page.locator("h1").scroll_into_view_if_needed()
     page.screenshot(path=str(tmp_path / "16-form-results.png"), full_page=False)
     page.set_viewport_size({"width": 1280, "height": 900})  # and on a desktop screen
-    _no_sideways_scroll(page)
+    assert_fits(page)
     if HELP_SHOTS:
         from pathlib import Path
 
@@ -209,4 +204,4 @@ def test_an_anonymous_form_shows_counts_and_charts_without_names(results_site, l
     for person in [data.secretary, data.not_answered, *data.answered, *data.other_branch]:
         assert person.display_name not in text, person.display_name
     assert "个人答卷" not in text
-    _no_sideways_scroll(page)
+    assert_fits(page)

@@ -11,12 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 from wagtail.rich_text import RichText
 
-from tests.e2e.conftest import WECHAT_PHONE
+from tests.e2e.conftest import TIMEOUT_MS, WECHAT_PHONE
 from tests.hostile import PAYLOADS, URL_PAYLOADS, marker
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 15_000
 STORABLE = [p.replace("\x00", "") for p in PAYLOADS]
 
 

@@ -17,11 +17,10 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from tests.e2e.conftest import WECHAT_PHONE
+from tests.e2e.conftest import TIMEOUT_MS, assert_fits, phone
 
 pytestmark = pytest.mark.e2e
 
-TIMEOUT_MS = 15_000
 # Private markers: they may appear only in API answers, never in a file of the static site.
 LESSON_TEXT = "课时正文标记SECRETLESSON甲：党员要牢记入党誓词。"
 SECOND_LESSON_TEXT = "课时正文标记SECRETLESSON乙：按期交纳党费。"
@@ -30,7 +29,6 @@ REQUIRED_SECONDS = 10
 # The page reports every 2 s instead of 30 (?heartbeat=2); the server still credits at most the
 # wall-clock time between reports, so the lesson takes as long as it takes.
 HEARTBEAT = 2
-OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture
@@ -67,14 +65,6 @@ def study_site(public_home, site_paths, publish):
                            overdue=overdue, release=(site_paths["SITE_RELEASES_DIR"] / "current").resolve())
 
 
-def _phone(new_context, outside_requests, base):
-    context = new_context(**WECHAT_PHONE)
-    outside = outside_requests(base).watch(context)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    return context, page, outside
-
-
 def _log_in(page, username="member1"):
     from playwright.sync_api import expect
 
@@ -86,10 +76,6 @@ def _log_in(page, username="member1"):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate(OVERFLOW) <= 0, page.url
 
 
 def assert_branch_secretary_sees_progress(new_context, base, secretary, member, course, tmp_path):
@@ -113,7 +99,7 @@ def assert_branch_secretary_sees_progress(new_context, base, secretary, member, 
     expect(row.locator("td[data-label=已学课时]")).to_have_text("1/2")
     expect(row.locator("td[data-label=状态]")).to_contain_text("学习中")
     expect(page.locator("tr", has_text=secretary.display_name).locator("td[data-label=状态]")).to_contain_text("未开始")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "4-secretary-report.png"), full_page=True)
     context.close()
 
@@ -126,7 +112,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
 
     base = live_server.url
     data = study_site
-    _, page, outside = _phone(new_context, outside_requests, base)
+    _, page, outside = phone(new_context, outside_requests, base)
 
     # 1. The member area is found from every page of the public site.
     page.goto(f"{base}/")
@@ -149,7 +135,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     expect(charter).to_contain_text("已学完 0 / 2 个课时")
     expect(cards.filter(has_text="廉洁自律专题").locator(".dj-badge--overdue").last).to_have_text("已逾期")
     expect(page.locator(".dj-totals")).to_contain_text("已逾期1 门")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "1-member-home.png"), full_page=True)
 
     # 3. The required course and its lessons.
@@ -160,7 +146,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     expect(lessons).to_have_count(2)
     expect(lessons.first).to_contain_text("未开始")
     expect(lessons.first).to_contain_text("需学习 10 秒")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     link = lessons.first.get_by_role("link", name="第一课：入党誓词")
     assert link.get_attribute("href") == f"/member/lesson/?id={data.first.pk}"
 
@@ -173,7 +159,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     expect(button).to_be_disabled()
     expect(page.locator(".dj-study__time")).to_contain_text("还需约")
     expect(page.locator(".dj-lesson-pager a[rel=next]")).to_have_attribute("href", f"/member/lesson/?id={data.second.pk}")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     page.screenshot(path=str(tmp_path / "2-lesson-counting.png"), full_page=True)
     expect(button).to_be_enabled(timeout=(REQUIRED_SECONDS + 12) * 1000)
     waited = time.monotonic() - started
@@ -201,7 +187,7 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     # 6. The help is one link away and fits the phone too.
     page.goto(f"{base}/help/")
     expect(page.locator("h1")).to_have_text("使用指南")
-    _no_sideways_scroll(page)
+    assert_fits(page)
 
     assert outside.seen and outside == []
 
@@ -230,7 +216,7 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
 
     base = live_server.url
     data = study_site
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
     lesson_url = f"{base}/member/lesson/?id={data.second.pk}&heartbeat={HEARTBEAT}"
 
     # Opening a lesson link while logged out asks to log in, then shows that lesson. A wrong
@@ -254,7 +240,7 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     expect(page.locator("form.dj-login")).to_be_visible()
     expect(page.locator(".dj-lesson__body")).to_have_count(0)  # the lesson left the page with the session
     expect(page.get_by_label("用户名")).to_be_focused()
-    _no_sideways_scroll(page)
+    assert_fits(page)
     seconds_before = LessonProgress.objects.get(user=data.member, lesson=data.second).seconds_spent
 
     # Log in again: back to the same lesson, and its clock runs again.
@@ -295,7 +281,7 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
     LessonFactory(parent=CourseFactory(title="支部资料学习", audience_units=[study_site.member.organisation]),
                   body=[("attachment", {"document": document, "title": ""})])
     base = live_server.url
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     status = page.locator("[data-dj-status]")
@@ -344,7 +330,7 @@ def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, 
     data.member.must_change_password = True
     data.member.save(update_fields=["must_change_password"])
     base = live_server.url
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
     lesson_url = f"{base}/member/lesson/?id={data.first.pk}"
 
     page.goto(lesson_url)
@@ -369,7 +355,7 @@ def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, 
     assert page.url == lesson_url
     data.member.refresh_from_db()
     assert not data.member.must_change_password and data.member.check_password("Wode-mima-77")
-    _no_sideways_scroll(page)
+    assert_fits(page)
     assert outside.seen and outside == []
 
 
@@ -391,7 +377,7 @@ def test_staff_with_a_second_factor_give_the_code_at_the_member_log_in(study_sit
     assert is_staff(data.secretary)
     device = TOTPDevice.objects.create(user=data.secretary, name="身份验证器", confirmed=True)
     base = live_server.url
-    context, page, outside = _phone(new_context, outside_requests, base)
+    context, page, outside = phone(new_context, outside_requests, base)
 
     page.goto(f"{base}/member/")
     page.get_by_label("用户名").fill("secretary1")

@@ -138,10 +138,10 @@ def test_no_results_message_and_keyboard(served_site, browser):
     page = context.new_page()
     page.goto(base + "/", wait_until="networkidle")
     box = _open_search(page, "desktop")
-    box.press_sequentially("不存在的词语", delay=20)
+    box.press_sequentially("麒麟貔貅", delay=20)
     status = page.locator("#dj-search-status")
     status.filter(has_text="没有找到").wait_for(timeout=15000)
-    assert status.inner_text() == "没有找到与“不存在的词语”相关的内容"
+    assert status.inner_text() == "没有找到与“麒麟貔貅”相关的内容"
     box.fill("党费")
     page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=15000)
     box.press("ArrowDown")
