@@ -83,6 +83,13 @@ URL_PAYLOADS = PAYLOADS[18:26]
 assert all(re.search(r"XSS(19|2[0-6])|PHNj", p) for p in URL_PAYLOADS)
 
 
+def storable(payload: str) -> str:
+    """The payload as a database can hold it: PostgreSQL cannot store NUL in text, and every
+    form and API field refuses it ("Null characters are not allowed"); the other control
+    characters go in as typed."""
+    return payload.replace("\x00", "")
+
+
 def marker(payload: str) -> str:
     return re.search(r"XSS\d\d", payload).group() if re.search(r"XSS\d\d", payload) else payload
 

@@ -4,11 +4,11 @@ import pytest
 from bs4 import BeautifulSoup
 
 from cms.consultations import services
-from tests.hostile import PAYLOADS, marker
+from tests.hostile import PAYLOADS, marker, storable
 
 from .conftest import API, client_for
 
-HTML_PAYLOADS = [p for p in PAYLOADS if "<" in p]
+HTML_PAYLOADS = [storable(p) for p in PAYLOADS if "<" in p]
 
 
 @pytest.fixture

@@ -17,15 +17,9 @@ from tests.factories import (
     DocumentFactory, ImageFactory, NewsPageFactory, OpennessPageFactory, OrganisationUnitFactory,
     SectionPageFactory, TheoryPageFactory,
 )
-from tests.hostile import PAYLOADS, URL_PAYLOADS, marker, shown, unsafe_markup
+from tests.hostile import PAYLOADS, URL_PAYLOADS, marker, shown, storable, unsafe_markup
 
 CONTENT = "article.md-content__inner"
-
-
-def storable(payload: str) -> str:
-    # PostgreSQL cannot store NUL in text, and every admin form refuses it ("Null characters
-    # are not allowed"); the other control characters go in as typed.
-    return payload.replace("\x00", "")
 
 
 def _body(payload: str, number: int, image, video, audio, document) -> list:

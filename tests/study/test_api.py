@@ -284,12 +284,12 @@ def test_lesson_body_html_carries_no_payload_that_can_run(home, client, course):
     pages (tests/hostile.py), typed into every block and saved raw through the model API."""
     from html import escape as html_escape
 
-    from tests.hostile import PAYLOADS, unsafe_markup
+    from tests.hostile import PAYLOADS, storable, unsafe_markup
 
     image = ImageFactory(title="图片")
     document = DocumentFactory(title="文件", file__filename="notes.pdf")
     body = []
-    for payload in (p.replace("\x00", "") for p in PAYLOADS):
+    for payload in map(storable, PAYLOADS):
         body += [
             ("heading", payload[:120]),
             ("paragraph", RichText(f"<p>{html_escape(payload)}</p><p>{payload}</p>"
