@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from cms.openness.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
+from cms.bootstrap.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
