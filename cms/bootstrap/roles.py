@@ -11,13 +11,27 @@ from __future__ import annotations
 from django.contrib.auth.models import Group
 from django.db import transaction
 from wagtail.models import (
-    Collection, GroupApprovalTask, GroupCollectionPermission, GroupPagePermission, Page, Site,
-    Workflow, WorkflowPage, WorkflowTask,
+    Collection,
+    GroupApprovalTask,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
 )
 
 from cms.accounts.roles import (
-    ADMINISTRATOR, APPROVAL_TASK_NAME, EDITOR, REVIEWER, SECRETARY, WORKFLOW_NAME, branch_editor_group_name,
-    permission, secretary_group,
+    ADMINISTRATOR,
+    APPROVAL_TASK_NAME,
+    EDITOR,
+    REVIEWER,
+    SECRETARY,
+    WORKFLOW_NAME,
+    branch_editor_group_name,
+    permission,
+    secretary_group,
 )
 from cms.accounts.services import sync_all_secretary_groups
 from cms.consultations.roles import setup as setup_consultation_roles

@@ -24,7 +24,6 @@ from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
 from cms.bootstrap.roles import setup_roles
 from cms.core.models import SiteSettings
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
-
 from cms.openness.services import ensure_home_page
 
 from .consultations import load_demo_consultations
