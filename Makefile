@@ -7,7 +7,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser nginx check clean-var
+.PHONY: run test install browser nginx check lint clean-var
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
@@ -38,11 +38,17 @@ run: install
 	  $(BIN)/python manage.py runserver --noreload $(HOST):$(PORT) & \
 	  wait
 
-# Browser tests need Debian's Chromium and a CJK font; install them when missing.
+# Browser tests need Debian's Chromium and a CJK font, and the search test runs the site's
+# search code in Node.js (tests/build_scripts/test_search_index.py); install what is missing
+# with apt (as root, or through sudo). A test fails rather than skips without them.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
-	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; fi; \
+	@missing=""; \
+	if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'WenQuanYi Micro Hei'; then missing="chromium fonts-wqy-microhei"; fi; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  echo "apt-get install $$missing"; \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # The production stack test (tests/deploy) runs Debian's nginx in front of gunicorn and
@@ -66,3 +72,8 @@ test: install browser nginx
 check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Lint and format check (rules in pyproject.toml [tool.ruff]; the same as the pre-commit hooks).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -84,8 +84,8 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     from wagtail.images import get_image_model
     from wagtail.models import Collection
 
-    from cms.accounts.roles import setup_roles
-    from cms.openness.demo.media import draw_demo_image
+    from cms.bootstrap.demo.media import draw_demo_image
+    from cms.bootstrap.roles import setup_roles
     from cms.openness.models import NewsPage, SectionPage
     from cms.openness.services import ensure_home_page
     from cms.publishing.models import ContentChange

@@ -41,14 +41,14 @@ def main() -> None:
 
     from cms.accounts.models import User
     from cms.openness.models import NewsPage, SectionPage
-    from cms.publishing import services
+    from cms.publishing import services, tasks
     from cms.publishing.models import ContentChange
 
     call_command("migrate", verbosity=0)
     if NewsPage.objects.count() < args.size:
         generate_site(args.size)
     if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
-        services.record_change(ContentChange.Action.REBUILD)
+        tasks.record_change(ContentChange.Action.REBUILD)
         services.publish_pending_changes(force_build=True)
     editor, _ = User.objects.get_or_create(username="bench-editor", defaults={"last_name": "王", "first_name": "编辑"})
     section = SectionPage.objects.get(slug="section-0")

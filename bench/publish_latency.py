@@ -75,14 +75,14 @@ def measure(n: int, runs: int, spaced: bool) -> dict[str, list[float]]:
 
     from cms.accounts.models import User
     from cms.openness.models import NewsPage, SectionPage
-    from cms.publishing import services
+    from cms.publishing import services, tasks
     from cms.publishing.models import ContentChange
 
     call_command("migrate", verbosity=0)
     if NewsPage.objects.count() < n:
         generate_site(n)
     if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
-        services.record_change(ContentChange.Action.REBUILD)
+        tasks.record_change(ContentChange.Action.REBUILD)
         services.publish_pending_changes(force_build=True)
     elif not incremental_ready():
         # site/ changed since the last build: the next build is a full one. Do it here, so

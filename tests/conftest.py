@@ -26,7 +26,7 @@ def site_paths(settings, tmp_path) -> dict[str, Path]:
 
 @pytest.fixture
 def home(db, site_paths):
-    from cms.accounts.roles import setup_roles
+    from cms.bootstrap.roles import setup_roles
     from cms.openness.services import ensure_home_page
 
     page = ensure_home_page(intro="首页导语")

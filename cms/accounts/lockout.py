@@ -25,6 +25,7 @@ from axes.utils import reset
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max, Sum
+from django.dispatch import Signal
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -146,10 +147,18 @@ def current_locks() -> list[Lock]:
     return sorted(locks, key=lambda lock: lock.last_attempt, reverse=True)
 
 
+#: Sent after an administrator lifted a lock (``kind``, ``value``, ``removed``: records gone);
+#: the audit log records it (cms/audit/signals.py).
+unlocked = Signal()
+
+
 def unlock(kind: str, value: str) -> int:
     """Forget the failures of an account or an address; returns how many records went."""
     if kind == "username":
-        return reset(username=value)
-    if kind == "ip_address":
-        return reset(ip=value)
-    raise ValueError(kind)
+        removed = reset(username=value)
+    elif kind == "ip_address":
+        removed = reset(ip=value)
+    else:
+        raise ValueError(kind)
+    unlocked.send(sender=AccessAttempt, kind=kind, value=value, removed=removed)
+    return removed

@@ -1,18 +1,24 @@
 """JSON shapes of the session endpoints (docs/member-api.md: Session, Me)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework import serializers
 
 from .models import BranchRole, MemberStatus, User
 
+#: The member area's tab → how many new things it holds for a person. Each area registers
+#: its own count in its AppConfig.ready (the areas build on accounts, not the reverse).
+_BADGE_COUNTS: dict[str, Callable[[User], int]] = {}
+
+
+def register_badge(view: str, count: Callable[[User], int]) -> None:
+    _BADGE_COUNTS[view] = count
+
 
 def member_badges(user: User) -> dict[str, int]:
-    """Counts shown on the member area's tabs. Each area adds its own count here (from its
-    selectors); an area with nothing new is left out."""
-    from cms.consultations.selectors import unseen_answers  # the areas build on accounts, not the reverse
-    from cms.feedback.selectors import waiting_count
-
-    counts: dict[str, int] = {"forms": waiting_count(user), "consultations": unseen_answers(user)}
+    """Counts shown on the member area's tabs; an area with nothing new is left out."""
+    counts = {view: count(user) for view, count in _BADGE_COUNTS.items()}
     return {view: count for view, count in counts.items() if count}
 
 

@@ -1,10 +1,12 @@
 """Writes of member records: status changes along the development pipeline and bulk import."""
 from __future__ import annotations
 
+import contextvars
 import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import (
@@ -86,20 +88,27 @@ def import_people(file, *, dry_run: bool, by: User | None):
 
     if dry_run:
         return run_import(file, dry_run=True, by=by)
-    from cms.audit import context as audit_context
-    from cms.audit.models import Action
-    from cms.audit.services import record
-
-    # One audit entry for the whole import (counts, who, from where) instead of one per row;
-    # group changes it causes (支部书记) are still recorded one by one.
-    with audit_context.suppress({Action.MEMBER_CREATED, Action.MEMBER_CHANGED, Action.MEMBER_UNIT_CHANGED,
-                                 Action.PASSWORD_CHANGED}):
+    token = _importing_people.set(True)
+    try:
         report = run_import(file, dry_run=False, by=by)
+    finally:
+        _importing_people.reset(token)
     if report.ok:
-        record(Action.PEOPLE_IMPORTED, **({"actor": by} if by is not None else {}), object_type="people_import",
-               object_repr="批量导入人员",
-               details={"created": report.to_create, "updated": report.to_update, "unchanged": report.unchanged})
+        people_imported.send(sender=type(report), report=report, by=by)
     return report
+
+
+#: Sent after a clean import was written (``report``, ``by``). The audit log records the whole
+#: import as one entry (counts, who, from where) instead of one per row: its receivers skip
+#: the rows' member and password entries while ``importing_people()``; group changes the
+#: import causes (支部书记) are still recorded one by one.
+people_imported = Signal()
+_importing_people: contextvars.ContextVar[bool] = contextvars.ContextVar("importing_people", default=False)
+
+
+def importing_people() -> bool:
+    """Is ``import_people`` writing in this thread right now?"""
+    return _importing_people.get()
 
 
 # Branch secretaries ------------------------------------------------------------------------------

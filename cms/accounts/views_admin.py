@@ -313,11 +313,6 @@ class LockoutListView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateVie
         if kind not in ("username", "ip_address") or not value:
             messages.error(request, "请选择要解锁的账号或地址。")
         else:
-            removed = lockout.unlock(kind, value)
-            from cms.audit.models import Action
-            from cms.audit.services import record
-
-            record(Action.UNLOCKED, object_type="user" if kind == "username" else "ip_address", object_repr=value,
-                   details={"kind": kind, "value": value, "records_removed": removed})
+            lockout.unlock(kind, value)  # recorded in the audit log (lockout.unlocked)
             messages.success(request, f"已解锁{'账号' if kind == 'username' else '地址'} {value}。")
         return redirect("accounts_lockouts")

@@ -1,8 +1,10 @@
 """Every audit receiver, in one place (connected by ``AuditConfig.ready``).
 
-Explicit ``services.record`` calls exist only where nothing sends a signal: lifting a
-lock-out (``accounts.views_admin.LockoutListView``), the people import
-(``accounts.services.import_people``), the progress export and this app's own export.
+The audit app sits above ``accounts``: accounts never imports it, it sends signals instead
+(log-in, OTP devices, lifting a lock-out: ``lockout.unlocked``, the people import:
+``services.people_imported``), which are recorded here. The apps above (study, feedback,
+consultations) call ``services.record`` where nothing sends a signal (the progress export,
+form results); so does this app's own export.
 """
 from __future__ import annotations
 
@@ -25,6 +27,26 @@ def _person_repr(user) -> str:
 
 def _channel(request) -> str:
     return "member_api" if request is not None and request.path.startswith("/api/") else "admin"
+
+
+def _record_row(action: str, **entry) -> None:
+    """A member or password entry, skipped while a people import writes (the import is
+    recorded as one entry by ``on_people_imported``)."""
+    from cms.accounts.services import importing_people
+
+    if not importing_people():
+        record(action, **entry)
+
+
+def on_people_imported(sender, report, by=None, **kwargs):
+    record(Action.PEOPLE_IMPORTED, **({"actor": by} if by is not None else {}), object_type="people_import",
+           object_repr="批量导入人员",
+           details={"created": report.to_create, "updated": report.to_update, "unchanged": report.unchanged})
+
+
+def on_unlocked(sender, kind, value, removed, **kwargs):
+    record(Action.UNLOCKED, object_type="user" if kind == "username" else "ip_address", object_repr=value,
+           details={"kind": kind, "value": value, "records_removed": removed})
 
 
 # Log-in, log-out, failures, lock-outs --------------------------------------------------------
@@ -190,8 +212,10 @@ def on_user_saved(sender, instance, created, raw=False, **kwargs):
 
         names = dict(OrganisationUnit.objects.filter(
             pk__in=[old["organisation_id"], instance.organisation_id]).values_list("pk", "name"))
-        record(Action.MEMBER_UNIT_CHANGED, obj=instance, object_type="user", object_repr=_person_repr(instance),
-               details={"from": names.get(old["organisation_id"], ""), "to": names.get(instance.organisation_id, "")})
+        _record_row(Action.MEMBER_UNIT_CHANGED, obj=instance, object_type="user",
+                    object_repr=_person_repr(instance),
+                    details={"from": names.get(old["organisation_id"], ""),
+                             "to": names.get(instance.organisation_id, "")})
 
 
 def on_user_deleted(sender, instance, **kwargs):
@@ -356,8 +380,9 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     from cms.accounts.models import BranchRole, MemberStatus
 
     if created:
-        record(Action.MEMBER_CREATED, obj=instance, object_type="membership", object_repr=_member_repr(instance),
-               details={"status": MemberStatus(instance.status).label, "role": BranchRole(instance.role).label})
+        _record_row(Action.MEMBER_CREATED, obj=instance, object_type="membership",
+                    object_repr=_member_repr(instance),
+                    details={"status": MemberStatus(instance.status).label, "role": BranchRole(instance.role).label})
         return
     old = getattr(instance, "_audit_old", None)
     if old is None:
@@ -370,8 +395,8 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     if old["joined_party_on"] != instance.joined_party_on:
         changes["joined_party_on"] = "已修改"  # that it changed, not the dates themselves
     if changes:
-        record(Action.MEMBER_CHANGED, obj=instance, object_type="membership", object_repr=_member_repr(instance),
-               details=changes)
+        _record_row(Action.MEMBER_CHANGED, obj=instance, object_type="membership",
+                    object_repr=_member_repr(instance), details=changes)
 
 
 def on_membership_deleted(sender, instance, **kwargs):
@@ -387,8 +412,9 @@ def on_password_set(sender, instance, created, raw=False, **kwargs):
         return
     request = context.current_request()
     actor = getattr(request, "user", None)
-    record(Action.PASSWORD_CHANGED, obj=instance.user, object_type="user", object_repr=_person_repr(instance.user),
-           details={"by_self": bool(actor is not None and actor.pk == instance.user_id)})
+    _record_row(Action.PASSWORD_CHANGED, obj=instance.user, object_type="user",
+                object_repr=_person_repr(instance.user),
+                details={"by_self": bool(actor is not None and actor.pk == instance.user_id)})
 
 
 def on_otp_enrolled(sender, user, request=None, **kwargs):
@@ -405,8 +431,10 @@ def connect() -> None:
     from axes.signals import user_locked_out
     from wagtail.models import GroupCollectionPermission, GroupPagePermission, PageLogEntry
 
+    from cms.accounts.lockout import unlocked
     from cms.accounts.models import Membership, PasswordHistory
     from cms.accounts.otp import device_confirmed, device_removed
+    from cms.accounts.services import people_imported
     from cms.publishing.models import SiteBuild
 
     User = get_user_model()
@@ -418,6 +446,8 @@ def connect() -> None:
     post_save.connect(on_password_set, sender=PasswordHistory, dispatch_uid=uid + "password_set")
     device_confirmed.connect(on_otp_enrolled, dispatch_uid=uid + "otp_enrolled")
     device_removed.connect(on_otp_removed, dispatch_uid=uid + "otp_removed")
+    unlocked.connect(on_unlocked, dispatch_uid=uid + "unlocked")
+    people_imported.connect(on_people_imported, dispatch_uid=uid + "people_imported")
 
     m2m_changed.connect(on_user_groups_changed, sender=User.groups.through, dispatch_uid=uid + "groups")
     m2m_changed.connect(_permissions_changed(Action.GROUP_PERMISSIONS, "group"), sender=Group.permissions.through,

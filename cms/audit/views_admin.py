@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.accounts.views_admin import AdministratorsOnly
-from cms.study.progress_export import content_disposition
+from cms.core.spreadsheets import content_disposition
 
 from . import export, selectors, services
 from .models import Action

@@ -1,4 +1,4 @@
-"""The groups this app needs (created by ``cms.accounts.roles.setup_roles``):
+"""The groups this app needs (created by ``cms.bootstrap.roles.setup_roles``):
 
 * 答复: staff who read and answer items addressed to the committee office (党委办公室);
   members are added by 管理员 in 设置 › 用户;

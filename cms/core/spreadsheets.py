@@ -16,6 +16,7 @@ import csv
 import io
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -127,3 +128,9 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list]:
         raise SpreadsheetError(unreadable) from exc
     finally:
         book.close()
+
+
+def content_disposition(name: str, ascii_fallback: str) -> str:
+    """``attachment`` with the Chinese name as RFC 5987 ``filename*`` and an ASCII
+    ``filename`` for the rare client that cannot read it."""
+    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

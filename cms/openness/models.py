@@ -9,7 +9,7 @@ from wagtail.search import index
 
 from cms.core.forms import PublicPageForm
 from cms.core.models import ArticlePage, validate_public_slug
-from cms.publishing.panels import LinkCheckPanel
+from cms.core.panels import LinkCheckPanel
 
 ARTICLE_TYPES = ["openness.NewsPage", "openness.OpennessPage", "openness.TheoryPage"]
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page, Site
 
@@ -26,15 +25,13 @@ from cms.feedback.models import MEMBER_ONLY_TYPES, FeedbackFormPage
 from cms.feedback.selectors import form_definition
 from cms.openness.models import HomePage, SectionPage
 
+from .exportable import EXPORTED_TYPES, default_site, exportable_queryset, is_exportable
 from .links import LinkProblem, SiteLinks
 from .markdown import Asset, AssetCollector, render_body
 
 MANIFEST_NAME = ".manifest.json"
 SITE_SETTINGS_NAME = "_site.yml"
 MANAGED_TOP_LEVEL = {"README.md"}  # files the exporter never touches
-# Page types written to content/. A FeedbackFormPage is exported only where it is public: under
-# the site (member forms live under 问卷中心, outside every Site, like 学习园地).
-EXPORTED_TYPES = (HomePage, SectionPage, ArticlePage, FeedbackFormPage)
 
 
 @dataclass
@@ -45,31 +42,6 @@ class ExportedPage:
     assets: dict[str, Asset] = field(default_factory=dict)
     # Links that became plain text (the editor sees the same list in the page editor).
     link_problems: list[LinkProblem] = field(default_factory=list)
-
-
-def default_site() -> Site:
-    site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
-    if site is None:
-        raise RuntimeError("没有默认站点：请先运行 manage.py load_demo 或在后台设置站点。")
-    return site
-
-
-def exportable_queryset(site: Site | None = None):
-    """Live, public, unexpired pages of the public site (the root page included)."""
-    site = site or default_site()
-    now = timezone.now()
-    return (
-        Page.objects.descendant_of(site.root_page, inclusive=True)
-        .live()
-        .public()
-        .filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-        .filter(Q(go_live_at__isnull=True) | Q(go_live_at__lte=now))
-        .type(*EXPORTED_TYPES)
-    )
-
-
-def is_exportable(page: Page) -> bool:
-    return exportable_queryset().filter(pk=page.pk).exists()
 
 
 def collector_for(page: Page, site: Site, *, content_dir=None, dry_run: bool = False) -> AssetCollector:

@@ -199,7 +199,8 @@ def release_names_by_commit() -> dict[str, list[str]]:
 
 def page_content_path(page) -> str | None:
     """Where the exporter writes (or last wrote) this page in content/."""
-    from .exporter import content_path_for, default_site
+    from .exportable import default_site
+    from .exporter import content_path_for
 
     manifest_path = Path(settings.CONTENT_DIR) / MANIFEST
     try:

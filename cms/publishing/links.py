@@ -3,7 +3,7 @@
 A dead link is an editor's problem on one page, so it is found per page, at export, and
 never reaches the site build: the exporter writes plain text instead of the link
 (``AssetCollector``), and the editor and the reviewer see the same list of problems in the
-page editor (``link_problems``, ``wagtail_hooks.LinkCheckPanel``). The build only logs
+page editor (``link_problems``, ``cms.core.panels.LinkCheckPanel``). The build only logs
 links it cannot resolve (``site/mkdocs.yml`` validation), so one page can no longer stop
 everybody's publishing.
 
@@ -172,7 +172,7 @@ class SiteLinks:
     def _resolve_archive(self, base: str, number: int) -> _Target | None:
         from cms.core.models import ArticlePage
 
-        from .exporter import exportable_queryset
+        from .exportable import exportable_queryset
 
         section = self._page_at(base)
         if section is None:

@@ -25,7 +25,6 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from build_scripts.site_build import BuildError, current_release, list_releases, switch_to
@@ -87,7 +86,7 @@ def rollback_message(sha: str, subject: str) -> str:
     return f"回滚网站内容到 {sha[:8]}：{subject}"
 
 
-def _check_rollback_target(repo, rev: str) -> tuple[str, str]:
+def check_rollback_target(repo, rev: str) -> tuple[str, str]:
     """(full sha, subject) of the commit to roll content back to; RollbackError when there
     is no such commit or content/ already equals it."""
     sha = resolve_commit(rev)
@@ -101,24 +100,8 @@ def _check_rollback_target(repo, rev: str) -> tuple[str, str]:
     return sha, subject
 
 
-def queue_content_rollback(rev: str, *, user=None) -> SiteBuild:
-    """Queue a content rollback for the worker (the admin's way: a rebuild can take minutes
-    at 10,000 pages and must not run inside an HTTP request). Returns the QUEUED SiteBuild
-    that the worker fills in; RollbackError for an unknown commit or no difference."""
-    from .tasks import rollback_content as rollback_task
-
-    sha, subject = _check_rollback_target(content_repo(), rev)
-    record = SiteBuild.objects.create(
-        kind=SiteBuild.Kind.CONTENT_ROLLBACK, status=SiteBuild.Status.QUEUED, actor=user,
-        changes=rollback_message(sha, subject), target=sha,
-    )
-    transaction.on_commit(lambda: rollback_task.enqueue(record.pk))
-    logger.info("content rollback to %s queued by %s (build %s)", sha, getattr(user, "username", "?"), record.pk)
-    return record
-
-
 def run_queued_rollback(build_id: int) -> SiteBuild:
-    """The worker's side of queue_content_rollback."""
+    """The worker's side of ``tasks.queue_content_rollback``."""
     record = SiteBuild.objects.select_related("actor").get(pk=build_id)
     if record.status != SiteBuild.Status.QUEUED:  # already run (a task delivered twice)
         return record
@@ -141,7 +124,7 @@ def rollback_content(rev: str, *, user=None, progress: bool = False, record: Sit
     """
     with publishing_lock():  # the worker commits under the same lock
         repo = content_repo()
-        sha, subject = _check_rollback_target(repo, rev)
+        sha, subject = check_rollback_target(repo, rev)
         if record is not None:
             record.status = SiteBuild.Status.RUNNING
             record.started_at = timezone.now()  # the wait in the queue is not build time

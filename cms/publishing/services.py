@@ -51,24 +51,6 @@ CHANGE_ID_LINE = "变更编号：{}"
 CHANGE_COMMIT_SEARCH_SLACK = dt.timedelta(minutes=10)
 
 
-def record_change(action: str, *, page=None, author=None, actor=None, revision=None,
-                  url_path: str | None = None) -> ContentChange:
-    """Remember a change and queue the publish task once the transaction commits."""
-    from .tasks import publish_pending_changes
-
-    change = ContentChange.objects.create(
-        action=action,
-        page_id=getattr(page, "pk", None),
-        page_title=getattr(page, "title", "")[:255],
-        url_path=url_path if url_path is not None else (getattr(page, "url_path", "") or ""),
-        author=author,
-        actor=actor,
-        revision=revision,
-    )
-    transaction.on_commit(lambda: publish_pending_changes.enqueue())
-    return change
-
-
 def content_repo() -> ContentRepo:
     return ContentRepo.open_or_init(Path(settings.CONTENT_DIR), Path(settings.CONTENT_GIT_DIR))
 

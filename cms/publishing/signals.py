@@ -17,7 +17,7 @@ def _outside_public_site(page) -> bool:
 
 
 def _record(action, page=None, author=None, revision=None, url_path=None):
-    from .services import record_change
+    from .tasks import record_change
 
     if _outside_public_site(page):
         return

@@ -15,7 +15,7 @@ from wagtail.models import Page
 
 from cms.accounts.views_admin import AdministratorsOnly
 
-from . import history, rollback, selectors
+from . import history, rollback, selectors, tasks
 from .models import SiteBuild
 
 
@@ -132,7 +132,7 @@ class ContentRollbackView(_ReleasesSection):
     def post(self, request, sha):
         # Queued for the worker: rebuilding a large site takes longer than a request may.
         try:
-            rollback.queue_content_rollback(sha, user=request.user)
+            tasks.queue_content_rollback(sha, user=request.user)
         except rollback.RollbackError as error:
             messages.error(request, str(error))
             return redirect("publishing_content_history")

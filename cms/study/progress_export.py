@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import quote
 
 from django.utils import timezone
 from openpyxl import Workbook
@@ -64,9 +63,3 @@ def workbook_bytes(report: CourseReport) -> bytes:
 def file_name(report: CourseReport) -> str:
     title = _FILE_FORBIDDEN.sub("_", report.course.title).strip() or "课程"
     return f"学习进度-{title}-{timezone.localdate():%Y%m%d}.xlsx"
-
-
-def content_disposition(name: str, ascii_fallback: str) -> str:
-    """``attachment`` with the Chinese name as RFC 5987 ``filename*`` and an ASCII
-    ``filename`` for the rare client that cannot read it."""
-    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -10,6 +10,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.accounts.selectors import scope_of, units_visible_to
+from cms.core.spreadsheets import content_disposition
 
 from . import progress_export, selectors
 
@@ -113,6 +114,6 @@ class CourseProgressExportView(_CourseReportMixin, View):
             return redirect(reverse("study_course_progress", args=[course_id]) + (
                 f"?{request.GET.urlencode()}" if request.GET else ""))
         response = HttpResponse(progress_export.workbook_bytes(shown), content_type=XLSX)
-        response["Content-Disposition"] = progress_export.content_disposition(
+        response["Content-Disposition"] = content_disposition(
             progress_export.file_name(shown), ascii_fallback=f"study-progress-{course_id}.xlsx")
         return response

@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cms.accounts import services
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit
-from cms.accounts.roles import ADMINISTRATOR, EDITOR, SECRETARY, setup_roles
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, SECRETARY
+from cms.bootstrap.roles import setup_roles
 from cms.accounts.selectors import scope_of
 from tests.factories import MembershipFactory, OrganisationUnitFactory, UserFactory
 

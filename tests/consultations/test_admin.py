@@ -4,7 +4,8 @@ from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group
 
 from cms.accounts.models import MemberStatus
-from cms.accounts.roles import ANSWERER, setup_roles
+from cms.accounts.roles import ANSWERER
+from cms.bootstrap.roles import setup_roles
 from cms.consultations import services
 from cms.consultations.models import State
 from cms.consultations.roles import ORGANISATION_MEMBER

@@ -51,7 +51,7 @@ def public_home(transactional_db, site_paths):
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import Collection, Locale, Page
 
-    from cms.accounts.roles import setup_roles
+    from cms.bootstrap.roles import setup_roles
     from cms.openness.services import ensure_home_page
 
     ContentType.objects.clear_cache()  # a flush with post_migrate renumbers content types

@@ -227,7 +227,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
 def _save_help_shots(tmp_path, names):
     from pathlib import Path
 
-    from cms.study.management.commands.help_screenshots import optimise_png
+    from cms.bootstrap.management.commands.help_screenshots import optimise_png
 
     for name in names:
         (Path(HELP_SHOTS) / name).write_bytes(optimise_png((tmp_path / name).read_bytes()))

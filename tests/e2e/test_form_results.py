@@ -170,7 +170,7 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
     if HELP_SHOTS:
         from pathlib import Path
 
-        from cms.study.management.commands.help_screenshots import optimise_png
+        from cms.bootstrap.management.commands.help_screenshots import optimise_png
 
         (Path(HELP_SHOTS) / "16-form-results.png").write_bytes(
             optimise_png((tmp_path / "16-form-results.png").read_bytes()))

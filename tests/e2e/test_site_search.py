@@ -56,9 +56,11 @@ def served_site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    import playwright.sync_api as playwright_api
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+        # As in conftest.py: a skipped browser test would let CI pass without the search checked.
+        pytest.fail("需要 Debian 的 chromium（/usr/bin/chromium）：请先运行 make browser。")
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM,
                                     args=["--no-sandbox", "--disable-background-networking"])

@@ -8,7 +8,8 @@ from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from wagtail.models import WorkflowPage
 
-from cms.accounts.roles import ADMINISTRATOR, setup_roles
+from cms.accounts.roles import ADMINISTRATOR
+from cms.bootstrap.roles import setup_roles
 from cms.feedback.models import FeedbackFormPage, FormField
 from cms.feedback.services import ensure_forms_root
 from tests.factories import PASSWORD, OrganisationUnitFactory, SectionPageFactory, UserFactory

@@ -5,7 +5,8 @@ from django.urls import reverse
 from wagtail.models import Page
 from wagtail.search import index
 
-from cms.accounts.roles import ADMINISTRATOR, setup_roles
+from cms.accounts.roles import ADMINISTRATOR
+from cms.bootstrap.roles import setup_roles
 from cms.study.services import ensure_study_root
 from tests.factories import (
     PASSWORD, CourseFactory, LessonFactory, NewsPageFactory, OrganisationUnitFactory, SectionPageFactory,

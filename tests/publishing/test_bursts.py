@@ -5,7 +5,7 @@ import re
 from wagtail.models import Page
 
 from cms.accounts.roles import EDITOR
-from cms.publishing import services
+from cms.publishing import services, tasks
 from cms.publishing.models import ContentChange, SiteBuild, WorkerHeartbeat
 from tests.conftest import WORKER_DB, wait_until
 from tests.factories import NewsPageFactory, SectionPageFactory, UserFactory, rich_body
@@ -83,7 +83,7 @@ def test_an_older_revision_published_late_never_overwrites_a_newer_one(home, pub
     publish()
     repo = services.content_repo()
     head = repo.head()
-    late = services.record_change(ContentChange.Action.PUBLISH, page=page, revision=older)
+    late = tasks.record_change(ContentChange.Action.PUBLISH, page=page, revision=older)
     publish()
     late.refresh_from_db()
     assert late.processed_at is not None and late.commit == ""

@@ -3,7 +3,8 @@ import pytest
 from django.urls import reverse
 
 from cms.accounts.models import OrganisationUnit
-from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, branch_editor_group_name, setup_roles
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, branch_editor_group_name
+from cms.bootstrap.roles import setup_roles
 from cms.publishing import history
 from tests.factories import NewsPageFactory, SectionPageFactory, UserFactory, rich_body
 

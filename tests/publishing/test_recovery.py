@@ -9,7 +9,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from build_scripts.site_build import current_release
-from cms.publishing import recovery, services
+from cms.publishing import recovery, services, tasks
 from cms.publishing.models import ContentChange, SiteBuild, WorkerHeartbeat
 from cms.publishing.workers import hostname
 from tests.conftest import WORKER_DB, wait_until
@@ -143,8 +143,6 @@ def test_what_a_killed_publisher_leaves_in_content_does_not_block_the_next_publi
 def test_an_interrupted_content_rollback_is_run_again(home, publish, site_paths, public_site, django_user_model):
     from django.core.management import call_command
 
-    from cms.publishing import rollback
-
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     page = NewsPageFactory(parent=news, title="通知", slug="notice", body=rich_body("第一版正文"))
     publish()
@@ -157,7 +155,7 @@ def test_an_interrupted_content_rollback_is_run_again(home, publish, site_paths,
     # that has exited stands for it.
     dead = subprocess.Popen(["true"])
     dead.wait()
-    record = rollback.queue_content_rollback(first, user=admin)
+    record = tasks.queue_content_rollback(first, user=admin)
     SiteBuild.objects.filter(pk=record.pk).update(status=SiteBuild.Status.RUNNING, hostname=hostname(),
                                                   pid=dead.pid)
 

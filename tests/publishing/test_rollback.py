@@ -7,7 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from build_scripts.site_build import current_release, list_releases
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
-from cms.publishing import rollback, selectors
+from cms.publishing import rollback, selectors, tasks
 from cms.publishing.models import SiteBuild
 from cms.publishing.services import content_repo
 from cms.publishing.tasks import rollback_content as rollback_task
@@ -191,7 +191,7 @@ def test_content_rollback_is_queued_then_the_worker_commits_the_old_tree_and_reb
 @WORKER_DB
 def test_a_queued_rollback_that_became_pointless_fails_with_the_reason(users, two_releases, site_paths):
     target = two_releases["first_commit"]
-    record = rollback.queue_content_rollback(target, user=users["admin"])
+    record = tasks.queue_content_rollback(target, user=users["admin"])
     rollback.rollback_content(target)  # someone ran site_rollback meanwhile
     call_command("worker", once=True)
     record.refresh_from_db()

@@ -7,7 +7,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.accounts.models import MemberStatus
-from cms.accounts.roles import setup_roles
+from cms.bootstrap.roles import setup_roles
 from cms.study import selectors
 from cms.study.models import CoursePage, LessonPage
 from cms.study.services import ensure_study_root

@@ -1,7 +1,8 @@
 """Editors preview study pages in the admin like public pages (members never reach these views)."""
 from django.urls import reverse
 
-from cms.accounts.roles import EDITOR, setup_roles
+from cms.accounts.roles import EDITOR
+from cms.bootstrap.roles import setup_roles
 from tests.factories import CourseFactory, LessonFactory, UserFactory, rich_body
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cms.publishing import services
+from cms.publishing import services, tasks
 from cms.publishing.models import ContentChange, SiteBuild
 
 
@@ -8,7 +8,7 @@ class Command(BaseCommand):
     help = "Export every live public page to content/, commit, and build a new site release."
 
     def handle(self, *args, **options):
-        services.record_change(ContentChange.Action.REBUILD)
+        tasks.record_change(ContentChange.Action.REBUILD)
         build = services.publish_pending_changes(force_build=True, progress=True)
         if build.status != SiteBuild.Status.SUCCEEDED:
             raise CommandError(f"网站构建失败，公开网站保持上一个版本：\n{build.error}")

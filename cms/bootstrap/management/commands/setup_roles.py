@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cms.accounts.roles import setup_roles
+from cms.bootstrap.roles import setup_roles
 
 
 class Command(BaseCommand):

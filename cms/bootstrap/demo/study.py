@@ -9,9 +9,8 @@ from wagtail.models import Page
 from wagtail.rich_text import RichText
 
 from cms.accounts.models import MemberStatus
-from cms.study.models import CoursePage, LessonPage
 from cms.study import services
-from cms.study.models import LessonProgress
+from cms.study.models import CoursePage, LessonPage, LessonProgress
 from cms.study.selectors import lessons_of
 from cms.study.services import ensure_study_root
 

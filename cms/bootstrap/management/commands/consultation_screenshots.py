@@ -2,14 +2,14 @@
 
     python manage.py consultation_screenshots [--out site/pages/help/images] [--keep]
 
-The same throw-away demo installation as ``help_screenshots`` (cms/study), walked as the
+The same throw-away demo installation as ``help_screenshots`` (cms/bootstrap), walked as the
 demo member ``member1`` (asks 第一党支部) and the demo branch secretary ``branch1`` (answers in
 the admin), at 375 px."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from cms.study.management.commands import help_screenshots as base
+from cms.bootstrap.management.commands import help_screenshots as base
 
 SUBJECT = "组织关系转接怎么办理？"
 QUESTION = "我下个月调到分公司工作，组织关系需要怎么转接？需要准备哪些材料？"
@@ -20,7 +20,7 @@ class Command(base.Command):
     help = "Generate the screenshots of the 咨询与意见建议 help chapter (site/pages/help/images/c*.png)."
 
     def _walk(self, browser, base_url: str, out: Path) -> None:
-        from cms.openness.demo.content import DEMO_PASSWORD
+        from cms.bootstrap.demo.content import DEMO_PASSWORD
 
         context = browser.new_context(viewport={"width": base.WIDTH, "height": base.HEIGHT},
                                       user_agent=base.WECHAT_UA, locale="zh-CN", device_scale_factor=1,

@@ -169,7 +169,7 @@ class Command(BaseCommand):
                       " + window.scrollY - 60)", selector)
 
     def _walk(self, browser, base: str, out: Path) -> None:
-        from cms.openness.demo.content import DEMO_PASSWORD
+        from cms.bootstrap.demo.content import DEMO_PASSWORD
 
         context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, user_agent=WECHAT_UA,
                                       locale="zh-CN", device_scale_factor=1, is_mobile=True, has_touch=True)

@@ -20,10 +20,10 @@ from wagtail.rich_text import RichText
 
 from cms.accounts.first_login import mark_initial_password
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
-from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, setup_roles
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
+from cms.bootstrap.roles import setup_roles
 from cms.core.models import SiteSettings
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
-
 from cms.openness.services import ensure_home_page
 
 from .consultations import load_demo_consultations

@@ -3,7 +3,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from wagtail.models import GroupPagePermission, Workflow
 
-from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, setup_roles
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
+from cms.bootstrap.roles import setup_roles
 from tests.factories import OrganisationUnitFactory, PASSWORD, SectionPageFactory, UserFactory
 
 

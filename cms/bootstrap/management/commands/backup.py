@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cms.core import backup
+from cms.bootstrap import backup
 
 
 class Command(BaseCommand):

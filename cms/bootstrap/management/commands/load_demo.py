@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from cms.openness.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
+from cms.bootstrap.demo.content import DEMO_MEMBERS, DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
@@ -9,7 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logins = load_demo()
-        self.stdout.write(self.style.SUCCESS("演示内容已就绪。演示账号（密码均为 %s）：" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"演示内容已就绪。演示账号（密码均为 {DEMO_PASSWORD}）："))
         if settings.INITIAL_PASSWORD_CHANGE_REQUIRED:
             # Production settings: the printed password is public, so it only gets one in.
             self.stdout.write("  新建的演示账号首次登录时须修改密码。")

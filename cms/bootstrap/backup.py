@@ -130,7 +130,7 @@ def _dump_database(vendor: str, target: Path) -> None:
 
 
 def default_archive_path() -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path(settings.VAR_DIR) / "backups" / f"dangjian-{stamp}.tar.gz"
 
 
@@ -175,7 +175,7 @@ def create_backup(archive: Path) -> dict:
                 media_files.append((path, name))
         manifest = {
             "format": FORMAT,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "host": platform.node(),
             "database": vendor,
             "versions": _versions(),
