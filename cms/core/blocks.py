@@ -1,5 +1,11 @@
-"""The one StreamField block library shared by every page type (and, later, lessons)."""
-from pathlib import PurePath
+"""The one StreamField block library shared by every page type and lesson.
+
+Each block has one output rule, ``site_fragment(value, media)``: the fragment of the site's
+Markdown it becomes (cms/core/block_output.py explains who calls it and what ``media`` is).
+Wagtail's own render of a block or a body (admin preview, member API) is that fragment
+through the site's Markdown and sanitiser, so there are no block templates.
+"""
+from pathlib import PurePath, PurePosixPath
 
 from django.core.exceptions import ValidationError
 from django.utils.safestring import mark_safe
@@ -8,14 +14,26 @@ from wagtail.contrib.table_block.blocks import TableBlock
 from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 
-from build_scripts.html_safety import sanitize_html
+from build_scripts.html_safety import escape, markdown_inline
+
+from .block_output import PreviewMedia, figure, file_size, render_body, site_html, table_markdown, text
 
 RICH_TEXT_FEATURES = ["h3", "h4", "bold", "italic", "ol", "ul", "hr", "link", "document-link", "blockquote"]
 VIDEO_EXTENSIONS = {".mp4", ".webm"}
 AUDIO_EXTENSIONS = {".mp3", ".m4a", ".ogg"}
 
 
-class MediaFileBlock(blocks.StructBlock):
+class SiteBlock:
+    """A block whose output is its ``site_fragment``, wherever it is rendered."""
+
+    def site_fragment(self, value, media) -> str:
+        raise NotImplementedError
+
+    def render(self, value, context=None):
+        return mark_safe(site_html(self.site_fragment(value, PreviewMedia())))
+
+
+class MediaFileBlock(SiteBlock, blocks.StructBlock):
     """A struct block whose `media_field` must be a document in one of `allowed_extensions`."""
 
     media_field = ""
@@ -33,24 +51,39 @@ class MediaFileBlock(blocks.StructBlock):
         return value
 
 
-class ImageBlock(blocks.StructBlock):
+class HeadingBlock(SiteBlock, blocks.CharBlock):
+    def site_fragment(self, value, media):
+        return f"## {markdown_inline(value)}" if value.strip() else ""
+
+
+class ImageBlock(SiteBlock, blocks.StructBlock):
     image = ImageChooserBlock(label="图片")
     caption = blocks.CharBlock(label="图片说明", required=False, max_length=200)
 
     class Meta:
         icon = "image"
         label = "图片"
-        template = "core/blocks/image.html"
+
+    def site_fragment(self, value, media):
+        return figure(media, value["image"], value["caption"])
 
 
-class GalleryBlock(blocks.StructBlock):
+class GalleryBlock(SiteBlock, blocks.StructBlock):
     title = blocks.CharBlock(label="组图标题", required=False, max_length=100)
     images = blocks.ListBlock(ImageBlock(), label="图片", min_num=2)
 
     class Meta:
         icon = "image"
         label = "组图"
-        template = "core/blocks/gallery.html"
+
+    def site_fragment(self, value, media):
+        image_block = self.child_blocks["images"].child_block
+        figures = [image_block.site_fragment(item, media) for item in value["images"]]
+        figures = [f for f in figures if f]
+        if not figures:
+            return ""
+        title = f'<p class="dj-gallery__title">{text(value["title"])}</p>' if value["title"] else ""
+        return f'<div class="dj-gallery">{title}{"".join(figures)}</div>'
 
 
 class VideoBlock(MediaFileBlock):
@@ -63,7 +96,20 @@ class VideoBlock(MediaFileBlock):
     class Meta:
         icon = "media"
         label = "视频"
-        template = "core/blocks/video.html"
+
+    def site_fragment(self, value, media):
+        src = media.document_url(value["video"])
+        if not src:
+            return ""
+        poster = media.image_url(value["poster"]) if value["poster"] else None
+        poster_attr = f' poster="{escape(poster[0])}"' if poster else ""
+        caption = f"<figcaption>{text(value['caption'])}</figcaption>" if value["caption"] else ""
+        label = text(value["caption"] or value["video"].title)
+        # playsinline variants keep the video in the page in WeChat's in-app browser
+        # (iOS WebKit and Android's X5 engine) instead of forcing full screen.
+        return (f'<figure class="dj-video"><video controls playsinline webkit-playsinline '
+                f'x5-playsinline preload="metadata"{poster_attr} src="{escape(src)}" aria-label="{label}">'
+                f'</video>{caption}</figure>')
 
 
 class AudioBlock(MediaFileBlock):
@@ -75,10 +121,23 @@ class AudioBlock(MediaFileBlock):
     class Meta:
         icon = "media"
         label = "音频"
-        template = "core/blocks/audio.html"
+
+    def site_fragment(self, value, media):
+        src = media.document_url(value["audio"])
+        if not src:
+            return ""
+        label = text(value["caption"] or value["audio"].title)
+        caption = f"<figcaption>{text(value['caption'])}</figcaption>" if value["caption"] else ""
+        return (f'<figure class="dj-audio"><audio controls preload="none" src="{escape(src)}" '
+                f'aria-label="{label}"></audio>{caption}</figure>')
 
 
-class AttachmentBlock(blocks.StructBlock):
+class SiteTableBlock(SiteBlock, TableBlock):
+    def site_fragment(self, value, media):
+        return table_markdown(value)
+
+
+class AttachmentBlock(SiteBlock, blocks.StructBlock):
     document = DocumentChooserBlock(label="文件")
     title = blocks.CharBlock(label="显示名称", required=False, max_length=200,
                              help_text="留空则使用文件标题")
@@ -86,36 +145,55 @@ class AttachmentBlock(blocks.StructBlock):
     class Meta:
         icon = "doc-full"
         label = "附件"
-        template = "core/blocks/attachment.html"
+
+    def site_fragment(self, value, media):
+        document = value["document"]
+        url = media.document_url(document)
+        if not url:
+            return ""
+        title = (value["title"] or document.title).strip()
+        suffix = PurePosixPath(document.file.name).suffix.lstrip(".").upper()
+        details = "，".join(part for part in (suffix, file_size(document)) if part)
+        return (f'<p class="dj-attachment"><a href="{escape(url)}" download>{text(title)}</a>'
+                f'<span class="dj-attachment__meta">（{text(details)}）</span></p>')
 
 
-class QuoteBlock(blocks.StructBlock):
+class QuoteBlock(SiteBlock, blocks.StructBlock):
     text = blocks.TextBlock(label="引文")
     source = blocks.CharBlock(label="出处", required=False, max_length=200)
 
     class Meta:
         icon = "openquote"
         label = "引用"
-        template = "core/blocks/quote.html"
+
+    def site_fragment(self, value, media):
+        lines = [f"> {markdown_inline(line)}" if line.strip() else ">" for line in value["text"].strip().splitlines()]
+        if value["source"].strip():
+            lines += [">", f"> —— {markdown_inline(value['source'])}"]
+        return "\n".join(lines)
 
 
-class SanitisedRichTextBlock(blocks.RichTextBlock):
-    """Rich text rendered through the one allow-list (build_scripts/html_safety.py). The
-    editor only makes safe markup, but text saved through the model API, an import or a
-    script can hold anything, and it is rendered in the admin preview and the member API."""
+class SanitisedRichTextBlock(SiteBlock, blocks.RichTextBlock):
+    """Rich text through the one allow-list (``sanitize_rich_text`` on its way to Markdown,
+    ``sanitize_html`` after): the editor only makes safe markup, but text saved through the
+    model API, an import or a script can hold anything."""
 
-    def render_basic(self, value, context=None):
-        return mark_safe(sanitize_html(super().render_basic(value, context=context)))
+    def site_fragment(self, value, media):
+        return media.rich_text_to_markdown(value.source)
 
 
 class BodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label="小标题", max_length=120, icon="title",
-                               template="core/blocks/heading.html")
+    heading = HeadingBlock(label="小标题", max_length=120, icon="title")
     paragraph = SanitisedRichTextBlock(label="正文段落", features=RICH_TEXT_FEATURES)
     image = ImageBlock()
     gallery = GalleryBlock()
     video = VideoBlock()
     audio = AudioBlock()
-    table = TableBlock(label="表格", template="core/blocks/table.html")
+    table = SiteTableBlock(label="表格")
     attachment = AttachmentBlock()
     quote = QuoteBlock()
+
+    def render_basic(self, value, context=None):
+        # The whole body in one Markdown document, as the site converts it (heading ids
+        # are numbered per page).
+        return mark_safe(site_html(render_body(PreviewMedia(), value)))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from build_scripts.html_safety import markdown_text
+from cms.core.block_output import render_body
 from cms.core.models import ArticlePage, SiteSettings
 from cms.feedback.models import MEMBER_ONLY_TYPES, FeedbackFormPage
 from cms.feedback.selectors import form_definition
@@ -27,7 +28,7 @@ from cms.openness.models import HomePage, SectionPage
 
 from .exportable import EXPORTED_TYPES, default_site, exportable_queryset, is_exportable
 from .links import LinkProblem, SiteLinks
-from .markdown import Asset, AssetCollector, render_body
+from .markdown import Asset, AssetCollector
 
 MANIFEST_NAME = ".manifest.json"
 SITE_SETTINGS_NAME = "_site.yml"

@@ -3,10 +3,7 @@ the selectors' result objects (``CourseProgress``, ``LessonStatus``, ``LessonDet
 progress rows; no rule is decided here."""
 from __future__ import annotations
 
-from django.utils.html import format_html_join
 from rest_framework import serializers
-
-from build_scripts.html_safety import sanitize_html
 
 from .selectors import LessonDetail, required_seconds
 from .services import MAX_REPORT_SECONDS
@@ -84,12 +81,11 @@ class LessonSerializer(serializers.Serializer):
     progress = ProgressSerializer(source="record", allow_null=True)
 
     def get_body_html(self, detail: LessonDetail) -> str:
-        # The same block templates as the site's article pages ({% include_block %} per
-        # block): images become renditions and media/attachments point at /documents/,
-        # which checks collection privacy. The page inserts it with innerHTML, so it goes
-        # through the one allow-list sanitiser last.
-        rendered = format_html_join("\n", "{}", ((block.render_as_block(),) for block in detail.lesson.body))
-        return sanitize_html(rendered)
+        # The site's block rules (cms/core/block_output.py) with Wagtail's URLs: images
+        # become renditions and media/attachments point at /documents/, which checks
+        # collection privacy. The page inserts it with innerHTML; `site_html` ends with the
+        # one allow-list sanitiser.
+        return str(detail.lesson.body.render_as_block())
 
 
 class HeartbeatSerializer(serializers.Serializer):

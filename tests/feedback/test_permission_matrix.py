@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cms.feedback import services
 from cms.feedback.models import Draft, Participation, Response
+from tests.access import assert_sent_to_admin_log_in
 from tests.factories import FeedbackFormFactory
 from tests.feedback.conftest import ALL_TYPES, key, valid_answers
 from tests.study.conftest import API, client_for
@@ -94,6 +95,8 @@ def test_permission_matrix(world, endpoint, persona, expected):
         assert response.json() == {"detail": "登录已过期或尚未登录，请重新登录。", "code": "not_authenticated"}
     if expected == 404 and url_of(endpoint, world).startswith("/api/member/"):
         assert response.json() == {"detail": "未找到该问卷，或您不在填写范围内。", "code": "not_found"}
+    if expected == 302:  # only people without admin access are sent away (staff get a 404)
+        assert_sent_to_admin_log_in(response, url_of(endpoint, world))
     if expected in (302, 404) and url_of(endpoint, world).startswith("/admin/"):
         assert b"%PDF" not in b"".join(getattr(response, "streaming_content", [response.content]))
     if expected == 200 and url_of(endpoint, world).startswith("/admin/feedback/files/"):

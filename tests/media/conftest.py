@@ -1,7 +1,6 @@
 """A lesson whose every kind of file sits in a log-in-restricted collection, and the people
 who ask for those files."""
 from types import SimpleNamespace
-from urllib.parse import urlencode
 
 import pytest
 from bs4 import BeautifulSoup
@@ -24,11 +23,6 @@ def restricted_collection(name="课程资料"):
     collection = CollectionFactory.create(name)
     CollectionViewRestriction.objects.create(collection=collection, restriction_type=CollectionViewRestriction.LOGIN)
     return collection
-
-
-def log_in_redirect(url: str) -> str:
-    """Where an anonymous visitor is sent: the member log-in, coming back to the file."""
-    return "/member/?" + urlencode({"next": url}, safe="/")
 
 
 def file_urls(body_html: str) -> set[str]:

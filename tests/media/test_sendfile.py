@@ -2,8 +2,8 @@
 import pytest
 from django.test import Client
 
+from tests.access import member_log_in_redirect as log_in_redirect
 from tests.factories import ImageFactory
-from tests.media.conftest import log_in_redirect
 from tests.study.conftest import client_for
 
 PREFIX = "/_protected_media/"

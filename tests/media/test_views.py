@@ -7,10 +7,9 @@ from django.test import Client
 from PIL import Image as PILImage
 from wagtail.models import Collection
 
+from tests.access import member_log_in_redirect as log_in_redirect
 from tests.factories import DocumentFactory, ImageFactory, LessonFactory
-from tests.media.conftest import (
-    ATTACHMENT, AUDIO, LINKED, VIDEO, file_urls, log_in_redirect, read, restricted_collection,
-)
+from tests.media.conftest import ATTACHMENT, AUDIO, LINKED, VIDEO, file_urls, read, restricted_collection
 from tests.study.conftest import client_for
 
 #: persona → what every private file URL answers.

@@ -1,5 +1,6 @@
 """Nothing that is not public may reach content/, its git history or the built site."""
 import datetime
+import re
 import subprocess
 import uuid
 
@@ -7,6 +8,7 @@ import pytest
 from django.utils import timezone
 from wagtail.models import CollectionViewRestriction, PageViewRestriction
 
+from build_scripts.release_tree import walk_files
 from cms.feedback import services as feedback_services
 from tests.factories import (
     CollectionFactory, CourseFactory, DocumentFactory, FeedbackFormFactory, ImageFactory, LessonFactory,
@@ -35,6 +37,7 @@ MARKERS = {
     "member_form_thanks": "LEAKFORMTHANKS019",
     "form_answer": "LEAKFORMANSWER020",
     "public_form_answer": "LEAKPUBLICANSWER021",
+    "private_audio": "LEAKAUDIO022",
 }
 
 
@@ -74,7 +77,10 @@ def mixed_site(home):
     private_doc = DocumentFactory(title=MARKERS["private_document"], collection=private_collection)
     private_video = DocumentFactory(title=MARKERS["private_video"], collection=private_collection,
                                     file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42")
+    private_audio = DocumentFactory(title=MARKERS["private_audio"], collection=private_collection,
+                                    file__filename="talk.mp3", file__data=b"ID3")
     public_image = ImageFactory(title="公开图片")
+    public_doc = DocumentFactory(title="公开文件", file__filename="public.pdf")
     # Study material is private by design: only the member API may ever show it.
     course = CourseFactory(title=f"课程 {MARKERS['course_intro']}", intro=MARKERS["course_intro"])
     lesson = LessonFactory(parent=course, title=f"课时 {MARKERS['lesson_text']}", slug=MARKERS["lesson_slug"],
@@ -103,9 +109,12 @@ def mixed_site(home):
         ("image", {"image": public_image, "caption": "公开图片说明"}),
         ("attachment", {"document": private_doc, "title": ""}),
         ("video", {"video": private_video, "poster": private_image, "caption": ""}),
+        ("audio", {"audio": private_audio, "caption": ""}),
+        ("attachment", {"document": public_doc, "title": "公开文件"}),
     ])
     return {"public": public, "private_image": private_image, "private_doc": private_doc,
-            "public_image": public_image}
+            "private_video": private_video, "private_audio": private_audio,
+            "public_image": public_image, "public_doc": public_doc}
 
 
 def _content_text(content_dir) -> str:
@@ -134,11 +143,34 @@ def test_nothing_private_reaches_content_history_or_site(mixed_site, publish, si
     for checked in ("search/meta.json", "sitemap.xml", "feed.xml"):
         assert public_site.exists(checked), checked
 
-    assets = {path.name for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*") if path.is_file()}
-    assert any(name.startswith(f"{mixed_site['public_image'].pk}-") for name in assets)
-    private_ids = {mixed_site["private_image"].pk, mixed_site["private_doc"].pk}
-    assert not [name for name in assets if int(name.split("-")[0]) in private_ids
-                and not name.startswith(f"{mixed_site['public_image'].pk}-")]
+    # Images and documents (attachments, video, audio) are numbered independently, so an
+    # asset is known by its kind and id, never by its leading number alone.
+    private = {("image", mixed_site["private_image"].pk)} | {
+        ("document", mixed_site[name].pk) for name in ("private_doc", "private_video", "private_audio")}
+    public = {("image", mixed_site["public_image"].pk), ("document", mixed_site["public_doc"].pk)}
+    content_assets = _assets(path.relative_to(site_paths["CONTENT_DIR"]).as_posix()
+                             for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*") if path.is_file())
+    site_assets = _assets((rel for rel, _file in walk_files(public_site.root)
+                           if _ASSET.match(rel)), strict=False)
+    for where, assets in (("content/", content_assets), ("the built site", site_assets)):
+        assert public <= assets, f"public assets missing from {where}: {public - assets}"
+        assert not assets & private, f"private assets in {where}: {assets & private}"
+
+
+# Where the exporter writes a page's files (cms/publishing/markdown.py, AssetCollector).
+_ASSET = re.compile(r"assets/(images|media)/(\d+)-[0-9a-f]{10}[-.]")
+_ASSET_KINDS = {"images": "image", "media": "document"}
+
+
+def _assets(paths, strict: bool = True) -> set[tuple[str, int]]:
+    """(kind, id) of every exported asset among `paths`; with `strict`, every path must be one."""
+    found = set()
+    for path in paths:
+        match = _ASSET.match(path)
+        assert match or not strict, f"unexpected file {path}: the oracle would not see what it holds"
+        if match:
+            found.add((_ASSET_KINDS[match[1]], int(match[2])))
+    return found
 
 
 def test_restricting_a_live_page_removes_it_from_the_site(mixed_site, publish, public_site):

@@ -7,6 +7,7 @@ from django.urls import clear_url_caches
 from wagtail.models import CollectionViewRestriction
 
 import cms.urls
+from tests.access import member_log_in_redirect
 from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, LessonFactory,
                              MembershipFactory, NewsPageFactory, SectionPageFactory, UserFactory)
 
@@ -80,7 +81,8 @@ def test_private_documents_are_not_served_from_media(client, settings, home):
         direct = client.get(settings.MEDIA_URL + document.file.name)
         assert direct.status_code in (404, 503) or b"SECRET-REPORT" not in b"".join(direct.streaming_content)
         checked = client.get(document.url)
-        assert checked.status_code in (302, 403)  # log-in required by Wagtail's serve view
+        # The collection's log-in restriction: sent to the member log-in, back to the file after.
+        assert (checked.status_code, checked["Location"]) == (302, member_log_in_redirect(document.url))
     finally:
         settings.DEBUG = False
         clear_url_caches()

@@ -236,7 +236,7 @@ def test_query_counts_do_not_grow_with_courses_and_lessons(client, person, org, 
         assert len(client.get(f"{API}courses/{big.pk}/").json()["lessons"]) == 10
 
 
-def test_body_html_uses_the_block_templates_with_site_relative_urls(home, client, course):
+def test_body_html_uses_the_site_block_rules_with_site_relative_urls(home, client, course):
     image, poster = ImageFactory(title="合影"), ImageFactory(title="封面")
     video = DocumentFactory(title="党课视频", file__filename="lecture.mp4")
     audio = DocumentFactory(title="党课音频", file__filename="lecture.mp3")
@@ -261,11 +261,17 @@ def test_body_html_uses_the_block_templates_with_site_relative_urls(home, client
     lesson = LessonFactory(parent=course, body=body)
 
     html = client.get(f"{API}lessons/{lesson.pk}/").json()["body_html"]
+    soup = BeautifulSoup(html, "html.parser")
 
-    assert "<h2>学习提示</h2>" in html
+    assert '<h2 id="学习提示">学习提示</h2>' in html  # the site's heading, with the toc's anchor
     assert f'href="/documents/{attachment.pk}/notes.pdf"' in html
     assert 'href="/yaowen/news-1/"' in html
-    assert html.count('<img alt="') == 3 and html.count('src="/media/images/') == 3
+    images = soup.find_all("img")
+    assert len(images) == 3 and all(img["src"].startswith("/media/images/") and img["alt"] for img in images)
+    # The attachment as the public site shows it: a download link with the file's type and size.
+    download = soup.find("p", class_="dj-attachment")
+    assert download.a["href"] == f"/documents/{attachment.pk}/notes.pdf" and "download" in download.a.attrs
+    assert download.get_text() == "学习材料（PDF，1 KB）"
     player = BeautifulSoup(html, "html.parser").find("video")
     assert {"controls", "playsinline", "webkit-playsinline", "x5-playsinline"} <= set(player.attrs)
     assert player["preload"] == "metadata" and player["src"] == f"/documents/{video.pk}/lecture.mp4"
@@ -273,8 +279,8 @@ def test_body_html_uses_the_block_templates_with_site_relative_urls(home, client
     sound = BeautifulSoup(html, "html.parser").find("audio")
     assert "controls" in sound.attrs and sound["preload"] == "none"
     assert sound["src"] == f"/documents/{audio.pk}/lecture.mp3"
-    assert "<th>项目</th>" in html and "<caption>学习安排</caption>" in html
-    assert "<footer>—— 党的十九大报告</footer>" in html
+    assert "<th>项目</th>" in html and "<p><strong>学习安排</strong></p>" in html
+    assert soup.blockquote.find_all("p")[-1].get_text() == "—— 党的十九大报告"
     # Everything points at this host: no scheme, no protocol-relative "//host".
     assert "://" not in html and '="//' not in html
 

@@ -9,11 +9,13 @@ from cms.accounts.models import BranchRole, MemberStatus
 from cms.study.models import LessonProgress
 from wagtail.models import CollectionViewRestriction
 
+from tests.access import assert_refused_in_admin, assert_sent_to_admin_log_in, member_log_in_redirect
 from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory,
                              LessonProgressFactory)
 from tests.study.conftest import API, administrator, client_for, member
 
 PERSONAS = ["anonymous", "other_branch", "in_audience", "wrong_status", "secretary", "admin"]
+STAFF = {"secretary", "admin"}  # the personas with admin access (a secretary has the 支部书记 group)
 
 #: endpoint → expected status per persona, in PERSONAS order.
 #: POST session/ logs in with the persona's own password (anonymous: a wrong one).
@@ -112,11 +114,13 @@ def test_permission_matrix(world, endpoint, persona, expected):
     if expected == 401:
         assert response.json() == {"detail": "登录已过期或尚未登录，请重新登录。", "code": "not_authenticated"}
         assert response["WWW-Authenticate"]
-    if expected == 302 and endpoint.startswith("GET /admin/"):
-        # Wagtail's refusal: to its log-in, or to the dashboard for staff without the right.
-        assert response["Location"].startswith("/admin/") and not response.content
+    url = url_of(endpoint, world)
+    if expected == 302 and url.startswith("/admin/") and persona in STAFF:
+        assert_refused_in_admin(response)  # in the admin, without the right: the dashboard
+    elif expected == 302 and url.startswith("/admin/"):
+        assert_sent_to_admin_log_in(response, url)
     elif expected == 302:
-        assert response["Location"].startswith("/member/?next=/")  # the member log-in, then back
+        assert response["Location"] == member_log_in_redirect(url)  # the member log-in, then back
     if expected == 404 and not url_of(endpoint, world).startswith("/api/"):
         assert b"PRIVATE" not in response.content
     elif expected == 404:
