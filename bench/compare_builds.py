@@ -19,10 +19,13 @@ comparison (they must still exist on both sides):
 - ``release.json``: the release's build time and duration;
 - ``.build-state/meta.json``: the theme signature, a hash of the files of ``site/`` and
   of the engine modules the renderer uses, so renaming or editing a hook changes it (that
-  is its job: it forces the next build to be a full one).
+  is its job: it forces the next build to be a full one);
+- in the other ``.build-state/*.json`` shards, the output keys: each hashes what the
+  output is rendered from, the theme signature included. These shards are compared as
+  JSON without their ``key`` values (same sources, same outputs, same parsed front matter).
 
-Everything else (every page, asset, sitemap shard, feed, search shard and every other
-build-state shard) must be byte-identical. Exit status 1 on any difference.
+Everything else (every page, asset, sitemap shard, feed and search shard) must be
+byte-identical. Exit status 1 on any difference.
 """
 from __future__ import annotations
 
@@ -39,6 +42,24 @@ sys.path.insert(0, str(ROOT))
 
 # Relative paths whose bytes may differ between two builds of the same content (see above).
 VOLATILE = {"release.json", ".build-state/meta.json"}
+KEYED = ".build-state/"  # JSON shards compared without their output keys
+
+
+def _same(rel: str, left: Path, right: Path) -> bool:
+    if rel in VOLATILE:
+        return True
+    if rel.startswith(KEYED) and rel.endswith(".json"):
+        return _without_keys(left) == _without_keys(right)
+    return filecmp.cmp(left, right, shallow=False)
+
+
+def _without_keys(path: Path) -> dict:
+    import json
+
+    records = json.loads(path.read_bytes())
+    for record in records.values():
+        record.pop("key", None)
+    return records
 
 
 def _prepare_one(var: Path, pages: int | None) -> None:
@@ -111,8 +132,7 @@ def compare(before: Path, after: Path) -> int:
             continue
         left, right = _files(a), _files(b)
         only_before, only_after = sorted(left.keys() - right.keys()), sorted(right.keys() - left.keys())
-        differ = sorted(rel for rel in left.keys() & right.keys()
-                        if rel not in VOLATILE and not filecmp.cmp(left[rel], right[rel], shallow=False))
+        differ = sorted(rel for rel in left.keys() & right.keys() if not _same(rel, left[rel], right[rel]))
         for label, rels in (("only before", only_before), ("only after", only_after), ("differs", differ)):
             for rel in rels[:20]:
                 print(f"{name}: {label}: {rel}")
@@ -120,9 +140,12 @@ def compare(before: Path, after: Path) -> int:
                 print(f"{name}: {label}: … {len(rels) - 20} more")
         count = len(only_before) + len(only_after) + len(differ)
         problems += count
-        compared = len(left.keys() & right.keys()) - len(VOLATILE & left.keys())
-        print(f"{name}: {len(left)} files before, {len(right)} after, {compared} compared byte for byte, "
-              f"{count} differences" + (f" (ignored: {', '.join(sorted(VOLATILE))})" if not count else ""))
+        both = left.keys() & right.keys()
+        keyed = sum(1 for rel in both if rel.startswith(KEYED) and rel not in VOLATILE)
+        exact = len(both) - keyed - len(VOLATILE & both)
+        print(f"{name}: {len(left)} files before, {len(right)} after: {exact} compared byte for byte, "
+              f"{keyed} build-state shards without keys, {len(VOLATILE & both)} not compared "
+              f"({', '.join(sorted(VOLATILE))}); {count} differences")
     return problems
 
 

@@ -1,7 +1,10 @@
 """Build the public site from content/ into a fresh release and switch to it atomically.
 
-This is the one module of build_scripts that knows about MkDocs. Layout of a releases
-directory::
+The engine's entry point: decides the build mode (full, or incremental from the current
+release's build state or from the catalogue this process kept), hands the renderer
+(``site/hooks/mkdocs_adapter.py``, the one module that knows MkDocs) a ``RenderRequest``,
+then assembles the release, updates the search index and switches ``current``. The CMS
+calls ``build_commit`` only. Layout of a releases directory::
 
     var/site/
       .build.lock                       flock: one build/switch at a time
@@ -23,8 +26,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import json
-import logging
 import os
 import re
 import shutil
@@ -33,15 +36,20 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
 
+import git
 import yaml
 
+from build_scripts.catalogue import BUILD_STATE_FORMAT, Catalogue
+from build_scripts.content_repo import ContentRepo, ContentRepoError
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
 from build_scripts.release_tree import (PRUNING_PREFIX, Background, ReleaseWriter, adopt_tree,
                                         clean_stale_standby, delete_release, delete_unfinished,
                                         finish_interrupted_prunes, remove_empty_pools, walk_files)
 from build_scripts.release_tree import background as background_for
+from build_scripts.render_request import RenderRequest, RenderSettings
 from build_scripts.search_index import build_search_index, update_search_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +58,8 @@ CURRENT = "current"
 LOCK_FILE = ".build.lock"
 RELEASE_JSON = "release.json"
 BUILD_STATE = ".build-state"  # per-output keys and parsed sources for the next incremental build
-BUILD_STATE_FORMAT = 2  # site/hooks/dangjian.py STATE_FORMAT
+# The renderer: MkDocs loads it as a hook (mkdocs.yml), the engine calls its render().
+RENDERER = Path("hooks") / "mkdocs_adapter.py"
 _RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
 
 
@@ -205,22 +214,58 @@ def _prune(releases_dir: Path, keep: int, background: Background | None = None) 
 # --------------------------------------------------------------------------- build
 
 
-class _WarningCollector(logging.Handler):
-    """Keeps mkdocs warnings so a failed strict build can say what went wrong."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def _release_name(commit: str | None) -> str:
     now = dt.datetime.now(dt.timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     short = re.sub(r"[^0-9A-Za-z]", "", commit or "")[:7] or "nocommit"
     return f"{stamp}-{short}"
+
+
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """Where releases go and how many are kept (the CMS's settings)."""
+
+    releases_dir: Path
+    site_dir: Path = DEFAULT_SITE_DIR
+    keep: int = 5
+
+
+def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *,
+                 progress: bool = False) -> Release:
+    """Build content/ as committed in `commit` (the caller has just committed everything, so
+    the work tree equals `commit`) into a new release and switch to it.
+
+    The one call the CMS makes. Which build mode runs is decided here, from the content
+    repository and the current release alone: when the current release was built from
+    exactly a commit (``Release.exact``), git names the sources that changed since and only
+    those are read; otherwise every source's size and mtime is compared, or the build is a
+    full one (no usable build state). Raises BuildError.
+    """
+    since, changed = _changed_since_current(repo, target.releases_dir, commit)
+    return build_release(
+        repo.work_tree, target.releases_dir, site_dir=target.site_dir, commit=commit, keep=target.keep,
+        progress=progress, changed_paths=changed, changed_since=since,
+        content_matches_commit=commit is not None,
+        # The worker lives long: it prepares the next build's copies and collects
+        # pruned releases on threads of its own, after the new pages are live.
+        background=True,
+    )
+
+
+def _changed_since_current(repo: ContentRepo, releases_dir: Path,
+                           commit: str | None) -> tuple[str | None, list[str] | None]:
+    """(current release, content paths changed since it was built) from git, so the build
+    looks at those files only instead of every file of content/. (None, None) when git
+    cannot say: no current release, or it was not built from exactly its commit."""
+    current = current_release(releases_dir)
+    if current is None or not current.exact or not current.commit or not commit:
+        return None, None
+    if current.commit == commit:
+        return current.name, []
+    try:
+        return current.name, repo.changed_paths(current.commit, commit)
+    except (ContentRepoError, git.GitCommandError):  # e.g. a commit from another repository
+        return None, None
 
 
 def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
@@ -248,17 +293,15 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     threads of its own, after the switch (``release_tree.Background``). Raises BuildError
     (and leaves `current` and all releases untouched) on any failure.
     """
-    # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
-    # for MkDocs and material on import.
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
     content_dir = Path(content_dir).resolve()
     releases_dir = Path(releases_dir).resolve()
     site_dir = Path(site_dir).resolve()
     if keep < 1:
         raise ValueError("keep must be at least 1")
     warm_key = (str(releases_dir), str(content_dir), str(site_dir))
+    # Loaded here so the rest of build_scripts (and the CMS importing it) does not pay
+    # for MkDocs and material on import.
+    renderer = _renderer(site_dir)
 
     helper = background_for(releases_dir) if background else None
     with _locked(releases_dir), _building(helper):
@@ -268,11 +311,6 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"
         docs_stub = releases_dir / f".docs-{name}"
-        collector = _WarningCollector()
-        mkdocs_logger = logging.getLogger("mkdocs")
-        mkdocs_logger.addHandler(collector)
-        dirty_notice = _DirtyBuildNotice()
-        logging.getLogger("mkdocs.commands.build").addFilter(dirty_notice)
         timings: dict[str, float] = {}
         try:
             if not (content_dir / "index.md").is_file():
@@ -292,42 +330,38 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 previous_state = _load_build_state(previous, signature)
             sparse = warm is not None or previous_state is not None
             if sparse:
-                # Incremental: MkDocs gets an empty docs_dir and the hook hands it only
-                # what must be rendered (its own scan of content_dir replaces MkDocs').
+                # Incremental: MkDocs gets an empty docs_dir and the adapter hands it only
+                # what must be rendered (the engine's scan of content_dir replaces MkDocs').
                 docs_stub.mkdir(parents=True)
-            config = load_config(
-                config_file=str(site_dir / "mkdocs.yml"),
-                docs_dir=str(docs_stub if sparse else content_dir),
-                site_dir=str(scratch if sparse else target),
-                site_url=settings["site_url"],
-                site_name=settings["org_name"],
-                strict=strict,
-            )
-            config.extra.update({
-                "org_name": settings["org_name"],
-                "icp_number": settings["icp_number"],
-                "announcement": settings["announcement"],
-                "_progress": progress,
-                "_theme_signature": signature,
-                "_content_dir": str(content_dir),
-                "_catalogue": warm.catalogue if warm else None,
-                "_previous_outputs": previous_state["outputs"] if previous_state else None,
-                "_previous_sources": previous_state["sources"] if previous_state else None,
+            request = RenderRequest(
+                content_dir=str(content_dir), theme_signature=signature, progress=progress,
+                catalogue=warm.catalogue if warm else None,
+                previous_outputs=previous_state["outputs"] if previous_state else None,
+                previous_sources=previous_state["sources"] if previous_state else None,
                 # Only valid against the release it was computed for: another process may
                 # have switched `current` since (a rollback).
-                "_changed_paths": (sorted(set(changed_paths))
-                                   if sparse and changed_paths is not None
-                                   and changed_since == previous.name else None),
-            })
+                changed_paths=(sorted(set(changed_paths))
+                               if sparse and previous is not None and changed_paths is not None
+                               and changed_since == previous.name else None),
+            )
             if progress:
                 mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")) if sparse else "全量"
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
             timings["setup"] = time.monotonic() - started
-            mkdocs_build(config, dirty=sparse)
+            renderer.render(request, RenderSettings(
+                site_dir=site_dir, docs_dir=docs_stub if sparse else content_dir,
+                out_dir=scratch if sparse else target, site_url=settings["site_url"],
+                site_name=settings["org_name"], strict=strict,
+                extra={"org_name": settings["org_name"], "icp_number": settings["icp_number"],
+                       "announcement": settings["announcement"]},
+            ))
             timings["mkdocs"] = time.monotonic() - started
             pause_point("build.after_render")
-            plan = config.extra["_build_state"]
+            plan = request.result
+            if plan is None:
+                raise BuildError("网站构建失败：渲染器没有交回构建结果（内部错误）")
             if sparse:
+                assert previous is not None
                 tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,),
                                      standby=helper)
                 _assemble(tree, scratch, plan)
@@ -366,13 +400,11 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 helper.discard_unused()
             delete_unfinished(releases_dir, name)
             shutil.rmtree(scratch, ignore_errors=True)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise BuildError(_failure_message(exc, collector.messages)) from exc
+            raise BuildError(_failure_message(exc)) from exc
         finally:
             shutil.rmtree(docs_stub, ignore_errors=True)
-            mkdocs_logger.removeHandler(collector)
-            logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
         pause_point("build.before_switch")
         _point_current_at(releases_dir, name)
@@ -411,7 +443,7 @@ def _building(helper: Background | None):
 class _Warm:
     release: str  # the release this catalogue describes
     signature: str
-    catalogue: object  # the hook's state (site/hooks/dangjian.py _State)
+    catalogue: Catalogue
 
 
 # Directories with fewer entries are copied when needed: preparing them is not worth it.
@@ -431,16 +463,31 @@ def forget_warm_state() -> None:
     _WARM.clear()
 
 
-class _DirtyBuildNotice(logging.Filter):
-    """MkDocs warns that a dirty build gives inaccurate navigation. Ours decides per output
-    what to render (and a strict build would abort on that warning), so drop it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "'dirty' build is being performed" not in record.getMessage()
+_RENDERERS: dict[tuple[str, int], ModuleType] = {}
 
 
-# Modules of build_scripts the hook renders with: a change to them changes outputs too.
-_SIGNED_MODULES = ("html_safety.py", "site_paths.py")
+def _renderer(site_dir: Path) -> ModuleType:
+    """The adapter module of `site_dir` (``hooks/mkdocs_adapter.py``), loaded by path as
+    MkDocs loads its hooks (it is not a package module); kept while the file is unchanged."""
+    path = site_dir / RENDERER
+    key = (str(path), path.stat().st_mtime_ns)
+    module = _RENDERERS.get(key)
+    if module is None:
+        spec = importlib.util.spec_from_file_location("site_renderer", path)
+        if spec is None or spec.loader is None:
+            raise BuildError(f"找不到网站渲染器 {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _RENDERERS[key] = module
+    return module
+
+
+# Modules of build_scripts the renderer renders with: a change to them changes outputs too
+# (site/, with the adapter, is signed as a whole).
+_SIGNED_MODULES = ("html_safety.py", "site_paths.py", "page_model.py", "catalogue.py", "listings.py",
+                   "sitemap.py", "feed.py", "output_plan.py", "site_pages.py", "public_forms.py",
+                   "render_request.py")
 
 
 def theme_signature(site_dir: Path) -> str:
@@ -513,16 +560,13 @@ def _assemble(tree: ReleaseWriter, scratch: Path, plan) -> None:
     shutil.rmtree(scratch)
 
 
-def _is_mkdocs_abort(exc: BaseException) -> bool:
-    from mkdocs.exceptions import Abort
-
-    return isinstance(exc, Abort)
-
-
-def _failure_message(exc: BaseException, warnings: list[str]) -> str:
+def _failure_message(exc: BaseException) -> str:
     if isinstance(exc, BuildError):
         return str(exc)
-    cause = str(exc) or type(exc).__name__
+    # The renderer's failure (site/hooks/mkdocs_adapter.py RenderFailed) says what it
+    # logged before it stopped.
+    warnings: list[str] = getattr(exc, "warnings", [])
+    cause = getattr(exc, "cause", None) or str(exc) or type(exc).__name__
     strict = re.match(r"Aborted with (.+) in strict mode", cause)
     if strict:
         count = sum(int(n) for n in re.findall(r"(\d+)", strict.group(1)))
