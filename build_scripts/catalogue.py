@@ -225,7 +225,8 @@ def is_source(excluded: Callable[[str], bool], src: str) -> bool:
 
 def scan_content(excluded: Callable[[str], bool], content_dir: str) -> tuple[Sources, Sources]:
     """Pages and assets of content/, selected the way the renderer's own scan selects them."""
-    pages, assets = {}, {}
+    pages: Sources = {}
+    assets: Sources = {}
     for directory, subdirs, filenames in os.walk(content_dir):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         relative = os.path.relpath(directory, content_dir)

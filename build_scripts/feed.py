@@ -47,4 +47,5 @@ def feed_xml(inputs: SiteInputs, articles: list[Entry]) -> bytes | None:
         for tag in entry.tags:
             ET.SubElement(item, "category").text = plain(tag)
     ET.indent(rss)
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return data

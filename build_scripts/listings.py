@@ -127,11 +127,11 @@ def drop_page(state: Catalogue, src: str) -> None:
 def tags_index(state: Catalogue) -> None:
     from build_scripts.catalogue import tag_name
 
-    tag_index = sorted(
-        ({"name": tag_name(state, slug), "url": f"{TAGS_DIR}/{slug}/", "count": len(group.items)}
-         for slug, group in state.tag_groups.items()),
-        key=lambda t: (-t["count"], t["name"]),
-    )
+    counted = [(len(group.items), tag_name(state, slug), slug) for slug, group in state.tag_groups.items()]
+    tag_index: list[dict[str, Any]] = [
+        {"name": name, "url": f"{TAGS_DIR}/{slug}/", "count": count}
+        for count, name, slug in sorted(counted, key=lambda t: (-t[0], t[1]))
+    ]
     src = f"{TAGS_DIR}/index.md"
     memo = ("tags", json.dumps(tag_index, ensure_ascii=False, sort_keys=True))
     if not _same(state, src, memo):

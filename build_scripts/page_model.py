@@ -17,7 +17,7 @@ import logging
 import posixpath
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from build_scripts.html_safety import plain, safe_url
 from build_scripts.site_paths import TAGS_DIR, tag_slug
@@ -42,7 +42,13 @@ class ContentError(Exception):
     into its own build error."""
 
 
-class _Prefixed(logging.LoggerAdapter):  # type: ignore[type-arg]
+if TYPE_CHECKING:  # (generic in typeshed only, not at run time)
+    _Adapter = logging.LoggerAdapter[logging.Logger]
+else:
+    _Adapter = logging.LoggerAdapter
+
+
+class _Prefixed(_Adapter):
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         return f"content: {msg}", kwargs
 

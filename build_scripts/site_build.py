@@ -31,7 +31,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -45,10 +44,9 @@ from build_scripts.catalogue import BUILD_STATE_FORMAT, Catalogue
 from build_scripts.content_repo import ContentRepo, ContentRepoError
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
-from build_scripts.release_tree import (PRUNING_PREFIX, Background, ReleaseWriter, adopt_tree,
-                                        clean_stale_standby, delete_release, delete_unfinished,
-                                        finish_interrupted_prunes, remove_empty_pools, walk_files)
-from build_scripts.release_tree import background as background_for
+from build_scripts.release_tree import (LEGACY_STANDBY_DIR, OBJECTS_DIR, ReleaseWriter, adopt_tree,
+                                        delete_release, delete_unfinished,
+                                        finish_interrupted_prunes, walk_files)
 from build_scripts.render_request import RenderRequest, RenderSettings
 from build_scripts.search_index import build_search_index, update_search_index
 
@@ -129,11 +127,11 @@ def load_site_settings(content_dir: Path) -> dict:
 # --------------------------------------------------------------------------- releases
 
 
-def _locked(releases_dir: Path):
+def _locked(releases_dir: Path) -> contextlib.AbstractContextManager[None]:
     return exclusive_lock(Path(releases_dir) / LOCK_FILE)
 
 
-def list_releases(releases_dir) -> list[Release]:
+def list_releases(releases_dir: str | os.PathLike[str]) -> list[Release]:
     """Complete releases, newest first."""
     releases_dir = Path(releases_dir)
     if not releases_dir.is_dir():
@@ -147,7 +145,7 @@ def list_releases(releases_dir) -> list[Release]:
     return sorted(found, key=lambda r: r.name, reverse=True)
 
 
-def current_release(releases_dir) -> Release | None:
+def current_release(releases_dir: str | os.PathLike[str]) -> Release | None:
     link = Path(releases_dir) / CURRENT
     if not link.is_symlink():
         return None
@@ -167,7 +165,7 @@ def _point_current_at(releases_dir: Path, name: str) -> None:
     os.replace(tmp, releases_dir / CURRENT)
 
 
-def switch_to(releases_dir, name: str) -> Release:
+def switch_to(releases_dir: str | os.PathLike[str], name: str) -> Release:
     """Serve an existing release (rollback or roll forward)."""
     releases_dir = Path(releases_dir)
     with _locked(releases_dir):
@@ -179,25 +177,19 @@ def switch_to(releases_dir, name: str) -> Release:
         return Release.load(target)
 
 
-def _prune(releases_dir: Path, keep: int, background: Background | None = None) -> list[str]:
+def _prune(releases_dir: Path, keep: int) -> list[str]:
     """Delete all but the newest `keep` complete releases (never the current one) with the
     shared directories only they used, and whatever unfinished builds left behind (we hold
-    the lock, so no build is running now). With `background`, a pruned release only loses
-    its name here (it can no longer be switched to) and the rest happens on the worker's
-    background thread."""
+    the lock, so no build is running now: garbage collection never races a build)."""
     current = current_release(releases_dir)
     complete = list_releases(releases_dir)
     doomed = [r for r in complete[keep:] if current is None or r.name != current.name]
     kept = [r.path for r in complete if r not in doomed]
-    if background is None:
-        finish_interrupted_prunes(releases_dir, kept)
+    finish_interrupted_prunes(releases_dir, kept)
     removed = []
     for release in doomed:
-        delete_release(releases_dir, release.path, kept, collect=background is None)
+        delete_release(releases_dir, release.path, kept)
         removed.append(release.name)
-    if background is not None and (doomed or any(releases_dir.glob(f"{PRUNING_PREFIX}*"))):
-        background.collect(lambda: [r.path for r in list_releases(releases_dir)],
-                           lambda: _locked(releases_dir))
     for path in releases_dir.iterdir():
         if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
                 and not (path / RELEASE_JSON).exists()):
@@ -206,8 +198,8 @@ def _prune(releases_dir: Path, keep: int, background: Background | None = None) 
         elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
             # (.standby-*: hard-link clones made by earlier versions of this module)
             shutil.rmtree(path, ignore_errors=True)
-    if background is not None:  # under the lock: no build is creating its pool folder now
-        remove_empty_pools(releases_dir, background.take_untidy_pools())
+    # Copies made ahead by earlier versions' worker threads (docs/decisions/0005).
+    shutil.rmtree(releases_dir / OBJECTS_DIR / LEGACY_STANDBY_DIR, ignore_errors=True)
     return removed
 
 
@@ -246,9 +238,6 @@ def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *
         repo.work_tree, target.releases_dir, site_dir=target.site_dir, commit=commit, keep=target.keep,
         progress=progress, changed_paths=changed, changed_since=since,
         content_matches_commit=commit is not None,
-        # The worker lives long: it prepares the next build's copies and collects
-        # pruned releases on threads of its own, after the new pages are live.
-        background=True,
     )
 
 
@@ -268,14 +257,15 @@ def _changed_since_current(repo: ContentRepo, releases_dir: Path,
         return None, None
 
 
-def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
-                  keep: int = 5, progress: bool = False, strict: bool = True,
-                  incremental: bool = True, changed_paths=None, changed_since: str | None = None,
-                  content_matches_commit: bool = False, background: bool = False) -> Release:
+def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.PathLike[str], *,
+                  site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR, commit: str | None = None,
+                  keep: int = 5, progress: bool = False, strict: bool = True, incremental: bool = True,
+                  changed_paths: list[str] | None = None, changed_since: str | None = None,
+                  content_matches_commit: bool = False) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
     With ``incremental`` (the default) and a compatible current release, only outputs whose
-    inputs changed are rendered (see hooks/dangjian.py ``_plan_outputs``); the new release
+    inputs changed are rendered (``output_plan``); the new release
     shares every unchanged directory with the current one (``release_tree``), so a release
     costs time and disk only for what changed and is identical to a full build of the same
     content.
@@ -288,10 +278,9 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     now equals ``commit`` (``content_matches_commit``, recorded as ``exact``).
 
     A long-lived process (the worker) keeps the last build's catalogue warm, so an
-    incremental build reads nothing it has not been told changed; with ``background`` it
-    also prepares the next build's directory copies and collects pruned releases on
-    threads of its own, after the switch (``release_tree.Background``). Raises BuildError
-    (and leaves `current` and all releases untouched) on any failure.
+    incremental build reads nothing it has not been told changed. Pruned releases are
+    collected after the switch, still under the build lock. Raises BuildError (and leaves
+    `current` and all releases untouched) on any failure.
     """
     content_dir = Path(content_dir).resolve()
     releases_dir = Path(releases_dir).resolve()
@@ -299,14 +288,9 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     if keep < 1:
         raise ValueError("keep must be at least 1")
     warm_key = (str(releases_dir), str(content_dir), str(site_dir))
-    # Loaded here so the rest of build_scripts (and the CMS importing it) does not pay
-    # for MkDocs and material on import.
-    renderer = _renderer(site_dir)
 
-    helper = background_for(releases_dir) if background else None
-    with _locked(releases_dir), _building(helper):
+    with _locked(releases_dir):
         started = time.monotonic()
-        clean_stale_standby(releases_dir)
         name = _release_name(commit)
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"
@@ -316,6 +300,9 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
             if not (content_dir / "index.md").is_file():
                 raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
             settings = load_site_settings(content_dir)
+            # Loaded here so the rest of build_scripts (and the CMS importing it) does not
+            # pay for MkDocs and material on import.
+            renderer = _renderer(site_dir)
             signature = theme_signature(site_dir)
             previous = current_release(releases_dir) if incremental else None
             # The catalogue of the build that made `previous`, kept in this process (it is
@@ -345,7 +332,8 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                                and changed_since == previous.name else None),
             )
             if progress:
-                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")) if sparse else "全量"
+                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")
+                        if sparse and previous is not None else "全量")
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
             timings["setup"] = time.monotonic() - started
             renderer.render(request, RenderSettings(
@@ -362,8 +350,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 raise BuildError("网站构建失败：渲染器没有交回构建结果（内部错误）")
             if sparse:
                 assert previous is not None
-                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,),
-                                     standby=helper)
+                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,))
                 _assemble(tree, scratch, plan)
                 timings["assemble"] = time.monotonic() - started
                 search = update_search_index(target, previous.path, plan.changed, plan.removed,
@@ -391,13 +378,11 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 rendered=len(plan.changed), incremental=sparse,
                 exact=bool(content_matches_commit and commit),
             )
-            data = release.to_dict()
-            del data["path"], data["name"]
-            put(RELEASE_JSON, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+            record = release.to_dict()
+            del record["path"], record["name"]
+            put(RELEASE_JSON, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
             timings["written"] = time.monotonic() - started
         except BaseException as exc:
-            if helper is not None:
-                helper.discard_unused()
             delete_unfinished(releases_dir, name)
             shutil.rmtree(scratch, ignore_errors=True)
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
@@ -410,13 +395,7 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         _point_current_at(releases_dir, name)
         if plan.reusable:
             _WARM[warm_key] = _Warm(release=name, signature=signature, catalogue=plan)
-        if helper is not None:
-            helper.discard_unused()
-            if sparse:
-                # The big directories this build copied are the likeliest to be copied
-                # again by the next one (publishing into the same section).
-                helper.prepare(tree.big_copies(STANDBY_MIN_ENTRIES))
-        pruned = _prune(releases_dir, keep, helper)
+        pruned = _prune(releases_dir, keep)
         timings["pruned"] = time.monotonic() - started
         LAST_TIMINGS.clear()
         LAST_TIMINGS.update({k: round(v, 3) for k, v in timings.items()})
@@ -427,27 +406,12 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         return release
 
 
-@contextlib.contextmanager
-def _building(helper: Background | None):
-    # Garbage collection on the background thread pauses while a build runs.
-    if helper is not None:
-        helper.building(True)
-    try:
-        yield
-    finally:
-        if helper is not None:
-            helper.building(False)
-
-
 @dataclass
 class _Warm:
     release: str  # the release this catalogue describes
     signature: str
     catalogue: Catalogue
 
-
-# Directories with fewer entries are copied when needed: preparing them is not worth it.
-STANDBY_MIN_ENTRIES = 100
 
 # (releases dir, content dir, site dir) -> the catalogue of the last release built there by
 # this process. Tests and benches that build several sites in one process keep one each.
@@ -470,7 +434,10 @@ def _renderer(site_dir: Path) -> ModuleType:
     """The adapter module of `site_dir` (``hooks/mkdocs_adapter.py``), loaded by path as
     MkDocs loads its hooks (it is not a package module); kept while the file is unchanged."""
     path = site_dir / RENDERER
-    key = (str(path), path.stat().st_mtime_ns)
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        raise BuildError(f"网站配置目录 {site_dir} 中没有渲染器 {RENDERER}") from None
     module = _RENDERERS.get(key)
     if module is None:
         spec = importlib.util.spec_from_file_location("site_renderer", path)
@@ -546,7 +513,7 @@ class _PlainWriter:
         return True
 
 
-def _assemble(tree: ReleaseWriter, scratch: Path, plan) -> None:
+def _assemble(tree: ReleaseWriter, scratch: Path, plan: Catalogue) -> None:
     """Make the new release = previous release − removed outputs + what this build rendered.
 
     Rendered files are moved in with os.replace (a directory entry swap in a directory
