@@ -4,7 +4,7 @@ theme, in one run. Usage: python bench/full_build.py 1000 [10000 ...] [--baselin
 For each N: generates N realistic pages in an isolated CMS database (bench/var/site-N),
 exports them to content/, then times (wall clock, peak memory of the build process, output
 size counting hard links once):
-  ours      python -m build_scripts build (mkdocs-material + hooks/dangjian.py, full build)
+  ours      python -m build_scripts build (mkdocs-material + hooks/mkdocs_adapter.py, full build)
   baseline  mkdocs build with material's defaults (whole-site navigation, built-in jieba
             search), the same theme, language and content
 """

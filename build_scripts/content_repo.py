@@ -18,7 +18,9 @@ import datetime as dt
 import os
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import git
 
@@ -36,7 +38,7 @@ class ContentRepoError(Exception):
 
 
 class ContentRepo:
-    def __init__(self, work_tree, git_dir):
+    def __init__(self, work_tree: str | os.PathLike[str], git_dir: str | os.PathLike[str]) -> None:
         self.work_tree = Path(work_tree).resolve()
         self.git_dir = Path(git_dir).resolve()
         if not (self.git_dir / "HEAD").is_file():
@@ -57,7 +59,7 @@ class ContentRepo:
     # ------------------------------------------------------------------ setup
 
     @classmethod
-    def open_or_init(cls, work_tree, git_dir) -> "ContentRepo":
+    def open_or_init(cls, work_tree: str | os.PathLike[str], git_dir: str | os.PathLike[str]) -> "ContentRepo":
         """Open the repository, creating it (with an initial README.md commit) if needed."""
         work_tree = Path(work_tree).resolve()
         git_dir = Path(git_dir).resolve()
@@ -88,7 +90,7 @@ class ContentRepo:
 
     def commit_all(self, message: str, author_name: str, author_email: str,
                    committer_name: str | None = None, committer_email: str | None = None,
-                   paths=None) -> str | None:
+                   paths: Iterable[str] | None = None) -> str | None:
         """Stage every change (additions, edits, deletions) and commit it.
 
         With `paths` (relative to the work tree) only those files are staged: the caller
@@ -122,7 +124,8 @@ class ContentRepo:
             return self._commit_index(message, author_name, author_email,
                                       committer_name or author_name, committer_email or author_email)
 
-    def _commit_index(self, message, author_name, author_email, committer_name, committer_email) -> str | None:
+    def _commit_index(self, message: str, author_name: str, author_email: str, committer_name: str,
+                      committer_email: str) -> str | None:
         """Commit the index with plumbing (write-tree, commit-tree, update-ref), or return
         None when its tree is HEAD's. `git commit` would first refresh the whole index,
         i.e. stat every file of content/ (~15 ms at 10,000 pages); these touch only the
@@ -143,7 +146,7 @@ class ContentRepo:
     # ------------------------------------------------------------------ recovery
 
     @staticmethod
-    def stale_lock_files(git_dir) -> list[Path]:
+    def stale_lock_files(git_dir: str | os.PathLike[str]) -> list[Path]:
         """Lock files in the git directory (``index.lock``, ``HEAD.lock``, ``refs/…/x.lock``,
         ``packed-refs.lock``, …). Objects are written under temporary names, not locks."""
         git_dir = Path(git_dir)
@@ -157,7 +160,7 @@ class ContentRepo:
         return sorted(found)
 
     @classmethod
-    def remove_stale_locks(cls, git_dir, grace: float = 5.0) -> list[Path]:
+    def remove_stale_locks(cls, git_dir: str | os.PathLike[str], grace: float = 5.0) -> list[Path]:
         """Delete the lock files a killed git process left behind, which would make every
         later commit fail ("index.lock: File exists").
 
@@ -211,13 +214,17 @@ class ContentRepo:
                 return sha.strip()
         return None
 
-    def _commit(self, message, author_name, author_email, committer_name, committer_email) -> str:
+    def _commit(self, message: str, author_name: str, author_email: str, committer_name: str,
+                committer_email: str) -> str:
         env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
                "GIT_COMMITTER_NAME": committer_name, "GIT_COMMITTER_EMAIL": committer_email}
         # Hooks and signing configured globally on the server must not block a publish.
         self.git.commit("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty-message",
                         "-m", message, env=env)
-        return self.head()
+        sha = self.head()
+        if sha is None:  # (git commit succeeded, so HEAD exists)
+            raise ContentRepoError("提交后找不到 HEAD")
+        return sha
 
     def restore_tree(self, sha: str, message: str, author_name: str, author_email: str,
                      committer_name: str | None = None, committer_email: str | None = None) -> str | None:
@@ -244,7 +251,8 @@ class ContentRepo:
 
     def revert(self, sha: str, author_name: str, author_email: str, message: str | None = None) -> str:
         """Undo one commit with a new commit (rollback keeps history)."""
-        subject = self.repo.commit(sha).summary
+        summary = self.repo.commit(sha).summary
+        subject = summary.decode("utf-8", "replace") if isinstance(summary, bytes) else summary
         self.git.revert("--no-commit", sha)
         return self._commit(message or f"撤回：{subject}", author_name, author_email,
                             author_name, author_email)
@@ -268,7 +276,8 @@ class ContentRepo:
         return [self._entry(c) for c in commits]
 
     @staticmethod
-    def _entry(c) -> dict:
+    def _entry(c: git.Commit) -> dict[str, Any]:
+        message = c.message.decode("utf-8", "replace") if isinstance(c.message, bytes) else c.message
         return {
             "sha": c.hexsha,
             "author_name": c.author.name,
@@ -276,7 +285,7 @@ class ContentRepo:
             "committer_name": c.committer.name,
             "committer_email": c.committer.email,
             "date": c.authored_datetime.isoformat(),
-            "message": c.message.rstrip("\n"),
+            "message": message.rstrip("\n"),
         }
 
     def commit_count(self) -> int:

@@ -45,7 +45,7 @@ _URL_IGNORED = re.compile("[\t\n\r]")
 _URL_UNSAFE = re.compile(r"[\s\"'<>\\()`]")
 
 
-def plain(value) -> str:
+def plain(value: object) -> str:
     """A value as plain text: ``str``, line endings normalised, control characters removed."""
     if value is None:
         return ""
@@ -53,7 +53,7 @@ def plain(value) -> str:
     return _CONTROL.sub("", text)
 
 
-def escape(value) -> Markup:
+def escape(value: object) -> Markup:
     """Plain text as HTML (``&<>"'`` escaped). ``Markup`` from this module passes unchanged,
     so escaping twice is harmless; a ``Markup`` made anywhere else is re-escaped as text."""
     if isinstance(value, Markup) and getattr(value, "_dj_escaped", False):
@@ -69,7 +69,7 @@ class _EscapedMarkup(Markup):
     _dj_escaped = True
 
 
-def safe_url(url, *, allow_relative: bool = True) -> str | None:
+def safe_url(url: object, *, allow_relative: bool = True) -> str | None:
     """``url`` if it is http(s), mailto, tel or (with ``allow_relative``) site-relative,
     normalised so it can be written into an attribute or a Markdown link; else None."""
     if url is None:
@@ -99,7 +99,7 @@ _MARKDOWN_ESCAPABLE = re.compile(r"([\\`*_{}\[\]()>#+\-.!|~])")
 _LINE_START_ENTITIES = {":": "&#58;", "?": "&#63;", "=": "&#61;"}
 
 
-def markdown_escape(text) -> str:
+def markdown_escape(text: object) -> str:
     """Plain text as Markdown that renders as exactly these characters (whitespace as is).
 
     HTML-significant characters become character references (Python-Markdown passes
@@ -110,13 +110,13 @@ def markdown_escape(text) -> str:
     return re.sub(r"(?m)^([ \t]*)([:?=])", lambda m: m.group(1) + _LINE_START_ENTITIES[m.group(2)], value)
 
 
-def markdown_inline(text) -> str:
+def markdown_inline(text: object) -> str:
     """One line of plain text as Markdown inline content (runs of whitespace, newlines
     included, become one space)."""
     return markdown_escape(" ".join(plain(text).split()))
 
 
-def markdown_text(text) -> str:
+def markdown_text(text: object) -> str:
     """Multi-line plain text (an intro, a quote) as Markdown paragraphs: blank lines separate
     paragraphs, single newlines are kept as line breaks."""
     paragraphs = re.split(r"\n\s*\n", plain(text).strip())
@@ -206,7 +206,7 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def sanitize_html(html) -> str:
+def sanitize_html(html: object) -> str:
     """Rich text or rendered Markdown with everything but the allow-list removed."""
     text = plain(html)
     if not text:
@@ -229,7 +229,7 @@ _RICH_TEXT_CLEANER = nh3.Cleaner(
 )
 
 
-def sanitize_rich_text(html) -> str:
+def sanitize_rich_text(html: object) -> str:
     """Stored rich text reduced to what the editor can make: paragraphs, headings, lists,
     emphasis, links and images, with safe URLs; any other markup is dropped, its text kept."""
     text = plain(html)
@@ -238,7 +238,7 @@ def sanitize_rich_text(html) -> str:
     return _RICH_TEXT_CLEANER.clean(text)
 
 
-def html_to_text(html) -> str:
+def html_to_text(html: object) -> str:
     """The visible text of an HTML fragment, as plain text (tags dropped, references decoded)."""
     from html import unescape
 

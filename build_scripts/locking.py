@@ -7,12 +7,13 @@ holds the lock right now.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 import fcntl
 from pathlib import Path
 
 
 @contextlib.contextmanager
-def exclusive_lock(path: Path):
+def exclusive_lock(path: Path) -> Iterator[None]:
     """Block until no other process holds the lock on `path`, then hold it for the block."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,7 +26,7 @@ def exclusive_lock(path: Path):
 
 
 @contextlib.contextmanager
-def try_exclusive_lock(path: Path):
+def try_exclusive_lock(path: Path) -> Iterator[bool]:
     """Hold the lock on `path` for the block if nobody holds it now; yields whether it does."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -34,12 +34,14 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-import subprocess
-import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 OBJECTS_DIR = ".objects"
 PRUNING_PREFIX = ".pruning-"
+# Where earlier versions' worker threads kept copies made ahead (docs/decisions/0005):
+# deleted by the next prune.
+LEGACY_STANDBY_DIR = ".standby"
 
 
 class TreeError(Exception):
@@ -67,16 +69,14 @@ class ReleaseWriter:
     inherited (release.json: an unfinished root must never look like a complete release).
     """
 
-    def __init__(self, releases_dir: Path, name: str, base: Path | None, *, skip=(),
-                 standby: "Background | None" = None) -> None:
+    def __init__(self, releases_dir: Path, name: str, base: Path | None, *,
+                 skip: tuple[str, ...] = ()) -> None:
         self.releases_dir = Path(releases_dir)
         self.name = name
         self.root = self.releases_dir / name
         self.objects = self.releases_dir / OBJECTS_DIR / name
-        self.standby = standby  # copies of shared directories prepared ahead (see Background)
         self._counter = 0
         self._owned: dict[str, Path] = {"": self.root}
-        self.copied: dict[str, int] = {}  # rel dir -> entries, of shared directories copied
         # The root first: a root without release.json marks an unfinished build whose
         # objects may all be deleted (see site_build._prune).
         self.root.mkdir()
@@ -89,15 +89,12 @@ class ReleaseWriter:
 
     # ------------------------------------------------------------------ directories
 
-    def _new_object(self, prepared: Path | None = None) -> Path:
+    def _new_object(self) -> Path:
         if self._counter == 0:
             self.objects.mkdir(parents=True, exist_ok=True)
         path = self.objects / str(self._counter)
         self._counter += 1
-        if prepared is not None:
-            os.rename(prepared, path)
-        else:
-            path.mkdir()
+        path.mkdir()
         return path
 
     def _dir(self, rel: str, create: bool) -> Path | None:
@@ -123,16 +120,18 @@ class ReleaseWriter:
             obj = self._new_object()
         else:
             shared = os.path.normpath(os.path.join(parent, target))
-            prepared = self.standby.take(shared) if self.standby is not None else None
-            obj = self._new_object(prepared)
-            if prepared is None:
-                _link_entries(shared, obj)
+            obj = self._new_object()
+            _link_entries(shared, obj)
             entry.unlink()
             self.directories_copied += 1
-            self.copied[rel] = sum(1 for _ in os.scandir(obj)) if prepared is None else -1
         os.symlink(_link_text(self.name, int(obj.name), from_root=parent_rel == ""), entry)
         self._owned[rel] = obj
         return obj
+
+    def _created_dir(self, rel: str) -> Path:
+        directory = self._dir(rel, create=True)
+        assert directory is not None  # (create=True makes it)
+        return directory
 
     # ------------------------------------------------------------------ files
 
@@ -142,7 +141,7 @@ class ReleaseWriter:
 
     def put_file(self, rel: str, source: Path) -> None:
         """Move `source` into the release at `rel` (a rename: the file keeps its inode)."""
-        directory = self._dir(posixpath.dirname(rel), create=True)
+        directory = self._created_dir(posixpath.dirname(rel))
         # os.replace swaps the directory entry; the file the name pointed at before (a hard
         # link shared with older releases) is not touched.
         os.replace(source, directory / posixpath.basename(rel))
@@ -155,7 +154,7 @@ class ReleaseWriter:
                 return False
         except (FileNotFoundError, NotADirectoryError):
             pass
-        directory = self._dir(posixpath.dirname(rel), create=True)
+        directory = self._created_dir(posixpath.dirname(rel))
         target = directory / posixpath.basename(rel)
         try:
             target.unlink()  # a shared hard link: never open it for writing
@@ -186,16 +185,6 @@ class ReleaseWriter:
             del self._owned[parent_rel]
             parent_rel, directory = grand_rel, grand
         return True
-
-
-    def big_copies(self, threshold: int) -> list[Path]:
-        """This release's private copies of directories with at least `threshold` entries
-        that were shared before: the likeliest to be copied again by the next build."""
-        found = []
-        for rel, entries in self.copied.items():
-            if rel in self._owned and (entries < 0 or entries >= threshold):
-                found.append(Path(os.path.realpath(self._owned[rel])))
-        return found
 
 
 def _link_entries(source: str | Path, target: Path) -> None:
@@ -229,7 +218,7 @@ def adopt_tree(releases_dir: Path, name: str) -> int:
 # ---------------------------------------------------------------------------- reading
 
 
-def walk_files(root: Path):
+def walk_files(root: Path) -> Iterator[tuple[str, Path]]:
     """(relative path, path) of every file of a release, through its shared directories.
 
     pathlib's rglob and os.walk do not follow directory symlinks by default: use this to
@@ -244,7 +233,7 @@ def walk_files(root: Path):
             yield rel, Path(directory) / name
 
 
-def disk_usage(roots) -> int:
+def disk_usage(roots: Iterable[str | os.PathLike[str]]) -> int:
     """Bytes used by the given release roots together, counting every inode once
     (shared directories and hard-linked files are paid for once)."""
     seen: set[int] = set()
@@ -320,52 +309,37 @@ def delete_release(releases_dir: Path, root: Path, kept_roots: list[Path], *, co
     releases_dir = Path(releases_dir)
     pruning = releases_dir / f"{PRUNING_PREFIX}{root.name}"
     os.rename(root, pruning)
-    if collect:  # else the caller has it collected later (Background.collect)
+    if collect:  # else finish_interrupted_prunes collects it later (tests of interrupted prunes)
         _delete_pruning(releases_dir, pruning, kept_roots)
 
 
-def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path], *, tidy: bool = True) -> set[Path]:
+def _delete_pruning(releases_dir: Path, pruning: Path, kept_roots: list[Path]) -> set[Path]:
     """Delete a pruned release and its dead objects; returns the pool folders they were in.
     The caller must hold the build lock (dead_objects needs the kept releases to stay)."""
     dead = dead_objects(pruning, kept_roots)
     pools = delete_dead(pruning, dead)
-    if tidy:  # (not while a build may be creating its pool folder: see Background)
-        remove_empty_pools(releases_dir, pools)
+    remove_empty_pools(releases_dir, pools)
     return pools
 
 
-def delete_dead(pruning: Path, dead: list[Path], pause=None) -> set[Path]:
-    """Delete objects found dead, then the pruned root. Needs no lock: an object no kept
-    release had when it was found dead can never be used again (a release only inherits
-    from complete releases).
-
-    With `pause` (the worker's background thread), deletion waits until no build runs in
-    this process, then happens in a child process at low priority: thousands of unlink
-    calls from a Python thread would hold the GIL against the worker's main thread,
-    which must pick up and run the next publish.
-    """
+def delete_dead(pruning: Path, dead: list[Path]) -> set[Path]:
+    """Delete objects found dead, then the pruned root (under the build lock, like the
+    search for them: docs/decisions/0005)."""
     pools = {obj.parent for obj in dead}
-    if pause is not None and shutil.which("rm"):
-        pause()
-        command = ["rm", "-rf", "--", *map(str, dead), str(pruning)]
-        if shutil.which("nice"):
-            command = ["nice", "-n", "10", *command]
-        if subprocess.run(command, capture_output=True).returncode == 0:
-            return pools
     for obj in dead:
         shutil.rmtree(obj, ignore_errors=True)
     shutil.rmtree(pruning, ignore_errors=True)  # does not follow the symlinks inside
     return pools
 
 
-def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path], *, tidy: bool = True) -> list[str]:
+def finish_interrupted_prunes(releases_dir: Path, kept_roots: list[Path]) -> list[str]:
     """Garbage-collect every ``.pruning-*`` release (left by delete_release(collect=False),
     or by a prune that was interrupted). The caller holds the build lock. It only deletes
     objects no kept release has, and tolerates what is already gone."""
     releases_dir = Path(releases_dir)
     done = []
     for path in sorted(releases_dir.glob(f"{PRUNING_PREFIX}*")):
-        _delete_pruning(releases_dir, path, kept_roots, tidy=tidy)
+        _delete_pruning(releases_dir, path, kept_roots)
         done.append(path.name)
     return done
 
@@ -379,188 +353,14 @@ def delete_unfinished(releases_dir: Path, name: str) -> None:
     shutil.rmtree(releases_dir / name, ignore_errors=True)
 
 
-def remove_empty_pools(releases_dir: Path, pools=None) -> None:
+def remove_empty_pools(releases_dir: Path, pools: Iterable[Path] | None = None) -> None:
     """Remove empty pool folders: those given (whose objects were just deleted), or all
     (an O(releases ever built) listing: only for tests and tidying by hand)."""
     if pools is None:
         pool = Path(releases_dir) / OBJECTS_DIR
-        pools = [p for p in pool.iterdir() if p.name != STANDBY_DIR] if pool.is_dir() else []
+        pools = [p for p in pool.iterdir() if p.name != LEGACY_STANDBY_DIR] if pool.is_dir() else []
     for creator in pools:
         try:
             creator.rmdir()  # only succeeds when empty
         except OSError:
             pass
-
-
-# ---------------------------------------------------------------------------- background work
-
-
-STANDBY_DIR = ".standby"
-
-
-class Background:
-    """Work a long-lived process (the worker) does between builds, off the publish path,
-    on two threads of its own:
-
-    * **standby copies**: after a build, private copies of the big directories it copied
-      (a section with thousands of article directories) are made ahead of time; the next
-      build that must copy the same shared directory takes the ready copy (a rename)
-      instead of hard-linking thousands of entries while an editor waits. Back-to-back
-      publishes overlap it with their own rendering. Unused copies are deleted.
-    * **garbage collection** of pruned releases (``.pruning-*``): finding and deleting the
-      directories only they used.
-
-    Neither needs the build lock: objects never change once their release is complete,
-    a build only inherits objects of complete releases, so an object that no kept release
-    uses now is used by no later release either (and the standby copies are nobody's).
-    """
-
-    def __init__(self, releases_dir: Path) -> None:
-        self.releases_dir = Path(releases_dir)
-        self.standby_dir = self.releases_dir / OBJECTS_DIR / STANDBY_DIR
-        # One pair of threads per process, whatever the number of releases directories.
-        self._copier, self._janitor = _executors()
-        self._lock = threading.Lock()
-        self._prepared: dict[str, object] = {}  # shared object path -> future of its copy
-        self._counter = 0
-        self._idle = threading.Event()  # no build running in this process
-        self._idle.set()
-        self._untidy: set[Path] = set()
-
-    # standby copies
-
-    def prepare(self, sources: list[Path]) -> None:
-        with self._lock:
-            for source in sources:
-                key = str(source)
-                if key not in self._prepared:
-                    self._counter += 1
-                    target = self.standby_dir / f"{os.getpid()}-{self._counter}"
-                    self._prepared[key] = self._copier.submit(self._copy, source, target)
-
-    def _copy(self, source: Path, target: Path) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # GNU cp hard-links the entries, symlinks included (-a: no dereferencing). A child
-        # process, because a Python loop of os.link on this thread would wait for the GIL
-        # after every call while the next build renders on the main thread.
-        if subprocess.run(["cp", "-al", "--", str(source), str(target)], capture_output=True).returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            target.mkdir()
-            _link_entries(source, target)
-        return target
-
-    def take(self, source: str) -> Path | None:
-        """The ready copy of shared directory `source`, or None (the caller copies it)."""
-        with self._lock:
-            future = self._prepared.pop(str(source), None)
-        if future is None:
-            return None
-        if future.cancel():  # not started yet: copying it now beats waiting in line
-            return None
-        try:
-            return future.result()
-        except OSError:
-            return None
-
-    def discard_unused(self) -> None:
-        """Delete the copies no build took (called when a build has assembled its tree)."""
-        with self._lock:
-            futures, self._prepared = list(self._prepared.values()), {}
-        for future in futures:
-            if not future.cancel():
-                self._janitor.submit(self._discard, future)
-
-    def _discard(self, future) -> None:
-        try:
-            copy = future.result()
-        except OSError:
-            return
-        delete_dead(copy, [], pause=self._idle.wait)
-
-    # garbage collection
-
-    def collect(self, kept_roots, locked) -> None:
-        """Finish every ``.pruning-*`` release in the background.
-
-        Which objects are dead is decided under the build lock (`locked()`), against the
-        complete releases of that moment (`kept_roots()`): builds and prunes change the
-        set of releases, and a walk over a changing set could find an object unused by
-        releases that were pruned meanwhile while a newer release still uses it. That
-        walk is short (it visits what differs); the deletions, which need no lock, come
-        after it and pause while a build runs in this process.
-        """
-        def run():
-            with locked():
-                kept = kept_roots()
-                found = [(path, dead_objects(path, kept))
-                         for path in sorted(self.releases_dir.glob(f"{PRUNING_PREFIX}*"))]
-            pools: set = set()
-            for pruning, dead in found:
-                pools |= delete_dead(pruning, dead, pause=self._idle.wait)
-            with self._lock:
-                self._untidy |= pools
-
-        self._janitor.submit(run)
-
-    def building(self, active: bool) -> None:
-        """A build starts (True) or ends (False): collection waits meanwhile."""
-        (self._idle.clear if active else self._idle.set)()
-
-    def take_untidy_pools(self) -> set:
-        """Pool folders collection deleted from, to be removed if empty (under the build
-        lock: a build creates its pool folder before its first object)."""
-        with self._lock:
-            pools, self._untidy = self._untidy, set()
-        return pools
-
-    def wait(self) -> None:
-        """Block until all work queued so far is done (tests and benchmarks)."""
-        self._copier.submit(lambda: None).result()
-        self._janitor.submit(lambda: None).result()
-
-
-_backgrounds: dict[str, Background] = {}
-_backgrounds_lock = threading.RLock()  # background() -> Background() -> _executors()
-_pool: list = []
-
-
-def _executors():
-    from concurrent.futures import ThreadPoolExecutor
-
-    with _backgrounds_lock:
-        if not _pool:
-            _pool.extend([ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-standby"),
-                          ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-gc")])
-        return _pool[0], _pool[1]
-
-
-def background(releases_dir: Path) -> Background:
-    """This process's Background for a releases directory."""
-    key = os.path.realpath(releases_dir)
-    _executors()
-    with _backgrounds_lock:
-        if key not in _backgrounds:
-            _backgrounds[key] = Background(Path(key))
-        return _backgrounds[key]
-
-
-def clean_stale_standby(releases_dir: Path) -> None:
-    """Delete standby copies left by processes that are gone (the caller holds the build
-    lock; copies of live processes are theirs to use or delete)."""
-    directory = Path(releases_dir) / OBJECTS_DIR / STANDBY_DIR
-    if not directory.is_dir():
-        return
-    for path in directory.iterdir():
-        pid = path.name.split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -52,6 +52,8 @@ import sys
 import time
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,8 +167,13 @@ def _v_name(shard: int) -> str:
 def _d_name(shard: int) -> str:
     return _shard_name("d", shard)
 
+# Writing and deleting a release's file (path relative to the release root), e.g. the
+# site build's copy-on-write writer; both say whether anything changed.
+Writer = Callable[[str, bytes], bool]
+Remover = Callable[[str], bool]
 
-def _dumps(data) -> bytes:
+
+def _dumps(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
@@ -205,7 +212,7 @@ def _write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def _read_json(path: Path):
+def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_bytes())
     except FileNotFoundError:
@@ -221,13 +228,13 @@ class _Files:
     site build passes its copy-on-write release writer.
     """
 
-    def __init__(self, root: Path, put=None, remove=None) -> None:
+    def __init__(self, root: Path, put: Writer | None = None, remove: Remover | None = None) -> None:
         self.root = root
         self.put = put
         self.remove = remove
         self.original: dict[str, bytes | None] = {}
 
-    def read(self, name: str):
+    def read(self, name: str) -> Any:
         try:
             data = (self.root / name).read_bytes()
         except FileNotFoundError:
@@ -354,7 +361,7 @@ _tokenizer = None
 _tokenizer_dict: Path | None = None
 
 
-def tokenizer(user_dict: Path = DEFAULT_USER_DICT):
+def tokenizer(user_dict: Path | str = DEFAULT_USER_DICT) -> Any:
     """One warm jieba tokenizer per process (loading the dictionary takes ~1 s)."""
     global _tokenizer, _tokenizer_dict
     user_dict = Path(user_dict)
@@ -375,7 +382,7 @@ def _normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def tokens(text: str, tk=None) -> list[str]:
+def tokens(text: str, tk: Any = None) -> list[str]:
     """Index terms of `text`: jieba's words plus every dictionary word inside a longer word
     (like cut_for_search, but all lengths: 主题党日活动 also yields 主题党日)."""
     tk = tk or tokenizer()
@@ -397,7 +404,7 @@ def tokens(text: str, tk=None) -> list[str]:
     return out
 
 
-def doc_vector(doc: Doc, tk=None) -> dict[str, int]:
+def doc_vector(doc: Doc, tk: Any = None) -> dict[str, int]:
     """term -> quantised score 1..63 (one base64 char), from this document alone."""
     title_terms = set(tokens(doc.title_text, tk))
     body = tokens(doc.body_text, tk)
@@ -425,7 +432,7 @@ def _chunk(key: int, score: int) -> str:
     return B64[63 - score] + encode_key(key)
 
 
-def _encode_postings(chunks) -> str:
+def _encode_postings(chunks: Iterable[str]) -> str:
     return "".join(sorted(chunks))
 
 
@@ -440,13 +447,13 @@ def _find(postings: str, chunk: str) -> int:
     return lo * 5
 
 
-def _public_entry(full: str):
+def _public_entry(full: str) -> str | list[Any]:
     if len(full) <= TOP_K * 5:
         return full
     return [_df_bucket(len(full) // 5), full[: TOP_K * 5]]
 
 
-def _assign_keys(urls) -> dict[str, int]:
+def _assign_keys(urls: Iterable[str]) -> dict[str, int]:
     """Doc keys for the URLs of ONE doc shard: slot from the hash, collisions probe upwards
     in (hash, url) order — a function of the set, so full and incremental builds agree."""
     taken: set[int] = set()
@@ -481,13 +488,14 @@ def _list_pages(release: Path) -> list[str]:
     return sorted(found)
 
 
-def _analyse(args) -> tuple[str, Doc | None, dict[str, int] | None]:
+def _analyse(args: tuple[str, str, str]) -> tuple[str, Doc | None, dict[str, int] | None]:
     root, rel, user_dict = args
     doc = _read_doc(Path(root), rel)
     return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
 
 
-def _analyse_all(root: Path, rels: list[str], user_dict: Path, workers: int | None):
+def _analyse_all(root: Path, rels: list[str], user_dict: Path,
+                 workers: int | None) -> list[tuple[str, Doc | None, dict[str, int] | None]]:
     tokenizer(user_dict)  # warm before forking: children inherit the dictionary
     jobs = [(str(root), rel, str(user_dict)) for rel in rels]
     if workers is None:
@@ -511,8 +519,9 @@ class Stats:
     seconds: float
 
 
-def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int | None = None,
-                       write=None, remove=None) -> Stats:
+def build_search_index(release_dir: str | os.PathLike[str], *, user_dict: Path = DEFAULT_USER_DICT,
+                       workers: int | None = None, write: Writer | None = None,
+                       remove: Remover | None = None) -> Stats:
     """Index every content page of `release_dir` into `release_dir`/search/ (full build).
 
     `write(rel, data)` and `remove(rel)` (paths relative to the release root), when given,
@@ -526,7 +535,7 @@ def build_search_index(release_dir, *, user_dict=DEFAULT_USER_DICT, workers: int
     docs: dict[str, Doc] = {}
     vectors: dict[str, dict[str, int]] = {}
     for rel, doc, vector in results:
-        if doc is not None:
+        if doc is not None and vector is not None:  # (both or neither: _analyse)
             docs[doc.url] = doc
             vectors[doc.url] = vector
     by_shard: dict[int, list[str]] = defaultdict(list)
@@ -591,9 +600,10 @@ def _meta(documents: int, user_dict: Path) -> bytes:
 # --------------------------------------------------------------------------- incremental
 
 
-def update_search_index(release_dir, previous_release_dir, changed_html, removed_html, *,
-                        user_dict=DEFAULT_USER_DICT, workers: int | None = None, write=None,
-                        remove=None) -> Stats:
+def update_search_index(release_dir: str | os.PathLike[str], previous_release_dir: str | os.PathLike[str],
+                        changed_html: Iterable[str], removed_html: Iterable[str], *,
+                        user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None,
+                        write: Writer | None = None, remove: Remover | None = None) -> Stats:
     """Bring `release_dir`/search/ up to date after `changed_html` pages were (re)rendered
     and `removed_html` pages removed since `previous_release_dir` (paths relative to the
     release, e.g. "news/foo/index.html"; other paths are ignored).
@@ -674,11 +684,11 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
     removals: dict[str, list[str]] = defaultdict(list)  # term -> posting chunks to drop
     additions: dict[str, list[str]] = defaultdict(list)
 
-    def remove(vector, key):
+    def unpost(vector: dict[str, int], key: int) -> None:
         for term, score in vector.items():
             removals[term].append(_chunk(key, score))
 
-    def add(vector, key):
+    def add(vector: dict[str, int], key: int) -> None:
         for term, score in vector.items():
             additions[term].append(_chunk(key, score))
 
@@ -686,12 +696,13 @@ def update_search_index(release_dir, previous_release_dir, changed_html, removed
              and u not in new_docs and u not in old_docs]
     for url in sorted(moved):
         doc = _read_doc(release, url + "index.html")
+        assert doc is not None, url  # an indexed page of both releases whose HTML did not change
         vector = doc_vector(doc, tk)
         analysed += 1
-        remove(vector, old_keys[url])
+        unpost(vector, old_keys[url])
         add(vector, new_keys[url])
     for url, doc in sorted(old_docs.items()):
-        remove(doc_vector(doc, tk), old_keys[url])
+        unpost(doc_vector(doc, tk), old_keys[url])
         analysed += 1
     for url, doc in sorted(new_docs.items()):
         add(doc_vector(doc, tk), new_keys[url])
@@ -764,7 +775,7 @@ def _link_missing(prev_search: Path, out: Path) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="全站搜索索引（静态分片，可增量更新）")
@@ -792,13 +803,13 @@ _SPLIT = re.compile(r"[\s,.;:!?'\"()\[\]{}<>/\\|`~@#$%^&*+=\u3000-\u303f\uff01-\
                     r"\uff3b-\uff40\uff5b-\uff65\u2010-\u2027\u00b7]+")
 
 
-def query(search_dir, text: str, *, limit: int = 10) -> dict:
+def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> dict[str, Any]:
     """What dj-search.js does, in Python (for tests and the benchmark): the ranked results
     and every file the browser fetches for them (relative to search/)."""
     root = Path(search_dir)
     fetched: list[str] = []
 
-    def load(name):
+    def load(name: str) -> Any:
         if name not in fetched:
             fetched.append(name)
         return _read_json(root / name)
@@ -806,7 +817,7 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
     meta = load("meta.json")
     chunks = [c for c in _SPLIT.split(_normalise(text)) if c]
     vocab: dict[str, set] = defaultdict(set)
-    def shard(kind, number):
+    def shard(kind: str, number: int) -> str:
         per_dir = meta["shards_per_dir"]
         return f"{kind}/{number // per_dir:02x}/{number % per_dir:02x}.json"
 
@@ -814,7 +825,7 @@ def query(search_dir, text: str, *, limit: int = 10) -> dict:
         for first, words in load(shard("v", fnv1a(ch) % meta["vocab_shards"])).items():
             vocab[first].update(words)
 
-    def has(term):
+    def has(term: str) -> bool:
         return term in vocab.get(term[0], ())
 
     primary, secondary, seen = [], [], set()

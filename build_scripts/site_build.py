@@ -1,7 +1,10 @@
 """Build the public site from content/ into a fresh release and switch to it atomically.
 
-This is the one module of build_scripts that knows about MkDocs. Layout of a releases
-directory::
+The engine's entry point: decides the build mode (full, or incremental from the current
+release's build state or from the catalogue this process kept), hands the renderer
+(``site/hooks/mkdocs_adapter.py``, the one module that knows MkDocs) a ``RenderRequest``,
+then assembles the release, updates the search index and switches ``current``. The CMS
+calls ``build_commit`` only. Layout of a releases directory::
 
     var/site/
       .build.lock                       flock: one build/switch at a time
@@ -23,25 +26,36 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import importlib.util
 import json
-import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+import git
 import yaml
 
+from build_scripts.catalogue_state import BUILD_STATE_FORMAT, Catalogue
+from build_scripts.content_repo import ContentRepo, ContentRepoError
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
-from build_scripts.release_tree import (PRUNING_PREFIX, Background, ReleaseWriter, adopt_tree,
-                                        clean_stale_standby, delete_release, delete_unfinished,
-                                        finish_interrupted_prunes, remove_empty_pools, walk_files)
-from build_scripts.release_tree import background as background_for
+from build_scripts.release_tree import (
+    LEGACY_STANDBY_DIR,
+    OBJECTS_DIR,
+    ReleaseWriter,
+    adopt_tree,
+    delete_release,
+    delete_unfinished,
+    finish_interrupted_prunes,
+    walk_files,
+)
+from build_scripts.render_request import RenderRequest, RenderSettings
 from build_scripts.search_index import build_search_index, update_search_index
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +64,8 @@ CURRENT = "current"
 LOCK_FILE = ".build.lock"
 RELEASE_JSON = "release.json"
 BUILD_STATE = ".build-state"  # per-output keys and parsed sources for the next incremental build
-BUILD_STATE_FORMAT = 2  # site/hooks/dangjian.py STATE_FORMAT
+# The renderer: MkDocs loads it as a hook (mkdocs.yml), the engine calls its render().
+RENDERER = Path("hooks") / "mkdocs_adapter.py"
 _RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
 
 
@@ -120,11 +135,11 @@ def load_site_settings(content_dir: Path) -> dict:
 # --------------------------------------------------------------------------- releases
 
 
-def _locked(releases_dir: Path):
+def _locked(releases_dir: Path) -> contextlib.AbstractContextManager[None]:
     return exclusive_lock(Path(releases_dir) / LOCK_FILE)
 
 
-def list_releases(releases_dir) -> list[Release]:
+def list_releases(releases_dir: str | os.PathLike[str]) -> list[Release]:
     """Complete releases, newest first."""
     releases_dir = Path(releases_dir)
     if not releases_dir.is_dir():
@@ -138,7 +153,7 @@ def list_releases(releases_dir) -> list[Release]:
     return sorted(found, key=lambda r: r.name, reverse=True)
 
 
-def current_release(releases_dir) -> Release | None:
+def current_release(releases_dir: str | os.PathLike[str]) -> Release | None:
     link = Path(releases_dir) / CURRENT
     if not link.is_symlink():
         return None
@@ -158,7 +173,7 @@ def _point_current_at(releases_dir: Path, name: str) -> None:
     os.replace(tmp, releases_dir / CURRENT)
 
 
-def switch_to(releases_dir, name: str) -> Release:
+def switch_to(releases_dir: str | os.PathLike[str], name: str) -> Release:
     """Serve an existing release (rollback or roll forward)."""
     releases_dir = Path(releases_dir)
     with _locked(releases_dir):
@@ -170,25 +185,19 @@ def switch_to(releases_dir, name: str) -> Release:
         return Release.load(target)
 
 
-def _prune(releases_dir: Path, keep: int, background: Background | None = None) -> list[str]:
+def _prune(releases_dir: Path, keep: int) -> list[str]:
     """Delete all but the newest `keep` complete releases (never the current one) with the
     shared directories only they used, and whatever unfinished builds left behind (we hold
-    the lock, so no build is running now). With `background`, a pruned release only loses
-    its name here (it can no longer be switched to) and the rest happens on the worker's
-    background thread."""
+    the lock, so no build is running now: garbage collection never races a build)."""
     current = current_release(releases_dir)
     complete = list_releases(releases_dir)
     doomed = [r for r in complete[keep:] if current is None or r.name != current.name]
     kept = [r.path for r in complete if r not in doomed]
-    if background is None:
-        finish_interrupted_prunes(releases_dir, kept)
+    finish_interrupted_prunes(releases_dir, kept)
     removed = []
     for release in doomed:
-        delete_release(releases_dir, release.path, kept, collect=background is None)
+        delete_release(releases_dir, release.path, kept)
         removed.append(release.name)
-    if background is not None and (doomed or any(releases_dir.glob(f"{PRUNING_PREFIX}*"))):
-        background.collect(lambda: [r.path for r in list_releases(releases_dir)],
-                           lambda: _locked(releases_dir))
     for path in releases_dir.iterdir():
         if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
                 and not (path / RELEASE_JSON).exists()):
@@ -197,23 +206,12 @@ def _prune(releases_dir: Path, keep: int, background: Background | None = None) 
         elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
             # (.standby-*: hard-link clones made by earlier versions of this module)
             shutil.rmtree(path, ignore_errors=True)
-    if background is not None:  # under the lock: no build is creating its pool folder now
-        remove_empty_pools(releases_dir, background.take_untidy_pools())
+    # Copies made ahead by earlier versions' worker threads (docs/decisions/0005).
+    shutil.rmtree(releases_dir / OBJECTS_DIR / LEGACY_STANDBY_DIR, ignore_errors=True)
     return removed
 
 
 # --------------------------------------------------------------------------- build
-
-
-class _WarningCollector(logging.Handler):
-    """Keeps mkdocs warnings so a failed strict build can say what went wrong."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 def _release_name(commit: str | None) -> str:
@@ -223,14 +221,59 @@ def _release_name(commit: str | None) -> str:
     return f"{stamp}-{short}"
 
 
-def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commit: str | None = None,
-                  keep: int = 5, progress: bool = False, strict: bool = True,
-                  incremental: bool = True, changed_paths=None, changed_since: str | None = None,
-                  content_matches_commit: bool = False, background: bool = False) -> Release:
+@dataclass(frozen=True)
+class ReleaseTarget:
+    """Where releases go and how many are kept (the CMS's settings)."""
+
+    releases_dir: Path
+    site_dir: Path = DEFAULT_SITE_DIR
+    keep: int = 5
+
+
+def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *,
+                 progress: bool = False) -> Release:
+    """Build content/ as committed in `commit` (the caller has just committed everything, so
+    the work tree equals `commit`) into a new release and switch to it.
+
+    The one call the CMS makes. Which build mode runs is decided here, from the content
+    repository and the current release alone: when the current release was built from
+    exactly a commit (``Release.exact``), git names the sources that changed since and only
+    those are read; otherwise every source's size and mtime is compared, or the build is a
+    full one (no usable build state). Raises BuildError.
+    """
+    since, changed = _changed_since_current(repo, target.releases_dir, commit)
+    return build_release(
+        repo.work_tree, target.releases_dir, site_dir=target.site_dir, commit=commit, keep=target.keep,
+        progress=progress, changed_paths=changed, changed_since=since,
+        content_matches_commit=commit is not None,
+    )
+
+
+def _changed_since_current(repo: ContentRepo, releases_dir: Path,
+                           commit: str | None) -> tuple[str | None, list[str] | None]:
+    """(current release, content paths changed since it was built) from git, so the build
+    looks at those files only instead of every file of content/. (None, None) when git
+    cannot say: no current release, or it was not built from exactly its commit."""
+    current = current_release(releases_dir)
+    if current is None or not current.exact or not current.commit or not commit:
+        return None, None
+    if current.commit == commit:
+        return current.name, []
+    try:
+        return current.name, repo.changed_paths(current.commit, commit)
+    except (ContentRepoError, git.GitCommandError):  # e.g. a commit from another repository
+        return None, None
+
+
+def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.PathLike[str], *,
+                  site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR, commit: str | None = None,
+                  keep: int = 5, progress: bool = False, strict: bool = True, incremental: bool = True,
+                  changed_paths: list[str] | None = None, changed_since: str | None = None,
+                  content_matches_commit: bool = False) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
     With ``incremental`` (the default) and a compatible current release, only outputs whose
-    inputs changed are rendered (see hooks/dangjian.py ``_plan_outputs``); the new release
+    inputs changed are rendered (``output_plan``); the new release
     shares every unchanged directory with the current one (``release_tree``), so a release
     costs time and disk only for what changed and is identical to a full build of the same
     content.
@@ -243,16 +286,10 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
     now equals ``commit`` (``content_matches_commit``, recorded as ``exact``).
 
     A long-lived process (the worker) keeps the last build's catalogue warm, so an
-    incremental build reads nothing it has not been told changed; with ``background`` it
-    also prepares the next build's directory copies and collects pruned releases on
-    threads of its own, after the switch (``release_tree.Background``). Raises BuildError
-    (and leaves `current` and all releases untouched) on any failure.
+    incremental build reads nothing it has not been told changed. Pruned releases are
+    collected after the switch, still under the build lock. Raises BuildError (and leaves
+    `current` and all releases untouched) on any failure.
     """
-    # Imported here so the rest of build_scripts (and the CMS importing it) does not pay
-    # for MkDocs and material on import.
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
     content_dir = Path(content_dir).resolve()
     releases_dir = Path(releases_dir).resolve()
     site_dir = Path(site_dir).resolve()
@@ -260,24 +297,20 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         raise ValueError("keep must be at least 1")
     warm_key = (str(releases_dir), str(content_dir), str(site_dir))
 
-    helper = background_for(releases_dir) if background else None
-    with _locked(releases_dir), _building(helper):
+    with _locked(releases_dir):
         started = time.monotonic()
-        clean_stale_standby(releases_dir)
         name = _release_name(commit)
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"
         docs_stub = releases_dir / f".docs-{name}"
-        collector = _WarningCollector()
-        mkdocs_logger = logging.getLogger("mkdocs")
-        mkdocs_logger.addHandler(collector)
-        dirty_notice = _DirtyBuildNotice()
-        logging.getLogger("mkdocs.commands.build").addFilter(dirty_notice)
         timings: dict[str, float] = {}
         try:
             if not (content_dir / "index.md").is_file():
                 raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
             settings = load_site_settings(content_dir)
+            # Loaded here so the rest of build_scripts (and the CMS importing it) does not
+            # pay for MkDocs and material on import.
+            renderer = _renderer(site_dir)
             signature = theme_signature(site_dir)
             previous = current_release(releases_dir) if incremental else None
             # The catalogue of the build that made `previous`, kept in this process (it is
@@ -292,44 +325,40 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 previous_state = _load_build_state(previous, signature)
             sparse = warm is not None or previous_state is not None
             if sparse:
-                # Incremental: MkDocs gets an empty docs_dir and the hook hands it only
-                # what must be rendered (its own scan of content_dir replaces MkDocs').
+                # Incremental: MkDocs gets an empty docs_dir and the adapter hands it only
+                # what must be rendered (the engine's scan of content_dir replaces MkDocs').
                 docs_stub.mkdir(parents=True)
-            config = load_config(
-                config_file=str(site_dir / "mkdocs.yml"),
-                docs_dir=str(docs_stub if sparse else content_dir),
-                site_dir=str(scratch if sparse else target),
-                site_url=settings["site_url"],
-                site_name=settings["org_name"],
-                strict=strict,
-            )
-            config.extra.update({
-                "org_name": settings["org_name"],
-                "icp_number": settings["icp_number"],
-                "announcement": settings["announcement"],
-                "_progress": progress,
-                "_theme_signature": signature,
-                "_content_dir": str(content_dir),
-                "_catalogue": warm.catalogue if warm else None,
-                "_previous_outputs": previous_state["outputs"] if previous_state else None,
-                "_previous_sources": previous_state["sources"] if previous_state else None,
+            request = RenderRequest(
+                content_dir=str(content_dir), theme_signature=signature, progress=progress,
+                catalogue=warm.catalogue if warm else None,
+                previous_outputs=previous_state["outputs"] if previous_state else None,
+                previous_sources=previous_state["sources"] if previous_state else None,
                 # Only valid against the release it was computed for: another process may
                 # have switched `current` since (a rollback).
-                "_changed_paths": (sorted(set(changed_paths))
-                                   if sparse and changed_paths is not None
-                                   and changed_since == previous.name else None),
-            })
+                changed_paths=(sorted(set(changed_paths))
+                               if sparse and previous is not None and changed_paths is not None
+                               and changed_since == previous.name else None),
+            )
             if progress:
-                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")) if sparse else "全量"
+                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")
+                        if sparse and previous is not None else "全量")
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
             timings["setup"] = time.monotonic() - started
-            mkdocs_build(config, dirty=sparse)
+            renderer.render(request, RenderSettings(
+                site_dir=site_dir, docs_dir=docs_stub if sparse else content_dir,
+                out_dir=scratch if sparse else target, site_url=settings["site_url"],
+                site_name=settings["org_name"], strict=strict,
+                extra={"org_name": settings["org_name"], "icp_number": settings["icp_number"],
+                       "announcement": settings["announcement"]},
+            ))
             timings["mkdocs"] = time.monotonic() - started
             pause_point("build.after_render")
-            plan = config.extra["_build_state"]
+            plan = request.result
+            if plan is None:
+                raise BuildError("网站构建失败：渲染器没有交回构建结果（内部错误）")
             if sparse:
-                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,),
-                                     standby=helper)
+                assert previous is not None
+                tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,))
                 _assemble(tree, scratch, plan)
                 timings["assemble"] = time.monotonic() - started
                 search = update_search_index(target, previous.path, plan.changed, plan.removed,
@@ -357,34 +386,24 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
                 rendered=len(plan.changed), incremental=sparse,
                 exact=bool(content_matches_commit and commit),
             )
-            data = release.to_dict()
-            del data["path"], data["name"]
-            put(RELEASE_JSON, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+            record = release.to_dict()
+            del record["path"], record["name"]
+            put(RELEASE_JSON, (json.dumps(record, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
             timings["written"] = time.monotonic() - started
         except BaseException as exc:
-            if helper is not None:
-                helper.discard_unused()
             delete_unfinished(releases_dir, name)
             shutil.rmtree(scratch, ignore_errors=True)
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)) and not _is_mkdocs_abort(exc):
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise BuildError(_failure_message(exc, collector.messages)) from exc
+            raise BuildError(_failure_message(exc)) from exc
         finally:
             shutil.rmtree(docs_stub, ignore_errors=True)
-            mkdocs_logger.removeHandler(collector)
-            logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
         pause_point("build.before_switch")
         _point_current_at(releases_dir, name)
         if plan.reusable:
             _WARM[warm_key] = _Warm(release=name, signature=signature, catalogue=plan)
-        if helper is not None:
-            helper.discard_unused()
-            if sparse:
-                # The big directories this build copied are the likeliest to be copied
-                # again by the next one (publishing into the same section).
-                helper.prepare(tree.big_copies(STANDBY_MIN_ENTRIES))
-        pruned = _prune(releases_dir, keep, helper)
+        pruned = _prune(releases_dir, keep)
         timings["pruned"] = time.monotonic() - started
         LAST_TIMINGS.clear()
         LAST_TIMINGS.update({k: round(v, 3) for k, v in timings.items()})
@@ -395,27 +414,12 @@ def build_release(content_dir, releases_dir, *, site_dir=DEFAULT_SITE_DIR, commi
         return release
 
 
-@contextlib.contextmanager
-def _building(helper: Background | None):
-    # Garbage collection on the background thread pauses while a build runs.
-    if helper is not None:
-        helper.building(True)
-    try:
-        yield
-    finally:
-        if helper is not None:
-            helper.building(False)
-
-
 @dataclass
 class _Warm:
     release: str  # the release this catalogue describes
     signature: str
-    catalogue: object  # the hook's state (site/hooks/dangjian.py _State)
+    catalogue: Catalogue
 
-
-# Directories with fewer entries are copied when needed: preparing them is not worth it.
-STANDBY_MIN_ENTRIES = 100
 
 # (releases dir, content dir, site dir) -> the catalogue of the last release built there by
 # this process. Tests and benches that build several sites in one process keep one each.
@@ -431,16 +435,41 @@ def forget_warm_state() -> None:
     _WARM.clear()
 
 
-class _DirtyBuildNotice(logging.Filter):
-    """MkDocs warns that a dirty build gives inaccurate navigation. Ours decides per output
-    what to render (and a strict build would abort on that warning), so drop it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "'dirty' build is being performed" not in record.getMessage()
+_RENDERERS: dict[tuple[str, int], ModuleType] = {}
 
 
-# Modules of build_scripts the hook renders with: a change to them changes outputs too.
-_SIGNED_MODULES = ("html_safety.py", "site_paths.py")
+def _renderer(site_dir: Path) -> ModuleType:
+    """The adapter module of `site_dir` (``hooks/mkdocs_adapter.py``), loaded by path as
+    MkDocs loads its hooks (it is not a package module); kept while the file is unchanged."""
+    path = site_dir / RENDERER
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        raise BuildError(f"网站配置目录 {site_dir} 中没有渲染器 {RENDERER}") from None
+    module = _RENDERERS.get(key)
+    if module is None:
+        spec = importlib.util.spec_from_file_location("site_renderer", path)
+        if spec is None or spec.loader is None:
+            raise BuildError(f"找不到网站渲染器 {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _RENDERERS[key] = module
+    return module
+
+
+def site_markdown_options(site_dir: Path) -> tuple[list[Any], dict[str, Any]]:
+    """The Markdown extensions (and their settings) the site's renderer uses, for previews
+    outside a build that must read like the site."""
+    options: tuple[list[Any], dict[str, Any]] = _renderer(Path(site_dir)).markdown_options(Path(site_dir))
+    return options
+
+
+# Modules of build_scripts the renderer renders with: a change to them changes outputs too
+# (site/, with the adapter, is signed as a whole).
+_SIGNED_MODULES = ("html_safety.py", "site_paths.py", "page_model.py", "catalogue.py", "catalogue_state.py", "listings.py",
+                   "sitemap.py", "feed.py", "output_plan.py", "site_pages.py", "public_forms.py",
+                   "render_request.py")
 
 
 def theme_signature(site_dir: Path) -> str:
@@ -499,7 +528,7 @@ class _PlainWriter:
         return True
 
 
-def _assemble(tree: ReleaseWriter, scratch: Path, plan) -> None:
+def _assemble(tree: ReleaseWriter, scratch: Path, plan: Catalogue) -> None:
     """Make the new release = previous release − removed outputs + what this build rendered.
 
     Rendered files are moved in with os.replace (a directory entry swap in a directory
@@ -513,16 +542,13 @@ def _assemble(tree: ReleaseWriter, scratch: Path, plan) -> None:
     shutil.rmtree(scratch)
 
 
-def _is_mkdocs_abort(exc: BaseException) -> bool:
-    from mkdocs.exceptions import Abort
-
-    return isinstance(exc, Abort)
-
-
-def _failure_message(exc: BaseException, warnings: list[str]) -> str:
+def _failure_message(exc: BaseException) -> str:
     if isinstance(exc, BuildError):
         return str(exc)
-    cause = str(exc) or type(exc).__name__
+    # The renderer's failure (site/hooks/mkdocs_adapter.py RenderFailed) says what it
+    # logged before it stopped.
+    warnings: list[str] = getattr(exc, "warnings", [])
+    cause = getattr(exc, "cause", None) or str(exc) or type(exc).__name__
     strict = re.match(r"Aborted with (.+) in strict mode", cause)
     if strict:
         count = sum(int(n) for n in re.findall(r"(\d+)", strict.group(1)))

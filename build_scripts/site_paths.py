@@ -10,6 +10,7 @@ import unicodedata
 PAGE_SIZE = 20  # articles per listing page and per archive chunk
 TAGS_DIR = "tags"
 SITEMAP_DIR = "sitemaps"
+SITEMAP_SHARDS = 64  # sitemaps/NN.xml files; a URL's shard is crc32(url) % SITEMAP_SHARDS
 FEED = "feed.xml"
 SITEMAP = "sitemap.xml"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import markdown
 from bs4 import BeautifulSoup
@@ -32,8 +33,15 @@ from wagtail.models import Page
 from wagtail.rich_text.rewriters import EmbedRewriter, LinkRewriter, MultiRuleRewriter
 
 from build_scripts.html_safety import (
-    escape, markdown_escape, markdown_inline, plain, safe_url, sanitize_html, sanitize_rich_text,
+    escape,
+    markdown_escape,
+    markdown_inline,
+    plain,
+    safe_url,
+    sanitize_html,
+    sanitize_rich_text,
 )
+from build_scripts.site_build import site_markdown_options
 
 IMAGE_RENDITION_SPEC = "max-1200x1200"
 
@@ -180,17 +188,8 @@ def render_body(media: BlockMedia, body) -> str:
 
 
 @cache
-def _site_markdown_options() -> tuple[list[str], dict[str, dict]]:
-    """The Markdown extensions of the site's build: MkDocs' built-in ones and site/mkdocs.yml's."""
-    from mkdocs.config.config_options import MarkdownExtensions
-    from mkdocs.config.defaults import MkDocsConfig
-    from mkdocs.utils import yaml_load
-
-    with open(Path(settings.SITE_SOURCE_DIR) / "mkdocs.yml", encoding="utf-8") as source:
-        configured = yaml_load(source)["markdown_extensions"]
-    option = MarkdownExtensions(builtins=MkDocsConfig.markdown_extensions.builtins)
-    extensions = option.validate(configured)
-    return extensions, option.configdata
+def _site_markdown_options() -> tuple[list[Any], dict[str, Any]]:
+    return site_markdown_options(Path(settings.SITE_SOURCE_DIR))
 
 
 def site_html(source: str) -> str:

@@ -137,7 +137,7 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
 def _form_meta(page: FeedbackFormPage, site: Site, site_url: str) -> dict:
     """Front matter of a public form: listed in its section like an article (``date`` is when
     it was first published, so re-exports keep its place), and ``dj_form``, the published
-    definition the build renders the form from (site/hooks/dj_public_forms.py checks it)."""
+    definition the build renders the form from (build_scripts/public_forms.py checks it)."""
     published = page.first_published_at or page.last_published_at or timezone.now()
     fields = [field for field in form_definition(page) if field["type"] not in MEMBER_ONLY_TYPES]
     # (The editor form refuses file and peer-review questions under a section; should an older

@@ -7,8 +7,6 @@ import logging
 import os
 from pathlib import Path
 
-import git
-
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -17,8 +15,7 @@ from wagtail.models import Page, PageLogEntry
 from build_scripts.content_repo import ContentRepo
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock, try_exclusive_lock
-from build_scripts.content_repo import ContentRepoError
-from build_scripts.site_build import BuildError, build_release, current_release
+from build_scripts.site_build import BuildError, ReleaseTarget, build_commit
 
 from . import build_errors, workers
 from .exporter import Exporter
@@ -356,18 +353,10 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
         for name, value in process.items():
             setattr(record, name, value)
         record.save(update_fields=["commit", *process])
-    releases_dir = Path(settings.SITE_RELEASES_DIR)
-    since, changed = _changed_since_current(releases_dir, commit)
+    target = ReleaseTarget(Path(settings.SITE_RELEASES_DIR), Path(settings.SITE_SOURCE_DIR),
+                           settings.SITE_RELEASES_KEEP)
     try:
-        release = build_release(
-            Path(settings.CONTENT_DIR), releases_dir,
-            site_dir=Path(settings.SITE_SOURCE_DIR), commit=commit,
-            keep=settings.SITE_RELEASES_KEEP, progress=progress,
-            changed_paths=changed, changed_since=since, content_matches_commit=commit is not None,
-            # The worker lives long: it prepares the next build's copies and collects
-            # pruned releases on threads of its own, after the new pages are live.
-            background=True,
-        )
+        release = build_commit(content_repo(), commit, target, progress=progress)
     except BuildError as error:
         logger.error("site build failed: %s", error)
         record.status = SiteBuild.Status.FAILED
@@ -382,18 +371,3 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
         if record.status == SiteBuild.Status.SUCCEEDED:
             unreleased_changes().update(released_at=record.finished_at, released_in=record)
     return record
-
-
-def _changed_since_current(releases_dir: Path, commit: str | None) -> tuple[str | None, list[str] | None]:
-    """(current release, content paths changed since it was built) from git, so the build
-    looks at those files only instead of every file of content/. (None, None) when git
-    cannot say: no current release, or it was not built from exactly its commit."""
-    current = current_release(releases_dir)
-    if current is None or not current.exact or not current.commit or not commit:
-        return None, None
-    if current.commit == commit:
-        return current.name, []
-    try:
-        return current.name, content_repo().changed_paths(current.commit, commit)
-    except (ContentRepoError, git.GitCommandError):  # e.g. a commit from another repository
-        return None, None

@@ -363,62 +363,57 @@ def test_random_edit_sequences_equal_full_builds(tmp_path):
         shutil.rmtree(tmp_path / f"full-{step}")
 
 
-# --------------------------------------------------------------------------- the worker's background work
+# --------------------------------------------------------------------------- garbage collection
 
 
-def test_background_copies_and_collection_keep_every_release_intact(tmp_path):
-    """As in the worker: big directories are copied ahead for the next build, pruned
-    releases are collected on a thread; nothing kept is ever touched."""
-    from build_scripts.release_tree import OBJECTS_DIR, STANDBY_DIR, background
+def test_pruning_collects_before_the_build_returns_and_keeps_every_release_intact(tmp_path):
+    """Pruned releases are collected by the build that pruned them, under the build lock, on
+    no thread of its own (docs/decisions/0005); nothing kept is ever touched."""
+    import threading
 
-    content = write_sample_content(tmp_path / "content", extra_news=120)  # news/: > 100 entries
+    from build_scripts.release_tree import LEGACY_STANDBY_DIR, OBJECTS_DIR
+
+    content = write_sample_content(tmp_path / "content", extra_news=120)
     releases = tmp_path / "releases"
-    helper = background(releases)
-    first = build_release(content, releases, keep=2, background=True)
+    threads = threading.active_count()
+    first = build_release(content, releases, keep=2)
     _write_article(content, "news/one.md", 901, "第一篇", "2026-11-28")
-    second = build_release(content, releases, keep=2, background=True)
-    helper.wait()
-    standby = releases / OBJECTS_DIR / STANDBY_DIR
-    prepared = list(standby.iterdir())
-    assert len(prepared) == 1  # news/ of `second`, ready for the next publish into news/
-    assert sorted(p.name for p in prepared[0].iterdir()) == sorted(p.name for p in (second.path / "news").iterdir())
+    second = build_release(content, releases, keep=2)
     snapshot = _snapshot(second.path)
 
     _write_article(content, "news/two.md", 902, "第二篇", "2026-11-29")
-    third = build_release(content, releases, keep=2, background=True)
-    assert not prepared[0].exists()  # taken by the build (renamed into its pool)
+    third = build_release(content, releases, keep=2)
+    assert threading.active_count() == threads
     assert os.path.realpath(third.path / "news").startswith(str(releases / OBJECTS_DIR / third.name))
     _assert_identical(third.path, build_release(content, tmp_path / "full", incremental=False).path)
-    helper.wait()
     assert _snapshot(second.path) == snapshot
-    # `first` was pruned in the background, with exactly the directories only it used.
+    # `first` is gone already, with exactly the directories only it used.
     assert not first.path.exists() and not list(releases.glob(".pruning-*"))
     used = set()
     for release in (second, third):
         for directory, subdirs, _files_ in os.walk(release.path, followlinks=True):
             used.update(os.path.realpath(os.path.join(directory, d)) for d in subdirs)
-    on_disk = {str(p) for p in (releases / OBJECTS_DIR).glob("*/*") if p.parent.name != STANDBY_DIR}
+    on_disk = {str(p) for p in (releases / OBJECTS_DIR).glob("*/*")}
     assert on_disk == used
+    assert not (releases / OBJECTS_DIR / LEGACY_STANDBY_DIR).exists()
 
 
-def test_an_unused_standby_copy_is_deleted_and_one_left_by_a_dead_process_too(tmp_path):
-    from build_scripts.release_tree import OBJECTS_DIR, STANDBY_DIR, background
+def test_copies_made_ahead_by_earlier_versions_are_deleted(tmp_path):
+    """Workers of earlier versions kept copies of big directories in .objects/.standby/
+    (made ahead on a thread); the next build deletes what they left."""
+    from build_scripts.release_tree import LEGACY_STANDBY_DIR, OBJECTS_DIR
 
-    content = write_sample_content(tmp_path / "content", extra_news=120)
+    content = write_sample_content(tmp_path / "content")
     releases = tmp_path / "releases"
-    helper = background(releases)
-    build_release(content, releases, background=True)
-    _write_article(content, "news/one.md", 901, "第一篇", "2026-11-28")
-    build_release(content, releases, background=True)
-    helper.wait()
-    standby = releases / OBJECTS_DIR / STANDBY_DIR
-    assert len(list(standby.iterdir())) == 1
-    orphan = standby / "999999999-1"  # no such process
-    orphan.mkdir()
-    STEPS["edit body only"](content)  # theory/, not news/: the prepared copy is not used
-    build_release(content, releases, background=True)
-    helper.wait()
-    assert list(standby.iterdir()) == []
+    live = build_release(content, releases)
+    left = releases / OBJECTS_DIR / LEGACY_STANDBY_DIR / "12345-1"
+    left.mkdir(parents=True)
+    (left / "index.html").write_text("旧副本", encoding="utf-8")
+    snapshot = _snapshot(live.path)
+    STEPS["edit body only"](content)
+    build_release(content, releases)
+    assert not left.parent.exists()
+    assert _snapshot(live.path) == snapshot
 
 
 def test_a_page_at_an_archive_path_fails_the_incremental_build_as_it_fails_a_full_one(tmp_path):
@@ -437,19 +432,17 @@ def test_a_page_at_an_archive_path_fails_the_incremental_build_as_it_fails_a_ful
 
 
 def test_collection_decides_what_is_dead_while_no_build_can_change_the_releases(tmp_path, monkeypatch):
-    """Regression: collection used to walk the pruned release against the releases kept
-    when it started, pausing while builds ran; builds meanwhile pruned those and made new
-    ones, and directories the live release still used were deleted."""
+    """Regression (b6a8af6): collection used to walk the pruned release against the
+    releases kept when it started, on a thread that paused while builds ran; builds
+    meanwhile pruned those and made new ones, and directories the live release still used
+    were deleted. Now the build that prunes collects, holding the build lock throughout."""
     import threading
 
     from build_scripts import release_tree
-    from build_scripts.release_tree import background
     from build_scripts.site_build import current_release
 
     content = write_sample_content(tmp_path / "content", extra_news=30)
     releases = tmp_path / "releases"
-    helper = background(releases)
-    helper.wait()
     entered, go = threading.Event(), threading.Event()
     real = release_tree.dead_objects
 
@@ -458,31 +451,29 @@ def test_collection_decides_what_is_dead_while_no_build_can_change_the_releases(
         assert go.wait(60)
         return real(*args, **kwargs)
 
-    build_release(content, releases, keep=2, background=True)
+    build_release(content, releases, keep=2)
     for number in range(2):
         _write_article(content, f"news/first-{number}.md", 800 + number, f"先发{number}", "2026-11-28")
-        build_release(content, releases, keep=2, background=True)
-    # Collections the builds above queued must be over: one still waiting for the lock would
-    # take the slow walk itself, block the next build and time out on its own.
-    helper.wait()
+        build_release(content, releases, keep=2)
     monkeypatch.setattr(release_tree, "dead_objects", slow)
     _write_article(content, "news/trigger.md", 810, "触发回收", "2026-11-28")
-    build_release(content, releases, keep=2, background=True)  # prunes: collection starts
+    pruning = threading.Thread(target=build_release, args=(content, releases), kwargs={"keep": 2})
+    pruning.start()  # prunes: collection starts
     assert entered.wait(30)
     built = []
 
     def publish_more():
         for number in range(3):
             _write_article(content, f"news/later-{number}.md", 820 + number, f"后发{number}", "2026-11-29")
-            built.append(build_release(content, releases, keep=2, background=True))
+            built.append(build_release(content, releases, keep=2))
 
     builder = threading.Thread(target=publish_more)
     builder.start()
     builder.join(2)
     assert built == []  # builds wait for the walk (it holds the build lock)
     go.set()
+    pruning.join(120)
     builder.join(120)
-    helper.wait()
     assert len(built) == 3 and current_release(releases).name == built[-1].name
     for release in (built[-1], built[-2]):  # the kept releases
         dangling = [rel for rel, path in _all_links(release.path) if not path.exists()]

@@ -1,4 +1,4 @@
-"""Public feedback forms on the static site (hooks/dj_public_forms.py, partials/dj-form.html).
+"""Public feedback forms on the static site (build_scripts/public_forms.py, partials/dj-form.html).
 
 The exporter writes a public form as a page with ``type: form`` and ``dj_form`` front matter;
 these tests hand-write such pages into a sample content/ (what the exporter writes is
@@ -237,11 +237,7 @@ def test_dj_form_on_an_ordinary_page_is_ignored(tmp_path):
 
 
 def test_the_definition_is_rebuilt_from_known_keys_only():
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "site" / "hooks"))
-    import dj_public_forms
+    from build_scripts import public_forms as dj_public_forms
 
     raw = definition()
     raw["extra"] = "<script>"

@@ -152,17 +152,20 @@ def test_builds_look_only_at_what_git_says_changed(news, publish, site_paths):
     assert first.exact  # built from content/ exactly as committed
     NewsPageFactory(parent=news, title="新文章", slug="fresh")
     changes = []
-    real = services.build_release
+    # The engine decides what a build looks at (build_scripts.site_build.build_commit).
+    from build_scripts import site_build
+
+    real = site_build.build_release
 
     def spy(*args, **kwargs):
         changes.append((kwargs["changed_since"], kwargs["changed_paths"]))
         return real(*args, **kwargs)
 
-    services.build_release = spy
+    site_build.build_release = spy
     try:
         publish()
     finally:
-        services.build_release = real
+        site_build.build_release = real
     assert changes == [(first.name, [".manifest.json", "news/fresh.md"])]
 
 

@@ -13,8 +13,9 @@ it. Today they are
 
 Pages with ``nav_order`` in their front matter join the navigation after the CMS's sections.
 
-``hooks/dangjian.py`` calls in here at a few marked points (collect, clash check, navigation,
-output keys, files, sitemap, page context), so these pages go through the same incremental
+The engine (``build_scripts.catalogue``, ``output_plan``) and the renderer
+(``site/hooks/mkdocs_adapter.py``) call in here at a few marked points (collect, clash check,
+navigation, output keys, sitemap, page context), so these pages go through the same incremental
 machinery as content: site/ is part of the theme signature (editing a file here forces a full
 build), and each page's key also covers what every page shares (navigation, site settings), so
 a renamed section re-renders them exactly as a full build would.
@@ -26,11 +27,13 @@ import hashlib
 import os
 import posixpath
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
-from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File
+
+from build_scripts.page_model import ContentError
 
 PAGES_DIR = "pages"
 
@@ -42,7 +45,7 @@ class SitePages:
     root: str = ""
     pages: dict[str, str] = field(default_factory=dict)  # src_uri -> absolute path
     assets: dict[str, str] = field(default_factory=dict)
-    meta: dict[str, dict] = field(default_factory=dict)  # src_uri -> front matter
+    meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # src_uri -> front matter
     digests: dict[str, str] = field(default_factory=dict)  # src_uri -> sha1 of the file
 
     @property
@@ -56,8 +59,9 @@ class SitePages:
         return str(meta.get("dj_page") or "page") if meta is not None else None
 
 
-def collect(config) -> SitePages:
-    site = SitePages(root=os.path.join(os.path.dirname(os.path.abspath(config.config_file_path)), PAGES_DIR))
+def collect(site_dir: str) -> SitePages:
+    """Every page and asset under ``site_dir``/pages (``site_dir`` holds mkdocs.yml)."""
+    site = SitePages(root=os.path.join(os.path.abspath(site_dir), PAGES_DIR))
     if not os.path.isdir(site.root):
         return site
     for directory, subdirs, filenames in os.walk(site.root):
@@ -79,31 +83,31 @@ def collect(config) -> SitePages:
     return site
 
 
-def _front_matter(raw: bytes, src: str) -> dict:
+def _front_matter(raw: bytes, src: str) -> dict[str, Any]:
     match = _FRONT_MATTER.match(raw.decode("utf-8-sig"))
     data = yaml.safe_load(match.group(1) or "") if match else None
     if not isinstance(data, dict) or not isinstance(data.get("title"), str):
-        raise PluginError(f"site/{PAGES_DIR}/{src}: 缺少带 title 的 YAML front matter")
+        raise ContentError(f"site/{PAGES_DIR}/{src}: 缺少带 title 的 YAML front matter")
     return data
 
 
-def check_clashes(site: SitePages, content_paths) -> None:
+def check_clashes(site: SitePages, content_paths: Iterable[str]) -> None:
     """content/ may not use the paths these pages own (the CMS reserves the slugs too)."""
     for src in content_paths:
         if src.split("/", 1)[0] in site.top_level:
-            raise PluginError(f"{src}: 路径 /{src.split('/', 1)[0]}/ 保留给网站自带页面（site/{PAGES_DIR}/），内容中不能使用")
+            raise ContentError(f"{src}: 路径 /{src.split('/', 1)[0]}/ 保留给网站自带页面（site/{PAGES_DIR}/），内容中不能使用")
 
 
-def nav_items(site: SitePages) -> list[dict]:
+def nav_items(site: SitePages) -> list[dict[str, str]]:
     ordered = sorted((meta["nav_order"], src) for src, meta in site.meta.items()
                      if isinstance(meta.get("nav_order"), int))
     return [{str(site.meta[src].get("nav_title") or site.meta[src]["title"]): src} for _, src in ordered]
 
 
-def output_keys(site: SitePages, shared: str, dest_for) -> dict[str, dict]:
+def output_keys(site: SitePages, shared: str, dest_for: Callable[[str], str]) -> dict[str, dict[str, str]]:
     """Build-state keys: a page is rendered from its own file plus what every page shares;
     an asset is copied as it is."""
-    outputs = {}
+    outputs: dict[str, dict[str, str]] = {}
     for src in site.pages:
         key = hashlib.sha1(f"{shared}|site|{site.digests[src]}".encode()).hexdigest()
         outputs[src] = {"key": key, "dest": dest_for(src)}
@@ -112,18 +116,18 @@ def output_keys(site: SitePages, shared: str, dest_for) -> dict[str, dict]:
     return outputs
 
 
-def files(site: SitePages, config) -> list[File]:
-    """Every site page and asset, always: the navigation links to the pages and the help pages
-    to their images, so link validation needs them even when nothing is re-rendered."""
-    return [File(src, site.root, config.site_dir, config.use_directory_urls)
-            for src in sorted((*site.pages, *site.assets))]
+def sources(site: SitePages) -> list[str]:
+    """Every site page and asset, always handed to the renderer: the navigation links to the
+    pages and the help pages to their images, so link validation needs them even when
+    nothing is re-rendered."""
+    return sorted((*site.pages, *site.assets))
 
 
 def sitemap_sources(site: SitePages) -> list[str]:
     return [src for src, meta in site.meta.items() if meta.get("sitemap", True) is not False]
 
 
-def page_context(site: SitePages, src_uri: str) -> dict | None:
+def page_context(site: SitePages, src_uri: str) -> dict[str, Any] | None:
     """``dj`` for a site page: its kind and, for pages below a folder index, breadcrumbs."""
     kind = site.kind(src_uri)
     if kind is None:

@@ -20,6 +20,7 @@ rendered half.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from build_scripts.html_safety import plain
 
@@ -41,7 +42,7 @@ class FormProblem(ValueError):
     """``dj_form`` is not what the exporter writes (said in Chinese, for the build log)."""
 
 
-def _text(value, what: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
+def _text(value: object, what: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -54,7 +55,7 @@ def _text(value, what: str, *, limit: int = MAX_TEXT, required: bool = False) ->
     return value
 
 
-def _number(value, what: str):
+def _number(value: object, what: str) -> int | float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -64,7 +65,7 @@ def _number(value, what: str):
     return int(value) if float(value).is_integer() else value
 
 
-def _datetime(value, what: str) -> str:
+def _datetime(value: object, what: str) -> str:
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or not _DATETIME.match(value):
@@ -72,7 +73,7 @@ def _datetime(value, what: str) -> str:
     return value
 
 
-def _field(raw, index: int) -> dict:
+def _field(raw: object, index: int) -> dict[str, Any]:
     what = f"dj_form.fields[{index}]"
     if not isinstance(raw, dict):
         raise FormProblem(f"{what} 应为映射")
@@ -111,7 +112,7 @@ def _field(raw, index: int) -> dict:
     return field
 
 
-def form_view(meta: dict) -> dict:
+def form_view(meta: dict[str, Any]) -> dict[str, Any]:
     """The template's view of a form page's ``dj_form`` (raises FormProblem)."""
     raw = meta.get("dj_form")
     if not isinstance(raw, dict):

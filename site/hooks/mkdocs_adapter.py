@@ -1,0 +1,486 @@
+"""The MkDocs adapter: the one module that knows MkDocs and mkdocs-material.
+
+The engine (``build_scripts``) owns the catalogue of content/ and decides what a build
+renders (``build_scripts.output_plan``); this hook turns that plan into MkDocs' terms and
+the rendered pages' context into what our templates (``site/overrides``) print:
+
+* ``render`` runs MkDocs for ``build_scripts.site_build`` (which loads this file by path,
+  like MkDocs loads it as a hook from mkdocs.yml); the build's ``RenderRequest``
+  (``build_scripts.render_request``) says which mode, catalogue and changes;
+* ``on_files`` hands MkDocs the files to render: every file of content/ in a full build,
+  only the planned ones (plus what they link to) in an incremental one, the generated
+  listing pages and the site's own pages (``build_scripts.site_pages``);
+* the navigation is home + top-level sections only, so an article's HTML does not depend
+  on any other article (material's default nav puts every page into every page);
+* ``on_page_context`` gives templates ``dj``: article meta, breadcrumbs, listings, the
+  public form (``build_scripts.public_forms``);
+* ``on_post_build`` writes the files the engine made itself (sitemap shards, feed);
+* every value from content/ is made safe on its way into HTML (``build_scripts.html_safety``):
+  rendered Markdown is sanitised (``on_page_content``), our templates autoescape
+  (``on_env``), and the values material's own templates print raw — page and navigation
+  titles, the site name, table-of-contents entries, page meta — are handed to them
+  already escaped; content pages cannot set any other front matter material reads.
+
+Moving to material's successor means rewriting this file only: nothing else imports MkDocs
+(tests/build_scripts/test_engine_layout.py checks that).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort, PluginError
+from mkdocs.structure.files import File, Files
+
+from build_scripts import catalogue as cat
+from build_scripts import output_plan, public_forms, render_request, site_pages
+from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
+from build_scripts.page_model import (
+    CONTENT_LOG,
+    FORM_TYPE,
+    SHANGHAI,
+    ContentError,
+    SiteInputs,
+    article_view,
+    dest_for,
+    listing_view,
+    normalise_announcement,
+)
+from build_scripts.render_request import RenderFailed, RenderRequest, RenderSettings
+from build_scripts.site_paths import FEED, SITEMAP, SITEMAP_DIR, TAGS_DIR
+
+# This build's catalogue, request, shared inputs and plan. MkDocs loads a hook module afresh
+# for every configuration it loads, so these belong to one build.
+_state = cat.Catalogue()
+_request: RenderRequest | None = None
+_inputs: SiteInputs | None = None
+_plan: output_plan.BuildPlan | None = None
+
+
+# --------------------------------------------------------------------------- running MkDocs
+
+
+def markdown_options(site_dir: Path) -> tuple[list[Any], dict[str, Any]]:
+    """The Markdown extensions pages are rendered with: MkDocs' built-in ones and those of
+    the site's mkdocs.yml (previews that must read like the site use them too:
+    cms/core/block_output.py through ``build_scripts.site_build.site_markdown_options``)."""
+    from mkdocs.config.config_options import MarkdownExtensions
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.utils import yaml_load
+
+    with open(site_dir / "mkdocs.yml", encoding="utf-8") as source:
+        configured = yaml_load(source)["markdown_extensions"]
+    option = MarkdownExtensions(builtins=MkDocsConfig.markdown_extensions.builtins)
+    extensions = option.validate(configured)
+    return extensions, option.configdata
+
+
+def render(request: RenderRequest, settings: RenderSettings) -> None:
+    """Run MkDocs for the engine's `request`; the new catalogue is in ``request.result``."""
+    collector = _WarningCollector()
+    mkdocs_logger = logging.getLogger("mkdocs")
+    mkdocs_logger.addHandler(collector)
+    dirty_notice = _DirtyBuildNotice()
+    logging.getLogger("mkdocs.commands.build").addFilter(dirty_notice)
+    try:
+        config = load_config(
+            config_file=str(settings.site_dir / "mkdocs.yml"),
+            docs_dir=str(settings.docs_dir),
+            site_dir=str(settings.out_dir),
+            site_url=settings.site_url,
+            site_name=settings.site_name,
+            strict=settings.strict,
+        )
+        config.extra.update(settings.extra)
+        with render_request.handing(request):
+            # dirty: MkDocs renders only the files whose is_modified() says so (on_files).
+            mkdocs_build(config, dirty=request.incremental)
+    except Abort as exc:
+        raise RenderFailed(str(exc) or type(exc).__name__, collector.messages) from exc
+    except Exception as exc:
+        raise RenderFailed(str(exc) or type(exc).__name__, collector.messages) from exc
+    finally:
+        mkdocs_logger.removeHandler(collector)
+        logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps MkDocs' warnings so a failed strict build can say what went wrong."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class _DirtyBuildNotice(logging.Filter):
+    """MkDocs warns that a dirty build gives inaccurate navigation. The engine decides per
+    output what to render (and a strict build would abort on that warning), so drop it.
+    MkDocs has no setting for this warning: matching its text is the only way."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build is being performed" not in record.getMessage()
+
+
+class _ForwardToMkDocs(logging.Handler):
+    """The engine's content warnings (``page_model.log``) go to MkDocs' log, where a strict
+    build counts them and the collector above keeps them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logging.getLogger("mkdocs.plugins.content").handle(record)
+
+
+def _forward_content_log() -> None:
+    content_log = logging.getLogger(CONTENT_LOG)
+    if not any(isinstance(h, _ForwardToMkDocs) for h in content_log.handlers):
+        content_log.addHandler(_ForwardToMkDocs())
+        content_log.propagate = False
+
+
+_forward_content_log()
+
+
+def _engine_errors(event: Callable[..., Any]) -> Callable[..., Any]:
+    """A content problem the engine raises stops MkDocs like any plugin error."""
+
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return event(*args, **kwargs)
+        except ContentError as exc:
+            raise PluginError(str(exc)) from exc
+
+    handler.__name__ = event.__name__
+    handler.__doc__ = event.__doc__
+    return handler
+
+
+# --------------------------------------------------------------------------- events
+
+
+def _progress(message: str) -> None:
+    if _request is not None and _request.progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+@_engine_errors
+def on_config(config):
+    global _state, _request, _inputs
+    # Outside the engine (mkdocs serve/build by hand): a full build of docs_dir.
+    _request = render_request.current() or RenderRequest(content_dir=config.docs_dir, theme_signature=None)
+    # A catalogue handed back by build_scripts describes the current release; otherwise
+    # start empty (full build, or the first incremental build of this process).
+    _state = _request.catalogue if _request.catalogue is not None else cat.Catalogue()
+    _state.begin()
+    config.extra["announcement"] = normalise_announcement(config.extra.get("announcement"))
+    # material's header, drawer and <title> print the site name without escaping.
+    config.site_name = escape(config.site_name)
+    config.extra["build_year"] = dt.datetime.now(SHANGHAI).year
+    # The sitemap is written by on_post_build from the whole catalogue: MkDocs' template only
+    # sees the files of this run, which in an incremental build are the changed ones.
+    config.theme.static_templates.discard("sitemap.xml")
+    _inputs = SiteInputs(
+        org_name=config.extra.get("org_name"), icp_number=config.extra.get("icp_number"),
+        announcement=config.extra["announcement"], build_year=config.extra["build_year"],
+        site_url=config.site_url, site_name=config.site_name, theme_signature=_request.theme_signature,
+    )
+    return config
+
+
+@_engine_errors
+def on_files(files: Files, config) -> Files:
+    state, request, inputs = _state, _request, _inputs
+    assert request is not None and inputs is not None
+    # Incremental builds run MkDocs on an empty docs_dir: the engine knows the catalogue of
+    # content/ (kept from the last build, or read from the previous release's state) and
+    # MkDocs gets only the files that must be rendered or copied. A full build lets MkDocs
+    # scan.
+    warm = state.ready
+    previous = request.previous_outputs
+    sparse = warm or previous is not None
+    content_dir = request.content_dir
+    excluded = config.exclude_docs.match_file
+    state.signature = request.theme_signature
+
+    if warm:
+        pages, assets = cat.changed_sources(state, excluded, content_dir, request.changed_paths)
+    elif sparse:
+        pages, assets = cat.scan_content(excluded, content_dir)
+    else:
+        pages = {f.src_uri: f.abs_src_path for f in files.documentation_pages()}
+        assets = {f.src_uri: f.abs_src_path for f in files
+                  if not f.is_documentation_page() and f.inclusion.is_included()
+                  and _inside(f.abs_src_path, config.docs_dir)}
+    for src in [*pages, *assets]:
+        if src == TAGS_DIR or src.startswith(TAGS_DIR + "/"):
+            raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
+        if dest_for(src) in (FEED, SITEMAP) or src.startswith(SITEMAP_DIR + "/"):
+            raise PluginError(f"{src}: 路径 /{dest_for(src)} 保留给网站自动生成的文件，内容中不能使用")
+    # --- site pages (build_scripts.site_pages): collected once per build, their paths reserved.
+    state.site = site_pages.collect(os.path.dirname(os.path.abspath(config.config_file_path)))
+    site_pages.check_clashes(state.site, list(pages) + list(assets))
+
+    if warm:
+        _progress(f"读取 {sum(1 for p in pages.values() if p)} 个有变化的页面 …")
+        structural = cat.apply_sources(state, pages, assets)
+        for src, path in pages.items():
+            if path is not None and src in state.virtual:  # (a full build finds it in listings.put_page)
+                raise PluginError(f"{src}: 与自动生成的列表页冲突，请修改该页面的网址")
+        if "index.md" not in state.entries:
+            raise PluginError("content/index.md（首页）缺失")
+        if structural or cat.shared_digest(state, inputs) != state.shared:
+            cat.derive_all(state, inputs)
+        else:
+            cat.apply_changes(state)
+    else:
+        if "index.md" not in pages:
+            raise PluginError("content/index.md（首页）缺失")
+        _progress(f"读取 {len(pages)} 个页面的 front matter …")
+        full_pages = {src: path for src, path in pages.items() if path is not None}
+        full_assets = {src: path for src, path in assets.items() if path is not None}
+        cat.load_all(state, full_pages, full_assets, request.previous_sources or {})
+        if previous:
+            state.adopt_previous_outputs(previous)
+        cat.derive_all(state, inputs)
+
+    # A static nav of home + top-level sections; every other page is built but unlisted.
+    config["nav"] = [{"首页": "index.md"}] + [{e.title: e.src_uri} for e in state.nav_sections]
+    config["nav"] += site_pages.nav_items(state.site)  # 党员学习, 使用指南: after the CMS's sections
+    output_plan.plan_outputs(state, inputs)
+    for f in [f for f in files if not f.is_documentation_page() and f.dest_uri in state.generated]:
+        # Material's sitemap.xml template (no longer rendered: on_config) would otherwise be
+        # copied as a static file over ours.
+        files.remove(f)
+    if previous is None and not warm:
+        # Theme files (material's and ours): keyed by the theme signature, so an incremental
+        # build (same theme, else it would be a full one) shares them.
+        theme_key = cat.theme_key(inputs)
+        for f in files:
+            if not f.is_documentation_page() and f.inclusion.is_included() and f.src_uri not in state.outputs:
+                state.set_output(f.src_uri, theme_key, f.dest_uri)
+    global _plan
+    _plan = output_plan.finish(state)
+    if sparse:
+        _hand_to_mkdocs(files, config, state, content_dir, _plan.render)
+    else:
+        for src, content in sorted(state.virtual.items()):
+            files.append(File.generated(config, src, content=content))
+        for src in site_pages.sources(state.site):
+            files.append(File(src, state.site.root, config.site_dir, config.use_directory_urls))
+        for f in files.documentation_pages():
+            if dest_for(f.src_uri) != f.dest_uri:  # the engine's rule must agree with MkDocs'
+                raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
+    state.total_pages = len(state.changed)
+    _progress(f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
+              f"本次渲染 {state.total_pages} 个")
+    return files
+
+
+def _inside(path: str | None, directory: str) -> bool:
+    return bool(path) and os.path.abspath(path).startswith(os.path.abspath(directory) + os.sep)
+
+
+_ASSET_LINK = re.compile(r"/(assets/[^\s\"'()<>]+)")
+
+
+class _LinkTarget(File):
+    """A file an incremental build hands MkDocs only so that links to it resolve exactly as
+    in a full build (navigation pages, linked assets, site pages); the previous release's
+    copy is kept. MkDocs' dirty build asks each file whether to render or copy it."""
+
+    def is_modified(self) -> bool:
+        return False
+
+
+def _hand_to_mkdocs(files: Files, config, state: cat.Catalogue, content_dir: str, render: frozenset[str]) -> None:
+    """Give an incremental MkDocs run what it must render or copy, plus what those pages
+    link to (navigation pages, assets) so links validate exactly as in a full build."""
+
+    def make(src: str, root: str) -> File:
+        kind = File if src in render else _LinkTarget
+        return kind(src, root, config.site_dir, config.use_directory_urls)
+
+    # MkDocs listed the theme's files (docs_dir is empty): they carry over from the previous
+    # release (same theme signature, else this would be a full build).
+    for f in [f for f in files if f.src_uri not in render and not f.generated_by]:
+        files.remove(f)
+        files.append(_LinkTarget(f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls,
+                                 dest_uri=f.dest_uri, inclusion=f.inclusion))
+
+    wanted = set(render) | {"index.md"} | {e.src_uri for e in state.nav_sections}
+    for src in sorted(wanted):
+        if src in state.pages:
+            files.append(make(src, content_dir))
+            with open(state.pages[src], encoding="utf-8-sig") as fh:
+                wanted.update(m for m in _ASSET_LINK.findall(fh.read()) if m in state.assets)
+        elif src in state.virtual:
+            kind = File if src in render else _LinkTarget
+            files.append(kind.generated(config, src, content=state.virtual[src]))
+    for src in sorted(wanted):
+        if src in state.assets and files.get_file_from_path(src) is None:
+            files.append(make(src, content_dir))
+    for src in site_pages.sources(state.site):  # few; in the nav, so always present
+        files.append(make(src, state.site.root))
+
+
+def _own_templates(config) -> frozenset[str]:
+    overrides = os.path.join(os.path.dirname(os.path.abspath(config.config_file_path)), "overrides")
+    names = set()
+    for directory, _subdirs, filenames in os.walk(overrides):
+        for name in filenames:
+            if name.endswith(".html"):
+                names.add(os.path.relpath(os.path.join(directory, name), overrides).replace(os.sep, "/"))
+    # material's 404.html only extends our main.html; the blocks it renders are ours.
+    return frozenset(names | {"404.html"})
+
+
+def on_env(env, config, files):
+    _progress("Markdown 解析完成，开始渲染页面 …")
+    # Our templates (site/overrides) escape every value they print unless it is marked safe;
+    # material's templates keep MkDocs' default (no autoescape) and only ever get values
+    # this hook escaped (page and nav titles, site name, toc, meta).
+    own = _own_templates(config)
+    env.autoescape = lambda name: name in own
+    # Every printed string loses control characters first (html_safety.plain); values
+    # already marked safe are left as they are.
+    env.finalize = _printable
+    # Compiling material's templates costs ~0.5 s a build; keep the bytecode between
+    # builds (and worker restarts). Jinja checks each template's source before using it,
+    # but not the autoescape and finalize policy above, which the bytecode depends on too:
+    # the directory is per theme signature (site/, its hooks, html_safety), so a change
+    # there compiles afresh.
+    signature = str((_request.theme_signature if _request else None) or "unsigned")[:12]
+    cache_dir = os.path.join(tempfile.gettempdir(), f"site-jinja-{os.getuid()}-{signature}")
+    os.makedirs(cache_dir, exist_ok=True)
+    env.bytecode_cache = jinja2.FileSystemBytecodeCache(cache_dir)
+    return env
+
+
+def _printable(value):
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return plain(value)
+    return value
+
+
+def on_nav(nav, config, files):
+    # Tabs, the drawer and nav pages' own titles come from here; material prints them raw.
+    def walk(items):
+        for item in items:
+            if item.title is not None:
+                item.title = escape(item.title)
+            if getattr(item, "children", None):
+                walk(item.children)
+
+    walk(nav.items)
+    return nav
+
+
+# Front matter keys of site/pages that material or our templates read; content pages keep
+# only their title (everything else they show comes from the catalogue, through ``dj``).
+_SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "dj_nav_parents", "dj_scripts", "nav_order", "nav_title",
+                   "sitemap"}
+
+
+def on_page_markdown(markdown, page, config, files):
+    # (content/ cannot use the site pages' paths: site_pages.check_clashes)
+    allowed = _SITE_PAGE_META if _state.site.kind(page.file.src_uri) is not None else {"title"}
+    meta = {key: value for key, value in (page.meta or {}).items() if key in allowed}
+    if "title" in meta:
+        meta["title"] = escape(meta["title"])
+    page.meta = meta
+    return markdown
+
+
+def on_page_content(html, page, config, files):
+    # Rendered Markdown of content/ (and of site/pages) through the one allow-list: a
+    # hand-edited or old content/ file cannot inject markup either.
+    for item in _walk_toc(page.toc):
+        item.title = escape(html_to_text(item.title))
+    return sanitize_html(html)
+
+
+def _walk_toc(items):
+    for item in items:
+        yield item
+        yield from _walk_toc(item.children)
+
+
+def on_page_context(context, page, config, nav):
+    state = _state
+    src = page.file.src_uri
+    entry = state.entries.get(src)
+    listing = state.listings.get(src)
+    dj: dict = {"kind": None}
+
+    # material prints page.title unescaped (header, <title>); ours escape anything else.
+    page.title = escape(page.title) if page.title is not None else None
+    if entry is not None:
+        canonical = safe_url(entry.meta.get("canonical_url"), allow_relative=False)
+        if canonical and canonical.lower().startswith(("http://", "https://")):
+            page.canonical_url = escape(canonical)
+        dj["breadcrumbs"] = state.breadcrumbs(entry)
+        if entry.kind == "article" and entry.meta.get("type") == FORM_TYPE:
+            dj["kind"] = "form"
+            dj["article"] = article_view(entry)
+            try:
+                dj["form"] = public_forms.form_view(entry.meta)
+            except public_forms.FormProblem:
+                dj["form"] = None  # logged when the page was read; the page says it is unavailable
+        elif entry.kind == "article":
+            dj["kind"] = "article"
+            dj["article"] = article_view(entry)
+        else:
+            dj["kind"] = entry.kind
+    elif state.site.kind(src) is not None:
+        dj.update(site_pages.page_context(state.site, src) or {})
+    elif listing is not None:
+        dj["kind"] = listing.kind
+        if listing.kind == "section":  # an archive page of a section
+            base = state.entries[listing.base_url + "index.md"]
+            dj["breadcrumbs"] = state.breadcrumbs(base) + [{"title": base.title, "url": base.url}]
+        else:
+            dj["breadcrumbs"] = [{"title": "首页", "url": ""}]
+            if listing.kind == "tag":
+                dj["breadcrumbs"].append({"title": "标签", "url": f"{TAGS_DIR}/"})
+
+    if listing is not None:
+        dj["listing"] = listing_view(listing)
+    context["dj"] = dj
+    return context
+
+
+def on_post_page(output, page, config):
+    state = _state
+    state.rendered += 1
+    if _request is not None and _request.progress:
+        width = len(str(state.total_pages))
+        print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}",
+              file=sys.stderr, flush=True)
+    return output
+
+
+def on_post_build(config):
+    state = _state
+    _progress("写出 RSS 订阅 feed.xml 与网站地图 …")
+    for dest, data in (_plan.generated if _plan is not None else {}).items():
+        path = os.path.join(config.site_dir, dest)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+    state.generated = {}
+    state.ready = state.reusable = True
+    if _request is not None:
+        _request.result = state
