@@ -24,13 +24,66 @@ def site_paths(settings, tmp_path) -> dict[str, Path]:
     return paths
 
 
-@pytest.fixture
-def home(db, site_paths):
+def _seed_home_and_roles():
+    """The home page and the editorial roles, on a fresh test database or after a
+    transactional test's flush (which also takes Wagtail's migration-made root page, root
+    collection and locale: put those back first)."""
+    from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Collection, Locale, Page
+
     from cms.bootstrap.roles import setup_roles
     from cms.openness.services import ensure_home_page
 
+    ContentType.objects.clear_cache()  # a flush with post_migrate renumbers content types
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
+    if not Page.objects.filter(depth=1).exists():
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
     page = ensure_home_page(intro="首页导语")
     setup_roles()
+    return page
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Seed each test database once with what most tests start from (``home``): the home page
+    and the editorial roles. Setting up the roles writes hundreds of rows and cost about a
+    second in each of the ~900 tests that need it; every test now rolls back to this state.
+
+    The seed is the starting point, not something a test did: no on-commit callback runs
+    (as inside a test's own transaction, so no publish task is queued), and its audit trail is
+    left out, so every test starts from an empty audit log, and so are the background tasks it
+    queued (search and reference index updates: no worker runs them here, and a test that runs
+    the worker expects only its own). Transactional tests (worker and browser tests) run last
+    in each process and flush the database; ``home`` and ``public_home`` seed it again."""
+    from django.db import connection, transaction
+    from django.test import override_settings
+
+    from django_tasks_db.models import DBTaskResult
+
+    from cms.audit.models import GENESIS_HASH, AuditEntry, ChainHead
+
+    seed_dir = tmp_path_factory.mktemp("seed")
+    with django_db_blocker.unblock(), override_settings(
+            VAR_DIR=seed_dir, CONTENT_DIR=seed_dir / "content", CONTENT_GIT_DIR=seed_dir / "content.git",
+            SITE_RELEASES_DIR=seed_dir / "site", MEDIA_ROOT=seed_dir / "media"):
+        with transaction.atomic():
+            _seed_home_and_roles()
+            AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)  # the ORM refuses deletes, rightly
+            ChainHead.objects.update(last_seq=0, last_hash=GENESIS_HASH, anchor_seq=0, anchor_hash=GENESIS_HASH)
+            DBTaskResult.objects.all().delete()
+            connection.run_on_commit.clear()
+
+
+@pytest.fixture
+def home(db, site_paths):
+    from cms.openness.models import HomePage
+
+    page = HomePage.objects.first()
+    if page is None:  # a transactional test flushed the seed
+        page = _seed_home_and_roles()
     return page
 
 
@@ -96,22 +149,10 @@ def public_site(site_paths):
 
 
 # The worker closes stale connections between tasks like a real process does, which needs
-# real commits: tests that run it go outside the per-test transaction, and
-# serialized_rollback restores Wagtail's migration-created rows (root page, locale,
-# collection) after the flush.
-WORKER_DB = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def pytest_collection_modifyitems(config, items):
-    # Every transactional test (worker tests, live_server browser tests) gets serialized
-    # rollback: a plain flush in one would break Wagtail's migration-made rows for the next.
-    for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        marker = item.get_closest_marker("django_db")
-        transactional = bool(fixtures & {"live_server", "transactional_db"}) or (
-            marker is not None and marker.kwargs.get("transaction"))
-        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
-            item.add_marker(WORKER_DB, append=False)  # prepended: the closest marker wins
+# real commits: tests that run it go outside the per-test transaction. pytest-django runs
+# such tests after the others in each process; their flush takes the seed with it, and the
+# ``home`` fixture puts it back.
+WORKER_DB = pytest.mark.django_db(transaction=True)
 
 
 # ----------------------------------------------------------------------------- worker processes

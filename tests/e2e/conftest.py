@@ -40,38 +40,20 @@ def phone(new_context, outside_requests, base: str):
 
 @pytest.fixture
 def public_home(transactional_db, site_paths):
-    """The public home page with roles set up, for browser tests.
+    """The public home page with roles set up, for browser tests: the seeded one, or seeded
+    again after an earlier transactional test's flush (tests/conftest.py)."""
+    from cms.openness.models import HomePage
+    from tests.conftest import _seed_home_and_roles
 
-    Transactional tests flush the database afterwards, taking Wagtail's migration-made root
-    page, root collection and locale with it. tests/conftest.py gives live_server tests a
-    serialized rollback that restores them; should a flush without one (a test with its own
-    django_db marker) run first, put them back here rather than fail on a missing root.
-    """
-    from django.conf import settings
-    from django.contrib.contenttypes.models import ContentType
-    from wagtail.models import Collection, Locale, Page
-
-    from cms.bootstrap.roles import setup_roles
-    from cms.openness.services import ensure_home_page
-
-    ContentType.objects.clear_cache()  # a flush with post_migrate renumbers content types
-    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE)
-    if not Page.objects.filter(depth=1).exists():
-        Page.add_root(instance=Page(title="Root", slug="root", live=True))
-    if not Collection.objects.filter(depth=1).exists():
-        Collection.add_root(name="Root")
-    home = ensure_home_page(intro="首页导语")
-    setup_roles()
-    return home
+    return HomePage.objects.first() or _seed_home_and_roles()
 
 
 @pytest.fixture
 def browser():
     """Per test, on purpose. Playwright's sync API keeps an asyncio loop running in the test
     thread while it is open, and with a running loop Django's `connections` hands out a
-    different connection object (asgiref.Local switches storage): one without the serialized
-    test data, so serialized_rollback would neither restore nor keep Wagtail's rows. Being a
-    function fixture, it starts after the database is set up and stops before it is flushed."""
+    different connection object (asgiref.Local switches storage). Being a function fixture,
+    it starts after the database is set up and stops before it is flushed."""
     import playwright.sync_api as playwright_api
 
     if not Path(CHROMIUM).exists():
