@@ -122,6 +122,7 @@ def setup_roles() -> dict[str, Group]:
     from cms.consultations.roles import setup as setup_consultation_roles
 
     consultation_groups = setup_consultation_roles()
+    __import__("cms.assessment.roles", fromlist=["setup"]).setup()  # 测评中心, 题库 workflow, report (cms/assessment/roles.py)
     return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups,
             **consultation_groups}
 
