@@ -1,4 +1,6 @@
-from django.urls import path
+from django.contrib.auth.models import Permission
+from django.urls import path, reverse
+from wagtail.admin.menu import MenuItem
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -32,3 +34,48 @@ class AssessmentGroup(SnippetViewSetGroup):
 
 
 register_snippet(AssessmentGroup)
+
+
+@hooks.register("register_admin_urls")
+def register_assessment_urls():
+    from . import views_admin
+
+    return [
+        path("assessment/import/", views_admin.QuestionImportView.as_view(), name="assessment_question_import"),
+        path("assessment/export/", views_admin.QuestionExportView.as_view(), name="assessment_question_export"),
+        path("assessment/reports/", views_admin.ReportOverviewView.as_view(), name="assessment_reports"),
+        path("assessment/reports/<int:quiz_id>/", views_admin.QuizReportView.as_view(),
+             name="assessment_quiz_report"),
+        path("assessment/reports/<int:quiz_id>/export/", views_admin.QuizReportExportView.as_view(),
+             name="assessment_quiz_report_export"),
+    ]
+
+
+class ImportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("assessment.add_question")
+
+
+class ReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .reports import can_view_reports
+
+        return can_view_reports(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return ImportMenuItem("题库导入导出", reverse("assessment_question_import"), name="assessment-import",
+                          icon_name="upload", order=305)
+
+
+@hooks.register("register_admin_menu_item")
+def register_report_menu_item():
+    return ReportMenuItem("测评统计", reverse("assessment_reports"), name="assessment-reports",
+                          icon_name="help", order=306)
+
+
+@hooks.register("register_permissions")
+def register_report_permission():
+    # Lets 管理员 grant the report to another group in 设置 › 用户组.
+    return Permission.objects.filter(content_type__app_label="assessment", codename="view_branch_assessment")
