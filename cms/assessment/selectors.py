@@ -410,3 +410,46 @@ def public_ranking(quiz: QuizPage) -> list[RankingEntry] | None:
 def is_member(user: User) -> bool:
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     return membership is not None and membership.status != MemberStatus.TRANSFERRED_OUT
+
+
+# ------------------------------------------------------------------------------ course completion
+
+def _passed_pairs(quizzes, user_ids) -> set[tuple[int, int]]:
+    """(user, quiz) pairs with a submitted attempt at or above the pass mark it was taken with."""
+    from django.db.models import F
+
+    return set(Attempt.objects.filter(quiz__in=quizzes, user_id__in=list(user_ids), submitted_at__isnull=False,
+                                      score__gte=F("pass_mark")).values_list("user_id", "quiz_id"))
+
+
+def courses_waiting_for_a_quiz(people, course_ids) -> set[tuple[int, int]]:
+    """(user id, course id) pairs whose course cannot count as completed yet: a live quiz is
+    linked to the course, the person is in the quiz's audience and has not passed it.
+    ``people`` are Membership rows (user and organisation loaded). A few queries whatever the
+    numbers of people, courses and quizzes (``study.selectors`` calls it for its completion rule)."""
+    from cms.accounts.audience import UnitTree, audience_test
+
+    course_ids = set(course_ids)
+    quizzes = list(QuizPage.objects.live().filter(course_id__in=course_ids).prefetch_related("audience_units"))
+    if not quizzes or not people:
+        return set()
+    passed = _passed_pairs(quizzes, {m.user_id for m in people})
+    tree = UnitTree()
+    waiting = set()
+    for quiz in quizzes:
+        in_audience = audience_test(quiz, tree)[0]
+        for membership in people:
+            if in_audience(membership) and (membership.user_id, quiz.pk) not in passed:
+                waiting.add((membership.user_id, quiz.course_id))
+    return waiting
+
+
+def gate_course_progress(user: User, overviews: list) -> list:
+    """The person's course overviews with ``quiz_pending`` set where a linked quiz is not passed."""
+    from dataclasses import replace
+
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or not overviews:
+        return overviews
+    waiting = courses_waiting_for_a_quiz([membership], [o.course.pk for o in overviews])
+    return [replace(o, quiz_pending=(user.pk, o.course.pk) in waiting) for o in overviews]

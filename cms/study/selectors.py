@@ -12,6 +12,7 @@ from django.utils.html import strip_tags
 from cms.accounts.models import MemberStatus, User
 from cms.accounts.audience import is_in_audience, organisation_path_ids
 from cms.accounts.roles import ADMINISTRATOR
+from cms.assessment.selectors import courses_waiting_for_a_quiz, gate_course_progress
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -138,10 +139,12 @@ class CourseProgress:
     last_active_at: datetime.datetime | None
     #: Filled by ``course_overviews``: each live lesson with the person's record.
     lessons: tuple[LessonStatus, ...] = field(default=(), compare=False)
+    #: A quiz linked to the course (cms/assessment) is not passed yet: not completed.
+    quiz_pending: bool = False
 
     @property
     def completed(self) -> bool:
-        return self.lessons_total > 0 and self.lessons_completed == self.lessons_total
+        return self.lessons_total > 0 and self.lessons_completed == self.lessons_total and not self.quiz_pending
 
     @property
     def overdue(self) -> bool:
@@ -195,7 +198,7 @@ def course_overviews(user: User, courses, *, with_lessons: bool = False) -> list
             statuses = tuple(LessonStatus(lesson, records.get(lesson.pk)) for lesson in lessons[course.pk])
             progress = replace(progress, lessons=statuses)
         overviews.append(progress)
-    return overviews
+    return gate_course_progress(user, overviews)  # linked quizzes must be passed (cms/assessment)
 
 
 def study_totals(overviews: list[CourseProgress]) -> dict[str, int]:
@@ -412,13 +415,15 @@ def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[Cour
         records.setdefault(record.user_id, {})[record.lesson_id] = record
     people = sorted(people, key=lambda m: (m.user.organisation_id is None,
                                            tree.order.get(m.user.organisation_id, ()), m.user.username))
+    waiting = courses_waiting_for_a_quiz(people, [course.pk for course in courses])  # cms/assessment
     reports = []
     for course in courses:
         in_audience, units = audience_test(course, tree)
         if not scope.everything and units is not None and not (units & scope.unit_ids):
             continue  # aimed at other units only: not this viewer's business
         lesson_ids = lessons[course.pk]
-        rows = [PersonProgress(m, course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})))
+        rows = [PersonProgress(m, replace(course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})),
+                                          quiz_pending=(m.user_id, course.pk) in waiting))
                 for m in people if in_audience(m)]
         reports.append(CourseReport(course, len(lesson_ids), rows))
     return reports

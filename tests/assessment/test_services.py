@@ -340,3 +340,29 @@ def test_saving_an_invalid_answer_is_refused_and_stores_nothing(person, bank, or
     services.save_answer(person, attempt.pk, bank.single.pk, ["A"], now=NOW)
     services.save_answer(person, attempt.pk, bank.single.pk, None, now=NOW)  # cleared
     assert AttemptAnswer.objects.get(attempt=attempt).answer is None
+
+
+def test_a_course_with_a_linked_quiz_counts_as_completed_only_once_it_is_passed(person, bank, org):
+    from cms.accounts.selectors import Scope
+    from cms.study import selectors as study
+    from tests.factories import CourseFactory, LessonFactory, LessonProgressFactory
+
+    course = CourseFactory(title="党章课", audience_units=[org.first])
+    lesson = LessonFactory(parent=course)
+    LessonProgressFactory(user=person, lesson=lesson, seconds_spent=120, completed_at=NOW)
+    assert study.course_overviews(person, [course])[0].completed
+
+    quiz = QuizFactory(questions=[bank.single], audience_units=[org.first], course=course, attempt_limit=None)
+    [overview] = study.course_overviews(person, [course])
+    assert not overview.completed and overview.state == "in_progress"
+    attempt, _ = services.start_attempt(person, quiz, now=NOW)
+    services.submit(person, attempt.pk, key(), now=NOW)  # failed: still not completed
+    assert not study.course_overviews(person, [course])[0].completed
+
+    attempt, _ = services.start_attempt(person, quiz, now=NOW)
+    services.save_answer(person, attempt.pk, bank.single.pk, [shown_key(attempt, bank.single, "B")], now=NOW)
+    services.submit(person, attempt.pk, key(), now=NOW)
+
+    assert study.course_overviews(person, [course])[0].completed
+    [report] = study.progress_reports(Scope(None, "全部组织"), course_id=course.pk)
+    assert [row.progress.completed for row in report.rows if row.user == person] == [True]
