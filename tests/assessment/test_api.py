@@ -242,3 +242,34 @@ def test_contest_ranking_by_score_then_time_with_units_for_secretaries(world, or
     assert client_for(people["甲"]).get(API + f"contests/{world.quiz.pk}/ranking/").status_code == 404
 
 
+
+
+def _queries(call) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def test_save_and_submit_cost_a_fixed_small_number_of_queries(root, org):
+    """The hot endpoints of a contest: the cost must not grow with the quiz's size."""
+    person = member(org.first, MemberStatus.FULL, username="bench")
+    client = client_for(person)
+    costs = {}
+    for size in (2, 12):
+        point = KnowledgePointFactory()
+        questions = [QuestionFactory(knowledge_points=[point]) for _ in range(size)]
+        quiz = QuizFactory(questions=questions, audience_units=[org.first], time_limit_minutes=30)
+        attempt = client.post(API + f"quizzes/{quiz.pk}/attempts/").json()
+        first = attempt["questions"][0]
+        save = _queries(lambda: client.put(API + f"attempts/{attempt['id']}/answers/{first['id']}/",
+                                           {"answer": [first["options"][0]["key"]]}, format="json"))
+        submit = _queries(lambda: client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()},
+                                              format="json"))
+        costs[size] = (save, submit)
+    assert costs[2] == costs[12], costs
+    save, submit = costs[2]
+    assert save <= 8 and submit <= 30, costs

@@ -366,3 +366,14 @@ def test_a_course_with_a_linked_quiz_counts_as_completed_only_once_it_is_passed(
     assert study.course_overviews(person, [course])[0].completed
     [report] = study.progress_reports(Scope(None, "全部组织"), course_id=course.pk)
     assert [row.progress.completed for row in report.rows if row.user == person] == [True]
+
+
+def test_an_editor_previews_a_quiz_without_its_answers(client, editor, bank, org):
+    from tests.factories import PASSWORD
+
+    quiz = QuizFactory(title="预览测验", questions=bank.all, audience_units=[org.first])
+    assert client.login(username=editor.username, password=PASSWORD)
+    response = client.get(f"/admin/pages/{quiz.pk}/view_draft/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "预览测验" in text and bank.single.explanation not in text and "题干" not in text
