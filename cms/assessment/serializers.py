@@ -150,7 +150,9 @@ class AnswerInputSerializer(serializers.Serializer):
 
 
 class SubmitInputSerializer(serializers.Serializer):
-    key = serializers.CharField(max_length=40, help_text="幂等提交标识（UUID），重试时使用同一个")
+    key = serializers.UUIDField(help_text="幂等提交标识（UUID），重试时使用同一个",
+                                error_messages={"invalid": "提交标识须为 UUID。", "required": "缺少提交标识。",
+                                                "null": "缺少提交标识。"})
 
 
 class KnowledgePointRefSerializer(serializers.Serializer):
@@ -234,8 +236,8 @@ class NotebookSerializer(serializers.Serializer):
 class PracticeInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=[AttemptSource.DAILY, AttemptSource.WEAK, AttemptSource.NOTEBOOK],
                                      error_messages={"invalid_choice": "练习来源须为 daily、weak 或 notebook。"})
-    knowledge_points = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                             max_length=50)
+    knowledge_points = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                             required=False, max_length=50)
 
 
 class RankingEntrySerializer(serializers.Serializer):
