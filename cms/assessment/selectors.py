@@ -15,7 +15,7 @@ from cms.accounts.models import MemberStatus, User
 
 from .answers import OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, correct_letters
 from .models import (
-    Attempt, AttemptAnswer, KnowledgePoint, Mastery, NotebookEntry, Question, QuizKind, QuizPage, QuizQuestion,
+    Attempt, AttemptAnswer, KnowledgePoint, Mastery, NotebookEntry, Question, QuizPage, QuizQuestion,
 )
 
 #: Mastery bands (percent): below WEAK is 薄弱, below GOOD 一般, else 已掌握.

@@ -2,7 +2,6 @@
 searched for the answers and explanations (markers in the bank); results show them only
 after submission and only when the quiz allows review."""
 import datetime
-import json
 
 import pytest
 from django.utils import timezone
