@@ -3,7 +3,7 @@ from django.urls import path, reverse
 from wagtail.admin.menu import MenuItem
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .models import KnowledgePoint, Question
 
@@ -25,15 +25,10 @@ class KnowledgePointViewSet(SnippetViewSet):
     search_fields = ["name"]
 
 
-class AssessmentGroup(SnippetViewSetGroup):
-    items = (QuestionViewSet, KnowledgePointViewSet)
-    menu_icon = "help"
-    menu_label = "题库"
-    menu_name = "question-bank"
-    menu_order = 304
-
-
-register_snippet(AssessmentGroup)
+# Under 片段 (Snippets) like the organisation tree: the menu is drawn on every admin page and
+# a group of its own would cost permission queries there.
+register_snippet(QuestionViewSet)
+register_snippet(KnowledgePointViewSet)
 
 
 @hooks.register("register_admin_urls")
