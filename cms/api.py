@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import PasswordView, SessionView
+from cms.assessment.api import (
+    AttemptViewSet, MasteryView, NotebookView, PracticeView, QuizViewSet, RankingView,
+)
 from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
 from cms.feedback.api import FormViewSet, PublicSubmissionView
@@ -18,6 +21,8 @@ router.register("member/courses", CourseViewSet, basename="member-course")
 router.register("member/lessons", LessonViewSet, basename="member-lesson")
 router.register("member/forms", FormViewSet, basename="member-form")
 router.register("member/consultations", ConsultationViewSet, basename="member-consultation")
+router.register("member/quizzes", QuizViewSet, basename="member-quiz")
+router.register("member/attempts", AttemptViewSet, basename="member-attempt")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
@@ -25,6 +30,10 @@ urlpatterns = [
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
     # Before the router: "options" is not a consultation id.
     path("member/consultations/options/", AskOptionsView.as_view(), name="member-consultation-options"),
+    path("member/mastery/", MasteryView.as_view(), name="member-mastery"),
+    path("member/notebook/", NotebookView.as_view(), name="member-notebook"),
+    path("member/practice/", PracticeView.as_view(), name="member-practice"),
+    re_path(r"^member/contests/(?P<id>[0-9]{1,18})/ranking/$", RankingView.as_view(), name="member-contest-ranking"),
     path("health/", HealthView.as_view(), name="health"),
     re_path(r"^forms/(?P<id>[0-9]{1,18})/submissions/$", PublicSubmissionView.as_view(), name="public-form-submissions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

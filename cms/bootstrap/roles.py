@@ -34,6 +34,7 @@ from cms.accounts.roles import (
     secretary_group,
 )
 from cms.accounts.services import sync_all_secretary_groups
+from cms.assessment.roles import setup as setup_assessment_roles
 from cms.consultations.roles import setup as setup_consultation_roles
 from cms.feedback.services import ensure_forms_root
 from cms.openness.models import SectionPage
@@ -117,6 +118,7 @@ def setup_roles() -> dict[str, Group]:
     sync_all_secretary_groups()
     # 答复 (committee-office answerers) and the derived 组织委员 group (cms/consultations/roles.py).
     consultation_groups = setup_consultation_roles()
+    setup_assessment_roles()  # 测评中心, the 题库 workflow, 测评统计 (cms/assessment/roles.py)
     return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups,
             **consultation_groups}
 

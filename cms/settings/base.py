@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cms.audit",  # the audit log (signal receivers in cms/audit/signals.py)
     "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
     "cms.consultations",  # 咨询与意见建议 and the public FAQ page type
+    "cms.assessment",  # 测评: question bank, quizzes and contests, attempts, mastery, 错题本
     "cms.bootstrap",  # set-up across the apps: setup_roles, load_demo, help screenshots (no models)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.db.models import F
@@ -14,6 +15,35 @@ from cms.accounts.audience import is_in_audience, organisation_path_ids
 from cms.accounts.roles import ADMINISTRATOR
 
 from .models import CoursePage, LessonPage, LessonProgress
+
+#: Other apps' conditions for a course to count as completed, e.g. cms/assessment's "a
+#: quiz linked to the course is passed". Each takes Membership rows (user and organisation
+#: loaded) and course ids and answers the (user id, course id) pairs still waiting; apps
+#: register theirs in ``AppConfig.ready`` (study never imports them).
+CompletionGate = Callable[[list, list[int]], set[tuple[int, int]]]
+_COMPLETION_GATES: list[CompletionGate] = []
+
+
+def register_completion_gate(waiting: CompletionGate) -> None:
+    if waiting not in _COMPLETION_GATES:
+        _COMPLETION_GATES.append(waiting)
+
+
+def courses_waiting(people: list, course_ids: list[int]) -> set[tuple[int, int]]:
+    """(user id, course id) pairs another app still holds back from completion."""
+    waiting: set[tuple[int, int]] = set()
+    for gate in _COMPLETION_GATES:
+        waiting |= gate(people, course_ids)
+    return waiting
+
+
+def _gate_course_progress(user: User, overviews: list[CourseProgress]) -> list[CourseProgress]:
+    membership = getattr(user, "membership", None) if user.is_authenticated else None
+    if membership is None or not overviews:
+        return overviews
+    waiting = courses_waiting([membership], [o.course.pk for o in overviews])
+    return [replace(o, quiz_pending=(user.pk, o.course.pk) in waiting) for o in overviews]
+
 
 #: Reading speed used to estimate a lesson's minimum study time when the editor sets none.
 CHARACTERS_PER_SECOND = 10  # ≈ 600 Chinese characters a minute: a quick but real read
@@ -138,10 +168,12 @@ class CourseProgress:
     last_active_at: datetime.datetime | None
     #: Filled by ``course_overviews``: each live lesson with the person's record.
     lessons: tuple[LessonStatus, ...] = field(default=(), compare=False)
+    #: A quiz linked to the course (cms/assessment) is not passed yet: not completed.
+    quiz_pending: bool = False
 
     @property
     def completed(self) -> bool:
-        return self.lessons_total > 0 and self.lessons_completed == self.lessons_total
+        return self.lessons_total > 0 and self.lessons_completed == self.lessons_total and not self.quiz_pending
 
     @property
     def overdue(self) -> bool:
@@ -195,7 +227,7 @@ def course_overviews(user: User, courses, *, with_lessons: bool = False) -> list
             statuses = tuple(LessonStatus(lesson, records.get(lesson.pk)) for lesson in lessons[course.pk])
             progress = replace(progress, lessons=statuses)
         overviews.append(progress)
-    return overviews
+    return _gate_course_progress(user, overviews)  # e.g. linked quizzes must be passed
 
 
 def study_totals(overviews: list[CourseProgress]) -> dict[str, int]:
@@ -412,13 +444,15 @@ def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[Cour
         records.setdefault(record.user_id, {})[record.lesson_id] = record
     people = sorted(people, key=lambda m: (m.user.organisation_id is None,
                                            tree.order.get(m.user.organisation_id, ()), m.user.username))
+    waiting = courses_waiting(people, [course.pk for course in courses])
     reports = []
     for course in courses:
         in_audience, units = audience_test(course, tree)
         if not scope.everything and units is not None and not (units & scope.unit_ids):
             continue  # aimed at other units only: not this viewer's business
         lesson_ids = lessons[course.pk]
-        rows = [PersonProgress(m, course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})))
+        rows = [PersonProgress(m, replace(course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})),
+                                          quiz_pending=(m.user_id, course.pk) in waiting))
                 for m in people if in_audience(m)]
         reports.append(CourseReport(course, len(lesson_ids), rows))
     return reports

@@ -31,7 +31,8 @@ def test_setup_roles_creates_the_secretary_group_idempotently(home):
     group = Group.objects.get(name=SECRETARY)
     perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
     assert perms == {"wagtailadmin.access_admin", "study.view_branch_progress", "feedback.view_form_results",
-                     "accounts.view_membership", "accounts.change_membership"}
+                     "accounts.view_membership", "accounts.change_membership",
+                     "assessment.view_branch_assessment"}  # 测评统计 (cms/assessment/roles.py)
     assert Group.objects.filter(name=SECRETARY).count() == 1
     assert UserFactory(groups=[ADMINISTRATOR]).has_perm("study.view_branch_progress")
     assert not UserFactory(groups=[EDITOR]).has_perm("study.view_branch_progress")

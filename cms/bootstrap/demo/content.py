@@ -21,6 +21,7 @@ from wagtail.rich_text import RichText
 from cms.accounts.first_login import mark_initial_password
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
+from cms.assessment.demo import load_demo_assessment
 from cms.bootstrap.roles import setup_roles
 from cms.core.models import SiteSettings
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
@@ -285,6 +286,7 @@ def load_demo() -> list[DemoLogin]:
         PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
     load_demo_courses(units, users, images={"banner": banner, "lecture": lecture}, video=video)
     load_demo_forms(units, users, interact=interact)
+    load_demo_assessment(units, users)
     load_demo_consultations(units, users, faq_section=faq)
     article(news, NewsPage, "draft-year-end-summary", editor, publish=False, title="（草稿）年度党建工作总结",
              date=day(0), issuing_unit=committee, summary="尚未审核的草稿。",

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AssessmentConfig(AppConfig):
+    name = "cms.assessment"
+    label = "assessment"
+    verbose_name = "测评中心"
+
+    def ready(self) -> None:
+        from cms.study.selectors import register_completion_gate
+
+        from .selectors import courses_waiting_for_a_quiz
+
+        # A quiz linked to a course must be passed for the course to count as completed.
+        register_completion_gate(courses_waiting_for_a_quiz)

@@ -1,0 +1,402 @@
+"""Writes of assessment: starting and resuming attempts, saving answers as the member goes,
+grading on submit (idempotent, also under races), practice sets, mastery and the notebook.
+
+Time is the server's: an attempt's ``deadline`` is fixed when it starts; saves after it are
+refused, a submit after it (plus network grace) is recorded as late and graded from what was
+saved in time. Every write of one attempt runs in a transaction holding the attempt's row
+(PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the IMMEDIATE transaction mode of
+settings.DATABASES), so a save racing a submit, or two submits, are serialised."""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import random
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from wagtail.models import Page
+
+from cms.accounts.models import User
+
+from . import selectors
+from .answers import MAX_BLANK_LENGTH, OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, credit
+from .models import (
+    Attempt, AttemptAnswer, AttemptSource, Mastery, MultipleChoiceRule, NotebookEntry, Question, QuizIndexPage,
+    QuizPage,
+)
+
+#: A submit this long after the deadline still counts as in time (network, a slow phone).
+SUBMIT_GRACE = datetime.timedelta(seconds=30)
+#: A save this long after the deadline is still taken (the request was sent in time).
+SAVE_GRACE = datetime.timedelta(seconds=5)
+#: Mastery: an answer this many days old weighs half as much as one given now.
+MASTERY_HALF_LIFE_DAYS = 14
+PRACTICE_SIZES = {AttemptSource.DAILY: 5, AttemptSource.WEAK: 10, AttemptSource.NOTEBOOK: 10}
+
+NOT_OPEN_MESSAGE = "测验尚未开始。"
+CLOSED_MESSAGE = "测验已结束。"
+EXHAUSTED_MESSAGE = "作答次数已用完。"
+NO_QUESTIONS_MESSAGE = "该测验暂无可用题目，请联系管理员。"
+NO_PRACTICE_MESSAGE = "暂无可练习的题目。"
+TIME_UP_MESSAGE = "答题时间已到，答案未保存。请交卷。"
+ALREADY_SUBMITTED_MESSAGE = "本次作答已交卷。"
+NOT_SUBMITTED_MESSAGE = "尚未交卷。"
+
+
+class Refused(ValidationError):
+    """A refused step with a code of its own (not_open, closed, time_up, …): HTTP 400."""
+
+
+def ensure_quiz_root() -> QuizIndexPage:
+    """The private 测评中心 root, directly under Wagtail's root (outside every Site)."""
+    root = QuizIndexPage.objects.first()
+    if root is not None:
+        return root
+    root = Page.get_first_root_node().add_child(instance=QuizIndexPage(title="测评中心", slug="assessment", live=False))
+    root.save_revision().publish()
+    return root
+
+
+# ------------------------------------------------------------------------------ drawing questions
+
+def _draw_for_quiz(quiz: QuizPage, rng: random.Random) -> list[Question]:
+    """Rules (k per knowledge point and difficulty, at random, no repeats) or the fixed list."""
+    rules = list(quiz.rules.all().order_by("sort_order"))
+    if not rules:
+        return [row.question for row in quiz.fixed_questions.select_related("question").order_by("sort_order")
+                if row.question.live]
+    chosen: list[Question] = []
+    taken: set[int] = set()
+    for rule in rules:
+        pool = Question.objects.filter(
+            live=True, knowledge_points__in=selectors.knowledge_subtree_ids([rule.knowledge_point_id]))
+        if rule.difficulty:
+            pool = pool.filter(difficulty=rule.difficulty)
+        ids = sorted(set(pool.exclude(pk__in=taken).values_list("pk", flat=True)))
+        picked = rng.sample(ids, min(rule.count, len(ids)))
+        taken.update(picked)
+        found = Question.objects.in_bulk(picked)
+        chosen.extend(found[pk] for pk in picked)
+    return chosen
+
+
+def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> list[dict]:
+    items = []
+    for question in questions:
+        order = list(question.option_letters()) if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) \
+            else []
+        if shuffle:
+            rng.shuffle(order)
+        items.append({"q": question.pk, "t": question.type, "o": order, "b": question.blank_count()})
+    return items
+
+
+# ------------------------------------------------------------------------------ starting
+
+def finalise_expired(user: User, now: datetime.datetime | None = None) -> int:
+    """Grade the person's attempts left open past their deadline (a closed tab, a lost phone)
+    from the answers saved in time; they count as late. Returns how many."""
+    now = now or timezone.now()
+    expired = list(Attempt.objects.filter(user=user, submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE)
+                   .values_list("pk", flat=True))
+    for attempt_id in expired:
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, submitted_at__isnull=True).first()
+            if attempt is not None:
+                _grade(attempt, now, key=None)
+    return len(expired)
+
+
+def _check_window(quiz: QuizPage, now: datetime.datetime) -> None:
+    opens = quiz.effective_opens_at
+    if opens and now < opens:
+        raise Refused(NOT_OPEN_MESSAGE, code="not_open")
+    end = selectors.contest_end(quiz)
+    if end is not None and now >= end:
+        raise Refused(CLOSED_MESSAGE, code="closed")
+
+
+def _deadline(quiz: QuizPage, started: datetime.datetime) -> datetime.datetime | None:
+    ends = []
+    if quiz.time_limit_minutes:
+        base = quiz.starts_at if quiz.is_contest and quiz.starts_at else started
+        ends.append(base + datetime.timedelta(minutes=quiz.time_limit_minutes))
+    if quiz.closes_at:
+        ends.append(quiz.closes_at)
+    return min(ends) if ends else None
+
+
+def start_attempt(user: User, quiz: QuizPage, *, now: datetime.datetime | None = None,
+                  rng: random.Random | None = None) -> tuple[Attempt, bool]:
+    """Resume the person's open attempt, or start one: (attempt, created)."""
+    if not selectors.can_take(user, quiz):
+        raise PermissionDenied
+    now = now or timezone.now()
+    finalise_expired(user, now)
+    try:
+        with transaction.atomic():
+            # One start per person at a time: two tabs wait here and the second resumes.
+            User.objects.select_for_update().filter(pk=user.pk).first()
+            current = Attempt.objects.filter(user=user, quiz=quiz, submitted_at__isnull=True).first()
+            if current is not None:
+                return current, False
+            _check_window(quiz, now)
+            limit = quiz.effective_attempt_limit
+            if limit is not None and Attempt.objects.filter(user=user, quiz=quiz).count() >= limit:
+                raise Refused(EXHAUSTED_MESSAGE, code="attempts_exhausted")
+            rng = rng or random.Random()
+            questions = _draw_for_quiz(quiz, rng)
+            if not questions:
+                raise Refused(NO_QUESTIONS_MESSAGE, code="no_questions")
+            attempt = Attempt.objects.create(
+                user=user, quiz=quiz, source=AttemptSource.QUIZ, unit_id=user.organisation_id,
+                items=_freeze(questions, shuffle=quiz.shuffle_options, rng=rng),
+                partial_credit=quiz.multiple_choice_rule == MultipleChoiceRule.PARTIAL,
+                allow_review=quiz.allow_review, pass_mark=quiz.pass_mark,
+                started_at=now, deadline=_deadline(quiz, now))
+            return attempt, True
+    except IntegrityError:  # a parallel start won the one-open-attempt constraint
+        current = Attempt.objects.filter(user=user, quiz=quiz, submitted_at__isnull=True).first()
+        if current is None:
+            raise
+        return current, False
+
+
+def _daily_rng(user: User, day: datetime.date) -> random.Random:
+    seed = hashlib.sha256(f"daily:{user.pk}:{day.isoformat()}".encode()).hexdigest()
+    return random.Random(int(seed[:16], 16))
+
+
+def start_practice(user: User, source: str, knowledge_point_ids: list[int] | None = None, *,
+                   now: datetime.datetime | None = None, rng: random.Random | None = None) -> tuple[Attempt, bool]:
+    """每日一练 (the same questions all day for a member), 薄弱点练习 or 错题练习. Practice has no
+    time limit, always shows the answers afterwards, and counts for mastery and the notebook."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    finalise_expired(user, now)
+    if source == AttemptSource.DAILY:
+        existing = Attempt.objects.filter(user=user, source=source, practice_day=today).first()
+        if existing is not None:
+            return existing, False
+        ids = sorted(selectors.practice_questions().values_list("pk", flat=True))
+        rng = _daily_rng(user, today)
+        picked = rng.sample(ids, min(PRACTICE_SIZES[source], len(ids)))
+    else:
+        existing = Attempt.objects.filter(user=user, source=source, quiz__isnull=True,
+                                          submitted_at__isnull=True).first()
+        if existing is not None:
+            return existing, False
+        rng = rng or random.Random()
+        if source == AttemptSource.WEAK:
+            points = knowledge_point_ids or selectors.weak_point_ids(user)
+            pool = selectors.practice_questions().filter(
+                knowledge_points__in=selectors.knowledge_subtree_ids(points)) if points else Question.objects.none()
+            ids = sorted(set(pool.values_list("pk", flat=True)))
+            picked = rng.sample(ids, min(PRACTICE_SIZES[source], len(ids)))
+        elif source == AttemptSource.NOTEBOOK:
+            # Oldest mistakes first: what has waited longest for another try.
+            picked = list(NotebookEntry.objects.filter(user=user, cleared_at__isnull=True, question__live=True)
+                          .order_by("last_wrong_at", "pk").values_list("question_id", flat=True)
+                          [:PRACTICE_SIZES[source]])
+        else:
+            raise ValidationError({"source": "练习来源须为 daily、weak 或 notebook。"})
+    if not picked:
+        raise Refused(NO_PRACTICE_MESSAGE, code="no_questions")
+    found = Question.objects.in_bulk(picked)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                user=user, source=source, practice_day=today if source == AttemptSource.DAILY else None,
+                unit_id=user.organisation_id, items=_freeze([found[pk] for pk in picked], shuffle=True, rng=rng),
+                partial_credit=False, allow_review=True, pass_mark=None, started_at=now, deadline=None)
+        return attempt, True
+    except IntegrityError:  # a parallel request created today's daily practice
+        existing = (Attempt.objects.filter(user=user, source=source, practice_day=today).first()
+                    if source == AttemptSource.DAILY else
+                    Attempt.objects.filter(user=user, source=source, quiz__isnull=True,
+                                           submitted_at__isnull=True).first())
+        if existing is None:
+            raise
+        return existing, False
+
+
+# ------------------------------------------------------------------------------ saving answers
+
+def _item(attempt: Attempt, question_id: int) -> dict | None:
+    return next((item for item in attempt.items if item["q"] == question_id), None)
+
+
+def clean_answer(item: dict, value) -> list | None:
+    """A member's answer in shown keys (or blanks) → what is stored (original letters, or
+    the blanks' strings); None clears it. Raises ValidationError({"answer": …})."""
+    if value is None or value == []:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError({"answer": "答案须为字符串列表。"})
+    kind = item["t"]
+    if kind == QuestionType.FILL_BLANK:
+        if len(value) != item.get("b", 0):
+            raise ValidationError({"answer": f"本题共 {item.get('b', 0)} 个空，请逐空作答。"})
+        if any(len(v) > MAX_BLANK_LENGTH for v in value):
+            raise ValidationError({"answer": f"每个空的答案不能超过 {MAX_BLANK_LENGTH} 字。"})
+        return [v.replace("\x00", "") for v in value]
+    keys = TRUE_FALSE_KEYS if kind == QuestionType.TRUE_FALSE else list(OPTION_LETTERS[:len(item["o"])])
+    if any(v not in keys for v in value) or len(set(value)) != len(value):
+        raise ValidationError({"answer": f"请从选项 {'、'.join(keys)} 中选择。"})
+    if kind in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and len(value) != 1:
+        raise ValidationError({"answer": "本题只能选择一个选项。"})
+    if kind == QuestionType.TRUE_FALSE:
+        return list(value)
+    return sorted(item["o"][OPTION_LETTERS.index(v)] for v in value)
+
+
+def save_answer(user: User, attempt_id: int, question_id: int, value, *,
+                now: datetime.datetime | None = None) -> tuple[Attempt, AttemptAnswer | None]:
+    """Save one answer as the member goes (a few queries, whatever the attempt's size)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, user=user).first()
+        if attempt is None:
+            raise PermissionDenied
+        item = _item(attempt, question_id)
+        if item is None:
+            raise PermissionDenied
+        if attempt.submitted:
+            raise Refused(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
+        if attempt.deadline is not None and now > attempt.deadline + SAVE_GRACE:
+            raise Refused(TIME_UP_MESSAGE, code="time_up")
+        answer = clean_answer(item, value)
+        record = AttemptAnswer(attempt=attempt, question_id=question_id, answer=answer, saved_at=now)
+        AttemptAnswer.objects.bulk_create([record], update_conflicts=True, unique_fields=["attempt", "question"],
+                                          update_fields=["answer", "saved_at"])
+    return attempt, record
+
+
+# ------------------------------------------------------------------------------ submitting and grading
+
+def parse_key(value) -> uuid.UUID:
+    try:
+        if value is None or len(str(value)) > 40:
+            raise ValueError
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError({"key": "提交标识须为 UUID。"}) from None
+
+
+def submit(user: User, attempt_id: int, key, *, now: datetime.datetime | None = None) -> Attempt:
+    """Grade the attempt once. Submitting a submitted attempt again (a retry, a second tab,
+    whatever its key) returns it unchanged; a key already used for another attempt is refused."""
+    key = parse_key(key)
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, user=user).first()
+            if attempt is None:
+                raise PermissionDenied
+            if attempt.submitted:
+                return attempt
+            if Attempt.objects.filter(key=key).exists():
+                raise ValidationError({"key": "该提交标识已用于另一次作答，请刷新页面后重试。"})
+            _grade(attempt, now, key=key)
+            return attempt
+    except IntegrityError:  # the same key raced onto another attempt
+        raise ValidationError({"key": "该提交标识已用于另一次作答，请刷新页面后重试。"}) from None
+
+
+def _grade(attempt: Attempt, now: datetime.datetime, *, key: uuid.UUID | None) -> None:
+    """Inside the caller's transaction holding the attempt row: credits, score, then the
+    person's mastery and notebook."""
+    # One grading per person at a time: their mastery and notebook rows are shared by all
+    # their attempts (always attempt row first, then the person's: no lock-order cycles).
+    User.objects.select_for_update().filter(pk=attempt.user_id).first()
+    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
+    records = {a.question_id: a for a in AttemptAnswer.objects.filter(attempt=attempt)}
+    graded: list[tuple[Question, AttemptAnswer]] = []
+    new_records = []
+    for item in attempt.items:
+        question = questions.get(item["q"])
+        if question is None:
+            continue  # deleted from the bank since the start: not counted
+        record = records.get(question.pk)
+        if record is None:
+            record = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=now)
+            new_records.append(record)
+        record.credit = credit(question.type, question.answer, record.answer, partial=attempt.partial_credit)
+        graded.append((question, record))
+    AttemptAnswer.objects.bulk_create(new_records)
+    AttemptAnswer.objects.bulk_update([r for r in records.values() if r.credit is not None], ["credit"])
+
+    total = sum(record.credit for _, record in graded)
+    attempt.score = round(100 * total / len(graded), 1) if graded else 0
+    attempt.correct_count = sum(1 for _, record in graded if record.credit >= 1.0)
+    attempt.late = attempt.deadline is not None and now > attempt.deadline + SUBMIT_GRACE
+    ended = min(now, attempt.deadline) if attempt.deadline else now
+    attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
+    attempt.submitted_at = now
+    attempt.key = key
+    attempt.save(update_fields=["score", "correct_count", "late", "seconds_used", "submitted_at", "key"])
+    _update_mastery(attempt.user_id, graded, now)
+    _update_notebook(attempt, graded, now)
+
+
+def _update_mastery(user_id: int, graded, now: datetime.datetime) -> None:
+    credits: dict[int, list[float]] = {}
+    for question, record in graded:
+        for point in question.knowledge_points.all():
+            credits.setdefault(point.pk, []).append(record.credit)
+    if not credits:
+        return
+    rows = {m.knowledge_point_id: m for m in Mastery.objects.filter(user_id=user_id, knowledge_point_id__in=credits)}
+    created = []
+    for point_id, values in credits.items():
+        row = rows.get(point_id)
+        if row is None:
+            row = Mastery(user_id=user_id, knowledge_point_id=point_id, as_of=now)
+            created.append(row)
+        decay = 0.5 ** (max(0.0, (now - row.as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
+        row.weighted_credit = row.weighted_credit * decay + sum(values)
+        row.weighted_count = row.weighted_count * decay + len(values)
+        row.answered += len(values)
+        row.as_of = max(row.as_of, now)
+    Mastery.objects.bulk_create(created)
+    Mastery.objects.bulk_update([r for pk, r in rows.items()], ["weighted_credit", "weighted_count", "answered",
+                                                                 "as_of"])
+
+
+def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
+    """Wrong → in (only when the attempt shows the answers, so a quiz without review never
+    reveals them through practice); right twice in a row on different days → out."""
+    today = timezone.localdate(now)
+    entries = {e.question_id: e for e in NotebookEntry.objects.filter(
+        user_id=attempt.user_id, question_id__in=[q.pk for q, _ in graded])}
+    created, changed = [], []
+    for question, record in graded:
+        entry = entries.get(question.pk)
+        if record.credit < 1.0:
+            if not attempt.allow_review and (entry is None or entry.cleared_at is not None):
+                continue
+            if entry is None:
+                entry = NotebookEntry(user_id=attempt.user_id, question=question, first_wrong_at=now,
+                                      last_wrong_at=now)
+                created.append(entry)
+            else:
+                changed.append(entry)
+            entry.wrong_count += 1
+            entry.last_wrong_at = now
+            entry.last_answer = record.answer
+            entry.correct_streak = 0
+            entry.streak_day = None
+            entry.cleared_at = None
+        elif entry is not None and entry.cleared_at is None:
+            if entry.correct_streak == 0:
+                entry.correct_streak, entry.streak_day = 1, today
+            elif entry.streak_day is not None and today > entry.streak_day:
+                entry.correct_streak, entry.cleared_at = 2, now
+            changed.append(entry)
+    NotebookEntry.objects.bulk_create(created)
+    NotebookEntry.objects.bulk_update(changed, ["wrong_count", "last_wrong_at", "last_answer", "correct_streak",
+                                                "streak_day", "cleared_at"])

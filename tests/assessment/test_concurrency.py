@@ -1,0 +1,98 @@
+"""Double submissions (two tabs, a retry racing the first request) count once and return the
+same result; two tabs starting the same quiz get one attempt; a save racing the submit is
+either graded or refused, never lost silently. Real threads on real connections (SQLite here;
+the same file runs on PostgreSQL with DATABASE_URL)."""
+import threading
+
+import pytest
+from django.db import connection
+
+from cms.accounts.models import MemberStatus
+from cms.assessment import services
+from cms.assessment.models import Attempt, AttemptAnswer, Mastery
+from tests.assessment.conftest import key, member, shown_key
+from tests.assessment.factories import KnowledgePointFactory, QuestionFactory, QuizFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def race(calls):
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as error:  # noqa: BLE001 - the outcome is what the test checks
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+@pytest.fixture
+def setting(home, org):
+    point = KnowledgePointFactory(name="并发")
+    question = QuestionFactory(knowledge_points=[point])
+    quiz = QuizFactory(questions=[question], audience_units=[org.first], attempt_limit=1)
+    person = member(org.first, MemberStatus.FULL, username="racer")
+    return person, quiz, question, point
+
+
+def test_two_tabs_submitting_at_once_grade_once_and_see_the_same_result(setting):
+    person, quiz, question, point = setting
+    attempt, _ = services.start_attempt(person, quiz)
+    services.save_answer(person, attempt.pk, question.pk, [shown_key(attempt, question, "B")])
+
+    outcomes = race([lambda: services.submit(person, attempt.pk, key()) for _ in range(4)])
+
+    assert all(isinstance(o, Attempt) for o in outcomes), outcomes
+    assert len({(o.submitted_at, o.score, o.key) for o in outcomes}) == 1
+    assert Mastery.objects.get(user=person, knowledge_point=point).answered == 1
+    assert AttemptAnswer.objects.filter(attempt=attempt).count() == 1
+
+
+def test_a_retry_racing_the_first_request_with_the_same_key(setting):
+    person, quiz, question, point = setting
+    attempt, _ = services.start_attempt(person, quiz)
+    submission = key()
+
+    outcomes = race([lambda: services.submit(person, attempt.pk, submission) for _ in range(3)])
+
+    assert all(isinstance(o, Attempt) and str(o.key) == submission for o in outcomes), outcomes
+    assert Mastery.objects.get(user=person, knowledge_point=point).answered == 1
+
+
+def test_two_tabs_starting_at_once_share_one_attempt(setting):
+    person, quiz, question, point = setting
+
+    outcomes = race([lambda: services.start_attempt(person, quiz) for _ in range(3)])
+
+    assert all(isinstance(o, tuple) for o in outcomes), outcomes
+    assert len({attempt.pk for attempt, _ in outcomes}) == 1
+    assert sum(created for _, created in outcomes) == 1
+    assert Attempt.objects.filter(quiz=quiz).count() == 1
+
+
+def test_a_save_racing_the_submit_is_graded_or_refused(setting):
+    person, quiz, question, point = setting
+    attempt, _ = services.start_attempt(person, quiz)
+    right = [shown_key(attempt, question, "B")]
+
+    outcomes = race([lambda: services.submit(person, attempt.pk, key()),
+                     lambda: services.save_answer(person, attempt.pk, question.pk, right)])
+
+    attempt.refresh_from_db()
+    saved = outcomes[1]
+    if isinstance(saved, services.Refused):  # the submit came first: graded without it
+        assert saved.code == "already_submitted" and attempt.score == 0
+    else:  # the save came first: graded with it
+        assert isinstance(saved, tuple), outcomes
+        assert attempt.score == 100

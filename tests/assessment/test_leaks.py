@@ -1,0 +1,70 @@
+"""The question bank, quizzes and attempts never reach content/, its history or the built
+site: markers in stems, options, explanations, answers, knowledge points and quiz texts."""
+import pytest
+
+from cms.accounts.models import MemberStatus
+from cms.assessment import services
+from cms.assessment.answers import QuestionType
+from cms.publishing.models import ContentChange
+from tests.assessment.conftest import key, member
+from tests.assessment.factories import KnowledgePointFactory, QuestionFactory, QuizFactory
+from tests.factories import NewsPageFactory, SectionPageFactory, rich_body
+from tests.publishing.test_leaks import _content_text, _git_history
+
+MARKERS = {
+    "stem": "LEAKSTEM031",
+    "option": "LEAKOPTION032",
+    "explanation": "LEAKEXPLAIN033",
+    "blank_answer": "LEAKBLANK034",
+    "point": "LEAKPOINT035",
+    "quiz_title": "LEAKQUIZTITLE036",
+    "quiz_intro": "LEAKQUIZINTRO037",
+    "quiz_slug": "leakquizslug038",
+    "draft_stem": "LEAKDRAFTSTEM039",
+}
+
+
+@pytest.fixture
+def bank(home, org):
+    point = KnowledgePointFactory(name=MARKERS["point"])
+    choice = QuestionFactory(stem=f"题干 {MARKERS['stem']}", option_b=f"选项 {MARKERS['option']}",
+                             explanation=MARKERS["explanation"], knowledge_points=[point])
+    blank = QuestionFactory(type=QuestionType.FILL_BLANK, stem="填空____", answer=MARKERS["blank_answer"],
+                            knowledge_points=[point])
+    QuestionFactory(stem=MARKERS["draft_stem"], publish=False)
+    quiz = QuizFactory(title=MARKERS["quiz_title"], intro=MARKERS["quiz_intro"], slug=MARKERS["quiz_slug"],
+                       questions=[choice, blank], audience_units=[org.first])
+    person = member(org.first, MemberStatus.FULL)
+    attempt, _ = services.start_attempt(person, quiz)
+    services.save_answer(person, attempt.pk, blank.pk, [MARKERS["blank_answer"]])
+    services.submit(person, attempt.pk, key())
+    # A public page links to the quiz: the link must not carry the quiz's title or path out.
+    news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
+    NewsPageFactory(parent=news, title="公开的新闻", slug="public-news",
+                    body=rich_body(f'欢迎参加<a linktype="page" id="{quiz.pk}">学习测验</a>。'))
+    return quiz
+
+
+def test_the_bank_and_quizzes_never_reach_content_history_or_site(bank, publish, site_paths, public_site):
+    publish()
+
+    content = _content_text(site_paths["CONTENT_DIR"])
+    history = _git_history(site_paths)
+    site = public_site.all_text()
+    assert "公开的新闻" in content and "公开的新闻" in site
+    for case, marker in MARKERS.items():
+        assert marker not in content, f"{case} leaked into content/"
+        assert marker not in history, f"{case} leaked into content/'s git history"
+        assert marker not in site, f"{case} leaked into the built site"
+
+
+def test_publishing_a_quiz_or_a_question_queues_no_site_build(home):
+    before = ContentChange.objects.count()
+    question = QuestionFactory()
+    quiz = QuizFactory(questions=[question])
+    quiz.save_revision().publish()
+    question.save_revision().publish()
+    quiz.unpublish()
+    quiz.delete()
+
+    assert ContentChange.objects.count() == before, "assessment is outside the public site"
