@@ -9,10 +9,12 @@ from .models import BranchRole, MemberStatus, User
 def member_badges(user: User) -> dict[str, int]:
     """Counts shown on the member area's tabs. Each area adds its own count here (from its
     selectors); an area with nothing new is left out."""
+    from cms.assessment.selectors import required_waiting_count
     from cms.consultations.selectors import unseen_answers  # the areas build on accounts, not the reverse
     from cms.feedback.selectors import waiting_count
 
-    counts: dict[str, int] = {"forms": waiting_count(user), "consultations": unseen_answers(user)}
+    counts: dict[str, int] = {"forms": waiting_count(user), "consultations": unseen_answers(user),
+                               "quizzes": required_waiting_count(user)}
     return {view: count for view, count in counts.items() if count}
 
 
