@@ -409,7 +409,15 @@
       saveLine.textContent = OFFLINE_TEXT;
     }
 
-    async function send(qid) {
+    // One request at a time, each carrying the newest answer: three ticks in quick
+    // succession must not reach the server out of order.
+    var queue = Promise.resolve();
+    function send(qid) {
+      queue = queue.then(function () { return sendNow(qid); });
+      return queue;
+    }
+
+    async function sendNow(qid) {
       if (!(qid in pending) || finished) return;
       if (navigator.onLine === false) { showOffline(); return; }
       var answer = pending[qid];
@@ -638,6 +646,9 @@
       throw e;
     }
     if (M.current() !== view) return;
+    // Graded: whatever this phone still kept for the attempt is of no use any more.
+    storeJson(storageKey("answers", ctx.id), null);
+    storeJson(storageKey("submit", ctx.id), null);
     var attempt = result.attempt;
     var title = (attempt.quiz ? attempt.quiz.title : attempt.source_label) + " · 结果";
     M.setTitle(title);
