@@ -285,6 +285,7 @@ def load_demo() -> list[DemoLogin]:
         PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
     load_demo_courses(units, users, images={"banner": banner, "lecture": lecture}, video=video)
     load_demo_forms(units, users, interact=interact)
+    __import__("cms.assessment.demo", fromlist=["x"]).load_demo_assessment(units, users)  # cms/assessment/demo.py
     load_demo_consultations(units, users, faq_section=faq)
     article(news, NewsPage, "draft-year-end-summary", editor, publish=False, title="（草稿）年度党建工作总结",
              date=day(0), issuing_unit=committee, summary="尚未审核的草稿。",
