@@ -149,10 +149,15 @@
     return parts.join(" · ");
   }
 
+  // The API's 未开始 means "no attempt of mine yet"; one that can be started now is 待作答.
+  function stateLabel(quiz) {
+    return quiz.state === "not_started" && quiz.can_start ? "待作答" : quiz.state_label;
+  }
+
   function quizCard(quiz) {
     var badges = el("ul", { class: "dj-badges", "aria-label": "测验状态" }, [
       el("li", { class: "dj-badge dj-badge--optional", text: quiz.kind_label }),
-      el("li", { class: "dj-badge dj-quiz-state--" + quiz.state, text: quiz.state_label }),
+      el("li", { class: "dj-badge dj-quiz-state--" + quiz.state + (quiz.can_start ? " dj-quiz-state--ready" : ""), text: stateLabel(quiz) }),
       quiz.passed === true ? el("li", { class: "dj-badge dj-quiz-state--passed", text: "已及格" }) : null,
       quiz.passed === false ? el("li", { class: "dj-badge dj-quiz-state--failed", text: "未及格" }) : null
     ]);
@@ -229,7 +234,7 @@
     if (quiz.intro) nodes.push(el("p", { class: "dj-lead", text: quiz.intro }));
     nodes.push(facts([
       ["类型", quiz.kind_label],
-      ["状态", quiz.state_label],
+      ["状态", stateLabel(quiz)],
       ["题目", quiz.question_count + " 题"],
       ["答题时间", quiz.time_limit_seconds ? minutesText(quiz.time_limit_seconds) + "（开始后计时，离开页面不暂停）" : "不限时"],
       ["及格分", quiz.pass_mark + " 分（满分 100 分）"],
