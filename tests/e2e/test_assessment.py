@@ -123,6 +123,9 @@ def test_member_takes_a_timed_quiz_through_a_lost_connection_and_drills_the_weak
         assert box.bounding_box()["height"] >= 44
     question.get_by_label("1921年").check()
     expect(page.locator(".dj-quiz-save")).to_contain_text("答案已保存（1 / 4 题已作答）")
+    page.get_by_role("button", name="交卷").scroll_into_view_if_needed()
+    expect(page.locator(".dj-quiz-timer")).to_be_in_viewport()  # the timer stays in sight
+    assert page.evaluate("window.scrollY") > 0
     assert_fits(page)
     page.screenshot(path=str(tmp_path / "q2-question.png"))
     page.get_by_role("button", name="下一题").click()

@@ -292,7 +292,7 @@
       el("span", { class: "dj-quiz-question__type", text: "第 " + question.position + " 题 · " + question.type_label }),
       el("span", { class: "dj-quiz-question__stem", text: question.stem })
     ]);
-    var fieldset = el("fieldset", { class: "dj-quiz-question" }, [legend]);
+    var fieldset = el("fieldset", { class: "dj-quiz-question", tabindex: "-1" }, [legend]);
     if (question.type === "fill_blank") {
       var inputs = [];
       for (var i = 0; i < question.blanks; i++) {
@@ -553,8 +553,11 @@
       confirmBox.hidden = true;
       updateProgress();
       if (focus !== false) {
-        var first = screen.querySelector("input");
-        if (first) first.focus();
+        // The new question, from its start (the legend is read out); not its first input,
+        // which on a phone would open the keyboard over the question.
+        var top = (timer || progress).getBoundingClientRect().top + window.scrollY - 60;
+        if (top < window.scrollY) window.scrollTo(0, Math.max(0, top));
+        screen.firstChild.focus({ preventScroll: true });
       }
     }
 
