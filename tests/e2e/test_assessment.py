@@ -50,8 +50,27 @@ def quiz_site(public_home, publish):
     quiz = QuizFactory(title="党章党规知识测验", intro="共 4 题，限时 10 分钟。", time_limit_minutes=10,
                        required=True, allow_review=True, pass_mark=60, audience_units=[branch],
                        questions=[founding, zunyi, kinds, penalty])
+    # A contest that ended two hours ago, its ranking published to the member area: the member
+    # and a colleague answered everything right, the member faster.
+    from django.utils import timezone
+
+    from cms.assessment import services
+    from cms.assessment.models import QuizKind
+    from tests.assessment.conftest import key, shown_key
+
+    started = timezone.now() - datetime.timedelta(hours=2)
+    contest = QuizFactory(title="“学党史”知识竞赛", kind=QuizKind.CONTEST, starts_at=started, time_limit_minutes=15,
+                          ranking_members=True, audience_units=[branch], questions=[founding, zunyi])
+    colleague = MembershipFactory(user__username="member2", user__last_name="孙", user__first_name="同志",
+                                  user__organisation=branch, status=MemberStatus.FULL).user
+    for person, minutes in ((member, 3), (colleague, 5)):
+        attempt, _ = services.start_attempt(person, contest, now=started + datetime.timedelta(minutes=1))
+        at = started + datetime.timedelta(minutes=2)
+        services.save_answer(person, attempt.pk, founding.pk, [shown_key(attempt, founding, "B")], now=at)
+        services.save_answer(person, attempt.pk, zunyi.pk, ["A"], now=at)
+        services.submit(person, attempt.pk, key(), now=started + datetime.timedelta(minutes=minutes))
     publish()
-    return SimpleNamespace(member=member, quiz=quiz, history=history, discipline=discipline,
+    return SimpleNamespace(member=member, quiz=quiz, contest=contest, history=history, discipline=discipline,
                            kinds=kinds, penalty=penalty)
 
 
@@ -228,8 +247,21 @@ def test_member_takes_a_timed_quiz_through_a_lost_connection_and_drills_the_weak
 
     # The quiz is 已完成 but not passed: the tab still counts it, and 再做一次 is offered.
     page.goto(f"{base}/member/quizzes/")
-    card = page.locator("[data-group=completed] .dj-quiz-card")
+    card = page.locator("[data-group=completed] .dj-quiz-card", has_text="党章党规知识测验")
     expect(card).to_contain_text("最好成绩 50 分（及格 60 分）")
     expect(card.locator(".dj-badge")).to_contain_text(["测验", "已完成", "未及格"])
     expect(page.locator("[data-dj-nav-view=quizzes] [data-dj-nav-badge]")).to_have_text("1")
+
+    # The ended contest's published ranking: by score, then time; my row marked.
+    contest = page.locator("[data-group=completed] .dj-quiz-card", has_text="知识竞赛")
+    contest.get_by_role("link", name="查看排名").click()
+    page.wait_for_url(f"{base}/member/quiz-ranking/?id={data.contest.pk}")
+    expect(page.locator("h1")).to_have_text("“学党史”知识竞赛 · 排名")
+    expect(page.get_by_text("我的名次：第 1 名，100 分，用时 02:00")).to_be_visible()
+    rows = page.locator(".dj-quiz-ranking tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_have_class("dj-quiz-ranking__me")
+    expect(rows.first.locator("td")).to_have_text(["1", "钱学员（我）", "第一党支部", "100 分", "02:00"])
+    expect(rows.nth(1).locator("td")).to_have_text(["2", "孙同志", "第一党支部", "100 分", "04:00"])
+    assert_fits(page)
     assert outside == []
