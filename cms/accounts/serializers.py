@@ -9,8 +9,9 @@ from .models import BranchRole, MemberStatus, User
 def member_badges(user: User) -> dict[str, int]:
     """Counts shown on the member area's tabs. Each area adds its own count here (from its
     selectors); an area with nothing new is left out."""
+    # The areas build on accounts, not the reverse.
     from cms.assessment.selectors import required_waiting_count
-    from cms.consultations.selectors import unseen_answers  # the areas build on accounts, not the reverse
+    from cms.consultations.selectors import unseen_answers
     from cms.feedback.selectors import waiting_count
 
     counts: dict[str, int] = {"forms": waiting_count(user), "consultations": unseen_answers(user),
