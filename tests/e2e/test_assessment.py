@@ -264,4 +264,18 @@ def test_member_takes_a_timed_quiz_through_a_lost_connection_and_drills_the_weak
     expect(rows.first.locator("td")).to_have_text(["1", "钱学员（我）", "第一党支部", "100 分", "02:00"])
     expect(rows.nth(1).locator("td")).to_have_text(["2", "孙同志", "第一党支部", "100 分", "04:00"])
     assert_fits(page)
+
+    # 再做一次, and the time runs out: the page submits what was saved in time by itself.
+    page.goto(f"{base}/member/quiz/?id={data.quiz.pk}")
+    page.get_by_role("button", name="再做一次").click()
+    page.wait_for_url(re.compile(r"/member/quiz-attempt/\?id=\d+$"))
+    page.get_by_label("1921年").check()
+    expect(page.locator(".dj-quiz-save")).to_contain_text("答案已保存")
+    second = Attempt.objects.filter(user=data.member, quiz=data.quiz).latest("started_at")
+    Attempt.objects.filter(pk=second.pk).update(deadline=timezone.now() + datetime.timedelta(seconds=3))
+    page.reload()
+    page.wait_for_url(f"{base}/member/quiz-result/?id={second.pk}")
+    expect(page.locator(".dj-quiz-score__detail")).to_have_text("答对 1 / 4 题 · 未及格（及格 60 分）")
+    second.refresh_from_db()
+    assert second.submitted_at is not None and not second.late
     assert outside == []
