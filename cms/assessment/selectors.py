@@ -170,6 +170,16 @@ def quiz_overviews(user: User, quizzes, *, now: datetime.datetime | None = None)
     return sorted(overviews, key=lambda o: (not (o.can_start or o.state == "in_progress"), o.quiz.closes_at or far))
 
 
+def required_waiting_count(user: User) -> int:
+    """The 我的测试 tab's badge: required quizzes I can answer now (open, or my attempt in
+    progress) and have not passed yet."""
+    required = [quiz for quiz in quizzes_for(user) if quiz.required]
+    if not required:
+        return 0
+    return sum(1 for o in quiz_overviews(user, required)
+               if o.state == "in_progress" or (o.can_start and not o.passed))
+
+
 # ------------------------------------------------------------------------------ attempts
 
 def remaining_seconds(attempt: Attempt, now: datetime.datetime | None = None) -> int | None:

@@ -20,7 +20,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from cms.accounts.selectors import scope_of
 from cms.audit.models import Action
 from cms.audit.services import AuditUnavailable, record
-from cms.study.progress_export import content_disposition
+from cms.core.spreadsheets import content_disposition
 
 from . import bank_io, report_export, reports
 

@@ -301,7 +301,8 @@ def test_sitemap_is_an_index_of_shards_with_every_page(site):
     # Every page but the member area's shells (noindex, sitemap: false).
     member_shells = [rel for rel in html_pages if rel.startswith("member/")]
     assert {"member/index.html", "member/course/index.html", "member/lesson/index.html",
-            "member/consultations/index.html", "member/consultation/index.html"} <= set(member_shells)
+            "member/consultations/index.html", "member/consultation/index.html", "member/quizzes/index.html",
+            "member/quiz-attempt/index.html", "member/quiz-result/index.html"} <= set(member_shells)
     assert f"{SITE_URL}help/" in urls
     assert len(urls) == len(html_pages) - len(member_shells) and len(html_pages) == site.page_count
 
