@@ -1,5 +1,6 @@
 """Shared set-up for the benchmarks: an isolated runtime tree per site size, Django set up
 against it, and a realistic site generator writing straight into the CMS database."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,23 @@ PARAGRAPH_POOL = [
     "全面从严治党永远在路上，要持之以恒落实中央八项规定精神，驰而不息纠治“四风”，营造风清气正的政治生态。",
     "党风廉政建设责任制要层层压实，落实“一岗双责”，开展廉洁从业警示教育，筑牢拒腐防变思想防线。",
 ]
-TAG_POOL = ["三会一课", "主题党日", "党费", "民主评议", "发展对象", "组织生活会", "党课", "理论学习",
-            "志愿服务", "党务公开", "不忘初心", "预备党员", "入党积极分子", "中心组学习", "党风廉政"]
+TAG_POOL = [
+    "三会一课",
+    "主题党日",
+    "党费",
+    "民主评议",
+    "发展对象",
+    "组织生活会",
+    "党课",
+    "理论学习",
+    "志愿服务",
+    "党务公开",
+    "不忘初心",
+    "预备党员",
+    "入党积极分子",
+    "中心组学习",
+    "党风廉政",
+]
 UNIQUE_TOPICS = ["安全生产", "技术创新", "质量提升", "节能降耗", "客户服务", "人才培养", "数字化转型", "合规管理"]
 
 
@@ -78,6 +94,7 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     publishing leave behind and keeps generation of 10,000 pages to about a minute.
     """
     import datetime
+    import io
 
     from django.core.files.images import ImageFile
     from django.db import transaction
@@ -90,8 +107,6 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     from cms.openness.services import ensure_home_page
     from cms.publishing.models import ContentChange
 
-    import io
-
     rng = random.Random(seed)
     started = time.monotonic()
     home = ensure_home_page(intro="基准测试站点")
@@ -99,8 +114,11 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     Image = get_image_model()
     pool = list(Image.objects.all()[:images])
     while len(pool) < images:
-        image = Image(title=f"基准图片{len(pool)}", collection=Collection.get_first_root_node(),
-                      file=ImageFile(io.BytesIO(draw_demo_image(len(pool), 640, 360)), name=f"bench-{len(pool)}.jpg"))
+        image = Image(
+            title=f"基准图片{len(pool)}",
+            collection=Collection.get_first_root_node(),
+            file=ImageFile(io.BytesIO(draw_demo_image(len(pool), 640, 360)), name=f"bench-{len(pool)}.jpg"),
+        )
         image._set_file_hash()
         image.save()
         pool.append(image)
@@ -116,9 +134,13 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     for index in range(existing, n_pages):
         section = sections[index % len(sections)]
         page = NewsPage(
-            title=f"第{index}号：{rng.choice(TAG_POOL)}工作动态", slug=f"article-{index}",
-            date=today - datetime.timedelta(days=index // 5), summary=rng.choice(PARAGRAPH_POOL)[:60],
-            body=article_body(rng, index, pool), live=True, has_unpublished_changes=False,
+            title=f"第{index}号：{rng.choice(TAG_POOL)}工作动态",
+            slug=f"article-{index}",
+            date=today - datetime.timedelta(days=index // 5),
+            summary=rng.choice(PARAGRAPH_POOL)[:60],
+            body=article_body(rng, index, pool),
+            live=True,
+            has_unpublished_changes=False,
             first_published_at=None,
         )
         with transaction.atomic():

@@ -27,6 +27,7 @@ comparison (they must still exist on both sides):
 Everything else (every page, asset, sitemap shard, feed and search shard) must be
 byte-identical. Exit status 1 on any difference.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -96,8 +97,11 @@ def prepare(directory: Path, pages: int) -> None:
 
 
 def contents(directory: Path) -> dict[str, Path]:
-    found = {p.name.removeprefix("var-"): p / "content" for p in sorted(directory.glob("var-*"))
-             if (p / "content" / "index.md").is_file()}
+    found = {
+        p.name.removeprefix("var-"): p / "content"
+        for p in sorted(directory.glob("var-*"))
+        if (p / "content" / "index.md").is_file()
+    }
     if not found:
         raise SystemExit(f"no prepared content in {directory} (run: prepare {directory})")
     return found
@@ -108,10 +112,25 @@ def build(directory: Path, out: Path) -> None:
     process like the worker's command line."""
     for name, content in contents(directory).items():
         releases = out / name
-        subprocess.run([sys.executable, "-m", "build_scripts", "build", "--full", "--content", str(content),
-                        "--releases", str(releases), "--git-dir", str(content.parent / "content.git")],
-                       check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "build_scripts",
+                "build",
+                "--full",
+                "--content",
+                str(content),
+                "--releases",
+                str(releases),
+                "--git-dir",
+                str(content.parent / "content.git"),
+            ],
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+        )
 
 
 def _files(release: Path) -> dict[str, Path]:
@@ -143,9 +162,11 @@ def compare(before: Path, after: Path) -> int:
         both = left.keys() & right.keys()
         keyed = sum(1 for rel in both if rel.startswith(KEYED) and rel not in VOLATILE)
         exact = len(both) - keyed - len(VOLATILE & both)
-        print(f"{name}: {len(left)} files before, {len(right)} after: {exact} compared byte for byte, "
-              f"{keyed} build-state shards without keys, {len(VOLATILE & both)} not compared "
-              f"({', '.join(sorted(VOLATILE))}); {count} differences")
+        print(
+            f"{name}: {len(left)} files before, {len(right)} after: {exact} compared byte for byte, "
+            f"{keyed} build-state shards without keys, {len(VOLATILE & both)} not compared "
+            f"({', '.join(sorted(VOLATILE))}); {count} differences"
+        )
     return problems
 
 

@@ -23,6 +23,7 @@ company's members log in over the morning; a password hash costs ~0.3 s of CPU b
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust); creates and drops its own database.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ PG = "postgres://postgres@127.0.0.1:5432"
 BRANCHES = 20
 
 #: Runs inside `manage.py shell` of the installation: people, sessions and the form.
-SEED = r'''
+SEED = r"""
 import json, random
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
@@ -90,10 +91,10 @@ for user in users:
     store.create()
     sessions.append(store.session_key)
 result = {{"form": form.pk, "sessions": dict(zip([u.username for u in users], sessions))}}
-'''
+"""
 
 #: Runs inside `manage.py shell` afterwards: what was stored, per member.
-CHECK = r'''
+CHECK = r"""
 from django.db.models import Count
 from cms.feedback.models import Participation, Response
 form_id = {form}
@@ -105,7 +106,7 @@ result = {{
         n=Count("pk")).filter(n__gt=1).count(),
     "answers": {{r.user.username: r.answers for r in responses.select_related("user") if r.user_id}},
 }}
-'''
+"""
 
 
 def free_port() -> int:
@@ -132,22 +133,30 @@ def answers_for(fields: list[dict], rng: random.Random) -> dict:
         elif kind == "singleline":
             answers[name] = rng.choice(["加强学习", "按时参加组织生活", "多开展主题党日", "希望增加线上课程"])
         elif kind == "multiline":
-            answers[name] = "建议支部" + "，".join(rng.sample(["加强理论学习", "改进会议通知", "丰富党日活动",
-                                                        "关心困难党员", "提高党务公开频次"], 3)) + "。"
+            answers[name] = (
+                "建议支部"
+                + "，".join(
+                    rng.sample(["加强理论学习", "改进会议通知", "丰富党日活动", "关心困难党员", "提高党务公开频次"], 3)
+                )
+                + "。"
+            )
     return answers
 
 
 def percentiles(values: list[float]) -> dict:
     ordered = sorted(values)
+
     def at(q):
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
     return {"n": len(values), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": ordered[-1]}
 
 
 class Member:
     def __init__(self, base: str, username: str, session_key: str, form_id: int, rng: random.Random):
-        self.client = httpx.AsyncClient(base_url=base, timeout=60, cookies={"sessionid": session_key},
-                                        headers={"Accept": "application/json"})
+        self.client = httpx.AsyncClient(
+            base_url=base, timeout=60, cookies={"sessionid": session_key}, headers={"Accept": "application/json"}
+        )
         self.username, self.form_id, self.rng = username, form_id, rng
         self.sent = None
 
@@ -172,7 +181,9 @@ class Member:
             answers = answers_for(fields, self.rng)
             for step in range(1, drafts + 1):  # the page saves while the member types
                 partial = dict(list(answers.items())[: len(answers) * step // (drafts + 1)])
-                saved = await self.call(timings, "PUT draft/", "PUT", f"forms/{self.form_id}/draft/", {"answers": partial})
+                saved = await self.call(
+                    timings, "PUT draft/", "PUT", f"forms/{self.form_id}/draft/", {"answers": partial}
+                )
                 if saved.status_code != 200:
                     problems.append(f"{self.username}: draft {saved.status_code} {saved.text[:200]}")
             key = str(uuid.uuid4())
@@ -188,8 +199,13 @@ class Member:
                 if again.status_code != 200 or again.json().get("submitted_at") != submitted.json().get("submitted_at"):
                     problems.append(f"{self.username}: retry {again.status_code} {again.text[:200]}")
             if second_tab:  # another tab, another key: refused, the first answer stays
-                other = await self.call(timings, "POST submit/ (second tab)", "POST", path,
-                                        {"answers": answers_for(fields, self.rng), "submission_key": str(uuid.uuid4())})
+                other = await self.call(
+                    timings,
+                    "POST submit/ (second tab)",
+                    "POST",
+                    path,
+                    {"answers": answers_for(fields, self.rng), "submission_key": str(uuid.uuid4())},
+                )
                 if other.status_code != 400 or other.json().get("code") != "already_submitted":
                     problems.append(f"{self.username}: second tab {other.status_code} {other.text[:200]}")
         except (httpx.HTTPError, ValueError, KeyError) as error:
@@ -201,12 +217,23 @@ class Member:
 async def load(base: str, seed: dict, members: int, window: float, drafts: int) -> tuple[dict, list, dict, float]:
     rng = random.Random(11)
     start = time.monotonic() + 1.0
-    people = [Member(base, username, key, seed["form"], random.Random(i))
-              for i, (username, key) in enumerate(sorted(seed["sessions"].items())[:members])]
+    people = [
+        Member(base, username, key, seed["form"], random.Random(i))
+        for i, (username, key) in enumerate(sorted(seed["sessions"].items())[:members])
+    ]
     timings: dict[str, list[float]] = {}
     problems: list[str] = []
-    tasks = [person.run(start + rng.uniform(0, window), drafts, retry=rng.random() < 0.05,
-                        second_tab=rng.random() < 0.02, timings=timings, problems=problems) for person in people]
+    tasks = [
+        person.run(
+            start + rng.uniform(0, window),
+            drafts,
+            retry=rng.random() < 0.05,
+            second_tab=rng.random() < 0.02,
+            timings=timings,
+            problems=problems,
+        )
+        for person in people
+    ]
     began = time.monotonic()
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - began
@@ -218,7 +245,9 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--window", type=float, default=60.0, help="seconds over which the members start")
     parser.add_argument("--drafts", type=int, default=3, help="draft saves per member before submitting")
-    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: deploy/gunicorn.conf.py's)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and files afterwards")
     args = parser.parse_args()
 
@@ -236,13 +265,22 @@ def main() -> int:
         installation.deploy()
         print(f"seeding {args.members} members, their sessions and a 20-question form …", flush=True)
         seed = installation.shell_json(SEED.format(members=args.members, branches=BRANCHES))
-        env = {**installation.env, "GUNICORN_BIND": f"127.0.0.1:{port}",
-               "GUNICORN_ACCESS_LOG": str(work / "access.log")}
+        env = {
+            **installation.env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_ACCESS_LOG": str(work / "access.log"),
+        }
         if args.workers:
             env["GUNICORN_WORKERS"] = str(args.workers)
         log = open(work / "gunicorn.log", "w")
-        gunicorn = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"], cwd=ROOT,
-                                    env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        gunicorn = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -269,13 +307,19 @@ def main() -> int:
 
     mismatched = [name for name, answers in sent.items() if stored["answers"].get(name) != answers]
     lost = sorted(set(sent) - set(stored["answers"]))
-    print(f"\nmachine: {machine_info()}; load average before {load_before:.2f}, "
-          f"after (1/5/15 min) {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}")
-    print(f"members: {args.members}, all started within {args.window:.0f} s, finished after {elapsed:.1f} s; "
-          f"gunicorn workers: {args.workers or 'default'}")
-    print(f"accepted submissions: {len(sent)}; stored responses: {stored['responses']}; participations: "
-          f"{stored['participations']}; duplicates: {stored['duplicate_participations']}; "
-          f"lost: {len(lost)}; answers differing from what was sent: {len(mismatched)}; client problems: {len(problems)}")
+    print(
+        f"\nmachine: {machine_info()}; load average before {load_before:.2f}, "
+        f"after (1/5/15 min) {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
+    )
+    print(
+        f"members: {args.members}, all started within {args.window:.0f} s, finished after {elapsed:.1f} s; "
+        f"gunicorn workers: {args.workers or 'default'}"
+    )
+    print(
+        f"accepted submissions: {len(sent)}; stored responses: {stored['responses']}; participations: "
+        f"{stored['participations']}; duplicates: {stored['duplicate_participations']}; "
+        f"lost: {len(lost)}; answers differing from what was sent: {len(mismatched)}; client problems: {len(problems)}"
+    )
     for name in mismatched[:2]:
         print("  sent:  ", json.dumps(sent[name], ensure_ascii=False)[:300])
         print("  stored:", json.dumps(stored["answers"].get(name), ensure_ascii=False)[:300])
@@ -284,13 +328,21 @@ def main() -> int:
     print("\n| request | n | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|")
     stats = {name: percentiles(values) for name, values in timings.items()}
     for name, s in stats.items():
-        print(f"| {name} | {s['n']} | {s['p50'] * 1000:.0f} | {s['p95'] * 1000:.0f} | {s['p99'] * 1000:.0f} | "
-              f"{s['max'] * 1000:.0f} |")
+        print(
+            f"| {name} | {s['n']} | {s['p50'] * 1000:.0f} | {s['p95'] * 1000:.0f} | {s['p99'] * 1000:.0f} | "
+            f"{s['max'] * 1000:.0f} |"
+        )
     floor = stats["GET session/"]["p99"]
     submit = stats["POST submit/"]["p99"]
     print(f"\np99 of POST submit/ against the baseline GET session/ in the same run: {submit / floor:.2f}x")
-    ok = (not problems and not lost and not mismatched and stored["responses"] == len(sent) == args.members
-          and stored["participations"] == args.members and not stored["duplicate_participations"])
+    ok = (
+        not problems
+        and not lost
+        and not mismatched
+        and stored["responses"] == len(sent) == args.members
+        and stored["participations"] == args.members
+        and not stored["duplicate_participations"]
+    )
     print("RESULT:", "none lost or duplicated" if ok else "FAILED")
     print(json.dumps({"members": args.members, "p99_submit_s": submit, "p99_session_s": floor}), file=sys.stderr)
     return 0 if ok else 1

@@ -8,12 +8,11 @@ size counting hard links once):
   baseline  mkdocs build with material's defaults (whole-site navigation, built-in jieba
             search), the same theme, language and content
 """
+
 from __future__ import annotations
 
 import argparse
 import os
-import resource
-import shutil
 import signal
 import subprocess
 import sys
@@ -44,12 +43,20 @@ markdown_extensions: [attr_list, md_in_html, tables, toc]
 def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
     """Run cmd in a child process: wall time, peak RSS, and whether it finished."""
     started = time.monotonic()
-    script = ("import resource, subprocess, sys, json; "
-              "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
-              "sys.stderr.write(p.stderr[-2000:]); "
-              "print(json.dumps({'rc': p.returncode, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))")
-    process = subprocess.Popen([sys.executable, "-c", script, *cmd], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    script = (
+        "import resource, subprocess, sys, json; "
+        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True); "
+        "sys.stderr.write(p.stderr[-2000:]); "
+        "print(json.dumps({'rc': p.returncode, 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -62,8 +69,11 @@ def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
         print(out.stderr, file=sys.stderr)
-    return {"seconds": round(time.monotonic() - started, 1), "finished": result["rc"] == 0,
-            "peak_mb": round(result["rss"] / 1024)}
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "finished": result["rc"] == 0,
+        "peak_mb": round(result["rss"] / 1024),
+    }
 
 
 def prepare(n: int) -> Path:
@@ -93,28 +103,48 @@ def main() -> None:
     for n in args.sizes:
         # Each size in its own process: Django is set up once per database.
         if len(args.sizes) > 1:
-            subprocess.run([sys.executable, __file__, str(n), "--baseline-timeout", str(args.baseline_timeout)],
-                           check=True)
+            subprocess.run(
+                [sys.executable, __file__, str(n), "--baseline-timeout", str(args.baseline_timeout)], check=True
+            )
             continue
         var = prepare(n)
         content = var / "content"
         with tempfile.TemporaryDirectory(dir=var) as scratch:
             scratch = Path(scratch)
-            ours = run_measured([sys.executable, "-m", "build_scripts", "build", "--content", str(content),
-                                 "--releases", str(scratch / "ours"), "--full"], timeout=None,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+            ours = run_measured(
+                [
+                    sys.executable,
+                    "-m",
+                    "build_scripts",
+                    "build",
+                    "--content",
+                    str(content),
+                    "--releases",
+                    str(scratch / "ours"),
+                    "--full",
+                ],
+                timeout=None,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
             ours["output_mb"] = round(tree_size_mb(scratch / "ours"), 1)
             config = scratch / "baseline.yml"
             config.write_text(BASELINE_CONFIG.format(content=content, out=scratch / "baseline"), encoding="utf-8")
-            base = run_measured([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)],
-                                timeout=args.baseline_timeout)
+            base = run_measured(
+                [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config)], timeout=args.baseline_timeout
+            )
             if (scratch / "baseline").exists():
                 base["output_mb"] = round(tree_size_mb(scratch / "baseline"), 1)
-        ratio = (f"{base['seconds'] / ours['seconds']:.1f}x faster" if base["finished"]
-                 else f"baseline stopped after {base['seconds']:.0f} s")
-        print(f"full build {n:,} pages: ours {ours['seconds']} s, peak {ours.get('peak_mb')} MB, "
-              f"output {ours['output_mb']} MB | plain mkdocs {'%s s' % base['seconds'] if base['finished'] else '>%d s (stopped)' % base['seconds']}, "
-              f"peak {base.get('peak_mb', '?')} MB, output {base.get('output_mb', '?')} MB | {ratio}")
+        ratio = (
+            f"{base['seconds'] / ours['seconds']:.1f}x faster"
+            if base["finished"]
+            else f"baseline stopped after {base['seconds']:.0f} s"
+        )
+        plain = f"{base['seconds']} s" if base["finished"] else f">{base['seconds']:.0f} s (stopped)"
+        print(
+            f"full build {n:,} pages: ours {ours['seconds']} s, peak {ours.get('peak_mb')} MB, "
+            f"output {ours['output_mb']} MB | plain mkdocs {plain}, "
+            f"peak {base.get('peak_mb', '?')} MB, output {base.get('output_mb', '?')} MB | {ratio}"
+        )
 
 
 if __name__ == "__main__":

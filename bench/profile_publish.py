@@ -8,6 +8,7 @@ services.publish_pending_changes() like the worker does, after one unmeasured wa
 so the numbers are those of a warm worker. Prints wall time per run and the profile of the
 last run (cumulative time), which counts calls rather than relying on noisy wall clocks.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,13 @@ def main() -> None:
     parser.add_argument("--action", choices=["publish", "edit", "unpublish"], default="publish")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
-    parser.add_argument("--body", action="store_true",
-                        help="publish pages with a realistic ~1,500-character body (as the generator "
-                             "writes) instead of publish_latency's empty one: the search update then "
-                             "indexes ~600 terms")
+    parser.add_argument(
+        "--body",
+        action="store_true",
+        help="publish pages with a realistic ~1,500-character body (as the generator "
+        "writes) instead of publish_latency's empty one: the search update then "
+        "indexes ~600 terms",
+    )
     args = parser.parse_args()
     setup_django(ROOT / "bench" / "var" / f"site-{args.size}")
     from django.conf import settings
@@ -62,14 +66,16 @@ def main() -> None:
     def prepare(i: int):
         """The page to act on, made ready outside the measurement (as the bench does)."""
         if args.action == "publish":
-            page = NewsPage(title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析",
-                            body=body(i), live=False)
+            page = NewsPage(
+                title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析", body=body(i), live=False
+            )
             with transaction.atomic():
                 section.add_child(instance=page)
                 revision = page.save_revision(user=editor)
             return lambda: revision.publish(user=editor, skip_permission_checks=True)
-        page = NewsPage(title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析",
-                        body=body(i), live=False)
+        page = NewsPage(
+            title=f"剖析发布{stamp}-{i}", slug=f"profile-{stamp}-{i}", summary="剖析", body=body(i), live=False
+        )
         with transaction.atomic():
             section.add_child(instance=page)
             page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
@@ -98,9 +104,12 @@ def main() -> None:
         done = time.monotonic()
         if last:
             profile.disable()
-        print(f"run {i}: approval {approved - started:.3f} s + publish step {done - approved:.3f} s "
-              f"({build.status if build else 'nothing'}, release {build.release if build else '-'}; "
-              f"build phases, cumulative: {LAST_TIMINGS})", flush=True)
+        print(
+            f"run {i}: approval {approved - started:.3f} s + publish step {done - approved:.3f} s "
+            f"({build.status if build else 'nothing'}, release {build.release if build else '-'}; "
+            f"build phases, cumulative: {LAST_TIMINGS})",
+            flush=True,
+        )
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())

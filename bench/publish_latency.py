@@ -6,6 +6,7 @@ Needs the site of that size (bench/full_build.py creates it; this script generat
 builds it if missing). For each N: 20 new pages published, 20 edits, 20 unpublishes;
 median and worst of each.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,9 @@ def incremental_ready() -> bool:
     from build_scripts.site_build import _load_build_state, current_release, theme_signature
 
     current = current_release(Path(settings.SITE_RELEASES_DIR))
-    return current is not None and _load_build_state(
-        current, theme_signature(Path(settings.SITE_SOURCE_DIR))) is not None
+    return (
+        current is not None and _load_build_state(current, theme_signature(Path(settings.SITE_SOURCE_DIR))) is not None
+    )
 
 
 def served(path: str) -> Path:
@@ -90,21 +92,28 @@ def measure(n: int, runs: int, spaced: bool) -> dict[str, list[float]]:
         print(f"[{n}] 主题或构建状态格式已变化，先全量构建 …", file=sys.stderr, flush=True)
         services.build_site(services.content_repo().head(), ["基准测试：全量构建"])
     editor, _ = User.objects.get_or_create(username="bench-editor", defaults={"last_name": "王", "first_name": "编辑"})
-    reviewer, _ = User.objects.get_or_create(username="bench-reviewer", defaults={"last_name": "李", "first_name": "审核"})
+    reviewer, _ = User.objects.get_or_create(
+        username="bench-reviewer", defaults={"last_name": "李", "first_name": "审核"}
+    )
     section = SectionPage.objects.get(slug="section-0")
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = open(var / "worker.log", "w")
-    worker = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "worker", "--interval", "0.05"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--interval", "0.05"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     results: dict[str, list[float]] = {"publish": [], "edit": [], "unpublish": []}
     try:
         time.sleep(3)  # let the worker import Django and warm up
         stamp = int(time.time())
         pages = []
         for i in range(-1, runs):  # run -1 warms the worker up (first build loads MkDocs) and is not counted
-            page = NewsPage(title=f"基准发布{stamp}-{i}", slug=f"bench-{stamp}-{i}", summary="基准",
-                            body=[], live=False)
+            page = NewsPage(
+                title=f"基准发布{stamp}-{i}", slug=f"bench-{stamp}-{i}", summary="基准", body=[], live=False
+            )
             with transaction.atomic():
                 section.add_child(instance=page)
                 revision = page.save_revision(user=editor)
@@ -148,23 +157,32 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", nargs="+", type=int)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--back-to-back", dest="spaced", action="store_false",
-                        help="publish the next page as soon as the last is live, without waiting "
-                             "for the worker to finish the previous publish (pruning of old releases)")
+    parser.add_argument(
+        "--back-to-back",
+        dest="spaced",
+        action="store_false",
+        help="publish the next page as soon as the last is live, without waiting "
+        "for the worker to finish the previous publish (pruning of old releases)",
+    )
     args = parser.parse_args()
     if len(args.sizes) > 1:
         print(f"machine: {machine_info()}")
         for n in args.sizes:
-            subprocess.run([sys.executable, __file__, str(n), "--runs", str(args.runs)]
-                           + ([] if args.spaced else ["--back-to-back"]), check=True)
+            subprocess.run(
+                [sys.executable, __file__, str(n), "--runs", str(args.runs)]
+                + ([] if args.spaced else ["--back-to-back"]),
+                check=True,
+            )
         return
     n = args.sizes[0]
     results = measure(n, args.runs, args.spaced)
     mode = "spaced" if args.spaced else "back-to-back"
     for action, label in (("publish", "publish"), ("edit", "edit"), ("unpublish", "unpublish")):
         values = results[action]
-        print(f"{label}-to-live {n:,} pages: {statistics.median(values):.2f} s (median), "
-              f"{max(values):.2f} s (worst of {len(values)}, {mode})")
+        print(
+            f"{label}-to-live {n:,} pages: {statistics.median(values):.2f} s (median), "
+            f"{max(values):.2f} s (worst of {len(values)}, {mode})"
+        )
     print(release_disk_use(n))
 
 
@@ -180,8 +198,10 @@ def release_disk_use(n: int) -> str:
     alone = disk_usage([kept[0].path])
     together = disk_usage([r.path for r in kept])
     extra = (together - alone) / max(len(kept) - 1, 1)
-    return (f"disk {n:,} pages: {len(kept)} kept releases use {together / 1e6:.1f} MB, the newest alone "
-            f"{alone / 1e6:.1f} MB, {extra / 1e6:.2f} MB per further release")
+    return (
+        f"disk {n:,} pages: {len(kept)} kept releases use {together / 1e6:.1f} MB, the newest alone "
+        f"{alone / 1e6:.1f} MB, {extra / 1e6:.2f} MB per further release"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ release of the sample content (so pages carry the real header, search box and JS
 
 With --readme the results replace the "search_payload" section of bench/README.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,22 +40,64 @@ for path in (ROOT, ROOT / "tests" / "build_scripts"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from common import PARAGRAPH_POOL  # noqa: E402
+
 from build_scripts import search_index  # noqa: E402
 from build_scripts.release_tree import walk_files  # noqa: E402
-from common import PARAGRAPH_POOL  # noqa: E402
 from build_scripts.search_index import build_search_index, query, update_search_index  # noqa: E402
 
 PARTY = PARAGRAPH_POOL
-TOPICS = ["三会一课", "主题党日", "党费收缴", "民主评议", "发展对象", "组织生活会", "党课", "理论学习",
-          "志愿服务", "党务公开", "不忘初心", "预备党员", "入党积极分子", "中心组学习", "党风廉政建设",
-          "安全生产", "技术创新", "质量提升", "节能降耗", "客户服务", "人才培养", "数字化转型", "合规管理"]
+TOPICS = [
+    "三会一课",
+    "主题党日",
+    "党费收缴",
+    "民主评议",
+    "发展对象",
+    "组织生活会",
+    "党课",
+    "理论学习",
+    "志愿服务",
+    "党务公开",
+    "不忘初心",
+    "预备党员",
+    "入党积极分子",
+    "中心组学习",
+    "党风廉政建设",
+    "安全生产",
+    "技术创新",
+    "质量提升",
+    "节能降耗",
+    "客户服务",
+    "人才培养",
+    "数字化转型",
+    "合规管理",
+]
 UNITS = ["第一党支部", "第二党支部", "第三党支部", "机关党总支", "公司党委", "党委宣传部", "党委组织部", "纪委办公室"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海峰林波辉鹏飞斌宇浩凯健俊帆帅旭宁"
 
-QUERIES = ["三会一课", "党费", "主题党日", "民主评议党员", "发展对象公示", "党风廉政建设", "数字化转型",
-           "安全生产", "入党积极分子培养", "理论学习中心组", "志愿服务", "组织生活会", "第一党支部", "党课",
-           "两学一做", "高质量发展", "党建", "2026年", "张伟", "学习贯彻党的二十大精神"]
+QUERIES = [
+    "三会一课",
+    "党费",
+    "主题党日",
+    "民主评议党员",
+    "发展对象公示",
+    "党风廉政建设",
+    "数字化转型",
+    "安全生产",
+    "入党积极分子培养",
+    "理论学习中心组",
+    "志愿服务",
+    "组织生活会",
+    "第一党支部",
+    "党课",
+    "两学一做",
+    "高质量发展",
+    "党建",
+    "2026年",
+    "张伟",
+    "学习贯彻党的二十大精神",
+]
 BROWSER_QUERIES = ["三会一课", "党费", "主题党日", "学习贯彻党的二十大精神"]
 
 
@@ -76,7 +119,7 @@ class Vocabulary:
         self.cumulative = []
         total = 0
         for freq, _ in words:
-            total += freq ** 0.8
+            total += freq**0.8
             self.cumulative.append(total)
         self.total = total
 
@@ -100,7 +143,9 @@ def article_html(index: int, rng: random.Random, vocab: Vocabulary, template: tu
         if rng.random() < 0.15:
             text = f"{person}同志指出，{topic}工作要{text}"
         if rng.random() < 0.1:
-            text += f"截至{rng.randint(1, 12)}月底，共完成{rng.randint(2, 980)}项任务，编号{index}-{rng.randint(1, 99)}。"
+            text += (
+                f"截至{rng.randint(1, 12)}月底，共完成{rng.randint(2, 980)}项任务，编号{index}-{rng.randint(1, 99)}。"
+            )
         paragraphs.append(text)
         length += len(text)
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
@@ -113,7 +158,7 @@ def article_html(index: int, rng: random.Random, vocab: Vocabulary, template: tu
   <time datetime="{day}">{date_cn}</time>
   <span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>{unit}</span>
 </p>
-<ul class="dj-tags" aria-label="标签">{''.join(f'<li><a class="dj-tag" href="#">{t}</a></li>' for t in tags)}</ul>
+<ul class="dj-tags" aria-label="标签">{"".join(f'<li><a class="dj-tag" href="#">{t}</a></li>' for t in tags)}</ul>
 {body}
 </article>"""
     head, tail = template
@@ -122,8 +167,9 @@ def article_html(index: int, rng: random.Random, vocab: Vocabulary, template: tu
 
 def real_release(work: Path) -> Path:
     """A real release of the sample content: header, search box, assets, JS."""
-    from build_scripts.site_build import build_release
     from content_samples import write_sample_content
+
+    from build_scripts.site_build import build_release
 
     content = write_sample_content(work / "content")
     return build_release(content, work / "releases", incremental=False).path
@@ -190,8 +236,9 @@ def browser_measure(site: Path, queries: list[str]) -> list[dict]:
     out = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-background-networking"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
+            )
             for text in queries:
                 context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
                 page = context.new_page()
@@ -209,9 +256,17 @@ def browser_measure(site: Path, queries: list[str]) -> list[dict]:
                     sizes = r.sizes()
                     total += sizes["responseBodySize"] + sizes["responseHeadersSize"]
                 first = page.locator(".md-search-result__item h1").first.inner_text()
-                out.append({"query": text, "requests": len(after), "bytes": total, "first": first,
-                            "search_on_load": [r.url for r in requests[:on_load] if "/search/" in r.url
-                                               or "dj-search" in r.url]})
+                out.append(
+                    {
+                        "query": text,
+                        "requests": len(after),
+                        "bytes": total,
+                        "first": first,
+                        "search_on_load": [
+                            r.url for r in requests[:on_load] if "/search/" in r.url or "dj-search" in r.url
+                        ],
+                    }
+                )
                 context.close()
             browser.close()
     finally:
@@ -229,10 +284,15 @@ def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dic
     gen = write_site(site, n)
     search_index.tokenizer()  # the build worker keeps jieba warm
     full = build_search_index(site)
-    result = {"pages": n, "generate_s": round(gen, 1), "full_s": full.seconds, "docs": full.documents,
-              "files": sum(1 for _ in walk_files(site / "search")),
-              "index_mb": round(dir_bytes(site / "search") / 1e6, 1),
-              "public_mb": round(sum(dir_bytes(site / "search" / d) for d in ("p", "v", "d")) / 1e6, 1)}
+    result = {
+        "pages": n,
+        "generate_s": round(gen, 1),
+        "full_s": full.seconds,
+        "docs": full.documents,
+        "files": sum(1 for _ in walk_files(site / "search")),
+        "index_mb": round(dir_bytes(site / "search") / 1e6, 1),
+        "public_mb": round(sum(dir_bytes(site / "search" / d) for d in ("p", "v", "d")) / 1e6, 1),
+    }
     shards = sorted(p.stat().st_size for _rel, p in walk_files(site / "search" / "p"))
     result["p_shard_kb_median_max"] = (round(shards[len(shards) // 2] / 1024, 1), round(shards[-1] / 1024, 1))
 
@@ -241,8 +301,10 @@ def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dic
     vocab = Vocabulary()
     template = page_template(site)
     prev = site
-    steps = {"edit 1 page": ["bench/s3/a3/index.html"],
-             "add 10 pages": [f"bench/new/n{i}/index.html" for i in range(10)]}
+    steps = {
+        "edit 1 page": ["bench/s3/a3/index.html"],
+        "add 10 pages": [f"bench/new/n{i}/index.html" for i in range(10)],
+    }
     for step, rels in steps.items():
         new = work / f"site-{n}-{step.replace(' ', '-')}"
         if new.exists():
@@ -270,10 +332,14 @@ def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dic
 
     per_query = [query(prev / "search", q) for q in QUERIES]
     sizes = sorted(r["bytes"] for r in per_query)
-    result["reference client first-query KB median/max"] = (round(sizes[len(sizes) // 2] / 1024, 1),
-                                                             round(sizes[-1] / 1024, 1))
-    result["reference client files median/max"] = (sorted(len(r["files"]) for r in per_query)[len(per_query) // 2],
-                                                    max(len(r["files"]) for r in per_query))
+    result["reference client first-query KB median/max"] = (
+        round(sizes[len(sizes) // 2] / 1024, 1),
+        round(sizes[-1] / 1024, 1),
+    )
+    result["reference client files median/max"] = (
+        sorted(len(r["files"]) for r in per_query)[len(per_query) // 2],
+        max(len(r["files"]) for r in per_query),
+    )
     if browser:
         result["browser"] = browser_measure(prev, BROWSER_QUERIES)
     for step in steps:
@@ -282,33 +348,50 @@ def bench_size(n: int, work: Path, template_release: Path, browser: bool) -> dic
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown CPU")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
     mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
     return f"nproc {os.cpu_count()}, {cpu}, {mem} RAM, Python {platform.python_version()}"
 
 
 def report(results: list[dict]) -> str:
-    lines = ["## search_payload", "",
-             "Site search: static sharded index (`build_scripts/search_index.py`) and `dj-search.js`.",
-             "", f"Machine: {machine()}. Command: `.venv/bin/python bench/search_payload.py --readme`", "",
-             "Synthetic article pages (~1,500 characters: party-work paragraphs, ordinary words sampled "
-             "by frequency from jieba's dictionary, names, numbers), written as rendered HTML next to a real "
-             "release of the sample content. Times exclude loading jieba (the worker keeps it warm).", "",
-             "| | " + " | ".join(f"{r['pages']:,} pages" for r in results) + " |",
-             "|---|" + "---|" * len(results)]
+    lines = [
+        "## search_payload",
+        "",
+        "Site search: static sharded index (`build_scripts/search_index.py`) and `dj-search.js`.",
+        "",
+        f"Machine: {machine()}. Command: `.venv/bin/python bench/search_payload.py --readme`",
+        "",
+        "Synthetic article pages (~1,500 characters: party-work paragraphs, ordinary words sampled "
+        "by frequency from jieba's dictionary, names, numbers), written as rendered HTML next to a real "
+        "release of the sample content. Times exclude loading jieba (the worker keeps it warm).",
+        "",
+        "| | " + " | ".join(f"{r['pages']:,} pages" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
     keys = [k for k in results[0] if k not in ("pages", "browser")]
     for key in keys:
         lines.append(f"| {key} | " + " | ".join(str(r.get(key)) for r in results) + " |")
     for r in results:
         if "browser" in r:
-            lines += ["", f"Chromium, {r['pages']:,} pages, 375 px: everything requested after page load "
-                      "until the results show (search JS + index files; headers included; no gzip):", "",
-                      "| query | requests | bytes | first result | search requests on page load |",
-                      "|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"Chromium, {r['pages']:,} pages, 375 px: everything requested after page load "
+                "until the results show (search JS + index files; headers included; no gzip):",
+                "",
+                "| query | requests | bytes | first result | search requests on page load |",
+                "|---|---|---|---|---|",
+            ]
             for b in r["browser"]:
-                lines.append(f"| {b['query']} | {b['requests']} | {b['bytes']:,} | {b['first']} | "
-                             f"{len(b['search_on_load'])} |")
+                lines.append(
+                    f"| {b['query']} | {b['requests']} | {b['bytes']:,} | {b['first']} | {len(b['search_on_load'])} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -318,7 +401,7 @@ def write_readme(section: str) -> None:
     start = text.find("## search_payload")
     if start >= 0:
         end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     readme.write_text(text, encoding="utf-8")

@@ -1,8 +1,8 @@
 """Command line: build, list and switch site releases.
 
-    python -m build_scripts build --content content --releases var/site [--keep 5] [--progress]
-    python -m build_scripts releases --releases var/site
-    python -m build_scripts switch --releases var/site NAME
+python -m build_scripts build --content content --releases var/site [--keep 5] [--progress]
+python -m build_scripts releases --releases var/site
+python -m build_scripts switch --releases var/site NAME
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .site_build import (DEFAULT_SITE_DIR, BuildError, build_release, current_release,
-                         list_releases, switch_to)
+from .site_build import DEFAULT_SITE_DIR, BuildError, build_release, current_release, list_releases, switch_to
 
 
 def _content_commit(content: Path, git_dir: Path | None) -> str | None:
@@ -32,14 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--content", type=Path, default=Path("content"), help="内容目录（默认 content）")
     build.add_argument("--releases", type=Path, default=Path("var/site"), help="版本目录（默认 var/site）")
     build.add_argument("--site", type=Path, default=DEFAULT_SITE_DIR, help="含 mkdocs.yml 的站点配置目录")
-    build.add_argument("--git-dir", type=Path, default=Path("var/content.git"),
-                       help="内容仓库的 git 目录，用于在版本名中记录提交号")
+    build.add_argument(
+        "--git-dir", type=Path, default=Path("var/content.git"), help="内容仓库的 git 目录，用于在版本名中记录提交号"
+    )
     build.add_argument("--commit", help="内容提交号（默认读取内容仓库的 HEAD）")
     build.add_argument("--keep", type=int, default=5, help="保留的版本数（默认 5）")
     build.add_argument("--progress", action="store_true", help="在标准错误输出显示进度")
     build.add_argument("--no-strict", dest="strict", action="store_false", help="警告不视为错误")
-    build.add_argument("--full", dest="incremental", action="store_false",
-                       help="全量构建（默认只渲染相对当前版本有变化的页面）")
+    build.add_argument(
+        "--full", dest="incremental", action="store_false", help="全量构建（默认只渲染相对当前版本有变化的页面）"
+    )
 
     releases = sub.add_parser("releases", help="列出已有版本")
     releases.add_argument("--releases", type=Path, default=Path("var/site"))
@@ -52,9 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             commit = args.commit or _content_commit(args.content, args.git_dir)
-            release = build_release(args.content, args.releases, site_dir=args.site, commit=commit,
-                                    keep=args.keep, progress=args.progress, strict=args.strict,
-                                    incremental=args.incremental)
+            release = build_release(
+                args.content,
+                args.releases,
+                site_dir=args.site,
+                commit=commit,
+                keep=args.keep,
+                progress=args.progress,
+                strict=args.strict,
+                incremental=args.incremental,
+            )
             print(release.name)
         elif args.command == "releases":
             current = current_release(args.releases)
@@ -63,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("（暂无版本）")
             for r in found:
                 mark = "*" if current and r.name == current.name else " "
-                print(f"{mark} {r.name}  {r.time}  提交 {(r.commit or '-')[:12]}  "
-                      f"{r.page_count} 页  {r.duration:.1f} 秒")
+                print(
+                    f"{mark} {r.name}  {r.time}  提交 {(r.commit or '-')[:12]}  {r.page_count} 页  {r.duration:.1f} 秒"
+                )
         elif args.command == "switch":
             release = switch_to(args.releases, args.name)
             print(f"当前版本：{release.name}")

@@ -23,7 +23,20 @@ import yaml
 
 from build_scripts import listings, site_pages, sitemap
 from build_scripts.catalogue_state import Catalogue
-from build_scripts.page_model import (FORM_TYPE, GENERATED, TYPES, ContentError, Entry, Group, SiteInputs, digest, log, parse_date, section_of, url_for)
+from build_scripts.page_model import (
+    FORM_TYPE,
+    GENERATED,
+    TYPES,
+    ContentError,
+    Entry,
+    Group,
+    SiteInputs,
+    digest,
+    log,
+    parse_date,
+    section_of,
+    url_for,
+)
 from build_scripts.public_forms import FormProblem, form_view
 from build_scripts.site_paths import SITEMAP_SHARDS, TAGS_DIR, tag_slug
 
@@ -102,8 +115,9 @@ def scan_content(excluded: Callable[[str], bool], content_dir: str) -> tuple[Sou
     return pages, assets
 
 
-def changed_sources(state: Catalogue, excluded: Callable[[str], bool], content_dir: str,
-                    paths: list[str] | None) -> tuple[Changes, Changes]:
+def changed_sources(
+    state: Catalogue, excluded: Callable[[str], bool], content_dir: str, paths: list[str] | None
+) -> tuple[Changes, Changes]:
     """Pages and assets that may have changed since the catalogue was made: src -> path, or
     None when it is gone. From the list of changed paths when there is one (git knows what a
     publish changed), else by comparing every file's size and mtime."""
@@ -151,7 +165,10 @@ def load_page(state: Catalogue, src_uri: str, path: str, cached: dict[str, Any] 
         log.warning(f"{src_uri}: type: section 只能用于某目录的 index.md")
     kind = "home" if src_uri == "index.md" else "section" if is_index else "article"
     entry = Entry(
-        src_uri=src_uri, url=url_for(src_uri), meta=meta, kind=kind,
+        src_uri=src_uri,
+        url=url_for(src_uri),
+        meta=meta,
+        kind=kind,
         title=str(meta.get("title") or posixpath.splitext(posixpath.basename(src_uri))[0]),
     )
     if kind == "article":
@@ -171,8 +188,7 @@ def load_page(state: Catalogue, src_uri: str, path: str, cached: dict[str, Any] 
     return entry
 
 
-def load_all(state: Catalogue, pages: Sources, assets: Sources,
-             cached: dict[str, dict[str, Any]]) -> None:
+def load_all(state: Catalogue, pages: Sources, assets: Sources, cached: dict[str, dict[str, Any]]) -> None:
     """A catalogue of every page (full build, or the first incremental build of a process,
     with the previous release's parsed sources as ``cached``)."""
     for src_uri, path in sorted(pages.items()):
@@ -232,13 +248,19 @@ def shared_digest(state: Catalogue, inputs: SiteInputs) -> str:
     their intros), the theme. A change re-renders every page, as a full build would.
     (``state.nav_sections`` only changes with a structural change, which derives it again.)"""
     nav = state.nav_sections
-    return digest({
-        "settings": {"org_name": inputs.org_name, "icp_number": inputs.icp_number,
-                     "announcement": inputs.announcement, "build_year": inputs.build_year},
-        "site_url": inputs.site_url,
-        "nav": [(e.title, e.src_uri, e.meta.get("intro") or "") for e in nav],
-        "theme": inputs.theme_signature,
-    })
+    return digest(
+        {
+            "settings": {
+                "org_name": inputs.org_name,
+                "icp_number": inputs.icp_number,
+                "announcement": inputs.announcement,
+                "build_year": inputs.build_year,
+            },
+            "site_url": inputs.site_url,
+            "nav": [(e.title, e.src_uri, e.meta.get("intro") or "") for e in nav],
+            "theme": inputs.theme_signature,
+        }
+    )
 
 
 def entry_slugs(entry: Entry) -> list[tuple[str, str, str]]:
@@ -278,7 +300,8 @@ def derive_all(state: Catalogue, inputs: SiteInputs) -> None:
     state.listings, state.virtual, state.virtual_crumbs = {}, {}, {}
     state.sections = {
         key: Group("section", key, entries[key].url, entries[key].title, subsections=children[key])
-        for key in sorted(state.containers) if key != "index.md"
+        for key in sorted(state.containers)
+        if key != "index.md"
     }
     articles = [e for e in entries.values() if e.kind == "article" and e.date]
     by_section: dict[str, list[Entry]] = {k: [] for k in state.sections}
@@ -322,8 +345,9 @@ def derive_all(state: Catalogue, inputs: SiteInputs) -> None:
     state.touched |= pages
     live = pages | set(state.assets) | set(state.site.pages) | set(state.site.assets)
     theme = theme_key(inputs)
-    for src in [s for s, o in state.outputs.items()
-                if s not in live and not s.startswith(GENERATED) and o["key"] != theme]:
+    for src in [
+        s for s, o in state.outputs.items() if s not in live and not s.startswith(GENERATED) and o["key"] != theme
+    ]:
         state.gone.add(src)
     for src, path in state.assets.items():
         state.set_output(src, asset_key(path), src)

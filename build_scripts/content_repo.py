@@ -48,24 +48,28 @@ class ContentRepo:
         self.git = self.repo.git
 
     def _env(self) -> dict:
-        return {"GIT_DIR": str(self.git_dir), "GIT_WORK_TREE": str(self.work_tree),
-                # Chinese file names verbatim in status/diff output, not \\346\\226… escapes.
-                "GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": "core.quotepath",
-                "GIT_CONFIG_VALUE_0": "false",
-                # A split index: staging a publish's files rewrites a small index file,
-                # not the whole ~1 MB index of a 10,000-page content/.
-                "GIT_CONFIG_KEY_1": "core.splitIndex", "GIT_CONFIG_VALUE_1": "true"}
+        return {
+            "GIT_DIR": str(self.git_dir),
+            "GIT_WORK_TREE": str(self.work_tree),
+            # Chinese file names verbatim in status/diff output, not \\346\\226… escapes.
+            "GIT_CONFIG_COUNT": "2",
+            "GIT_CONFIG_KEY_0": "core.quotepath",
+            "GIT_CONFIG_VALUE_0": "false",
+            # A split index: staging a publish's files rewrites a small index file,
+            # not the whole ~1 MB index of a 10,000-page content/.
+            "GIT_CONFIG_KEY_1": "core.splitIndex",
+            "GIT_CONFIG_VALUE_1": "true",
+        }
 
     # ------------------------------------------------------------------ setup
 
     @classmethod
-    def open_or_init(cls, work_tree: str | os.PathLike[str], git_dir: str | os.PathLike[str]) -> "ContentRepo":
+    def open_or_init(cls, work_tree: str | os.PathLike[str], git_dir: str | os.PathLike[str]) -> ContentRepo:
         """Open the repository, creating it (with an initial README.md commit) if needed."""
         work_tree = Path(work_tree).resolve()
         git_dir = Path(git_dir).resolve()
         if (work_tree / ".git").exists():
-            raise ContentRepoError(
-                f"{work_tree}/.git 存在：内容仓库的 git 目录应位于 {git_dir}，而不是内容目录内")
+            raise ContentRepoError(f"{work_tree}/.git 存在：内容仓库的 git 目录应位于 {git_dir}，而不是内容目录内")
         if not (git_dir / "HEAD").is_file():
             work_tree.mkdir(parents=True, exist_ok=True)
             git_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -88,9 +92,15 @@ class ContentRepo:
 
     # ------------------------------------------------------------------ writes
 
-    def commit_all(self, message: str, author_name: str, author_email: str,
-                   committer_name: str | None = None, committer_email: str | None = None,
-                   paths: Iterable[str] | None = None) -> str | None:
+    def commit_all(
+        self,
+        message: str,
+        author_name: str,
+        author_email: str,
+        committer_name: str | None = None,
+        committer_email: str | None = None,
+        paths: Iterable[str] | None = None,
+    ) -> str | None:
         """Stage every change (additions, edits, deletions) and commit it.
 
         With `paths` (relative to the work tree) only those files are staged: the caller
@@ -107,8 +117,9 @@ class ContentRepo:
                 except git.GitCommandError as exc:
                     if exc.status != 1:  # 1 means "there are differences"
                         raise
-            return self._commit(message, author_name, author_email,
-                                committer_name or author_name, committer_email or author_email)
+            return self._commit(
+                message, author_name, author_email, committer_name or author_name, committer_email or author_email
+            )
         else:
             paths = sorted(set(paths))
             if not paths:
@@ -117,15 +128,20 @@ class ContentRepo:
             # error, and a deleted one is removed from the index.
             done = subprocess.run(
                 ["git", "update-index", "--add", "--remove", "-z", "--stdin"],
-                input="\0".join(paths).encode("utf-8") + b"\0", capture_output=True,
-                env={**os.environ, **self._env()}, cwd=self.work_tree)
+                input="\0".join(paths).encode("utf-8") + b"\0",
+                capture_output=True,
+                env={**os.environ, **self._env()},
+                cwd=self.work_tree,
+            )
             if done.returncode != 0:
                 raise ContentRepoError(f"git update-index 失败：{done.stderr.decode('utf-8', 'replace')}")
-            return self._commit_index(message, author_name, author_email,
-                                      committer_name or author_name, committer_email or author_email)
+            return self._commit_index(
+                message, author_name, author_email, committer_name or author_name, committer_email or author_email
+            )
 
-    def _commit_index(self, message: str, author_name: str, author_email: str, committer_name: str,
-                      committer_email: str) -> str | None:
+    def _commit_index(
+        self, message: str, author_name: str, author_email: str, committer_name: str, committer_email: str
+    ) -> str | None:
         """Commit the index with plumbing (write-tree, commit-tree, update-ref), or return
         None when its tree is HEAD's. `git commit` would first refresh the whole index,
         i.e. stat every file of content/ (~15 ms at 10,000 pages); these touch only the
@@ -134,8 +150,12 @@ class ContentRepo:
         parent = self.head()
         if parent is not None and self.repo.commit(parent).tree.hexsha == tree:
             return None
-        env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
-               "GIT_COMMITTER_NAME": committer_name, "GIT_COMMITTER_EMAIL": committer_email}
+        env = {
+            "GIT_AUTHOR_NAME": author_name,
+            "GIT_AUTHOR_EMAIL": author_email,
+            "GIT_COMMITTER_NAME": committer_name,
+            "GIT_COMMITTER_EMAIL": committer_email,
+        }
         args = [tree] + (["-p", parent] if parent else [])
         sha = self.git.commit_tree(*args, "--no-gpg-sign", "-m", message, env=env).strip()
         subject = message.splitlines()[0] if message else ""
@@ -195,8 +215,7 @@ class ContentRepo:
         self.git.reset("--hard", "--quiet", "HEAD")
         self.git.clean("-f", "-d", "-q")
 
-    def find_commit_with_line(self, line: str, since: dt.datetime | None = None,
-                              max_count: int = 1000) -> str | None:
+    def find_commit_with_line(self, line: str, since: dt.datetime | None = None, max_count: int = 1000) -> str | None:
         """The newest commit reachable from HEAD whose message has exactly the line `line`
         (e.g. ``变更编号：123``), looking only at commits made after `since` (committer
         date) and at most `max_count` of them; None if there is none."""
@@ -214,20 +233,31 @@ class ContentRepo:
                 return sha.strip()
         return None
 
-    def _commit(self, message: str, author_name: str, author_email: str, committer_name: str,
-                committer_email: str) -> str:
-        env = {"GIT_AUTHOR_NAME": author_name, "GIT_AUTHOR_EMAIL": author_email,
-               "GIT_COMMITTER_NAME": committer_name, "GIT_COMMITTER_EMAIL": committer_email}
+    def _commit(
+        self, message: str, author_name: str, author_email: str, committer_name: str, committer_email: str
+    ) -> str:
+        env = {
+            "GIT_AUTHOR_NAME": author_name,
+            "GIT_AUTHOR_EMAIL": author_email,
+            "GIT_COMMITTER_NAME": committer_name,
+            "GIT_COMMITTER_EMAIL": committer_email,
+        }
         # Hooks and signing configured globally on the server must not block a publish.
-        self.git.commit("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty-message",
-                        "-m", message, env=env)
+        self.git.commit("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty-message", "-m", message, env=env)
         sha = self.head()
         if sha is None:  # (git commit succeeded, so HEAD exists)
             raise ContentRepoError("提交后找不到 HEAD")
         return sha
 
-    def restore_tree(self, sha: str, message: str, author_name: str, author_email: str,
-                     committer_name: str | None = None, committer_email: str | None = None) -> str | None:
+    def restore_tree(
+        self,
+        sha: str,
+        message: str,
+        author_name: str,
+        author_email: str,
+        committer_name: str | None = None,
+        committer_email: str | None = None,
+    ) -> str | None:
         """Commit, on top of HEAD, a snapshot whose tree equals commit `sha`'s tree.
 
         History is never rewritten: this is "roll content back to that version" as a new
@@ -246,16 +276,16 @@ class ContentRepo:
         except git.GitCommandError as exc:
             if exc.status != 1:
                 raise
-        return self._commit(message, author_name, author_email,
-                            committer_name or author_name, committer_email or author_email)
+        return self._commit(
+            message, author_name, author_email, committer_name or author_name, committer_email or author_email
+        )
 
     def revert(self, sha: str, author_name: str, author_email: str, message: str | None = None) -> str:
         """Undo one commit with a new commit (rollback keeps history)."""
         summary = self.repo.commit(sha).summary
         subject = summary.decode("utf-8", "replace") if isinstance(summary, bytes) else summary
         self.git.revert("--no-commit", sha)
-        return self._commit(message or f"撤回：{subject}", author_name, author_email,
-                            author_name, author_email)
+        return self._commit(message or f"撤回：{subject}", author_name, author_email, author_name, author_email)
 
     # ------------------------------------------------------------------ reads
 
@@ -271,8 +301,7 @@ class ContentRepo:
         pages through long histories."""
         if self.head() is None:
             return []
-        commits = self.repo.iter_commits("HEAD", paths=[path] if path else [], max_count=max_count,
-                                         skip=skip)
+        commits = self.repo.iter_commits("HEAD", paths=[path] if path else [], max_count=max_count, skip=skip)
         return [self._entry(c) for c in commits]
 
     @staticmethod
@@ -318,8 +347,9 @@ class ContentRepo:
         commit) and `status` (A added, M modified, D deleted, R renamed)."""
         if self.head() is None:
             return []
-        out = self.git.log("--follow", f"--max-count={max_count}", "--name-status",
-                           "--format=%x1e%H", "HEAD", "--", path)
+        out = self.git.log(
+            "--follow", f"--max-count={max_count}", "--name-status", "--format=%x1e%H", "HEAD", "--", path
+        )
         history = []
         for chunk in out.split("\x1e")[1:]:
             lines = [line for line in chunk.splitlines() if line.strip()]
@@ -338,8 +368,7 @@ class ContentRepo:
     def show_file(self, sha: str, path: str) -> str:
         """The file's text as of commit `sha`."""
         try:
-            data = self.git.cat_file("blob", f"{sha}:{path}", stdout_as_string=False,
-                                     strip_newline_in_stdout=False)
+            data = self.git.cat_file("blob", f"{sha}:{path}", stdout_as_string=False, strip_newline_in_stdout=False)
         except git.GitCommandError as exc:
             raise FileNotFoundError(f"{path} 不存在于版本 {sha}") from exc
         return data.decode("utf-8")

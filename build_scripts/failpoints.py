@@ -18,6 +18,7 @@ The points (docs/architecture.md, "The publishing path"):
 * ``build.after_switch``: ``current`` points at the new release, the database does not
   know yet (SiteBuild still running, changes not marked released).
 """
+
 from __future__ import annotations
 
 import os

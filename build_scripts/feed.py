@@ -28,7 +28,8 @@ def feed_xml(inputs: SiteInputs, articles: list[Entry]) -> bytes | None:
         # The newest article's date, not the clock: a rebuild of the same content must
         # produce the same file (incremental builds are compared with full builds).
         ET.SubElement(channel, "lastBuildDate").text = format_datetime(
-            dt.datetime.combine(articles[0].date, dt.time(0, 0), SHANGHAI))
+            dt.datetime.combine(articles[0].date, dt.time(0, 0), SHANGHAI)
+        )
     for entry in articles:
         link = urljoin(site_url, entry.url)
         canonical = safe_url(entry.meta.get("canonical_url"), allow_relative=False)
@@ -40,7 +41,8 @@ def feed_xml(inputs: SiteInputs, articles: list[Entry]) -> bytes | None:
         ET.SubElement(item, "guid", isPermaLink="true").text = link
         if entry.date:  # (only dated articles are listed)
             ET.SubElement(item, "pubDate").text = format_datetime(
-                dt.datetime.combine(entry.date, dt.time(0, 0), SHANGHAI))
+                dt.datetime.combine(entry.date, dt.time(0, 0), SHANGHAI)
+            )
         if entry.meta.get("summary"):
             # RSS readers render <description> as HTML: the summary is plain text.
             ET.SubElement(item, "description").text = str(escape(entry.meta["summary"]))

@@ -133,17 +133,98 @@ def markdown_text(text: object) -> str:
 # Everything the site's Markdown (with its extensions), the exporter's HTML blocks, the
 # block templates and the site's own pages produce. Anything else is dropped (its text is
 # kept); script/style/etc. are dropped with their content.
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "audio", "b", "blockquote", "br", "caption", "code", "dd", "del", "details",
-    "div", "dl", "dt", "em", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6",
-    "hr", "i", "img", "ins", "kbd", "li", "mark", "nav", "ol", "p", "pre", "s", "section", "small",
-    "source", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th",
-    "thead", "time", "tr", "u", "ul", "video",
-})
-_DROP_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "embed",
-                                "svg", "math", "textarea", "select", "title", "xmp", "noembed", "noframes"})
-_MEDIA = {"src", "controls", "preload", "poster", "playsinline", "webkit-playsinline", "x5-playsinline",
-          "aria-label", "width", "height", "muted", "loop"}
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "audio",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "section",
+        "small",
+        "source",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "time",
+        "tr",
+        "u",
+        "ul",
+        "video",
+    }
+)
+_DROP_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "math",
+        "textarea",
+        "select",
+        "title",
+        "xmp",
+        "noembed",
+        "noframes",
+    }
+)
+_MEDIA = {
+    "src",
+    "controls",
+    "preload",
+    "poster",
+    "playsinline",
+    "webkit-playsinline",
+    "x5-playsinline",
+    "aria-label",
+    "width",
+    "height",
+    "muted",
+    "loop",
+}
 ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href", "download", "rel"},
@@ -216,8 +297,28 @@ def sanitize_html(html: object) -> str:
 
 # Rich text (Draftail with the features of cms/core/blocks.py) holds only these; the
 # exporter turns it into Markdown, which has no safe way to carry anything else.
-RICH_TEXT_TAGS = frozenset({"a", "b", "blockquote", "br", "em", "h2", "h3", "h4", "h5", "h6", "hr", "i",
-                            "img", "li", "ol", "p", "strong", "ul"})
+RICH_TEXT_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "blockquote",
+        "br",
+        "em",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "strong",
+        "ul",
+    }
+)
 _RICH_TEXT_CLEANER = nh3.Cleaner(
     tags=set(RICH_TEXT_TAGS),
     clean_content_tags=set(_DROP_WITH_CONTENT),
@@ -245,5 +346,6 @@ def html_to_text(html: object) -> str:
     return plain(unescape(_TEXT_ONLY.clean(plain(html))))
 
 
-_TEXT_ONLY = nh3.Cleaner(tags=set(), clean_content_tags=set(_DROP_WITH_CONTENT), attributes={},
-                         strip_comments=True, link_rel=None)
+_TEXT_ONLY = nh3.Cleaner(
+    tags=set(), clean_content_tags=set(_DROP_WITH_CONTENT), attributes={}, strip_comments=True, link_rel=None
+)

@@ -13,8 +13,17 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from build_scripts import sitemap
-from build_scripts.page_model import (HOME_LATEST, ContentError, Group, Listing, archive_src, digest,
-                                      format_range, url_for, virtual_page)
+from build_scripts.page_model import (
+    HOME_LATEST,
+    ContentError,
+    Group,
+    Listing,
+    archive_src,
+    digest,
+    format_range,
+    url_for,
+    virtual_page,
+)
 from build_scripts.site_paths import PAGE_SIZE, TAGS_DIR, archive_page_count, archive_url
 
 if TYPE_CHECKING:  # (catalogue calls in here: only the type is needed)
@@ -42,10 +51,10 @@ def paginate(state: Catalogue, group: Group) -> None:
     """
     items = group.items
     if group.kind == "tag":
-        group.title = f"标签：{state.tag_name(group.base_src[len(TAGS_DIR) + 1:-3])}"
+        group.title = f"标签：{state.tag_name(group.base_src[len(TAGS_DIR) + 1 : -3])}"
     full = len(items) // PAGE_SIZE
     archive_count = archive_page_count(len(items))
-    chunks = [items[(k - 1) * PAGE_SIZE: k * PAGE_SIZE] for k in range(1, archive_count + 1)]
+    chunks = [items[(k - 1) * PAGE_SIZE : k * PAGE_SIZE] for k in range(1, archive_count + 1)]
     labels = [format_range(_date(chunk[0]), _date(chunk[-1])) for chunk in chunks]
     crumbs = None
     made = []
@@ -62,23 +71,43 @@ def paginate(state: Catalogue, group: Group) -> None:
             "oldest": archive_url(group.base_url, 1) if number > 2 else None,
         }
         crumbs = crumbs or digest(_group_crumbs(state, group))
-        put_page(state, src, Listing(kind=group.kind, items=chunk[::-1], base_url=group.base_url,
-                                     pager=pager, label=labels[number - 1], memo=memo),
-                 virtual=virtual_page(f"{group.title}（{labels[number - 1]}）"), crumbs=crumbs)
-    first = items[(full - 1) * PAGE_SIZE:] if full >= 1 else items
+        put_page(
+            state,
+            src,
+            Listing(
+                kind=group.kind,
+                items=chunk[::-1],
+                base_url=group.base_url,
+                pager=pager,
+                label=labels[number - 1],
+                memo=memo,
+            ),
+            virtual=virtual_page(f"{group.title}（{labels[number - 1]}）"),
+            crumbs=crumbs,
+        )
+    first = items[(full - 1) * PAGE_SIZE :] if full >= 1 else items
     src = group.base_src
     made.append(src)
     memo = ("first", group.title, tuple(first), tuple(labels), tuple(group.subsections))
     if not _same(state, src, memo):
         first_pager: dict[str, str | None] | None = None
         if archive_count:
-            first_pager = {"newest": None, "newer": None,
-                           "older": archive_url(group.base_url, archive_count),
-                           "oldest": archive_url(group.base_url, 1) if archive_count > 1 else None}
-        archive = [{"url": archive_url(group.base_url, n), "label": labels[n - 1]}
-                   for n in range(archive_count, 0, -1)]
-        listing = Listing(kind=group.kind, items=first[::-1], base_url=group.base_url,
-                          subsections=group.subsections, pager=first_pager, archive=archive, memo=memo)
+            first_pager = {
+                "newest": None,
+                "newer": None,
+                "older": archive_url(group.base_url, archive_count),
+                "oldest": archive_url(group.base_url, 1) if archive_count > 1 else None,
+            }
+        archive = [{"url": archive_url(group.base_url, n), "label": labels[n - 1]} for n in range(archive_count, 0, -1)]
+        listing = Listing(
+            kind=group.kind,
+            items=first[::-1],
+            base_url=group.base_url,
+            subsections=group.subsections,
+            pager=first_pager,
+            archive=archive,
+            memo=memo,
+        )
         if group.generate_first:
             crumbs = crumbs or digest(_group_crumbs(state, group))
             put_page(state, src, listing, virtual=virtual_page(group.title), crumbs=crumbs)
@@ -129,15 +158,20 @@ def tags_index(state: Catalogue) -> None:
     src = f"{TAGS_DIR}/index.md"
     memo = ("tags", json.dumps(tag_index, ensure_ascii=False, sort_keys=True))
     if not _same(state, src, memo):
-        put_page(state, src, Listing(kind="tags", items=[], tags=tag_index, memo=memo),
-                 virtual=virtual_page("标签"),
-                 crumbs=digest([{"title": "首页", "url": ""}]))
+        put_page(
+            state,
+            src,
+            Listing(kind="tags", items=[], tags=tag_index, memo=memo),
+            virtual=virtual_page("标签"),
+            crumbs=digest([{"title": "首页", "url": ""}]),
+        )
 
 
 def home(state: Catalogue) -> None:
     items = state.latest.newest(HOME_LATEST)
     memo = ("home", tuple(items), tuple(state.nav_sections))
     if not _same(state, "index.md", memo):
-        state.listings["index.md"] = Listing(kind="home", items=items, subsections=state.nav_sections,
-                                             base_url="", memo=memo)
+        state.listings["index.md"] = Listing(
+            kind="home", items=items, subsections=state.nav_sections, base_url="", memo=memo
+        )
         state.touched.add("index.md")

@@ -4,11 +4,12 @@ The kernel releases a flock when its process dies, however it dies: a killed pub
 build never leaves a lock behind. `try_exclusive_lock` tells whether anyone on this host
 holds the lock right now.
 """
+
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 

@@ -74,10 +74,8 @@ def finish(state: Catalogue) -> BuildPlan:
     render = frozenset(src for src in state.modified if not src.startswith(GENERATED))
     state.changed = sorted(state.outputs[src]["dest"] for src in render if src.endswith(".md"))
     state.removed = sorted(d for d in state.removed_dests if d not in state.dest_owner)
-    generated = {dest: data for dest, data in sorted(state.generated.items())
-                 if GENERATED + dest in state.modified}
-    return BuildPlan(render=render, changed=tuple(state.changed), removed=tuple(state.removed),
-                     generated=generated)
+    generated = {dest: data for dest, data in sorted(state.generated.items()) if GENERATED + dest in state.modified}
+    return BuildPlan(render=render, changed=tuple(state.changed), removed=tuple(state.removed), generated=generated)
 
 
 def _plan_generated(state: Catalogue, inputs: SiteInputs) -> None:
@@ -98,6 +96,6 @@ def _plan_generated(state: Catalogue, inputs: SiteInputs) -> None:
 
 
 def _set_generated(state: Catalogue, src: str, data: bytes) -> None:
-    dest = src[len(GENERATED):]
+    dest = src[len(GENERATED) :]
     state.set_output(src, hashlib.sha1(data).hexdigest(), dest)
     state.generated[dest] = data

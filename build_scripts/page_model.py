@@ -140,8 +140,16 @@ class Listing:
 class Group:
     """Articles listed together (one section's own articles, or one tag's), oldest first."""
 
-    def __init__(self, kind: str, base_src: str, base_url: str, title: str, *,
-                 subsections: list[Entry] | tuple[Entry, ...] = (), generate_first: bool = False) -> None:
+    def __init__(
+        self,
+        kind: str,
+        base_src: str,
+        base_url: str,
+        title: str,
+        *,
+        subsections: list[Entry] | tuple[Entry, ...] = (),
+        generate_first: bool = False,
+    ) -> None:
         self.kind = kind
         self.base_src = base_src
         self.base_url = base_url
@@ -263,8 +271,9 @@ def listing_view(listing: Listing) -> dict[str, Any]:
     return {
         "kind": listing.kind,
         "articles": [article_view(e) for e in listing.items],
-        "subsections": [{"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""}
-                        for e in listing.subsections],
+        "subsections": [
+            {"title": e.title, "url": e.url, "intro": e.meta.get("intro") or ""} for e in listing.subsections
+        ],
         "tags": listing.tags,
         "pager": listing.pager,
         "archive": listing.archive,

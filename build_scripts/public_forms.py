@@ -26,8 +26,9 @@ from build_scripts.html_safety import plain
 
 #: What a public form can ask. ``file`` and ``peer_review`` are member-only (the editor form
 #: refuses them under a section of the public site).
-PUBLIC_TYPES = frozenset({"singleline", "multiline", "radio", "checkboxes", "dropdown", "rating", "date",
-                          "number", "section"})
+PUBLIC_TYPES = frozenset(
+    {"singleline", "multiline", "radio", "checkboxes", "dropdown", "rating", "date", "number", "section"}
+)
 CHOICE_TYPES = frozenset({"radio", "checkboxes", "dropdown"})
 RATING_LABELS = ["非常不满意", "不满意", "一般", "满意", "非常满意"]
 
@@ -100,7 +101,9 @@ def _field(raw: object, index: int) -> dict[str, Any]:
             raise FormProblem(f"{what}.choices 应为 1–{MAX_CHOICES} 个选项的列表")
         field["choices"] = [_text(c, f"{what}.choices", limit=500, required=True) for c in choices]
     if kind == "rating":
-        field["choices"] = [{"value": str(i + 1), "label": f"{i + 1} 分 {label}"} for i, label in enumerate(RATING_LABELS)]
+        field["choices"] = [
+            {"value": str(i + 1), "label": f"{i + 1} 分 {label}"} for i, label in enumerate(RATING_LABELS)
+        ]
     if kind == "number":
         field["min"] = _number(raw.get("min"), f"{what}.min")
         field["max"] = _number(raw.get("max"), f"{what}.max")

@@ -51,7 +51,7 @@ class TreeError(Exception):
 def _link_text(creator: str, number: int, *, from_root: bool) -> str:
     # Relative, so the releases directory can move: from a release root the object pool
     # is a sibling directory, from inside an object its siblings are two levels up.
-    return (f"../{OBJECTS_DIR}/{creator}/{number}" if from_root else f"../../{creator}/{number}")
+    return f"../{OBJECTS_DIR}/{creator}/{number}" if from_root else f"../../{creator}/{number}"
 
 
 def object_id(link_text: str) -> tuple[str, str]:
@@ -69,8 +69,7 @@ class ReleaseWriter:
     inherited (release.json: an unfinished root must never look like a complete release).
     """
 
-    def __init__(self, releases_dir: Path, name: str, base: Path | None, *,
-                 skip: tuple[str, ...] = ()) -> None:
+    def __init__(self, releases_dir: Path, name: str, base: Path | None, *, skip: tuple[str, ...] = ()) -> None:
         self.releases_dir = Path(releases_dir)
         self.name = name
         self.root = self.releases_dir / name
@@ -293,8 +292,15 @@ def dead_objects(doomed_root: Path, kept_roots: list[Path]) -> list[Path]:
                 continue
             obj = os.path.normpath(os.path.join(directory, text))
             dead.append(Path(obj))
-            stack.append((obj, [os.path.normpath(os.path.join(os.path.dirname(path), target))
-                                for path, target in zip(links_there, targets)]))
+            stack.append(
+                (
+                    obj,
+                    [
+                        os.path.normpath(os.path.join(os.path.dirname(path), target))
+                        for path, target in zip(links_there, targets)
+                    ],
+                )
+            )
     return dead
 
 

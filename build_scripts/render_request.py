@@ -73,7 +73,6 @@ class RenderSettings:
     extra: dict[str, Any]  # org_name, icp_number, announcement (content/_site.yml)
 
 
-
 @contextlib.contextmanager
 def handing(request: RenderRequest) -> Iterator[RenderRequest]:
     """Make `request` the one the adapter sees while the renderer runs in this thread."""

@@ -53,9 +53,9 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
@@ -125,8 +125,7 @@ def vocab_shard(term: str) -> int:
 
 def _url_hash(url: str) -> tuple[int, int]:
     digest = hashlib.sha1(url.encode("utf-8")).digest()
-    return (int.from_bytes(digest[:4], "big") % DOC_SHARDS,
-            int.from_bytes(digest[4:8], "big") % (1 << SLOT_BITS))
+    return (int.from_bytes(digest[:4], "big") % DOC_SHARDS, int.from_bytes(digest[4:8], "big") % (1 << SLOT_BITS))
 
 
 def encode_key(key: int) -> str:
@@ -167,6 +166,7 @@ def _v_name(shard: int) -> str:
 def _d_name(shard: int) -> str:
     return _shard_name("d", shard)
 
+
 # Writing and deleting a release's file (path relative to the release root), e.g. the
 # site build's copy-on-write writer; both say whether anything changed.
 Writer = Callable[[str, bytes], bool]
@@ -184,12 +184,18 @@ def _params(user_dict: Path) -> dict:
     import jieba
 
     return {
-        "term_shards": TERM_SHARDS, "vocab_shards": VOCAB_SHARDS, "doc_shards": DOC_SHARDS,
-        "slot_bits": SLOT_BITS, "shards_per_dir": SHARDS_PER_DIR,
-        "top_k": TOP_K, "title_boost": TITLE_BOOST, "avg_len": AVG_LEN,
-        "excerpt": EXCERPT_CHARS, "max_term": MAX_TERM_CHARS,
+        "term_shards": TERM_SHARDS,
+        "vocab_shards": VOCAB_SHARDS,
+        "doc_shards": DOC_SHARDS,
+        "slot_bits": SLOT_BITS,
+        "shards_per_dir": SHARDS_PER_DIR,
+        "top_k": TOP_K,
+        "title_boost": TITLE_BOOST,
+        "avg_len": AVG_LEN,
+        "excerpt": EXCERPT_CHARS,
+        "max_term": MAX_TERM_CHARS,
         "tokenizer": f"jieba {jieba.__version__}; user dict sha1 "
-                     + hashlib.sha1(Path(user_dict).read_bytes()).hexdigest()[:12],
+        + hashlib.sha1(Path(user_dict).read_bytes()).hexdigest()[:12],
     }
 
 
@@ -294,9 +300,12 @@ _META = re.compile(r'<p class="dj-meta">(.*?)</p>', re.S)
 _META_KEY = re.compile(r'<span class="dj-meta__key">.*?</span>', re.S)
 _DATE = re.compile(r'<time datetime="(\d{4}-\d{2}-\d{2})"')
 _TAGS = re.compile(r'<ul class="dj-tags"[^>]*>(.*?)</ul>', re.S)
-_BLOCK_TAG = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|table|tr|td|th|thead|tbody|tfoot|caption|figure|"
-                        r"figcaption|br|hr|section|article|aside|blockquote|pre|dd|dt|dl|details|"
-                        r"summary|header|footer|main)\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|h[1-6]|li|ul|ol|table|tr|td|th|thead|tbody|tfoot|caption|figure|"
+    r"figcaption|br|hr|section|article|aside|blockquote|pre|dd|dt|dl|details|"
+    r"summary|header|footer|main)\b[^>]*>",
+    re.I,
+)
 _IMG_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"[^>]*>', re.I)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -325,7 +334,7 @@ def extract(page_html: str, rel: str) -> Doc | None:
     h1 = _H1.search(article)
     if h1:
         title = _text(h1.group(1))
-        article = article[: h1.start()] + " " + article[h1.end():]
+        article = article[: h1.start()] + " " + article[h1.end() :]
     else:
         found = re.search(r"<title>(.*?)</title>", page_html, re.S)
         title = _text(found.group(1)) if found else url_of(rel)
@@ -336,15 +345,21 @@ def extract(page_html: str, rel: str) -> Doc | None:
         date = found.group(1) if found else ""
         inner = re.sub(r"<time\b.*?</time>", " ", meta.group(1), flags=re.S)
         extra.append(_text(_META_KEY.sub(" ", inner)))
-        article = article[: meta.start()] + " " + article[meta.end():]
+        article = article[: meta.start()] + " " + article[meta.end() :]
     tags = _TAGS.search(article)
     if tags:
         extra.append(_text(tags.group(1)))
-        article = article[: tags.start()] + " " + article[tags.end():]
+        article = article[: tags.start()] + " " + article[tags.end() :]
     body = _text(article)
     excerpt = body[:EXCERPT_CHARS]
-    return Doc(url=url_of(rel), title=title, date=date, excerpt=excerpt, title_text=title,
-               body_text=" ".join([*extra, body]).strip())
+    return Doc(
+        url=url_of(rel),
+        title=title,
+        date=date,
+        excerpt=excerpt,
+        title_text=title,
+        body_text=" ".join([*extra, body]).strip(),
+    )
 
 
 def _read_doc(root: Path, rel: str) -> Doc | None:
@@ -396,7 +411,7 @@ def tokens(text: str, tk: Any = None) -> list[str]:
         if n > 2:
             for size in range(2, min(n, MAX_TERM_CHARS + 1)):
                 for i in range(n - size + 1):
-                    sub = word[i:i + size]
+                    sub = word[i : i + size]
                     if freq.get(sub):
                         out.append(sub)
         if n <= MAX_TERM_CHARS and word not in STOPWORDS:
@@ -440,7 +455,7 @@ def _find(postings: str, chunk: str) -> int:
     lo, hi = 0, len(postings) // 5
     while lo < hi:
         mid = (lo + hi) // 2
-        if postings[mid * 5: mid * 5 + 5] < chunk:
+        if postings[mid * 5 : mid * 5 + 5] < chunk:
             lo = mid + 1
         else:
             hi = mid
@@ -494,8 +509,9 @@ def _analyse(args: tuple[str, str, str]) -> tuple[str, Doc | None, dict[str, int
     return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
 
 
-def _analyse_all(root: Path, rels: list[str], user_dict: Path,
-                 workers: int | None) -> list[tuple[str, Doc | None, dict[str, int] | None]]:
+def _analyse_all(
+    root: Path, rels: list[str], user_dict: Path, workers: int | None
+) -> list[tuple[str, Doc | None, dict[str, int] | None]]:
     tokenizer(user_dict)  # warm before forking: children inherit the dictionary
     jobs = [(str(root), rel, str(user_dict)) for rel in rels]
     if workers is None:
@@ -519,9 +535,14 @@ class Stats:
     seconds: float
 
 
-def build_search_index(release_dir: str | os.PathLike[str], *, user_dict: Path = DEFAULT_USER_DICT,
-                       workers: int | None = None, write: Writer | None = None,
-                       remove: Remover | None = None) -> Stats:
+def build_search_index(
+    release_dir: str | os.PathLike[str],
+    *,
+    user_dict: Path = DEFAULT_USER_DICT,
+    workers: int | None = None,
+    write: Writer | None = None,
+    remove: Remover | None = None,
+) -> Stats:
     """Index every content page of `release_dir` into `release_dir`/search/ (full build).
 
     `write(rel, data)` and `remove(rel)` (paths relative to the release root), when given,
@@ -534,7 +555,7 @@ def build_search_index(release_dir: str | os.PathLike[str], *, user_dict: Path =
 
     docs: dict[str, Doc] = {}
     vectors: dict[str, dict[str, int]] = {}
-    for rel, doc, vector in results:
+    for _rel, doc, vector in results:
         if doc is not None and vector is not None:  # (both or neither: _analyse)
             docs[doc.url] = doc
             vectors[doc.url] = vector
@@ -600,10 +621,17 @@ def _meta(documents: int, user_dict: Path) -> bytes:
 # --------------------------------------------------------------------------- incremental
 
 
-def update_search_index(release_dir: str | os.PathLike[str], previous_release_dir: str | os.PathLike[str],
-                        changed_html: Iterable[str], removed_html: Iterable[str], *,
-                        user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None,
-                        write: Writer | None = None, remove: Remover | None = None) -> Stats:
+def update_search_index(
+    release_dir: str | os.PathLike[str],
+    previous_release_dir: str | os.PathLike[str],
+    changed_html: Iterable[str],
+    removed_html: Iterable[str],
+    *,
+    user_dict: Path = DEFAULT_USER_DICT,
+    workers: int | None = None,
+    write: Writer | None = None,
+    remove: Remover | None = None,
+) -> Stats:
     """Bring `release_dir`/search/ up to date after `changed_html` pages were (re)rendered
     and `removed_html` pages removed since `previous_release_dir` (paths relative to the
     release, e.g. "news/foo/index.html"; other paths are ignored).
@@ -628,8 +656,9 @@ def update_search_index(release_dir: str | os.PathLike[str], previous_release_di
     except (FileNotFoundError, ValueError):
         prev_meta = None
     expected = json.loads(_meta(0, user_dict))
-    if not prev_meta or {k: v for k, v in prev_meta.items() if k != "documents"} != \
-            {k: v for k, v in expected.items() if k != "documents"}:
+    if not prev_meta or {k: v for k, v in prev_meta.items() if k != "documents"} != {
+        k: v for k, v in expected.items() if k != "documents"
+    }:
         return build_search_index(release, user_dict=user_dict, workers=workers, write=write, remove=remove)
 
     if write is None:
@@ -676,8 +705,10 @@ def update_search_index(release_dir: str | os.PathLike[str], previous_release_di
         after = _assign_keys(urls)
         old_keys.update(before)
         new_keys.update(after)
-        d_cache[i] = {encode_key(key): _doc_record(new_docs[url]) if url in new_docs else by_url[url]
-                      for url, key in after.items()}
+        d_cache[i] = {
+            encode_key(key): _doc_record(new_docs[url]) if url in new_docs else by_url[url]
+            for url, key in after.items()
+        }
 
     # Pages whose key moved (a hash collision neighbour) need their postings moved too.
     analysed = 0
@@ -692,8 +723,9 @@ def update_search_index(release_dir: str | os.PathLike[str], previous_release_di
         for term, score in vector.items():
             additions[term].append(_chunk(key, score))
 
-    moved = [u for u in new_keys if u in old_keys and new_keys[u] != old_keys[u]
-             and u not in new_docs and u not in old_docs]
+    moved = [
+        u for u in new_keys if u in old_keys and new_keys[u] != old_keys[u] and u not in new_docs and u not in old_docs
+    ]
     for url in sorted(moved):
         doc = _read_doc(release, url + "index.html")
         assert doc is not None, url  # an indexed page of both releases whose HTML did not change
@@ -726,11 +758,11 @@ def update_search_index(release_dir: str | os.PathLike[str], previous_release_di
             existed = bool(full)
             for chunk in removals.get(term, ()):
                 pos = _find(full, chunk)
-                if full[pos:pos + 5] == chunk:
-                    full = full[:pos] + full[pos + 5:]
+                if full[pos : pos + 5] == chunk:
+                    full = full[:pos] + full[pos + 5 :]
             for chunk in additions.get(term, ()):
                 pos = _find(full, chunk)
-                if full[pos:pos + 5] != chunk:
+                if full[pos : pos + 5] != chunk:
                     full = full[:pos] + chunk + full[pos:]
             state.pop(term, None)
             if full:
@@ -762,7 +794,7 @@ def update_search_index(release_dir: str | os.PathLike[str], previous_release_di
 def _link_missing(prev_search: Path, out: Path) -> None:
     """Share the previous release's search files that the new release lacks (a caller
     that hard-linked the whole previous release already has them all)."""
-    for directory, subdirs, filenames in os.walk(prev_search):
+    for directory, _subdirs, filenames in os.walk(prev_search):
         rel = os.path.relpath(directory, prev_search)
         target_dir = out / rel if rel != "." else out
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -799,8 +831,10 @@ if __name__ == "__main__":
 # --------------------------------------------------------------------------- reference query
 
 
-_SPLIT = re.compile(r"[\s,.;:!?'\"()\[\]{}<>/\\|`~@#$%^&*+=\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
-                    r"\uff3b-\uff40\uff5b-\uff65\u2010-\u2027\u00b7]+")
+_SPLIT = re.compile(
+    r"[\s,.;:!?'\"()\[\]{}<>/\\|`~@#$%^&*+=\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+    r"\uff3b-\uff40\uff5b-\uff65\u2010-\u2027\u00b7]+"
+)
 
 
 def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> dict[str, Any]:
@@ -817,6 +851,7 @@ def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> 
     meta = load("meta.json")
     chunks = [c for c in _SPLIT.split(_normalise(text)) if c]
     vocab: dict[str, set] = defaultdict(set)
+
     def shard(kind: str, number: int) -> str:
         per_dir = meta["shards_per_dir"]
         return f"{kind}/{number // per_dir:02x}/{number % per_dir:02x}.json"
@@ -832,8 +867,10 @@ def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> 
     for chunk in chunks:
         i = 0
         while i < len(chunk):
-            best = next((chunk[i:i + n] for n in range(min(MAX_TERM_CHARS, len(chunk) - i), 0, -1)
-                         if has(chunk[i:i + n])), None)
+            best = next(
+                (chunk[i : i + n] for n in range(min(MAX_TERM_CHARS, len(chunk) - i), 0, -1) if has(chunk[i : i + n])),
+                None,
+            )
             if best and best not in seen:
                 seen.add(best)
                 primary.append(best)
@@ -841,12 +878,12 @@ def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> 
     for word in primary:
         for size in range(len(word) - 1, 1, -1):
             for j in range(len(word) - size + 1):
-                sub = word[j:j + size]
+                sub = word[j : j + size]
                 if sub not in seen and has(sub):
                     seen.add(sub)
                     secondary.append(sub)
     primary = primary[:8]  # as dj-search.js: at most 8 terms, own words first
-    secondary = secondary[:8 - len(primary)]
+    secondary = secondary[: 8 - len(primary)]
     n_docs = meta["documents"] or 1
     docs: dict[str, list] = {}  # key -> [hits, score, mask]
     for weight, terms in ((1.0, primary), (0.4, secondary)):
@@ -860,7 +897,7 @@ def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> 
                 postings, df = entry[1], round(2 ** (entry[0] / 8))
             idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
             for i in range(0, len(postings), 5):
-                key = postings[i + 1:i + 5]
+                key = postings[i + 1 : i + 5]
                 doc = docs.setdefault(key, [0, 0.0, set()])
                 doc[1] += weight * idf * (63 - _B64_INDEX[postings[i]])
                 if weight == 1.0 and index not in doc[2]:
@@ -870,6 +907,11 @@ def query(search_dir: str | os.PathLike[str], text: str, *, limit: int = 10) -> 
     results = []
     for key, _ in ranked[:limit]:
         results.append(load(shard("d", decode_key(key) >> meta["slot_bits"]))[key])
-    return {"terms": primary, "secondary": secondary, "total": len(ranked), "results": results,
-            "files": fetched,
-            "bytes": sum((root / name).stat().st_size for name in fetched)}
+    return {
+        "terms": primary,
+        "secondary": secondary,
+        "total": len(ranked),
+        "results": results,
+        "files": fetched,
+        "bytes": sum((root / name).stat().st_size for name in fetched),
+    }

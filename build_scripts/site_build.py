@@ -88,12 +88,19 @@ class Release:
     exact: bool = False
 
     @classmethod
-    def load(cls, path: Path) -> "Release":
+    def load(cls, path: Path) -> Release:
         data = json.loads((path / RELEASE_JSON).read_text(encoding="utf-8"))
-        return cls(name=path.name, path=path, time=data["time"], commit=data.get("commit"),
-                   page_count=data["page_count"], duration=data["duration"],
-                   rendered=data.get("rendered", data["page_count"]), incremental=data.get("incremental", False),
-                   exact=data.get("exact", False))
+        return cls(
+            name=path.name,
+            path=path,
+            time=data["time"],
+            commit=data.get("commit"),
+            page_count=data["page_count"],
+            duration=data["duration"],
+            rendered=data.get("rendered", data["page_count"]),
+            incremental=data.get("incremental", False),
+            exact=data.get("exact", False),
+        )
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -146,8 +153,7 @@ def list_releases(releases_dir: str | os.PathLike[str]) -> list[Release]:
         return []
     found = []
     for child in releases_dir.iterdir():
-        if (_RELEASE_NAME.match(child.name) and not child.is_symlink()
-                and (child / RELEASE_JSON).is_file()):
+        if _RELEASE_NAME.match(child.name) and not child.is_symlink() and (child / RELEASE_JSON).is_file():
             found.append(Release.load(child))
     # Names start with a sortable UTC timestamp.
     return sorted(found, key=lambda r: r.name, reverse=True)
@@ -199,8 +205,12 @@ def _prune(releases_dir: Path, keep: int) -> list[str]:
         delete_release(releases_dir, release.path, kept)
         removed.append(release.name)
     for path in releases_dir.iterdir():
-        if (_RELEASE_NAME.match(path.name) and path.is_dir() and not path.is_symlink()
-                and not (path / RELEASE_JSON).exists()):
+        if (
+            _RELEASE_NAME.match(path.name)
+            and path.is_dir()
+            and not path.is_symlink()
+            and not (path / RELEASE_JSON).exists()
+        ):
             delete_unfinished(releases_dir, path.name)
             removed.append(path.name)
         elif path.name.startswith((".scratch-", ".docs-", ".standby-")):
@@ -215,7 +225,7 @@ def _prune(releases_dir: Path, keep: int) -> list[str]:
 
 
 def _release_name(commit: str | None) -> str:
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%S") + f".{now.microsecond // 1000:03d}Z"
     short = re.sub(r"[^0-9A-Za-z]", "", commit or "")[:7] or "nocommit"
     return f"{stamp}-{short}"
@@ -230,8 +240,7 @@ class ReleaseTarget:
     keep: int = 5
 
 
-def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *,
-                 progress: bool = False) -> Release:
+def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *, progress: bool = False) -> Release:
     """Build content/ as committed in `commit` (the caller has just committed everything, so
     the work tree equals `commit`) into a new release and switch to it.
 
@@ -243,14 +252,21 @@ def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *
     """
     since, changed = _changed_since_current(repo, target.releases_dir, commit)
     return build_release(
-        repo.work_tree, target.releases_dir, site_dir=target.site_dir, commit=commit, keep=target.keep,
-        progress=progress, changed_paths=changed, changed_since=since,
+        repo.work_tree,
+        target.releases_dir,
+        site_dir=target.site_dir,
+        commit=commit,
+        keep=target.keep,
+        progress=progress,
+        changed_paths=changed,
+        changed_since=since,
         content_matches_commit=commit is not None,
     )
 
 
-def _changed_since_current(repo: ContentRepo, releases_dir: Path,
-                           commit: str | None) -> tuple[str | None, list[str] | None]:
+def _changed_since_current(
+    repo: ContentRepo, releases_dir: Path, commit: str | None
+) -> tuple[str | None, list[str] | None]:
     """(current release, content paths changed since it was built) from git, so the build
     looks at those files only instead of every file of content/. (None, None) when git
     cannot say: no current release, or it was not built from exactly its commit."""
@@ -265,11 +281,20 @@ def _changed_since_current(repo: ContentRepo, releases_dir: Path,
         return None, None
 
 
-def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.PathLike[str], *,
-                  site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR, commit: str | None = None,
-                  keep: int = 5, progress: bool = False, strict: bool = True, incremental: bool = True,
-                  changed_paths: list[str] | None = None, changed_since: str | None = None,
-                  content_matches_commit: bool = False) -> Release:
+def build_release(
+    content_dir: str | os.PathLike[str],
+    releases_dir: str | os.PathLike[str],
+    *,
+    site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR,
+    commit: str | None = None,
+    keep: int = 5,
+    progress: bool = False,
+    strict: bool = True,
+    incremental: bool = True,
+    changed_paths: list[str] | None = None,
+    changed_since: str | None = None,
+    content_matches_commit: bool = False,
+) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
     With ``incremental`` (the default) and a compatible current release, only outputs whose
@@ -317,8 +342,7 @@ def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.Pa
             # mutated by the build, so it is dropped whatever happens, and kept again
             # only with the release it produces).
             warm = _WARM.pop(warm_key, None)
-            if warm is not None and (previous is None or warm.release != previous.name
-                                     or warm.signature != signature):
+            if warm is not None and (previous is None or warm.release != previous.name or warm.signature != signature):
                 warm = None
             previous_state = None
             if previous is not None and warm is None:
@@ -329,28 +353,44 @@ def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.Pa
                 # what must be rendered (the engine's scan of content_dir replaces MkDocs').
                 docs_stub.mkdir(parents=True)
             request = RenderRequest(
-                content_dir=str(content_dir), theme_signature=signature, progress=progress,
+                content_dir=str(content_dir),
+                theme_signature=signature,
+                progress=progress,
                 catalogue=warm.catalogue if warm else None,
                 previous_outputs=previous_state["outputs"] if previous_state else None,
                 previous_sources=previous_state["sources"] if previous_state else None,
                 # Only valid against the release it was computed for: another process may
                 # have switched `current` since (a rollback).
-                changed_paths=(sorted(set(changed_paths))
-                               if sparse and previous is not None and changed_paths is not None
-                               and changed_since == previous.name else None),
+                changed_paths=(
+                    sorted(set(changed_paths))
+                    if sparse and previous is not None and changed_paths is not None and changed_since == previous.name
+                    else None
+                ),
             )
             if progress:
-                mode = (f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")
-                        if sparse and previous is not None else "全量")
+                mode = (
+                    f"增量，基于 {previous.name}" + ("（进程内缓存）" if warm else "")
+                    if sparse and previous is not None
+                    else "全量"
+                )
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
             timings["setup"] = time.monotonic() - started
-            renderer.render(request, RenderSettings(
-                site_dir=site_dir, docs_dir=docs_stub if sparse else content_dir,
-                out_dir=scratch if sparse else target, site_url=settings["site_url"],
-                site_name=settings["org_name"], strict=strict,
-                extra={"org_name": settings["org_name"], "icp_number": settings["icp_number"],
-                       "announcement": settings["announcement"]},
-            ))
+            renderer.render(
+                request,
+                RenderSettings(
+                    site_dir=site_dir,
+                    docs_dir=docs_stub if sparse else content_dir,
+                    out_dir=scratch if sparse else target,
+                    site_url=settings["site_url"],
+                    site_name=settings["org_name"],
+                    strict=strict,
+                    extra={
+                        "org_name": settings["org_name"],
+                        "icp_number": settings["icp_number"],
+                        "announcement": settings["announcement"],
+                    },
+                ),
+            )
             timings["mkdocs"] = time.monotonic() - started
             pause_point("build.after_render")
             plan = request.result
@@ -361,16 +401,21 @@ def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.Pa
                 tree = ReleaseWriter(releases_dir, name, base=previous.path, skip=(RELEASE_JSON,))
                 _assemble(tree, scratch, plan)
                 timings["assemble"] = time.monotonic() - started
-                search = update_search_index(target, previous.path, plan.changed, plan.removed,
-                                             write=tree.put_bytes, remove=tree.remove)
+                search = update_search_index(
+                    target, previous.path, plan.changed, plan.removed, write=tree.put_bytes, remove=tree.remove
+                )
                 put = tree.put_bytes
             else:
                 search = build_search_index(target)
                 put = _PlainWriter(target).put_bytes
             timings["search"] = time.monotonic() - started
             if progress:
-                print(f"搜索索引：{search.mode}，分析 {search.analysed} 个页面，写入 {search.files_written} 个文件，"
-                      f"{search.seconds:.1f} 秒", file=sys.stderr, flush=True)
+                print(
+                    f"搜索索引：{search.mode}，分析 {search.analysed} 个页面，写入 {search.files_written} 个文件，"
+                    f"{search.seconds:.1f} 秒",
+                    file=sys.stderr,
+                    flush=True,
+                )
             for state_name, data in plan.state_files(all_files=not sparse).items():
                 put(f"{BUILD_STATE}/{state_name}", data)
             if not sparse:
@@ -379,11 +424,14 @@ def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.Pa
                 adopt_tree(releases_dir, name)
             page_count = plan.page_count()
             release = Release(
-                name=name, path=target,
-                time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                commit=commit, page_count=page_count,
+                name=name,
+                path=target,
+                time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                commit=commit,
+                page_count=page_count,
                 duration=round(time.monotonic() - started, 3),
-                rendered=len(plan.changed), incremental=sparse,
+                rendered=len(plan.changed),
+                incremental=sparse,
                 exact=bool(content_matches_commit and commit),
             )
             record = release.to_dict()
@@ -408,9 +456,12 @@ def build_release(content_dir: str | os.PathLike[str], releases_dir: str | os.Pa
         LAST_TIMINGS.clear()
         LAST_TIMINGS.update({k: round(v, 3) for k, v in timings.items()})
         if progress:
-            print(f"完成：{name}，{release.page_count} 个页面（本次渲染 {release.rendered} 个），"
-                  f"用时 {release.duration:.1f} 秒"
-                  + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""), file=sys.stderr, flush=True)
+            print(
+                f"完成：{name}，{release.page_count} 个页面（本次渲染 {release.rendered} 个），"
+                f"用时 {release.duration:.1f} 秒" + (f"；清理旧版本 {len(pruned)} 个" if pruned else ""),
+                file=sys.stderr,
+                flush=True,
+            )
         return release
 
 
@@ -467,9 +518,20 @@ def site_markdown_options(site_dir: Path) -> tuple[list[Any], dict[str, Any]]:
 
 # Modules of build_scripts the renderer renders with: a change to them changes outputs too
 # (site/, with the adapter, is signed as a whole).
-_SIGNED_MODULES = ("html_safety.py", "site_paths.py", "page_model.py", "catalogue.py", "catalogue_state.py", "listings.py",
-                   "sitemap.py", "feed.py", "output_plan.py", "site_pages.py", "public_forms.py",
-                   "render_request.py")
+_SIGNED_MODULES = (
+    "html_safety.py",
+    "site_paths.py",
+    "page_model.py",
+    "catalogue.py",
+    "catalogue_state.py",
+    "listings.py",
+    "sitemap.py",
+    "feed.py",
+    "output_plan.py",
+    "site_pages.py",
+    "public_forms.py",
+    "render_request.py",
+)
 
 
 def theme_signature(site_dir: Path) -> str:

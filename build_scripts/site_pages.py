@@ -95,12 +95,15 @@ def check_clashes(site: SitePages, content_paths: Iterable[str]) -> None:
     """content/ may not use the paths these pages own (the CMS reserves the slugs too)."""
     for src in content_paths:
         if src.split("/", 1)[0] in site.top_level:
-            raise ContentError(f"{src}: 路径 /{src.split('/', 1)[0]}/ 保留给网站自带页面（site/{PAGES_DIR}/），内容中不能使用")
+            raise ContentError(
+                f"{src}: 路径 /{src.split('/', 1)[0]}/ 保留给网站自带页面（site/{PAGES_DIR}/），内容中不能使用"
+            )
 
 
 def nav_items(site: SitePages) -> list[dict[str, str]]:
-    ordered = sorted((meta["nav_order"], src) for src, meta in site.meta.items()
-                     if isinstance(meta.get("nav_order"), int))
+    ordered = sorted(
+        (meta["nav_order"], src) for src, meta in site.meta.items() if isinstance(meta.get("nav_order"), int)
+    )
     return [{str(site.meta[src].get("nav_title") or site.meta[src]["title"]): src} for _, src in ordered]
 
 

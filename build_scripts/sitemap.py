@@ -39,12 +39,14 @@ def drop_url(state: Catalogue, url: str) -> None:
 
 def shard_xml(site_url: str, urls: dict[str, str]) -> bytes:
     """One sitemap shard: its pages, with an article's date as its lastmod."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for url in sorted(urls):
         lastmod = urls[url]
-        lines.append(f"  <url><loc>{xml_escape(site_url + url)}</loc>"
-                     + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "") + "</url>")
+        lines.append(
+            f"  <url><loc>{xml_escape(site_url + url)}</loc>"
+            + (f"<lastmod>{lastmod}</lastmod>" if lastmod else "")
+            + "</url>"
+        )
     lines.append("</urlset>\n")
     return "\n".join(lines).encode("utf-8")
 
@@ -52,8 +54,10 @@ def shard_xml(site_url: str, urls: dict[str, str]) -> bytes:
 def index_xml(site_url: str, shards: list[int]) -> bytes:
     """sitemap.xml: an index of the shards (one file of every URL would be rewritten on
     every publish; a shard holds the pages whose URL hashes to it)."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+    ]
     for shard in shards:
         lines.append(f"  <sitemap><loc>{xml_escape(site_url)}{SITEMAP_DIR}/{shard:02x}.xml</loc></sitemap>")
     lines.append("</sitemapindex>\n")

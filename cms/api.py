@@ -1,13 +1,19 @@
 """Everything under /api/: the one DRF router, the member session, the OpenAPI schema and
 its docs page, and a JSON 404 for unknown paths (which would otherwise reach the public
 site's catch-all and answer HTML)."""
+
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from cms.accounts.api import PasswordView, SessionView
 from cms.assessment.api import (
-    AttemptViewSet, MasteryView, NotebookView, PracticeView, QuizViewSet, RankingView,
+    AttemptViewSet,
+    MasteryView,
+    NotebookView,
+    PracticeView,
+    QuizViewSet,
+    RankingView,
 )
 from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
@@ -35,7 +41,9 @@ urlpatterns = [
     path("member/practice/", PracticeView.as_view(), name="member-practice"),
     re_path(r"^member/contests/(?P<id>[0-9]{1,18})/ranking/$", RankingView.as_view(), name="member-contest-ranking"),
     path("health/", HealthView.as_view(), name="health"),
-    re_path(r"^forms/(?P<id>[0-9]{1,18})/submissions/$", PublicSubmissionView.as_view(), name="public-form-submissions"),
+    re_path(
+        r"^forms/(?P<id>[0-9]{1,18})/submissions/$", PublicSubmissionView.as_view(), name="public-form-submissions"
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: the page loads its script from a URL of its own (no inline script, see the CSP).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

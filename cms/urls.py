@@ -24,8 +24,9 @@ urlpatterns = [
     # is Wagtail's own pattern, answered first by the wrapper that adds the audience rule.
     re_path(r"^documents/(\d+)/(.*)$", media_views.serve_document, name="private_document"),
     path("documents/", include(wagtaildocs_urls)),
-    re_path(r"^media/(?P<folder>images|original_images)/(?P<name>[^/]+)$", media_views.serve_image,
-            name="private_image"),
+    re_path(
+        r"^media/(?P<folder>images|original_images)/(?P<name>[^/]+)$", media_views.serve_image, name="private_image"
+    ),
     path("api/", include("cms.api")),
 ]
 

@@ -4,6 +4,7 @@ Every value can be changed from the environment (docs/operations.md, settings ta
 one file serves every server; the tested set-up (tests/deploy/test_production_stack.py)
 starts gunicorn with exactly this file.
 """
+
 import multiprocessing
 import os
 

@@ -6,6 +6,7 @@
 
 The tested set-up (tests/deploy/test_production_stack.py) renders it the same way.
 """
+
 import os
 import re
 import sys

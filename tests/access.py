@@ -4,6 +4,7 @@ Three refusals exist: a visitor (or a person without admin access) who asks for 
 page goes to the admin log-in and comes back after it; a person in the admin who lacks the
 permission is sent to the dashboard with Wagtail's "no permission" message; a private file
 sends a visitor to the member log-in (cms/media)."""
+
 from urllib.parse import urlencode
 
 from django.conf import settings

@@ -60,15 +60,21 @@ def django_db_setup(django_db_setup, django_db_blocker, tmp_path_factory):
     in each process and flush the database; ``home`` and ``public_home`` seed it again."""
     from django.db import connection, transaction
     from django.test import override_settings
-
     from django_tasks_db.models import DBTaskResult
 
     from cms.audit.models import GENESIS_HASH, AuditEntry, ChainHead
 
     seed_dir = tmp_path_factory.mktemp("seed")
-    with django_db_blocker.unblock(), override_settings(
-            VAR_DIR=seed_dir, CONTENT_DIR=seed_dir / "content", CONTENT_GIT_DIR=seed_dir / "content.git",
-            SITE_RELEASES_DIR=seed_dir / "site", MEDIA_ROOT=seed_dir / "media"):
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            VAR_DIR=seed_dir,
+            CONTENT_DIR=seed_dir / "content",
+            CONTENT_GIT_DIR=seed_dir / "content.git",
+            SITE_RELEASES_DIR=seed_dir / "site",
+            MEDIA_ROOT=seed_dir / "media",
+        ),
+    ):
         with transaction.atomic():
             _seed_home_and_roles()
             AuditEntry.objects.all()._raw_delete(AuditEntry.objects.db)  # the ORM refuses deletes, rightly
@@ -198,20 +204,28 @@ def worker_processes(site_paths, tmp_path):
     class Workers:
         def start(self, *, pause_at: str | None = None, interval: float = 0.1):
             env = {key: value for key, value in os.environ.items() if not key.startswith("DANGJIAN_PAUSE")}
-            env.update({
-                "DJANGO_SETTINGS_MODULE": "cms.settings.test",
-                "DATABASE_URL": database_url_for_subprocess(),
-                "DANGJIAN_PAUSE_DIR": str(pause_dir),
-                "PYTHONUNBUFFERED": "1",
-                **{name: str(site_paths[name]) for name in
-                   ("VAR_DIR", "CONTENT_DIR", "CONTENT_GIT_DIR", "SITE_RELEASES_DIR", "MEDIA_ROOT")},
-            })
+            env.update(
+                {
+                    "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+                    "DATABASE_URL": database_url_for_subprocess(),
+                    "DANGJIAN_PAUSE_DIR": str(pause_dir),
+                    "PYTHONUNBUFFERED": "1",
+                    **{
+                        name: str(site_paths[name])
+                        for name in ("VAR_DIR", "CONTENT_DIR", "CONTENT_GIT_DIR", "SITE_RELEASES_DIR", "MEDIA_ROOT")
+                    },
+                }
+            )
             if pause_at:
                 env["DANGJIAN_PAUSE_AT"] = pause_at
             log = open(logs / f"worker-{len(started)}-{pause_at or 'normal'}.log", "wb")
             process = subprocess.Popen(
                 [sys.executable, "manage.py", "worker", "--interval", str(interval)],
-                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             log.close()
             started.append(process)
             return process
@@ -220,8 +234,9 @@ def worker_processes(site_paths, tmp_path):
             return pause_dir / name
 
         def logs(self) -> str:
-            return "\n".join(f"== {path.name}\n{path.read_text(errors='replace')[-3000:]}"
-                             for path in sorted(logs.iterdir()))
+            return "\n".join(
+                f"== {path.name}\n{path.read_text(errors='replace')[-3000:]}" for path in sorted(logs.iterdir())
+            )
 
         def stop(self, process) -> None:
             """As systemd stops it: SIGTERM, the worker finishes its task and exits."""

@@ -1,5 +1,6 @@
 """factory_boy factories for the CMS. Pages are created through `parent.add_child` like the
 admin does, and published through a revision so Wagtail's signals fire."""
+
 import datetime
 
 import factory

@@ -5,6 +5,7 @@ Each payload carries its own marker (``XSS01`` …) so a failure names it. The c
 what a browser would parse: no script that is not the site's, no ``on*`` attribute, no
 script-capable URL, and no payload's markup anywhere unescaped.
 """
+
 from __future__ import annotations
 
 import json
@@ -103,11 +104,28 @@ def shown(payload: str) -> str:
 # --------------------------------------------------------------------------- checks
 
 SCRIPT_URL = re.compile(r"^(?:javascript|data|vbscript|livescript|mocha):", re.I)
-URL_ATTRIBUTES = ("href", "src", "poster", "action", "formaction", "xlink:href", "data", "background",
-                  "cite", "srcset")
+URL_ATTRIBUTES = ("href", "src", "poster", "action", "formaction", "xlink:href", "data", "background", "cite", "srcset")
 # Elements content must never bring (the theme's own search form and toggles are outside it).
-FORBIDDEN_IN_CONTENT = ("iframe", "object", "embed", "base", "form", "input", "button", "textarea", "select",
-                        "svg", "math", "marquee", "frameset", "applet", "meta", "link", "style", "script")
+FORBIDDEN_IN_CONTENT = (
+    "iframe",
+    "object",
+    "embed",
+    "base",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "svg",
+    "math",
+    "marquee",
+    "frameset",
+    "applet",
+    "meta",
+    "link",
+    "style",
+    "script",
+)
 
 
 def _url_is_scriptable(value: str) -> bool:
@@ -136,7 +154,7 @@ def unsafe_markup(html: str, *, allowed_scripts: set[str], where: str, content: 
             if name.lower() in URL_ATTRIBUTES and _url_is_scriptable(text):
                 problems.append(f"{where}: <{element.name} {name}={text[:60]!r}>")
     content_root = soup.select_one(content) if content else soup
-    for element in (content_root.find_all(FORBIDDEN_IN_CONTENT) if content_root else []):
+    for element in content_root.find_all(FORBIDDEN_IN_CONTENT) if content_root else []:
         if element.name == "script" and element.get("src", "").rsplit("/", 1)[-1] in allowed_scripts:
             continue
         problems.append(f"{where}: <{element.name}> from content")

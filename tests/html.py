@@ -1,4 +1,5 @@
 """Read admin pages the way a person does: table cells and form errors as text."""
+
 import re
 
 from bs4 import BeautifulSoup

@@ -2,6 +2,7 @@
 production settings, its own database (PostgreSQL on 127.0.0.1 or an SQLite file) and its
 own VAR_DIR. Used by the backup round trip and the production stack test; these never use
 pytest-django's test database."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,12 @@ SECRET = "test-only-production-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def psql(sql: str) -> None:
-    subprocess.run(["psql", f"{POSTGRES_SERVER}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        ["psql", f"{POSTGRES_SERVER}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 class PostgresDatabases:
@@ -65,8 +70,14 @@ class Installation:
         return (self.var / "site" / "current").resolve()
 
     def manage(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=self.env,
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [sys.executable, str(REPO / "manage.py"), *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result

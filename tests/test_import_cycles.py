@@ -13,6 +13,7 @@ Granularity (a node of the graph):
 
 Migrations and tests are left out (a migration names the app's history, not its design).
 """
+
 from __future__ import annotations
 
 import ast
@@ -163,8 +164,11 @@ def test_no_import_cycles():
 
 
 def test_the_checker_finds_a_cycle_and_its_imports():
-    graph = {"cms.a": {"cms.b": {"cms.a.x -> cms.b.y"}}, "cms.b": {"cms.a": {"cms.b.z -> cms.a"}},
-             "cms.c": {"cms.a": {"cms.c -> cms.a"}}}
+    graph = {
+        "cms.a": {"cms.b": {"cms.a.x -> cms.b.y"}},
+        "cms.b": {"cms.a": {"cms.b.z -> cms.a"}},
+        "cms.c": {"cms.a": {"cms.c -> cms.a"}},
+    }
     assert describe_cycles(graph) == ["cms.a ↔ cms.b\n    cms.a.x -> cms.b.y\n    cms.b.z -> cms.a"]
 
 

@@ -2,9 +2,10 @@
 (study courses, member forms). A target has ``audience_statuses`` (a list of
 ``MemberStatus`` values; empty = every status) and ``audience_units`` (a many-to-many of
 ``OrganisationUnit``; empty = every unit)."""
+
 from __future__ import annotations
 
-from .models import Membership, MemberStatus, OrganisationUnit, User
+from .models import MemberStatus, Membership, OrganisationUnit, User
 from .selectors import branch_path
 
 
@@ -46,7 +47,8 @@ class UnitTree:
         self.children: dict[int | None, list[int]] = {}
         self.order: dict[int, tuple] = {}
         for pk, parent_id, name, sort_order in OrganisationUnit.objects.values_list(
-                "pk", "parent_id", "name", "sort_order"):
+            "pk", "parent_id", "name", "sort_order"
+        ):
             self.children.setdefault(parent_id, []).append(pk)
             self.order[pk] = (sort_order, name)
 

@@ -18,6 +18,7 @@ it or log out:
 password policy (``AUTH_PASSWORD_VALIDATORS``, which also refuses the last five passwords)
 and differs from the current one.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -39,8 +40,14 @@ MISMATCH = "两次输入的新密码不一致。"
 
 #: API paths a person with an initial password may still use: who am I, log out, change it.
 # /api/forms/: the public forms endpoint is for anyone, logged in or not (cms/feedback).
-API_ALLOWED = ("/api/member/session/", "/api/member/password/", "/api/schema/", "/api/docs/", "/api/health/",
-               "/api/forms/")
+API_ALLOWED = (
+    "/api/member/session/",
+    "/api/member/password/",
+    "/api/schema/",
+    "/api/docs/",
+    "/api/health/",
+    "/api/forms/",
+)
 
 
 def mark_initial_password(user: User, *, save: bool = True) -> None:
@@ -53,8 +60,9 @@ def mark_initial_password(user: User, *, save: bool = True) -> None:
         User.objects.filter(pk=user.pk).update(must_change_password=True)
 
 
-def change_own_password(user: User, *, old_password: str, new_password: str,
-                        new_password_again: str | None = None) -> User:
+def change_own_password(
+    user: User, *, old_password: str, new_password: str, new_password_again: str | None = None
+) -> User:
     """The person changes their own password: the current one must be right, the new one
     must pass the policy and differ from it. Clears ``must_change_password``. Raises a
     ``ValidationError`` keyed by field (``old_password``, ``new_password``) in Chinese;
@@ -100,8 +108,9 @@ class PasswordChangeRequiredMiddleware:
         if path.startswith("/api/"):
             if path.startswith(API_ALLOWED):
                 return self.get_response(request)
-            return JsonResponse({"detail": API_DETAIL, "code": API_CODE}, status=403,
-                                json_dumps_params={"ensure_ascii": False})
+            return JsonResponse(
+                {"detail": API_DETAIL, "code": API_CODE}, status=403, json_dumps_params={"ensure_ascii": False}
+            )
         if path.startswith(("/documents/", "/media/")):
             return redirect(f"{settings.WAGTAIL_FRONTEND_LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
@@ -128,7 +137,12 @@ def document_refusals(result, generator, request, public):
                 reasons.append("管理后台用户尚未完成双重验证（code = otp_required 或 otp_enrolment_required）。")
             if not reasons:
                 continue
-            answer = operation.setdefault("responses", {}).setdefault("403", {
-                "description": "", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+            answer = operation.setdefault("responses", {}).setdefault(
+                "403",
+                {
+                    "description": "",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            )
             answer["description"] = " ".join(filter(None, [answer.get("description", ""), *reasons]))
     return result

@@ -12,6 +12,7 @@ every app server counts the same failures).
 A lock-out answers in Chinese (JSON under /api/, a page elsewhere); 管理员 see and lift
 locks under 登录锁定 in the admin (``views_admin.LockoutListView``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,10 @@ from django.utils import timezone
 
 
 def locked_message() -> str:
-    return (f"登录失败次数过多，该账号（或您所在的网络）已被暂时锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟。"
-            "请稍后再试，或联系管理员解锁。")
+    return (
+        f"登录失败次数过多，该账号（或您所在的网络）已被暂时锁定 {settings.LOGIN_LOCKOUT_MINUTES} 分钟。"
+        "请稍后再试，或联系管理员解锁。"
+    )
 
 
 def client_ip(request) -> str:
@@ -79,8 +82,9 @@ class LockoutHandler(AxesDatabaseHandler):
         # A password log-in of someone with a second factor is only half a log-in: clearing
         # their failures now would let wrong codes be guessed forever, four at a time
         # between fresh log-ins. The count is cleared once the code is right instead.
-        from .otp import is_staff
         from django_otp import user_has_device
+
+        from .otp import is_staff
 
         request._dj_keep_failures = is_staff(user) and user_has_device(user, confirmed=True)
         return super().user_logged_in(sender, request, user, **kwargs)
@@ -114,8 +118,12 @@ def clear_failures(request, username: str) -> int:
 def lockout_response(request, original_response=None, credentials=None):
     seconds = settings.LOGIN_LOCKOUT_MINUTES * 60
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": locked_message(), "code": "locked"}, status=429,
-                            headers={"Retry-After": str(seconds)}, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"detail": locked_message(), "code": "locked"},
+            status=429,
+            headers={"Retry-After": str(seconds)},
+            json_dumps_params={"ensure_ascii": False},
+        )
     response = render(request, "accounts/locked_out.html", {"message": locked_message()}, status=429)
     response["Retry-After"] = str(seconds)
     return response
@@ -138,11 +146,16 @@ def current_locks() -> list[Lock]:
     since = timezone.now() - dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     recent = AccessAttempt.objects.filter(attempt_time__gte=since)
     locks = []
-    for kind, limit in (("username", settings.AXES_FAILURE_LIMIT),
-                        ("ip_address", settings.LOGIN_ADDRESS_FAILURE_LIMIT)):
-        rows = (recent.exclude(**{kind: None}).values(kind)
-                .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-                .filter(failures__gte=limit))
+    for kind, limit in (
+        ("username", settings.AXES_FAILURE_LIMIT),
+        ("ip_address", settings.LOGIN_ADDRESS_FAILURE_LIMIT),
+    ):
+        rows = (
+            recent.exclude(**{kind: None})
+            .values(kind)
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=limit)
+        )
         locks += [Lock(kind, row[kind], row["failures"], row["last"]) for row in rows]
     return sorted(locks, key=lambda lock: lock.last_attempt, reverse=True)
 

@@ -26,8 +26,12 @@ class OrganisationUnit(models.Model):
     name = models.CharField("名称", max_length=100, unique=True)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.BRANCH)
     parent = models.ForeignKey(
-        "self", verbose_name="上级组织", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name="上级组织",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -68,8 +72,12 @@ class User(AbstractUser):
     """The project's user from the very first migration, so member data can grow here."""
 
     organisation = models.ForeignKey(
-        OrganisationUnit, verbose_name="所在组织", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="people",
+        OrganisationUnit,
+        verbose_name="所在组织",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
     )
     # Set when somebody other than the person chose the password (import, an administrator
     # creating the account or resetting it, demo accounts in production): until the person
@@ -102,8 +110,11 @@ class MemberStatus(models.TextChoices):
 
 #: The forward order of the pipeline (已转出 is not part of it: it is an exit).
 STATUS_PIPELINE = [
-    MemberStatus.APPLICANT, MemberStatus.ACTIVIST, MemberStatus.CANDIDATE,
-    MemberStatus.PROBATIONARY, MemberStatus.FULL,
+    MemberStatus.APPLICANT,
+    MemberStatus.ACTIVIST,
+    MemberStatus.CANDIDATE,
+    MemberStatus.PROBATIONARY,
+    MemberStatus.FULL,
 ]
 
 
@@ -137,13 +148,15 @@ class StatusChange(models.Model):
     """One dated step of a member's status history (``from_status`` is empty for the first)."""
 
     membership = models.ForeignKey(
-        Membership, verbose_name="党员档案", on_delete=models.CASCADE, related_name="status_changes")
+        Membership, verbose_name="党员档案", on_delete=models.CASCADE, related_name="status_changes"
+    )
     from_status = models.CharField("原身份", max_length=20, choices=MemberStatus.choices, blank=True)
     to_status = models.CharField("新身份", max_length=20, choices=MemberStatus.choices)
     changed_on = models.DateField("变更日期")
     note = models.CharField("备注", max_length=200, blank=True)
     recorded_by = models.ForeignKey(
-        User, verbose_name="登记人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+        User, verbose_name="登记人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     class Meta:

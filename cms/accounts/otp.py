@@ -23,6 +23,7 @@
   双重验证设备; the ``device_removed`` and ``device_confirmed`` signals are the hooks for the
   audit log.
 """
+
 from __future__ import annotations
 
 from base64 import b32encode
@@ -84,8 +85,11 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 
 def must_enrol(user: User) -> bool:
-    return bool(settings.OTP_REQUIRED_FOR_ADMINISTRATORS and selectors.is_administrator(user)
-                and not user_has_device(user, confirmed=True))
+    return bool(
+        settings.OTP_REQUIRED_FOR_ADMINISTRATORS
+        and selectors.is_administrator(user)
+        and not user_has_device(user, confirmed=True)
+    )
 
 
 def pending_device(user: User) -> TOTPDevice:
@@ -103,7 +107,7 @@ def qr_svg(device: TOTPDevice) -> str:
 def secret_for_typing(device: TOTPDevice) -> str:
     """The key in base32, in groups of four, for authenticator apps without a camera."""
     secret = b32encode(device.bin_key).decode().rstrip("=")
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def clean_code(code: str | None) -> str:
@@ -172,9 +176,14 @@ def staff_with_devices():
 
 def admin_otp_paths() -> set[str]:
     """Admin paths a person between the password and the code may reach."""
-    return {reverse("accounts_otp_verify"), reverse("accounts_otp_enrol"), reverse("wagtailadmin_logout"),
-            reverse("wagtailadmin_login"), reverse("wagtailadmin_javascript_catalog"),
-            reverse("wagtailadmin_sprite")}
+    return {
+        reverse("accounts_otp_verify"),
+        reverse("accounts_otp_enrol"),
+        reverse("wagtailadmin_logout"),
+        reverse("wagtailadmin_login"),
+        reverse("wagtailadmin_javascript_catalog"),
+        reverse("wagtailadmin_sprite"),
+    }
 
 
 def _with_next(url: str, request) -> str:

@@ -5,6 +5,7 @@ UserAttributeSimilarityValidator, plus containing the user name outright), not a
 all-digit password (Django's), and not one of the person's last five passwords. ASVS
 prefers length over composition rules; the classes are what the assessment asks for, and
 the length floor stays where ASVS puts it. Messages in Chinese."""
+
 from __future__ import annotations
 
 import re
@@ -62,7 +63,7 @@ class PasswordHistoryValidator:
         if user is None or user.pk is None or not user.has_usable_password():
             return
         PasswordHistory.objects.create(user=user, password_hash=user.password)
-        stale = user.password_history.values_list("pk", flat=True)[self.history:]
+        stale = user.password_history.values_list("pk", flat=True)[self.history :]
         PasswordHistory.objects.filter(pk__in=list(stale)).delete()
 
     def get_help_text(self):

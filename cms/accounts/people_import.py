@@ -14,6 +14,7 @@ New users get an unusable password: they sign in once an administrator or the si
 gives them one, and must then replace it with their own (``must_change_password``,
 first_login.py).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,18 +38,47 @@ IMPORT_NOTE = "批量导入"
 HEADER_ALIASES = {
     "姓名": "name",
     "工号": "staff_no",
-    "手机号": "phone", "手机号码": "phone", "手机": "phone",
-    "支部": "branch", "所在支部": "branch", "党支部": "branch",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "手机": "phone",
+    "支部": "branch",
+    "所在支部": "branch",
+    "党支部": "branch",
     "身份": "status",
-    "入党时间": "joined", "入党日期": "joined",
-    "角色": "role", "支部职务": "role", "职务": "role",
+    "入党时间": "joined",
+    "入党日期": "joined",
+    "角色": "role",
+    "支部职务": "role",
+    "职务": "role",
 }
 STATUS_BY_TEXT = {**{s.label: s.value for s in MemberStatus}, **{s.value: s.value for s in MemberStatus}}
 ROLE_BY_TEXT = {**{r.label: r.value for r in BranchRole}, **{r.value: r.value for r in BranchRole}}
 JOINED_ALLOWED = JOINED_PARTY_STATUSES
 COMPOUND_SURNAMES = {
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "夏侯", "轩辕", "令狐", "钟离", "闾丘", "端木", "南宫", "西门", "澹台", "公冶", "申屠", "太史",
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "钟离",
+    "闾丘",
+    "端木",
+    "南宫",
+    "西门",
+    "澹台",
+    "公冶",
+    "申屠",
+    "太史",
 }
 DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 PHONE_RE = re.compile(r"^1\d{10}$")
@@ -122,6 +152,7 @@ class ImportReport:
 
 # Reading -------------------------------------------------------------------------------------
 
+
 def read_table(file) -> list[list]:
     """The rows of the first sheet (XLSX) or of the CSV (cms/core/spreadsheets.py: streamed,
     size- and row-limited), header included."""
@@ -132,6 +163,7 @@ def read_table(file) -> list[list]:
 
 
 # Cell parsing --------------------------------------------------------------------------------
+
 
 def _text(value) -> str:
     if value is None:
@@ -160,14 +192,19 @@ def split_name(name: str) -> tuple[str, str]:
 
 # The import ----------------------------------------------------------------------------------
 
+
 def _columns(header: list) -> tuple[dict[str, int], list[str]]:
     columns, problems = {}, []
     for index, cell in enumerate(header):
         key = HEADER_ALIASES.get(re.sub(r"\s+", "", _text(cell)))
         if key and key not in columns:
             columns[key] = index
-    required = [("姓名", ["name"]), ("工号（或手机号）", ["staff_no", "phone"]), ("支部", ["branch"]),
-                ("身份", ["status"])]
+    required = [
+        ("姓名", ["name"]),
+        ("工号（或手机号）", ["staff_no", "phone"]),
+        ("支部", ["branch"]),
+        ("身份", ["status"]),
+    ]
     missing = [label for label, keys in required if not any(key in columns for key in keys)]
     if missing:
         problems.append("缺少必填列：" + "、".join(missing) + "。表头应为：姓名、工号、支部、身份、入党时间、角色。")
@@ -188,6 +225,7 @@ def _check_rows(table: list[list], report: ImportReport) -> None:
     data_rows = table[1:]
 
     for line, raw in enumerate(data_rows, start=2):
+
         def cell(key):
             index = columns.get(key)
             return raw[index] if index is not None and index < len(raw) else None
@@ -261,8 +299,10 @@ def _check_rows(table: list[list], report: ImportReport) -> None:
 
 def _plan(report: ImportReport) -> dict[str, User]:
     """Mark each row 新建 / 更新 / 无变化 against what is stored."""
-    existing = {user.username: user for user in User.objects.filter(
-        username__in=[row.username for row in report.rows]).select_related("membership")}
+    existing = {
+        user.username: user
+        for user in User.objects.filter(username__in=[row.username for row in report.rows]).select_related("membership")
+    }
     for row in report.rows:
         user = existing.get(row.username)
         if user is None:
@@ -270,10 +310,13 @@ def _plan(report: ImportReport) -> dict[str, User]:
             continue
         membership = getattr(user, "membership", None)
         same = (
-            user.get_full_name() == row.name and user.organisation_id == row.branch.pk
-            and membership is not None and membership.status == row.status
+            user.get_full_name() == row.name
+            and user.organisation_id == row.branch.pk
+            and membership is not None
+            and membership.status == row.status
             and (row.joined is None or membership.joined_party_on == row.joined)
-            and (row.role is None or membership.role == row.role))
+            and (row.role is None or membership.role == row.role)
+        )
         row.action = "无变化" if same else "更新"
     return existing
 
@@ -286,8 +329,7 @@ def _write(report: ImportReport, existing: dict[str, User], by: User | None) -> 
         last_name, first_name = split_name(row.name)
         user = existing.get(row.username)
         if user is None:
-            user = User(username=row.username, last_name=last_name, first_name=first_name,
-                        organisation=row.branch)
+            user = User(username=row.username, last_name=last_name, first_name=first_name, organisation=row.branch)
             user.set_unusable_password()
             mark_initial_password(user, save=False)  # whatever password they get first is not their own
             user.save()
@@ -300,9 +342,16 @@ def _write(report: ImportReport, existing: dict[str, User], by: User | None) -> 
             membership = getattr(user, "membership", None)
         if membership is None:
             membership = Membership.objects.create(
-                user=user, status=row.status, joined_party_on=row.joined, role=row.role or BranchRole.MEMBER)
-            StatusChange.objects.create(membership=membership, from_status="", to_status=row.status,
-                                        changed_on=today, note=IMPORT_NOTE, recorded_by=by)
+                user=user, status=row.status, joined_party_on=row.joined, role=row.role or BranchRole.MEMBER
+            )
+            StatusChange.objects.create(
+                membership=membership,
+                from_status="",
+                to_status=row.status,
+                changed_on=today,
+                note=IMPORT_NOTE,
+                recorded_by=by,
+            )
             continue
         previous = membership.status
         membership.status = row.status
@@ -312,8 +361,14 @@ def _write(report: ImportReport, existing: dict[str, User], by: User | None) -> 
             membership.role = row.role
         membership.save()
         if previous != row.status:
-            StatusChange.objects.create(membership=membership, from_status=previous, to_status=row.status,
-                                        changed_on=today, note=IMPORT_NOTE, recorded_by=by)
+            StatusChange.objects.create(
+                membership=membership,
+                from_status=previous,
+                to_status=row.status,
+                changed_on=today,
+                note=IMPORT_NOTE,
+                recorded_by=by,
+            )
 
 
 def run_import(file, *, dry_run: bool, by: User | None) -> ImportReport:

@@ -5,6 +5,7 @@ A leaf module: it imports no other app, so every app may use the names. The role
 ``cms.bootstrap.roles.setup_roles`` (``manage.py setup_roles``), which depends on the apps,
 never the reverse.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
@@ -26,7 +27,8 @@ SECRETARY_PERMS = [
     ("wagtailadmin", "access_admin"),
     ("study", "view_branch_progress"),
     ("feedback", "view_form_results"),
-    ("accounts", "view_membership"), ("accounts", "change_membership"),
+    ("accounts", "view_membership"),
+    ("accounts", "change_membership"),
 ]
 
 

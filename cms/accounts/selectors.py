@@ -1,4 +1,5 @@
 """Reads of the organisation tree and member records (no writes here; see services.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ def descendant_ids(unit: OrganisationUnit) -> list[int]:
     ids, seen, frontier = [unit.pk], {unit.pk}, [unit.pk]
     while frontier:
         children = list(
-            OrganisationUnit.objects.filter(parent_id__in=frontier).exclude(pk__in=seen)
-            .values_list("pk", flat=True))
+            OrganisationUnit.objects.filter(parent_id__in=frontier).exclude(pk__in=seen).values_list("pk", flat=True)
+        )
         seen.update(children)
         ids.extend(children)
         frontier = children
@@ -52,8 +53,9 @@ def people_in(unit: OrganisationUnit) -> QuerySet[User]:
 
 
 def memberships_in(unit: OrganisationUnit) -> QuerySet[Membership]:
-    return (Membership.objects.filter(user__organisation_id__in=descendant_ids(unit))
-            .select_related("user", "user__organisation"))
+    return Membership.objects.filter(user__organisation_id__in=descendant_ids(unit)).select_related(
+        "user", "user__organisation"
+    )
 
 
 def status_history(membership: Membership):
@@ -61,6 +63,7 @@ def status_history(membership: Membership):
 
 
 # Whose records a person may see in the admin -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -139,8 +142,9 @@ def can_manage_members(user: User, action: str = "view", scope: Scope | None = N
     return not (scope or scope_of(user)).is_empty
 
 
-def search_memberships(records: QuerySet[Membership], *, text: str = "", unit: OrganisationUnit | None = None,
-                       status: str = "") -> QuerySet[Membership]:
+def search_memberships(
+    records: QuerySet[Membership], *, text: str = "", unit: OrganisationUnit | None = None, status: str = ""
+) -> QuerySet[Membership]:
     """Filter member records by 姓名 or 工号 (part of either), unit (and below) and 身份."""
     from django.db.models import Q
     from django.db.models.functions import Concat
@@ -152,5 +156,6 @@ def search_memberships(records: QuerySet[Membership], *, text: str = "", unit: O
     text = "".join(text.split())
     if text:
         records = records.annotate(full_name=Concat("user__last_name", "user__first_name")).filter(
-            Q(full_name__icontains=text) | Q(user__username__icontains=text))
+            Q(full_name__icontains=text) | Q(user__username__icontains=text)
+        )
     return records.order_by("user__organisation__sort_order", "user__organisation__name", "user__username")

@@ -1,4 +1,5 @@
 """JSON shapes of the session endpoints (docs/member-api.md: Session, Me)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,10 +36,12 @@ class MeSerializer(serializers.Serializer):
     role_label = serializers.CharField(allow_null=True)
     is_secretary = serializers.BooleanField()
     password_change_required = serializers.BooleanField(
-        help_text="初始密码须先修改（POST password/）；在此之前其他接口返回 403 password_change_required。")
+        help_text="初始密码须先修改（POST password/）；在此之前其他接口返回 403 password_change_required。"
+    )
     badges = serializers.DictField(
         child=serializers.IntegerField(min_value=0),
-        help_text="会员区各栏目的提醒数（栏目 → 数量，例如 consultations：有新答复的咨询数）；没有提醒的栏目不出现。")
+        help_text="会员区各栏目的提醒数（栏目 → 数量，例如 consultations：有新答复的咨询数）；没有提醒的栏目不出现。",
+    )
 
     def to_representation(self, user: User):
         membership = getattr(user, "membership", None)
@@ -66,23 +69,58 @@ class SessionSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=True, error_messages={
-        "required": "请输入用户名。", "blank": "请输入用户名。", "null": "请输入用户名。",
-        "invalid": "用户名格式不正确。", "max_length": "用户名过长。"})
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"},
-                                     error_messages={
-        "required": "请输入密码。", "blank": "请输入密码。", "null": "请输入密码。",
-        "invalid": "密码格式不正确。", "max_length": "密码过长。"})
+    username = serializers.CharField(
+        max_length=150,
+        trim_whitespace=True,
+        error_messages={
+            "required": "请输入用户名。",
+            "blank": "请输入用户名。",
+            "null": "请输入用户名。",
+            "invalid": "用户名格式不正确。",
+            "max_length": "用户名过长。",
+        },
+    )
+    password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        error_messages={
+            "required": "请输入密码。",
+            "blank": "请输入密码。",
+            "null": "请输入密码。",
+            "invalid": "密码格式不正确。",
+            "max_length": "密码过长。",
+        },
+    )
     # Staff with a second factor (cms/accounts/otp.py): the 6-digit code, asked for after
     # an answer with code = otp_required.
-    code = serializers.CharField(max_length=12, required=False, allow_blank=True, trim_whitespace=True,
-                                 error_messages={"max_length": "验证码过长。"})
+    code = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        error_messages={"max_length": "验证码过长。"},
+    )
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(max_length=4096, trim_whitespace=False, error_messages={
-        "required": "请输入当前密码。", "blank": "请输入当前密码。", "null": "请输入当前密码。",
-        "max_length": "密码过长。"})
-    new_password = serializers.CharField(max_length=4096, trim_whitespace=False, error_messages={
-        "required": "请输入新密码。", "blank": "请输入新密码。", "null": "请输入新密码。",
-        "max_length": "密码过长。"})
+    old_password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        error_messages={
+            "required": "请输入当前密码。",
+            "blank": "请输入当前密码。",
+            "null": "请输入当前密码。",
+            "max_length": "密码过长。",
+        },
+    )
+    new_password = serializers.CharField(
+        max_length=4096,
+        trim_whitespace=False,
+        error_messages={
+            "required": "请输入新密码。",
+            "blank": "请输入新密码。",
+            "null": "请输入新密码。",
+            "max_length": "密码过长。",
+        },
+    )

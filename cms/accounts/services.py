@@ -1,4 +1,5 @@
 """Writes of member records: status changes along the development pipeline and bulk import."""
+
 from __future__ import annotations
 
 import contextvars
@@ -10,7 +11,13 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import (
-    STATUS_PIPELINE, BranchRole, MemberStatus, Membership, OrganisationUnit, StatusChange, User,
+    STATUS_PIPELINE,
+    BranchRole,
+    MemberStatus,
+    Membership,
+    OrganisationUnit,
+    StatusChange,
+    User,
 )
 
 #: Statuses for which 入党时间 makes sense (the import applies the same rule).
@@ -37,8 +44,9 @@ def _label(status: str) -> str:
     return MemberStatus(status).label if status in MemberStatus.values else str(status)
 
 
-def change_status(membership: Membership, to_status: str, *, on: datetime.date, by: User | None,
-                  note: str = "") -> StatusChange:
+def change_status(
+    membership: Membership, to_status: str, *, on: datetime.date, by: User | None, note: str = ""
+) -> StatusChange:
     """Move a member one step along 入党申请人 → 入党积极分子 → 发展对象 → 预备党员 → 正式党员,
     or transfer them out (已转出) from any step; record the dated history row in the same
     transaction. Anything else raises a ValidationError a person can read.
@@ -59,7 +67,8 @@ def change_status(membership: Membership, to_status: str, *, on: datetime.date, 
             if step is None:
                 raise ValidationError(f"「{_label(current)}」已是发展流程的最后一步，只能办理转出。")
             raise ValidationError(
-                f"不能从「{_label(current)}」变更为「{_label(to_status)}」：下一步只能是「{_label(step)}」或转出。")
+                f"不能从「{_label(current)}」变更为「{_label(to_status)}」：下一步只能是「{_label(step)}」或转出。"
+            )
         if on > timezone.localdate():
             raise ValidationError("变更日期不能晚于今天。")
         last = locked.status_changes.order_by("-changed_on").values_list("changed_on", flat=True).first()
@@ -73,8 +82,8 @@ def change_status(membership: Membership, to_status: str, *, on: datetime.date, 
             fields.append("joined_party_on")
         locked.save(update_fields=fields)
         change = StatusChange.objects.create(
-            membership=locked, from_status=current, to_status=to_status, changed_on=on,
-            note=note, recorded_by=by)
+            membership=locked, from_status=current, to_status=to_status, changed_on=on, note=note, recorded_by=by
+        )
     membership.refresh_from_db()
     return change
 
@@ -113,6 +122,7 @@ def importing_people() -> bool:
 
 # Branch secretaries ------------------------------------------------------------------------------
 
+
 def is_serving_secretary(membership: Membership) -> bool:
     """A 支部书记 who has been transferred out no longer leads the branch: their record keeps
     the role for history, but they lose what the role grants."""
@@ -139,8 +149,11 @@ def sync_all_secretary_groups() -> None:
     from .roles import secretary_group
 
     group = secretary_group()
-    serving = set(Membership.objects.filter(role=BranchRole.SECRETARY)
-                  .exclude(status=MemberStatus.TRANSFERRED_OUT).values_list("user_id", flat=True))
+    serving = set(
+        Membership.objects.filter(role=BranchRole.SECRETARY)
+        .exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .values_list("user_id", flat=True)
+    )
     current = set(group.user_set.values_list("pk", flat=True))
     if serving - current:
         group.user_set.add(*(serving - current))
@@ -148,8 +161,9 @@ def sync_all_secretary_groups() -> None:
         group.user_set.remove(*(current - serving))
 
 
-def update_record(membership: Membership, *, role: str, joined_party_on: datetime.date | None,
-                  organisation: OrganisationUnit | None) -> Membership:
+def update_record(
+    membership: Membership, *, role: str, joined_party_on: datetime.date | None, organisation: OrganisationUnit | None
+) -> Membership:
     """Save the editable parts of a member's record (the 身份 changes only through
     ``change_status``). Who may set what is the admin form's business; this keeps the data
     rules the import also applies."""
@@ -162,7 +176,9 @@ def update_record(membership: Membership, *, role: str, joined_party_on: datetim
             raise ValidationError({"joined_party_on": f"身份为「{_label(membership.status)}」时不应填写入党时间。"})
     moved = organisation is not None and organisation.pk != membership.user.organisation_id
     if moved and organisation.kind != OrganisationUnit.Kind.BRANCH:
-        raise ValidationError({"organisation": f"「{organisation.name}」是{organisation.get_kind_display()}，党员只能编入党支部。"})
+        raise ValidationError(
+            {"organisation": f"「{organisation.name}」是{organisation.get_kind_display()}，党员只能编入党支部。"}
+        )
     with transaction.atomic():
         user = membership.user
         if user.organisation_id != (organisation.pk if organisation else None):

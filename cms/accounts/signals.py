@@ -4,6 +4,7 @@ A signal rather than explicit calls because records are written in several place
 admin forms, change_status, the shell): none of them can forget it. ``QuerySet.update`` skips
 signals; ``setup_roles`` repairs the group after such writes.
 """
+
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver

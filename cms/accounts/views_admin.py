@@ -1,5 +1,6 @@
 """Admin pages: 批量导入人员 (upload a roster, see the check report, then 确认导入) and 党员档案
 (list, view, edit and change the status of member records within one's scope)."""
+
 import base64
 
 from django import forms
@@ -21,7 +22,10 @@ MAX_BYTES = 5 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="人员名单文件", help_text="CSV 或 Excel（.xlsx），第一行为表头：姓名、工号（或手机号）、支部、身份、入党时间（选填）、角色（选填）。")
+    file = forms.FileField(
+        label="人员名单文件",
+        help_text="CSV 或 Excel（.xlsx），第一行为表头：姓名、工号（或手机号）、支部、身份、入党时间（选填）、角色（选填）。",
+    )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -87,6 +91,7 @@ class _Named:
 # Every read starts from ``selectors.memberships_visible_to(scope)``, so a record outside the
 # scope is a 404, never a page.
 
+
 class MemberFilterForm(forms.Form):
     q = forms.CharField(label="姓名或工号", required=False, max_length=50)
     unit = forms.ModelChoiceField(label="组织", queryset=None, required=False, empty_label="全部组织")
@@ -101,8 +106,11 @@ class MemberEditForm(forms.Form):
     organisation = forms.ModelChoiceField(label="所在支部", queryset=None, required=False, empty_label="（未编入支部）")
     role = forms.ChoiceField(label="支部职务", choices=BranchRole.choices)
     joined_party_on = forms.DateField(
-        label="入党时间", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="成为预备党员的日期；入党申请人、积极分子和发展对象不填。")
+        label="入党时间",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="成为预备党员的日期；入党申请人、积极分子和发展对象不填。",
+    )
 
     def __init__(self, *args, membership, scope, **kwargs):
         self.membership, self.scope = membership, scope
@@ -110,7 +118,8 @@ class MemberEditForm(forms.Form):
         branches = selectors.units_visible_to(scope).filter(kind=OrganisationUnit.Kind.BRANCH)
         current = membership.user.organisation_id
         self.fields["organisation"].queryset = OrganisationUnit.objects.filter(
-            Q(pk__in=branches.values("pk")) | Q(pk=current))
+            Q(pk__in=branches.values("pk")) | Q(pk=current)
+        )
         if not scope.everything:
             # A secretary cannot drop someone from every branch (they would leave the scope).
             self.fields["organisation"].required = True
@@ -127,8 +136,11 @@ class MemberEditForm(forms.Form):
 
 class ChangeStatusForm(forms.Form):
     to_status = forms.ChoiceField(label="变更为", choices=MemberStatus.choices, widget=forms.RadioSelect)
-    changed_on = forms.DateField(label="变更日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                 help_text="支部大会讨论通过或组织关系转出的日期。")
+    changed_on = forms.DateField(
+        label="变更日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="支部大会讨论通过或组织关系转出的日期。",
+    )
     note = forms.CharField(label="备注", required=False, max_length=200)
 
     def __init__(self, *args, membership, **kwargs):
@@ -137,7 +149,8 @@ class ChangeStatusForm(forms.Form):
         # handed to ``change_status``: it is the one keeper of the rules, and a stale form (the
         # person moved on meanwhile) then gets its reason instead of a generic "invalid choice".
         self.fields["to_status"].widget.choices = [
-            (status, MemberStatus(status).label) for status in services.allowed_next_statuses(membership.status)]
+            (status, MemberStatus(status).label) for status in services.allowed_next_statuses(membership.status)
+        ]
         self.fields["changed_on"].initial = timezone.localdate()
 
 
@@ -161,8 +174,12 @@ class _MemberPage(_MemberAccess, WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         items = [*self.breadcrumbs_items, {"url": reverse("accounts_members"), "label": "党员档案"}]
         if self.membership is not None:
-            items.append({"url": reverse("accounts_member", args=[self.membership.pk]),
-                          "label": self.membership.user.display_name})
+            items.append(
+                {
+                    "url": reverse("accounts_member", args=[self.membership.pk]),
+                    "label": self.membership.user.display_name,
+                }
+            )
         if items[-1]["label"] == self.get_page_title():
             items[-1] = {"url": "", "label": items[-1]["label"]}
         else:
@@ -180,8 +197,8 @@ class MemberListView(_MemberPage):
         records = selectors.memberships_visible_to(self.scope)
         if form.is_valid():
             records = selectors.search_memberships(
-                records, text=form.cleaned_data["q"], unit=form.cleaned_data["unit"],
-                status=form.cleaned_data["status"])
+                records, text=form.cleaned_data["q"], unit=form.cleaned_data["unit"], status=form.cleaned_data["status"]
+            )
         elif form.is_bound:
             records = records.none()  # a unit outside the scope is refused, never widened
         else:
@@ -190,8 +207,13 @@ class MemberListView(_MemberPage):
         query = self.request.GET.copy()
         query.pop("p", None)
         return super().get_context_data(
-            form=form, page=page, query=query.urlencode(), scope=self.scope.label,
-            can_change=self.request.user.has_perm("accounts.change_membership"), **kwargs)
+            form=form,
+            page=page,
+            query=query.urlencode(),
+            scope=self.scope.label,
+            can_change=self.request.user.has_perm("accounts.change_membership"),
+            **kwargs,
+        )
 
 
 class MemberDetailView(_MemberPage):
@@ -207,11 +229,14 @@ class MemberDetailView(_MemberPage):
     def get_context_data(self, **kwargs):
         user = self.membership.user
         return super().get_context_data(
-            membership=self.membership, person=user,
+            membership=self.membership,
+            person=user,
             unit_path=selectors.branch_path_display(user.organisation) if user.organisation else "",
             history=selectors.status_history(self.membership),
             can_change=self.request.user.has_perm("accounts.change_membership"),
-            next_statuses=services.allowed_next_statuses(self.membership.status), **kwargs)
+            next_statuses=services.allowed_next_statuses(self.membership.status),
+            **kwargs,
+        )
 
 
 class _MemberFormView(_MemberPage):
@@ -245,14 +270,24 @@ class MemberEditView(_MemberFormView):
 
     def get_form(self, data=None):
         membership = self.membership
-        return MemberEditForm(data, membership=membership, scope=self.scope, initial={
-            "organisation": membership.user.organisation_id, "role": membership.role,
-            "joined_party_on": membership.joined_party_on})
+        return MemberEditForm(
+            data,
+            membership=membership,
+            scope=self.scope,
+            initial={
+                "organisation": membership.user.organisation_id,
+                "role": membership.role,
+                "joined_party_on": membership.joined_party_on,
+            },
+        )
 
     def save(self, form):
-        services.update_record(self.membership, role=form.cleaned_data["role"],
-                               joined_party_on=form.cleaned_data["joined_party_on"],
-                               organisation=form.cleaned_data["organisation"])
+        services.update_record(
+            self.membership,
+            role=form.cleaned_data["role"],
+            joined_party_on=form.cleaned_data["joined_party_on"],
+            organisation=form.cleaned_data["organisation"],
+        )
         messages.success(self.request, f"已保存{self.membership.user.display_name}的档案。")
 
 
@@ -264,14 +299,19 @@ class MemberStatusView(_MemberFormView):
         return ChangeStatusForm(data, membership=self.membership)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            next_statuses=services.allowed_next_statuses(self.membership.status), **kwargs)
+        return super().get_context_data(next_statuses=services.allowed_next_statuses(self.membership.status), **kwargs)
 
     def save(self, form):
         change = services.change_status(
-            self.membership, form.cleaned_data["to_status"], on=form.cleaned_data["changed_on"],
-            by=self.request.user, note=form.cleaned_data["note"])
-        messages.success(self.request, f"{self.membership.user.display_name}的身份已变更为「{change.get_to_status_display()}」。")
+            self.membership,
+            form.cleaned_data["to_status"],
+            on=form.cleaned_data["changed_on"],
+            by=self.request.user,
+            note=form.cleaned_data["note"],
+        )
+        messages.success(
+            self.request, f"{self.membership.user.display_name}的身份已变更为「{change.get_to_status_display()}」。"
+        )
 
 
 class AdministratorsOnly:
@@ -303,8 +343,12 @@ class LockoutListView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateVie
         from . import lockout
 
         return super().get_context_data(
-            locks=lockout.current_locks(), account_limit=settings.LOGIN_FAILURE_LIMIT,
-            address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT, minutes=settings.LOGIN_LOCKOUT_MINUTES, **kwargs)
+            locks=lockout.current_locks(),
+            account_limit=settings.LOGIN_FAILURE_LIMIT,
+            address_limit=settings.LOGIN_ADDRESS_FAILURE_LIMIT,
+            minutes=settings.LOGIN_LOCKOUT_MINUTES,
+            **kwargs,
+        )
 
     def post(self, request, *args, **kwargs):
         from . import lockout

@@ -2,6 +2,7 @@
 the password, enrolment of an authenticator app, and 双重验证设备 for 管理员 (otp.py).
 
 The first two are laid out like Wagtail's log-in page: they are steps of signing in."""
+
 from __future__ import annotations
 
 from django import forms
@@ -22,8 +23,9 @@ from .views_admin import AdministratorsOnly
 
 def safe_next(request, default: str | None = None) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default or reverse("wagtailadmin_home")
 
@@ -36,16 +38,26 @@ def _locked_out(request):
 
 # ------------------------------------------------------------------------------ first log-in
 
+
 class InitialPasswordForm(forms.Form):
-    old_password = forms.CharField(label="当前密码（初始密码）", strip=False,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                                   error_messages={"required": "请输入当前密码。"})
-    new_password = forms.CharField(label="新密码", strip=False,
-                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                   error_messages={"required": "请输入新密码。"})
-    new_password_again = forms.CharField(label="再次输入新密码", strip=False,
-                                         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                         error_messages={"required": "请再次输入新密码。"})
+    old_password = forms.CharField(
+        label="当前密码（初始密码）",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "请输入当前密码。"},
+    )
+    new_password = forms.CharField(
+        label="新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请输入新密码。"},
+    )
+    new_password_again = forms.CharField(
+        label="再次输入新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请再次输入新密码。"},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,9 +73,16 @@ class InitialPasswordView(View):
     template_name = "accounts/auth/initial_password.html"
 
     def render(self, request, form, status=200):
-        return render(request, self.template_name, {
-            "form": form, "next": safe_next(request), "forced": request.user.must_change_password,
-        }, status=status)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "next": safe_next(request),
+                "forced": request.user.must_change_password,
+            },
+            status=status,
+        )
 
     def get(self, request):
         return self.render(request, InitialPasswordForm())
@@ -76,9 +95,12 @@ class InitialPasswordView(View):
             return self.render(request, form)
         data = form.cleaned_data
         try:
-            first_login.change_own_password(request.user, old_password=data["old_password"],
-                                            new_password=data["new_password"],
-                                            new_password_again=data["new_password_again"])
+            first_login.change_own_password(
+                request.user,
+                old_password=data["old_password"],
+                new_password=data["new_password"],
+                new_password_again=data["new_password_again"],
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field, errors)
@@ -94,10 +116,16 @@ class InitialPasswordView(View):
 
 # ------------------------------------------------------------------------------ second factor
 
+
 class CodeForm(forms.Form):
-    code = forms.CharField(label="验证码", max_length=12, error_messages={"required": otp.EMPTY_CODE},
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                                         "pattern": "[0-9 ]*", "autofocus": True}))
+    code = forms.CharField(
+        label="验证码",
+        max_length=12,
+        error_messages={"required": otp.EMPTY_CODE},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9 ]*", "autofocus": True}
+        ),
+    )
 
 
 def _too_soon(form, device) -> bool:
@@ -169,8 +197,12 @@ class OTPEnrolView(WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, form=None, **kwargs):
         user = self.request.user
         device = otp.confirmed_device(user)
-        context = {"form": form or CodeForm(), "next": safe_next(self.request, ""),
-                   "enrolled": device is not None, "required": settings_required_for(user)}
+        context = {
+            "form": form or CodeForm(),
+            "next": safe_next(self.request, ""),
+            "enrolled": device is not None,
+            "required": settings_required_for(user),
+        }
         if device is None:
             pending = otp.pending_device(user)
             context.update(qr_svg=otp.qr_svg(pending), secret=otp.secret_for_typing(pending))
@@ -229,8 +261,11 @@ class OTPDeviceListView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateV
     def post(self, request, *args, **kwargs):
         person = get_object_or_404(User, pk=request.POST.get("user") or 0)
         if otp.remove_device(person, by=request.user, request=request):
-            messages.success(request, f"已移除 {person.display_name}（{person.username}）的双重验证设备。"
-                                      "该用户下次登录时只需输入密码，可重新启用双重验证。")
+            messages.success(
+                request,
+                f"已移除 {person.display_name}（{person.username}）的双重验证设备。"
+                "该用户下次登录时只需输入密码，可重新启用双重验证。",
+            )
         else:
             messages.error(request, f"{person.display_name}（{person.username}）没有双重验证设备。")
         return redirect("accounts_otp_devices")

@@ -34,8 +34,9 @@ class PeopleImportMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_people_import_menu_item():
-    return PeopleImportMenuItem("批量导入人员", reverse("accounts_people_import"), name="people-import",
-                                icon_name="upload", order=301)
+    return PeopleImportMenuItem(
+        "批量导入人员", reverse("accounts_people_import"), name="people-import", icon_name="upload", order=301
+    )
 
 
 # 党员档案: plain views rather than a ModelViewSet, because every one of them is scoped to the
@@ -48,8 +49,9 @@ def register_member_urls():
         path("accounts/members/", views_admin.MemberListView.as_view(), name="accounts_members"),
         path("accounts/members/<int:pk>/", views_admin.MemberDetailView.as_view(), name="accounts_member"),
         path("accounts/members/<int:pk>/edit/", views_admin.MemberEditView.as_view(), name="accounts_member_edit"),
-        path("accounts/members/<int:pk>/status/", views_admin.MemberStatusView.as_view(),
-             name="accounts_member_status"),
+        path(
+            "accounts/members/<int:pk>/status/", views_admin.MemberStatusView.as_view(), name="accounts_member_status"
+        ),
     ]
 
 
@@ -80,6 +82,7 @@ def register_lockout_menu_item():
 
 # Log-in steps and the second factor (first_login.py, otp.py, views_auth.py) ---------------------
 
+
 @hooks.register("register_admin_urls")
 def register_auth_urls():
     from . import views_auth
@@ -94,8 +97,11 @@ def register_auth_urls():
 
 @hooks.register("register_account_menu_item")
 def register_otp_account_menu_item(request):
-    return {"url": reverse("accounts_otp_enrol"), "label": "双重验证",
-            "help_text": "登录后台时，除密码外再输入手机身份验证器上的 6 位验证码。"}
+    return {
+        "url": reverse("accounts_otp_enrol"),
+        "label": "双重验证",
+        "help_text": "登录后台时，除密码外再输入手机身份验证器上的 6 位验证码。",
+    }
 
 
 class OTPDevicesMenuItem(MenuItem):
@@ -105,8 +111,9 @@ class OTPDevicesMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_otp_devices_menu_item():
-    return OTPDevicesMenuItem("双重验证设备", reverse("accounts_otp_devices"), name="otp-devices",
-                              icon_name="key", order=304)
+    return OTPDevicesMenuItem(
+        "双重验证设备", reverse("accounts_otp_devices"), name="otp-devices", icon_name="key", order=304
+    )
 
 
 # A password an administrator types for somebody else is an initial password: its owner must

@@ -11,6 +11,7 @@ Notation (the layout Chinese question banks use, also what editors type in the a
   for one blank separated by ``|`` — e.g. ``1921|一九二一；上海`` is two blanks; stored with
   ``;`` and ``|``.
 """
+
 from __future__ import annotations
 
 import re
@@ -104,8 +105,9 @@ def credit(kind: str, stored: str, given: list | None, *, partial: bool) -> floa
         blanks = accepted_blanks(stored)
         if len(given) != len(blanks):
             return 0.0
-        right = all(normalise_text(value) in {normalise_text(a) for a in accepted}
-                    for value, accepted in zip(given, blanks))
+        right = all(
+            normalise_text(value) in {normalise_text(a) for a in accepted} for value, accepted in zip(given, blanks)
+        )
         return 1.0 if right else 0.0
     correct = set(correct_letters(kind, stored))
     chosen = set(given)

@@ -2,6 +2,7 @@
 see what comes from ``selectors``, every write goes through ``services``; a quiz that is
 missing, unpublished or outside the person's audience, and an attempt that is not theirs,
 are the same 404."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -12,14 +13,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms.accounts.selectors import scope_of
+from cms.core.api import ErrorSerializer
 
 from . import selectors, services
 from .serializers import (
-    AnswerInputSerializer, AttemptSerializer, AttemptSummarySerializer, MasterySerializer, NotebookSerializer,
-    PracticeInputSerializer, QuizDetailSerializer, QuizSummarySerializer, RankingSerializer, ResultSerializer,
-    SavedAnswerSerializer, SubmitInputSerializer,
+    AnswerInputSerializer,
+    AttemptSerializer,
+    AttemptSummarySerializer,
+    MasterySerializer,
+    NotebookSerializer,
+    PracticeInputSerializer,
+    QuizDetailSerializer,
+    QuizSummarySerializer,
+    RankingSerializer,
+    ResultSerializer,
+    SavedAnswerSerializer,
+    SubmitInputSerializer,
 )
-from cms.core.api import ErrorSerializer
 
 NOT_FOUND_MESSAGE = "未找到该测验或作答记录，或您不在测验范围内。"
 
@@ -28,9 +38,13 @@ QUESTION = OpenApiParameter("question_id", int, OpenApiParameter.PATH)
 NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="未登录或登录已过期（code = not_authenticated）。")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=f"{NOT_FOUND_MESSAGE}（code = not_found）")
 CSRF = OpenApiResponse(ErrorSerializer, description="缺少或错误的 CSRF 令牌（code = csrf_failed）。")
-REFUSED = OpenApiResponse(ErrorSerializer, description=(
-    "输入有误（code = invalid）或被拒绝：not_open、closed、attempts_exhausted、no_questions、time_up、"
-    "already_submitted、not_submitted、not_published。"))
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "输入有误（code = invalid）或被拒绝：not_open、closed、attempts_exhausted、no_questions、time_up、"
+        "already_submitted、not_submitted、not_published。"
+    ),
+)
 
 
 class Refused(exceptions.APIException):
@@ -57,8 +71,11 @@ class AssessmentViewMixin:
 
 @extend_schema_view(
     list=extend_schema(summary="我的测验", responses={200: QuizSummarySerializer(many=True), 401: NOT_AUTHENTICATED}),
-    retrieve=extend_schema(summary="测验详情（不含题目）", parameters=[ID],
-                           responses={200: QuizDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="测验详情（不含题目）",
+        parameters=[ID],
+        responses={200: QuizDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    ),
 )
 class QuizViewSet(AssessmentViewMixin, viewsets.ViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
@@ -81,22 +98,37 @@ class QuizViewSet(AssessmentViewMixin, viewsets.ViewSet):
         counts = selectors.answered_counts(overview.attempts)
         return Response(QuizDetailSerializer(overview, context={"answered_counts": counts}).data)
 
-    @extend_schema(summary="开始或继续作答", parameters=[ID], request=None, responses={
-        200: AttemptSerializer, 201: AttemptSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF,
-        404: NOT_FOUND})
+    @extend_schema(
+        summary="开始或继续作答",
+        parameters=[ID],
+        request=None,
+        responses={
+            200: AttemptSerializer,
+            201: AttemptSerializer,
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: CSRF,
+            404: NOT_FOUND,
+        },
+    )
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk):
         quiz = self._quiz(request, pk)
         attempt, created = _service(lambda: services.start_attempt(request.user, quiz))
-        return Response(AttemptSerializer(attempt).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        return Response(
+            AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 @extend_schema_view(
-    list=extend_schema(summary="我的作答记录", responses={200: AttemptSummarySerializer(many=True),
-                                                         401: NOT_AUTHENTICATED}),
-    retrieve=extend_schema(summary="作答（继续答题：题目、已保存的答案、剩余时间）", parameters=[ID],
-                           responses={200: AttemptSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND}),
+    list=extend_schema(
+        summary="我的作答记录", responses={200: AttemptSummarySerializer(many=True), 401: NOT_AUTHENTICATED}
+    ),
+    retrieve=extend_schema(
+        summary="作答（继续答题：题目、已保存的答案、剩余时间）",
+        parameters=[ID],
+        responses={200: AttemptSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    ),
 )
 class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
     lookup_value_regex = r"[0-9]{1,18}"
@@ -117,25 +149,38 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
         services.finalise_expired(request.user)
         return Response(AttemptSerializer(self._attempt(request, pk)).data)
 
-    @extend_schema(summary="保存一题答案", parameters=[ID, QUESTION], request=AnswerInputSerializer, responses={
-        200: SavedAnswerSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND})
+    @extend_schema(
+        summary="保存一题答案",
+        parameters=[ID, QUESTION],
+        request=AnswerInputSerializer,
+        responses={200: SavedAnswerSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["put"], url_path=r"answers/(?P<question_id>[0-9]{1,18})")
     def answers(self, request, pk, question_id):
         data = AnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attempt, record = _service(lambda: services.save_answer(
-            request.user, int(pk), int(question_id), data.validated_data.get("answer")))
+        attempt, record = _service(
+            lambda: services.save_answer(request.user, int(pk), int(question_id), data.validated_data.get("answer"))
+        )
         item = next(item for item in attempt.items if item["q"] == record.question_id)
-        return Response(SavedAnswerSerializer({
-            "question_id": record.question_id,
-            "answer": selectors.to_shown(item, item["t"], record.answer),
-            "saved_at": record.saved_at,
-            "remaining_seconds": selectors.remaining_seconds(attempt, record.saved_at),
-        }).data)
+        return Response(
+            SavedAnswerSerializer(
+                {
+                    "question_id": record.question_id,
+                    "answer": selectors.to_shown(item, item["t"], record.answer),
+                    "saved_at": record.saved_at,
+                    "remaining_seconds": selectors.remaining_seconds(attempt, record.saved_at),
+                }
+            ).data
+        )
 
-    @extend_schema(summary="交卷", parameters=[ID], request=SubmitInputSerializer, responses={
-        200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND},
-        description="同一次作答再次交卷（重试、另一个标签页）返回同样的结果，不会重复计分。")
+    @extend_schema(
+        summary="交卷",
+        parameters=[ID],
+        request=SubmitInputSerializer,
+        responses={200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND},
+        description="同一次作答再次交卷（重试、另一个标签页）返回同样的结果，不会重复计分。",
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk):
         data = SubmitInputSerializer(data=request.data)
@@ -143,8 +188,11 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
         attempt = _service(lambda: services.submit(request.user, int(pk), data.validated_data["key"]))
         return Response(ResultSerializer(selectors.attempt_result(attempt)).data)
 
-    @extend_schema(summary="作答结果", parameters=[ID], responses={
-        200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 404: NOT_FOUND})
+    @extend_schema(
+        summary="作答结果",
+        parameters=[ID],
+        responses={200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["get"])
     def result(self, request, pk):
         services.finalise_expired(request.user)
@@ -155,11 +203,14 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
 
 
 class MasteryView(AssessmentViewMixin, APIView):
-    @extend_schema(summary="我的知识点掌握情况（最薄弱的在前）", responses={200: MasterySerializer, 401: NOT_AUTHENTICATED})
+    @extend_schema(
+        summary="我的知识点掌握情况（最薄弱的在前）", responses={200: MasterySerializer, 401: NOT_AUTHENTICATED}
+    )
     def get(self, request):
         rows = selectors.my_mastery(request.user)
-        return Response(MasterySerializer({"points": rows,
-                                           "weak_point_ids": selectors.weak_point_ids(request.user, rows)}).data)
+        return Response(
+            MasterySerializer({"points": rows, "weak_point_ids": selectors.weak_point_ids(request.user, rows)}).data
+        )
 
 
 class NotebookView(AssessmentViewMixin, APIView):
@@ -170,20 +221,30 @@ class NotebookView(AssessmentViewMixin, APIView):
 
 
 class PracticeView(AssessmentViewMixin, APIView):
-    @extend_schema(summary="开始练习（每日一练、薄弱点练习、错题练习）", request=PracticeInputSerializer, responses={
-        200: AttemptSerializer, 201: AttemptSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF})
+    @extend_schema(
+        summary="开始练习（每日一练、薄弱点练习、错题练习）",
+        request=PracticeInputSerializer,
+        responses={200: AttemptSerializer, 201: AttemptSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF},
+    )
     def post(self, request):
         data = PracticeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attempt, created = _service(lambda: services.start_practice(
-            request.user, data.validated_data["source"], data.validated_data.get("knowledge_points")))
-        return Response(AttemptSerializer(attempt).data,
-                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        attempt, created = _service(
+            lambda: services.start_practice(
+                request.user, data.validated_data["source"], data.validated_data.get("knowledge_points")
+            )
+        )
+        return Response(
+            AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
 
 
 class RankingView(AssessmentViewMixin, APIView):
-    @extend_schema(summary="知识竞赛排名", parameters=[ID], responses={
-        200: RankingSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 404: NOT_FOUND})
+    @extend_schema(
+        summary="知识竞赛排名",
+        parameters=[ID],
+        responses={200: RankingSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    )
     def get(self, request, id):
         quiz = selectors.visible_quiz(request.user, int(id))
         if quiz is None or not quiz.is_contest:
@@ -200,5 +261,8 @@ class RankingView(AssessmentViewMixin, APIView):
                 if scope.everything or entry.attempt.unit_id in scope.unit_ids:
                     by_unit.setdefault(entry.unit or "（无组织）", []).append(entry)
             units = [{"unit": unit, "entries": rows} for unit, rows in by_unit.items()]
-        return Response(RankingSerializer({"quiz": quiz, "entries": entries, "me": me, "units": units},
-                                          context={"user": request.user}).data)
+        return Response(
+            RankingSerializer(
+                {"quiz": quiz, "entries": entries, "me": me, "units": units}, context={"user": request.user}
+            ).data
+        )

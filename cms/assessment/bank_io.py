@@ -12,6 +12,7 @@ The import is a dry run first (every bad row with its line and a Chinese reason)
 or nothing; the file is read through ``cms.core.spreadsheets`` (streamed, size- and
 row-limited). Imported questions are drafts (审核发布 then opens them) unless the importer
 may publish and asks for it. The export writes every cell through ``safe_row``."""
+
 from __future__ import annotations
 
 import io
@@ -32,13 +33,32 @@ from .models import Difficulty, KnowledgePoint, Question, question_errors
 
 HEADERS = ["题型", "题干", *[f"选项{letter}" for letter in OPTION_LETTERS], "答案", "解析", "知识点", "难度"]
 TYPE_WORDS = {
-    "单选": QuestionType.SINGLE, "单选题": QuestionType.SINGLE, "单项选择题": QuestionType.SINGLE,
-    "多选": QuestionType.MULTIPLE, "多选题": QuestionType.MULTIPLE, "多项选择题": QuestionType.MULTIPLE,
-    "判断": QuestionType.TRUE_FALSE, "判断题": QuestionType.TRUE_FALSE,
-    "填空": QuestionType.FILL_BLANK, "填空题": QuestionType.FILL_BLANK,
+    "单选": QuestionType.SINGLE,
+    "单选题": QuestionType.SINGLE,
+    "单项选择题": QuestionType.SINGLE,
+    "多选": QuestionType.MULTIPLE,
+    "多选题": QuestionType.MULTIPLE,
+    "多项选择题": QuestionType.MULTIPLE,
+    "判断": QuestionType.TRUE_FALSE,
+    "判断题": QuestionType.TRUE_FALSE,
+    "填空": QuestionType.FILL_BLANK,
+    "填空题": QuestionType.FILL_BLANK,
 }
-DIFFICULTY_WORDS = {"易": 1, "简单": 1, "容易": 1, "1": 1, "中": 2, "中等": 2, "一般": 2, "2": 2,
-                    "难": 3, "困难": 3, "较难": 3, "3": 3, "": 2}
+DIFFICULTY_WORDS = {
+    "易": 1,
+    "简单": 1,
+    "容易": 1,
+    "1": 1,
+    "中": 2,
+    "中等": 2,
+    "一般": 2,
+    "2": 2,
+    "难": 3,
+    "困难": 3,
+    "较难": 3,
+    "3": 3,
+    "": 2,
+}
 MAX_STEM = Question._meta.get_field("stem").max_length
 MAX_OPTION = Question._meta.get_field("option_a").max_length
 MAX_EXPLANATION = Question._meta.get_field("explanation").max_length
@@ -157,6 +177,7 @@ def check(table: list[list]) -> ImportReport:
     first_line_of: dict[str, int] = {}
     new_points: list[str] = []
     for line, raw in enumerate(table[1:], start=2):
+
         def cell(name):
             index = columns.get(name)
             return _text(raw[index]) if index is not None and index < len(raw) else ""
@@ -166,8 +187,9 @@ def check(table: list[list]) -> ImportReport:
         reasons = []
         kind = TYPE_WORDS.get(re.sub(r"\s+", "", cell("题型")))
         if kind is None:
-            reasons.append(f"题型“{cell('题型')}”无法识别，应为单选题、多选题、判断题或填空题" if cell("题型")
-                           else "缺少题型")
+            reasons.append(
+                f"题型“{cell('题型')}”无法识别，应为单选题、多选题、判断题或填空题" if cell("题型") else "缺少题型"
+            )
         stem = cell("题干")
         if not stem:
             reasons.append("缺少题干")
@@ -237,10 +259,15 @@ def import_questions(file, *, dry_run: bool, publish: bool = False, by=None) -> 
     with transaction.atomic():
         known = _existing_points()
         for row in report.rows:
-            question = Question(type=row.type, stem=row.stem, answer=row.answer, explanation=row.explanation,
-                                difficulty=row.difficulty, live=False,
-                                **{f"option_{letter.lower()}": row.options.get(letter, "")
-                                   for letter in OPTION_LETTERS})
+            question = Question(
+                type=row.type,
+                stem=row.stem,
+                answer=row.answer,
+                explanation=row.explanation,
+                difficulty=row.difficulty,
+                live=False,
+                **{f"option_{letter.lower()}": row.options.get(letter, "") for letter in OPTION_LETTERS},
+            )
             question.full_clean(exclude=["knowledge_points"])
             question.save()
             question.knowledge_points.set([_ensure_point(path, known) for path in row.points])
@@ -274,18 +301,22 @@ def export_bytes(questions=None) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for question in questions.prefetch_related("knowledge_points"):
-        sheet.append(safe_row([
-            question.type_label, question.stem,
-            *[getattr(question, f"option_{letter.lower()}") for letter in OPTION_LETTERS],
-            question.answer.replace(";", "；"), question.explanation,
-            "；".join(names.get(point.pk, point.name) for point in question.knowledge_points.all()),
-            question.get_difficulty_display(),
-        ]))
+        sheet.append(
+            safe_row(
+                [
+                    question.type_label,
+                    question.stem,
+                    *[getattr(question, f"option_{letter.lower()}") for letter in OPTION_LETTERS],
+                    question.answer.replace(";", "；"),
+                    question.explanation,
+                    "；".join(names.get(point.pk, point.name) for point in question.knowledge_points.all()),
+                    question.get_difficulty_display(),
+                ]
+            )
+        )
     for index, width in enumerate([8, 50, *[18] * 6, 14, 40, 24, 6], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-

@@ -11,6 +11,7 @@ wrong-answer notebook.
   permutations frozen when it starts, and the answers saved as the member goes.
 * ``Mastery`` / ``NotebookEntry``: derived from graded answers by ``services``.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -24,7 +25,12 @@ from modelcluster.models import ClusterableModel
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import (
-    DraftStateMixin, LockableMixin, Orderable, Page, RevisionMixin, WorkflowMixin,
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    Page,
+    RevisionMixin,
+    WorkflowMixin,
 )
 from wagtail.search import index
 
@@ -38,8 +44,9 @@ class KnowledgePoint(models.Model):
     """知识点: a node of the tree editors maintain (e.g. 党章 › 党员的权利和义务)."""
 
     name = models.CharField("名称", max_length=100)
-    parent = models.ForeignKey("self", verbose_name="上级知识点", null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name="上级知识点", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     sort_order = models.IntegerField("排序", default=0)
 
     panels = [FieldPanel("name"), FieldPanel("parent"), FieldPanel("sort_order")]
@@ -50,8 +57,9 @@ class KnowledgePoint(models.Model):
         ordering = ["sort_order", "name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="knowledge_point_unique_name_per_parent"),
-            models.UniqueConstraint(fields=["name"], condition=Q(parent__isnull=True),
-                                    name="knowledge_point_unique_top_level_name"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="knowledge_point_unique_top_level_name"
+            ),
         ]
 
     def __str__(self):
@@ -88,8 +96,9 @@ class Question(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, ind
     """A bank question. ``answer`` is in the notation of ``cms.assessment.answers``."""
 
     type = models.CharField("题型", max_length=16, choices=QuestionType.CHOICES, default=QuestionType.SINGLE)
-    stem = models.TextField("题干", max_length=2000,
-                            help_text="填空题用“____”或“（ ）”标出空位，空的个数须与答案一致。")
+    stem = models.TextField(
+        "题干", max_length=2000, help_text="填空题用“____”或“（ ）”标出空位，空的个数须与答案一致。"
+    )
     option_a = models.CharField("选项A", max_length=500, blank=True)
     option_b = models.CharField("选项B", max_length=500, blank=True)
     option_c = models.CharField("选项C", max_length=500, blank=True)
@@ -97,27 +106,38 @@ class Question(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, ind
     option_e = models.CharField("选项E", max_length=500, blank=True)
     option_f = models.CharField("选项F", max_length=500, blank=True)
     answer = models.CharField(
-        "答案", max_length=2000,
+        "答案",
+        max_length=2000,
         help_text="选择题填选项字母（如 B 或 ACD）；判断题填“正确”或“错误”；填空题各空用“；”分隔，"
-                  "同一空可接受的多个答案用“|”分隔（如 1921|一九二一；上海）。")
+        "同一空可接受的多个答案用“|”分隔（如 1921|一九二一；上海）。",
+    )
     explanation = models.TextField("解析", blank=True, max_length=5000)
     knowledge_points = ParentalManyToManyField(KnowledgePoint, verbose_name="知识点", related_name="questions")
     difficulty = models.PositiveSmallIntegerField("难度", choices=Difficulty.choices, default=Difficulty.MEDIUM)
     practice_allowed = models.BooleanField(
-        "可用于练习", default=True,
-        help_text="取消勾选后，该题只出现在指定它的测验或竞赛中，不出现在每日一练、薄弱点练习中（如竞赛保密题）。")
+        "可用于练习",
+        default=True,
+        help_text="取消勾选后，该题只出现在指定它的测验或竞赛中，不出现在每日一练、薄弱点练习中（如竞赛保密题）。",
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     _revisions = GenericRelation("wagtailcore.Revision", related_query_name="question")
-    workflow_states = GenericRelation("wagtailcore.WorkflowState", content_type_field="base_content_type",
-                                      object_id_field="object_id", related_query_name="question",
-                                      for_concrete_model=False)
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="question",
+        for_concrete_model=False,
+    )
 
     panels = [
         FieldRowPanel([FieldPanel("type"), FieldPanel("difficulty")]),
         FieldPanel("stem"),
-        MultiFieldPanel([FieldPanel(f"option_{letter.lower()}") for letter in OPTION_LETTERS], heading="选项",
-                        help_text="单选、多选题至少填两个选项；判断题和填空题不填。"),
+        MultiFieldPanel(
+            [FieldPanel(f"option_{letter.lower()}") for letter in OPTION_LETTERS],
+            heading="选项",
+            help_text="单选、多选题至少填两个选项；判断题和填空题不填。",
+        ),
         FieldPanel("answer"),
         FieldPanel("explanation"),
         FieldPanel("knowledge_points", widget=forms.CheckboxSelectMultiple),
@@ -143,8 +163,11 @@ class Question(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, ind
 
     def options(self) -> dict[str, str]:
         """Original letter → text, for the options that have text."""
-        return {letter: getattr(self, f"option_{letter.lower()}") for letter in OPTION_LETTERS
-                if getattr(self, f"option_{letter.lower()}").strip()}
+        return {
+            letter: getattr(self, f"option_{letter.lower()}")
+            for letter in OPTION_LETTERS
+            if getattr(self, f"option_{letter.lower()}").strip()
+        }
 
     def option_letters(self) -> str:
         return "".join(self.options())
@@ -167,7 +190,7 @@ def question_errors(kind: str, options: dict[str, str], answer: str) -> dict[str
     if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         if len(options) < 2:
             errors["option_a"] = "选择题至少需要两个选项。"
-        elif letters != OPTION_LETTERS[:len(letters)]:
+        elif letters != OPTION_LETTERS[: len(letters)]:
             errors["option_a"] = "选项须从 A 开始连续填写，中间不能空缺。"
     elif options:
         errors["option_a"] = f"{QuestionType.LABELS.get(kind, '该题型')}不填选项。"
@@ -204,7 +227,10 @@ class MultipleChoiceRule(models.TextChoices):
 
 class QuizForm(WagtailAdminPageForm):
     audience_statuses = forms.MultipleChoiceField(
-        label="面向身份", choices=AUDIENCE_STATUS_CHOICES, required=False, widget=forms.CheckboxSelectMultiple,
+        label="面向身份",
+        choices=AUDIENCE_STATUS_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text="不勾选表示面向所有身份（已转出人员除外）。",
     )
 
@@ -233,49 +259,84 @@ class QuizPage(Page):
     kind = models.CharField("类型", max_length=16, choices=QuizKind.choices, default=QuizKind.QUIZ)
     required = models.BooleanField("必答", default=False, help_text="必答测验会出现在支部书记的“未参加”名单中。")
     time_limit_minutes = models.PositiveSmallIntegerField(
-        "答题时限（分钟）", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(600)],
-        help_text="留空表示不限时。")
+        "答题时限（分钟）",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="留空表示不限时。",
+    )
     attempt_limit = models.PositiveSmallIntegerField(
-        "作答次数上限", null=True, blank=True, validators=[MinValueValidator(1)],
-        help_text="留空表示不限次数；知识竞赛只能作答一次。")
+        "作答次数上限",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="留空表示不限次数；知识竞赛只能作答一次。",
+    )
     pass_mark = models.PositiveSmallIntegerField("及格分（百分制）", default=60, validators=[MaxValueValidator(100)])
     opens_at = models.DateTimeField("开放时间", null=True, blank=True)
     closes_at = models.DateTimeField("结束时间", null=True, blank=True)
-    starts_at = models.DateTimeField("统一开始时间", null=True, blank=True,
-                                     help_text="知识竞赛：所有人同时开始，答题截止时间为开始时间加答题时限。")
+    starts_at = models.DateTimeField(
+        "统一开始时间", null=True, blank=True, help_text="知识竞赛：所有人同时开始，答题截止时间为开始时间加答题时限。"
+    )
     shuffle_options = models.BooleanField("选项乱序", default=True, help_text="每次作答随机排列选择题的选项。")
-    multiple_choice_rule = models.CharField("多选题计分", max_length=16, choices=MultipleChoiceRule.choices,
-                                            default=MultipleChoiceRule.ALL_OR_NOTHING)
+    multiple_choice_rule = models.CharField(
+        "多选题计分", max_length=16, choices=MultipleChoiceRule.choices, default=MultipleChoiceRule.ALL_OR_NOTHING
+    )
     allow_review = models.BooleanField("交卷后可查看答案与解析", default=True)
     audience_statuses = models.JSONField("面向身份", default=list, blank=True)
     audience_units = ParentalManyToManyField(
-        OrganisationUnit, verbose_name="面向组织", blank=True, related_name="+",
-        help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。")
+        OrganisationUnit,
+        verbose_name="面向组织",
+        blank=True,
+        related_name="+",
+        help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。",
+    )
     course = models.ForeignKey(
-        "study.CoursePage", verbose_name="关联课程", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", help_text="选择后，学员须通过本测验，该课程才算学完。")
+        "study.CoursePage",
+        verbose_name="关联课程",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="选择后，学员须通过本测验，该课程才算学完。",
+    )
     ranking_members = models.BooleanField("在党员学习区公布排名", default=False)
     ranking_public = models.BooleanField("在公开网站公布排名", default=False)
-    ranking_hide_names = models.BooleanField("公开排名时隐藏姓名", default=True,
-                                             help_text="公开网站上的姓名只显示姓氏（如“张*”）。")
+    ranking_hide_names = models.BooleanField(
+        "公开排名时隐藏姓名", default=True, help_text="公开网站上的姓名只显示姓氏（如“张*”）。"
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         FieldRowPanel([FieldPanel("kind"), FieldPanel("required")]),
-        MultiFieldPanel([
-            FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]), FieldPanel("starts_at"),
-            FieldRowPanel([FieldPanel("time_limit_minutes"), FieldPanel("attempt_limit"), FieldPanel("pass_mark")]),
-        ], heading="时间与次数"),
-        MultiFieldPanel([FieldPanel("shuffle_options"), FieldPanel("multiple_choice_rule"),
-                         FieldPanel("allow_review")], heading="作答与计分"),
-        InlinePanel("fixed_questions", heading="指定题目", label="题目",
-                    help_text="按顺序指定题目；若同时设置了抽题规则，则按规则抽题。"),
-        InlinePanel("rules", heading="抽题规则", label="规则",
-                    help_text="从某知识点（含下级）按难度随机抽取若干题，不重复。"),
-        MultiFieldPanel([FieldPanel("audience_statuses"), FieldPanel("audience_units"), FieldPanel("course")],
-                        heading="作答对象"),
-        MultiFieldPanel([FieldPanel("ranking_members"), FieldPanel("ranking_public"),
-                         FieldPanel("ranking_hide_names")], heading="竞赛排名"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
+                FieldPanel("starts_at"),
+                FieldRowPanel([FieldPanel("time_limit_minutes"), FieldPanel("attempt_limit"), FieldPanel("pass_mark")]),
+            ],
+            heading="时间与次数",
+        ),
+        MultiFieldPanel(
+            [FieldPanel("shuffle_options"), FieldPanel("multiple_choice_rule"), FieldPanel("allow_review")],
+            heading="作答与计分",
+        ),
+        InlinePanel(
+            "fixed_questions",
+            heading="指定题目",
+            label="题目",
+            help_text="按顺序指定题目；若同时设置了抽题规则，则按规则抽题。",
+        ),
+        InlinePanel(
+            "rules", heading="抽题规则", label="规则", help_text="从某知识点（含下级）按难度随机抽取若干题，不重复。"
+        ),
+        MultiFieldPanel(
+            [FieldPanel("audience_statuses"), FieldPanel("audience_units"), FieldPanel("course")], heading="作答对象"
+        ),
+        MultiFieldPanel(
+            [FieldPanel("ranking_members"), FieldPanel("ranking_public"), FieldPanel("ranking_hide_names")],
+            heading="竞赛排名",
+        ),
     ]
     base_form_class = QuizForm
     parent_page_types = ["assessment.QuizIndexPage"]
@@ -307,12 +368,15 @@ class QuizQuestion(Orderable):
 
 class QuizRule(Orderable):
     quiz = ParentalKey(QuizPage, related_name="rules", on_delete=models.CASCADE)
-    knowledge_point = models.ForeignKey(KnowledgePoint, verbose_name="知识点", on_delete=models.PROTECT,
-                                        related_name="+")
-    difficulty = models.PositiveSmallIntegerField("难度", choices=Difficulty.choices, null=True, blank=True,
-                                                  help_text="留空表示不限难度。")
-    count = models.PositiveSmallIntegerField("题数", default=5, validators=[MinValueValidator(1),
-                                                                            MaxValueValidator(100)])
+    knowledge_point = models.ForeignKey(
+        KnowledgePoint, verbose_name="知识点", on_delete=models.PROTECT, related_name="+"
+    )
+    difficulty = models.PositiveSmallIntegerField(
+        "难度", choices=Difficulty.choices, null=True, blank=True, help_text="留空表示不限难度。"
+    )
+    count = models.PositiveSmallIntegerField(
+        "题数", default=5, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
 
     panels = [FieldRowPanel([FieldPanel("knowledge_point"), FieldPanel("difficulty"), FieldPanel("count")])]
 
@@ -332,12 +396,14 @@ class Attempt(models.Model):
     the editor changes the quiz later."""
 
     user = models.ForeignKey(User, verbose_name="学员", on_delete=models.CASCADE, related_name="attempts")
-    quiz = models.ForeignKey(QuizPage, verbose_name="测验", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="attempts")
+    quiz = models.ForeignKey(
+        QuizPage, verbose_name="测验", null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
     source = models.CharField("来源", max_length=16, choices=AttemptSource.choices, default=AttemptSource.QUIZ)
     practice_day = models.DateField("练习日期", null=True, blank=True)
-    unit = models.ForeignKey(OrganisationUnit, verbose_name="所在组织", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey(
+        OrganisationUnit, verbose_name="所在组织", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     items = models.JSONField("题目与选项顺序", default=list)
     partial_credit = models.BooleanField(default=False)
     allow_review = models.BooleanField(default=True)
@@ -355,13 +421,19 @@ class Attempt(models.Model):
         verbose_name = "作答记录"
         verbose_name_plural = "作答记录"
         constraints = [
-            models.UniqueConstraint(fields=["user", "quiz"], condition=Q(submitted_at__isnull=True, quiz__isnull=False),
-                                    name="one_open_attempt_per_quiz"),
-            models.UniqueConstraint(fields=["user", "source"],
-                                    condition=Q(submitted_at__isnull=True, quiz__isnull=True),
-                                    name="one_open_practice_per_source"),
-            models.UniqueConstraint(fields=["user", "practice_day"], condition=Q(source="daily"),
-                                    name="one_daily_practice_per_day"),
+            models.UniqueConstraint(
+                fields=["user", "quiz"],
+                condition=Q(submitted_at__isnull=True, quiz__isnull=False),
+                name="one_open_attempt_per_quiz",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "source"],
+                condition=Q(submitted_at__isnull=True, quiz__isnull=True),
+                name="one_open_practice_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "practice_day"], condition=Q(source="daily"), name="one_daily_practice_per_day"
+            ),
         ]
         indexes = [models.Index(fields=["quiz", "submitted_at"])]
         permissions = [("view_branch_assessment", "可以查看本支部测评统计")]

@@ -1,6 +1,7 @@
 """Secretaries' reports (admin 测评统计), scoped like the study progress report: a viewer
 sees the people of ``accounts.selectors.scope_of(viewer)`` only. A report costs a fixed
 number of queries however many people and attempts there are."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 
 from cms.accounts.audience import UnitTree, audience_test
-from cms.accounts.models import Membership, MemberStatus, User
+from cms.accounts.models import MemberStatus, Membership, User
 from cms.accounts.selectors import Scope
 
 from . import selectors
@@ -29,8 +30,11 @@ def can_view_reports(user: User, scope: Scope | None = None) -> bool:
 
 
 def _people(scope: Scope):
-    records = (Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT).filter(user__is_active=True)
-               .select_related("user", "user__organisation"))
+    records = (
+        Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .filter(user__is_active=True)
+        .select_related("user", "user__organisation")
+    )
     if not scope.everything:
         records = records.filter(user__organisation_id__in=scope.unit_ids)
     return records
@@ -106,11 +110,14 @@ def quiz_reports(scope: Scope, *, quiz_id: int | None = None) -> list[QuizReport
     if not quizzes:
         return []
     tree = UnitTree()
-    people = sorted(_people(scope), key=lambda m: (m.user.organisation_id is None,
-                                                   tree.order.get(m.user.organisation_id, ()), m.user.username))
+    people = sorted(
+        _people(scope),
+        key=lambda m: (m.user.organisation_id is None, tree.order.get(m.user.organisation_id, ()), m.user.username),
+    )
     attempts: dict[tuple[int, int], list[Attempt]] = {}
     for attempt in Attempt.objects.filter(quiz__in=quizzes, user__in=[m.user_id for m in people]).order_by(
-            "started_at"):
+        "started_at"
+    ):
         attempts.setdefault((attempt.quiz_id, attempt.user_id), []).append(attempt)
     reports = []
     for quiz in quizzes:
@@ -150,12 +157,17 @@ def missed_points(scope: Scope, *, at_most: int = 20) -> list[MissedPoint]:
     answers = AttemptAnswer.objects.filter(attempt__submitted_at__isnull=False, credit__isnull=False)
     if not scope.everything:
         answers = answers.filter(attempt__user__organisation_id__in=scope.unit_ids)
-    counts = (answers.values("question__knowledge_points")
-              .annotate(answered=Count("pk"), wrong=Count("pk", filter=Q(credit__lt=1.0)))
-              .filter(question__knowledge_points__isnull=False))
+    counts = (
+        answers.values("question__knowledge_points")
+        .annotate(answered=Count("pk"), wrong=Count("pk", filter=Q(credit__lt=1.0)))
+        .filter(question__knowledge_points__isnull=False)
+    )
     points = KnowledgePoint.objects.in_bulk([row["question__knowledge_points"] for row in counts])
-    found = [MissedPoint(points[row["question__knowledge_points"]], row["answered"], row["wrong"])
-             for row in counts if row["question__knowledge_points"] in points]
+    found = [
+        MissedPoint(points[row["question__knowledge_points"]], row["answered"], row["wrong"])
+        for row in counts
+        if row["question__knowledge_points"] in points
+    ]
     return sorted(found, key=lambda m: (-m.wrong_rate, -m.answered, m.point.name))[:at_most]
 
 

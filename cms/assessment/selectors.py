@@ -3,6 +3,7 @@ area shows them, mastery, the notebook and contest rankings. Nothing here ever h
 correct answer or an explanation for an attempt that is not submitted or does not allow
 review: ``attempt_questions`` is the only way questions reach the API before a result, and
 it carries stems and options only."""
+
 from __future__ import annotations
 
 import datetime
@@ -15,7 +16,14 @@ from cms.accounts.models import MemberStatus, User
 
 from .answers import OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, correct_letters
 from .models import (
-    Attempt, AttemptAnswer, KnowledgePoint, Mastery, NotebookEntry, Question, QuizPage, QuizQuestion,
+    Attempt,
+    AttemptAnswer,
+    KnowledgePoint,
+    Mastery,
+    NotebookEntry,
+    Question,
+    QuizPage,
+    QuizQuestion,
 )
 
 #: Mastery bands (percent): below WEAK is 薄弱, below GOOD 一般, else 已掌握.
@@ -75,7 +83,8 @@ def nominal_question_count(quiz: QuizPage, fixed_counts: dict[int, int] | None =
 def fixed_question_counts(quizzes) -> dict[int, int]:
     counts: dict[int, int] = {}
     for quiz_id in QuizQuestion.objects.filter(quiz__in=list(quizzes), question__live=True).values_list(
-            "quiz_id", flat=True):
+        "quiz_id", flat=True
+    ):
         counts[quiz_id] = counts.get(quiz_id, 0) + 1
     return counts
 
@@ -166,7 +175,7 @@ def quiz_overviews(user: User, quizzes, *, now: datetime.datetime | None = None)
     fixed = fixed_question_counts(quizzes)
     overviews = [QuizOverview(quiz, mine[quiz.pk], nominal_question_count(quiz, fixed), now) for quiz in quizzes]
     # Open first (can start or in progress), then by close date (undated last), then the tree.
-    far = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)
+    far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
     return sorted(overviews, key=lambda o: (not (o.can_start or o.state == "in_progress"), o.quiz.closes_at or far))
 
 
@@ -176,11 +185,11 @@ def required_waiting_count(user: User) -> int:
     required = [quiz for quiz in quizzes_for(user) if quiz.required]
     if not required:
         return 0
-    return sum(1 for o in quiz_overviews(user, required)
-               if o.state == "in_progress" or (o.can_start and not o.passed))
+    return sum(1 for o in quiz_overviews(user, required) if o.state == "in_progress" or (o.can_start and not o.passed))
 
 
 # ------------------------------------------------------------------------------ attempts
+
 
 def remaining_seconds(attempt: Attempt, now: datetime.datetime | None = None) -> int | None:
     if attempt.deadline is None or attempt.submitted:
@@ -226,8 +235,10 @@ def attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
     """The attempt's questions in its frozen order (stems and options only). A question
     deleted since the start is left out."""
     questions = Question.objects.in_bulk(attempt.question_ids())
-    return [AttemptQuestion(position, questions[item["q"]], item)
-            for position, item in enumerate((i for i in attempt.items if i["q"] in questions), start=1)]
+    return [
+        AttemptQuestion(position, questions[item["q"]], item)
+        for position, item in enumerate((i for i in attempt.items if i["q"] in questions), start=1)
+    ]
 
 
 def saved_answers(attempt: Attempt) -> dict[int, AttemptAnswer]:
@@ -300,9 +311,13 @@ def attempt_result(attempt: Attempt) -> AttemptResult:
     questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
     records = saved_answers(attempt)
     items = [item for item in attempt.items if item["q"] in questions]
-    return AttemptResult(attempt, [
-        ResultQuestion(position, questions[item["q"]], item, records.get(item["q"]))
-        for position, item in enumerate(items, start=1)])
+    return AttemptResult(
+        attempt,
+        [
+            ResultQuestion(position, questions[item["q"]], item, records.get(item["q"]))
+            for position, item in enumerate(items, start=1)
+        ],
+    )
 
 
 def my_attempts(user: User):
@@ -312,12 +327,14 @@ def my_attempts(user: User):
 def answered_counts(attempts) -> dict[int, int]:
     counts: dict[int, int] = {}
     for attempt_id in AttemptAnswer.objects.filter(attempt__in=list(attempts), answer__isnull=False).values_list(
-            "attempt_id", flat=True):
+        "attempt_id", flat=True
+    ):
         counts[attempt_id] = counts.get(attempt_id, 0) + 1
     return counts
 
 
 # ------------------------------------------------------------------------------ mastery, notebook
+
 
 def mastery_level(percent: float) -> tuple[str, str]:
     if percent < WEAK_BELOW:
@@ -329,8 +346,9 @@ def mastery_level(percent: float) -> tuple[str, str]:
 
 def my_mastery(user: User) -> list[Mastery]:
     """Weakest first (ties: more answers first, then the tree's order)."""
-    rows = list(Mastery.objects.filter(user=user, answered__gt=0).select_related(
-        "knowledge_point", "knowledge_point__parent"))
+    rows = list(
+        Mastery.objects.filter(user=user, answered__gt=0).select_related("knowledge_point", "knowledge_point__parent")
+    )
     return sorted(rows, key=lambda m: (m.percent, -m.answered, m.knowledge_point.path_name))
 
 
@@ -353,9 +371,12 @@ def knowledge_subtree_ids(point_ids) -> set[int]:
 
 
 def my_notebook(user: User) -> list[NotebookEntry]:
-    return list(NotebookEntry.objects.filter(user=user, cleared_at__isnull=True, question__live=True)
-                .select_related("question").prefetch_related("question__knowledge_points")
-                .order_by("-last_wrong_at", "-pk"))
+    return list(
+        NotebookEntry.objects.filter(user=user, cleared_at__isnull=True, question__live=True)
+        .select_related("question")
+        .prefetch_related("question__knowledge_points")
+        .order_by("-last_wrong_at", "-pk")
+    )
 
 
 def practice_questions():
@@ -364,6 +385,7 @@ def practice_questions():
 
 
 # ------------------------------------------------------------------------------ rankings
+
 
 def ranking_published(quiz: QuizPage, now: datetime.datetime | None = None) -> bool:
     if not (quiz.is_contest and quiz.ranking_members):
@@ -391,8 +413,11 @@ class RankingEntry:
 def contest_ranking(quiz: QuizPage, *, unit_ids=None, mask_names: bool = False) -> list[RankingEntry]:
     """Submitted attempts by score (high first), then time used (short first); equal score
     and time share a rank. ``unit_ids`` narrows to people who sat it in those units."""
-    attempts = (Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False)
-                .select_related("user", "unit").order_by("-score", "seconds_used", "submitted_at", "pk"))
+    attempts = (
+        Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False)
+        .select_related("user", "unit")
+        .order_by("-score", "seconds_used", "submitted_at", "pk")
+    )
     if unit_ids is not None:
         attempts = attempts.filter(unit_id__in=unit_ids)
     entries, previous, rank = [], None, 0
@@ -424,12 +449,16 @@ def is_member(user: User) -> bool:
 
 # ------------------------------------------------------------------------------ course completion
 
+
 def _passed_pairs(quizzes, user_ids) -> set[tuple[int, int]]:
     """(user, quiz) pairs with a submitted attempt at or above the pass mark it was taken with."""
     from django.db.models import F
 
-    return set(Attempt.objects.filter(quiz__in=quizzes, user_id__in=list(user_ids), submitted_at__isnull=False,
-                                      score__gte=F("pass_mark")).values_list("user_id", "quiz_id"))
+    return set(
+        Attempt.objects.filter(
+            quiz__in=quizzes, user_id__in=list(user_ids), submitted_at__isnull=False, score__gte=F("pass_mark")
+        ).values_list("user_id", "quiz_id")
+    )
 
 
 def courses_waiting_for_a_quiz(people, course_ids) -> set[tuple[int, int]]:

@@ -2,10 +2,10 @@
 ``AttemptQuestionSerializer`` has no field that could carry a correct answer or an
 explanation; only ``ResultQuestionSerializer`` does, and it is fed by
 ``selectors.attempt_result``, which exists only for submitted attempts that allow review."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
-
 
 from . import selectors
 from .answers import QuestionType
@@ -96,8 +96,9 @@ class AttemptSummarySerializer(serializers.Serializer):
 
 
 class QuizDetailSerializer(QuizSummarySerializer):
-    multiple_choice_rule = serializers.ChoiceField(source="quiz.multiple_choice_rule",
-                                                   choices=MultipleChoiceRule.choices)
+    multiple_choice_rule = serializers.ChoiceField(
+        source="quiz.multiple_choice_rule", choices=MultipleChoiceRule.choices
+    )
     multiple_choice_rule_label = serializers.CharField(source="quiz.get_multiple_choice_rule_display")
     allow_review = serializers.BooleanField(source="quiz.allow_review")
     attempts = AttemptSummarySerializer(many=True)
@@ -133,9 +134,11 @@ class AttemptSerializer(AttemptSummarySerializer):
 
     def get_answers(self, attempt) -> dict:
         items = {item["q"]: item for item in attempt.items}
-        return {str(pk): selectors.to_shown(items[pk], items[pk]["t"], record.answer)
-                for pk, record in selectors.saved_answers(attempt).items()
-                if pk in items and record.answer is not None}
+        return {
+            str(pk): selectors.to_shown(items[pk], items[pk]["t"], record.answer)
+            for pk, record in selectors.saved_answers(attempt).items()
+            if pk in items and record.answer is not None
+        }
 
 
 class SavedAnswerSerializer(serializers.Serializer):
@@ -146,13 +149,16 @@ class SavedAnswerSerializer(serializers.Serializer):
 
 
 class AnswerInputSerializer(serializers.Serializer):
-    answer = serializers.JSONField(allow_null=True, help_text="选择题为所选选项字母的列表，填空题为各空答案的列表；null 清除")
+    answer = serializers.JSONField(
+        allow_null=True, help_text="选择题为所选选项字母的列表，填空题为各空答案的列表；null 清除"
+    )
 
 
 class SubmitInputSerializer(serializers.Serializer):
-    key = serializers.UUIDField(help_text="幂等提交标识（UUID），重试时使用同一个",
-                                error_messages={"invalid": "提交标识须为 UUID。", "required": "缺少提交标识。",
-                                                "null": "缺少提交标识。"})
+    key = serializers.UUIDField(
+        help_text="幂等提交标识（UUID），重试时使用同一个",
+        error_messages={"invalid": "提交标识须为 UUID。", "required": "缺少提交标识。", "null": "缺少提交标识。"},
+    )
 
 
 class KnowledgePointRefSerializer(serializers.Serializer):
@@ -217,8 +223,9 @@ class NotebookEntrySerializer(serializers.Serializer):
 
     def _item(self, entry) -> dict:
         question = entry.question
-        letters = list(question.option_letters()) if question.type in (QuestionType.SINGLE,
-                                                                        QuestionType.MULTIPLE) else []
+        letters = (
+            list(question.option_letters()) if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) else []
+        )
         return {"q": question.pk, "t": question.type, "o": letters, "b": question.blank_count()}
 
     def get_question(self, entry) -> dict:
@@ -234,10 +241,13 @@ class NotebookSerializer(serializers.Serializer):
 
 
 class PracticeInputSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=[AttemptSource.DAILY, AttemptSource.WEAK, AttemptSource.NOTEBOOK],
-                                     error_messages={"invalid_choice": "练习来源须为 daily、weak 或 notebook。"})
-    knowledge_points = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
-                                             required=False, max_length=50)
+    source = serializers.ChoiceField(
+        choices=[AttemptSource.DAILY, AttemptSource.WEAK, AttemptSource.NOTEBOOK],
+        error_messages={"invalid_choice": "练习来源须为 daily、weak 或 notebook。"},
+    )
+    knowledge_points = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, max_length=50
+    )
 
 
 class RankingEntrySerializer(serializers.Serializer):
@@ -262,5 +272,3 @@ class RankingSerializer(serializers.Serializer):
     entries = RankingEntrySerializer(many=True)
     me = RankingEntrySerializer(allow_null=True)
     units = UnitRankingSerializer(many=True)
-
-

@@ -6,6 +6,7 @@ refused, a submit after it (plus network grace) is recorded as late and graded f
 saved in time. Every write of one attempt runs in a transaction holding the attempt's row
 (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the IMMEDIATE transaction mode of
 settings.DATABASES), so a save racing a submit, or two submits, are serialised."""
+
 from __future__ import annotations
 
 import datetime
@@ -23,7 +24,14 @@ from cms.accounts.models import User
 from . import selectors
 from .answers import MAX_BLANK_LENGTH, OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, credit
 from .models import (
-    Attempt, AttemptAnswer, AttemptSource, Mastery, MultipleChoiceRule, NotebookEntry, Question, QuizIndexPage,
+    Attempt,
+    AttemptAnswer,
+    AttemptSource,
+    Mastery,
+    MultipleChoiceRule,
+    NotebookEntry,
+    Question,
+    QuizIndexPage,
     QuizPage,
 )
 
@@ -61,17 +69,22 @@ def ensure_quiz_root() -> QuizIndexPage:
 
 # ------------------------------------------------------------------------------ drawing questions
 
+
 def _draw_for_quiz(quiz: QuizPage, rng: random.Random) -> list[Question]:
     """Rules (k per knowledge point and difficulty, at random, no repeats) or the fixed list."""
     rules = list(quiz.rules.all().order_by("sort_order"))
     if not rules:
-        return [row.question for row in quiz.fixed_questions.select_related("question").order_by("sort_order")
-                if row.question.live]
+        return [
+            row.question
+            for row in quiz.fixed_questions.select_related("question").order_by("sort_order")
+            if row.question.live
+        ]
     chosen: list[Question] = []
     taken: set[int] = set()
     for rule in rules:
         pool = Question.objects.filter(
-            live=True, knowledge_points__in=selectors.knowledge_subtree_ids([rule.knowledge_point_id]))
+            live=True, knowledge_points__in=selectors.knowledge_subtree_ids([rule.knowledge_point_id])
+        )
         if rule.difficulty:
             pool = pool.filter(difficulty=rule.difficulty)
         ids = sorted(set(pool.exclude(pk__in=taken).values_list("pk", flat=True)))
@@ -85,8 +98,7 @@ def _draw_for_quiz(quiz: QuizPage, rng: random.Random) -> list[Question]:
 def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> list[dict]:
     items = []
     for question in questions:
-        order = list(question.option_letters()) if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) \
-            else []
+        order = list(question.option_letters()) if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) else []
         if shuffle:
             rng.shuffle(order)
         items.append({"q": question.pk, "t": question.type, "o": order, "b": question.blank_count()})
@@ -95,12 +107,16 @@ def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> 
 
 # ------------------------------------------------------------------------------ starting
 
+
 def finalise_expired(user: User, now: datetime.datetime | None = None) -> int:
     """Grade the person's attempts left open past their deadline (a closed tab, a lost phone)
     from the answers saved in time; they count as late. Returns how many."""
     now = now or timezone.now()
-    expired = list(Attempt.objects.filter(user=user, submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE)
-                   .values_list("pk", flat=True))
+    expired = list(
+        Attempt.objects.filter(user=user, submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE).values_list(
+            "pk", flat=True
+        )
+    )
     for attempt_id in expired:
         with transaction.atomic():
             attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, submitted_at__isnull=True).first()
@@ -128,8 +144,9 @@ def _deadline(quiz: QuizPage, started: datetime.datetime) -> datetime.datetime |
     return min(ends) if ends else None
 
 
-def start_attempt(user: User, quiz: QuizPage, *, now: datetime.datetime | None = None,
-                  rng: random.Random | None = None) -> tuple[Attempt, bool]:
+def start_attempt(
+    user: User, quiz: QuizPage, *, now: datetime.datetime | None = None, rng: random.Random | None = None
+) -> tuple[Attempt, bool]:
     """Resume the person's open attempt, or start one: (attempt, created)."""
     if not selectors.can_take(user, quiz):
         raise PermissionDenied
@@ -151,11 +168,17 @@ def start_attempt(user: User, quiz: QuizPage, *, now: datetime.datetime | None =
             if not questions:
                 raise Refused(NO_QUESTIONS_MESSAGE, code="no_questions")
             attempt = Attempt.objects.create(
-                user=user, quiz=quiz, source=AttemptSource.QUIZ, unit_id=user.organisation_id,
+                user=user,
+                quiz=quiz,
+                source=AttemptSource.QUIZ,
+                unit_id=user.organisation_id,
                 items=_freeze(questions, shuffle=quiz.shuffle_options, rng=rng),
                 partial_credit=quiz.multiple_choice_rule == MultipleChoiceRule.PARTIAL,
-                allow_review=quiz.allow_review, pass_mark=quiz.pass_mark,
-                started_at=now, deadline=_deadline(quiz, now))
+                allow_review=quiz.allow_review,
+                pass_mark=quiz.pass_mark,
+                started_at=now,
+                deadline=_deadline(quiz, now),
+            )
             return attempt, True
     except IntegrityError:  # a parallel start won the one-open-attempt constraint
         current = Attempt.objects.filter(user=user, quiz=quiz, submitted_at__isnull=True).first()
@@ -169,8 +192,14 @@ def _daily_rng(user: User, day: datetime.date) -> random.Random:
     return random.Random(int(seed[:16], 16))
 
 
-def start_practice(user: User, source: str, knowledge_point_ids: list[int] | None = None, *,
-                   now: datetime.datetime | None = None, rng: random.Random | None = None) -> tuple[Attempt, bool]:
+def start_practice(
+    user: User,
+    source: str,
+    knowledge_point_ids: list[int] | None = None,
+    *,
+    now: datetime.datetime | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Attempt, bool]:
     """每日一练 (the same questions all day for a member), 薄弱点练习 or 错题练习. Practice has no
     time limit, always shows the answers afterwards, and counts for mastery and the notebook."""
     if not (user.is_authenticated and user.is_active):
@@ -186,22 +215,28 @@ def start_practice(user: User, source: str, knowledge_point_ids: list[int] | Non
         rng = _daily_rng(user, today)
         picked = rng.sample(ids, min(PRACTICE_SIZES[source], len(ids)))
     else:
-        existing = Attempt.objects.filter(user=user, source=source, quiz__isnull=True,
-                                          submitted_at__isnull=True).first()
+        existing = Attempt.objects.filter(
+            user=user, source=source, quiz__isnull=True, submitted_at__isnull=True
+        ).first()
         if existing is not None:
             return existing, False
         rng = rng or random.Random()
         if source == AttemptSource.WEAK:
             points = knowledge_point_ids or selectors.weak_point_ids(user)
-            pool = selectors.practice_questions().filter(
-                knowledge_points__in=selectors.knowledge_subtree_ids(points)) if points else Question.objects.none()
+            pool = (
+                selectors.practice_questions().filter(knowledge_points__in=selectors.knowledge_subtree_ids(points))
+                if points
+                else Question.objects.none()
+            )
             ids = sorted(set(pool.values_list("pk", flat=True)))
             picked = rng.sample(ids, min(PRACTICE_SIZES[source], len(ids)))
         elif source == AttemptSource.NOTEBOOK:
             # Oldest mistakes first: what has waited longest for another try.
-            picked = list(NotebookEntry.objects.filter(user=user, cleared_at__isnull=True, question__live=True)
-                          .order_by("last_wrong_at", "pk").values_list("question_id", flat=True)
-                          [:PRACTICE_SIZES[source]])
+            picked = list(
+                NotebookEntry.objects.filter(user=user, cleared_at__isnull=True, question__live=True)
+                .order_by("last_wrong_at", "pk")
+                .values_list("question_id", flat=True)[: PRACTICE_SIZES[source]]
+            )
         else:
             raise ValidationError({"source": "练习来源须为 daily、weak 或 notebook。"})
     if not picked:
@@ -210,21 +245,31 @@ def start_practice(user: User, source: str, knowledge_point_ids: list[int] | Non
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
-                user=user, source=source, practice_day=today if source == AttemptSource.DAILY else None,
-                unit_id=user.organisation_id, items=_freeze([found[pk] for pk in picked], shuffle=True, rng=rng),
-                partial_credit=False, allow_review=True, pass_mark=None, started_at=now, deadline=None)
+                user=user,
+                source=source,
+                practice_day=today if source == AttemptSource.DAILY else None,
+                unit_id=user.organisation_id,
+                items=_freeze([found[pk] for pk in picked], shuffle=True, rng=rng),
+                partial_credit=False,
+                allow_review=True,
+                pass_mark=None,
+                started_at=now,
+                deadline=None,
+            )
         return attempt, True
     except IntegrityError:  # a parallel request created today's daily practice
-        existing = (Attempt.objects.filter(user=user, source=source, practice_day=today).first()
-                    if source == AttemptSource.DAILY else
-                    Attempt.objects.filter(user=user, source=source, quiz__isnull=True,
-                                           submitted_at__isnull=True).first())
+        existing = (
+            Attempt.objects.filter(user=user, source=source, practice_day=today).first()
+            if source == AttemptSource.DAILY
+            else Attempt.objects.filter(user=user, source=source, quiz__isnull=True, submitted_at__isnull=True).first()
+        )
         if existing is None:
             raise
         return existing, False
 
 
 # ------------------------------------------------------------------------------ saving answers
+
 
 def _item(attempt: Attempt, question_id: int) -> dict | None:
     return next((item for item in attempt.items if item["q"] == question_id), None)
@@ -244,7 +289,7 @@ def clean_answer(item: dict, value) -> list | None:
         if any(len(v) > MAX_BLANK_LENGTH for v in value):
             raise ValidationError({"answer": f"每个空的答案不能超过 {MAX_BLANK_LENGTH} 字。"})
         return [v.replace("\x00", "") for v in value]
-    keys = TRUE_FALSE_KEYS if kind == QuestionType.TRUE_FALSE else list(OPTION_LETTERS[:len(item["o"])])
+    keys = TRUE_FALSE_KEYS if kind == QuestionType.TRUE_FALSE else list(OPTION_LETTERS[: len(item["o"])])
     if any(v not in keys for v in value) or len(set(value)) != len(value):
         raise ValidationError({"answer": f"请从选项 {'、'.join(keys)} 中选择。"})
     if kind in (QuestionType.SINGLE, QuestionType.TRUE_FALSE) and len(value) != 1:
@@ -254,8 +299,9 @@ def clean_answer(item: dict, value) -> list | None:
     return sorted(item["o"][OPTION_LETTERS.index(v)] for v in value)
 
 
-def save_answer(user: User, attempt_id: int, question_id: int, value, *,
-                now: datetime.datetime | None = None) -> tuple[Attempt, AttemptAnswer | None]:
+def save_answer(
+    user: User, attempt_id: int, question_id: int, value, *, now: datetime.datetime | None = None
+) -> tuple[Attempt, AttemptAnswer | None]:
     """Save one answer as the member goes (a few queries, whatever the attempt's size)."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -271,12 +317,14 @@ def save_answer(user: User, attempt_id: int, question_id: int, value, *,
             raise Refused(TIME_UP_MESSAGE, code="time_up")
         answer = clean_answer(item, value)
         record = AttemptAnswer(attempt=attempt, question_id=question_id, answer=answer, saved_at=now)
-        AttemptAnswer.objects.bulk_create([record], update_conflicts=True, unique_fields=["attempt", "question"],
-                                          update_fields=["answer", "saved_at"])
+        AttemptAnswer.objects.bulk_create(
+            [record], update_conflicts=True, unique_fields=["attempt", "question"], update_fields=["answer", "saved_at"]
+        )
     return attempt, record
 
 
 # ------------------------------------------------------------------------------ submitting and grading
+
 
 def parse_key(value) -> uuid.UUID:
     try:
@@ -363,16 +411,19 @@ def _update_mastery(user_id: int, graded, now: datetime.datetime) -> None:
         row.answered += len(values)
         row.as_of = max(row.as_of, now)
     Mastery.objects.bulk_create(created)
-    Mastery.objects.bulk_update([r for pk, r in rows.items()], ["weighted_credit", "weighted_count", "answered",
-                                                                 "as_of"])
+    Mastery.objects.bulk_update(
+        [r for pk, r in rows.items()], ["weighted_credit", "weighted_count", "answered", "as_of"]
+    )
 
 
 def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
     """Wrong → in (only when the attempt shows the answers, so a quiz without review never
     reveals them through practice); right twice in a row on different days → out."""
     today = timezone.localdate(now)
-    entries = {e.question_id: e for e in NotebookEntry.objects.filter(
-        user_id=attempt.user_id, question_id__in=[q.pk for q, _ in graded])}
+    entries = {
+        e.question_id: e
+        for e in NotebookEntry.objects.filter(user_id=attempt.user_id, question_id__in=[q.pk for q, _ in graded])
+    }
     created, changed = [], []
     for question, record in graded:
         entry = entries.get(question.pk)
@@ -380,8 +431,7 @@ def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
             if not attempt.allow_review and (entry is None or entry.cleared_at is not None):
                 continue
             if entry is None:
-                entry = NotebookEntry(user_id=attempt.user_id, question=question, first_wrong_at=now,
-                                      last_wrong_at=now)
+                entry = NotebookEntry(user_id=attempt.user_id, question=question, first_wrong_at=now, last_wrong_at=now)
                 created.append(entry)
             else:
                 changed.append(entry)
@@ -398,5 +448,6 @@ def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
                 entry.correct_streak, entry.cleared_at = 2, now
             changed.append(entry)
     NotebookEntry.objects.bulk_create(created)
-    NotebookEntry.objects.bulk_update(changed, ["wrong_count", "last_wrong_at", "last_answer", "correct_streak",
-                                                "streak_day", "cleared_at"])
+    NotebookEntry.objects.bulk_update(
+        changed, ["wrong_count", "last_wrong_at", "last_answer", "correct_streak", "streak_day", "cleared_at"]
+    )

@@ -2,6 +2,7 @@
 secretaries' 测评统计 (per quiz: score distribution, who has not taken it, contest ranking;
 the knowledge points the scope misses most) with its Excel export. Who sees whom is decided
 in ``reports`` from ``scope_of``."""
+
 from __future__ import annotations
 
 import base64
@@ -30,9 +31,14 @@ MAX_BYTES = 5 * 1024 * 1024
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="题库文件", help_text="Excel（.xlsx）或 CSV，第一行为表头：" + "、".join(bank_io.HEADERS) + "。")
-    publish = forms.BooleanField(label="导入后直接发布", required=False,
-                                 help_text="不勾选时导入为草稿，提交审核发布后才会用于测验。需要题库发布权限。")
+    file = forms.FileField(
+        label="题库文件", help_text="Excel（.xlsx）或 CSV，第一行为表头：" + "、".join(bank_io.HEADERS) + "。"
+    )
+    publish = forms.BooleanField(
+        label="导入后直接发布",
+        required=False,
+        help_text="不勾选时导入为草稿，提交审核发布后才会用于测验。需要题库发布权限。",
+    )
 
     def clean_file(self):
         file = self.cleaned_data["file"]
@@ -75,13 +81,22 @@ class QuestionImportView(_Page):
                 messages.error(request, "没有待导入的文件，请重新上传。")
                 return redirect("assessment_question_import")
             try:
-                record(Action.QUESTIONS_IMPORTED, object_type="question", object_repr=stored["name"],
-                                    details={"publish": stored["publish"] and can_publish}, strict=True)
+                record(
+                    Action.QUESTIONS_IMPORTED,
+                    object_type="question",
+                    object_repr=stored["name"],
+                    details={"publish": stored["publish"] and can_publish},
+                    strict=True,
+                )
             except AuditUnavailable:
                 messages.error(request, "审计日志暂时无法写入，本次导入已取消。请稍后重试。")
                 return redirect("assessment_question_import")
-            report = bank_io.import_questions(base64.b64decode(stored["data"]), dry_run=False,
-                                              publish=stored["publish"] and can_publish, by=request.user)
+            report = bank_io.import_questions(
+                base64.b64decode(stored["data"]),
+                dry_run=False,
+                publish=stored["publish"] and can_publish,
+                by=request.user,
+            )
             if report.ok:
                 messages.success(request, report.summary())
                 return redirect("assessment_question_import")
@@ -93,13 +108,21 @@ class QuestionImportView(_Page):
         data = upload.read()
         report = bank_io.import_questions(_Named(data, upload.name), dry_run=True)
         if report.ok:
-            request.session[SESSION_KEY] = {"data": base64.b64encode(data).decode(), "name": upload.name,
-                                            "publish": bool(form.cleaned_data["publish"])}
+            request.session[SESSION_KEY] = {
+                "data": base64.b64encode(data).decode(),
+                "name": upload.name,
+                "publish": bool(form.cleaned_data["publish"]),
+            }
         else:
             request.session.pop(SESSION_KEY, None)
-        return self.render_to_response(self.get_context_data(
-            form=UploadForm(), report=report, file_name=upload.name,
-            will_publish=form.cleaned_data["publish"] and can_publish))
+        return self.render_to_response(
+            self.get_context_data(
+                form=UploadForm(),
+                report=report,
+                file_name=upload.name,
+                will_publish=form.cleaned_data["publish"] and can_publish,
+            )
+        )
 
 
 class QuestionExportView(View):
@@ -113,7 +136,8 @@ class QuestionExportView(View):
             return redirect("assessment_question_import")
         response = HttpResponse(bank_io.export_bytes(), content_type=XLSX)
         response["Content-Disposition"] = content_disposition(
-            f"题库-{timezone.localdate():%Y%m%d}.xlsx", ascii_fallback="question-bank.xlsx")
+            f"题库-{timezone.localdate():%Y%m%d}.xlsx", ascii_fallback="question-bank.xlsx"
+        )
         return response
 
 
@@ -137,8 +161,12 @@ class ReportOverviewView(_ReportAccess, _Page):
     header_icon = "help"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(reports=reports.quiz_reports(self.scope),
-                                        missed=reports.missed_points(self.scope), scope=self.scope.label, **kwargs)
+        return super().get_context_data(
+            reports=reports.quiz_reports(self.scope),
+            missed=reports.missed_points(self.scope),
+            scope=self.scope.label,
+            **kwargs,
+        )
 
 
 class QuizReportView(_ReportAccess, _Page):
@@ -153,8 +181,10 @@ class QuizReportView(_ReportAccess, _Page):
         return self.report.quiz.title
 
     def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [{"url": reverse("assessment_reports"), "label": "测评统计"},
-                                         {"url": "", "label": self.get_page_title()}]
+        return self.breadcrumbs_items + [
+            {"url": reverse("assessment_reports"), "label": "测评统计"},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get_context_data(self, **kwargs):
         ranking = reports.scoped_ranking(self.report.quiz, self.scope) if self.report.quiz.is_contest else None
@@ -167,12 +197,19 @@ class QuizReportExportView(_ReportAccess, View):
         ranking = reports.scoped_ranking(report.quiz, self.scope) if report.quiz.is_contest else None
         try:
             # Personal data leaves only with a trace: no audit entry, no file.
-            record(Action.ASSESSMENT_EXPORTED, obj=report.quiz, object_type="quiz", object_repr=report.quiz.title,
-                   details={"rows": len(report.rows), "scope": self.scope.label}, strict=True)
+            record(
+                Action.ASSESSMENT_EXPORTED,
+                obj=report.quiz,
+                object_type="quiz",
+                object_repr=report.quiz.title,
+                details={"rows": len(report.rows), "scope": self.scope.label},
+                strict=True,
+            )
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证个人信息的导出都有记录，本次导出已取消。请稍后重试。")
             return redirect("assessment_quiz_report", quiz_id=quiz_id)
         response = HttpResponse(report_export.workbook_bytes(report, ranking), content_type=XLSX)
         response["Content-Disposition"] = content_disposition(
-            report_export.file_name(report), ascii_fallback=f"assessment-{quiz_id}.xlsx")
+            report_export.file_name(report), ascii_fallback=f"assessment-{quiz_id}.xlsx"
+        )
         return response

@@ -1,7 +1,7 @@
 from django.contrib.auth.models import Permission
 from django.urls import path, reverse
-from wagtail.admin.menu import MenuItem
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -39,10 +39,12 @@ def register_assessment_urls():
         path("assessment/import/", views_admin.QuestionImportView.as_view(), name="assessment_question_import"),
         path("assessment/export/", views_admin.QuestionExportView.as_view(), name="assessment_question_export"),
         path("assessment/reports/", views_admin.ReportOverviewView.as_view(), name="assessment_reports"),
-        path("assessment/reports/<int:quiz_id>/", views_admin.QuizReportView.as_view(),
-             name="assessment_quiz_report"),
-        path("assessment/reports/<int:quiz_id>/export/", views_admin.QuizReportExportView.as_view(),
-             name="assessment_quiz_report_export"),
+        path("assessment/reports/<int:quiz_id>/", views_admin.QuizReportView.as_view(), name="assessment_quiz_report"),
+        path(
+            "assessment/reports/<int:quiz_id>/export/",
+            views_admin.QuizReportExportView.as_view(),
+            name="assessment_quiz_report_export",
+        ),
     ]
 
 
@@ -60,14 +62,16 @@ class ReportMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_import_menu_item():
-    return ImportMenuItem("题库导入导出", reverse("assessment_question_import"), name="assessment-import",
-                          icon_name="upload", order=305)
+    return ImportMenuItem(
+        "题库导入导出", reverse("assessment_question_import"), name="assessment-import", icon_name="upload", order=305
+    )
 
 
 @hooks.register("register_admin_menu_item")
 def register_report_menu_item():
-    return ReportMenuItem("测评统计", reverse("assessment_reports"), name="assessment-reports",
-                          icon_name="help", order=306)
+    return ReportMenuItem(
+        "测评统计", reverse("assessment_reports"), name="assessment-reports", icon_name="help", order=306
+    )
 
 
 @hooks.register("register_permissions")

@@ -1,5 +1,6 @@
 """The request being served, for entries recorded deep inside services and signal receivers
 (who did it, from which address, with which browser) without passing the request around."""
+
 from __future__ import annotations
 
 import contextvars

@@ -1,6 +1,7 @@
 """The filtered audit log as an Excel workbook (管理员 only; the export is itself audited).
 Every text cell goes through ``cms.core.spreadsheets.safe_row``: user names, attempted log-in
 names, page titles and browsers are typed by people and must never become formulas."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,21 @@ from openpyxl import Workbook
 
 from cms.core.spreadsheets import safe_row
 
-HEADERS = ["序号", "时间", "操作人 ID", "操作人", "操作代码", "操作", "对象类型", "对象 ID", "对象", "IP 地址", "浏览器",
-           "详情", "哈希"]
+HEADERS = [
+    "序号",
+    "时间",
+    "操作人 ID",
+    "操作人",
+    "操作代码",
+    "操作",
+    "对象类型",
+    "对象 ID",
+    "对象",
+    "IP 地址",
+    "浏览器",
+    "详情",
+    "哈希",
+]
 
 
 def workbook_bytes(entries) -> bytes:
@@ -21,22 +35,26 @@ def workbook_bytes(entries) -> bytes:
     sheet = book.create_sheet("审计日志")
     sheet.append(HEADERS)
     for entry in entries.iterator(chunk_size=2000):
-        sheet.append(safe_row([
-            entry.seq,
-            # Excel has no time zones: the wall-clock time in Beijing.
-            timezone.localtime(entry.created_at).replace(tzinfo=None),
-            entry.actor_id,
-            entry.actor_username,
-            entry.action,
-            entry.label,
-            entry.object_type,
-            entry.object_id,
-            entry.object_repr,
-            entry.ip_address,
-            entry.user_agent,
-            json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
-            entry.entry_hash,
-        ]))
+        sheet.append(
+            safe_row(
+                [
+                    entry.seq,
+                    # Excel has no time zones: the wall-clock time in Beijing.
+                    timezone.localtime(entry.created_at).replace(tzinfo=None),
+                    entry.actor_id,
+                    entry.actor_username,
+                    entry.action,
+                    entry.label,
+                    entry.object_type,
+                    entry.object_id,
+                    entry.object_repr,
+                    entry.ip_address,
+                    entry.user_agent,
+                    json.dumps(entry.details, ensure_ascii=False, sort_keys=True),
+                    entry.entry_hash,
+                ]
+            )
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ The application cannot change the log: ``save()`` on an existing row, ``delete()
 rows (raw SQL, after writing a checkpoint entry), and raw SQL from outside is what
 ``audit_verify`` detects.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,11 +30,31 @@ class AppendOnlyError(RuntimeError):
 
 #: Names of the detail keys ``signals`` and the explicit ``record`` calls write.
 DETAIL_LABELS = {
-    "channel": "入口", "username": "尝试的用户名", "refused_while_locked": "锁定期间", "failures": "失败次数",
-    "group": "用户组", "added": "增加", "removed": "移除", "from": "原组织", "to": "新组织", "by_self": "本人设置",
-    "status": "状态", "role": "职务", "release": "网站版本", "target": "目标", "kind": "类型", "value": "值",
-    "records_removed": "清除记录数", "created": "新建", "updated": "更新", "unchanged": "未变", "rows": "行数",
-    "filters": "筛选条件", "is_superuser": "超级用户", "is_staff": "后台账号", "is_active": "启用",
+    "channel": "入口",
+    "username": "尝试的用户名",
+    "refused_while_locked": "锁定期间",
+    "failures": "失败次数",
+    "group": "用户组",
+    "added": "增加",
+    "removed": "移除",
+    "from": "原组织",
+    "to": "新组织",
+    "by_self": "本人设置",
+    "status": "状态",
+    "role": "职务",
+    "release": "网站版本",
+    "target": "目标",
+    "kind": "类型",
+    "value": "值",
+    "records_removed": "清除记录数",
+    "created": "新建",
+    "updated": "更新",
+    "unchanged": "未变",
+    "rows": "行数",
+    "filters": "筛选条件",
+    "is_superuser": "超级用户",
+    "is_staff": "后台账号",
+    "is_active": "启用",
 }
 _CHANNELS = {"admin": "管理后台", "member_api": "党员学习"}
 
@@ -140,18 +161,33 @@ class AuditEntry(models.Model):
     def details_text(self) -> str:
         """The details as a 管理员 reads them (``键：值；…`` with Chinese names for the keys
         this app writes); the export keeps the JSON."""
-        return "；".join(f"{DETAIL_LABELS.get(key, key)}：{_detail_value(key, value)}"
-                        for key, value in sorted((self.details or {}).items()))
+        return "；".join(
+            f"{DETAIL_LABELS.get(key, key)}：{_detail_value(key, value)}"
+            for key, value in sorted((self.details or {}).items())
+        )
 
     # -- the chain -------------------------------------------------------------------------
-    HASHED_FIELDS = ("seq", "created_at", "actor_id", "actor_username", "action", "label", "details",
-                     "object_type", "object_id", "object_repr", "ip_address", "user_agent", "prev_hash")
+    HASHED_FIELDS = (
+        "seq",
+        "created_at",
+        "actor_id",
+        "actor_username",
+        "action",
+        "label",
+        "details",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip_address",
+        "user_agent",
+        "prev_hash",
+    )
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: the fields as sorted, compact JSON; the time as UTC
         ISO 8601 with microseconds (what both SQLite and PostgreSQL give back)."""
         values = {name: getattr(self, name) for name in self.HASHED_FIELDS}
-        values["created_at"] = self.created_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+        values["created_at"] = self.created_at.astimezone(dt.UTC).isoformat(timespec="microseconds")
         return json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
     def compute_hash(self) -> str:
@@ -181,4 +217,3 @@ class ChainHead(models.Model):
         verbose_name = "审计日志链头"
         verbose_name_plural = "审计日志链头"
         default_permissions = ()
-

@@ -1,4 +1,5 @@
 """Reads of the audit log: the chain check (``verify_chain``) and the admin's search."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,13 +17,15 @@ class ChainReport:
     checked: int
     last_seq: int
     last_hash: str
-    problem: str = ""           # Chinese, for the operator
+    problem: str = ""  # Chinese, for the operator
     broken_seq: int | None = None
     broken_at: dt.datetime | None = None
 
     def message(self) -> str:
         if self.ok:
-            return f"审计日志完整：已校验 {self.checked} 条记录，最后一条序号 {self.last_seq}，链尾哈希 {self.last_hash}。"
+            return (
+                f"审计日志完整：已校验 {self.checked} 条记录，最后一条序号 {self.last_seq}，链尾哈希 {self.last_hash}。"
+            )
         where = ""
         if self.broken_seq is not None:
             when = timezone.localtime(self.broken_at).strftime("%Y-%m-%d %H:%M:%S") if self.broken_at else "时间未知"
@@ -59,23 +62,43 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
         last_seq, last_hash = entry.seq, entry.entry_hash
 
     if head is not None and (head.last_seq, head.last_hash) != (last_seq, last_hash):
-        return ChainReport(False, checked, last_seq, last_hash,
-                           f"链头记录的最后序号为 {head.last_seq}，实际只到 {last_seq}：最新的记录被删除。",
-                           head.last_seq if head.last_seq > last_seq else last_seq, None)
+        return ChainReport(
+            False,
+            checked,
+            last_seq,
+            last_hash,
+            f"链头记录的最后序号为 {head.last_seq}，实际只到 {last_seq}：最新的记录被删除。",
+            head.last_seq if head.last_seq > last_seq else last_seq,
+            None,
+        )
     if anchor_seq:
         checkpoint = AuditEntry.objects.filter(action=Action.PRUNED).order_by("-seq").first()
         details = checkpoint.details if checkpoint else {}
         if (details.get("removed_through_seq"), details.get("removed_through_hash")) != (anchor_seq, anchor_hash):
-            return ChainReport(False, checked, last_seq, last_hash,
-                               f"链的起点（序号 {anchor_seq + 1}）与最近一次清理记录不符：较早的记录被删除。",
-                               anchor_seq + 1, None)
+            return ChainReport(
+                False,
+                checked,
+                last_seq,
+                last_hash,
+                f"链的起点（序号 {anchor_seq + 1}）与最近一次清理记录不符：较早的记录被删除。",
+                anchor_seq + 1,
+                None,
+            )
     return ChainReport(True, checked, last_seq, last_hash)
 
 
 # The admin's search ---------------------------------------------------------------------------
 
-def search_entries(*, person: str = "", action: str = "", obj: str = "", date_from: dt.date | None = None,
-                   date_to: dt.date | None = None, ip: str = "") -> QuerySet[AuditEntry]:
+
+def search_entries(
+    *,
+    person: str = "",
+    action: str = "",
+    obj: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    ip: str = "",
+) -> QuerySet[AuditEntry]:
     """Entries newest first, filtered: ``person`` matches the actor's user name or the person
     acted on (a failed log-in's attempted name, a member record); ``obj`` the object's type,
     id or text; dates are whole days in the site's time zone, both ends included."""

@@ -13,6 +13,7 @@ table cannot be written (the failure is in the application log at ERROR). The ex
 ``strict=True``, used by personal-data exports: there a failed append raises
 ``AuditUnavailable`` and the caller refuses the export — no data leaves without a trace.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -88,8 +89,9 @@ def _locked_head() -> ChainHead:
     last = AuditEntry.objects.order_by("-seq").first()
     try:
         with transaction.atomic():
-            ChainHead.objects.create(pk=1, last_seq=last.seq if last else 0,
-                                     last_hash=last.entry_hash if last else GENESIS_HASH)
+            ChainHead.objects.create(
+                pk=1, last_seq=last.seq if last else 0, last_hash=last.entry_hash if last else GENESIS_HASH
+            )
     except IntegrityError:  # another process created it a moment ago
         pass
     return ChainHead.objects.select_for_update().get(pk=1)
@@ -109,13 +111,25 @@ def _object_fields(obj, object_type, object_id, object_repr) -> dict:
         object_type = object_type or obj._meta.model_name
         object_id = object_id if object_id != "" else obj.pk
         object_repr = object_repr or str(obj)
-    return {"object_type": str(object_type or "")[:50],
-            "object_id": str(object_id if object_id is not None else "")[:64],
-            "object_repr": _CONTROL.sub(" ", str(object_repr or ""))[:200]}
+    return {
+        "object_type": str(object_type or "")[:50],
+        "object_id": str(object_id if object_id is not None else "")[:64],
+        "object_repr": _CONTROL.sub(" ", str(object_repr or ""))[:200],
+    }
 
 
-def record(action: str, *, actor=_UNSET, obj=None, object_type: str = "", object_id="", object_repr: str = "",
-           details: dict | None = None, request=_UNSET, strict: bool = False) -> AuditEntry | None:
+def record(
+    action: str,
+    *,
+    actor=_UNSET,
+    obj=None,
+    object_type: str = "",
+    object_id="",
+    object_repr: str = "",
+    details: dict | None = None,
+    request=_UNSET,
+    strict: bool = False,
+) -> AuditEntry | None:
     """Append one entry. ``actor`` defaults to the logged-in user of the current request
     (None: the system, e.g. the worker); ``request`` to the request being served, which
     gives the address and browser. Returns the entry, or None when it was suppressed or
@@ -131,7 +145,8 @@ def record(action: str, *, actor=_UNSET, obj=None, object_type: str = "", object
     fields = {
         "actor_id": actor.pk if actor is not None else None,
         "actor_username": (actor.get_username() if actor is not None else "")[:150],
-        "action": action.value, "label": action.label,
+        "action": action.value,
+        "label": action.label,
         "details": _normalised_details(details),
         **_object_fields(obj, object_type, object_id, object_repr),
         "ip_address": client_address(request) if request is not None else "",
@@ -168,26 +183,43 @@ def prune(*, now: dt.datetime | None = None, actor=None) -> PruneResult:
         head = _locked_head()
         # Only a prefix of the chain can go, and only entries older than the cutoff: up to
         # the entry just before the first one that must be kept.
-        first_kept = AuditEntry.objects.filter(created_at__gte=cutoff).order_by("seq").values_list(
-            "seq", flat=True).first()
+        first_kept = (
+            AuditEntry.objects.filter(created_at__gte=cutoff).order_by("seq").values_list("seq", flat=True).first()
+        )
         candidates = AuditEntry.objects.filter(seq__lt=first_kept) if first_kept else AuditEntry.objects.all()
         through_seq = candidates.aggregate(last=Max("seq"))["last"]
         if not through_seq:
             return PruneResult(0)
         last_removed = AuditEntry.objects.get(seq=through_seq)
         removed = AuditEntry.objects.filter(seq__lte=through_seq, seq__gt=head.anchor_seq).count()
-        checkpoint = _append(head, {
-            "actor_id": actor.pk if actor else None, "actor_username": actor.get_username() if actor else "",
-            "action": Action.PRUNED.value, "label": Action.PRUNED.label,
-            "details": _normalised_details({
-                "removed_through_seq": through_seq, "removed_through_hash": last_removed.entry_hash,
-                "removed_count": removed, "retention_days": days,
-                "cutoff": cutoff.astimezone(dt.timezone.utc).isoformat(timespec="seconds")}),
-            "object_type": "", "object_id": "", "object_repr": "", "ip_address": "", "user_agent": ""})
+        checkpoint = _append(
+            head,
+            {
+                "actor_id": actor.pk if actor else None,
+                "actor_username": actor.get_username() if actor else "",
+                "action": Action.PRUNED.value,
+                "label": Action.PRUNED.label,
+                "details": _normalised_details(
+                    {
+                        "removed_through_seq": through_seq,
+                        "removed_through_hash": last_removed.entry_hash,
+                        "removed_count": removed,
+                        "retention_days": days,
+                        "cutoff": cutoff.astimezone(dt.UTC).isoformat(timespec="seconds"),
+                    }
+                ),
+                "object_type": "",
+                "object_id": "",
+                "object_repr": "",
+                "ip_address": "",
+                "user_agent": "",
+            },
+        )
         # The one place rows leave the log: raw SQL past the model's refusal.
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(AuditEntry._meta.db_table)} WHERE seq <= %s",
-                           [through_seq])
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(AuditEntry._meta.db_table)} WHERE seq <= %s", [through_seq]
+            )
         ChainHead.objects.filter(pk=head.pk).update(anchor_seq=through_seq, anchor_hash=last_removed.entry_hash)
     logger.info("audit log pruned through entry %s (%s entries older than %s days)", through_seq, removed, days)
     return PruneResult(removed, through_seq, checkpoint)

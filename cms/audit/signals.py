@@ -6,6 +6,7 @@ The audit app sits above ``accounts``: accounts never imports it, it sends signa
 consultations) call ``services.record`` where nothing sends a signal (the progress export,
 form results); so does this app's own export.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
@@ -39,37 +40,69 @@ def _record_row(action: str, **entry) -> None:
 
 
 def on_people_imported(sender, report, by=None, **kwargs):
-    record(Action.PEOPLE_IMPORTED, **({"actor": by} if by is not None else {}), object_type="people_import",
-           object_repr="批量导入人员",
-           details={"created": report.to_create, "updated": report.to_update, "unchanged": report.unchanged})
+    record(
+        Action.PEOPLE_IMPORTED,
+        **({"actor": by} if by is not None else {}),
+        object_type="people_import",
+        object_repr="批量导入人员",
+        details={"created": report.to_create, "updated": report.to_update, "unchanged": report.unchanged},
+    )
 
 
 def on_unlocked(sender, kind, value, removed, **kwargs):
-    record(Action.UNLOCKED, object_type="user" if kind == "username" else "ip_address", object_repr=value,
-           details={"kind": kind, "value": value, "records_removed": removed})
+    record(
+        Action.UNLOCKED,
+        object_type="user" if kind == "username" else "ip_address",
+        object_repr=value,
+        details={"kind": kind, "value": value, "records_removed": removed},
+    )
 
 
 # Log-in, log-out, failures, lock-outs --------------------------------------------------------
 
+
 def on_logged_in(sender, request, user, **kwargs):
-    record(Action.LOGIN, actor=user, request=request, obj=user, object_type="user",
-           object_repr=_person_repr(user), details={"channel": _channel(request)})
+    record(
+        Action.LOGIN,
+        actor=user,
+        request=request,
+        obj=user,
+        object_type="user",
+        object_repr=_person_repr(user),
+        details={"channel": _channel(request)},
+    )
 
 
 def on_logged_out(sender, request, user, **kwargs):
     if user is None:  # logging out without a session
         return
-    record(Action.LOGOUT, actor=user, request=request, obj=user, object_type="user",
-           object_repr=_person_repr(user), details={"channel": _channel(request)})
+    record(
+        Action.LOGOUT,
+        actor=user,
+        request=request,
+        obj=user,
+        object_type="user",
+        object_repr=_person_repr(user),
+        details={"channel": _channel(request)},
+    )
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Only the attempted user name: Django hands receivers the credentials with the password
     # masked, and even that is not kept.
     username = str((credentials or {}).get("username") or "")[:150]
-    record(Action.LOGIN_FAILED, actor=None, request=request, object_type="user", object_repr=username,
-           details={"username": username, "channel": _channel(request),
-                    "refused_while_locked": _locked_before(request, credentials)})
+    record(
+        Action.LOGIN_FAILED,
+        actor=None,
+        request=request,
+        object_type="user",
+        object_repr=username,
+        details={
+            "username": username,
+            "channel": _channel(request),
+            "refused_while_locked": _locked_before(request, credentials),
+        },
+    )
 
 
 def _locked_before(request, credentials) -> bool:
@@ -99,11 +132,18 @@ def on_locked_out(sender, request=None, username=None, ip_address=None, **kwargs
     failures = getattr(request, "axes_failures_since_start", None)
     if failures is not None and failures != settings.AXES_FAILURE_LIMIT:
         return
-    record(Action.LOCKED_OUT, actor=None, request=request, object_type="user", object_repr=username or "",
-           details={"username": username or "", "failures": failures})
+    record(
+        Action.LOCKED_OUT,
+        actor=None,
+        request=request,
+        object_type="user",
+        object_repr=username or "",
+        details={"username": username or "", "failures": failures},
+    )
 
 
 # Roles and permissions -----------------------------------------------------------------------
+
 
 def _group_names(ids) -> dict[int, str]:
     return dict(Group.objects.filter(pk__in=ids).values_list("pk", "name"))
@@ -125,8 +165,13 @@ def on_user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
     through = sender.objects
     if action == "post_add" and pk_set:
         for user, group in _user_group_pairs(instance, reverse, pk_set):
-            record(Action.GROUP_JOINED, obj=user, object_type="user", object_repr=_person_repr(user),
-                   details={"group": group.name})
+            record(
+                Action.GROUP_JOINED,
+                obj=user,
+                object_type="user",
+                object_repr=_person_repr(user),
+                details={"group": group.name},
+            )
     elif action == "pre_remove" and pk_set:
         # Only the rows that exist (remove() of a non-member sends the id all the same).
         key = "group_id" if reverse else "user_id"
@@ -140,18 +185,26 @@ def on_user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
         instance._audit_leaving = _user_group_pairs(instance, reverse, ids)
     elif action in ("post_remove", "post_clear"):
         for user, group in getattr(instance, "_audit_leaving", []):
-            record(Action.GROUP_LEFT, obj=user, object_type="user", object_repr=_person_repr(user),
-                   details={"group": group.name})
+            record(
+                Action.GROUP_LEFT,
+                obj=user,
+                object_type="user",
+                object_repr=_person_repr(user),
+                details={"group": group.name},
+            )
         instance._audit_leaving = []
 
 
 def _permission_codes(ids) -> list[str]:
-    return sorted(f"{app}.{code}" for app, code in
-                  Permission.objects.filter(pk__in=ids).values_list("content_type__app_label", "codename"))
+    return sorted(
+        f"{app}.{code}"
+        for app, code in Permission.objects.filter(pk__in=ids).values_list("content_type__app_label", "codename")
+    )
 
 
 def _permissions_changed(action_code, owner_type):
     """m2m_changed receiver for ``Group.permissions`` / ``User.user_permissions``."""
+
     def receiver(sender, instance, action, reverse, pk_set, **kwargs):
         if reverse:  # permission.group_set.add(...): rare; one entry per owner
             model = Group if owner_type == "group" else get_user_model()
@@ -170,6 +223,7 @@ def _permissions_changed(action_code, owner_type):
             return
         if action in ("post_add", "post_remove") and pk_set:
             _record_permissions(action_code, owner_type, instance, action, _permission_codes(pk_set))
+
     return receiver
 
 
@@ -177,8 +231,13 @@ def _record_permissions(action_code, owner_type, owner, action, codes):
     if not codes:
         return
     key = "added" if action == "post_add" else "removed"
-    record(action_code, obj=owner, object_type=owner_type,
-           object_repr=owner.name if owner_type == "group" else _person_repr(owner), details={key: codes})
+    record(
+        action_code,
+        obj=owner,
+        object_type=owner_type,
+        object_repr=owner.name if owner_type == "group" else _person_repr(owner),
+        details={key: codes},
+    )
 
 
 def on_user_pre_save(sender, instance, update_fields=None, raw=False, **kwargs):
@@ -197,25 +256,40 @@ def on_user_saved(sender, instance, created, raw=False, **kwargs):
     if created:
         flags = {field: [None, True] for field in ("is_superuser", "is_staff") if getattr(instance, field)}
         if flags:
-            record(Action.ACCOUNT_FLAGS, obj=instance, object_type="user", object_repr=_person_repr(instance),
-                   details=flags)
+            record(
+                Action.ACCOUNT_FLAGS,
+                obj=instance,
+                object_type="user",
+                object_repr=_person_repr(instance),
+                details=flags,
+            )
         return
     if old is None:
         return
-    flags = {field: [old[field], getattr(instance, field)] for field in _FLAG_FIELDS
-             if old[field] != getattr(instance, field)}
+    flags = {
+        field: [old[field], getattr(instance, field)]
+        for field in _FLAG_FIELDS
+        if old[field] != getattr(instance, field)
+    }
     if flags:
-        record(Action.ACCOUNT_FLAGS, obj=instance, object_type="user", object_repr=_person_repr(instance),
-               details=flags)
+        record(
+            Action.ACCOUNT_FLAGS, obj=instance, object_type="user", object_repr=_person_repr(instance), details=flags
+        )
     if old["organisation_id"] != instance.organisation_id:
         from cms.accounts.models import OrganisationUnit
 
-        names = dict(OrganisationUnit.objects.filter(
-            pk__in=[old["organisation_id"], instance.organisation_id]).values_list("pk", "name"))
-        _record_row(Action.MEMBER_UNIT_CHANGED, obj=instance, object_type="user",
-                    object_repr=_person_repr(instance),
-                    details={"from": names.get(old["organisation_id"], ""),
-                             "to": names.get(instance.organisation_id, "")})
+        names = dict(
+            OrganisationUnit.objects.filter(pk__in=[old["organisation_id"], instance.organisation_id]).values_list(
+                "pk", "name"
+            )
+        )
+        _record_row(
+            Action.MEMBER_UNIT_CHANGED,
+            obj=instance,
+            object_type="user",
+            object_repr=_person_repr(instance),
+            details={"from": names.get(old["organisation_id"], ""), "to": names.get(instance.organisation_id, "")},
+        )
 
 
 def on_user_deleted(sender, instance, **kwargs):
@@ -232,13 +306,22 @@ def on_group_deleted(sender, instance, **kwargs):
 # compared when the response is ready (context.AuditContextMiddleware): one entry per edit.
 # Outside a request (setup_roles, the shell) each added or removed row is one entry.
 
-def _object_permissions(group_id) -> set[str]:
-    from wagtail.models import GroupCollectionPermission, GroupPagePermission, PageLogEntry
 
-    pages = {f"页面「{title}」: {code}" for title, code in GroupPagePermission.objects.filter(
-        group_id=group_id).values_list("page__title", "permission__codename")}
-    collections = {f"文件夹「{name}」: {code}" for name, code in GroupCollectionPermission.objects.filter(
-        group_id=group_id).values_list("collection__name", "permission__codename")}
+def _object_permissions(group_id) -> set[str]:
+    from wagtail.models import GroupCollectionPermission, GroupPagePermission
+
+    pages = {
+        f"页面「{title}」: {code}"
+        for title, code in GroupPagePermission.objects.filter(group_id=group_id).values_list(
+            "page__title", "permission__codename"
+        )
+    }
+    collections = {
+        f"文件夹「{name}」: {code}"
+        for name, code in GroupCollectionPermission.objects.filter(group_id=group_id).values_list(
+            "collection__name", "permission__codename"
+        )
+    }
     return pages | collections
 
 
@@ -263,8 +346,14 @@ def flush_group_snapshots(request) -> None:
     for group in Group.objects.filter(pk__in=list(snapshots)):
         before, after = snapshots[group.pk], _object_permissions(group.pk)
         if before != after:
-            record(Action.GROUP_PAGE_PERMISSIONS, obj=group, object_type="group", object_repr=group.name,
-                   request=request, details={"added": sorted(after - before), "removed": sorted(before - after)})
+            record(
+                Action.GROUP_PAGE_PERMISSIONS,
+                obj=group,
+                object_type="group",
+                object_repr=group.name,
+                request=request,
+                details={"added": sorted(after - before), "removed": sorted(before - after)},
+            )
 
 
 def _object_permission_row(kind):
@@ -278,8 +367,14 @@ def _object_permission_row(kind):
         label = f"{'页面' if kind == 'page' else '文件夹'}「{target}」: {instance.permission.codename}"
         group = Group.objects.filter(pk=instance.group_id).first()
         key = "added" if kwargs.get("signal") is post_save else "removed"
-        record(Action.GROUP_PAGE_PERMISSIONS, object_type="group", object_id=instance.group_id,
-               object_repr=group.name if group else str(instance.group_id), details={key: [label]})
+        record(
+            Action.GROUP_PAGE_PERMISSIONS,
+            object_type="group",
+            object_id=instance.group_id,
+            object_repr=group.name if group else str(instance.group_id),
+            details={key: [label]},
+        )
+
     return receiver
 
 
@@ -305,8 +400,14 @@ def on_page_log_entry(sender, instance, created, raw=False, **kwargs):
     details = {"revision": instance.revision_id, "url_path": getattr(page, "url_path", "")}
     if scheduled:
         details["scheduled"] = True
-    record(action, actor=instance.user if instance.user_id else None, object_type="page",
-           object_id=instance.page_id, object_repr=getattr(page, "title", "") or instance.label, details=details)
+    record(
+        action,
+        actor=instance.user if instance.user_id else None,
+        object_type="page",
+        object_id=instance.page_id,
+        object_repr=getattr(page, "title", "") or instance.label,
+        details=details,
+    )
 
 
 def on_build_pre_save(sender, instance, update_fields=None, raw=False, **kwargs):
@@ -326,13 +427,23 @@ def on_build_saved(sender, instance, created, raw=False, **kwargs):
         return
     actor = instance.actor if instance.actor_id else None
     if instance.kind == sender.Kind.SWITCH:
-        record(Action.SITE_SWITCHED, actor=actor, obj=instance, object_type="sitebuild",
-               object_repr=f"版本 {instance.release}", details={"release": instance.release,
-                                                                "commit": instance.commit[:12]})
+        record(
+            Action.SITE_SWITCHED,
+            actor=actor,
+            obj=instance,
+            object_type="sitebuild",
+            object_repr=f"版本 {instance.release}",
+            details={"release": instance.release, "commit": instance.commit[:12]},
+        )
     elif instance.kind == sender.Kind.CONTENT_ROLLBACK:
-        record(Action.CONTENT_ROLLBACK, actor=actor, obj=instance, object_type="sitebuild",
-               object_repr=f"回滚到提交 {instance.target[:8]}",
-               details={"target": instance.target[:12], "status": instance.status})
+        record(
+            Action.CONTENT_ROLLBACK,
+            actor=actor,
+            obj=instance,
+            object_type="sitebuild",
+            object_repr=f"回滚到提交 {instance.target[:8]}",
+            details={"target": instance.target[:12], "status": instance.status},
+        )
 
 
 # Member records ------------------------------------------------------------------------------
@@ -350,8 +461,9 @@ def on_membership_pre_change(sender, instance, raw=False, **kwargs):
     """Before a record is saved or deleted: its old values, and whether the person is in the
     支部书记 group (``sync_secretary_group`` removes them with a plain delete, which sends
     no signal; ``_secretary_group_left`` compares afterwards)."""
-    instance._audit_old = None if raw or instance.pk is None else (
-        sender.objects.filter(pk=instance.pk).values(*_MEMBER_FIELDS).first())
+    instance._audit_old = (
+        None if raw or instance.pk is None else (sender.objects.filter(pk=instance.pk).values(*_MEMBER_FIELDS).first())
+    )
     instance._audit_was_secretary = not raw and _in_secretary_group(instance.user_id)
 
 
@@ -360,8 +472,13 @@ def _secretary_group_left(instance) -> None:
 
     if getattr(instance, "_audit_was_secretary", False) and not _in_secretary_group(instance.user_id):
         user = get_user_model().objects.filter(pk=instance.user_id).first()
-        record(Action.GROUP_LEFT, object_type="user", object_id=instance.user_id,
-               object_repr=_person_repr(user) if user else str(instance.user_id), details={"group": SECRETARY})
+        record(
+            Action.GROUP_LEFT,
+            object_type="user",
+            object_id=instance.user_id,
+            object_repr=_person_repr(user) if user else str(instance.user_id),
+            details={"group": SECRETARY},
+        )
     instance._audit_was_secretary = False
 
 
@@ -372,7 +489,6 @@ def _member_repr(membership) -> str:
         return f"党员档案 {membership.pk}"
 
 
-
 def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
@@ -380,9 +496,13 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     from cms.accounts.models import BranchRole, MemberStatus
 
     if created:
-        _record_row(Action.MEMBER_CREATED, obj=instance, object_type="membership",
-                    object_repr=_member_repr(instance),
-                    details={"status": MemberStatus(instance.status).label, "role": BranchRole(instance.role).label})
+        _record_row(
+            Action.MEMBER_CREATED,
+            obj=instance,
+            object_type="membership",
+            object_repr=_member_repr(instance),
+            details={"status": MemberStatus(instance.status).label, "role": BranchRole(instance.role).label},
+        )
         return
     old = getattr(instance, "_audit_old", None)
     if old is None:
@@ -390,19 +510,25 @@ def on_membership_saved(sender, instance, created, raw=False, **kwargs):
     changes = {}
     for field, choices in (("status", MemberStatus), ("role", BranchRole)):
         if old[field] != getattr(instance, field):
-            changes[field] = [choices(old[field]).label if old[field] in choices.values else old[field],
-                              choices(getattr(instance, field)).label]
+            changes[field] = [
+                choices(old[field]).label if old[field] in choices.values else old[field],
+                choices(getattr(instance, field)).label,
+            ]
     if old["joined_party_on"] != instance.joined_party_on:
         changes["joined_party_on"] = "已修改"  # that it changed, not the dates themselves
     if changes:
-        _record_row(Action.MEMBER_CHANGED, obj=instance, object_type="membership",
-                    object_repr=_member_repr(instance), details=changes)
+        _record_row(
+            Action.MEMBER_CHANGED,
+            obj=instance,
+            object_type="membership",
+            object_repr=_member_repr(instance),
+            details=changes,
+        )
 
 
 def on_membership_deleted(sender, instance, **kwargs):
     _secretary_group_left(instance)
-    record(Action.MEMBER_DELETED, object_type="membership", object_id=instance.pk,
-           object_repr=_member_repr(instance))
+    record(Action.MEMBER_DELETED, object_type="membership", object_id=instance.pk, object_repr=_member_repr(instance))
 
 
 def on_password_set(sender, instance, created, raw=False, **kwargs):
@@ -412,19 +538,23 @@ def on_password_set(sender, instance, created, raw=False, **kwargs):
         return
     request = context.current_request()
     actor = getattr(request, "user", None)
-    _record_row(Action.PASSWORD_CHANGED, obj=instance.user, object_type="user",
-                object_repr=_person_repr(instance.user),
-                details={"by_self": bool(actor is not None and actor.pk == instance.user_id)})
+    _record_row(
+        Action.PASSWORD_CHANGED,
+        obj=instance.user,
+        object_type="user",
+        object_repr=_person_repr(instance.user),
+        details={"by_self": bool(actor is not None and actor.pk == instance.user_id)},
+    )
 
 
 def on_otp_enrolled(sender, user, request=None, **kwargs):
-    record(Action.OTP_ENROLLED, actor=user, request=request, obj=user, object_type="user",
-           object_repr=_person_repr(user))
+    record(
+        Action.OTP_ENROLLED, actor=user, request=request, obj=user, object_type="user", object_repr=_person_repr(user)
+    )
 
 
 def on_otp_removed(sender, user, by=None, request=None, **kwargs):
-    record(Action.OTP_REMOVED, actor=by, request=request, obj=user, object_type="user",
-           object_repr=_person_repr(user))
+    record(Action.OTP_REMOVED, actor=by, request=request, obj=user, object_type="user", object_repr=_person_repr(user))
 
 
 def connect() -> None:
@@ -450,10 +580,18 @@ def connect() -> None:
     people_imported.connect(on_people_imported, dispatch_uid=uid + "people_imported")
 
     m2m_changed.connect(on_user_groups_changed, sender=User.groups.through, dispatch_uid=uid + "groups")
-    m2m_changed.connect(_permissions_changed(Action.GROUP_PERMISSIONS, "group"), sender=Group.permissions.through,
-                        dispatch_uid=uid + "group_perms", weak=False)
-    m2m_changed.connect(_permissions_changed(Action.USER_PERMISSIONS, "user"),
-                        sender=User.user_permissions.through, dispatch_uid=uid + "user_perms", weak=False)
+    m2m_changed.connect(
+        _permissions_changed(Action.GROUP_PERMISSIONS, "group"),
+        sender=Group.permissions.through,
+        dispatch_uid=uid + "group_perms",
+        weak=False,
+    )
+    m2m_changed.connect(
+        _permissions_changed(Action.USER_PERMISSIONS, "user"),
+        sender=User.user_permissions.through,
+        dispatch_uid=uid + "user_perms",
+        weak=False,
+    )
     pre_save.connect(on_user_pre_save, sender=User, dispatch_uid=uid + "user_pre")
     post_save.connect(on_user_saved, sender=User, dispatch_uid=uid + "user_post")
     post_delete.connect(on_user_deleted, sender=User, dispatch_uid=uid + "user_deleted")

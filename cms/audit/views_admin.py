@@ -1,5 +1,6 @@
 """审计日志 in the admin: search, pages of 50, Excel export of what the search found.
 管理员 only (``accounts.selectors.is_administrator``); everybody else gets Wagtail's refusal."""
+
 from __future__ import annotations
 
 from django import forms
@@ -59,22 +60,31 @@ class AuditLogView(AdministratorsOnly, WagtailAdminTemplateMixin, TemplateView):
         page = Paginator(form.entries(), self.per_page).get_page(self.request.GET.get("p"))
         query = self.request.GET.copy()
         query.pop("p", None)
-        return super().get_context_data(form=form, page=page, query=query.urlencode(),
-                                        retention_days=services.retention_days(), **kwargs)
+        return super().get_context_data(
+            form=form, page=page, query=query.urlencode(), retention_days=services.retention_days(), **kwargs
+        )
 
 
 class AuditExportView(AdministratorsOnly, View):
     def get(self, request):
         form = AuditFilterForm(request.GET or None)
         entries = form.entries()
-        filters = {key: str(value) for key, value in (form.cleaned_data if form.is_bound and form.is_valid()
-                                                       else {}).items() if value}
+        filters = {
+            key: str(value)
+            for key, value in (form.cleaned_data if form.is_bound and form.is_valid() else {}).items()
+            if value
+        }
         try:
             # Recorded before the file is made: an export that cannot be audited does not happen.
             with transaction.atomic():  # a failed read must not break the request's connection
                 rows = entries.count()
-            services.record(Action.AUDIT_EXPORTED, object_type="auditlog", object_repr="审计日志",
-                            details={"filters": filters, "rows": rows}, strict=True)
+            services.record(
+                Action.AUDIT_EXPORTED,
+                object_type="auditlog",
+                object_repr="审计日志",
+                details={"filters": filters, "rows": rows},
+                strict=True,
+            )
         except (services.AuditUnavailable, DatabaseError):
             messages.error(request, EXPORT_REFUSED)
             return redirect(reverse("audit_log") + (f"?{request.GET.urlencode()}" if request.GET else ""))

@@ -15,6 +15,7 @@ repository. Restore refuses a database that already has tables (unless forced), 
 restores the database, media and content, migrates, and rebuilds the site from the
 restored content, so `current` serves the same pages.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -151,14 +152,16 @@ def create_backup(archive: Path) -> dict:
         with publishing_lock():
             _dump_database(vendor, staging / DUMP_NAMES[vendor])
             if (git_dir / "HEAD").is_file():
-                shutil.copytree(git_dir, staging / "content.git", symlinks=True,
-                                ignore=shutil.ignore_patterns("*.lock"))
+                shutil.copytree(
+                    git_dir, staging / "content.git", symlinks=True, ignore=shutil.ignore_patterns("*.lock")
+                )
             release = current_release(Path(settings.SITE_RELEASES_DIR))
             release_data = release.to_dict() if release else None
             if release_data:
                 release_data.pop("path")
             (staging / RELEASE_JSON).write_text(
-                json.dumps({"current": release_data}, ensure_ascii=False, indent=2), encoding="utf-8")
+                json.dumps({"current": release_data}, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
         files = {}
         for path in _files_under(staging):
             files[path.relative_to(staging).as_posix()] = _sha256(path)
@@ -204,8 +207,9 @@ def create_backup(archive: Path) -> dict:
 def _git_head(git_dir: Path) -> str | None:
     if not (git_dir / "HEAD").is_file():
         return None
-    result = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "--verify", "-q", "HEAD"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "rev-parse", "--verify", "-q", "HEAD"], capture_output=True, text=True
+    )
     return result.stdout.strip() or None
 
 
@@ -244,8 +248,10 @@ def _restore_database(vendor: str, dump: Path, *, force: bool) -> None:
                 cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         connection.close()
         args, env = _pg_command("pg_restore")
-        _run([*args, "--exit-on-error", "--single-transaction", "--dbname", connection.settings_dict["NAME"],
-              str(dump)], env)
+        _run(
+            [*args, "--exit-on-error", "--single-transaction", "--dbname", connection.settings_dict["NAME"], str(dump)],
+            env,
+        )
         return
     name = connection.settings_dict["NAME"]
     connection.close()
@@ -297,7 +303,9 @@ def restore_backup(archive: Path, *, force: bool = False, stdout=None) -> Restor
         unpacked = Path(unpacked)
         manifest = _read_archive(archive, unpacked)
         if manifest["database"] != vendor:
-            raise BackupError(f"备份来自 {manifest['database']} 数据库，当前配置的是 {vendor}：请设置相应的 DATABASE_URL")
+            raise BackupError(
+                f"备份来自 {manifest['database']} 数据库，当前配置的是 {vendor}：请设置相应的 DATABASE_URL"
+            )
         _restore_database(vendor, unpacked / DUMP_NAMES[vendor], force=force)
         # A newer code version than the backup's: bring the schema up to date.
         call_command("migrate", interactive=False, verbosity=0)

@@ -6,6 +6,7 @@ the apps' trees (home, 学习园地, 问卷中心, the branches' sections) and s
 imports the apps, no app imports it. An app with groups of its own sets them up itself
 (``cms.consultations.roles.setup``) and is called from here.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
@@ -40,20 +41,34 @@ from cms.feedback.services import ensure_forms_root
 from cms.openness.models import SectionPage
 from cms.study.services import ensure_study_root
 
-MEDIA_EDIT = [("wagtailimages", "add_image"), ("wagtailimages", "change_image"), ("wagtailimages", "choose_image"),
-              ("wagtaildocs", "add_document"), ("wagtaildocs", "change_document"), ("wagtaildocs", "choose_document")]
+MEDIA_EDIT = [
+    ("wagtailimages", "add_image"),
+    ("wagtailimages", "change_image"),
+    ("wagtailimages", "choose_image"),
+    ("wagtaildocs", "add_document"),
+    ("wagtaildocs", "change_document"),
+    ("wagtaildocs", "choose_document"),
+]
 MEDIA_DELETE = [("wagtailimages", "delete_image"), ("wagtaildocs", "delete_document")]
 PAGE_EDIT = ["add_page", "change_page"]
 PAGE_PUBLISH = PAGE_EDIT + ["publish_page"]
 PAGE_ADMIN = PAGE_PUBLISH + ["bulk_delete_page", "lock_page", "unlock_page"]
 ADMIN_MODEL_PERMS = [
     ("core", "change_sitesettings"),
-    ("accounts", "add_organisationunit"), ("accounts", "change_organisationunit"),
-    ("accounts", "delete_organisationunit"), ("accounts", "view_organisationunit"),
-    ("openness", "add_opennesscategory"), ("openness", "change_opennesscategory"),
-    ("openness", "delete_opennesscategory"), ("openness", "view_opennesscategory"),
-    ("accounts", "add_user"), ("accounts", "change_user"), ("accounts", "view_user"),
-    ("accounts", "view_membership"), ("accounts", "change_membership"), ("accounts", "import_people"),
+    ("accounts", "add_organisationunit"),
+    ("accounts", "change_organisationunit"),
+    ("accounts", "delete_organisationunit"),
+    ("accounts", "view_organisationunit"),
+    ("openness", "add_opennesscategory"),
+    ("openness", "change_opennesscategory"),
+    ("openness", "delete_opennesscategory"),
+    ("openness", "view_opennesscategory"),
+    ("accounts", "add_user"),
+    ("accounts", "change_user"),
+    ("accounts", "view_user"),
+    ("accounts", "view_membership"),
+    ("accounts", "change_membership"),
+    ("accounts", "import_people"),
     ("auth", "view_group"),
     ("publishing", "rollback_site"),
     ("study", "view_branch_progress"),
@@ -63,15 +78,17 @@ ADMIN_MODEL_PERMS = [
 
 def _grant_pages(group: Group, page: Page, codenames: list[str]) -> None:
     for codename in codenames:
-        GroupPagePermission.objects.get_or_create(group=group, page=page,
-                                                  permission=permission("wagtailcore", codename))
+        GroupPagePermission.objects.get_or_create(
+            group=group, page=page, permission=permission("wagtailcore", codename)
+        )
 
 
 def _grant_media(group: Group, perms) -> None:
     root = Collection.get_first_root_node()
     for app_label, codename in perms:
         GroupCollectionPermission.objects.get_or_create(
-            group=group, collection=root, permission=permission(app_label, codename))
+            group=group, collection=root, permission=permission(app_label, codename)
+        )
 
 
 def _editorial_group(name: str) -> Group:
@@ -119,8 +136,14 @@ def setup_roles() -> dict[str, Group]:
     # 答复 (committee-office answerers) and the derived 组织委员 group (cms/consultations/roles.py).
     consultation_groups = setup_consultation_roles()
     setup_assessment_roles()  # 测评中心, the 题库 workflow, 测评统计 (cms/assessment/roles.py)
-    return {EDITOR: editor, REVIEWER: reviewer, ADMINISTRATOR: admin, SECRETARY: secretary, **branch_groups,
-            **consultation_groups}
+    return {
+        EDITOR: editor,
+        REVIEWER: reviewer,
+        ADMINISTRATOR: admin,
+        SECRETARY: secretary,
+        **branch_groups,
+        **consultation_groups,
+    }
 
 
 def _setup_workflow(roots: list[Page], reviewer: Group) -> Workflow:

@@ -1,6 +1,7 @@
 """Attachments leave only through here, after the caller's permission check (the asker in
 the member API, an answerer in the admin), via cms.media.sendfile (streamed, or handed to
 nginx's internal location): never as a URL under /media/."""
+
 from __future__ import annotations
 
 from django.http import Http404
@@ -13,8 +14,9 @@ def send(request, message):
     except (ValueError, NotImplementedError):
         raise Http404("文件不存在。") from None
     # Always a download, never rendered in the browser: an uploaded HTML or SVG cannot run.
-    response = sendfile(request, path, attachment=True, attachment_filename=message.attachment_name,
-                        mimetype="application/octet-stream")
+    response = sendfile(
+        request, path, attachment=True, attachment_filename=message.attachment_name, mimetype="application/octet-stream"
+    )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

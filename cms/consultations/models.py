@@ -4,6 +4,7 @@ write from an answered item whose asker agreed.
 
 Rules live in ``services`` (writes) and ``selectors`` (who reads what); the models hold data.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -47,21 +48,34 @@ class Consultation(models.Model):
     addressee = models.CharField("提交给", max_length=20, choices=Addressee.choices)
     # The unit that answers: the asker's branch, or the committee unit for 党委办公室 (a copy
     # taken when asking, so a later transfer of the asker does not move the item).
-    unit = models.ForeignKey("accounts.OrganisationUnit", verbose_name="答复组织", on_delete=models.PROTECT,
-                             related_name="consultations")
+    unit = models.ForeignKey(
+        "accounts.OrganisationUnit", verbose_name="答复组织", on_delete=models.PROTECT, related_name="consultations"
+    )
     # SET_NULL: deleting an account must not erase what officials answered; the thread stays.
-    asker = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提问人", null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="consultations")
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提问人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consultations",
+    )
     state = models.CharField("状态", max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
     public_consent = models.BooleanField(
-        "同意公开", default=False,
-        help_text="同意在答复后将问题（经编辑改写、去除个人信息）公开到“常见问题”。")
+        "同意公开", default=False, help_text="同意在答复后将问题（经编辑改写、去除个人信息）公开到“常见问题”。"
+    )
     created_at = models.DateTimeField("提交时间", db_index=True)
     first_answered_at = models.DateTimeField("首次答复时间", null=True, blank=True)
     last_answered_at = models.DateTimeField("最近答复时间", null=True, blank=True)
     closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="关闭人", null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="关闭人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # The last question or follow-up nobody has answered yet (None while answered or closed)
     # and the working-day deadline counted from it (services.due_after): stored, so lists and
     # the dashboard filter "已超期" in the database.
@@ -80,7 +94,7 @@ class Consultation(models.Model):
         return f"{self.get_kind_display()}：{self.subject}"
 
 
-def attachment_path(message: "Message", filename: str) -> str:
+def attachment_path(message: Message, filename: str) -> str:
     """A random folder per file under MEDIA_ROOT/consultations/: nothing serves that folder
     (only cms/media's image and document routes exist), the name is never guessable, and the
     file leaves only through the permission-checked views (cms.media.sendfile)."""
@@ -97,11 +111,18 @@ class MessageKind(models.TextChoices):
 class Message(models.Model):
     Kind = MessageKind
 
-    consultation = models.ForeignKey(Consultation, verbose_name="咨询", on_delete=models.CASCADE,
-                                     related_name="messages")
+    consultation = models.ForeignKey(
+        Consultation, verbose_name="咨询", on_delete=models.CASCADE, related_name="messages"
+    )
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="作者", null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作者",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     text = models.TextField("内容")
     created_at = models.DateTimeField("时间")
     attachment = models.FileField("附件", upload_to=attachment_path, blank=True, max_length=200)
@@ -118,6 +139,7 @@ class Message(models.Model):
 
 
 # ------------------------------------------------------------------------- 常见问题 (FAQ)
+
 
 class FaqPageTag(TaggedItemBase):
     content_object = ParentalKey("consultations.FaqPage", on_delete=models.CASCADE, related_name="tagged_items")
@@ -137,20 +159,32 @@ class FaqPage(ArticlePage):
     type_label = "常见问题"
     question = models.TextField("问题", max_length=2000, help_text="公开的问题表述：请改写，去除姓名、单位等个人信息。")
     personal_data_removed = models.BooleanField(
-        "已去除个人信息", default=False,
-        help_text="确认标题、问题和答复中已没有提问人的姓名、工号、所在支部、联系方式等个人信息，方可提交审核或发布。")
+        "已去除个人信息",
+        default=False,
+        help_text="确认标题、问题和答复中已没有提问人的姓名、工号、所在支部、联系方式等个人信息，方可提交审核或发布。",
+    )
     source_consultation = models.ForeignKey(
-        Consultation, verbose_name="来源咨询", null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="faq_pages", editable=False)
+        Consultation,
+        verbose_name="来源咨询",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="faq_pages",
+        editable=False,
+    )
     tags = ClusterTaggableManager(through=FaqPageTag, blank=True, verbose_name="标签")
 
-    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
-        FieldPanel("question"),
-        FieldPanel("body", heading="答复"),
-        MultiFieldPanel([FieldPanel("date"), FieldPanel("issuing_unit"), FieldPanel("tags")], heading="发布信息"),
-        FieldPanel("summary"),
-        FieldPanel("personal_data_removed"),
-    ]
+    content_panels = (
+        [LINK_CHECK_PANEL]
+        + Page.content_panels
+        + [
+            FieldPanel("question"),
+            FieldPanel("body", heading="答复"),
+            MultiFieldPanel([FieldPanel("date"), FieldPanel("issuing_unit"), FieldPanel("tags")], heading="发布信息"),
+            FieldPanel("summary"),
+            FieldPanel("personal_data_removed"),
+        ]
+    )
     search_fields = ArticlePage.search_fields + [index.SearchField("question")]
     base_form_class = FaqPageForm
     template = "openness/article_page.html"
@@ -172,4 +206,6 @@ class FaqPage(ArticlePage):
 
             left = personal_details_left(self)
             if left:
-                raise ValidationError({"question": f"页面中仍含有提问人的个人信息（{'、'.join(left)}），请删除后再发布。"})
+                raise ValidationError(
+                    {"question": f"页面中仍含有提问人的个人信息（{'、'.join(left)}），请删除后再发布。"}
+                )

@@ -5,6 +5,7 @@
 * 组织委员: derived from member records (role 组织委员, not 已转出), so they reach the admin
   to answer their branch's items. Nobody edits it by hand: ``setup_roles`` repairs it.
 """
+
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
@@ -44,8 +45,11 @@ def sync_organisation_member_group(membership: Membership, *, deleted: bool = Fa
 
 def sync_all_organisation_member_groups() -> None:
     group = organisation_member_group()
-    serving = set(Membership.objects.filter(role=BranchRole.ORGANISATION)
-                  .exclude(status=MemberStatus.TRANSFERRED_OUT).values_list("user_id", flat=True))
+    serving = set(
+        Membership.objects.filter(role=BranchRole.ORGANISATION)
+        .exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .values_list("user_id", flat=True)
+    )
     current = set(group.user_set.values_list("pk", flat=True))
     User.groups.through.objects.filter(group=group, user_id__in=current - serving).delete()
     group.user_set.add(*(serving - current))

@@ -6,6 +6,7 @@
   党总支 or 党委 above: the member addressed their own branch.
 * A committee-office item (党委办公室): staff in the 答复 group and 管理员.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class AnswerScope:
 
     everything: bool = False
     unit_ids: frozenset[int] = frozenset()  # branch items of these units
-    committee: bool = False                  # committee-office items
+    committee: bool = False  # committee-office items
 
     @property
     def is_empty(self) -> bool:
@@ -47,8 +48,12 @@ NOBODY = AnswerScope()
 
 def answering_units(user: User) -> frozenset[int]:
     """The unit whose items ``user`` answers as its serving 支部书记 or 组织委员."""
-    membership = (Membership.objects.filter(user=user, role__in=ANSWERING_ROLES)
-                  .exclude(status=MemberStatus.TRANSFERRED_OUT).select_related("user").first())
+    membership = (
+        Membership.objects.filter(user=user, role__in=ANSWERING_ROLES)
+        .exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .select_related("user")
+        .first()
+    )
     if membership is None or membership.user.organisation_id is None:
         return frozenset()
     return frozenset([membership.user.organisation_id])
@@ -100,12 +105,16 @@ def overdue(items: QuerySet[Consultation], now=None) -> QuerySet[Consultation]:
 
 
 def is_overdue(consultation: Consultation, now=None) -> bool:
-    return (consultation.state == State.PENDING and consultation.due_at is not None
-            and consultation.due_at < (now or timezone.now()))
+    return (
+        consultation.state == State.PENDING
+        and consultation.due_at is not None
+        and consultation.due_at < (now or timezone.now())
+    )
 
 
-def filtered(items: QuerySet[Consultation], *, state: str = "", kind: str = "", only_overdue: bool = False,
-             now=None) -> QuerySet[Consultation]:
+def filtered(
+    items: QuerySet[Consultation], *, state: str = "", kind: str = "", only_overdue: bool = False, now=None
+) -> QuerySet[Consultation]:
     if state:
         items = items.filter(state=state)
     if kind:
@@ -126,6 +135,7 @@ def dashboard_counts(user: User, now=None) -> dict[str, int] | None:
 
 # ------------------------------------------------------------------------------- the asker
 
+
 def mine(user: User) -> QuerySet[Consultation]:
     return Consultation.objects.filter(asker=user).select_related("unit")
 
@@ -140,13 +150,19 @@ def unseen_answers(user: User) -> int:
 
     if not (user.is_authenticated and user.is_active):
         return 0
-    return (mine(user).filter(last_answered_at__isnull=False)
-            .filter(Q(last_seen_at__isnull=True) | Q(last_answered_at__gt=F("last_seen_at"))).count())
+    return (
+        mine(user)
+        .filter(last_answered_at__isnull=False)
+        .filter(Q(last_seen_at__isnull=True) | Q(last_answered_at__gt=F("last_seen_at")))
+        .count()
+    )
 
 
 def is_unseen(consultation: Consultation) -> bool:
-    return bool(consultation.last_answered_at and (
-        consultation.last_seen_at is None or consultation.last_answered_at > consultation.last_seen_at))
+    return bool(
+        consultation.last_answered_at
+        and (consultation.last_seen_at is None or consultation.last_answered_at > consultation.last_seen_at)
+    )
 
 
 def thread(consultation: Consultation):

@@ -1,4 +1,5 @@
 """JSON shapes of the member endpoints (docs/member-api.md: Consultations)."""
+
 from __future__ import annotations
 
 from django.urls import reverse
@@ -33,18 +34,26 @@ class MessageSerializer(serializers.Serializer):
         viewer = self.context["user"]
         attachment = None
         if message.attachment_name:
-            attachment = {"name": message.attachment_name, "size": message.attachment_size,
-                          "url": reverse("member-consultation-attachment",
-                                         args=[message.consultation_id, message.pk])}
+            attachment = {
+                "name": message.attachment_name,
+                "size": message.attachment_size,
+                "url": reverse("member-consultation-attachment", args=[message.consultation_id, message.pk]),
+            }
         if message.author_id == viewer.pk:
             author = "我"
         elif message.author is None:
             author = "（已注销）"
         else:
             author = message.author.display_name
-        return {"id": message.pk, "kind": message.kind, "kind_label": message.get_kind_display(),
-                "author": author, "text": message.text, "created_at": serializers.DateTimeField().to_representation(
-                    message.created_at), "attachment": attachment}
+        return {
+            "id": message.pk,
+            "kind": message.kind,
+            "kind_label": message.get_kind_display(),
+            "author": author,
+            "text": message.text,
+            "created_at": serializers.DateTimeField().to_representation(message.created_at),
+            "attachment": attachment,
+        }
 
 
 class ConsultationSummarySerializer(serializers.Serializer):
@@ -66,12 +75,22 @@ class ConsultationSummarySerializer(serializers.Serializer):
     def to_representation(self, item):
         dt = serializers.DateTimeField()
         when = lambda value: dt.to_representation(value) if value else None  # noqa: E731
-        return {"id": item.pk, "kind": item.kind, "kind_label": item.get_kind_display(), "subject": item.subject,
-                "addressee": item.addressee, "addressee_label": addressee_label(item), "state": item.state,
-                "state_label": item.get_state_display(), "public_consent": item.public_consent,
-                "created_at": when(item.created_at), "first_answered_at": when(item.first_answered_at),
-                "last_answered_at": when(item.last_answered_at), "closed_at": when(item.closed_at),
-                "unseen_answer": selectors.is_unseen(item)}
+        return {
+            "id": item.pk,
+            "kind": item.kind,
+            "kind_label": item.get_kind_display(),
+            "subject": item.subject,
+            "addressee": item.addressee,
+            "addressee_label": addressee_label(item),
+            "state": item.state,
+            "state_label": item.get_state_display(),
+            "public_consent": item.public_consent,
+            "created_at": when(item.created_at),
+            "first_answered_at": when(item.first_answered_at),
+            "last_answered_at": when(item.last_answered_at),
+            "closed_at": when(item.closed_at),
+            "unseen_answer": selectors.is_unseen(item),
+        }
 
 
 class ConsultationDetailSerializer(ConsultationSummarySerializer):
@@ -82,8 +101,11 @@ class ConsultationDetailSerializer(ConsultationSummarySerializer):
     def to_representation(self, item):
         data = super().to_representation(item)
         open_ = item.state != State.CLOSED
-        data |= {"messages": MessageSerializer(selectors.thread(item), many=True, context=self.context).data,
-                 "can_follow_up": open_, "can_close": open_}
+        data |= {
+            "messages": MessageSerializer(selectors.thread(item), many=True, context=self.context).data,
+            "can_follow_up": open_,
+            "can_close": open_,
+        }
         return data
 
 
@@ -101,31 +123,69 @@ class AskSerializer(serializers.Serializer):
 
     kind = serializers.ChoiceField(choices=Kind.choices, label="类型", error_messages=_CHOICE_ERRORS)
     addressee = serializers.ChoiceField(choices=Addressee.choices, label="提交给", error_messages=_CHOICE_ERRORS)
-    subject = serializers.CharField(max_length=100, label="主题", error_messages={
-        "required": "请填写主题。", "blank": "请填写主题。", "null": "请填写主题。", "max_length": "主题不能超过 100 字。",
-        "invalid": "主题格式不正确。"})
-    text = serializers.CharField(max_length=5000, label="内容", error_messages={
-        "required": "请填写内容。", "blank": "请填写内容。", "null": "请填写内容。", "max_length": "内容不能超过 5000 字。",
-        "invalid": "内容格式不正确。"})
+    subject = serializers.CharField(
+        max_length=100,
+        label="主题",
+        error_messages={
+            "required": "请填写主题。",
+            "blank": "请填写主题。",
+            "null": "请填写主题。",
+            "max_length": "主题不能超过 100 字。",
+            "invalid": "主题格式不正确。",
+        },
+    )
+    text = serializers.CharField(
+        max_length=5000,
+        label="内容",
+        error_messages={
+            "required": "请填写内容。",
+            "blank": "请填写内容。",
+            "null": "请填写内容。",
+            "max_length": "内容不能超过 5000 字。",
+            "invalid": "内容格式不正确。",
+        },
+    )
     public_consent = StrictBooleanField(
-        default=False, label="同意公开",
+        default=False,
+        label="同意公开",
         help_text="同意在答复后将问题（经编辑改写、去除个人信息）公开到“常见问题”。",
-        error_messages={"invalid": "请勾选或不勾选。"})
-    attachment = serializers.FileField(required=False, allow_null=True, allow_empty_file=False, label="附件",
-                                       help_text="选填：PDF、Word、Excel、文本或 JPG/PNG 图片，不超过 10 MB。",
-                                       error_messages={"invalid": "附件不是有效的文件。", "empty": "附件是空文件。",
-                                                       "no_name": "附件没有文件名。",
-                                                       "max_length": "附件文件名过长。"})
+        error_messages={"invalid": "请勾选或不勾选。"},
+    )
+    attachment = serializers.FileField(
+        required=False,
+        allow_null=True,
+        allow_empty_file=False,
+        label="附件",
+        help_text="选填：PDF、Word、Excel、文本或 JPG/PNG 图片，不超过 10 MB。",
+        error_messages={
+            "invalid": "附件不是有效的文件。",
+            "empty": "附件是空文件。",
+            "no_name": "附件没有文件名。",
+            "max_length": "附件文件名过长。",
+        },
+    )
 
 
 class FollowUpSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=5000, label="追问内容", error_messages={
-        "required": "请填写追问内容。", "blank": "请填写追问内容。", "null": "请填写追问内容。",
-        "max_length": "追问内容不能超过 5000 字。", "invalid": "追问内容格式不正确。"})
+    text = serializers.CharField(
+        max_length=5000,
+        label="追问内容",
+        error_messages={
+            "required": "请填写追问内容。",
+            "blank": "请填写追问内容。",
+            "null": "请填写追问内容。",
+            "max_length": "追问内容不能超过 5000 字。",
+            "invalid": "追问内容格式不正确。",
+        },
+    )
     attachment = serializers.FileField(
-        required=False, allow_null=True, allow_empty_file=False, label="附件",
+        required=False,
+        allow_null=True,
+        allow_empty_file=False,
+        label="附件",
         help_text="选填：PDF、Word、Excel、文本或 JPG/PNG 图片，不超过 10 MB。",
-        error_messages={"invalid": "附件不是有效的文件。", "empty": "附件是空文件。", "no_name": "附件没有文件名。"})
+        error_messages={"invalid": "附件不是有效的文件。", "empty": "附件是空文件。", "no_name": "附件没有文件名。"},
+    )
 
 
 class AddresseeOptionSerializer(serializers.Serializer):

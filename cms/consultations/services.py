@@ -10,6 +10,7 @@
 
 Time is the caller's only in tests (``now=``); views never pass it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,7 @@ from django.utils import timezone
 from cms.accounts.models import OrganisationUnit, User
 
 from . import selectors
-from .models import Addressee, Consultation, Kind, Message, State
+from .models import Addressee, Consultation, FaqPage, Kind, Message, State
 
 MAX_TEXT = 5000
 ATTACHMENT_EXTENSIONS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".txt", ".jpg", ".jpeg", ".png"}
@@ -32,6 +33,7 @@ IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png"}
 
 
 # ------------------------------------------------------------------------------- working days
+
 
 def _holidays() -> set[dt.date]:
     return {day if isinstance(day, dt.date) else dt.date.fromisoformat(day) for day in settings.CONSULTATION_HOLIDAYS}
@@ -56,8 +58,7 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
         day = local.date()
         while not is_working_day(day, holidays):
             day += dt.timedelta(days=1)
-        local = local.replace(year=day.year, month=day.month, day=day.day, hour=0, minute=0, second=0,
-                              microsecond=0)
+        local = local.replace(year=day.year, month=day.month, day=day.day, hour=0, minute=0, second=0, microsecond=0)
     day, left = local.date(), days
     while left > 0:
         day += dt.timedelta(days=1)
@@ -72,6 +73,7 @@ def due_after(start: dt.datetime) -> dt.datetime:
 
 
 # ------------------------------------------------------------------------------- addressees
+
 
 def committee_unit() -> OrganisationUnit | None:
     """The unit behind 党委办公室: CONSULTATION_COMMITTEE_UNIT (a unit name) if set, otherwise
@@ -97,6 +99,7 @@ def addressee_unit(user: User, addressee: str) -> OrganisationUnit:
 
 
 # ------------------------------------------------------------------------------- attachments
+
 
 def check_attachment(file) -> None:
     """Chinese ValidationError unless ``file`` is an allowed kind, within
@@ -170,9 +173,19 @@ def _checked_attachment(attachment, field="attachment"):
 
 # ------------------------------------------------------------------------------- the steps
 
+
 @transaction.atomic
-def ask(user: User, *, kind: str, addressee: str, subject: str, text: str, public_consent: bool = False,
-        attachment=None, now: dt.datetime | None = None) -> Consultation:
+def ask(
+    user: User,
+    *,
+    kind: str,
+    addressee: str,
+    subject: str,
+    text: str,
+    public_consent: bool = False,
+    attachment=None,
+    now: dt.datetime | None = None,
+) -> Consultation:
     """A member asks (or suggests): the item and its first message."""
     now = now or timezone.now()
     errors = {}
@@ -183,8 +196,11 @@ def ask(user: User, *, kind: str, addressee: str, subject: str, text: str, publi
         errors["subject"] = ["请填写主题。"]
     elif len(subject) > 100:
         errors["subject"] = ["主题不能超过 100 字。"]
-    for check in (lambda: addressee_unit(user, addressee), lambda: _clean_text(text),
-                  lambda: _checked_attachment(attachment)):
+    for check in (
+        lambda: addressee_unit(user, addressee),
+        lambda: _clean_text(text),
+        lambda: _checked_attachment(attachment),
+    ):
         try:
             check()
         except ValidationError as error:
@@ -193,9 +209,17 @@ def ask(user: User, *, kind: str, addressee: str, subject: str, text: str, publi
     if errors:
         raise ValidationError(errors)
     consultation = Consultation.objects.create(
-        kind=kind, subject=subject, addressee=addressee, unit=addressee_unit(user, addressee), asker=user,
-        public_consent=bool(public_consent), created_at=now, awaiting_since=now, due_at=due_after(now),
-        last_seen_at=now)
+        kind=kind,
+        subject=subject,
+        addressee=addressee,
+        unit=addressee_unit(user, addressee),
+        asker=user,
+        public_consent=bool(public_consent),
+        created_at=now,
+        awaiting_since=now,
+        due_at=due_after(now),
+        last_seen_at=now,
+    )
     _add_message(consultation, Message.Kind.QUESTION, user, _clean_text(text), attachment, now)
     return consultation
 
@@ -209,8 +233,9 @@ def _locked(consultation: Consultation) -> Consultation:
 
 
 @transaction.atomic
-def answer(user: User, consultation: Consultation, text: str, attachment=None,
-           now: dt.datetime | None = None) -> Message:
+def answer(
+    user: User, consultation: Consultation, text: str, attachment=None, now: dt.datetime | None = None
+) -> Message:
     """An answerer replies: 已回复; the first answer's time is kept for good."""
     if not selectors.can_answer(user, consultation):
         raise PermissionDenied
@@ -231,8 +256,9 @@ def answer(user: User, consultation: Consultation, text: str, attachment=None,
 
 
 @transaction.atomic
-def follow_up(user: User, consultation: Consultation, text: str, attachment=None,
-              now: dt.datetime | None = None) -> Message:
+def follow_up(
+    user: User, consultation: Consultation, text: str, attachment=None, now: dt.datetime | None = None
+) -> Message:
     """The asker adds a follow-up until the item is closed: back to 待回复, and the SLA counts
     from this follow-up (unless an earlier one is still unanswered)."""
     if not selectors.is_asker(user, consultation):
@@ -287,14 +313,25 @@ def _audit(what: str, user, consultation: Consultation, details: dict) -> None:
     from cms.audit.models import Action
     from cms.audit.services import record
 
-    action = {"answered": Action.CONSULTATION_ANSWERED, "closed": Action.CONSULTATION_CLOSED,
-              "faq": Action.CONSULTATION_FAQ_DRAFTED}[what]
+    action = {
+        "answered": Action.CONSULTATION_ANSWERED,
+        "closed": Action.CONSULTATION_CLOSED,
+        "faq": Action.CONSULTATION_FAQ_DRAFTED,
+    }[what]
     # The subject may name people; the entry names the item by its number only.
-    record(action, actor=user, obj=consultation, object_type="consultation", object_id=consultation.pk,
-           object_repr=f"{consultation.get_kind_display()} #{consultation.pk}", details=details)
+    record(
+        action,
+        actor=user,
+        obj=consultation,
+        object_type="consultation",
+        object_id=consultation.pk,
+        object_repr=f"{consultation.get_kind_display()} #{consultation.pk}",
+        details=details,
+    )
 
 
 # ------------------------------------------------------------------------------- FAQ drafts
+
 
 def faq_sections_for(user: User):
     """Sections of the public site under which ``user`` may add an FAQ page."""
@@ -303,13 +340,16 @@ def faq_sections_for(user: User):
     from .models import FaqPage
 
     sections = SectionPage.objects.live().specific().order_by("path")
-    return [section for section in sections
-            if section.permissions_for_user(user).can_add_subpage()
-            and FaqPage in section.specific_class.allowed_subpage_models()]
+    return [
+        section
+        for section in sections
+        if section.permissions_for_user(user).can_add_subpage()
+        and FaqPage in section.specific_class.allowed_subpage_models()
+    ]
 
 
 @transaction.atomic
-def make_faq_draft(user: User, consultation: Consultation, section) -> "FaqPage":
+def make_faq_draft(user: User, consultation: Consultation, section) -> FaqPage:
     """A DRAFT FAQ page under ``section``, pre-filled with the first question and the last
     answer for the editor to rewrite. Only for answered items whose asker agreed, by someone
     who may read the item and add pages there. Nothing is public until the editor has
@@ -337,8 +377,15 @@ def make_faq_draft(user: User, consultation: Consultation, section) -> "FaqPage"
     while section.get_children().filter(slug=slug).exists():
         number += 1
         slug = f"faq-{consultation.pk}-{number}"
-    page = FaqPage(title="（请改写）常见问题", slug=slug, question=question, source_consultation=consultation,
-                   body=[("paragraph", RichText(paragraphs))], live=False, owner=user)
+    page = FaqPage(
+        title="（请改写）常见问题",
+        slug=slug,
+        question=question,
+        source_consultation=consultation,
+        body=[("paragraph", RichText(paragraphs))],
+        live=False,
+        owner=user,
+    )
     section.add_child(instance=page)
     page.save_revision(user=user, log_action=True)
     _audit("faq", user, consultation, {"target": f"页面 #{page.pk}"})
@@ -359,8 +406,9 @@ def personal_details_left(page) -> list[str]:
             details.append(("所在支部", asker.organisation.name))
     if consultation.addressee == Addressee.BRANCH:
         details.append(("所在支部", consultation.unit.name))
-    details += [("附件名", name) for name in consultation.messages.exclude(attachment_name="")
-                .values_list("attachment_name", flat=True)]
-    text = " ".join([page.title, page.question, page.summary, str(page.body.render_as_block())
-                     if page.body else ""])
+    details += [
+        ("附件名", name)
+        for name in consultation.messages.exclude(attachment_name="").values_list("attachment_name", flat=True)
+    ]
+    text = " ".join([page.title, page.question, page.summary, str(page.body.render_as_block()) if page.body else ""])
     return sorted({label for label, value in details if value and len(value) >= 2 and value in text})

@@ -1,6 +1,7 @@
 """Keeps the derived 组织委员 group (admin access, so they can answer their branch's items in
 the admin) in step with member records, as accounts does for 支部书记. What a 组织委员 may
 read is decided by ``selectors.answer_scope`` from the record, never by the group."""
+
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 

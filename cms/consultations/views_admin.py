@@ -2,6 +2,7 @@
 overdue), an item's thread with the answer form, closing, attachment downloads and turning
 an answered, consented item into a draft FAQ page. Every read starts from
 ``selectors.answerable(scope)``: an item outside the scope is a 404, never a page."""
+
 from __future__ import annotations
 
 from django import forms
@@ -66,19 +67,32 @@ class ConsultationListView(_Access, WagtailAdminTemplateMixin, TemplateView):
         form = FilterForm(self.request.GET or None)
         items = selectors.answerable(self.scope)
         if form.is_valid():
-            items = selectors.filtered(items, state=form.cleaned_data["state"], kind=form.cleaned_data["kind"],
-                                       only_overdue=form.cleaned_data["overdue"], now=now)
+            items = selectors.filtered(
+                items,
+                state=form.cleaned_data["state"],
+                kind=form.cleaned_data["kind"],
+                only_overdue=form.cleaned_data["overdue"],
+                now=now,
+            )
         elif form.is_bound:
             items = items.none()
         page = Paginator(items.order_by("-created_at", "-pk"), self.per_page).get_page(self.request.GET.get("p"))
-        rows = [{"item": item, "addressee": addressee_label(item), "overdue": selectors.is_overdue(item, now)}
-                for item in page]
+        rows = [
+            {"item": item, "addressee": addressee_label(item), "overdue": selectors.is_overdue(item, now)}
+            for item in page
+        ]
         query = self.request.GET.copy()
         query.pop("p", None)
         return super().get_context_data(
-            form=form, page=page, rows=rows, query=query.urlencode(), scope=_scope_label(self.scope),
+            form=form,
+            page=page,
+            rows=rows,
+            query=query.urlencode(),
+            scope=_scope_label(self.scope),
             counts=selectors.dashboard_counts(self.request.user, now),
-            sla_days=settings.CONSULTATION_SLA_WORKING_DAYS, **kwargs)
+            sla_days=settings.CONSULTATION_SLA_WORKING_DAYS,
+            **kwargs,
+        )
 
 
 class ConsultationDetailView(_Access, WagtailAdminTemplateMixin, TemplateView):
@@ -89,8 +103,10 @@ class ConsultationDetailView(_Access, WagtailAdminTemplateMixin, TemplateView):
         return f"{self.item.get_kind_display()} #{self.item.pk}"
 
     def get_breadcrumbs_items(self):
-        return self.breadcrumbs_items + [{"url": reverse("consultations_admin"), "label": "咨询与建议"},
-                                         {"url": "", "label": self.get_page_title()}]
+        return self.breadcrumbs_items + [
+            {"url": reverse("consultations_admin"), "label": "咨询与建议"},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def get(self, request, *args, **kwargs):
         self.item = self.get_item()
@@ -101,8 +117,7 @@ class ConsultationDetailView(_Access, WagtailAdminTemplateMixin, TemplateView):
         form = AnswerForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                services.answer(request.user, self.item, form.cleaned_data["text"],
-                                form.cleaned_data.get("attachment"))
+                services.answer(request.user, self.item, form.cleaned_data["text"], form.cleaned_data.get("attachment"))
             except ValidationError as error:
                 _to_form(form, error)
             else:
@@ -112,14 +127,20 @@ class ConsultationDetailView(_Access, WagtailAdminTemplateMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         item = self.item
-        sections = services.faq_sections_for(self.request.user) if (
-            item.public_consent and item.first_answered_at) else []
+        sections = (
+            services.faq_sections_for(self.request.user) if (item.public_consent and item.first_answered_at) else []
+        )
         return super().get_context_data(
-            item=item, thread=selectors.thread(item), addressee=addressee_label(item),
-            overdue=selectors.is_overdue(item), is_open=item.state != State.CLOSED,
+            item=item,
+            thread=selectors.thread(item),
+            addressee=addressee_label(item),
+            overdue=selectors.is_overdue(item),
+            is_open=item.state != State.CLOSED,
             asker_unit=item.asker.organisation.name if item.asker and item.asker.organisation_id else "",
             faq_form=FaqDraftForm(sections=sections) if sections else None,
-            faq_pages=item.faq_pages.all(), **kwargs)
+            faq_pages=item.faq_pages.all(),
+            **kwargs,
+        )
 
 
 def _to_form(form, error: ValidationError):
@@ -161,6 +182,8 @@ class ConsultationFaqView(_Access, View):
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("consultations_admin_detail", item.pk)
-        messages.warning(request, "已生成常见问题草稿。草稿中是原问题和答复：请改写、去除姓名等个人信息，"
-                                  "勾选“已去除个人信息”后再提交审核。")
+        messages.warning(
+            request,
+            "已生成常见问题草稿。草稿中是原问题和答复：请改写、去除姓名等个人信息，勾选“已去除个人信息”后再提交审核。",
+        )
         return redirect("wagtailadmin_pages:edit", page.pk)

@@ -10,14 +10,20 @@ from . import selectors, views_admin
 def register_consultation_urls():
     return [
         path("consultations/", views_admin.ConsultationListView.as_view(), name="consultations_admin"),
-        path("consultations/<int:pk>/", views_admin.ConsultationDetailView.as_view(),
-             name="consultations_admin_detail"),
-        path("consultations/<int:pk>/close/", views_admin.ConsultationCloseView.as_view(),
-             name="consultations_admin_close"),
-        path("consultations/<int:pk>/faq/", views_admin.ConsultationFaqView.as_view(),
-             name="consultations_admin_faq"),
-        path("consultations/<int:pk>/messages/<int:message_id>/attachment/",
-             views_admin.ConsultationAttachmentView.as_view(), name="consultations_admin_attachment"),
+        path(
+            "consultations/<int:pk>/", views_admin.ConsultationDetailView.as_view(), name="consultations_admin_detail"
+        ),
+        path(
+            "consultations/<int:pk>/close/",
+            views_admin.ConsultationCloseView.as_view(),
+            name="consultations_admin_close",
+        ),
+        path("consultations/<int:pk>/faq/", views_admin.ConsultationFaqView.as_view(), name="consultations_admin_faq"),
+        path(
+            "consultations/<int:pk>/messages/<int:message_id>/attachment/",
+            views_admin.ConsultationAttachmentView.as_view(),
+            name="consultations_admin_attachment",
+        ),
     ]
 
 
@@ -28,8 +34,9 @@ class ConsultationMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_consultation_menu_item():
-    return ConsultationMenuItem("咨询与建议", reverse("consultations_admin"), name="consultations",
-                                icon_name="help", order=305)
+    return ConsultationMenuItem(
+        "咨询与建议", reverse("consultations_admin"), name="consultations", icon_name="help", order=305
+    )
 
 
 class ConsultationPanel(Component):

@@ -11,6 +11,7 @@ view (a CSRF failure on a plain view, a bad Host header, an unexpected exception
 through the error views at the end of this module, which answer the same shape under /api/
 and Django's own pages elsewhere (``CSRF_FAILURE_VIEW``, ``handler400``… in cms/urls.py).
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -45,8 +46,14 @@ MESSAGES = {
     "unsupported_media_type": "不支持的请求内容类型，请以 JSON 提交。",
 }
 #: DRF's wording of these mentions HTTP details or English names; ours always replaces it.
-ALWAYS_OURS = {"not_authenticated", "authentication_failed", "parse_error", "method_not_allowed",
-               "not_acceptable", "unsupported_media_type"}
+ALWAYS_OURS = {
+    "not_authenticated",
+    "authentication_failed",
+    "parse_error",
+    "method_not_allowed",
+    "not_acceptable",
+    "unsupported_media_type",
+}
 #: DRF codes the contract folds into one the front end already handles.
 CODE_ALIASES = {"authentication_failed": "not_authenticated", "parse_error": "invalid"}
 
@@ -55,10 +62,15 @@ class ErrorSerializer(serializers.Serializer):
     """Every error answer (documents the shape in the OpenAPI schema)."""
 
     detail = serializers.CharField(help_text="给用户看的简体中文说明")
-    code = serializers.CharField(help_text="not_authenticated, csrf_failed, permission_denied, not_found, "
-                                           "invalid, throttled, method_not_allowed …")
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                   help_text="仅 code = invalid：各字段的错误")
+    code = serializers.CharField(
+        help_text="not_authenticated, csrf_failed, permission_denied, not_found, "
+        "invalid, throttled, method_not_allowed …"
+    )
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="仅 code = invalid：各字段的错误",
+    )
 
 
 def _flatten(messages) -> list[str]:
@@ -107,8 +119,7 @@ def is_api_request(request) -> bool:
 
 def error_response(detail: str, code: str, status_code: int) -> JsonResponse:
     """The error shape, for answers made outside DRF."""
-    return JsonResponse({"detail": detail, "code": code}, status=status_code,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse({"detail": detail, "code": code}, status=status_code, json_dumps_params={"ensure_ascii": False})
 
 
 def exception_handler(exc, context):
@@ -143,6 +154,7 @@ def api_not_found(request, *args, **kwargs):
 
 # Django's error views (settings.CSRF_FAILURE_VIEW, handler400… in cms/urls.py): JSON under
 # /api/, Django's own pages elsewhere (the admin's, and the public site's 404 is its own).
+
 
 def csrf_failure(request, reason=""):
     """CsrfViewMiddleware refusing a view that is not DRF's (DRF views check CSRF themselves

@@ -1,5 +1,6 @@
 """Session authentication for /api/ (kept apart from ``api.py``: DRF imports the configured
 authentication class while ``rest_framework.views`` is still loading)."""
+
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions

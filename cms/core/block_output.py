@@ -17,6 +17,7 @@ Every editor-typed value goes through `build_scripts.html_safety`: plain text is
 (in HTML blocks) or made literal Markdown, rich text is sanitised before it becomes
 Markdown, so nothing an editor types can become markup.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -70,8 +71,9 @@ class _SafeMarkdownConverter(MarkdownConverter):
 
 def rich_text_markdown(html: str) -> str:
     """Sanitised rich text (``sanitize_rich_text``) as Markdown."""
-    converter = _SafeMarkdownConverter(heading_style="ATX", bullets="-", escape_asterisks=False,
-                                       escape_underscores=False)
+    converter = _SafeMarkdownConverter(
+        heading_style="ATX", bullets="-", escape_asterisks=False, escape_underscores=False
+    )
     return converter.convert(sanitize_rich_text(html)).strip()
 
 
@@ -149,14 +151,18 @@ class BlockMedia:
         if not found:
             return ""
         url, width, height = found
-        return (f'<img src="{escape(url)}" alt="{escape(attrs.get("alt", ""))}" width="{width}" '
-                f'height="{height}" loading="lazy">')
+        return (
+            f'<img src="{escape(url)}" alt="{escape(attrs.get("alt", ""))}" width="{width}" '
+            f'height="{height}" loading="lazy">'
+        )
 
     def rich_text_to_markdown(self, db_html: str) -> str:
-        rewriter = MultiRuleRewriter([
-            LinkRewriter(rules={"page": self._page_link, "document": self._document_link}),
-            EmbedRewriter(rules={"image": self._embedded_image, "media": lambda attrs: ""}),
-        ])
+        rewriter = MultiRuleRewriter(
+            [
+                LinkRewriter(rules={"page": self._page_link, "document": self._document_link}),
+                EmbedRewriter(rules={"image": self._embedded_image, "media": lambda attrs: ""}),
+            ]
+        )
         return rich_text_markdown(self._check_links(rewriter(db_html)))
 
 
@@ -215,8 +221,10 @@ def figure(media: BlockMedia, image, caption: str, css_class: str = "dj-figure")
     url, width, height = found
     alt = text(caption or image.title)
     caption_html = f"<figcaption>{text(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="{css_class}"><img src="{escape(url)}" alt="{alt}" width="{width}" '
-            f'height="{height}" loading="lazy">{caption_html}</figure>')
+    return (
+        f'<figure class="{css_class}"><img src="{escape(url)}" alt="{alt}" width="{width}" '
+        f'height="{height}" loading="lazy">{caption_html}</figure>'
+    )
 
 
 def table_markdown(value: dict) -> str:

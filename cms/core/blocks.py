@@ -5,6 +5,7 @@ Markdown it becomes (cms/core/block_output.py explains who calls it and what ``m
 Wagtail's own render of a block or a body (admin preview, member API) is that fragment
 through the site's Markdown and sanitiser, so there are no block templates.
 """
+
 from pathlib import PurePath, PurePosixPath
 
 from django.core.exceptions import ValidationError
@@ -45,8 +46,10 @@ class MediaFileBlock(SiteBlock, blocks.StructBlock):
         document = value.get(self.media_field)
         suffix = PurePath(document.file.name).suffix.lower() if document else ""
         if document is not None and suffix not in self.allowed_extensions:
-            error = ValidationError(f"{self.media_label}只支持 {'、'.join(sorted(self.allowed_extensions))} 格式，"
-                                    f"当前文件为“{suffix or '无扩展名'}”。")
+            error = ValidationError(
+                f"{self.media_label}只支持 {'、'.join(sorted(self.allowed_extensions))} 格式，"
+                f"当前文件为“{suffix or '无扩展名'}”。"
+            )
             raise blocks.StructBlockValidationError(block_errors={self.media_field: error})
         return value
 
@@ -107,9 +110,11 @@ class VideoBlock(MediaFileBlock):
         label = text(value["caption"] or value["video"].title)
         # playsinline variants keep the video in the page in WeChat's in-app browser
         # (iOS WebKit and Android's X5 engine) instead of forcing full screen.
-        return (f'<figure class="dj-video"><video controls playsinline webkit-playsinline '
-                f'x5-playsinline preload="metadata"{poster_attr} src="{escape(src)}" aria-label="{label}">'
-                f'</video>{caption}</figure>')
+        return (
+            f'<figure class="dj-video"><video controls playsinline webkit-playsinline '
+            f'x5-playsinline preload="metadata"{poster_attr} src="{escape(src)}" aria-label="{label}">'
+            f"</video>{caption}</figure>"
+        )
 
 
 class AudioBlock(MediaFileBlock):
@@ -128,8 +133,10 @@ class AudioBlock(MediaFileBlock):
             return ""
         label = text(value["caption"] or value["audio"].title)
         caption = f"<figcaption>{text(value['caption'])}</figcaption>" if value["caption"] else ""
-        return (f'<figure class="dj-audio"><audio controls preload="none" src="{escape(src)}" '
-                f'aria-label="{label}"></audio>{caption}</figure>')
+        return (
+            f'<figure class="dj-audio"><audio controls preload="none" src="{escape(src)}" '
+            f'aria-label="{label}"></audio>{caption}</figure>'
+        )
 
 
 class SiteTableBlock(SiteBlock, TableBlock):
@@ -139,8 +146,7 @@ class SiteTableBlock(SiteBlock, TableBlock):
 
 class AttachmentBlock(SiteBlock, blocks.StructBlock):
     document = DocumentChooserBlock(label="文件")
-    title = blocks.CharBlock(label="显示名称", required=False, max_length=200,
-                             help_text="留空则使用文件标题")
+    title = blocks.CharBlock(label="显示名称", required=False, max_length=200, help_text="留空则使用文件标题")
 
     class Meta:
         icon = "doc-full"
@@ -154,8 +160,10 @@ class AttachmentBlock(SiteBlock, blocks.StructBlock):
         title = (value["title"] or document.title).strip()
         suffix = PurePosixPath(document.file.name).suffix.lstrip(".").upper()
         details = "，".join(part for part in (suffix, file_size(document)) if part)
-        return (f'<p class="dj-attachment"><a href="{escape(url)}" download>{text(title)}</a>'
-                f'<span class="dj-attachment__meta">（{text(details)}）</span></p>')
+        return (
+            f'<p class="dj-attachment"><a href="{escape(url)}" download>{text(title)}</a>'
+            f'<span class="dj-attachment__meta">（{text(details)}）</span></p>'
+        )
 
 
 class QuoteBlock(SiteBlock, blocks.StructBlock):

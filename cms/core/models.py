@@ -29,23 +29,28 @@ class SiteSettings(BaseSiteSetting):
 
     org_name = models.CharField("组织名称", max_length=100, default="某某集团有限公司党委")
     icp_number = models.CharField(
-        "ICP备案号", max_length=50, blank=True,
+        "ICP备案号",
+        max_length=50,
+        blank=True,
         help_text="例如 京ICP备12345678号-1；填写后页脚显示并链接到工业和信息化部备案查询网站。",
     )
     announcement_text = models.CharField(
-        "权威发布内容", max_length=200, blank=True,
+        "权威发布内容",
+        max_length=200,
+        blank=True,
         help_text="填写后，公开网站每个页面顶部都会显示这条权威发布；清空即撤下。",
     )
     announcement_link = models.CharField(
-        "权威发布链接", max_length=300, blank=True,
+        "权威发布链接",
+        max_length=300,
+        blank=True,
         help_text="站内路径（如 /news/some-article/）或完整网址，可留空。",
     )
 
     panels = [
         FieldPanel("org_name"),
         FieldPanel("icp_number"),
-        MultiFieldPanel([FieldPanel("announcement_text"), FieldPanel("announcement_link")],
-                        heading="权威发布"),
+        MultiFieldPanel([FieldPanel("announcement_text"), FieldPanel("announcement_link")], heading="权威发布"),
     ]
 
     class Meta:
@@ -55,7 +60,9 @@ class SiteSettings(BaseSiteSetting):
     def clean(self):
         link = self.announcement_link.strip()
         if link and not (link.startswith("/") or link.startswith(("http://", "https://"))):
-            raise ValidationError({"announcement_link": "链接须以 / 开头的站内路径，或以 http:// 、https:// 开头的网址。"})
+            raise ValidationError(
+                {"announcement_link": "链接须以 / 开头的站内路径，或以 http:// 、https:// 开头的网址。"}
+            )
         if link and not self.announcement_text.strip():
             raise ValidationError({"announcement_text": "填写了链接时，请同时填写权威发布内容。"})
 
@@ -65,8 +72,12 @@ class ArticlePage(Page):
 
     date = models.DateField("发布日期", default=today)
     issuing_unit = models.ForeignKey(
-        "accounts.OrganisationUnit", verbose_name="发布单位", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "accounts.OrganisationUnit",
+        verbose_name="发布单位",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     summary = models.TextField("摘要", blank=True, max_length=500)
     body = StreamField(BodyBlock(), verbose_name="正文", blank=True)

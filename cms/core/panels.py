@@ -5,6 +5,7 @@ The link check itself belongs to the publishing app (it knows the site the expor
 which sits above the page types; so the page types name this panel, and publishing hands it
 the check when the apps are ready (``PublishingConfig.ready`` → ``use_link_checker``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

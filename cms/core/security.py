@@ -17,6 +17,7 @@ nosniff, ``Referrer-Policy`` and ``X-Frame-Options`` come from Django's own midd
 (``SecurityMiddleware``, ``XFrameOptionsMiddleware``); ``docs/operations.md`` has the same
 headers for nginx serving the static site.
 """
+
 from __future__ import annotations
 
 import time
@@ -55,8 +56,11 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        header = ("Content-Security-Policy-Report-Only" if settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
-                  else "Content-Security-Policy")
+        header = (
+            "Content-Security-Policy-Report-Only"
+            if settings.CONTENT_SECURITY_POLICY_REPORT_ONLY
+            else "Content-Security-Policy"
+        )
         if header not in response:
             response[header] = content_security_policy(request.path)
         if policy_name(request.path) in ("api", "api_docs") and "Cache-Control" not in response:
@@ -104,8 +108,12 @@ class IdleSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if (request.path.startswith(self.ACTIVE_PREFIXES) and session is not None
-                and not session.is_empty() and session.get("_auth_user_id")):
+        if (
+            request.path.startswith(self.ACTIVE_PREFIXES)
+            and session is not None
+            and not session.is_empty()
+            and session.get("_auth_user_id")
+        ):
             now = int(time.time())
             if now - int(session.get(self.KEY, 0)) >= settings.SESSION_REFRESH_SECONDS:
                 session[self.KEY] = now

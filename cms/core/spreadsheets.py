@@ -10,6 +10,7 @@
   ``=HYPERLINK("http://evil.example/","赵")`` becomes a live link): it is written as text
   with a leading apostrophe (OWASP, CSV/formula injection).
 """
+
 from __future__ import annotations
 
 import csv
@@ -106,8 +107,10 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list]:
     except zipfile.BadZipFile as exc:
         raise SpreadsheetError(unreadable) from exc
     if unpacked > settings.SPREADSHEET_MAX_UNPACKED_BYTES:
-        raise SpreadsheetError(f"Excel 文件解压后超过 {settings.SPREADSHEET_MAX_UNPACKED_BYTES // (1024 * 1024)} MB，"
-                               "请删除多余的工作表和空行，或分批导入。")
+        raise SpreadsheetError(
+            f"Excel 文件解压后超过 {settings.SPREADSHEET_MAX_UNPACKED_BYTES // (1024 * 1024)} MB，"
+            "请删除多余的工作表和空行，或分批导入。"
+        )
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several types for a damaged file

@@ -4,6 +4,7 @@ refused). Images: re-encoded on upload, which drops EXIF (a phone photo's GPS po
 camera's serial number) and every other metadata chunk, and turns the picture upright first.
 Used by the admin's forms (``DocumentForm``, WAGTAILDOCS_DOCUMENT_FORM_BASE; ``ImageForm``,
 WAGTAILIMAGES_IMAGE_FORM_BASE), the single and the multiple uploader alike."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,8 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template.defaultfilters import filesizeformat
 from wagtail.documents.forms import BaseDocumentForm
 from wagtail.images.forms import BaseImageForm
 
@@ -23,11 +24,21 @@ _OLE = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 # Leading bytes each extension's files start with (None: checked otherwise, see _looks_like).
 SIGNATURES = {
     ".pdf": (b"%PDF-",),
-    ".docx": _ZIP, ".xlsx": _ZIP, ".pptx": _ZIP, ".odt": _ZIP, ".ods": _ZIP, ".zip": _ZIP,
-    ".doc": _OLE, ".xls": _OLE, ".ppt": _OLE,
+    ".docx": _ZIP,
+    ".xlsx": _ZIP,
+    ".pptx": _ZIP,
+    ".odt": _ZIP,
+    ".ods": _ZIP,
+    ".zip": _ZIP,
+    ".doc": _OLE,
+    ".xls": _OLE,
+    ".ppt": _OLE,
     ".webm": (b"\x1a\x45\xdf\xa3",),
     ".ogg": (b"OggS",),
-    ".mp4": None, ".m4a": None, ".mp3": None, ".txt": None,
+    ".mp4": None,
+    ".m4a": None,
+    ".mp3": None,
+    ".txt": None,
 }
 KIND_LABELS = {"video": "视频", "audio": "音频", "document": "文件"}
 
@@ -69,15 +80,18 @@ def check_upload(file) -> None:
     kind = kind_of(file.name)
     limit = settings.UPLOAD_MAX_BYTES[kind]
     if file.size > limit:
-        raise ValidationError(f"{KIND_LABELS[kind]}不能超过 {filesizeformat(limit)}，"
-                              f"当前文件为 {filesizeformat(file.size)}。")
+        raise ValidationError(
+            f"{KIND_LABELS[kind]}不能超过 {filesizeformat(limit)}，当前文件为 {filesizeformat(file.size)}。"
+        )
     position = file.tell() if hasattr(file, "tell") else 0
     file.seek(0)
     head = file.read(512)
     file.seek(position)
     suffix = PurePath(file.name).suffix.lower()
     if not _looks_like(suffix, head):
-        raise ValidationError(f"文件内容与扩展名“{suffix or '无'}”不符，请上传真正的 {suffix.lstrip('.').upper()} 文件。")
+        raise ValidationError(
+            f"文件内容与扩展名“{suffix or '无'}”不符，请上传真正的 {suffix.lstrip('.').upper()} 文件。"
+        )
 
 
 class DocumentForm(BaseDocumentForm):

@@ -2,6 +2,7 @@
 the public submission endpoint /api/forms/{id}/submissions/. Thin: who may see what comes from
 ``selectors``, every write goes through ``services``; a form that is missing, unpublished or
 outside the person's audience is the same 404."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -16,8 +17,14 @@ from cms.core.api import ErrorSerializer
 
 from . import selectors, services
 from .serializers import (
-    AnswersInputSerializer, FileUploadSerializer, FormDetailSerializer, FormSummarySerializer,
-    PublicSubmissionSerializer, PublicThanksSerializer, SavedDraftSerializer, SubmitSerializer,
+    AnswersInputSerializer,
+    FileUploadSerializer,
+    FormDetailSerializer,
+    FormSummarySerializer,
+    PublicSubmissionSerializer,
+    PublicThanksSerializer,
+    SavedDraftSerializer,
+    SubmitSerializer,
     UploadedFileSerializer,
 )
 
@@ -28,9 +35,13 @@ ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 NOT_AUTHENTICATED = OpenApiResponse(ErrorSerializer, description="未登录或登录已过期（code = not_authenticated）。")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description=f"{NOT_FOUND_MESSAGE}（code = not_found）")
 CSRF = OpenApiResponse(ErrorSerializer, description="缺少或错误的 CSRF 令牌（code = csrf_failed）。")
-REFUSED = OpenApiResponse(ErrorSerializer, description=(
-    "答案有误（code = invalid，fields 为各问题的错误）；问卷未开始或已截止（code = closed）；"
-    "已提交且不允许修改（code = already_submitted）。"))
+REFUSED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "答案有误（code = invalid，fields 为各问题的错误）；问卷未开始或已截止（code = closed）；"
+        "已提交且不允许修改（code = already_submitted）。"
+    ),
+)
 TOO_LARGE = OpenApiResponse(ErrorSerializer, description=f"{services.TOO_LARGE_MESSAGE}（code = too_large）")
 
 
@@ -76,8 +87,11 @@ def _service(call):
 
 @extend_schema_view(
     list=extend_schema(summary="我的问卷", responses={200: FormSummarySerializer(many=True), 401: NOT_AUTHENTICATED}),
-    retrieve=extend_schema(summary="问卷详情（题目、草稿、已提交的答案）", parameters=[ID],
-                           responses={200: FormDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="问卷详情（题目、草稿、已提交的答案）",
+        parameters=[ID],
+        responses={200: FormDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    ),
 )
 class FormViewSet(viewsets.ViewSet):
     # Read by cms.core.api.exception_handler for every 404 here, including a service's
@@ -102,8 +116,19 @@ class FormViewSet(viewsets.ViewSet):
     def retrieve(self, request, pk):
         return Response(self._detail(request, self._form(request, pk)))
 
-    @extend_schema(summary="保存草稿", parameters=[ID], request=AnswersInputSerializer, responses={
-        200: SavedDraftSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND, 413: TOO_LARGE})
+    @extend_schema(
+        summary="保存草稿",
+        parameters=[ID],
+        request=AnswersInputSerializer,
+        responses={
+            200: SavedDraftSerializer,
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: CSRF,
+            404: NOT_FOUND,
+            413: TOO_LARGE,
+        },
+    )
     @action(detail=True, methods=["put"])
     def draft(self, request, pk):
         _check_body_size(request)
@@ -113,22 +138,39 @@ class FormViewSet(viewsets.ViewSet):
         draft = _service(lambda: services.save_draft(request.user, form, data.validated_data["answers"]))
         return Response(SavedDraftSerializer(draft).data)
 
-    @extend_schema(summary="提交答案", parameters=[ID], request=SubmitSerializer, responses={
-        200: FormDetailSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND, 413: TOO_LARGE},
-        description="同一 submission_key 再次提交时返回同样的结果，不会产生第二份答卷。")
+    @extend_schema(
+        summary="提交答案",
+        parameters=[ID],
+        request=SubmitSerializer,
+        responses={
+            200: FormDetailSerializer,
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: CSRF,
+            404: NOT_FOUND,
+            413: TOO_LARGE,
+        },
+        description="同一 submission_key 再次提交时返回同样的结果，不会产生第二份答卷。",
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk):
         _check_body_size(request)
         form = self._form(request, pk)
         data = SubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _service(lambda: services.submit(request.user, form, data.validated_data["answers"],
-                                         data.validated_data["submission_key"]))
+        _service(
+            lambda: services.submit(
+                request.user, form, data.validated_data["answers"], data.validated_data["submission_key"]
+            )
+        )
         return Response(self._detail(request, form))
 
-    @extend_schema(summary="上传附件", parameters=[ID], request={"multipart/form-data": FileUploadSerializer},
-                   responses={201: UploadedFileSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF,
-                              404: NOT_FOUND})
+    @extend_schema(
+        summary="上传附件",
+        parameters=[ID],
+        request={"multipart/form-data": FileUploadSerializer},
+        responses={201: UploadedFileSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND},
+    )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def files(self, request, pk):
         form = self._form(request, pk)
@@ -149,16 +191,21 @@ class PublicSubmissionView(APIView):
     not_found_message = PUBLIC_NOT_FOUND_MESSAGE
 
     @extend_schema(
-        summary="提交公开问卷（群众心声等）", parameters=[ID], request=PublicSubmissionSerializer, auth=[],
+        summary="提交公开问卷（群众心声等）",
+        parameters=[ID],
+        request=PublicSubmissionSerializer,
+        auth=[],
         responses={
             201: PublicThanksSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="答案有误（code = invalid，fields）；问卷未开始或已截止"
-                                                              "（code = closed）。"),
+            400: OpenApiResponse(
+                ErrorSerializer, description="答案有误（code = invalid，fields）；问卷未开始或已截止（code = closed）。"
+            ),
             404: OpenApiResponse(ErrorSerializer, description=f"{PUBLIC_NOT_FOUND_MESSAGE}（code = not_found）"),
             413: TOO_LARGE,
             415: OpenApiResponse(ErrorSerializer, description="只接受 JSON（code = unsupported_media_type）。"),
             429: OpenApiResponse(ErrorSerializer, description=f"{services.THROTTLED_MESSAGE}（code = throttled）"),
-        })
+        },
+    )
     def post(self, request, id):
         _check_body_size(request)
         form = selectors.live_public_form(int(id))
@@ -166,7 +213,12 @@ class PublicSubmissionView(APIView):
             raise exceptions.NotFound(PUBLIC_NOT_FOUND_MESSAGE)
         data = PublicSubmissionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _service(lambda: services.public_submit(
-            form, data.validated_data["answers"], honeypot=data.validated_data.get("website"),
-            address=client_address(request)))
+        _service(
+            lambda: services.public_submit(
+                form,
+                data.validated_data["answers"],
+                honeypot=data.validated_data.get("website"),
+                address=client_address(request),
+            )
+        )
         return Response({"detail": services.PUBLIC_THANKS}, status=status.HTTP_201_CREATED)

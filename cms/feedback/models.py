@@ -19,6 +19,7 @@ What an answer leaves behind is split on purpose:
 
 Nothing here stores an IP address.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,7 +100,9 @@ class FeedbackFormAdminForm(PublicPageForm, WagtailAdminFormPageForm):
     """The editor's form: the rules a form must meet before it can be saved, in Chinese."""
 
     audience_statuses = forms.MultipleChoiceField(
-        label="面向身份", choices=AUDIENCE_STATUS_CHOICES, required=False,
+        label="面向身份",
+        choices=AUDIENCE_STATUS_CHOICES,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="不勾选表示面向所有身份（已转出人员除外）。公开问卷不适用。",
     )
@@ -158,13 +161,20 @@ class FeedbackFormPage(AbstractForm):
     kind = models.CharField("类型", max_length=16, choices=FormKind.choices, default=FormKind.OPINION)
     opens_at = models.DateTimeField("开始时间", null=True, blank=True, help_text="留空表示发布后即可填写。")
     closes_at = models.DateTimeField("截止时间", null=True, blank=True, help_text="留空表示不设截止时间。")
-    allow_change = models.BooleanField("允许修改答案", default=False, help_text="截止前可修改已提交的答案（匿名问卷不适用）。")
+    allow_change = models.BooleanField(
+        "允许修改答案", default=False, help_text="截止前可修改已提交的答案（匿名问卷不适用）。"
+    )
     anonymous = models.BooleanField(
-        "匿名", default=False,
-        help_text="只记录谁已填写（用于统计），答案中不保存任何能识别答卷人的信息（账号、组织、提交时刻）。")
+        "匿名",
+        default=False,
+        help_text="只记录谁已填写（用于统计），答案中不保存任何能识别答卷人的信息（账号、组织、提交时刻）。",
+    )
     audience_statuses = models.JSONField("面向身份", default=list, blank=True)
     audience_units = ParentalManyToManyField(
-        OrganisationUnit, verbose_name="面向组织", blank=True, related_name="+",
+        OrganisationUnit,
+        verbose_name="面向组织",
+        blank=True,
+        related_name="+",
         help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。公开问卷不适用。",
     )
     thank_you_text = models.TextField("提交后的感谢语", blank=True, max_length=1000)
@@ -172,8 +182,14 @@ class FeedbackFormPage(AbstractForm):
     content_panels = Page.content_panels + [
         FieldPanel("intro"),
         FieldPanel("kind"),
-        MultiFieldPanel([FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
-                         FieldPanel("allow_change"), FieldPanel("anonymous")], heading="填写规则"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]),
+                FieldPanel("allow_change"),
+                FieldPanel("anonymous"),
+            ],
+            heading="填写规则",
+        ),
         MultiFieldPanel([FieldPanel("audience_statuses"), FieldPanel("audience_units")], heading="填写对象"),
         InlinePanel("form_fields", label="问题"),
         FieldPanel("thank_you_text"),
@@ -208,10 +224,12 @@ class FeedbackFormPage(AbstractForm):
 class FormField(AbstractFormField):
     page = ParentalKey(FeedbackFormPage, on_delete=models.CASCADE, related_name="form_fields")
     field_type = models.CharField("题型", max_length=16, choices=FieldType.choices)
-    min_value = models.DecimalField("最小值", max_digits=12, decimal_places=2, null=True, blank=True,
-                                    help_text="仅“数字”题型。")
-    max_value = models.DecimalField("最大值", max_digits=12, decimal_places=2, null=True, blank=True,
-                                    help_text="仅“数字”题型。")
+    min_value = models.DecimalField(
+        "最小值", max_digits=12, decimal_places=2, null=True, blank=True, help_text="仅“数字”题型。"
+    )
+    max_value = models.DecimalField(
+        "最大值", max_digits=12, decimal_places=2, null=True, blank=True, help_text="仅“数字”题型。"
+    )
 
     panels = [
         FieldPanel("label"),
@@ -239,13 +257,15 @@ class FormField(AbstractFormField):
 class Participation(models.Model):
     """That a member answered a member form (never what they answered)."""
 
-    form = models.ForeignKey(FeedbackFormPage, verbose_name="问卷", on_delete=models.CASCADE,
-                             related_name="participations")
+    form = models.ForeignKey(
+        FeedbackFormPage, verbose_name="问卷", on_delete=models.CASCADE, related_name="participations"
+    )
     user = models.ForeignKey(User, verbose_name="答卷人", on_delete=models.CASCADE, related_name="+")
     submitted_on = models.DateField("提交日期")
     # The unit when they answered: the response rate per unit stays what it was when people move.
-    unit = models.ForeignKey(OrganisationUnit, verbose_name="所在组织", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey(
+        OrganisationUnit, verbose_name="所在组织", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # The last submit attempt's key: the same key again returns the same result (a retry).
     submission_key = models.UUIDField("提交标识", null=True, blank=True)
 
@@ -264,20 +284,25 @@ class Response(models.Model):
     else about the person or the moment."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    form = models.ForeignKey(FeedbackFormPage, verbose_name="问卷", on_delete=models.CASCADE,
-                             related_name="responses")
+    form = models.ForeignKey(FeedbackFormPage, verbose_name="问卷", on_delete=models.CASCADE, related_name="responses")
     answers = models.JSONField("答案", default=dict)
     submitted_on = models.DateField("提交日期")
-    user = models.ForeignKey(User, verbose_name="答卷人", null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(
+        User, verbose_name="答卷人", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     updated_at = models.DateTimeField("修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "答卷"
         verbose_name_plural = "答卷"
-        constraints = [models.UniqueConstraint(fields=["form", "user"], condition=models.Q(user__isnull=False),
-                                               name="one_named_response_per_form_and_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "user"],
+                condition=models.Q(user__isnull=False),
+                name="one_named_response_per_form_and_user",
+            )
+        ]
         permissions = [("view_form_results", "可以查看问卷结果")]
 
     def __str__(self):
@@ -312,8 +337,9 @@ class AnswerFile(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     form = models.ForeignKey(FeedbackFormPage, verbose_name="问卷", on_delete=models.CASCADE, related_name="files")
-    user = models.ForeignKey(User, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        User, verbose_name="上传人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     file = models.FileField("文件", upload_to=answer_file_path, max_length=255)
     name = models.CharField("文件名", max_length=255)
     size = models.PositiveBigIntegerField("大小（字节）")
@@ -340,4 +366,3 @@ class PublicSubmitCounter(models.Model):
     class Meta:
         verbose_name = "公开问卷提交计数"
         verbose_name_plural = "公开问卷提交计数"
-

@@ -10,6 +10,7 @@ readers within their scope (``accounts.selectors.scope_of``).
 
 A whole report costs a fixed number of queries (the forms, the tree, the people in scope,
 the participations, the responses)."""
+
 from __future__ import annotations
 
 import collections
@@ -17,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from cms.accounts.audience import UnitTree, audience_test
-from cms.accounts.models import Membership, MemberStatus, User
+from cms.accounts.models import MemberStatus, Membership, User
 from cms.accounts.selectors import Scope
 
 from . import selectors
@@ -26,8 +27,10 @@ from .models import CHOICE_TYPES, PEER_GRADES, TEXT_TYPES, FeedbackFormPage, Fie
 #: Words shown per text question.
 TOP_WORDS = 30
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-STOP_WORDS = frozenset("的 了 和 是 在 我 有 也 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 这个 那个 这些 以及 "
-                       "可以 进行 希望 建议 问题 工作 一些 还是 但是 因为 所以 如果 不是 没有 非常 比较 对于".split())
+STOP_WORDS = frozenset(
+    "的 了 和 是 在 我 有 也 就 都 而 及 与 着 或 一个 没有 我们 你们 他们 这个 那个 这些 以及 "
+    "可以 进行 希望 建议 问题 工作 一些 还是 但是 因为 所以 如果 不是 没有 非常 比较 对于".split()
+)
 
 
 def result_forms(scope: Scope) -> list[FeedbackFormPage]:
@@ -35,8 +38,11 @@ def result_forms(scope: Scope) -> list[FeedbackFormPage]:
     ones taken offline after being open), and public forms for 管理员."""
     if scope.is_empty:
         return []
-    forms = (FeedbackFormPage.objects.filter(first_published_at__isnull=False)
-             .prefetch_related("audience_units", "form_fields").order_by("-first_published_at", "-pk"))
+    forms = (
+        FeedbackFormPage.objects.filter(first_published_at__isnull=False)
+        .prefetch_related("audience_units", "form_fields")
+        .order_by("-first_published_at", "-pk")
+    )
     return [form for form in forms if selectors.form_reaches(form, scope)]
 
 
@@ -67,6 +73,7 @@ def bar_step(part: float, whole: float) -> int:
 @dataclass(frozen=True)
 class Bar:
     """One bar of a chart: the numbers are shown as text next to it."""
+
     label: str
     count: int
     total: int
@@ -165,15 +172,19 @@ class FormResults:
 
 
 def people_in(scope: Scope) -> list[Membership]:
-    records = (Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT).filter(user__is_active=True)
-               .select_related("user", "user__organisation"))
+    records = (
+        Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .filter(user__is_active=True)
+        .select_related("user", "user__organisation")
+    )
     if not scope.everything:
         records = records.filter(user__organisation_id__in=scope.unit_ids)
     return list(records)
 
 
-def unit_rates(form: FeedbackFormPage, scope: Scope, tree: UnitTree | None = None,
-               people: list[Membership] | None = None) -> list[UnitRate]:
+def unit_rates(
+    form: FeedbackFormPage, scope: Scope, tree: UnitTree | None = None, people: list[Membership] | None = None
+) -> list[UnitRate]:
     """Per unit of the people in the form's audience within the scope: how many answered.
     Pass ``tree`` and ``people`` (``people_in``) when reporting on many forms."""
     if form.is_public_form():
@@ -187,8 +198,9 @@ def unit_rates(form: FeedbackFormPage, scope: Scope, tree: UnitTree | None = Non
         if not in_audience(record):
             continue
         unit = record.user.organisation
-        rate = rates.setdefault(unit.pk if unit else None, UnitRate(unit.pk if unit else None,
-                                                                     unit.name if unit else "（无组织）"))
+        rate = rates.setdefault(
+            unit.pk if unit else None, UnitRate(unit.pk if unit else None, unit.name if unit else "（无组织）")
+        )
         rate.audience += 1
         if record.user_id in answered:
             rate.answered += 1
@@ -226,7 +238,9 @@ def words_of(texts: list[str]) -> list[tuple[str, int]]:
     return counter.most_common(TOP_WORDS)
 
 
-def summarise(definition: list[dict], responses: list[Response], *, peer_names: dict[str, str]) -> list[QuestionSummary]:
+def summarise(
+    definition: list[dict], responses: list[Response], *, peer_names: dict[str, str]
+) -> list[QuestionSummary]:
     summaries = []
     for spec in definition:
         if spec["type"] == FieldType.SECTION:
@@ -236,11 +250,15 @@ def summarise(definition: list[dict], responses: list[Response], *, peer_names: 
         summary = QuestionSummary(field=spec, answered=len(values))
         kind = spec["type"]
         if kind in CHOICE_TYPES:
-            counter = collections.Counter(v for value in values for v in (value if isinstance(value, list) else [value]))
+            counter = collections.Counter(
+                v for value in values for v in (value if isinstance(value, list) else [value])
+            )
             summary.counts = [(choice, counter.get(choice, 0)) for choice in spec["choices"]]
         elif kind == FieldType.RATING:
             counter = collections.Counter(values)
-            summary.counts = [(str(n), counter.get(n, 0)) for n in range(selectors.RATING_MIN, selectors.RATING_MAX + 1)]
+            summary.counts = [
+                (str(n), counter.get(n, 0)) for n in range(selectors.RATING_MIN, selectors.RATING_MAX + 1)
+            ]
             summary.average = round(sum(values) / len(values), 2) if values else None
         elif kind == FieldType.NUMBER:
             summary.average = round(sum(values) / len(values), 2) if values else None
@@ -252,8 +270,12 @@ def summarise(definition: list[dict], responses: list[Response], *, peer_names: 
                 for person_id, entry in value.items():
                     per_person[person_id][entry["grade"]] += 1
             summary.people = sorted(
-                ((peer_names.get(pid, f"（人员 {pid}）"), [(g, counter.get(g, 0)) for g in PEER_GRADES])
-                 for pid, counter in per_person.items()), key=lambda item: item[0])
+                (
+                    (peer_names.get(pid, f"（人员 {pid}）"), [(g, counter.get(g, 0)) for g in PEER_GRADES])
+                    for pid, counter in per_person.items()
+                ),
+                key=lambda item: item[0],
+            )
         summaries.append(summary)
     return summaries
 
@@ -265,8 +287,9 @@ def form_results(form: FeedbackFormPage, scope: Scope) -> FormResults:
     definition = selectors.form_definition(form)
     peer_names = peer_names_of(definition, responses or [])
     questions = summarise(definition, responses, peer_names=peer_names) if responses is not None else []
-    return FormResults(form=form, units=rates, can_read_answers=responses is not None,
-                       responses=responses or [], questions=questions)
+    return FormResults(
+        form=form, units=rates, can_read_answers=responses is not None, responses=responses or [], questions=questions
+    )
 
 
 def answer_text(spec: dict, value, peer_names: dict[str, str] | None = None) -> str:
@@ -277,14 +300,22 @@ def answer_text(spec: dict, value, peer_names: dict[str, str] | None = None) -> 
         return "、".join(value)
     if spec["type"] == FieldType.PEER_REVIEW:
         names = peer_names or {}
-        return "；".join(f"{names.get(pid, pid)}：{entry['grade']}" + (f"（{entry['comment']}）" if entry.get("comment") else "")
-                        for pid, entry in value.items())
+        return "；".join(
+            f"{names.get(pid, pid)}：{entry['grade']}" + (f"（{entry['comment']}）" if entry.get("comment") else "")
+            for pid, entry in value.items()
+        )
     if spec["type"] == FieldType.FILE:
         return "附件"
     return str(value)
 
 
 def peer_names_of(definition: list[dict], responses: list[Response]) -> dict[str, str]:
-    ids = {pid for r in responses for spec in definition if spec["type"] == FieldType.PEER_REVIEW
-           for pid in (r.answers.get(spec["name"]) or {}) if str(pid).isdigit()}
+    ids = {
+        pid
+        for r in responses
+        for spec in definition
+        if spec["type"] == FieldType.PEER_REVIEW
+        for pid in (r.answers.get(spec["name"]) or {})
+        if str(pid).isdigit()
+    }
     return {str(u.pk): u.display_name for u in User.objects.filter(pk__in=[int(p) for p in ids])}

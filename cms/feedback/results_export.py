@@ -1,6 +1,7 @@
 """问卷结果 as an Excel workbook: one row per readable response. Named forms carry the person
 and the time; anonymous and public forms carry the answers only, in random order (the
 responses' UUID order), so rows cannot be lined up with who answered when."""
+
 from __future__ import annotations
 
 import io
@@ -35,13 +36,18 @@ def workbook_bytes(results: FormResults) -> bytes:
         if results.shows_names:
             user = response.user
             when = response.updated_at or response.submitted_at
-            lead = [user.display_name, user.username, user.organisation.name if user.organisation else "",
-                    timezone.localtime(when).replace(tzinfo=None) if when else None]
+            lead = [
+                user.display_name,
+                user.username,
+                user.organisation.name if user.organisation else "",
+                timezone.localtime(when).replace(tzinfo=None) if when else None,
+            ]
         else:
             lead = [response.submitted_on]
         # Answers are typed by people (a text may be "=HYPERLINK(…)"): never formulas.
-        sheet.append(safe_row(lead + [answer_text(spec, response.answers.get(spec["name"]), names)
-                                      for spec in definition]))
+        sheet.append(
+            safe_row(lead + [answer_text(spec, response.answers.get(spec["name"]), names) for spec in definition])
+        )
     for index in range(1, len(personal) + len(definition) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 18
     sheet.freeze_panes = "A2"

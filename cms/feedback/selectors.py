@@ -1,5 +1,6 @@
 """Reads of feedback forms: which forms a person may answer, in which state, and the one
 definition of a form's questions that the API serves and the exporter writes."""
+
 from __future__ import annotations
 
 import datetime
@@ -10,11 +11,19 @@ from django.utils import timezone
 from wagtail.models import Site
 
 from cms.accounts.audience import is_in_audience, organisation_path_ids
-from cms.accounts.models import Membership, MemberStatus, User
+from cms.accounts.models import MemberStatus, Membership, User
 
 from .models import (
-    CHOICE_TYPES, PEER_GRADES, TEXT_TYPES, Draft, FeedbackFormPage, FieldType, FormField, FormsIndexPage,
-    Participation, Response,
+    CHOICE_TYPES,
+    PEER_GRADES,
+    TEXT_TYPES,
+    Draft,
+    FeedbackFormPage,
+    FieldType,
+    FormField,
+    FormsIndexPage,
+    Participation,
+    Response,
 )
 
 #: Characters per text answer and per peer-review comment.
@@ -43,8 +52,12 @@ def member_forms():
     root = forms_root()
     if root is None:
         return FeedbackFormPage.objects.none()
-    return (FeedbackFormPage.objects.live().descendant_of(root).prefetch_related("audience_units")
-            .order_by("-first_published_at", "-pk"))
+    return (
+        FeedbackFormPage.objects.live()
+        .descendant_of(root)
+        .prefetch_related("audience_units")
+        .order_by("-first_published_at", "-pk")
+    )
 
 
 def public_forms(site: Site | None = None):
@@ -79,8 +92,11 @@ def waiting_count(user: User, now: datetime.datetime | None = None) -> int:
     forms = [form for form in forms_for(user) if time_state(form, now) == "open"]
     if not forms:
         return 0
-    answered = set(Participation.objects.filter(user=user, form_id__in=[form.pk for form in forms])
-                   .values_list("form_id", flat=True))
+    answered = set(
+        Participation.objects.filter(user=user, form_id__in=[form.pk for form in forms]).values_list(
+            "form_id", flat=True
+        )
+    )
     return sum(1 for form in forms if form.pk not in answered)
 
 
@@ -92,7 +108,7 @@ def visible_form(user: User, form_id: int) -> FeedbackFormPage | None:
 
 
 def time_state(form: FeedbackFormPage, now: datetime.datetime | None = None) -> str:
-    """"upcoming", "closed" or "open" by the clock alone."""
+    """ "upcoming", "closed" or "open" by the clock alone."""
     now = now or timezone.now()
     if form.opens_at and now < form.opens_at:
         return "upcoming"
@@ -108,14 +124,20 @@ def form_state(form: FeedbackFormPage, answered: bool, now: datetime.datetime | 
 
 # ------------------------------------------------------------------------------ definition
 
+
 def branch_peers(user: User | None) -> list[dict]:
     """The people a respondent rates in 民主评议党员: the Party members (正式、预备) of their
     own branch with an active account, themselves excluded, in a stable order."""
     if user is None or not user.is_authenticated or user.organisation_id is None:
         return []
-    records = (Membership.objects.filter(user__organisation_id=user.organisation_id, status__in=PEER_STATUSES,
-                                         user__is_active=True)
-               .exclude(user_id=user.pk).select_related("user").order_by("user__username", "user_id"))
+    records = (
+        Membership.objects.filter(
+            user__organisation_id=user.organisation_id, status__in=PEER_STATUSES, user__is_active=True
+        )
+        .exclude(user_id=user.pk)
+        .select_related("user")
+        .order_by("user__username", "user_id")
+    )
     return [{"id": record.user_id, "name": record.user.display_name} for record in records]
 
 
@@ -126,11 +148,19 @@ def fields_of(form: FeedbackFormPage) -> list[FormField]:
 def field_definition(field: FormField, peers: list[dict] | None = None) -> dict:
     kind = field.field_type
     definition = {
-        "name": field.clean_name, "type": kind, "label": field.label, "help_text": field.help_text,
+        "name": field.clean_name,
+        "type": kind,
+        "label": field.label,
+        "help_text": field.help_text,
         "required": bool(field.required) and kind != FieldType.SECTION,
         "choices": field.choice_list if kind in CHOICE_TYPES else [],
-        "min": None, "max": None, "max_length": None, "accept": [], "max_bytes": None,
-        "people": [], "grades": [],
+        "min": None,
+        "max": None,
+        "max_length": None,
+        "accept": [],
+        "max_bytes": None,
+        "people": [],
+        "grades": [],
     }
     if kind == FieldType.NUMBER:
         definition["min"] = float(field.min_value) if field.min_value is not None else None
@@ -158,6 +188,7 @@ def form_definition(page: FeedbackFormPage, respondent: User | None = None) -> l
 
 
 # ------------------------------------------------------------------------------ overviews
+
 
 @dataclass
 class FormOverview:
@@ -190,8 +221,9 @@ class FormOverview:
         return self.draft is not None
 
 
-def form_overviews(user: User, forms, *, with_fields: bool = False,
-                   now: datetime.datetime | None = None) -> list[FormOverview]:
+def form_overviews(
+    user: User, forms, *, with_fields: bool = False, now: datetime.datetime | None = None
+) -> list[FormOverview]:
     """Several forms with the person's state in a fixed number of queries."""
     forms = list(forms)
     ids = [form.pk for form in forms]
@@ -202,10 +234,16 @@ def form_overviews(user: User, forms, *, with_fields: bool = False,
     overviews = []
     for form in forms:
         participation = participations.get(form.pk)
-        overviews.append(FormOverview(
-            form=form, state=form_state(form, participation is not None, now), participation=participation,
-            response=responses.get(form.pk), draft=drafts.get(form.pk),
-            fields=form_definition(form, user) if with_fields else None))
+        overviews.append(
+            FormOverview(
+                form=form,
+                state=form_state(form, participation is not None, now),
+                participation=participation,
+                response=responses.get(form.pk),
+                draft=drafts.get(form.pk),
+                fields=form_definition(form, user) if with_fields else None,
+            )
+        )
     return overviews
 
 
@@ -219,6 +257,7 @@ def form_overview(user: User, form: FeedbackFormPage) -> FormOverview:
 # within ``accounts.selectors.scope_of``: a secretary reads named answers of the people of
 # their own units only, and an anonymous form's answers (which name nobody) only when the
 # whole audience lies within their units; public forms' answers are for 管理员.
+
 
 def may_read_results(user: User) -> bool:
     """Holds the right to 问卷结果 (whose answers is then up to the scope)."""

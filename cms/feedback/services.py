@@ -10,6 +10,7 @@ Anonymous forms: the ``Participation`` row says who answered, the ``Response`` r
 was answered, and nothing connects them — no user, unit or time on the response, a random
 primary key, the submission key only on the participation, and attachments lose their
 uploader when submitted."""
+
 from __future__ import annotations
 
 import datetime
@@ -33,8 +34,18 @@ from cms.core.uploads import check_upload
 
 from . import selectors
 from .models import (
-    CHOICE_TYPES, PEER_GRADES, TEXT_TYPES, AnswerFile, Draft, FeedbackFormPage, FieldType, FormField,
-    FormsIndexPage, Participation, PublicSubmitCounter, Response,
+    CHOICE_TYPES,
+    PEER_GRADES,
+    TEXT_TYPES,
+    AnswerFile,
+    Draft,
+    FeedbackFormPage,
+    FieldType,
+    FormField,
+    FormsIndexPage,
+    Participation,
+    PublicSubmitCounter,
+    Response,
 )
 
 #: Whole answer bodies (and drafts) above this many bytes of JSON are refused.
@@ -82,6 +93,7 @@ def ensure_forms_root() -> FormsIndexPage:
 
 # ------------------------------------------------------------------------------ validation
 
+
 def _body_size(answers) -> int:
     return len(json.dumps(answers, ensure_ascii=False).encode())
 
@@ -120,7 +132,11 @@ def _choice(field: FormField, value):
 
 
 def _rating(field: FormField, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not selectors.RATING_MIN <= value <= selectors.RATING_MAX:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not selectors.RATING_MIN <= value <= selectors.RATING_MAX
+    ):
         raise ValidationError(f"“{field.label}”须为 {selectors.RATING_MIN} 到 {selectors.RATING_MAX} 之间的整数。")
     return value
 
@@ -154,8 +170,9 @@ def _number(field: FormField, value):
     if isinstance(value, str) and (not value.strip() or len(value) > 30):
         raise ValidationError(message)
     try:
-        number = decimal.Decimal(value.strip() if isinstance(value, str) else repr(value) if isinstance(value, float)
-                                 else value)
+        number = decimal.Decimal(
+            value.strip() if isinstance(value, str) else repr(value) if isinstance(value, float) else value
+        )
     except (decimal.InvalidOperation, ValueError):
         raise ValidationError(message) from None
     if not number.is_finite() or abs(number) >= decimal.Decimal("1e15"):
@@ -218,8 +235,11 @@ def _peer_review(field: FormField, value, *, peers: list[dict]) -> dict:
 
 
 REQUIRED_MESSAGES = {
-    FieldType.RADIO: "请选择“{}”。", FieldType.DROPDOWN: "请选择“{}”。", FieldType.CHECKBOXES: "请选择“{}”。",
-    FieldType.RATING: "请为“{}”评分。", FieldType.FILE: "请上传“{}”。",
+    FieldType.RADIO: "请选择“{}”。",
+    FieldType.DROPDOWN: "请选择“{}”。",
+    FieldType.CHECKBOXES: "请选择“{}”。",
+    FieldType.RATING: "请为“{}”评分。",
+    FieldType.FILE: "请上传“{}”。",
 }
 
 
@@ -285,6 +305,7 @@ def check_open(form: FeedbackFormPage, now: datetime.datetime | None = None) -> 
 
 # ------------------------------------------------------------------------------ member writes
 
+
 def _check_access(user: User, form: FeedbackFormPage) -> None:
     if selectors.visible_form(user, form.pk) is None:
         raise PermissionDenied("您不在这份问卷的填写范围内。")
@@ -314,8 +335,9 @@ def save_draft(user: User, form: FeedbackFormPage, answers, *, now: datetime.dat
     return draft
 
 
-def submit(user: User, form: FeedbackFormPage, answers, submission_key, *,
-           now: datetime.datetime | None = None) -> Participation:
+def submit(
+    user: User, form: FeedbackFormPage, answers, submission_key, *, now: datetime.datetime | None = None
+) -> Participation:
     """Record the person's answers once. The same ``submission_key`` again returns the same
     participation untouched; a changeable named form replaces its answers."""
     _check_access(user, form)
@@ -338,7 +360,8 @@ def submit(user: User, form: FeedbackFormPage, answers, submission_key, *,
                 raise AlreadySubmitted(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
             if participation is None:
                 participation = Participation.objects.create(
-                    form=form, user=user, submitted_on=today, unit_id=user.organisation_id, submission_key=key)
+                    form=form, user=user, submitted_on=today, unit_id=user.organisation_id, submission_key=key
+                )
                 _store_response(form, user, cleaned, now)
             else:  # a changeable named form: the same response, new answers
                 participation.submission_key = key
@@ -370,13 +393,17 @@ def _store_response(form: FeedbackFormPage, user: User, answers: dict, now: date
     today = timezone.localdate(now)
     if form.anonymous:
         return Response.objects.create(form=form, answers=answers, submitted_on=today)
-    return Response.objects.create(form=form, answers=answers, submitted_on=today, user=user,
-                                   submitted_at=now, updated_at=now)
+    return Response.objects.create(
+        form=form, answers=answers, submitted_on=today, user=user, submitted_at=now, updated_at=now
+    )
 
 
 def _claim_files(form: FeedbackFormPage, user: User, answers: dict) -> None:
-    tokens = [answers[field.clean_name] for field in selectors.fields_of(form)
-              if field.field_type == FieldType.FILE and field.clean_name in answers]
+    tokens = [
+        answers[field.clean_name]
+        for field in selectors.fields_of(form)
+        if field.field_type == FieldType.FILE and field.clean_name in answers
+    ]
     if not tokens:
         return
     changes = {"submitted": True}
@@ -396,27 +423,34 @@ def upload_file(user: User, form: FeedbackFormPage, upload) -> AnswerFile:
     name = PurePath(upload.name or "").name[-200:] or "附件"
     suffix = PurePath(name).suffix.lower()
     if suffix not in selectors.FILE_EXTENSIONS:
-        raise ValidationError({"file": [f"不支持该文件类型，请上传 {'、'.join(e.lstrip('.') for e in selectors.FILE_EXTENSIONS)} 文件。"]})
+        raise ValidationError(
+            {"file": [f"不支持该文件类型，请上传 {'、'.join(e.lstrip('.') for e in selectors.FILE_EXTENSIONS)} 文件。"]}
+        )
     limit = selectors.max_file_bytes()
     if upload.size > limit:
-        raise ValidationError({"file": [f"附件不能超过 {filesizeformat(limit)}，当前文件为 {filesizeformat(upload.size)}。"]})
+        raise ValidationError(
+            {"file": [f"附件不能超过 {filesizeformat(limit)}，当前文件为 {filesizeformat(upload.size)}。"]}
+        )
     try:
         check_upload(upload)
     except ValidationError as error:
         raise ValidationError({"file": error.messages}) from None
     if AnswerFile.objects.filter(form=form, user=user, submitted=False).count() >= MAX_PENDING_FILES:
         raise ValidationError({"file": [f"未提交的附件已达 {MAX_PENDING_FILES} 个，请先提交问卷。"]})
-    return AnswerFile.objects.create(form=form, user=user, file=upload, name=name, size=upload.size,
-                                     uploaded_on=timezone.localdate())
+    return AnswerFile.objects.create(
+        form=form, user=user, file=upload, name=name, size=upload.size, uploaded_on=timezone.localdate()
+    )
 
 
 # ------------------------------------------------------------------------------ public forms
 
+
 def _daily_salt(day: datetime.date) -> bytes:
     # Derived, not stored: nothing on disk turns yesterday's hashes back into addresses, and
     # every app server computes the same salt.
-    return hmac.new(settings.SECRET_KEY.encode(), f"feedback-public-salt:{day.isoformat()}".encode(),
-                    hashlib.sha256).digest()
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"feedback-public-salt:{day.isoformat()}".encode(), hashlib.sha256
+    ).digest()
 
 
 def client_key(address: str, form_id: int, now: datetime.datetime) -> str:
@@ -435,14 +469,16 @@ def _count_attempt(address: str, form: FeedbackFormPage, now: datetime.datetime)
     key = client_key(address, form.pk, now)
     with transaction.atomic():
         counter, _ = PublicSubmitCounter.objects.select_for_update().get_or_create(
-            key_hash=key, defaults={"expires_at": now + PUBLIC_WINDOW})
+            key_hash=key, defaults={"expires_at": now + PUBLIC_WINDOW}
+        )
         if counter.count >= public_limit():
             raise Throttled(THROTTLED_MESSAGE)
         PublicSubmitCounter.objects.filter(pk=counter.pk).update(count=counter.count + 1)
 
 
-def public_submit(form: FeedbackFormPage, answers, *, honeypot, address: str,
-                  now: datetime.datetime | None = None) -> Response:
+def public_submit(
+    form: FeedbackFormPage, answers, *, honeypot, address: str, now: datetime.datetime | None = None
+) -> Response:
     """A visitor's answers to a public form: the honeypot must be empty, the body small and
     the client within its rate; then the answers are validated and stored with a date only."""
     now = now or timezone.now()

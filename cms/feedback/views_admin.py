@@ -1,6 +1,7 @@
 """Admin views of feedback answers (问卷结果): per form response rates per unit, per-question
 summaries, individual named answers, the Excel export, and attachments. Who reads what is
 decided in ``selectors`` and ``results``; every view starts from ``scope_of(viewer)``."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -65,8 +66,14 @@ class ResultsOverviewView(_ResultsAccess, WagtailAdminTemplateMixin, TemplateVie
         for form in results.result_forms(self.scope):
             units = results.unit_rates(form, self.scope, tree, people)
             total = results.UnitRate(None, "", sum(u.audience for u in units), sum(u.answered for u in units))
-            rows.append({"form": form, "public": form.is_public_form(), "rate": total,
-                         "state": selectors.STATE_LABELS[selectors.time_state(form)] if form.live else "已撤下"})
+            rows.append(
+                {
+                    "form": form,
+                    "public": form.is_public_form(),
+                    "rate": total,
+                    "state": selectors.STATE_LABELS[selectors.time_state(form)] if form.live else "已撤下",
+                }
+            )
         return super().get_context_data(rows=rows, scope=self.scope.label, **kwargs)
 
 
@@ -94,10 +101,19 @@ class FormResultsView(_ResultsAccess, WagtailAdminTemplateMixin, TemplateView):
             definition = [s for s in selectors.form_definition(found.form) if s["type"] != FieldType.SECTION]
             names = results.peer_names_of(definition, found.responses)
             for response in found.responses:
-                individual.append({"response": response, "answers": [
-                    {"label": spec["label"], "text": results.answer_text(spec, response.answers.get(spec["name"]), names),
-                     "file": response.answers.get(spec["name"]) if spec["type"] == FieldType.FILE else None}
-                    for spec in definition]})
+                individual.append(
+                    {
+                        "response": response,
+                        "answers": [
+                            {
+                                "label": spec["label"],
+                                "text": results.answer_text(spec, response.answers.get(spec["name"]), names),
+                                "file": response.answers.get(spec["name"]) if spec["type"] == FieldType.FILE else None,
+                            }
+                            for spec in definition
+                        ],
+                    }
+                )
         return super().get_context_data(results=found, individual=individual, scope=self.scope.label, **kwargs)
 
 
@@ -108,14 +124,20 @@ class FormResultsExportView(_ResultsAccess, View):
             raise Http404("您负责的组织不能查看这份问卷的答案。")
         try:
             # Answers leave only with a trace: no audit entry, no file.
-            record(Action.FORM_RESULTS_EXPORTED, obj=found.form, object_type="feedback_form",
-                   object_repr=found.form.title,
-                   details={"rows": len(found.responses), "anonymous": found.form.anonymous, "scope": self.scope.label},
-                   strict=True)
+            record(
+                Action.FORM_RESULTS_EXPORTED,
+                obj=found.form,
+                object_type="feedback_form",
+                object_repr=found.form.title,
+                details={"rows": len(found.responses), "anonymous": found.form.anonymous, "scope": self.scope.label},
+                strict=True,
+            )
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证答卷的导出都有记录，本次导出已取消。请稍后重试。")
             return redirect(reverse("feedback_form_results", args=[form_id]))
         response = HttpResponse(results_export.workbook_bytes(found), content_type=XLSX)
-        response["Content-Disposition"] = (f"attachment; filename=\"form-results-{form_id}.xlsx\"; "
-                                           f"filename*=UTF-8''{quote(results_export.file_name(found), safe='')}")
+        response["Content-Disposition"] = (
+            f'attachment; filename="form-results-{form_id}.xlsx"; '
+            f"filename*=UTF-8''{quote(results_export.file_name(found), safe='')}"
+        )
         return response

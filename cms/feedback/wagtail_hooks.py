@@ -11,8 +11,11 @@ def register_feedback_urls():
     return [
         path("feedback/results/", views_admin.ResultsOverviewView.as_view(), name="feedback_results"),
         path("feedback/results/<int:form_id>/", views_admin.FormResultsView.as_view(), name="feedback_form_results"),
-        path("feedback/results/<int:form_id>/export/", views_admin.FormResultsExportView.as_view(),
-             name="feedback_form_results_export"),
+        path(
+            "feedback/results/<int:form_id>/export/",
+            views_admin.FormResultsExportView.as_view(),
+            name="feedback_form_results_export",
+        ),
         path("feedback/files/<uuid:token>/", views_admin.answer_file, name="feedback_answer_file"),
     ]
 
@@ -26,8 +29,9 @@ class ResultsMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_results_menu_item():
-    return ResultsMenuItem("问卷结果", reverse("feedback_results"), name="feedback-results", icon_name="form",
-                           order=304)
+    return ResultsMenuItem(
+        "问卷结果", reverse("feedback_results"), name="feedback-results", icon_name="form", order=304
+    )
 
 
 @hooks.register("register_permissions")

@@ -14,6 +14,7 @@
 * Anybody else: anonymous visitors are sent to log in, signed-in people get the same 404 as
   for a file that does not exist (as ``visible_course`` does for courses).
 """
+
 from __future__ import annotations
 
 import enum
@@ -25,11 +26,11 @@ from wagtail.models import BaseViewRestriction, Page, ReferenceIndex
 
 
 class Access(enum.Enum):
-    PUBLIC = "public"          # no view restriction: anyone, like the static site
-    ALLOWED = "allowed"        # restricted, and this request may read it
-    LOG_IN = "log_in"          # restricted and nobody is signed in: the member log-in first
-    PASSWORD = "password"      # a password restriction not passed yet (documents: Wagtail's form)
-    NOT_FOUND = "not_found"    # signed in but not theirs: answered like a missing file
+    PUBLIC = "public"  # no view restriction: anyone, like the static site
+    ALLOWED = "allowed"  # restricted, and this request may read it
+    LOG_IN = "log_in"  # restricted and nobody is signed in: the member log-in first
+    PASSWORD = "password"  # a password restriction not passed yet (documents: Wagtail's form)
+    NOT_FOUND = "not_found"  # signed in but not theirs: answered like a missing file
 
 
 def _permission_policy(file_object):
@@ -41,16 +42,23 @@ def _permission_policy(file_object):
 
 
 def may_use_in_admin(user, file_object) -> bool:
-    return bool(user.is_authenticated and user.is_active
-                and _permission_policy(file_object).user_has_any_permission_for_instance(
-                    user, ["choose", "change"], file_object))
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and _permission_policy(file_object).user_has_any_permission_for_instance(
+            user, ["choose", "change"], file_object
+        )
+    )
 
 
 def pages_using(file_object):
     """Live pages that use the file (in their body, as a poster, in a rich-text link…)."""
     page_type = ContentType.objects.get_for_model(Page)
-    ids = (ReferenceIndex.get_references_to(file_object)
-           .filter(base_content_type=page_type).values_list("object_id", flat=True))
+    ids = (
+        ReferenceIndex.get_references_to(file_object)
+        .filter(base_content_type=page_type)
+        .values_list("object_id", flat=True)
+    )
     return Page.objects.live().filter(pk__in=[int(pk) for pk in set(ids)]).specific()
 
 

@@ -6,6 +6,7 @@ is streamed by Django (Wagtail's streaming backend, which answers If-Modified-Si
 prefix, the answer carries ``X-Accel-Redirect: <prefix><path under MEDIA_ROOT>`` and no body:
 nginx sends the file from an ``internal`` location, which no client can request directly
 (``docs/operations.md``)."""
+
 from pathlib import Path
 from urllib.parse import quote
 

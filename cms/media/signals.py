@@ -6,6 +6,7 @@ task (``update_reference_index_task``), which the worker runs after the site bui
 then a member would get 404 for an image just added to a lesson. Indexing the published
 page here, in the publish's own transaction, closes that gap; the queued task later writes
 the same rows again."""
+
 from wagtail.models import ReferenceIndex
 
 

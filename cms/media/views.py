@@ -3,6 +3,7 @@
 access rule of ``cms.media.selectors``. Mounted in every environment (cms/urls.py); in
 production nginx proxies these paths here and sends the bytes itself when told to
 (``cms.media.sendfile``, ``PRIVATE_MEDIA_ACCEL_PREFIX``)."""
+
 import os
 
 from django.http import Http404
@@ -55,8 +56,7 @@ def _image_file(folder: str, name: str):
     if folder == "original_images":
         image = Image.objects.select_related("collection").filter(file=stored).first()
         return image, image
-    rendition = (Image.get_rendition_model().objects.select_related("image__collection")
-                 .filter(file=stored).first())
+    rendition = Image.get_rendition_model().objects.select_related("image__collection").filter(file=stored).first()
     return (rendition, rendition.image) if rendition else (None, None)
 
 
@@ -94,8 +94,7 @@ def serve_image(request, folder, name):
 def serve_document(request, document_id, document_filename):
     """Wagtail's document view (collection restriction, password form, the document_served
     signal, sendfile), after the audience rule; mounted in front of it on the same URL."""
-    document = (get_document_model().objects.select_related("collection")
-                .filter(pk=document_id).first())
+    document = get_document_model().objects.select_related("collection").filter(pk=document_id).first()
     if document is None or document.filename != document_filename:
         raise Http404("文件不存在。")
     access = file_access(request, document)

@@ -1,4 +1,5 @@
 """Public page types: home, sections (栏目) and the three kinds of article."""
+
 from django.db import models
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -49,8 +50,12 @@ class SectionPage(Page):
 
     intro = models.TextField("栏目介绍", blank=True)
     organisation = models.ForeignKey(
-        "accounts.OrganisationUnit", verbose_name="所属组织", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="sections",
+        "accounts.OrganisationUnit",
+        verbose_name="所属组织",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sections",
         help_text="设置后，该组织的编辑只能在本栏目内撰写和修改内容。",
     )
 
@@ -88,9 +93,15 @@ class NewsPage(ArticlePage):
     type_label = "新闻动态"
     tags = ClusterTaggableManager(through=NewsPageTag, blank=True, verbose_name="标签")
 
-    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
-        ARTICLE_META_PANEL, FieldPanel("summary"), FieldPanel("body"),
-    ]
+    content_panels = (
+        [LINK_CHECK_PANEL]
+        + Page.content_panels
+        + [
+            ARTICLE_META_PANEL,
+            FieldPanel("summary"),
+            FieldPanel("body"),
+        ]
+    )
     template = "openness/article_page.html"
 
     class Meta:
@@ -105,13 +116,23 @@ class OpennessPageTag(TaggedItemBase):
 class OpennessPage(ArticlePage):
     type_label = "党务公开"
     category = models.ForeignKey(
-        OpennessCategory, verbose_name="公开类别", on_delete=models.PROTECT, related_name="pages",
+        OpennessCategory,
+        verbose_name="公开类别",
+        on_delete=models.PROTECT,
+        related_name="pages",
     )
     tags = ClusterTaggableManager(through=OpennessPageTag, blank=True, verbose_name="标签")
 
-    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
-        FieldPanel("category"), ARTICLE_META_PANEL, FieldPanel("summary"), FieldPanel("body"),
-    ]
+    content_panels = (
+        [LINK_CHECK_PANEL]
+        + Page.content_panels
+        + [
+            FieldPanel("category"),
+            ARTICLE_META_PANEL,
+            FieldPanel("summary"),
+            FieldPanel("body"),
+        ]
+    )
     search_fields = ArticlePage.search_fields + [index.FilterField("category")]
     template = "openness/article_page.html"
 
@@ -129,9 +150,16 @@ class TheoryPage(ArticlePage):
     source = models.CharField("来源", max_length=200, blank=True, help_text="例如：《求是》2026年第22期")
     tags = ClusterTaggableManager(through=TheoryPageTag, blank=True, verbose_name="标签")
 
-    content_panels = [LINK_CHECK_PANEL] + Page.content_panels + [
-        ARTICLE_META_PANEL, FieldPanel("source"), FieldPanel("summary"), FieldPanel("body"),
-    ]
+    content_panels = (
+        [LINK_CHECK_PANEL]
+        + Page.content_panels
+        + [
+            ARTICLE_META_PANEL,
+            FieldPanel("source"),
+            FieldPanel("summary"),
+            FieldPanel("body"),
+        ]
+    )
     template = "openness/article_page.html"
 
     class Meta:

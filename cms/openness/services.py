@@ -15,6 +15,8 @@ def ensure_home_page(title: str = "首页", intro: str = "") -> HomePage:
             welcome.delete()
     home = root.add_child(instance=HomePage(title=title, slug="home", intro=intro, live=False))
     home.save_revision().publish()
-    Site.objects.update_or_create(is_default_site=True, defaults={
-        "hostname": "localhost", "port": 80, "root_page": home, "site_name": "网络党建平台"})
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "网络党建平台"},
+    )
     return home

@@ -31,10 +31,14 @@ BUILD_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="没有这条构�
 
 
 @extend_schema_view(
-    list=extend_schema(summary="网站构建记录", responses={200: SiteBuildSerializer(many=True),
-                                                     401: NOT_AUTHENTICATED, 403: NOT_EDITORIAL}),
-    retrieve=extend_schema(summary="一次网站构建", responses={200: SiteBuildSerializer, 401: NOT_AUTHENTICATED,
-                                                        403: NOT_EDITORIAL, 404: BUILD_NOT_FOUND}),
+    list=extend_schema(
+        summary="网站构建记录",
+        responses={200: SiteBuildSerializer(many=True), 401: NOT_AUTHENTICATED, 403: NOT_EDITORIAL},
+    ),
+    retrieve=extend_schema(
+        summary="一次网站构建",
+        responses={200: SiteBuildSerializer, 401: NOT_AUTHENTICATED, 403: NOT_EDITORIAL, 404: BUILD_NOT_FOUND},
+    ),
 )
 class SiteBuildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Build history of the public site: lets editors and monitoring see failures."""

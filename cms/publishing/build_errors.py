@@ -5,6 +5,7 @@ The build (build_scripts, the MkDocs hook) reports problems by content/ file, e.
 the message on the dashboard and under 网站发布记录 can say which page and which field:
 ``页面“……”（/news/x/）的“发布日期”（date）：……``.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Which pages reach the public site: the one rule the exporter, the link checker and the
 admin's page lists share (links.py needs it without the exporter, which needs links.py)."""
+
 from __future__ import annotations
 
 from django.db.models import Q

@@ -4,6 +4,7 @@ The exporter owns content/ (apart from its README). It keeps a manifest of which
 which files so a change can be applied to just the pages it affects: the changed page and its
 subtree, plus pages that no longer exist.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,13 +74,20 @@ def exportable_versions(versions: dict[int, Page | None], site: Site) -> dict[in
     if not wanted:
         return {}
     placed = set(
-        Page.objects.descendant_of(site.root_page, inclusive=True).public()
-        .type(*EXPORTED_TYPES).filter(pk__in=list(wanted)).values_list("pk", flat=True))
+        Page.objects.descendant_of(site.root_page, inclusive=True)
+        .public()
+        .type(*EXPORTED_TYPES)
+        .filter(pk__in=list(wanted))
+        .values_list("pk", flat=True)
+    )
     now = timezone.now()
-    return {pk: page for pk, page in wanted.items()
-            if pk in placed
-            and (page.expire_at is None or page.expire_at > now)
-            and (page.go_live_at is None or page.go_live_at <= now)}
+    return {
+        pk: page
+        for pk, page in wanted.items()
+        if pk in placed
+        and (page.expire_at is None or page.expire_at > now)
+        and (page.go_live_at is None or page.go_live_at <= now)
+    }
 
 
 def content_path_for(page: Page, site: Site) -> str:
@@ -302,8 +310,7 @@ class Exporter:
         text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
         self._write_if_changed(SITE_SETTINGS_NAME, text.encode("utf-8"))
 
-    def sync(self, scope_page_ids: set[int] | None = None,
-             versions: dict[int, Page | None] | None = None) -> None:
+    def sync(self, scope_page_ids: set[int] | None = None, versions: dict[int, Page | None] | None = None) -> None:
         """Bring content/ in line with the database for the pages in scope (None = all).
 
         A page in scope that is no longer exportable (unpublished, restricted, deleted) has

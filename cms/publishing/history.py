@@ -4,6 +4,7 @@ Everything comes from two places that outlive the CMS database: the release dire
 (`build_scripts.site_build`) and content/'s git history (`ContentRepo`); SiteBuild rows add
 who switched or rolled back, when the database has them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,7 +42,7 @@ def parse_time(value: str | None) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _decorate(entry: dict) -> dict:
@@ -79,8 +80,13 @@ class ReleaseRow:
 def _previous_commit(release: Release, build: SiteBuild | None, older: Release | None) -> str | None:
     """The content commit the site was built from just before this release."""
     if build is not None:
-        previous = (SiteBuild.objects.filter(status=SiteBuild.Status.SUCCEEDED, started_at__lt=build.started_at)
-                    .exclude(kind=SiteBuild.Kind.SWITCH).exclude(commit="").order_by("-started_at", "-id").first())
+        previous = (
+            SiteBuild.objects.filter(status=SiteBuild.Status.SUCCEEDED, started_at__lt=build.started_at)
+            .exclude(kind=SiteBuild.Kind.SWITCH)
+            .exclude(commit="")
+            .order_by("-started_at", "-id")
+            .first()
+        )
         if previous is not None:
             return previous.commit
     return older.commit if older is not None else None
@@ -92,15 +98,23 @@ def releases_overview() -> list[ReleaseRow]:
     releases_dir = Path(settings.SITE_RELEASES_DIR)
     releases = list_releases(releases_dir)
     current = current_release(releases_dir)
-    builds = {b.release: b for b in SiteBuild.objects.filter(release__in=[r.name for r in releases])
-              .exclude(kind=SiteBuild.Kind.SWITCH).select_related("actor")}
+    builds = {
+        b.release: b
+        for b in SiteBuild.objects.filter(release__in=[r.name for r in releases])
+        .exclude(kind=SiteBuild.Kind.SWITCH)
+        .select_related("actor")
+    }
     repo = content_repo()
     rows = []
     for index, release in enumerate(releases):
         older = releases[index + 1] if index + 1 < len(releases) else None
         build = builds.get(release.name)
-        row = ReleaseRow(release=release, is_current=bool(current and current.name == release.name),
-                         when=parse_time(release.time), build=build)
+        row = ReleaseRow(
+            release=release,
+            is_current=bool(current and current.name == release.name),
+            when=parse_time(release.time),
+            build=build,
+        )
         if release.commit:
             since = _previous_commit(release, build, older)
             row.known_range = since is not None
@@ -111,8 +125,11 @@ def releases_overview() -> list[ReleaseRow]:
                     row.more_commits = max(0, min(len(commits), RELEASE_COMMITS_COUNTED) - RELEASE_COMMITS_SHOWN)
                     row.more_is_lower_bound = len(commits) > RELEASE_COMMITS_COUNTED
                     if since is not None:
-                        row.changed_pages = [p for p in repo.changed_paths(since, release.commit)
-                                             if p.endswith(".md") and p != "README.md"]
+                        row.changed_pages = [
+                            p
+                            for p in repo.changed_paths(since, release.commit)
+                            if p.endswith(".md") and p != "README.md"
+                        ]
             except (git.GitCommandError, ValueError):
                 row.known_range = False  # commit from another repository or garbage-collected
         rows.append(row)
@@ -179,10 +196,12 @@ def commit_details(repo: ContentRepo, sha: str, titles: int = 50) -> dict:
         at_target = set(repo.changed_paths(None, sha))
         back = [p for p in pages if p not in at_head and p in at_target]
         gone = [p for p in pages if p in at_head and p not in at_target]
-        entry["reappearing"] = [{"path": p, "title": _title_at(repo, sha, p) if i < titles else ""}
-                                for i, p in enumerate(back)]
-        entry["disappearing"] = [{"path": p, "title": _title_at(repo, head, p) if i < titles else ""}
-                                 for i, p in enumerate(gone)]
+        entry["reappearing"] = [
+            {"path": p, "title": _title_at(repo, sha, p) if i < titles else ""} for i, p in enumerate(back)
+        ]
+        entry["disappearing"] = [
+            {"path": p, "title": _title_at(repo, head, p) if i < titles else ""} for i, p in enumerate(gone)
+        ]
     return entry
 
 

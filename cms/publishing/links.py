@@ -12,6 +12,7 @@ A site URL is live when the public site will hold it: an exportable page (and, w
 sitemap), one of the site's own pages (site/pages: 党员学习, 使用指南), an exported file, or a
 public document.
 """
+
 from __future__ import annotations
 
 import posixpath

@@ -6,11 +6,12 @@ The Markdown itself comes from each block's one output rule (cms/core/block_outp
 what is public: a private asset or a link to a non-public page never reaches content/, and
 every link that becomes plain text is a `LinkProblem` for the editor.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Callable
 
 from wagtail.models import Page
 
@@ -44,8 +45,9 @@ class AssetCollector(BlockMedia):
     ``dry_run`` only decides: no rendition is made and no file is read (the page editor
     uses it to list a draft's link problems)."""
 
-    def __init__(self, is_page_exportable: Callable[[Page], bool], *, links: SiteLinks | None = None,
-                 dry_run: bool = False):
+    def __init__(
+        self, is_page_exportable: Callable[[Page], bool], *, links: SiteLinks | None = None, dry_run: bool = False
+    ):
         super().__init__()
         self.assets: dict[str, Asset] = {}
         self._is_page_exportable = is_page_exportable

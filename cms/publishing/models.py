@@ -31,25 +31,41 @@ class ContentChange(models.Model):
     # exported there, even if a later move (with its own change) has moved the page since.
     url_path = models.TextField("页面路径", blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="作者", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="作者",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # The revision a publish made live: the change is exported from it, not from the page
     # as it is when the worker gets to it (later edits have their own changes).
     revision = models.ForeignKey(
-        "wagtailcore.Revision", verbose_name="发布的版本", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        "wagtailcore.Revision",
+        verbose_name="发布的版本",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     processed_at = models.DateTimeField("处理时间", null=True, blank=True, db_index=True)
     commit = models.CharField("内容提交", max_length=40, blank=True)
     released_at = models.DateTimeField("上线时间", null=True, blank=True, db_index=True)
     released_in = models.ForeignKey(
-        "SiteBuild", verbose_name="上线的构建", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="released_changes",
+        "SiteBuild",
+        verbose_name="上线的构建",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="released_changes",
     )
 
     class Meta:
@@ -91,8 +107,12 @@ class SiteBuild(models.Model):
     # A content rollback's target commit (queued rollbacks run in the worker from this).
     target = models.CharField("回滚目标提交", max_length=40, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     # Who runs it, so that a build whose process died can be told from one still running.
     worker_id = models.CharField("后台任务进程", max_length=64, blank=True)

@@ -13,6 +13,7 @@ Whose process is dead (workers.is_alive): a task row names its worker (the last 
 or says it is dead is dead; a build on this host is dead if its pid is gone or if nobody
 on this host holds the publishing lock (every build runs under it).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,8 +69,11 @@ def _requeue_rollback(build: SiteBuild, report: Recovery) -> None:
     since = build.started_at - services.CHANGE_COMMIT_SEARCH_SLACK
     if build.target and repo.find_commit_with_line(f"目标提交：{build.target}", since=since) is None:
         again = SiteBuild.objects.create(
-            kind=SiteBuild.Kind.CONTENT_ROLLBACK, status=SiteBuild.Status.QUEUED, actor=build.actor,
-            changes=build.changes, target=build.target,
+            kind=SiteBuild.Kind.CONTENT_ROLLBACK,
+            status=SiteBuild.Status.QUEUED,
+            actor=build.actor,
+            changes=build.changes,
+            target=build.target,
         )
         tasks.rollback_content.enqueue(again.pk)
         report.enqueued.append(f"rollback_content({again.pk})")
@@ -104,8 +108,12 @@ def recover_interrupted(*, me: str | None = None) -> Recovery:
         if not worker_dead(worker_id, row.started_at):
             continue
         marked = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.FAILED, finished_at=now, return_value=None,
-            exception_class_path=WORKER_DIED, traceback=_task_traceback(dead.get(worker_id), worker_id))
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            return_value=None,
+            exception_class_path=WORKER_DIED,
+            traceback=_task_traceback(dead.get(worker_id), worker_id),
+        )
         if not marked:
             continue
         report.failed_tasks.append(f"{row.task_path} {row.pk}")
@@ -119,14 +127,17 @@ def recover_interrupted(*, me: str | None = None) -> Recovery:
             on_this_host = build.hostname == workers.hostname()
             if build.worker_id and build.worker_id == me:
                 continue
-            gone = (worker_dead(build.worker_id, build.started_at)
-                    or (on_this_host and (idle_here or not workers.process_exists(build.pid)))
-                    # rows from before builds recorded their process
-                    or (not build.hostname and idle_here and build.started_at < grace))
+            gone = (
+                worker_dead(build.worker_id, build.started_at)
+                or (on_this_host and (idle_here or not workers.process_exists(build.pid)))
+                # rows from before builds recorded their process
+                or (not build.hostname and idle_here and build.started_at < grace)
+            )
             if not gone:
                 continue
             marked = SiteBuild.objects.filter(pk=build.pk, status=SiteBuild.Status.RUNNING).update(
-                status=SiteBuild.Status.INTERRUPTED, error=SiteBuild.INTERRUPTED_MESSAGE, finished_at=now)
+                status=SiteBuild.Status.INTERRUPTED, error=SiteBuild.INTERRUPTED_MESSAGE, finished_at=now
+            )
             if not marked:
                 continue
             report.interrupted_builds.append(build.pk)

@@ -18,6 +18,7 @@ Semantics (also shown to the admin; docs/site-build.md "Rollback and publishing 
   the old tree) until `manage.py publish_site` resyncs everything with the CMS.
   The confirmation screen lists those pages.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,10 +66,17 @@ def switch_release(name: str, *, user=None) -> SiteBuild:
         raise RollbackError(str(error)) from error
     actor = f"，操作人：{user.display_name}" if user is not None else ""
     record = SiteBuild.objects.create(
-        kind=SiteBuild.Kind.SWITCH, status=SiteBuild.Status.SUCCEEDED, actor=user,
-        commit=release.commit or "", release=release.name, finished_at=timezone.now(),
-        changes=(f"回滚：切换到已保留的版本 {release.name}（内容提交 {(release.commit or '—')[:8]}）"
-                 + (f"，此前为 {before.name}" if before else "") + actor),
+        kind=SiteBuild.Kind.SWITCH,
+        status=SiteBuild.Status.SUCCEEDED,
+        actor=user,
+        commit=release.commit or "",
+        release=release.name,
+        finished_at=timezone.now(),
+        changes=(
+            f"回滚：切换到已保留的版本 {release.name}（内容提交 {(release.commit or '—')[:8]}）"
+            + (f"，此前为 {before.name}" if before else "")
+            + actor
+        ),
     )
     logger.info("site switched to release %s by %s", release.name, getattr(user, "username", "command line"))
     return record
@@ -133,8 +141,7 @@ def rollback_content(rev: str, *, user=None, progress: bool = False, record: Sit
                 setattr(record, name, value)
             record.save(update_fields=["status", "started_at", *process])
         previous_head = repo.head() or ""
-        message = (rollback_message(sha, subject) + "\n\n"
-                   f"回滚前的提交：{previous_head[:8]}\n目标提交：{sha}\n")
+        message = rollback_message(sha, subject) + f"\n\n回滚前的提交：{previous_head[:8]}\n目标提交：{sha}\n"
         name, email = _identity(user)
         new_sha = repo.restore_tree(sha, message, name, email)
         if new_sha is None:
@@ -144,6 +151,11 @@ def rollback_content(rev: str, *, user=None, progress: bool = False, record: Sit
         record.actor = user
         record.target = sha
         record.save(update_fields=["kind", "actor", "target"])
-    logger.info("content rolled back to %s by %s as %s (build %s)", sha,
-                getattr(user, "username", "command line"), new_sha, record.status)
+    logger.info(
+        "content rolled back to %s by %s as %s (build %s)",
+        sha,
+        getattr(user, "username", "command line"),
+        new_sha,
+        record.status,
+    )
     return record

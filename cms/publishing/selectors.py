@@ -18,11 +18,15 @@ def unresolved_failure() -> SiteBuild | None:
     to a kept release builds nothing, so it does not count as a fix; queued or running
     builds have no outcome yet, and an interrupted one says nothing about the content: its
     automatic rebuild does)."""
-    latest = (SiteBuild.objects.exclude(status__in=[SiteBuild.Status.QUEUED, SiteBuild.Status.RUNNING,
-                                                    SiteBuild.Status.INTERRUPTED])
-              .exclude(kind=SiteBuild.Kind.SWITCH)
-              # a queued rollback refused before committing anything built nothing either
-              .exclude(kind=SiteBuild.Kind.CONTENT_ROLLBACK, commit="").first())
+    latest = (
+        SiteBuild.objects.exclude(
+            status__in=[SiteBuild.Status.QUEUED, SiteBuild.Status.RUNNING, SiteBuild.Status.INTERRUPTED]
+        )
+        .exclude(kind=SiteBuild.Kind.SWITCH)
+        # a queued rollback refused before committing anything built nothing either
+        .exclude(kind=SiteBuild.Kind.CONTENT_ROLLBACK, commit="")
+        .first()
+    )
     return latest if latest and latest.status == SiteBuild.Status.FAILED else None
 
 
@@ -58,8 +62,7 @@ def health(now: dt.datetime | None = None) -> Health:
     waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     oldest = waiting.aggregate(oldest=Min("enqueued_at"))["oldest"]
     oldest_seconds = int((now - oldest).total_seconds()) if oldest else None
-    built = (SiteBuild.objects.filter(status=SiteBuild.Status.SUCCEEDED)
-             .aggregate(last=Max("finished_at"))["last"])
+    built = SiteBuild.objects.filter(status=SiteBuild.Status.SUCCEEDED).aggregate(last=Max("finished_at"))["last"]
     problems = []
     if not alive:
         problems.append("没有正在运行的后台任务进程：发布不会生效，请启动 manage.py worker。")

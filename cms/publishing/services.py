@@ -1,4 +1,5 @@
 """Publishing: turn recorded content changes into content/ commits and a new site release."""
+
 from __future__ import annotations
 
 import contextlib
@@ -69,13 +70,18 @@ def _actor_from_log(change: ContentChange):
         entry = entries.filter(revision_id=change.revision_id).order_by("-timestamp", "-id").first()
         if entry is not None:
             return entry.user
-    entry = (entries.filter(timestamp__lte=change.created_at + timezone.timedelta(seconds=5))
-             .order_by("-timestamp", "-id").first())
+    entry = (
+        entries.filter(timestamp__lte=change.created_at + timezone.timedelta(seconds=5))
+        .order_by("-timestamp", "-id")
+        .first()
+    )
     return entry.user if entry else None
 
 
 def commit_message(change: ContentChange, actor) -> str:
-    subject = f"{COMMIT_VERBS[change.action]}：{change.page_title}" if change.page_title else COMMIT_VERBS[change.action]
+    subject = (
+        f"{COMMIT_VERBS[change.action]}：{change.page_title}" if change.page_title else COMMIT_VERBS[change.action]
+    )
     lines = [subject, ""]
     if change.page_id:
         lines.append(f"页面ID：{change.page_id}")
@@ -99,8 +105,7 @@ def publishing_lock():
     exported again) and lock files its killed git left are removed. Lock files are looked
     for on every entry (a git process can be killed alone, too).
     """
-    with exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock"), _database_lock(), \
-            _holding_publishing_lock():
+    with exclusive_lock(Path(settings.VAR_DIR) / "publishing.lock"), _database_lock(), _holding_publishing_lock():
         yield
 
 
@@ -168,16 +173,26 @@ _SKIP = object()  # a publish whose revision is older than one already committed
 def _last_committed_version(page_id: int):
     """The page's content as its newest processed publish left it in content/ (that
     revision), or None when no processed publish recorded one."""
-    last = (ContentChange.objects.filter(page_id=page_id, action=ContentChange.Action.PUBLISH,
-                                         processed_at__isnull=False, revision__isnull=False)
-            .select_related("revision").order_by("-revision_id").first())
+    last = (
+        ContentChange.objects.filter(
+            page_id=page_id, action=ContentChange.Action.PUBLISH, processed_at__isnull=False, revision__isnull=False
+        )
+        .select_related("revision")
+        .order_by("-revision_id")
+        .first()
+    )
     return last.revision.as_object() if last is not None else None
 
 
 def _last_url_path(page_id: int) -> str:
     """Where the page's newest processed change left it (its url_path then), or ""."""
-    return (ContentChange.objects.filter(page_id=page_id, processed_at__isnull=False).exclude(url_path="")
-            .order_by("-id").values_list("url_path", flat=True).first()) or ""
+    return (
+        ContentChange.objects.filter(page_id=page_id, processed_at__isnull=False)
+        .exclude(url_path="")
+        .order_by("-id")
+        .values_list("url_path", flat=True)
+        .first()
+    ) or ""
 
 
 def _placed(version, live, url_path: str):
@@ -209,8 +224,9 @@ def _versions_for(change: ContentChange, scope: set[int] | None, exporter: Expor
     """
     Action = ContentChange.Action
     versions: dict = {}
-    later = ContentChange.objects.filter(processed_at__isnull=True, id__gt=change.id,
-                                         action__in=[Action.PUBLISH, Action.MOVE])
+    later = ContentChange.objects.filter(
+        processed_at__isnull=True, id__gt=change.id, action__in=[Action.PUBLISH, Action.MOVE]
+    )
     if scope is not None:  # (it holds the change's own page)
         later = later.filter(page_id__in=scope)
     later = set(later.values_list("page_id", "action"))
@@ -228,8 +244,11 @@ def _versions_for(change: ContentChange, scope: set[int] | None, exporter: Expor
             if change.action == Action.PUBLISH and change.revision_id is not None:
                 if change.revision_id != live.live_revision_id:
                     newer_done = ContentChange.objects.filter(
-                        page_id=target, action=Action.PUBLISH, processed_at__isnull=False,
-                        revision_id__gt=change.revision_id).exists()
+                        page_id=target,
+                        action=Action.PUBLISH,
+                        processed_at__isnull=False,
+                        revision_id__gt=change.revision_id,
+                    ).exists()
                     if newer_done:
                         return _SKIP
                     version = change.revision.as_object()
@@ -264,13 +283,15 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
             scope = None
         else:
             scope = exporter.affected_page_ids(
-                change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH)
+                change.page_id, whole_subtree=change.action != ContentChange.Action.PUBLISH
+            )
             if change.page_id is not None:
                 scope.add(change.page_id)
         versions = _versions_for(change, scope, exporter)
         if versions is _SKIP:
-            logger.info("change %s skipped: a newer revision of page %s is already committed",
-                        change.pk, change.page_id)
+            logger.info(
+                "change %s skipped: a newer revision of page %s is already committed", change.pk, change.page_id
+            )
             return None
         exporter.sync(scope, versions)
     pause_point("publish.after_export")
@@ -282,15 +303,19 @@ def _apply_change(exporter: Exporter, repo: ContentRepo, change: ContentChange) 
     author_name, author_email = _identity(author)
     committer_name, committer_email = _identity(actor or author)
     sha = repo.commit_all(
-        commit_message(change, actor), author_name, author_email,
-        committer_name=committer_name, committer_email=committer_email,
+        commit_message(change, actor),
+        author_name,
+        author_email,
+        committer_name=committer_name,
+        committer_email=committer_email,
         paths=touched,
     )
     if sha is None:
         # Nothing to commit: nothing changed, or this change was committed by a run that
         # died before it could record so. Its commit says which change it is.
-        sha = repo.find_commit_with_line(CHANGE_ID_LINE.format(change.pk),
-                                         since=change.created_at - CHANGE_COMMIT_SEARCH_SLACK)
+        sha = repo.find_commit_with_line(
+            CHANGE_ID_LINE.format(change.pk), since=change.created_at - CHANGE_COMMIT_SEARCH_SLACK
+        )
     pause_point("publish.after_commit")
     return sha
 
@@ -309,8 +334,9 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
     earlier whose build failed or was interrupted are built again.
     """
     with publishing_lock():
-        changes = list(ContentChange.objects.filter(processed_at__isnull=True)
-                       .select_related("revision").order_by("id"))
+        changes = list(
+            ContentChange.objects.filter(processed_at__isnull=True).select_related("revision").order_by("id")
+        )
         if not changes and not force_build and not unreleased_changes().exists():
             return None
         exporter = Exporter()
@@ -330,12 +356,10 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
 
 def this_process() -> dict:
     """SiteBuild fields saying which process runs a build."""
-    return {"worker_id": workers.current_worker_id() or "", "hostname": workers.hostname(),
-            "pid": os.getpid()}
+    return {"worker_id": workers.current_worker_id() or "", "hostname": workers.hostname(), "pid": os.getpid()}
 
 
-def build_site(commit: str | None, changes=(), *, progress: bool = False,
-               record: SiteBuild | None = None) -> SiteBuild:
+def build_site(commit: str | None, changes=(), *, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:
     """Build and switch a release of content/ as committed in `commit` (the caller holds
     the publishing lock and has just committed everything, so content/ equals `commit`).
     The outcome goes into `record` (a queued rollback's) or a new SiteBuild row. On
@@ -353,8 +377,9 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False,
         for name, value in process.items():
             setattr(record, name, value)
         record.save(update_fields=["commit", *process])
-    target = ReleaseTarget(Path(settings.SITE_RELEASES_DIR), Path(settings.SITE_SOURCE_DIR),
-                           settings.SITE_RELEASES_KEEP)
+    target = ReleaseTarget(
+        Path(settings.SITE_RELEASES_DIR), Path(settings.SITE_SOURCE_DIR), settings.SITE_RELEASES_KEEP
+    )
     try:
         release = build_commit(content_repo(), commit, target, progress=progress)
     except BuildError as error:

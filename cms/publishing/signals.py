@@ -1,4 +1,5 @@
 """Signal handlers only record the change and enqueue the publish task."""
+
 from django.db.models.signals import post_delete, post_save, pre_save
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move, workflow_approved
@@ -11,8 +12,7 @@ Action = ContentChange.Action
 def _outside_public_site(page) -> bool:
     """Pages outside the default site's tree (the private 学习园地) never reach content/, so
     their publishing must not queue site builds or fill the publishing log."""
-    root_path = (Site.objects.filter(is_default_site=True)
-                 .values_list("root_page__path", flat=True).first())
+    root_path = Site.objects.filter(is_default_site=True).values_list("root_page__path", flat=True).first()
     return bool(root_path and page is not None and page.path and not page.path.startswith(root_path))
 
 
@@ -26,8 +26,12 @@ def _record(action, page=None, author=None, revision=None, url_path=None):
 
 def on_page_published(sender, instance, revision=None, **kwargs):
     # The revision is what gets exported for this change (not the page as it is later).
-    _record(Action.PUBLISH, instance, author=getattr(revision, "user", None),
-            revision=revision if getattr(revision, "pk", None) else None)
+    _record(
+        Action.PUBLISH,
+        instance,
+        author=getattr(revision, "user", None),
+        revision=revision if getattr(revision, "pk", None) else None,
+    )
 
 
 def on_workflow_approved(sender, instance, user=None, **kwargs):
@@ -38,8 +42,9 @@ def on_workflow_approved(sender, instance, user=None, **kwargs):
     """
     if not issubclass(instance.base_content_type.model_class() or object, Page):
         return
-    pending = ContentChange.objects.filter(page_id=int(instance.object_id), action=Action.PUBLISH,
-                                           processed_at__isnull=True).order_by("-id")
+    pending = ContentChange.objects.filter(
+        page_id=int(instance.object_id), action=Action.PUBLISH, processed_at__isnull=True
+    ).order_by("-id")
     # Wagtail publishes the page's latest revision on approval.
     latest = Page.objects.filter(pk=int(instance.object_id)).values_list("latest_revision_id", flat=True).first()
     change = (latest and pending.filter(revision_id=latest).first()) or pending.first()
@@ -84,9 +89,11 @@ def on_media_saving(sender, instance, **kwargs):
     if instance.pk is None:
         return
     before = sender.objects.filter(pk=instance.pk).values("file", "collection_id", "title").first()
-    if before and (before["file"] != instance.file.name
-                   or before["collection_id"] != instance.collection_id
-                   or before["title"] != instance.title):
+    if before and (
+        before["file"] != instance.file.name
+        or before["collection_id"] != instance.collection_id
+        or before["title"] != instance.title
+    ):
         _record(Action.REBUILD)
 
 
@@ -101,8 +108,10 @@ def connect():
     workflow_approved.connect(on_workflow_approved, dispatch_uid="publishing.workflow_approved")
     post_page_move.connect(on_page_moved, dispatch_uid="publishing.page_moved")
     post_delete.connect(on_page_deleted, sender=Page, dispatch_uid="publishing.page_deleted")
-    for model, handler in ((PageViewRestriction, on_page_restriction_changed),
-                           (CollectionViewRestriction, on_collection_restriction_changed)):
+    for model, handler in (
+        (PageViewRestriction, on_page_restriction_changed),
+        (CollectionViewRestriction, on_collection_restriction_changed),
+    ):
         post_save.connect(handler, sender=model, dispatch_uid=f"publishing.{model.__name__}.save")
         post_delete.connect(handler, sender=model, dispatch_uid=f"publishing.{model.__name__}.delete")
     post_save.connect(on_site_settings_saved, sender=SiteSettings, dispatch_uid="publishing.site_settings")

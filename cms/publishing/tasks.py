@@ -4,6 +4,7 @@ Direction (tests/test_import_cycles.py keeps it): callers (signals, views, comma
 rollback → services. ``services`` and ``rollback`` never import this module: they do the work;
 this module decides when it runs (after the caller's transaction commits, in the worker).
 """
+
 import logging
 
 from django.db import transaction
@@ -35,8 +36,9 @@ def rollback_content(build_id: int):
     return {"build": build.pk, "status": build.status}
 
 
-def record_change(action: str, *, page=None, author=None, actor=None, revision=None,
-                  url_path: str | None = None) -> ContentChange:
+def record_change(
+    action: str, *, page=None, author=None, actor=None, revision=None, url_path: str | None = None
+) -> ContentChange:
     """Remember a change and queue the publish task once the transaction commits."""
     change = ContentChange.objects.create(
         action=action,
@@ -57,8 +59,11 @@ def queue_content_rollback(rev: str, *, user=None) -> SiteBuild:
     that the worker fills in; RollbackError for an unknown commit or no difference."""
     sha, subject = rollback.check_rollback_target(services.content_repo(), rev)
     record = SiteBuild.objects.create(
-        kind=SiteBuild.Kind.CONTENT_ROLLBACK, status=SiteBuild.Status.QUEUED, actor=user,
-        changes=rollback.rollback_message(sha, subject), target=sha,
+        kind=SiteBuild.Kind.CONTENT_ROLLBACK,
+        status=SiteBuild.Status.QUEUED,
+        actor=user,
+        changes=rollback.rollback_message(sha, subject),
+        target=sha,
     )
     transaction.on_commit(lambda: rollback_content.enqueue(record.pk))
     logger.info("content rollback to %s queued by %s (build %s)", sha, getattr(user, "username", "?"), record.pk)

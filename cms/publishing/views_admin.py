@@ -20,12 +20,16 @@ from .models import SiteBuild
 
 
 def build_list(request):
-    return TemplateResponse(request, "publishing/build_list.html", {
-        "builds": selectors.recent_builds(50),
-        "latest_failure": selectors.unresolved_failure(),
-        "page_title": "网站发布记录",
-        "header_title": "网站发布记录",
-    })
+    return TemplateResponse(
+        request,
+        "publishing/build_list.html",
+        {
+            "builds": selectors.recent_builds(50),
+            "latest_failure": selectors.unresolved_failure(),
+            "page_title": "网站发布记录",
+            "header_title": "网站发布记录",
+        },
+    )
 
 
 # ----------------------------------------------------------------------------- rollback and history
@@ -65,9 +69,12 @@ class ReleaseListView(_ReleasesSection):
     def get_context_data(self, **kwargs):
         actions = history.rollback_actions()
         return super().get_context_data(
-            rows=history.releases_overview(), actions=actions,
+            rows=history.releases_overview(),
+            actions=actions,
             in_progress=any(a.status in (SiteBuild.Status.QUEUED, SiteBuild.Status.RUNNING) for a in actions),
-            pending_changes=history.pending_change_count(), **kwargs)
+            pending_changes=history.pending_change_count(),
+            **kwargs,
+        )
 
 
 class ReleaseRollbackView(_ReleasesSection):
@@ -127,7 +134,9 @@ class ContentRollbackView(_ReleasesSection):
         return super().get_context_data(
             commit=history.commit_details(repo, self.kwargs["sha"]),
             releases=history.release_names_by_commit().get(self.kwargs["sha"], []),
-            pending_changes=history.pending_change_count(), **kwargs)
+            pending_changes=history.pending_change_count(),
+            **kwargs,
+        )
 
     def post(self, request, sha):
         # Queued for the worker: rebuilding a large site takes longer than a request may.
@@ -136,10 +145,13 @@ class ContentRollbackView(_ReleasesSection):
         except rollback.RollbackError as error:
             messages.error(request, str(error))
             return redirect("publishing_content_history")
-        messages.success(request, f"已加入发布队列：将网站内容回滚到 {sha[:8]} 并重建网站。"
-                                  "后台任务进程会按顺序处理，进度见下方「最近的回滚操作」。"
-                                  "CMS 中的页面不会改变：页面再次发布时会恢复为 CMS 中的内容，"
-                                  "全站同步（publish_site）会恢复全部页面。")
+        messages.success(
+            request,
+            f"已加入发布队列：将网站内容回滚到 {sha[:8]} 并重建网站。"
+            "后台任务进程会按顺序处理，进度见下方「最近的回滚操作」。"
+            "CMS 中的页面不会改变：页面再次发布时会恢复为 CMS 中的内容，"
+            "全站同步（publish_site）会恢复全部页面。",
+        )
         return redirect("publishing_releases")
 
 
@@ -160,7 +172,10 @@ class PageHistoryView(_AdminPage):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [
-            {"url": reverse("wagtailadmin_pages:edit", args=[self.page.pk]), "label": self.page.get_admin_display_title()},
+            {
+                "url": reverse("wagtailadmin_pages:edit", args=[self.page.pk]),
+                "label": self.page.get_admin_display_title(),
+            },
             {"url": "", "label": "发布历史"},
         ]
 
@@ -171,14 +186,21 @@ class PageHistoryView(_AdminPage):
         new = by_sha.get(self.request.GET.get("to")) or (shown[0] if shown else None)
         old = by_sha.get(self.request.GET.get("from"))
         if old is None and new is not None:
-            older = versions[versions.index(new) + 1:]
+            older = versions[versions.index(new) + 1 :]
             old = next((v for v in older if not v["removed"]), None)
         diff = None
         if new is not None and old is not None and old is not new:
             diff = history.diff_lines(history.version_text(old), history.version_text(new))
         return super().get_context_data(
-            page=self.page, content_path=path, versions=versions, old=old, new=new, diff=diff,
-            public_url=self.page.full_url if self.page.live else None, **kwargs)
+            page=self.page,
+            content_path=path,
+            versions=versions,
+            old=old,
+            new=new,
+            diff=diff,
+            public_url=self.page.full_url if self.page.live else None,
+            **kwargs,
+        )
 
 
 class AdministratorPageTypesUsageView(AdministratorsOnly, PageTypesUsageReportView):

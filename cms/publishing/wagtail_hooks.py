@@ -56,13 +56,22 @@ def register_build_menu_item():
 def register_rollback_urls():
     return [
         path("publishing/releases/", views_admin.ReleaseListView.as_view(), name="publishing_releases"),
-        path("publishing/releases/<str:name>/rollback/", views_admin.ReleaseRollbackView.as_view(),
-             name="publishing_release_rollback"),
+        path(
+            "publishing/releases/<str:name>/rollback/",
+            views_admin.ReleaseRollbackView.as_view(),
+            name="publishing_release_rollback",
+        ),
         path("publishing/content/", views_admin.ContentHistoryView.as_view(), name="publishing_content_history"),
-        path("publishing/content/<str:sha>/rollback/", views_admin.ContentRollbackView.as_view(),
-             name="publishing_content_rollback"),
-        path("publishing/pages/<int:page_id>/history/", views_admin.PageHistoryView.as_view(),
-             name="publishing_page_history"),
+        path(
+            "publishing/content/<str:sha>/rollback/",
+            views_admin.ContentRollbackView.as_view(),
+            name="publishing_content_rollback",
+        ),
+        path(
+            "publishing/pages/<int:page_id>/history/",
+            views_admin.PageHistoryView.as_view(),
+            name="publishing_page_history",
+        ),
     ]
 
 
@@ -73,8 +82,9 @@ class RollbackMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_rollback_menu_item():
-    return RollbackMenuItem("网站版本与回滚", reverse("publishing_releases"), name="site-releases",
-                            icon_name="rotate", order=901)
+    return RollbackMenuItem(
+        "网站版本与回滚", reverse("publishing_releases"), name="site-releases", icon_name="rotate", order=901
+    )
 
 
 @hooks.register("register_permissions")
@@ -86,9 +96,13 @@ def _page_history_button(page, user, priority):
     # Only pages that can be on the public site (not the tree root); cheap checks only, the
     # listing calls this for every row.
     if page.depth > 1 and page.live and page.permissions_for_user(user).can_edit():
-        return Button("发布历史", reverse("publishing_page_history", args=[page.pk]),
-                      icon_name="globe", priority=priority,
-                      attrs={"aria-label": f"“{page.get_admin_display_title()}”的发布历史"})
+        return Button(
+            "发布历史",
+            reverse("publishing_page_history", args=[page.pk]),
+            icon_name="globe",
+            priority=priority,
+            attrs={"aria-label": f"“{page.get_admin_display_title()}”的发布历史"},
+        )
     return None
 
 
@@ -110,8 +124,9 @@ def page_history_listing_button(page, user, next_url=None):
 def remove_outside_help_links(request, menu_items):
     # Wagtail's "what's new" and editor guide open guide.wagtail.org: English, and out of
     # reach on an intranet. The keyboard shortcuts stay.
-    menu_items[:] = [item for item in menu_items
-                     if not item.name.startswith("whats-new-in-wagtail") and item.name != "editor-guide"]
+    menu_items[:] = [
+        item for item in menu_items if not item.name.startswith("whats-new-in-wagtail") and item.name != "editor-guide"
+    ]
 
 
 # ----------------------------------------------------------------------------- link check
@@ -125,8 +140,9 @@ def _warn_about_dead_links(request, page):
     if problems:
         listed = "；".join(str(problem) for problem in problems[:5])
         more = f"；另有 {len(problems) - 5} 个" if len(problems) > 5 else ""
-        messages.warning(request, f"本页有 {len(problems)} 个链接在公开网站上无法使用，发布后会显示为普通文字："
-                                  f"{listed}{more}。")
+        messages.warning(
+            request, f"本页有 {len(problems)} 个链接在公开网站上无法使用，发布后会显示为普通文字：{listed}{more}。"
+        )
 
 
 @hooks.register("after_create_page")

@@ -7,6 +7,7 @@ gone (or its pid is now another worker's), or when it has not been seen for
 WORKER_DEAD_AFTER_SECONDS (another host, a hung machine). cms/publishing/recovery.py acts
 on that.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -130,7 +131,8 @@ def claim_periodic_job(name: str, period_seconds: float, worker_id: str = "") ->
     UPDATE of the job's row (`last_run_at` older than one period) that one caller wins."""
     now = timezone.now()
     claimed = PeriodicJob.objects.filter(
-        name=name, last_run_at__lte=now - dt.timedelta(seconds=period_seconds),
+        name=name,
+        last_run_at__lte=now - dt.timedelta(seconds=period_seconds),
     ).update(last_run_at=now, last_worker_id=worker_id)
     if claimed:
         return True

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything deployment-specific comes from the
 environment so one code base serves dev, test, CI and production."""
+
 import datetime
 import os
 from pathlib import Path
@@ -102,17 +103,23 @@ ROOT_URLCONF = "cms.urls"
 # Content-Security-Policy per part of the site (cms/core/security.py). The "site" policy is
 # also what nginx sends with the static files (docs/operations.md; a test keeps them equal).
 # No 'unsafe-inline' for scripts anywhere but the admin: Wagtail 7.4 still has inline scripts.
-_SELF_ONLY = ("object-src 'none'; base-uri 'self'; form-action 'self'")
+_SELF_ONLY = "object-src 'none'; base-uri 'self'; form-action 'self'"
 CONTENT_SECURITY_POLICIES = {
-    "site": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-             "font-src 'self' data:; media-src 'self'; connect-src 'self'; worker-src 'self'; "
-             f"manifest-src 'self'; frame-src 'none'; {_SELF_ONLY}; frame-ancestors 'none'"),
+    "site": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self' data:; media-src 'self'; connect-src 'self'; worker-src 'self'; "
+        f"manifest-src 'self'; frame-src 'none'; {_SELF_ONLY}; frame-ancestors 'none'"
+    ),
     "api": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    "api_docs": ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                 f"img-src 'self' data:; connect-src 'self'; {_SELF_ONLY}; frame-ancestors 'none'"),
-    "admin": ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-              "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
-              f"connect-src 'self'; frame-src 'self'; {_SELF_ONLY}; frame-ancestors 'self'"),
+    "api_docs": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; connect-src 'self'; {_SELF_ONLY}; frame-ancestors 'none'"
+    ),
+    "admin": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; "
+        f"connect-src 'self'; frame-src 'self'; {_SELF_ONLY}; frame-ancestors 'self'"
+    ),
 }
 # Report-only sends the same policies as Content-Security-Policy-Report-Only: for audits with
 # tools that inject their own script into pages (axe-core through page_check.py), never for
@@ -218,8 +225,22 @@ PRIVATE_MEDIA_ACCEL_PREFIX = os.environ.get("PRIVATE_MEDIA_ACCEL_PREFIX", "")
 WAGTAIL_FRONTEND_LOGIN_URL = "/member/"
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_EXTENSIONS = [
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "odt", "ods", "zip",
-    "mp4", "webm", "mp3", "m4a", "ogg",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "txt",
+    "odt",
+    "ods",
+    "zip",
+    "mp4",
+    "webm",
+    "mp3",
+    "m4a",
+    "ogg",
 ]
 # Upload limits (cms/core/uploads.py checks size and that the content matches the extension).
 _MB = 1024 * 1024
@@ -286,8 +307,9 @@ AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
 # top-level 党委).
 CONSULTATION_SLA_WORKING_DAYS = int(os.environ.get("CONSULTATION_SLA_WORKING_DAYS", "5"))
 # Parsed here, so a mistyped date stops the server at start rather than failing a request.
-CONSULTATION_HOLIDAYS = [datetime.date.fromisoformat(d.strip())
-                         for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()]
+CONSULTATION_HOLIDAYS = [
+    datetime.date.fromisoformat(d.strip()) for d in os.environ.get("CONSULTATION_HOLIDAYS", "").split(",") if d.strip()
+]
 CONSULTATION_COMMITTEE_UNIT = os.environ.get("CONSULTATION_COMMITTEE_UNIT", "")
 CONSULTATION_ATTACHMENT_MAX_BYTES = int(os.environ.get("CONSULTATION_ATTACHMENT_MAX_MB", "10")) * _MB
 
@@ -320,7 +342,7 @@ CACHES = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "网络党建平台 API",
     "DESCRIPTION": "学员区（/member/）使用的接口，约定见 docs/member-api.md。"
-                   "登录后使用会话 Cookie；POST/DELETE 请求须带 X-CSRFToken 头。",
+    "登录后使用会话 Cookie；POST/DELETE 请求须带 X-CSRFToken 头。",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -342,8 +364,10 @@ SPECTACULAR_SETTINGS = {
     },
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "cms.accounts.first_login.document_refusals"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cms.accounts.first_login.document_refusals",
+    ],
 }
 
 LOGIN_URL = "wagtailadmin_login"

@@ -40,8 +40,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = os.environ.get("DATABASE_CONN_HEALT
 # SecurityMiddleware (WhiteNoise's advice): static answers pass back through it, the
 # X-Frame-Options and the CSP middleware, so they carry the same headers as nginx sends.
 MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "whitenoise.middleware.WhiteNoiseMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+)
 # Hashed names (cached for a year by browsers) and pre-compressed copies; `collectstatic`
 # writes them and the manifest that maps names.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}

@@ -1,6 +1,7 @@
 """Member study endpoints under /api/member/ (docs/member-api.md). Thin: who may see what
 comes from ``selectors``, every write goes through ``services``; a course or lesson that is
 missing, unpublished or outside the person's audience is the same 404."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -14,8 +15,12 @@ from cms.core.api import ErrorSerializer
 
 from . import selectors, services
 from .serializers import (
-    CourseDetailSerializer, CourseSummarySerializer, HeartbeatSerializer, LessonSerializer,
-    MyProgressSerializer, ProgressSerializer,
+    CourseDetailSerializer,
+    CourseSummarySerializer,
+    HeartbeatSerializer,
+    LessonSerializer,
+    MyProgressSerializer,
+    ProgressSerializer,
 )
 
 NOT_FOUND_MESSAGE = "未找到该课程或课时，或您不在学习范围内。"
@@ -40,8 +45,11 @@ class StudyViewSet(viewsets.ViewSet):
 
 @extend_schema_view(
     list=extend_schema(summary="我的课程", responses={200: CourseSummarySerializer(many=True), 401: NOT_AUTHENTICATED}),
-    retrieve=extend_schema(summary="课程详情", parameters=[ID],
-                           responses={200: CourseDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="课程详情",
+        parameters=[ID],
+        responses={200: CourseDetailSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    ),
 )
 class CourseViewSet(StudyViewSet):
     def list(self, request):
@@ -60,13 +68,21 @@ PROGRESS_ANSWERS = {200: ProgressSerializer, 401: NOT_AUTHENTICATED, 403: CSRF, 
 
 
 @extend_schema_view(
-    retrieve=extend_schema(summary="课时内容（只读，不记录学习）", parameters=[ID],
-                           responses={200: LessonSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="课时内容（只读，不记录学习）",
+        parameters=[ID],
+        responses={200: LessonSerializer, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+    ),
     open=extend_schema(summary="打开课时（开始计时）", parameters=[ID], request=None, responses=PROGRESS_ANSWERS),
-    heartbeat=extend_schema(summary="上报学习时长", parameters=[ID], request=HeartbeatSerializer,
-                            responses={**PROGRESS_ANSWERS, 400: INVALID}),
-    complete=extend_schema(summary="标记课时已学完", parameters=[ID], request=None,
-                           responses={**PROGRESS_ANSWERS, 400: INVALID}),
+    heartbeat=extend_schema(
+        summary="上报学习时长",
+        parameters=[ID],
+        request=HeartbeatSerializer,
+        responses={**PROGRESS_ANSWERS, 400: INVALID},
+    ),
+    complete=extend_schema(
+        summary="标记课时已学完", parameters=[ID], request=None, responses={**PROGRESS_ANSWERS, 400: INVALID}
+    ),
 )
 class LessonViewSet(StudyViewSet):
     def _visible(self, request, pk):

@@ -5,6 +5,7 @@ Wagtail's root and outside every Site: the exporter only reads the default site'
 only public page types, so lesson text never reaches content/ or the public site. Members
 read it through the member API (``cms.study.api``) only.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -38,7 +39,9 @@ class StudyIndexPage(Page):
 class CourseForm(WagtailAdminPageForm):
     # A JSON list edited as check boxes; an empty list means every status.
     audience_statuses = forms.MultipleChoiceField(
-        label="面向身份", choices=AUDIENCE_STATUS_CHOICES, required=False,
+        label="面向身份",
+        choices=AUDIENCE_STATUS_CHOICES,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="不勾选表示面向所有身份（已转出人员除外）。",
     )
@@ -52,7 +55,10 @@ class CoursePage(Page):
     deadline = models.DateField("完成期限", null=True, blank=True, help_text="必修课程须在此日期（含）之前学完。")
     audience_statuses = models.JSONField("面向身份", default=list, blank=True)
     audience_units = ParentalManyToManyField(
-        "accounts.OrganisationUnit", verbose_name="面向组织", blank=True, related_name="+",
+        "accounts.OrganisationUnit",
+        verbose_name="面向组织",
+        blank=True,
+        related_name="+",
         help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。",
     )
 
@@ -76,13 +82,17 @@ class LessonPage(Page):
     summary = models.TextField("摘要", blank=True, max_length=500)
     body = StreamField(BodyBlock(), verbose_name="正文", blank=True)
     min_study_minutes = models.PositiveSmallIntegerField(
-        "最少学习时长（分钟）", null=True, blank=True,
+        "最少学习时长（分钟）",
+        null=True,
+        blank=True,
         help_text="学员学满该时长后才能标记为“已学完”。留空则按正文长度估算（每分钟约 600 字）。",
     )
 
     search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body")]
     content_panels = Page.content_panels + [
-        FieldPanel("summary"), FieldPanel("body"), FieldPanel("min_study_minutes"),
+        FieldPanel("summary"),
+        FieldPanel("body"),
+        FieldPanel("min_study_minutes"),
     ]
     parent_page_types = ["study.CoursePage"]
     subpage_types: list[str] = []

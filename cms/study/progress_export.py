@@ -1,5 +1,6 @@
 """The drill-down table of the 学习进度 report as an Excel workbook (what secretaries hand
 on to the Party committee). Numbers stay numbers so the sheet can be summed and sorted."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,18 @@ from cms.core.spreadsheets import safe_row
 
 from .selectors import CourseReport
 
-HEADERS = ["姓名", "工号", "所在组织", "身份", "已学课时", "课时总数", "学习时长（分钟）", "最近学习", "学习状态", "是否逾期"]
+HEADERS = [
+    "姓名",
+    "工号",
+    "所在组织",
+    "身份",
+    "已学课时",
+    "课时总数",
+    "学习时长（分钟）",
+    "最近学习",
+    "学习状态",
+    "是否逾期",
+]
 WIDTHS = [12, 14, 20, 12, 10, 10, 16, 18, 10, 10]
 OVERDUE_FILL = PatternFill("solid", fgColor="FDE2E1")
 #: Characters Excel refuses in sheet names, and those no file system likes in file names.
@@ -33,19 +45,23 @@ def workbook_bytes(report: CourseReport) -> bytes:
         progress = row.progress
         last = progress.last_active_at
         # Names and units are typed by people (a name may be "=HYPERLINK(…)"): never formulas.
-        sheet.append(safe_row([
-            row.user.display_name,
-            row.user.username,
-            row.unit_name,
-            row.membership.get_status_display(),
-            progress.lessons_completed,
-            progress.lessons_total,
-            round(progress.seconds_spent / 60, 1),
-            # Excel has no time zones: write the wall-clock time people saw in Beijing.
-            timezone.localtime(last).replace(tzinfo=None) if last else None,
-            progress.state_label,
-            "已逾期" if progress.overdue else "",
-        ]))
+        sheet.append(
+            safe_row(
+                [
+                    row.user.display_name,
+                    row.user.username,
+                    row.unit_name,
+                    row.membership.get_status_display(),
+                    progress.lessons_completed,
+                    progress.lessons_total,
+                    round(progress.seconds_spent / 60, 1),
+                    # Excel has no time zones: write the wall-clock time people saw in Beijing.
+                    timezone.localtime(last).replace(tzinfo=None) if last else None,
+                    progress.state_label,
+                    "已逾期" if progress.overdue else "",
+                ]
+            )
+        )
         if progress.overdue:
             for cell in sheet[sheet.max_row]:
                 cell.fill = OVERDUE_FILL

@@ -1,4 +1,5 @@
 """Reads of study material and progress: who may see which course, and how far people are."""
+
 from __future__ import annotations
 
 import datetime
@@ -10,8 +11,8 @@ from django.db.models.functions import Left
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from cms.accounts.models import MemberStatus, User
 from cms.accounts.audience import is_in_audience, organisation_path_ids
+from cms.accounts.models import MemberStatus, User
 from cms.accounts.roles import ADMINISTRATOR
 
 from .models import CoursePage, LessonPage, LessonProgress
@@ -59,8 +60,11 @@ def is_study_admin(user: User) -> bool:
 def live_courses():
     # Required first, then by deadline with undated courses last on every database
     # (SQLite and PostgreSQL disagree where NULLs sort by default).
-    return (CoursePage.objects.live().prefetch_related("audience_units")
-            .order_by("-required", F("deadline").asc(nulls_last=True), "path"))
+    return (
+        CoursePage.objects.live()
+        .prefetch_related("audience_units")
+        .order_by("-required", F("deadline").asc(nulls_last=True), "path")
+    )
 
 
 def courses_for(user: User) -> list[CoursePage]:
@@ -87,8 +91,7 @@ def lessons_of(course: CoursePage):
 
 def course_of(lesson: LessonPage) -> CoursePage | None:
     # The parent's tree path is the lesson's minus its last step: one query, not two.
-    return (CoursePage.objects.prefetch_related("audience_units")
-            .filter(path=lesson.path[:-LessonPage.steplen]).first())
+    return CoursePage.objects.prefetch_related("audience_units").filter(path=lesson.path[: -LessonPage.steplen]).first()
 
 
 def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[LessonPage]]:
@@ -102,10 +105,12 @@ def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[Less
         by_depth.setdefault(course.depth, {})[course.path] = course.pk
     for depth, course_paths in by_depth.items():
         prefix_length = depth * LessonPage.steplen
-        lessons = (LessonPage.objects.live()
-                   .annotate(parent_path=Left("path", prefix_length))
-                   .filter(depth=depth + 1, parent_path__in=list(course_paths))
-                   .order_by("path"))
+        lessons = (
+            LessonPage.objects.live()
+            .annotate(parent_path=Left("path", prefix_length))
+            .filter(depth=depth + 1, parent_path__in=list(course_paths))
+            .order_by("path")
+        )
         if not with_body:
             lessons = lessons.defer("body")
         for lesson in lessons:
@@ -195,8 +200,12 @@ def progress_by_lesson(user: User, lesson_ids) -> dict[int, LessonProgress]:
     return {p.lesson_id: p for p in LessonProgress.objects.filter(user=user, lesson_id__in=list(lesson_ids))}
 
 
-def course_progress(user: User, course: CoursePage, lesson_ids: list[int] | None = None,
-                    records: dict[int, LessonProgress] | None = None) -> CourseProgress:
+def course_progress(
+    user: User,
+    course: CoursePage,
+    lesson_ids: list[int] | None = None,
+    records: dict[int, LessonProgress] | None = None,
+) -> CourseProgress:
     """One person's progress in one course; completion follows from the live lessons."""
     if lesson_ids is None:
         lesson_ids = list(lessons_of(course).values_list("pk", flat=True))
@@ -299,6 +308,8 @@ def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonD
     """Read only: opening the lesson is recorded separately (``services.open_lesson``)."""
     previous_id, next_id = neighbour_ids(lesson, course)
     return LessonDetail(lesson, course, previous_id, next_id, progress_of(user, lesson))
+
+
 # ---------------------------------------------------------------------------------------------
 # Branch progress report (admin 学习进度). A whole table costs a fixed number of queries — the
 # courses, their lessons, the people in scope, their progress rows, the unit tree — however
@@ -306,13 +317,16 @@ def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonD
 # same rules as ``is_in_audience`` and ``course_progress``.
 # ---------------------------------------------------------------------------------------------
 # Imported here rather than at the top so that this section merges as one block.
-from cms.accounts.models import Membership  # noqa: E402
 from cms.accounts.audience import UnitTree, audience_test  # noqa: E402 (shared; UnitTree also for views_admin)
+from cms.accounts.models import Membership  # noqa: E402
 from cms.accounts.selectors import Scope  # noqa: E402
 
 #: The report's state filter: the three states plus 已逾期, which overlays 未开始/学习中.
 REPORT_STATE_CHOICES = [
-    ("not_started", "未开始"), ("in_progress", "学习中"), ("completed", "已学完"), ("overdue", "已逾期"),
+    ("not_started", "未开始"),
+    ("in_progress", "学习中"),
+    ("completed", "已学完"),
+    ("overdue", "已逾期"),
 ]
 
 
@@ -401,8 +415,11 @@ class CourseReport:
 def _people_in_scope(scope: Scope):
     """Member records whose people can study: not 已转出, and with an active account (someone
     who cannot sign in would only ever show as 未开始)."""
-    records = (Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
-               .filter(user__is_active=True).select_related("user", "user__organisation"))
+    records = (
+        Membership.objects.exclude(status=MemberStatus.TRANSFERRED_OUT)
+        .filter(user__is_active=True)
+        .select_related("user", "user__organisation")
+    )
     if not scope.everything:
         records = records.filter(user__organisation_id__in=scope.unit_ids)
     return records
@@ -414,9 +431,8 @@ def _live_lessons_by_course(courses: list[CoursePage]) -> dict[int, list[int]]:
     by_path = {course.path: course.pk for course in courses}
     found: dict[int, list[int]] = {course.pk: [] for course in courses}
     depths = {course.depth + 1 for course in courses}
-    for pk, path in (LessonPage.objects.live().filter(depth__in=depths)
-                     .order_by("path").values_list("pk", "path")):
-        course_id = by_path.get(path[:-LessonPage.steplen])
+    for pk, path in LessonPage.objects.live().filter(depth__in=depths).order_by("path").values_list("pk", "path"):
+        course_id = by_path.get(path[: -LessonPage.steplen])
         if course_id is not None:
             found[course_id].append(pk)
     return found
@@ -439,11 +455,14 @@ def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[Cour
     people = _people_in_scope(scope)
     all_lessons = [pk for ids in lessons.values() for pk in ids]
     records: dict[int, dict[int, LessonProgress]] = {}
-    for record in (LessonProgress.objects.filter(lesson_id__in=all_lessons, user__in=people.values("user_id"))
-                   .only("user_id", "lesson_id", "seconds_spent", "last_active_at", "completed_at")):
+    for record in LessonProgress.objects.filter(lesson_id__in=all_lessons, user__in=people.values("user_id")).only(
+        "user_id", "lesson_id", "seconds_spent", "last_active_at", "completed_at"
+    ):
         records.setdefault(record.user_id, {})[record.lesson_id] = record
-    people = sorted(people, key=lambda m: (m.user.organisation_id is None,
-                                           tree.order.get(m.user.organisation_id, ()), m.user.username))
+    people = sorted(
+        people,
+        key=lambda m: (m.user.organisation_id is None, tree.order.get(m.user.organisation_id, ()), m.user.username),
+    )
     waiting = courses_waiting(people, [course.pk for course in courses])
     reports = []
     for course in courses:
@@ -451,9 +470,17 @@ def progress_reports(scope: Scope, *, course_id: int | None = None) -> list[Cour
         if not scope.everything and units is not None and not (units & scope.unit_ids):
             continue  # aimed at other units only: not this viewer's business
         lesson_ids = lessons[course.pk]
-        rows = [PersonProgress(m, replace(course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})),
-                                          quiz_pending=(m.user_id, course.pk) in waiting))
-                for m in people if in_audience(m)]
+        rows = [
+            PersonProgress(
+                m,
+                replace(
+                    course_progress(m.user, course, lesson_ids, records.get(m.user_id, {})),
+                    quiz_pending=(m.user_id, course.pk) in waiting,
+                ),
+            )
+            for m in people
+            if in_audience(m)
+        ]
         reports.append(CourseReport(course, len(lesson_ids), rows))
     return reports
 

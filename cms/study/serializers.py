@@ -1,6 +1,7 @@
 """JSON shapes of the study endpoints, exactly as docs/member-api.md names them. They read
 the selectors' result objects (``CourseProgress``, ``LessonStatus``, ``LessonDetail``) and
 progress rows; no rule is decided here."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -90,9 +91,14 @@ class LessonSerializer(serializers.Serializer):
 
 class HeartbeatSerializer(serializers.Serializer):
     seconds = serializers.IntegerField(
-        min_value=1, max_value=MAX_REPORT_SECONDS, help_text="自上次上报以来页面可见的秒数",
-        error_messages={key: SECONDS_MESSAGE for key in ("required", "null", "invalid", "min_value",
-                                                          "max_value", "max_string_length")})
+        min_value=1,
+        max_value=MAX_REPORT_SECONDS,
+        help_text="自上次上报以来页面可见的秒数",
+        error_messages={
+            key: SECONDS_MESSAGE
+            for key in ("required", "null", "invalid", "min_value", "max_value", "max_string_length")
+        },
+    )
 
 
 class TotalsSerializer(serializers.Serializer):

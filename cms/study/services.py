@@ -1,5 +1,6 @@
 """Writes of study progress. The page reports time while it is visible; the server only
 credits what is plausible, so progress figures mean something to branch secretaries."""
+
 from __future__ import annotations
 
 import datetime
@@ -46,14 +47,14 @@ def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None
     _check_access(user, lesson)
     now = now or timezone.now()
     progress, created = LessonProgress.objects.get_or_create(
-        user=user, lesson=lesson, defaults={"opened_at": now, "last_active_at": now, "credited_until": now})
+        user=user, lesson=lesson, defaults={"opened_at": now, "last_active_at": now, "credited_until": now}
+    )
     if not created:
         # A new visit: time away from the page is not study time. Time already credited ahead
         # of the clock stays ahead, so reopening the page again and again gains nothing.
         progress.last_active_at = now
         progress.credited_until = max(progress.credited_until or now, now)
-        LessonProgress.objects.filter(pk=progress.pk).update(
-            last_active_at=now, credited_until=progress.credited_until)
+        LessonProgress.objects.filter(pk=progress.pk).update(last_active_at=now, credited_until=progress.credited_until)
     return progress
 
 
@@ -66,8 +67,9 @@ def _locked_progress(user: User, lesson: LessonPage, *, missing: str) -> LessonP
     return progress
 
 
-def record_study_time(user: User, lesson: LessonPage, seconds, *,
-                      now: datetime.datetime | None = None) -> LessonProgress:
+def record_study_time(
+    user: User, lesson: LessonPage, seconds, *, now: datetime.datetime | None = None
+) -> LessonProgress:
     """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
 
     ``credited_until`` is the moment up to which study time has been credited. A report gets
@@ -84,8 +86,9 @@ def record_study_time(user: User, lesson: LessonPage, seconds, *,
         credited_until = progress.credited_until or progress.last_active_at
         available = int((now - credited_until).total_seconds()) + REPORT_SLACK_SECONDS
         credit = max(0, min(seconds, available))
-        progress.credited_until = max(credited_until + datetime.timedelta(seconds=credit),
-                                      now - datetime.timedelta(seconds=MAX_REPORT_SECONDS))
+        progress.credited_until = max(
+            credited_until + datetime.timedelta(seconds=credit), now - datetime.timedelta(seconds=MAX_REPORT_SECONDS)
+        )
         progress.seconds_spent = min(progress.seconds_spent + credit, lesson_cap_seconds(lesson))
         progress.last_active_at = now
         progress.save(update_fields=["seconds_spent", "last_active_at", "credited_until"])
@@ -105,7 +108,8 @@ def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | 
             remaining = needed - progress.seconds_spent
             raise ValidationError(
                 f"学习时长还不够：本课时至少需要学习 {_duration(needed)}，"
-                f"已学习 {_duration(progress.seconds_spent)}，还需约 {_duration(remaining)}。")
+                f"已学习 {_duration(progress.seconds_spent)}，还需约 {_duration(remaining)}。"
+            )
         progress.completed_at = now
         progress.save(update_fields=["completed_at"])
     return progress

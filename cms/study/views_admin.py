@@ -1,5 +1,6 @@
 """学习进度: per-course completion for the units a 支部书记 (or 管理员) looks after, a drill-down
 per course and its Excel export. Who sees whom is decided in ``selectors.progress_reports``."""
+
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,8 +20,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class ProgressFilterForm(forms.Form):
     unit = forms.ModelChoiceField(label="组织", queryset=None, required=False, empty_label="全部组织")
-    state = forms.ChoiceField(label="学习状态", choices=[("", "全部状态"), *selectors.REPORT_STATE_CHOICES],
-                              required=False)
+    state = forms.ChoiceField(
+        label="学习状态", choices=[("", "全部状态"), *selectors.REPORT_STATE_CHOICES], required=False
+    )
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,7 +48,8 @@ class ProgressOverviewView(_ProgressAccess, WagtailAdminTemplateMixin, TemplateV
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            reports=selectors.progress_reports(self.scope), scope=self.scope.label, **kwargs)
+            reports=selectors.progress_reports(self.scope), scope=self.scope.label, **kwargs
+        )
 
 
 class _CourseReportMixin(_ProgressAccess):
@@ -62,7 +65,8 @@ class _CourseReportMixin(_ProgressAccess):
             unit = form.cleaned_data["unit"]
             shown = report.filtered(
                 state=form.cleaned_data["state"] or None,
-                unit_ids=selectors.UnitTree().below([unit.pk]) if unit else None)
+                unit_ids=selectors.UnitTree().below([unit.pk]) if unit else None,
+            )
         elif form.is_bound:
             shown = report.filtered(unit_ids=set())  # an invalid filter shows nobody, never more
         return report, form, shown
@@ -91,8 +95,14 @@ class CourseProgressView(_CourseReportMixin, WagtailAdminTemplateMixin, Template
         query = self.request.GET.copy()
         query.pop("p", None)
         return super().get_context_data(
-            report=self.report, shown=self.shown, rows=rows, form=self.form, query=query.urlencode(),
-            scope=self.scope.label, **kwargs)
+            report=self.report,
+            shown=self.shown,
+            rows=rows,
+            form=self.form,
+            query=query.urlencode(),
+            scope=self.scope.label,
+            **kwargs,
+        )
 
 
 class CourseProgressExportView(_CourseReportMixin, View):
@@ -106,14 +116,25 @@ class CourseProgressExportView(_CourseReportMixin, View):
 
         try:
             # Personal data leaves only with a trace: no audit entry, no file.
-            record(Action.PROGRESS_EXPORTED, obj=shown.course, object_type="course", object_repr=shown.course.title,
-                   details={"rows": len(shown.rows), "filters": {k: request.GET[k] for k in ("unit", "state") if request.GET.get(k)}},
-                   strict=True)
+            record(
+                Action.PROGRESS_EXPORTED,
+                obj=shown.course,
+                object_type="course",
+                object_repr=shown.course.title,
+                details={
+                    "rows": len(shown.rows),
+                    "filters": {k: request.GET[k] for k in ("unit", "state") if request.GET.get(k)},
+                },
+                strict=True,
+            )
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证个人信息的导出都有记录，本次导出已取消。请稍后重试。")
-            return redirect(reverse("study_course_progress", args=[course_id]) + (
-                f"?{request.GET.urlencode()}" if request.GET else ""))
+            return redirect(
+                reverse("study_course_progress", args=[course_id])
+                + (f"?{request.GET.urlencode()}" if request.GET else "")
+            )
         response = HttpResponse(progress_export.workbook_bytes(shown), content_type=XLSX)
         response["Content-Disposition"] = content_disposition(
-            progress_export.file_name(shown), ascii_fallback=f"study-progress-{course_id}.xlsx")
+            progress_export.file_name(shown), ascii_fallback=f"study-progress-{course_id}.xlsx"
+        )
         return response

@@ -10,10 +10,12 @@ from . import selectors, views_admin
 def register_progress_urls():
     return [
         path("study/progress/", views_admin.ProgressOverviewView.as_view(), name="study_progress"),
-        path("study/progress/<int:course_id>/", views_admin.CourseProgressView.as_view(),
-             name="study_course_progress"),
-        path("study/progress/<int:course_id>/export/", views_admin.CourseProgressExportView.as_view(),
-             name="study_course_progress_export"),
+        path("study/progress/<int:course_id>/", views_admin.CourseProgressView.as_view(), name="study_course_progress"),
+        path(
+            "study/progress/<int:course_id>/export/",
+            views_admin.CourseProgressExportView.as_view(),
+            name="study_course_progress_export",
+        ),
     ]
 
 
@@ -24,8 +26,7 @@ class ProgressMenuItem(MenuItem):
 
 @hooks.register("register_admin_menu_item")
 def register_progress_menu_item():
-    return ProgressMenuItem("学习进度", reverse("study_progress"), name="study-progress",
-                            icon_name="tasks", order=303)
+    return ProgressMenuItem("学习进度", reverse("study_progress"), name="study-progress", icon_name="tasks", order=303)
 
 
 @hooks.register("register_permissions")

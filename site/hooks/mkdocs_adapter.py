@@ -193,9 +193,13 @@ def on_config(config):
     # sees the files of this run, which in an incremental build are the changed ones.
     config.theme.static_templates.discard("sitemap.xml")
     _inputs = SiteInputs(
-        org_name=config.extra.get("org_name"), icp_number=config.extra.get("icp_number"),
-        announcement=config.extra["announcement"], build_year=config.extra["build_year"],
-        site_url=config.site_url, site_name=config.site_name, theme_signature=_request.theme_signature,
+        org_name=config.extra.get("org_name"),
+        icp_number=config.extra.get("icp_number"),
+        announcement=config.extra["announcement"],
+        build_year=config.extra["build_year"],
+        site_url=config.site_url,
+        site_name=config.site_name,
+        theme_signature=_request.theme_signature,
     )
     return config
 
@@ -221,9 +225,11 @@ def on_files(files: Files, config) -> Files:
         pages, assets = cat.scan_content(excluded, content_dir)
     else:
         pages = {f.src_uri: f.abs_src_path for f in files.documentation_pages()}
-        assets = {f.src_uri: f.abs_src_path for f in files
-                  if not f.is_documentation_page() and f.inclusion.is_included()
-                  and _inside(f.abs_src_path, config.docs_dir)}
+        assets = {
+            f.src_uri: f.abs_src_path
+            for f in files
+            if not f.is_documentation_page() and f.inclusion.is_included() and _inside(f.abs_src_path, config.docs_dir)
+        }
     for src in [*pages, *assets]:
         if src == TAGS_DIR or src.startswith(TAGS_DIR + "/"):
             raise PluginError(f"{src}: 路径 /{TAGS_DIR}/ 保留给标签页，内容中不能使用")
@@ -284,8 +290,10 @@ def on_files(files: Files, config) -> Files:
             if dest_for(f.src_uri) != f.dest_uri:  # the engine's rule must agree with MkDocs'
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
     state.total_pages = len(state.changed)
-    _progress(f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
-              f"本次渲染 {state.total_pages} 个")
+    _progress(
+        f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
+        f"本次渲染 {state.total_pages} 个"
+    )
     return files
 
 
@@ -317,8 +325,11 @@ def _hand_to_mkdocs(files: Files, config, state: cat.Catalogue, content_dir: str
     # release (same theme signature, else this would be a full build).
     for f in [f for f in files if f.src_uri not in render and not f.generated_by]:
         files.remove(f)
-        files.append(_LinkTarget(f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls,
-                                 dest_uri=f.dest_uri, inclusion=f.inclusion))
+        files.append(
+            _LinkTarget(
+                f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls, dest_uri=f.dest_uri, inclusion=f.inclusion
+            )
+        )
 
     wanted = set(render) | {"index.md"} | {e.src_uri for e in state.nav_sections}
     for src in sorted(wanted):
@@ -390,8 +401,17 @@ def on_nav(nav, config, files):
 
 # Front matter keys of site/pages that material or our templates read; content pages keep
 # only their title (everything else they show comes from the catalogue, through ``dj``).
-_SITE_PAGE_META = {"title", "template", "dj_page", "dj_view", "dj_nav_parents", "dj_scripts", "nav_order", "nav_title",
-                   "sitemap"}
+_SITE_PAGE_META = {
+    "title",
+    "template",
+    "dj_page",
+    "dj_view",
+    "dj_nav_parents",
+    "dj_scripts",
+    "nav_order",
+    "nav_title",
+    "sitemap",
+}
 
 
 def on_page_markdown(markdown, page, config, files):
@@ -467,8 +487,7 @@ def on_post_page(output, page, config):
     state.rendered += 1
     if _request is not None and _request.progress:
         width = len(str(state.total_pages))
-        print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}",
-              file=sys.stderr, flush=True)
+        print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}", file=sys.stderr, flush=True)
     return output
 
 

@@ -1,4 +1,5 @@
 """The member session endpoint: who am I, log in, log out (``/api/member/session/``)."""
+
 import pytest
 from django.test import Client
 
@@ -12,9 +13,14 @@ WRONG = {"detail": "用户名或密码不正确。", "code": "invalid"}
 @pytest.fixture
 def secretary(db):
     branch = OrganisationUnitFactory(name="第一党支部")
-    membership = MembershipFactory(user__username="zhangsan", user__last_name="张", user__first_name="三",
-                                   user__organisation=branch, status=MemberStatus.PROBATIONARY,
-                                   role=BranchRole.SECRETARY)
+    membership = MembershipFactory(
+        user__username="zhangsan",
+        user__last_name="张",
+        user__first_name="三",
+        user__organisation=branch,
+        status=MemberStatus.PROBATIONARY,
+        role=BranchRole.SECRETARY,
+    )
     return membership.user
 
 
@@ -26,8 +32,13 @@ def csrf_client() -> tuple[Client, str]:
 
 
 def log_in(client, token, username, password, address="127.0.0.1"):
-    return client.post(URL, {"username": username, "password": password}, content_type="application/json",
-                       headers={"X-CSRFToken": token}, REMOTE_ADDR=address)
+    return client.post(
+        URL,
+        {"username": username, "password": password},
+        content_type="application/json",
+        headers={"X-CSRFToken": token},
+        REMOTE_ADDR=address,
+    )
 
 
 def test_anonymous_session_sets_the_csrf_cookie(db):
@@ -47,10 +58,21 @@ def test_log_in_answers_who_i_am_and_rotates_session_and_token(secretary):
     response = log_in(client, token, "zhangsan", PASSWORD)
 
     assert response.status_code == 200
-    assert response.json() == {"authenticated": True, "user": {
-        "username": "zhangsan", "name": "张三", "organisation": "第一党支部", "status": "probationary",
-        "status_label": "预备党员", "role": "secretary", "role_label": "支部书记", "is_secretary": True,
-        "password_change_required": False, "badges": {}}}
+    assert response.json() == {
+        "authenticated": True,
+        "user": {
+            "username": "zhangsan",
+            "name": "张三",
+            "organisation": "第一党支部",
+            "status": "probationary",
+            "status_label": "预备党员",
+            "role": "secretary",
+            "role_label": "支部书记",
+            "is_secretary": True,
+            "password_change_required": False,
+            "badges": {},
+        },
+    }
     assert response.cookies["sessionid"].value != session.session_key  # no session fixation
     new_token = response.cookies["csrftoken"].value
     assert new_token != token
@@ -63,8 +85,17 @@ def test_people_without_a_party_record_get_nulls(db):
     UserFactory(username="admin1", last_name="", first_name="")
     client, token = csrf_client()
     assert log_in(client, token, "admin1", PASSWORD).json()["user"] == {
-        "username": "admin1", "name": "admin1", "organisation": None, "status": None, "status_label": None,
-        "role": None, "role_label": None, "is_secretary": False, "password_change_required": False, "badges": {}}
+        "username": "admin1",
+        "name": "admin1",
+        "organisation": None,
+        "status": None,
+        "status_label": None,
+        "role": None,
+        "role_label": None,
+        "is_secretary": False,
+        "password_change_required": False,
+        "badges": {},
+    }
 
 
 @pytest.mark.parametrize(("username", "password"), [("zhangsan", "wrong-password"), ("nobody", PASSWORD)])
@@ -97,8 +128,11 @@ def test_missing_fields_are_named(db):
     client, token = csrf_client()
     response = client.post(URL, {"username": "  "}, content_type="application/json", headers={"X-CSRFToken": token})
     assert response.status_code == 400
-    assert response.json() == {"detail": "请输入用户名。", "code": "invalid",
-                               "fields": {"username": ["请输入用户名。"], "password": ["请输入密码。"]}}
+    assert response.json() == {
+        "detail": "请输入用户名。",
+        "code": "invalid",
+        "fields": {"username": ["请输入用户名。"], "password": ["请输入密码。"]},
+    }
 
 
 def test_log_out_ends_the_session(secretary):
@@ -133,7 +167,8 @@ def test_five_failed_log_ins_lock_the_account_for_fifteen_minutes(secretary):
     assert response["Retry-After"] == str(15 * 60)
     assert response.json() == {
         "detail": "登录失败次数过多，该账号（或您所在的网络）已被暂时锁定 15 分钟。请稍后再试，或联系管理员解锁。",
-        "code": "locked"}
+        "code": "locked",
+    }
     assert client.get(URL).json()["authenticated"] is False
     # The lock is the account's, wherever the next try comes from …
     elsewhere, token2 = csrf_client()

@@ -1,5 +1,6 @@
 """One log-in policy for the admin and the member area (cms/accounts/lockout.py): five
 failures lock an account for fifteen minutes wherever they were typed; 管理员 can lift it."""
+
 import datetime
 
 import pytest
@@ -76,8 +77,10 @@ def test_only_administrators_manage_locks(client, people):
     for _ in range(5):
         member_log_in("member", "wrong")
     client.login(username="editor", password=PASSWORD)
-    for response in (client.get(reverse("accounts_lockouts")),
-                     client.post(reverse("accounts_lockouts"), {"kind": "username", "value": "member"})):
+    for response in (
+        client.get(reverse("accounts_lockouts")),
+        client.post(reverse("accounts_lockouts"), {"kind": "username", "value": "member"}),
+    ):
         # Wagtail answers a refused admin view with its dashboard and a message.
         assert response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
     assert member_log_in("member", PASSWORD).status_code == 429, "the lock must still be there"

@@ -1,5 +1,6 @@
 """党员档案 in the admin: 管理员 manage everyone, a 支部书记 only the people of their own units,
 and the 身份 changes only through change_status, whose refusals people read on the form."""
+
 import datetime
 
 import pytest
@@ -21,8 +22,10 @@ LIST = "/admin/accounts/members/"
 @pytest.fixture
 def org(home):
     committee = OrganisationUnitFactory(name="集团党委", kind=OrganisationUnit.Kind.COMMITTEE)
-    return {name: OrganisationUnitFactory(name=name, parent=committee, sort_order=n)
-            for n, name in enumerate(["第一党支部", "第二党支部", "第三党支部"], start=1)} | {"committee": committee}
+    return {
+        name: OrganisationUnitFactory(name=name, parent=committee, sort_order=n)
+        for n, name in enumerate(["第一党支部", "第二党支部", "第三党支部"], start=1)
+    } | {"committee": committee}
 
 
 @pytest.fixture
@@ -59,8 +62,14 @@ def test_administrator_lists_everyone_and_filters(client, admin, people, org):
     assert f'"url": "{LIST}"' in client.get(reverse("wagtailadmin_home")).content.decode()
     rows = rows_by_first_cell(client.get(LIST))
     assert set(rows) == {"赵书记", "钱学员", "孙申请", "周党员"}
-    assert rows["钱学员"] == {"姓名": "钱学员", "工号": "1002", "所在组织": "第一党支部", "身份": "正式党员",
-                            "支部职务": "党员", "入党时间": "2015年7月1日"}
+    assert rows["钱学员"] == {
+        "姓名": "钱学员",
+        "工号": "1002",
+        "所在组织": "第一党支部",
+        "身份": "正式党员",
+        "支部职务": "党员",
+        "入党时间": "2015年7月1日",
+    }
     assert rows["赵书记"]["支部职务"] == "支部书记"
     assert set(rows_by_first_cell(client.get(LIST, {"unit": org["第二党支部"].pk}))) == {"周党员"}
     assert set(rows_by_first_cell(client.get(LIST, {"unit": org["committee"].pk}))) == set(rows)  # and below
@@ -119,23 +128,36 @@ def test_change_status_through_the_form(client, people):
     form = soup(client.get(member_url(applicant, "status/")))
     offered = {radio["value"] for radio in form.select("input[name=to_status]")}
     assert offered == {S.ACTIVIST, S.TRANSFERRED_OUT}
-    response = client.post(member_url(applicant, "status/"),
-                           {"to_status": S.ACTIVIST, "changed_on": "2025-06-01", "note": "支部委员会研究确定"},
-                           follow=True)
+    response = client.post(
+        member_url(applicant, "status/"),
+        {"to_status": S.ACTIVIST, "changed_on": "2025-06-01", "note": "支部委员会研究确定"},
+        follow=True,
+    )
     assert "孙申请的身份已变更为「入党积极分子」。" in response.content.decode()
     change = applicant.membership.status_changes.get()
     assert (change.from_status, change.to_status, change.changed_on, change.recorded_by) == (
-        S.APPLICANT, S.ACTIVIST, D(2025, 6, 1), people["secretary"])
+        S.APPLICANT,
+        S.ACTIVIST,
+        D(2025, 6, 1),
+        people["secretary"],
+    )
 
 
-@pytest.mark.parametrize("posted, refusal", [
-    ({"to_status": S.PROBATIONARY, "changed_on": "2025-06-01"},
-     "不能从「入党申请人」变更为「预备党员」：下一步只能是「入党积极分子」或转出。"),
-    ({"to_status": S.ACTIVIST, "changed_on": (timezone.localdate() + datetime.timedelta(days=3)).isoformat()},
-     "变更日期不能晚于今天。"),
-    ({"to_status": S.APPLICANT, "changed_on": "2025-06-01"}, "该人员已经是「入党申请人」，无需变更。"),
-    ({"to_status": S.ACTIVIST, "changed_on": ""}, "必需字段"),
-])
+@pytest.mark.parametrize(
+    "posted, refusal",
+    [
+        (
+            {"to_status": S.PROBATIONARY, "changed_on": "2025-06-01"},
+            "不能从「入党申请人」变更为「预备党员」：下一步只能是「入党积极分子」或转出。",
+        ),
+        (
+            {"to_status": S.ACTIVIST, "changed_on": (timezone.localdate() + datetime.timedelta(days=3)).isoformat()},
+            "变更日期不能晚于今天。",
+        ),
+        ({"to_status": S.APPLICANT, "changed_on": "2025-06-01"}, "该人员已经是「入党申请人」，无需变更。"),
+        ({"to_status": S.ACTIVIST, "changed_on": ""}, "必需字段"),
+    ],
+)
 def test_change_status_refusals_are_shown_on_the_form(client, people, posted, refusal):
     applicant = people["applicant"]
     login(client, people["secretary"])
@@ -172,9 +194,11 @@ def test_administrator_edits_role_joined_date_and_branch(client, admin, people, 
     form = soup(client.get(member_url(member, "edit/")))
     options = [o.get_text() for o in form.select("select[name=organisation] option")]
     assert options == ["（未编入支部）", "第一党支部", "第二党支部", "第三党支部"]  # branches only, not the 党委
-    response = client.post(member_url(member, "edit/"), {
-        "organisation": org["第二党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2016-07-01"},
-        follow=True)
+    response = client.post(
+        member_url(member, "edit/"),
+        {"organisation": org["第二党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2016-07-01"},
+        follow=True,
+    )
     assert "已保存钱学员的档案。" in response.content.decode()
     member.refresh_from_db()
     member.membership.refresh_from_db()
@@ -191,12 +215,16 @@ def test_administrator_edits_role_joined_date_and_branch(client, admin, people, 
 def test_edit_keeps_the_data_rules(client, admin, people):
     login(client, admin)
     applicant = people["applicant"]
-    response = client.post(member_url(applicant, "edit/"), {
-        "organisation": applicant.organisation_id, "role": BranchRole.MEMBER, "joined_party_on": "2020-07-01"})
+    response = client.post(
+        member_url(applicant, "edit/"),
+        {"organisation": applicant.organisation_id, "role": BranchRole.MEMBER, "joined_party_on": "2020-07-01"},
+    )
     assert "身份为「入党申请人」时不应填写入党时间。" in error_texts(response)
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    response = client.post(member_url(people["member"], "edit/"), {
-        "organisation": people["member"].organisation_id, "role": BranchRole.MEMBER, "joined_party_on": tomorrow})
+    response = client.post(
+        member_url(people["member"], "edit/"),
+        {"organisation": people["member"].organisation_id, "role": BranchRole.MEMBER, "joined_party_on": tomorrow},
+    )
     assert "入党时间不能晚于今天。" in error_texts(response)
     assert Membership.objects.get(user=people["member"]).joined_party_on == D(2015, 7, 1)
 
@@ -206,20 +234,28 @@ def test_secretary_edits_within_their_branch_but_cannot_appoint_secretaries(clie
     login(client, people["secretary"])
     form = soup(client.get(member_url(member, "edit/")))
     assert [o.get_text() for o in form.select("select[name=organisation] option")] == ["第一党支部"]
-    response = client.post(member_url(member, "edit/"), {
-        "organisation": org["第一党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2015-07-01"})
+    response = client.post(
+        member_url(member, "edit/"),
+        {"organisation": org["第一党支部"].pk, "role": BranchRole.SECRETARY, "joined_party_on": "2015-07-01"},
+    )
     assert "只有管理员可以任免支部书记。" in error_texts(response)
-    response = client.post(member_url(member, "edit/"), {
-        "organisation": org["第二党支部"].pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"})
+    response = client.post(
+        member_url(member, "edit/"),
+        {"organisation": org["第二党支部"].pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"},
+    )
     assert any("选择一个有效的选项" in error for error in error_texts(response))
     assert User.objects.get(pk=member.pk).organisation == org["第一党支部"]
-    response = client.post(member_url(member, "edit/"), {
-        "organisation": org["第一党支部"].pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"})
+    response = client.post(
+        member_url(member, "edit/"),
+        {"organisation": org["第一党支部"].pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"},
+    )
     assert response.status_code == 302
     assert Membership.objects.get(user=member).role == BranchRole.ORGANISATION
     # Nor can they relieve themselves (or another secretary) of the role.
-    response = client.post(member_url(people["secretary"], "edit/"), {
-        "organisation": org["第一党支部"].pk, "role": BranchRole.MEMBER, "joined_party_on": ""})
+    response = client.post(
+        member_url(people["secretary"], "edit/"),
+        {"organisation": org["第一党支部"].pk, "role": BranchRole.MEMBER, "joined_party_on": ""},
+    )
     assert "只有管理员可以任免支部书记。" in error_texts(response)
 
 

@@ -2,6 +2,7 @@
 code computed from the device's key, the code step after the password, the setting that
 makes it required for 管理员, the lock-out, recovery by an administrator, and the ways round
 it that must not work."""
+
 import base64
 import re
 
@@ -68,8 +69,10 @@ def test_staff_enrol_with_a_qr_code_drawn_here_and_a_code(editor):
     assert not re.search(r"""src=["']https?://""", html)
     device = TOTPDevice.objects.get(user=editor)
     assert not device.confirmed
-    assert "".join(re.search(r"data-otp-secret>([A-Z2-7 ]+)<", html).group(1).split()) in \
-        base64.b32encode(device.bin_key).decode()
+    assert (
+        "".join(re.search(r"data-otp-secret>([A-Z2-7 ]+)<", html).group(1).split())
+        in base64.b32encode(device.bin_key).decode()
+    )
     assert client.get(ENROL).content.decode().count(otp.secret_for_typing(device)) == 1  # same device on reload
 
     wrong = client.post(ENROL, {"code": "000000" if code(device) != "000000" else "111111"})
@@ -151,8 +154,17 @@ def test_a_used_code_cannot_be_replayed(editor):
     assert replay.status_code == 200 and "验证码不正确" in replay.content.decode()
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/pages/", "/admin/users/", "/admin/images/",
-                                  "/admin/accounts/lockouts/", "/admin/api/main/pages/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/",
+        "/admin/pages/",
+        "/admin/users/",
+        "/admin/images/",
+        "/admin/accounts/lockouts/",
+        "/admin/api/main/pages/",
+    ],
+)
 def test_no_admin_page_before_the_code(administrator, path):
     enrolled(administrator)
     client = admin_log_in("admin1")
@@ -210,8 +222,11 @@ def test_a_half_log_in_opens_no_data_anywhere(editor):
         response = client.get(path)
         assert response.status_code == 403, path
         assert response.json() == {"detail": otp.API_DETAIL_VERIFY, "code": "otp_required"}
-    for path in ("/documents/1/minutes.pdf", "/media/images/photo.max-1200x1200.png",
-                 "/media/original_images/photo.png"):
+    for path in (
+        "/documents/1/minutes.pdf",
+        "/media/images/photo.max-1200x1200.png",
+        "/media/original_images/photo.png",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"].startswith(VERIFY + "?next="), path
 
@@ -320,9 +335,15 @@ def test_the_code_comes_before_the_initial_password_change(editor):
     after_code = client.post(VERIFY, {"code": code(device), "next": "/admin/pages/"})
     assert after_code["Location"] == "/admin/pages/"
     assert client.get("/admin/pages/")["Location"].startswith("/admin/account/initial-password/?next=")
-    done = client.post("/admin/account/initial-password/", {
-        "old_password": PASSWORD, "new_password": "Wode-mima-77", "new_password_again": "Wode-mima-77",
-        "next": "/admin/pages/"})
+    done = client.post(
+        "/admin/account/initial-password/",
+        {
+            "old_password": PASSWORD,
+            "new_password": "Wode-mima-77",
+            "new_password_again": "Wode-mima-77",
+            "next": "/admin/pages/",
+        },
+    )
     assert done["Location"] == "/admin/pages/"
     assert client.get("/admin/pages/").status_code == 200
 

@@ -1,5 +1,6 @@
 """The password policy (cms/accounts/passwords.py): 8 characters, three of four classes, not
 the user name, not common, not one of the last five."""
+
 import pytest
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
@@ -28,12 +29,15 @@ def test_short_passwords_are_refused(db):
         pytest.fail("a 7-character password passed")
 
 
-@pytest.mark.parametrize("password, reason", [
-    ("abcdefghij", "至少 3 类"),
-    ("abcdefgh12", "至少 3 类"),
-    ("ABCDEFGH!!", "至少 3 类"),
-    ("12345678901", "至少 3 类"),
-])
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("abcdefghij", "至少 3 类"),
+        ("abcdefgh12", "至少 3 类"),
+        ("ABCDEFGH!!", "至少 3 类"),
+        ("12345678901", "至少 3 类"),
+    ],
+)
 def test_weak_passwords_are_refused_in_chinese(db, password, reason):
     assert any(reason in message for message in refusals(password)), refusals(password)
 

@@ -56,7 +56,12 @@ def test_clean_csv_creates_people_with_membership_and_history(branches, admin):
     assert (ouyang.last_name, ouyang.first_name) == ("欧阳", "娜娜")
     assert ouyang.membership.role == BranchRole.MEMBER
     change = StatusChange.objects.get(membership__user=zhang)
-    assert (change.from_status, change.to_status, change.note, change.recorded_by) == ("", MemberStatus.FULL, "批量导入", admin)
+    assert (change.from_status, change.to_status, change.note, change.recorded_by) == (
+        "",
+        MemberStatus.FULL,
+        "批量导入",
+        admin,
+    )
 
 
 def test_dry_run_reports_counts_and_writes_nothing(branches, admin):
@@ -68,15 +73,19 @@ def test_dry_run_reports_counts_and_writes_nothing(branches, admin):
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(branches, admin):
-    report = import_people(csv_file(
-        HEADER,
-        "张三,1001,第一党支部,正式党员,2010-07-01,",
-        "李四,1002,第九党支部,正式党员,,",          # line 3: unknown branch
-        "王五,1003,第二党支部,党小组长,,",          # line 4: unknown status
-        "赵六,1004,第二党支部,正式党员,2020-13-45,",  # line 5: bad date
-        "孙七,1001,第二党支部,入党申请人,,",        # line 6: duplicate 工号
-        ",1006,第二党支部,入党申请人,,",             # line 7: missing name
-    ), dry_run=False, by=admin)
+    report = import_people(
+        csv_file(
+            HEADER,
+            "张三,1001,第一党支部,正式党员,2010-07-01,",
+            "李四,1002,第九党支部,正式党员,,",  # line 3: unknown branch
+            "王五,1003,第二党支部,党小组长,,",  # line 4: unknown status
+            "赵六,1004,第二党支部,正式党员,2020-13-45,",  # line 5: bad date
+            "孙七,1001,第二党支部,入党申请人,,",  # line 6: duplicate 工号
+            ",1006,第二党支部,入党申请人,,",  # line 7: missing name
+        ),
+        dry_run=False,
+        by=admin,
+    )
     assert not report.ok and not report.committed
     assert [(p.line, p.reason) for p in report.errors] == [
         (3, "未知的支部「第九党支部」，请先在“党组织”中建立"),
@@ -101,8 +110,12 @@ def test_people_belong_to_branches_only(branches, admin):
 
 
 def test_gbk_csv_from_chinese_excel_and_phone_numbers_as_key(branches, admin):
-    data = csv_file("姓名,手机号,支部,身份", "张三,13800138000,第一党支部,发展对象", "李四,1380013,第一党支部,发展对象",
-                    encoding="gbk")
+    data = csv_file(
+        "姓名,手机号,支部,身份",
+        "张三,13800138000,第一党支部,发展对象",
+        "李四,1380013,第一党支部,发展对象",
+        encoding="gbk",
+    )
     report = import_people(data, dry_run=True, by=admin)
     assert [str(p) for p in report.errors] == ["第3行：手机号「1380013」格式不正确，应为 11 位数字"]
 
@@ -143,12 +156,16 @@ def test_xlsx_errors_use_excel_line_numbers(branches, admin):
 def test_reimport_updates_instead_of_duplicating(branches, admin):
     import_people(csv_file(*CLEAN), dry_run=False, by=admin)
     users = User.objects.count()
-    report = import_people(csv_file(
-        HEADER,
-        "张三,1001,第一党支部,正式党员,2010-07-01,支部书记",  # unchanged
-        "欧阳娜娜,1002,第二党支部,正式党员,2025/7/1,",       # moved and promoted
-        "李四,1003,第二党支部,入党积极分子,,",               # unchanged
-    ), dry_run=False, by=admin)
+    report = import_people(
+        csv_file(
+            HEADER,
+            "张三,1001,第一党支部,正式党员,2010-07-01,支部书记",  # unchanged
+            "欧阳娜娜,1002,第二党支部,正式党员,2025/7/1,",  # moved and promoted
+            "李四,1003,第二党支部,入党积极分子,,",  # unchanged
+        ),
+        dry_run=False,
+        by=admin,
+    )
     assert report.ok
     assert (report.to_create, report.to_update, report.unchanged) == (0, 1, 2)
     assert User.objects.count() == users
@@ -156,14 +173,17 @@ def test_reimport_updates_instead_of_duplicating(branches, admin):
     assert ouyang.organisation == branches["第二党支部"]
     assert ouyang.membership.status == MemberStatus.FULL
     assert list(ouyang.membership.status_changes.values_list("from_status", "to_status")) == [
-        ("", MemberStatus.PROBATIONARY), (MemberStatus.PROBATIONARY, MemberStatus.FULL)]
+        ("", MemberStatus.PROBATIONARY),
+        (MemberStatus.PROBATIONARY, MemberStatus.FULL),
+    ]
 
 
 def test_existing_user_without_a_record_gets_one(branches, admin):
     UserFactory(username="1001", last_name="张", first_name="三")
     MembershipFactory(user=UserFactory(username="1002"), status=MemberStatus.ACTIVIST)
-    report = import_people(csv_file(HEADER, "张三,1001,第一党支部,发展对象,,", "李四,1002,第一党支部,发展对象,,"),
-                           dry_run=False, by=admin)
+    report = import_people(
+        csv_file(HEADER, "张三,1001,第一党支部,发展对象,,", "李四,1002,第一党支部,发展对象,,"), dry_run=False, by=admin
+    )
     assert (report.to_create, report.to_update) == (0, 2)
     assert User.objects.get(username="1001").membership.status == MemberStatus.CANDIDATE
 

@@ -1,5 +1,3 @@
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -11,7 +9,7 @@ from tests.factories import PASSWORD, OrganisationUnitFactory, UserFactory
 from tests.html import soup
 
 URL = "/admin/accounts/import-people/"
-ROSTER = "姓名,工号,支部,身份\n张三,1001,第一党支部,正式党员\n李四,1002,第一党支部,入党申请人\n".encode("utf-8")
+ROSTER = "姓名,工号,支部,身份\n张三,1001,第一党支部,正式党员\n李四,1002,第一党支部,入党申请人\n".encode()
 
 
 def upload(data, name="名单.csv"):

@@ -1,5 +1,6 @@
 """The 支部书记 group follows the member record wherever it is written, and a secretary's scope
 is their own unit and everything below it."""
+
 import datetime
 
 import pytest
@@ -9,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cms.accounts import services
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, SECRETARY
-from cms.bootstrap.roles import setup_roles
 from cms.accounts.selectors import scope_of
+from cms.bootstrap.roles import setup_roles
 from tests.factories import MembershipFactory, OrganisationUnitFactory, UserFactory
 
 Kind = OrganisationUnit.Kind
@@ -30,9 +31,14 @@ def test_setup_roles_creates_the_secretary_group_idempotently(home):
     setup_roles()
     group = Group.objects.get(name=SECRETARY)
     perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
-    assert perms == {"wagtailadmin.access_admin", "study.view_branch_progress", "feedback.view_form_results",
-                     "accounts.view_membership", "accounts.change_membership",
-                     "assessment.view_branch_assessment"}  # 测评统计 (cms/assessment/roles.py)
+    assert perms == {
+        "wagtailadmin.access_admin",
+        "study.view_branch_progress",
+        "feedback.view_form_results",
+        "accounts.view_membership",
+        "accounts.change_membership",
+        "assessment.view_branch_assessment",
+    }  # 测评统计 (cms/assessment/roles.py)
     assert Group.objects.filter(name=SECRETARY).count() == 1
     assert UserFactory(groups=[ADMINISTRATOR]).has_perm("study.view_branch_progress")
     assert not UserFactory(groups=[EDITOR]).has_perm("study.view_branch_progress")
@@ -69,7 +75,9 @@ def test_transfer_out_and_deletion_remove_the_group(branch):
 
 
 def test_import_appoints_and_relieves_secretaries(branch):
-    roster = "姓名,工号,支部,身份,角色\n赵书记,1001,第一党支部,正式党员,支部书记\n钱学员,1002,第一党支部,正式党员,党员\n"
+    roster = (
+        "姓名,工号,支部,身份,角色\n赵书记,1001,第一党支部,正式党员,支部书记\n钱学员,1002,第一党支部,正式党员,党员\n"
+    )
     report = services.import_people(SimpleUploadedFile("名单.csv", roster.encode()), dry_run=False, by=None)
     assert report.ok, report.errors
     secretary = Membership.objects.get(user__username="1001").user

@@ -18,27 +18,38 @@ def secretary():
 
 def test_walking_the_whole_pipeline_records_dated_history(secretary):
     membership = MembershipFactory(status=S.APPLICANT)
-    steps = [(S.ACTIVIST, D(2023, 3, 1)), (S.CANDIDATE, D(2024, 3, 1)),
-             (S.PROBATIONARY, D(2024, 7, 1)), (S.FULL, D(2025, 7, 1))]
+    steps = [
+        (S.ACTIVIST, D(2023, 3, 1)),
+        (S.CANDIDATE, D(2024, 3, 1)),
+        (S.PROBATIONARY, D(2024, 7, 1)),
+        (S.FULL, D(2025, 7, 1)),
+    ]
     for status, on in steps:
         change_status(membership, status, on=on, by=secretary, note="支部大会通过")
     assert membership.status == S.FULL
     assert membership.joined_party_on == D(2024, 7, 1)  # the day they became 预备党员
     history = list(membership.status_changes.values_list("from_status", "to_status", "changed_on"))
-    assert history == [(S.APPLICANT, S.ACTIVIST, D(2023, 3, 1)), (S.ACTIVIST, S.CANDIDATE, D(2024, 3, 1)),
-                       (S.CANDIDATE, S.PROBATIONARY, D(2024, 7, 1)), (S.PROBATIONARY, S.FULL, D(2025, 7, 1))]
+    assert history == [
+        (S.APPLICANT, S.ACTIVIST, D(2023, 3, 1)),
+        (S.ACTIVIST, S.CANDIDATE, D(2024, 3, 1)),
+        (S.CANDIDATE, S.PROBATIONARY, D(2024, 7, 1)),
+        (S.PROBATIONARY, S.FULL, D(2025, 7, 1)),
+    ]
     assert {c.recorded_by for c in membership.status_changes.all()} == {secretary}
     assert membership.status_changes.first().note == "支部大会通过"
 
 
-@pytest.mark.parametrize("start, target, message", [
-    (S.APPLICANT, S.CANDIDATE, "下一步只能是「入党积极分子」"),
-    (S.ACTIVIST, S.APPLICANT, "下一步只能是「发展对象」"),
-    (S.CANDIDATE, S.FULL, "不能从「发展对象」变更为「正式党员」"),
-    (S.FULL, S.PROBATIONARY, "只能办理转出"),
-    (S.FULL, S.FULL, "已经是「正式党员」"),
-    (S.TRANSFERRED_OUT, S.APPLICANT, "已转出"),
-])
+@pytest.mark.parametrize(
+    "start, target, message",
+    [
+        (S.APPLICANT, S.CANDIDATE, "下一步只能是「入党积极分子」"),
+        (S.ACTIVIST, S.APPLICANT, "下一步只能是「发展对象」"),
+        (S.CANDIDATE, S.FULL, "不能从「发展对象」变更为「正式党员」"),
+        (S.FULL, S.PROBATIONARY, "只能办理转出"),
+        (S.FULL, S.FULL, "已经是「正式党员」"),
+        (S.TRANSFERRED_OUT, S.APPLICANT, "已转出"),
+    ],
+)
 def test_skipping_or_going_back_is_refused_and_nothing_is_recorded(secretary, start, target, message):
     membership = MembershipFactory(status=start)
     with pytest.raises(ValidationError, match=message):

@@ -1,5 +1,6 @@
 """People and a small organisation for the assessment tests (shared with the study tests),
 plus helpers to take a quiz the way the member pages do."""
+
 import uuid
 
 import pytest

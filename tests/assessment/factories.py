@@ -1,5 +1,6 @@
 """Factories for the question bank and quizzes. Questions are made live through a published
 revision, like an editor's 审核发布 does; ``publish=False`` leaves a never-published draft."""
+
 from __future__ import annotations
 
 import factory
@@ -71,8 +72,10 @@ class QuizFactory(PageFactory):
         if audience_units:
             page.audience_units.set(list(audience_units))
         page.fixed_questions = [QuizQuestion(question=q, sort_order=i) for i, q in enumerate(questions)]
-        page.rules = [QuizRule(knowledge_point=point, difficulty=difficulty, count=count, sort_order=i)
-                      for i, (point, difficulty, count) in enumerate(rules)]
+        page.rules = [
+            QuizRule(knowledge_point=point, difficulty=difficulty, count=count, sort_order=i)
+            for i, (point, difficulty, count) in enumerate(rules)
+        ]
         page.save()
         revision = page.save_revision()
         if publish:

@@ -1,6 +1,7 @@
 """The member API as the pages use it. Every answer of every endpoint before submission is
 searched for the answers and explanations (markers in the bank); results show them only
 after submission and only when the quiz allows review."""
+
 import datetime
 
 import pytest
@@ -37,18 +38,40 @@ def world(root, org):
     point = KnowledgePointFactory(name="党的纪律")
     questions = [
         QuestionFactory(stem="单选题干", explanation=f"{EXPLANATION_MARKER}1", knowledge_points=[point]),
-        QuestionFactory(type=QuestionType.MULTIPLE, stem="多选题干", option_a="甲", option_b="乙", option_c="丙",
-                        answer="AC", explanation=f"{EXPLANATION_MARKER}2", knowledge_points=[point]),
-        QuestionFactory(type=QuestionType.TRUE_FALSE, stem="判断题干", answer="正确",
-                        explanation=f"{EXPLANATION_MARKER}3", knowledge_points=[point]),
-        QuestionFactory(type=QuestionType.FILL_BLANK, stem="填空题干____", answer=f"{ANSWER_MARKER}|别的说法",
-                        explanation=f"{EXPLANATION_MARKER}4", knowledge_points=[point]),
+        QuestionFactory(
+            type=QuestionType.MULTIPLE,
+            stem="多选题干",
+            option_a="甲",
+            option_b="乙",
+            option_c="丙",
+            answer="AC",
+            explanation=f"{EXPLANATION_MARKER}2",
+            knowledge_points=[point],
+        ),
+        QuestionFactory(
+            type=QuestionType.TRUE_FALSE,
+            stem="判断题干",
+            answer="正确",
+            explanation=f"{EXPLANATION_MARKER}3",
+            knowledge_points=[point],
+        ),
+        QuestionFactory(
+            type=QuestionType.FILL_BLANK,
+            stem="填空题干____",
+            answer=f"{ANSWER_MARKER}|别的说法",
+            explanation=f"{EXPLANATION_MARKER}4",
+            knowledge_points=[point],
+        ),
     ]
     person = member(org.first, MemberStatus.FULL, username="dangyuan", last_name="张", first_name="三")
-    quiz = QuizFactory(title="纪律测验", questions=questions, audience_units=[org.first], time_limit_minutes=20,
-                       attempt_limit=3)
-    return type("World", (), {"questions": questions, "person": person, "quiz": quiz, "point": point,
-                              "client": client_for(person)})
+    quiz = QuizFactory(
+        title="纪律测验", questions=questions, audience_units=[org.first], time_limit_minutes=20, attempt_limit=3
+    )
+    return type(
+        "World",
+        (),
+        {"questions": questions, "person": person, "quiz": quiz, "point": point, "client": client_for(person)},
+    )
 
 
 def option_key(question_json, text):
@@ -59,7 +82,9 @@ def right_answers(attempt_json):
     by_stem = {q["stem"]: q for q in attempt_json["questions"]}
     return {
         by_stem["单选题干"]["id"]: [option_key(by_stem["单选题干"], "1921年")],
-        by_stem["多选题干"]["id"]: sorted([option_key(by_stem["多选题干"], "甲"), option_key(by_stem["多选题干"], "丙")]),
+        by_stem["多选题干"]["id"]: sorted(
+            [option_key(by_stem["多选题干"], "甲"), option_key(by_stem["多选题干"], "丙")]
+        ),
         by_stem["判断题干"]["id"]: ["A"],
         by_stem["填空题干____"]["id"]: ["别的  说法"],
     }
@@ -154,8 +179,10 @@ def test_mastery_notebook_and_practice_after_some_wrong_answers(world):
     weak = client.post(API + "practice/", {"source": "weak", "knowledge_points": [world.point.pk]}, format="json")
     assert weak.status_code == 201
     daily = client.post(API + "practice/", {"source": "daily"}, format="json")
-    assert daily.status_code == 201 and client.post(API + "practice/", {"source": "daily"}, format="json").json()[
-        "id"] == daily.json()["id"]
+    assert (
+        daily.status_code == 201
+        and client.post(API + "practice/", {"source": "daily"}, format="json").json()["id"] == daily.json()["id"]
+    )
     bad = client.post(API + "practice/", {"source": "everything"}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid" and "source" in bad.json()["fields"]
 
@@ -169,16 +196,21 @@ def test_refusals_have_their_codes(world):
     bad = client.put(url, {"answer": ["Z"]}, format="json")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid" and "answer" in bad.json()["fields"]
     assert client.put(url, {"answer": "A"}, format="json").status_code == 400
-    assert client.put(API + f"attempts/{attempt['id']}/answers/999999/", {"answer": ["A"]},
-                      format="json").status_code == 404
+    assert (
+        client.put(API + f"attempts/{attempt['id']}/answers/999999/", {"answer": ["A"]}, format="json").status_code
+        == 404
+    )
     missing_key = client.post(API + f"attempts/{attempt['id']}/submit/", {}, format="json")
     assert missing_key.status_code == 400 and "key" in missing_key.json()["fields"]
-    assert client.post(API + f"attempts/{attempt['id']}/submit/", {"key": "x' OR 1=1"},
-                       format="json").status_code == 400
+    assert (
+        client.post(API + f"attempts/{attempt['id']}/submit/", {"key": "x' OR 1=1"}, format="json").status_code == 400
+    )
     Attempt.objects.filter(pk=attempt["id"]).update(deadline=timezone.now() - datetime.timedelta(minutes=1))
     late_save = client.put(url, {"answer": ["A"]}, format="json")
-    assert late_save.status_code == 400 and late_save.json() == {"detail": "答题时间已到，答案未保存。请交卷。",
-                                                                 "code": "time_up"}
+    assert late_save.status_code == 400 and late_save.json() == {
+        "detail": "答题时间已到，答案未保存。请交卷。",
+        "code": "time_up",
+    }
     result = client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()}, format="json").json()
     assert result["attempt"]["late"] and result["late_message"].startswith("已超过答题时限")
     done = client.put(url, {"answer": ["A"]}, format="json")
@@ -188,11 +220,12 @@ def test_refusals_have_their_codes(world):
 def test_an_attempt_of_someone_else_is_a_404(world, org):
     attempt = world.client.post(API + f"quizzes/{world.quiz.pk}/attempts/").json()
     neighbour = client_for(member(org.first, MemberStatus.FULL, username="neighbour"))
-    for method, url, body in (("get", f"attempts/{attempt['id']}/", None),
-                              ("get", f"attempts/{attempt['id']}/result/", None),
-                              ("put", f"attempts/{attempt['id']}/answers/{attempt['questions'][0]['id']}/",
-                               {"answer": ["A"]}),
-                              ("post", f"attempts/{attempt['id']}/submit/", {"key": key()})):
+    for method, url, body in (
+        ("get", f"attempts/{attempt['id']}/", None),
+        ("get", f"attempts/{attempt['id']}/result/", None),
+        ("put", f"attempts/{attempt['id']}/answers/{attempt['questions'][0]['id']}/", {"answer": ["A"]}),
+        ("post", f"attempts/{attempt['id']}/submit/", {"key": key()}),
+    ):
         response = getattr(neighbour, method)(API + url, body, format="json")
         assert response.status_code == 404
         assert response.json() == {"detail": "未找到该测验或作答记录，或您不在测验范围内。", "code": "not_found"}
@@ -203,27 +236,43 @@ def test_hostile_text_in_answers_is_stored_as_text(world):
     attempt = world.client.post(API + f"quizzes/{world.quiz.pk}/attempts/").json()
     blank = next(q for q in attempt["questions"] if q["type"] == "fill_blank")
     hostile = "<script>alert(1)</script>\u202e'; DROP TABLE x;--"
-    saved = world.client.put(API + f"attempts/{attempt['id']}/answers/{blank['id']}/", {"answer": [hostile]},
-                             format="json")
+    saved = world.client.put(
+        API + f"attempts/{attempt['id']}/answers/{blank['id']}/", {"answer": [hostile]}, format="json"
+    )
     assert saved.status_code == 200 and saved.json()["answer"] == [hostile]
-    too_long = world.client.put(API + f"attempts/{attempt['id']}/answers/{blank['id']}/", {"answer": ["长" * 201]},
-                                format="json")
+    too_long = world.client.put(
+        API + f"attempts/{attempt['id']}/answers/{blank['id']}/", {"answer": ["长" * 201]}, format="json"
+    )
     assert too_long.status_code == 400
 
 
 def test_contest_ranking_by_score_then_time_with_units_for_secretaries(world, org):
     starts = timezone.now() - datetime.timedelta(hours=2)
-    contest = QuizFactory(title="知识竞赛", kind=QuizKind.CONTEST, questions=world.questions[:1],
-                          audience_units=[org.committee], starts_at=starts, time_limit_minutes=30,
-                          ranking_members=True)
-    people = {name: member(unit, MemberStatus.FULL, username=name, last_name=name, first_name="")
-              for name, unit in (("甲", org.first), ("乙", org.first), ("丙", org.second))}
+    contest = QuizFactory(
+        title="知识竞赛",
+        kind=QuizKind.CONTEST,
+        questions=world.questions[:1],
+        audience_units=[org.committee],
+        starts_at=starts,
+        time_limit_minutes=30,
+        ranking_members=True,
+    )
+    people = {
+        name: member(unit, MemberStatus.FULL, username=name, last_name=name, first_name="")
+        for name, unit in (("甲", org.first), ("乙", org.first), ("丙", org.second))
+    }
     for name, right, minutes in (("甲", True, 20), ("乙", True, 10), ("丙", False, 5)):
-        attempt = Attempt.objects.create(user=people[name], quiz=contest, unit=people[name].organisation,
-                                         items=[{"q": world.questions[0].pk, "t": "single", "o": ["A", "B"], "b": 0}],
-                                         started_at=starts, deadline=starts + datetime.timedelta(minutes=30),
-                                         submitted_at=starts + datetime.timedelta(minutes=minutes),
-                                         score=100 if right else 0, seconds_used=minutes * 60)
+        attempt = Attempt.objects.create(
+            user=people[name],
+            quiz=contest,
+            unit=people[name].organisation,
+            items=[{"q": world.questions[0].pk, "t": "single", "o": ["A", "B"], "b": 0}],
+            started_at=starts,
+            deadline=starts + datetime.timedelta(minutes=30),
+            submitted_at=starts + datetime.timedelta(minutes=minutes),
+            score=100 if right else 0,
+            seconds_used=minutes * 60,
+        )
         assert attempt.pk
     ranking = client_for(people["甲"]).get(API + f"contests/{contest.pk}/ranking/")
     assert ranking.status_code == 200, ranking.content
@@ -239,8 +288,6 @@ def test_contest_ranking_by_score_then_time_with_units_for_secretaries(world, or
     hidden = client_for(people["甲"]).get(API + f"contests/{contest.pk}/ranking/")
     assert hidden.status_code == 400 and hidden.json()["code"] == "not_published"
     assert client_for(people["甲"]).get(API + f"contests/{world.quiz.pk}/ranking/").status_code == 404
-
-
 
 
 def _queries(call) -> int:
@@ -264,10 +311,14 @@ def test_save_and_submit_cost_a_fixed_small_number_of_queries(root, org):
         quiz = QuizFactory(questions=questions, audience_units=[org.first], time_limit_minutes=30)
         attempt = client.post(API + f"quizzes/{quiz.pk}/attempts/").json()
         first = attempt["questions"][0]
-        save = _queries(lambda: client.put(API + f"attempts/{attempt['id']}/answers/{first['id']}/",
-                                           {"answer": [first["options"][0]["key"]]}, format="json"))
-        submit = _queries(lambda: client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()},
-                                              format="json"))
+        save = _queries(
+            lambda: client.put(
+                API + f"attempts/{attempt['id']}/answers/{first['id']}/",
+                {"answer": [first["options"][0]["key"]]},
+                format="json",
+            )
+        )
+        submit = _queries(lambda: client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()}, format="json"))
         costs[size] = (save, submit)
     assert costs[2] == costs[12], costs
     save, submit = costs[2]

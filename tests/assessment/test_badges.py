@@ -1,5 +1,6 @@
 """The count on the 我的测试 tab (session ``user.badges["quizzes"]``): required quizzes in my
 audience that I can answer now (open, or my attempt in progress) and have not passed yet."""
+
 import datetime
 
 from django.utils import timezone
@@ -21,10 +22,19 @@ def test_required_open_quizzes_are_counted_until_passed(root, org):
     quiz = QuizFactory(required=True, audience_units=[org.first], questions=[question], pass_mark=60)
     QuizFactory(required=False, audience_units=[org.first], questions=[question])  # optional
     QuizFactory(required=True, audience_units=[org.second], questions=[question])  # someone else's
-    QuizFactory(required=True, audience_units=[org.first], questions=[question],  # closed
-                opens_at=now - datetime.timedelta(days=2), closes_at=now - datetime.timedelta(hours=1))
-    QuizFactory(required=True, audience_units=[org.first], questions=[question],  # not open yet
-                opens_at=now + datetime.timedelta(days=1))
+    QuizFactory(
+        required=True,
+        audience_units=[org.first],
+        questions=[question],  # closed
+        opens_at=now - datetime.timedelta(days=2),
+        closes_at=now - datetime.timedelta(hours=1),
+    )
+    QuizFactory(
+        required=True,
+        audience_units=[org.first],
+        questions=[question],  # not open yet
+        opens_at=now + datetime.timedelta(days=1),
+    )
     QuizFactory(required=True, audience_units=[org.first], questions=[question], publish=False)
     assert badges(person) == {"quizzes": 1}
 

@@ -2,6 +2,7 @@
 same result; two tabs starting the same quiz get one attempt; a save racing the submit is
 either graded or refused, never lost silently. Real threads on real connections (SQLite here;
 the same file runs on PostgreSQL with DATABASE_URL)."""
+
 import threading
 
 import pytest
@@ -86,8 +87,12 @@ def test_a_save_racing_the_submit_is_graded_or_refused(setting):
     attempt, _ = services.start_attempt(person, quiz)
     right = [shown_key(attempt, question, "B")]
 
-    outcomes = race([lambda: services.submit(person, attempt.pk, key()),
-                     lambda: services.save_answer(person, attempt.pk, question.pk, right)])
+    outcomes = race(
+        [
+            lambda: services.submit(person, attempt.pk, key()),
+            lambda: services.save_answer(person, attempt.pk, question.pk, right),
+        ]
+    )
 
     attempt.refresh_from_db()
     saved = outcomes[1]

@@ -1,5 +1,6 @@
 """The demo loads a live question bank and three quizzes, idempotently, and a demo member can
 take the quiz linked to the 学习贯彻党章 course and practise."""
+
 from django.core.management import call_command
 
 from cms.accounts.models import MemberStatus, Membership

@@ -1,17 +1,18 @@
 """题库导入导出: the layout Chinese organisations use, a dry run listing every bad row with
 its line and a Chinese reason, all or nothing, the row limit, and a formula-safe export."""
+
 import io
 
 import openpyxl
 import pytest
 
+from cms.accounts.roles import ADMINISTRATOR, EDITOR
 from cms.assessment import bank_io
 from cms.assessment.answers import QuestionType
 from cms.assessment.models import KnowledgePoint, Question
 from cms.audit.models import AuditEntry
 from tests.assessment.factories import KnowledgePointFactory, QuestionFactory
 from tests.factories import PASSWORD, UserFactory
-from cms.accounts.roles import ADMINISTRATOR, EDITOR
 
 IMPORT = "/admin/assessment/import/"
 EXPORT = "/admin/assessment/export/"
@@ -28,18 +29,36 @@ def xlsx(rows, header=bank_io.HEADERS) -> bytes:
     return buffer.getvalue()
 
 
-def row(kind="单选题", stem="党的根本宗旨是？", options=("全心全意为人民服务", "发展经济", "", "", "", ""),
-        answer="A", explanation="解析内容", points="党章/党的宗旨", difficulty="易"):
+def row(
+    kind="单选题",
+    stem="党的根本宗旨是？",
+    options=("全心全意为人民服务", "发展经济", "", "", "", ""),
+    answer="A",
+    explanation="解析内容",
+    points="党章/党的宗旨",
+    difficulty="易",
+):
     return [kind, stem, *options, answer, explanation, points, difficulty]
 
 
 GOOD = [
     row(),
-    row(kind="多选题", stem="党的三大作风包括？", options=("理论联系实际", "密切联系群众", "批评与自我批评", "铺张浪费", "", ""),
-        answer="A,B,C", difficulty="中"),
+    row(
+        kind="多选题",
+        stem="党的三大作风包括？",
+        options=("理论联系实际", "密切联系群众", "批评与自我批评", "铺张浪费", "", ""),
+        answer="A,B,C",
+        difficulty="中",
+    ),
     row(kind="判断", stem="预备党员没有表决权。", options=("",) * 6, answer="对", points="党章/党员", difficulty="难"),
-    row(kind="填空题", stem="中国共产党成立于____年。", options=("",) * 6, answer="1921|一九二一", points="党史",
-        difficulty=""),
+    row(
+        kind="填空题",
+        stem="中国共产党成立于____年。",
+        options=("",) * 6,
+        answer="1921|一九二一",
+        points="党史",
+        difficulty="",
+    ),
 ]
 
 
@@ -67,18 +86,18 @@ def test_a_good_file_is_checked_then_imported_as_drafts(db, home):
 def test_every_bad_row_is_listed_with_its_line_and_nothing_is_imported(db, home):
     QuestionFactory(stem="已有的题目")
     bad = GOOD + [
-        row(kind="问答题"),                                                   # line 6
-        row(stem=""),                                                         # 7
-        row(stem="选项不连续", options=("甲", "", "丙", "", "", "")),           # 8
-        row(stem="答案不在选项中", answer="D"),                                # 9
-        row(stem="单选多答", answer="AB"),                                     # 10
+        row(kind="问答题"),  # line 6
+        row(stem=""),  # 7
+        row(stem="选项不连续", options=("甲", "", "丙", "", "", "")),  # 8
+        row(stem="答案不在选项中", answer="D"),  # 9
+        row(stem="单选多答", answer="AB"),  # 10
         row(kind="判断题", stem="判断答案错", options=("",) * 6, answer="也许"),  # 11
-        row(stem="已有的题目"),                                                # 12
-        row(stem="党的三大作风包括？"),                                        # 13 (repeats line 3)
-        row(stem="无知识点", points=""),                                       # 14
-        row(stem="难度错", difficulty="超难"),                                  # 15
+        row(stem="已有的题目"),  # 12
+        row(stem="党的三大作风包括？"),  # 13 (repeats line 3)
+        row(stem="无知识点", points=""),  # 14
+        row(stem="难度错", difficulty="超难"),  # 15
         row(kind="填空题", stem="两个空____和____", options=("",) * 6, answer="一个"),  # 16
-        [None] * 13,                                                          # 17 blank: ignored
+        [None] * 13,  # 17 blank: ignored
     ]
 
     report = bank_io.import_questions(xlsx(bad), dry_run=False)
@@ -103,7 +122,8 @@ def test_every_bad_row_is_listed_with_its_line_and_nothing_is_imported(db, home)
 def test_missing_columns_and_the_row_limit(db, home, settings):
     report = bank_io.import_questions(xlsx([row()], header=["题干", "选项A"]), dry_run=True)
     assert [p.reason for p in report.errors] == [
-        "缺少必填列：题型、答案。表头应为：题型、题干、选项A、选项B、选项C、选项D、选项E、选项F、答案、解析、知识点、难度。"]
+        "缺少必填列：题型、答案。表头应为：题型、题干、选项A、选项B、选项C、选项D、选项E、选项F、答案、解析、知识点、难度。"
+    ]
     settings.IMPORT_MAX_ROWS = 3
     rows = [row(stem=f"题目{n}") for n in range(5)]
     report = bank_io.import_questions(xlsx(rows), dry_run=False)
@@ -115,16 +135,25 @@ def test_missing_columns_and_the_row_limit(db, home, settings):
 
 def test_export_round_trips_and_is_formula_safe(db, home):
     point = KnowledgePointFactory(name="党纪")
-    QuestionFactory(stem='=HYPERLINK("http://evil.example/","点我")', option_a="+1", option_b="-1", option_c="@SUM(A1)",
-                    option_d="正常", answer="D", explanation="=1+1", knowledge_points=[point])
-    QuestionFactory(type=QuestionType.FILL_BLANK, stem="____年和____", answer="1921|一九二一;上海",
-                    knowledge_points=[point])
+    QuestionFactory(
+        stem='=HYPERLINK("http://evil.example/","点我")',
+        option_a="+1",
+        option_b="-1",
+        option_c="@SUM(A1)",
+        option_d="正常",
+        answer="D",
+        explanation="=1+1",
+        knowledge_points=[point],
+    )
+    QuestionFactory(
+        type=QuestionType.FILL_BLANK, stem="____年和____", answer="1921|一九二一;上海", knowledge_points=[point]
+    )
 
     sheet = openpyxl.load_workbook(io.BytesIO(bank_io.export_bytes())).active
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
 
     assert rows[0] == bank_io.HEADERS
-    assert rows[1][1] == "'=HYPERLINK(\"http://evil.example/\",\"点我\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://evil.example/","点我")'
     assert rows[1][2:6] == ["'+1", "'-1", "'@SUM(A1)", "正常"]
     assert rows[1][9] == "'=1+1" and rows[1][10] == "党纪" and rows[1][11] == "中"
     assert rows[2][0] == "填空题" and rows[2][8] == "1921|一九二一；上海"
@@ -170,7 +199,8 @@ def test_an_editor_imports_drafts_even_when_asking_to_publish(client, home):
 
 @pytest.mark.parametrize("hostile", ["<script>alert(1)</script>", "\u202e反转", "'; DROP TABLE x;--"])
 def test_hostile_cells_are_text(db, home, hostile):
-    report = bank_io.import_questions(xlsx([row(stem=f"题{hostile}", explanation=hostile, points=f"点{hostile[:20]}")]),
-                                      dry_run=False)
+    report = bank_io.import_questions(
+        xlsx([row(stem=f"题{hostile}", explanation=hostile, points=f"点{hostile[:20]}")]), dry_run=False
+    )
     assert report.ok, report.errors
     assert Question.objects.get().explanation == hostile

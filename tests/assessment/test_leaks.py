@@ -1,5 +1,6 @@
 """The question bank, quizzes and attempts never reach content/, its history or the built
 site: markers in stems, options, explanations, answers, knowledge points and quiz texts."""
+
 import pytest
 
 from cms.accounts.models import MemberStatus
@@ -27,21 +28,35 @@ MARKERS = {
 @pytest.fixture
 def bank(home, org):
     point = KnowledgePointFactory(name=MARKERS["point"])
-    choice = QuestionFactory(stem=f"题干 {MARKERS['stem']}", option_b=f"选项 {MARKERS['option']}",
-                             explanation=MARKERS["explanation"], knowledge_points=[point])
-    blank = QuestionFactory(type=QuestionType.FILL_BLANK, stem="填空____", answer=MARKERS["blank_answer"],
-                            knowledge_points=[point])
+    choice = QuestionFactory(
+        stem=f"题干 {MARKERS['stem']}",
+        option_b=f"选项 {MARKERS['option']}",
+        explanation=MARKERS["explanation"],
+        knowledge_points=[point],
+    )
+    blank = QuestionFactory(
+        type=QuestionType.FILL_BLANK, stem="填空____", answer=MARKERS["blank_answer"], knowledge_points=[point]
+    )
     QuestionFactory(stem=MARKERS["draft_stem"], publish=False)
-    quiz = QuizFactory(title=MARKERS["quiz_title"], intro=MARKERS["quiz_intro"], slug=MARKERS["quiz_slug"],
-                       questions=[choice, blank], audience_units=[org.first])
+    quiz = QuizFactory(
+        title=MARKERS["quiz_title"],
+        intro=MARKERS["quiz_intro"],
+        slug=MARKERS["quiz_slug"],
+        questions=[choice, blank],
+        audience_units=[org.first],
+    )
     person = member(org.first, MemberStatus.FULL)
     attempt, _ = services.start_attempt(person, quiz)
     services.save_answer(person, attempt.pk, blank.pk, [MARKERS["blank_answer"]])
     services.submit(person, attempt.pk, key())
     # A public page links to the quiz: the link must not carry the quiz's title or path out.
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
-    NewsPageFactory(parent=news, title="公开的新闻", slug="public-news",
-                    body=rich_body(f'欢迎参加<a linktype="page" id="{quiz.pk}">学习测验</a>。'))
+    NewsPageFactory(
+        parent=news,
+        title="公开的新闻",
+        slug="public-news",
+        body=rich_body(f'欢迎参加<a linktype="page" id="{quiz.pk}">学习测验</a>。'),
+    )
     return quiz
 
 

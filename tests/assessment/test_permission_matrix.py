@@ -1,6 +1,7 @@
 """Every assessment endpoint and admin view × every kind of person, in one table; plus CSRF.
 
 The quiz and the contest are for 第一党支部 (under 机关党总支 under 机关党委)."""
+
 import datetime
 from types import SimpleNamespace
 
@@ -18,30 +19,33 @@ from tests.factories import UserFactory
 PERSONAS = ["anonymous", "outsider", "in_audience", "other_secretary", "editor", "admin"]
 
 MATRIX = {
-    "GET quizzes/":                                  (401, 200, 200, 200, 200, 200),
-    "GET quizzes/{quiz}/":                           (401, 404, 200, 404, 404, 404),
-    "POST quizzes/{quiz}/attempts/":                 (401, 404, 200, 404, 404, 404),
-    "GET attempts/":                                 (401, 200, 200, 200, 200, 200),
-    "GET attempts/{attempt}/":                       (401, 404, 200, 404, 404, 404),
-    "PUT attempts/{attempt}/answers/{question}/":    (401, 404, 200, 404, 404, 404),
-    "POST attempts/{attempt}/submit/":               (401, 404, 200, 404, 404, 404),
-    "GET attempts/{done}/result/":                   (401, 404, 200, 404, 404, 404),
-    "GET mastery/":                                  (401, 200, 200, 200, 200, 200),
-    "GET notebook/":                                 (401, 200, 200, 200, 200, 200),
-    "POST practice/":                                (401, 201, 201, 201, 201, 201),
-    "GET contests/{contest}/ranking/":               (401, 404, 200, 404, 404, 404),
+    "GET quizzes/": (401, 200, 200, 200, 200, 200),
+    "GET quizzes/{quiz}/": (401, 404, 200, 404, 404, 404),
+    "POST quizzes/{quiz}/attempts/": (401, 404, 200, 404, 404, 404),
+    "GET attempts/": (401, 200, 200, 200, 200, 200),
+    "GET attempts/{attempt}/": (401, 404, 200, 404, 404, 404),
+    "PUT attempts/{attempt}/answers/{question}/": (401, 404, 200, 404, 404, 404),
+    "POST attempts/{attempt}/submit/": (401, 404, 200, 404, 404, 404),
+    "GET attempts/{done}/result/": (401, 404, 200, 404, 404, 404),
+    "GET mastery/": (401, 200, 200, 200, 200, 200),
+    "GET notebook/": (401, 200, 200, 200, 200, 200),
+    "POST practice/": (401, 201, 201, 201, 201, 201),
+    "GET contests/{contest}/ranking/": (401, 404, 200, 404, 404, 404),
     # Admin: Wagtail sends people without the right away (302); a quiz outside a secretary's
     # units is a 404.
-    "GET /admin/assessment/import/":                 (302, 302, 302, 302, 200, 200),
-    "GET /admin/assessment/export/":                 (302, 302, 302, 302, 200, 200),
-    "GET /admin/snippets/assessment/question/":      (302, 302, 302, 302, 200, 200),
+    "GET /admin/assessment/import/": (302, 302, 302, 302, 200, 200),
+    "GET /admin/assessment/export/": (302, 302, 302, 302, 200, 200),
+    "GET /admin/snippets/assessment/question/": (302, 302, 302, 302, 200, 200),
     "GET /admin/snippets/assessment/knowledgepoint/": (302, 302, 302, 302, 200, 200),
-    "GET /admin/assessment/reports/":                (302, 302, 302, 200, 302, 200),
-    "GET /admin/assessment/reports/{quiz}/":         (302, 302, 302, 404, 302, 200),
-    "GET /admin/assessment/reports/{quiz}/export/":  (302, 302, 302, 404, 302, 200),
+    "GET /admin/assessment/reports/": (302, 302, 302, 200, 302, 200),
+    "GET /admin/assessment/reports/{quiz}/": (302, 302, 302, 404, 302, 200),
+    "GET /admin/assessment/reports/{quiz}/export/": (302, 302, 302, 404, 302, 200),
 }
-CASES = [(endpoint, persona, expected[index])
-         for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
+CASES = [
+    (endpoint, persona, expected[index])
+    for endpoint, expected in MATRIX.items()
+    for index, persona in enumerate(PERSONAS)
+]
 UNSAFE = [endpoint for endpoint in MATRIX if not endpoint.startswith("GET ")]
 
 
@@ -59,8 +63,15 @@ def world(root, org):
     question = QuestionFactory(knowledge_points=[point])
     quiz = QuizFactory(title="一支部测验", questions=[question], audience_units=[org.first])
     starts = timezone.now() - datetime.timedelta(hours=3)
-    contest = QuizFactory(title="一支部竞赛", kind=QuizKind.CONTEST, questions=[question], audience_units=[org.first],
-                          starts_at=starts, time_limit_minutes=30, ranking_members=True)
+    contest = QuizFactory(
+        title="一支部竞赛",
+        kind=QuizKind.CONTEST,
+        questions=[question],
+        audience_units=[org.first],
+        starts_at=starts,
+        time_limit_minutes=30,
+        ranking_members=True,
+    )
     person = people["in_audience"]
     done, _ = services.start_attempt(person, quiz)
     services.submit(person, done.pk, key())

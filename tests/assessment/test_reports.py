@@ -1,5 +1,6 @@
 """测评统计 in the admin: a 支部书记 sees their own units only — score distribution, who has not
 taken a required quiz, the knowledge points missed most, contest rankings — and the export."""
+
 import datetime
 import io
 
@@ -25,8 +26,9 @@ def world(root, org):
     easy = QuestionFactory(knowledge_points=[strong])
     quiz = QuizFactory(title="必答测验", required=True, questions=[hard, easy], audience_units=[org.committee])
     people = {
-        "secretary": member(org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="s1", last_name="赵",
-                            first_name="书记"),
+        "secretary": member(
+            org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="s1", last_name="赵", first_name="书记"
+        ),
         "good": member(org.first, MemberStatus.FULL, username="m1", last_name="钱", first_name="满分"),
         "half": member(org.first, MemberStatus.FULL, username="m2", last_name="孙", first_name="一半"),
         "absent": member(org.first, MemberStatus.FULL, username="m3", last_name="李", first_name="未答"),
@@ -75,8 +77,14 @@ def test_the_admin_pages_and_the_audited_export(client, world):
 
 def test_contest_ranking_in_the_report_is_scoped(client, world, org):
     starts = timezone.now() - datetime.timedelta(minutes=5)
-    contest = QuizFactory(title="竞赛", kind=QuizKind.CONTEST, questions=[QuestionFactory()],
-                          audience_units=[org.committee], starts_at=starts, time_limit_minutes=30)
+    contest = QuizFactory(
+        title="竞赛",
+        kind=QuizKind.CONTEST,
+        questions=[QuestionFactory()],
+        audience_units=[org.committee],
+        starts_at=starts,
+        time_limit_minutes=30,
+    )
     for name in ("good", "elsewhere"):
         attempt, _ = services.start_attempt(world.people[name], contest)
         services.submit(world.people[name], attempt.pk, key())

@@ -1,5 +1,6 @@
 """Starting, resuming, saving, grading, time limits, mastery and the notebook, through the
 services the API calls."""
+
 import datetime
 import random
 
@@ -22,16 +23,38 @@ def bank(root):
     point = KnowledgePointFactory(name="党史")
     other = KnowledgePointFactory(name="党章")
     single = QuestionFactory(knowledge_points=[point])
-    multiple = QuestionFactory(type=QuestionType.MULTIPLE, stem="党的三大作风是？", option_a="理论联系实际",
-                               option_b="密切联系群众", option_c="批评与自我批评", option_d="艰苦奋斗",
-                               answer="ABC", knowledge_points=[point])
-    true_false = QuestionFactory(type=QuestionType.TRUE_FALSE, stem="党员有表决权。", answer="对",
-                                 knowledge_points=[other])
-    blank = QuestionFactory(type=QuestionType.FILL_BLANK, stem="党的最高理想是实现____主义，首次会议在____召开。",
-                            answer="共产|共产主义；上海", knowledge_points=[other])
-    return type("Bank", (), {"point": point, "other": other, "single": single, "multiple": multiple,
-                             "true_false": true_false, "blank": blank,
-                             "all": [single, multiple, true_false, blank]})
+    multiple = QuestionFactory(
+        type=QuestionType.MULTIPLE,
+        stem="党的三大作风是？",
+        option_a="理论联系实际",
+        option_b="密切联系群众",
+        option_c="批评与自我批评",
+        option_d="艰苦奋斗",
+        answer="ABC",
+        knowledge_points=[point],
+    )
+    true_false = QuestionFactory(
+        type=QuestionType.TRUE_FALSE, stem="党员有表决权。", answer="对", knowledge_points=[other]
+    )
+    blank = QuestionFactory(
+        type=QuestionType.FILL_BLANK,
+        stem="党的最高理想是实现____主义，首次会议在____召开。",
+        answer="共产|共产主义；上海",
+        knowledge_points=[other],
+    )
+    return type(
+        "Bank",
+        (),
+        {
+            "point": point,
+            "other": other,
+            "single": single,
+            "multiple": multiple,
+            "true_false": true_false,
+            "blank": blank,
+            "all": [single, multiple, true_false, blank],
+        },
+    )
 
 
 @pytest.fixture
@@ -41,8 +64,9 @@ def person(org):
 
 def answer_all_right(person, attempt, bank, *, now=NOW):
     services.save_answer(person, attempt.pk, bank.single.pk, [shown_key(attempt, bank.single, "B")], now=now)
-    services.save_answer(person, attempt.pk, bank.multiple.pk,
-                         [shown_key(attempt, bank.multiple, letter) for letter in "ABC"], now=now)
+    services.save_answer(
+        person, attempt.pk, bank.multiple.pk, [shown_key(attempt, bank.multiple, letter) for letter in "ABC"], now=now
+    )
     services.save_answer(person, attempt.pk, bank.true_false.pk, ["A"], now=now)
     services.save_answer(person, attempt.pk, bank.blank.pk, ["共产主义", "上海"], now=now)
 
@@ -73,29 +97,44 @@ def test_shown_keys_map_back_to_the_original_options(person, bank, org):
 
 def test_multiple_choice_rule_is_per_quiz(person, bank, org):
     strict = QuizFactory(questions=[bank.multiple], audience_units=[org.first])
-    partial = QuizFactory(questions=[bank.multiple], audience_units=[org.first],
-                          multiple_choice_rule=MultipleChoiceRule.PARTIAL)
+    partial = QuizFactory(
+        questions=[bank.multiple], audience_units=[org.first], multiple_choice_rule=MultipleChoiceRule.PARTIAL
+    )
     scores = {}
     for quiz in (strict, partial):
         attempt, _ = services.start_attempt(person, quiz, now=NOW)
-        services.save_answer(person, attempt.pk, bank.multiple.pk,
-                             [shown_key(attempt, bank.multiple, letter) for letter in "AB"], now=NOW)
+        services.save_answer(
+            person,
+            attempt.pk,
+            bank.multiple.pk,
+            [shown_key(attempt, bank.multiple, letter) for letter in "AB"],
+            now=NOW,
+        )
         scores[quiz.multiple_choice_rule] = float(services.submit(person, attempt.pk, key(), now=NOW).score)
     assert scores == {"all_or_nothing": 0.0, "partial": 66.7}
 
-    attempt, _ = services.start_attempt(person, QuizFactory(questions=[bank.multiple], audience_units=[org.first],
-                                                            multiple_choice_rule="partial"), now=NOW)
-    services.save_answer(person, attempt.pk, bank.multiple.pk,
-                         [shown_key(attempt, bank.multiple, letter) for letter in "AD"], now=NOW)
+    attempt, _ = services.start_attempt(
+        person,
+        QuizFactory(questions=[bank.multiple], audience_units=[org.first], multiple_choice_rule="partial"),
+        now=NOW,
+    )
+    services.save_answer(
+        person, attempt.pk, bank.multiple.pk, [shown_key(attempt, bank.multiple, letter) for letter in "AD"], now=NOW
+    )
     assert services.submit(person, attempt.pk, key(), now=NOW).score == 0  # a wrong option: nothing
 
 
 def test_fill_blank_tolerates_width_spacing_and_case(person, org, root):
-    question = QuestionFactory(type=QuestionType.FILL_BLANK, stem="____年，中共一大在____召开。",
-                               answer="1921|一九二一；Shang Hai|上海")
+    question = QuestionFactory(
+        type=QuestionType.FILL_BLANK, stem="____年，中共一大在____召开。", answer="1921|一九二一；Shang Hai|上海"
+    )
     quiz = QuizFactory(questions=[question], audience_units=[org.first], attempt_limit=None)
-    for given, expected in ((["１９２１", " ｓｈａｎｇｈａｉ "], 100), (["一九 二一", "上　海"], 100),
-                            (["1922", "上海"], 0), (["1921"], None)):
+    for given, expected in (
+        (["１９２１", " ｓｈａｎｇｈａｉ "], 100),
+        (["一九 二一", "上　海"], 100),
+        (["1922", "上海"], 0),
+        (["1921"], None),
+    ):
         attempt, _ = services.start_attempt(person, quiz, now=NOW)
         if expected is None:
             with pytest.raises(ValidationError):
@@ -182,8 +221,13 @@ def test_a_key_used_for_another_attempt_is_refused(person, bank, org):
 
 
 def test_attempt_limit_window_and_audience(person, bank, org):
-    quiz = QuizFactory(questions=bank.all, audience_units=[org.first], attempt_limit=1,
-                       opens_at=NOW + datetime.timedelta(days=1), closes_at=NOW + datetime.timedelta(days=2))
+    quiz = QuizFactory(
+        questions=bank.all,
+        audience_units=[org.first],
+        attempt_limit=1,
+        opens_at=NOW + datetime.timedelta(days=1),
+        closes_at=NOW + datetime.timedelta(days=2),
+    )
     with pytest.raises(services.Refused) as refused:
         services.start_attempt(person, quiz, now=NOW)
     assert refused.value.code == "not_open"
@@ -236,8 +280,14 @@ def test_rules_draw_k_per_point_and_difficulty_without_repeats(person, org, root
 
 def test_a_contest_has_one_sitting_and_a_common_deadline(person, bank, org):
     starts = NOW + datetime.timedelta(hours=1)
-    contest = QuizFactory(questions=bank.all, audience_units=[org.first], kind=QuizKind.CONTEST,
-                          starts_at=starts, time_limit_minutes=30, attempt_limit=5)
+    contest = QuizFactory(
+        questions=bank.all,
+        audience_units=[org.first],
+        kind=QuizKind.CONTEST,
+        starts_at=starts,
+        time_limit_minutes=30,
+        attempt_limit=5,
+    )
     with pytest.raises(services.Refused):
         services.start_attempt(person, contest, now=NOW)
     attempt, _ = services.start_attempt(person, contest, now=starts + datetime.timedelta(minutes=10))
@@ -331,9 +381,15 @@ def test_weak_point_and_notebook_practice_draw_from_the_right_questions(person, 
 def test_saving_an_invalid_answer_is_refused_and_stores_nothing(person, bank, org):
     quiz = QuizFactory(questions=bank.all, audience_units=[org.first])
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
-    for question, value in ((bank.single, ["A", "B"]), (bank.single, ["G"]), (bank.multiple, ["A", "A"]),
-                            (bank.true_false, ["C"]), (bank.blank, ["只有一个空"]), (bank.single, "B"),
-                            (bank.blank, [1, 2])):
+    for question, value in (
+        (bank.single, ["A", "B"]),
+        (bank.single, ["G"]),
+        (bank.multiple, ["A", "A"]),
+        (bank.true_false, ["C"]),
+        (bank.blank, ["只有一个空"]),
+        (bank.single, "B"),
+        (bank.blank, [1, 2]),
+    ):
         with pytest.raises(ValidationError):
             services.save_answer(person, attempt.pk, question.pk, value, now=NOW)
     assert not AttemptAnswer.objects.filter(attempt=attempt).exists()

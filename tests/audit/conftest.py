@@ -1,10 +1,10 @@
 """Helpers for the audit tests: the entries of one kind, and raw SQL that bypasses the
 application (what an attacker with database access would do)."""
+
 import pytest
 from django.db import connection
 
 from cms.audit.models import AuditEntry
-
 
 _mark = {"seq": 0}
 
@@ -43,8 +43,10 @@ def reseal():
     for entry in AuditEntry.objects.order_by("seq"):
         entry.prev_hash = previous
         entry.entry_hash = entry.compute_hash()
-        raw_sql("UPDATE {t} SET prev_hash = %s, entry_hash = %s WHERE seq = %s",
-                [entry.prev_hash, entry.entry_hash, entry.seq])
+        raw_sql(
+            "UPDATE {t} SET prev_hash = %s, entry_hash = %s WHERE seq = %s",
+            [entry.prev_hash, entry.entry_hash, entry.seq],
+        )
         previous = entry.entry_hash
     ChainHead.objects.filter(pk=1).update(last_hash=previous)
 

@@ -1,5 +1,6 @@
 """verify_chain: passes on an intact log, then names the first broken entry after each kind
 of tampering done with raw SQL (what someone with database access could do)."""
+
 import datetime
 import json
 
@@ -67,8 +68,16 @@ def test_two_swapped_contents_are_found(log):
     # Swap everything but the position: the chain still breaks at the first swapped row.
     first, second = AuditEntry.objects.get(seq=2), AuditEntry.objects.get(seq=3)
     for target, source in ((2, second), (3, first)):
-        raw_sql("UPDATE {t} SET object_repr = %s, details = %s, prev_hash = %s, entry_hash = %s WHERE seq = %s",
-                [source.object_repr, json.dumps(source.details, ensure_ascii=False), source.prev_hash, source.entry_hash, target])
+        raw_sql(
+            "UPDATE {t} SET object_repr = %s, details = %s, prev_hash = %s, entry_hash = %s WHERE seq = %s",
+            [
+                source.object_repr,
+                json.dumps(source.details, ensure_ascii=False),
+                source.prev_hash,
+                source.entry_hash,
+                target,
+            ],
+        )
     broken_at(2)
 
 
@@ -88,8 +97,6 @@ def test_deleting_the_oldest_rows_is_found_even_after_a_prune(log, settings):
     # Moving the head's anchor along does not hide it: the checkpoint names entry 2.
     ChainHead.objects.filter(pk=1).update(anchor_seq=3, anchor_hash=AuditEntry.objects.get(seq=4).prev_hash)
     assert "最近一次清理记录不符" in verify_chain().message()
-
-
 
 
 def test_audit_verify_command_exit_codes(log, capsys):

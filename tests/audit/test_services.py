@@ -1,4 +1,5 @@
 """Appending: chained hashes, append-only from the ORM, serialised appends, retention."""
+
 import datetime
 import threading
 
@@ -59,8 +60,15 @@ def test_deleting_a_user_keeps_their_entries(three):
 
 
 def test_secrets_never_reach_the_details(db):
-    entry = services.record(Action.LOGIN_FAILED, details={
-        "username": "zhang", "password": "Geheim123!", "csrfmiddlewaretoken": "abc", "nested": {"new_password1": "x"}})
+    entry = services.record(
+        Action.LOGIN_FAILED,
+        details={
+            "username": "zhang",
+            "password": "Geheim123!",
+            "csrfmiddlewaretoken": "abc",
+            "nested": {"new_password1": "x"},
+        },
+    )
     assert entry.details == {"username": "zhang", "nested": {}}
     assert "Geheim" not in str(AuditEntry.objects.values_list("details", flat=True).get())
 

@@ -1,5 +1,6 @@
 """Each audited event, through the code path a person uses, gives exactly one entry with the
 right who, what and where (REMOTE_ADDR is 127.0.0.1 under Django's test client)."""
+
 import datetime
 
 import pytest
@@ -8,13 +9,18 @@ from django.test import Client
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from cms.accounts.models import BranchRole, Membership, MemberStatus
+from cms.accounts.models import BranchRole, MemberStatus, Membership
 from cms.accounts.roles import ADMINISTRATOR, EDITOR
 from cms.audit.models import Action, AuditEntry
 from cms.audit.selectors import verify_chain
 from tests.audit.conftest import entries, only_entry, start_here
 from tests.factories import (
-    PASSWORD, MembershipFactory, NewsPageFactory, OrganisationUnitFactory, SectionPageFactory, UserFactory,
+    PASSWORD,
+    MembershipFactory,
+    NewsPageFactory,
+    OrganisationUnitFactory,
+    SectionPageFactory,
+    UserFactory,
 )
 from tests.html import error_texts, soup
 
@@ -170,8 +176,11 @@ def test_wagtail_group_page_permission_edit_is_one_entry(people, admin_client, h
     form = next(f for f in page.select("form") if f.select("[name=name]"))
     data = _form_data(page, form)
     # Add 发布 to the group's permissions on the home page (the row whose page is home).
-    row = next(key[:-len("-page")] for key, value in data.items()
-               if key.startswith("page_permissions-") and key.endswith("-page") and value == str(home.pk))
+    row = next(
+        key[: -len("-page")]
+        for key, value in data.items()
+        if key.startswith("page_permissions-") and key.endswith("-page") and value == str(home.pk)
+    )
     data[f"{row}-permissions"] = [*data[f"{row}-permissions"], "publish_page"]
     before = AuditEntry.objects.count()
     response = admin_client.post(url, data)
@@ -187,10 +196,21 @@ def test_publishing_and_unpublishing_a_page_in_the_admin(people, admin_client, h
     section = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     start_here()
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", section.pk))
-    response = admin_client.post(url, nested_form_data({
-        "title": "支部召开组织生活会", "slug": "meeting", "date": "2026-11-26", "summary": "摘要",
-        "tags": "", "issuing_unit": "", "body": streamfield([("paragraph", rich_text("<p>正文</p>"))]),
-        "action-publish": "发布"}))
+    response = admin_client.post(
+        url,
+        nested_form_data(
+            {
+                "title": "支部召开组织生活会",
+                "slug": "meeting",
+                "date": "2026-11-26",
+                "summary": "摘要",
+                "tags": "",
+                "issuing_unit": "",
+                "body": streamfield([("paragraph", rich_text("<p>正文</p>"))]),
+                "action-publish": "发布",
+            }
+        ),
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     from cms.openness.models import NewsPage
 
@@ -198,7 +218,11 @@ def test_publishing_and_unpublishing_a_page_in_the_admin(people, admin_client, h
     assert page.live
     entry = only_entry(Action.PAGE_PUBLISHED)
     assert (entry.actor_username, entry.object_type, entry.object_id, entry.object_repr) == (
-        "admin1", "page", str(page.pk), "支部召开组织生活会")
+        "admin1",
+        "page",
+        str(page.pk),
+        "支部召开组织生活会",
+    )
     assert entry.details["revision"] == page.live_revision_id
     assert_from_test_client(entry)
 
@@ -226,7 +250,11 @@ def test_the_progress_export_is_recorded(people, admin_client):
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxml")
     entry = only_entry(Action.PROGRESS_EXPORTED)
     assert (entry.actor_username, entry.object_type, entry.object_id, entry.object_repr) == (
-        "admin1", "course", str(course.pk), "党章学习")
+        "admin1",
+        "course",
+        str(course.pk),
+        "党章学习",
+    )
     assert entry.details == {"rows": 1, "filters": {"state": "not_started"}}
     assert_from_test_client(entry)
 
@@ -259,23 +287,31 @@ def test_editing_a_member_record_in_the_admin(people, admin_client):
     member = people["member"]
     second = OrganisationUnitFactory(name="第二党支部")
     url = reverse("accounts_member_edit", args=[member.membership.pk])
-    admin_client.post(url, {"organisation": people["branch"].pk, "role": BranchRole.ORGANISATION,
-                            "joined_party_on": "2015-07-01"})
+    admin_client.post(
+        url, {"organisation": people["branch"].pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"}
+    )
     entry = only_entry(Action.MEMBER_CHANGED)
     assert (entry.actor_username, entry.object_type, entry.object_id, entry.object_repr) == (
-        "admin1", "membership", str(member.membership.pk), "钱学员（member）")
+        "admin1",
+        "membership",
+        str(member.membership.pk),
+        "钱学员（member）",
+    )
     assert entry.details == {"role": ["党员", "组织委员"], "joined_party_on": "已修改"}
     assert "2015" not in str(entry.details)
     assert_from_test_client(entry)
 
-    admin_client.post(url, {"organisation": second.pk, "role": BranchRole.ORGANISATION,
-                            "joined_party_on": "2015-07-01"})
+    admin_client.post(
+        url, {"organisation": second.pk, "role": BranchRole.ORGANISATION, "joined_party_on": "2015-07-01"}
+    )
     moved = only_entry(Action.MEMBER_UNIT_CHANGED)
     assert moved.details == {"from": "第一党支部", "to": "第二党支部"}
     assert len(entries(Action.MEMBER_CHANGED)) == 1  # nothing else on the record changed
 
-    admin_client.post(reverse("accounts_member_status", args=[member.membership.pk]), {
-        "to_status": MemberStatus.TRANSFERRED_OUT, "changed_on": datetime.date.today().isoformat()})
+    admin_client.post(
+        reverse("accounts_member_status", args=[member.membership.pk]),
+        {"to_status": MemberStatus.TRANSFERRED_OUT, "changed_on": datetime.date.today().isoformat()},
+    )
     assert entries(Action.MEMBER_CHANGED)[-1].details == {"status": ["正式党员", "已转出"]}
 
 
@@ -293,19 +329,28 @@ def test_creating_and_deleting_a_record(people):
 
 def test_a_secretary_appointment_records_the_group_it_grants(people, admin_client):
     member = people["member"]
-    admin_client.post(reverse("accounts_member_edit", args=[member.membership.pk]), {
-        "organisation": people["branch"].pk, "role": BranchRole.SECRETARY, "joined_party_on": ""})
+    admin_client.post(
+        reverse("accounts_member_edit", args=[member.membership.pk]),
+        {"organisation": people["branch"].pk, "role": BranchRole.SECRETARY, "joined_party_on": ""},
+    )
     assert only_entry(Action.GROUP_JOINED).details == {"group": "支部书记"}
-    admin_client.post(reverse("accounts_member_edit", args=[member.membership.pk]), {
-        "organisation": people["branch"].pk, "role": BranchRole.MEMBER, "joined_party_on": ""})
+    admin_client.post(
+        reverse("accounts_member_edit", args=[member.membership.pk]),
+        {"organisation": people["branch"].pk, "role": BranchRole.MEMBER, "joined_party_on": ""},
+    )
     assert only_entry(Action.GROUP_LEFT).details == {"group": "支部书记"}
 
 
 def test_site_rollback_switch_is_recorded(people):
     from cms.publishing.models import SiteBuild
 
-    SiteBuild.objects.create(kind=SiteBuild.Kind.SWITCH, status=SiteBuild.Status.SUCCEEDED, actor=people["admin"],
-                             release="20261201-1", commit="abcdef1234567890")
+    SiteBuild.objects.create(
+        kind=SiteBuild.Kind.SWITCH,
+        status=SiteBuild.Status.SUCCEEDED,
+        actor=people["admin"],
+        release="20261201-1",
+        commit="abcdef1234567890",
+    )
     entry = only_entry(Action.SITE_SWITCHED)
     assert (entry.actor_username, entry.details) == ("admin1", {"release": "20261201-1", "commit": "abcdef123456"})
     build = SiteBuild.objects.create(kind=SiteBuild.Kind.BUILD, status=SiteBuild.Status.SUCCEEDED)
@@ -322,12 +367,20 @@ def test_entries_of_every_path_form_one_valid_chain(people, admin_client):
     member_post(client, "member", "wrong")
     member_post(client, "member", PASSWORD)
     client.delete(SESSION)
-    admin_client.post(reverse("accounts_member_edit", args=[people["member"].membership.pk]), {
-        "organisation": people["branch"].pk, "role": BranchRole.SECRETARY, "joined_party_on": ""})
+    admin_client.post(
+        reverse("accounts_member_edit", args=[people["member"].membership.pk]),
+        {"organisation": people["branch"].pk, "role": BranchRole.SECRETARY, "joined_party_on": ""},
+    )
     admin_client.get("/admin/audit/export/")
     kinds = set(AuditEntry.objects.values_list("action", flat=True))
-    assert {Action.LOGIN_FAILED, Action.LOGIN, Action.LOGOUT, Action.MEMBER_CHANGED, Action.GROUP_JOINED,
-            Action.AUDIT_EXPORTED} <= kinds
+    assert {
+        Action.LOGIN_FAILED,
+        Action.LOGIN,
+        Action.LOGOUT,
+        Action.MEMBER_CHANGED,
+        Action.GROUP_JOINED,
+        Action.AUDIT_EXPORTED,
+    } <= kinds
     report = verify_chain()
     assert report.ok and report.checked == AuditEntry.objects.count(), report.message()
 
@@ -355,7 +408,7 @@ def test_passwords_set_by_an_administrator_and_by_the_owner(people, admin_client
 def test_second_factor_enrolment_and_removal(people):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from tests.accounts.test_otp import ENROL, DEVICES, admin_log_in, code
+    from tests.accounts.test_otp import DEVICES, ENROL, admin_log_in, code
 
     client = admin_log_in("editor")
     client.get(ENROL)

@@ -1,5 +1,6 @@
 """审计日志 in the admin: 管理员 only, search, pages, and an Excel export that is
 formula-safe and itself audited."""
+
 import io
 
 import openpyxl
@@ -45,9 +46,18 @@ def client_for(user):
     return client
 
 
-@pytest.mark.parametrize(("persona", "allowed"), [
-    (None, False), ("member", False), ("editor", False), ("reviewer", False), ("secretary", False),
-    ("admin", True), ("superuser", True)])
+@pytest.mark.parametrize(
+    ("persona", "allowed"),
+    [
+        (None, False),
+        ("member", False),
+        ("editor", False),
+        ("reviewer", False),
+        ("secretary", False),
+        ("admin", True),
+        ("superuser", True),
+    ],
+)
 def test_only_administrators_see_and_export_the_log(people, persona, allowed):
     client = client_for(people[persona] if persona else None)
     before = AuditEntry.objects.filter(action=Action.AUDIT_EXPORTED).count()

@@ -1,6 +1,7 @@
 """`manage.py backup` and `manage.py restore` as an operator runs them: a demo installation
 with member progress is backed up and restored into an empty database and an empty VAR_DIR
 on PostgreSQL and on SQLite; pages, users, progress, media and the built site must match."""
+
 import io
 import tarfile
 
@@ -66,15 +67,18 @@ def round_trip(source: Installation, target: Installation, archive):
     assert target.shell_json(SNAPSHOT) == before
     assert media_files(target) == media_files(source)
     assert html_files(target.current) == site_before
-    assert (target.content / "index.md").read_text(encoding="utf-8") == \
-        (source.content / "index.md").read_text(encoding="utf-8")
+    assert (target.content / "index.md").read_text(encoding="utf-8") == (source.content / "index.md").read_text(
+        encoding="utf-8"
+    )
 
     # A second restore into the now filled installation is refused and changes nothing.
     refused = target.manage("restore", str(archive), check=False)
     assert refused.returncode != 0 and "不是空的" in refused.stderr and "--force" in refused.stderr
     assert target.shell_json(SNAPSHOT) == before
     # --force overwrites it: a member's progress made after the backup is gone again.
-    target.shell_json("from cms.study.models import LessonProgress\nLessonProgress.objects.all().delete()\nresult = None")
+    target.shell_json(
+        "from cms.study.models import LessonProgress\nLessonProgress.objects.all().delete()\nresult = None"
+    )
     assert "恢复完成" in target.manage("restore", "--force", str(archive)).stdout
     assert target.shell_json(SNAPSHOT) == before
     assert html_files(target.current) == site_before
@@ -127,8 +131,14 @@ def test_a_backup_waits_for_the_publisher_that_is_committing(tmp_path):
     installation.manage("migrate", "--no-input", "-v0")
     archive = tmp_path / "backup.tar.gz"
     with exclusive_lock(installation.var / "publishing.lock"):
-        backup = subprocess.Popen([sys.executable, "manage.py", "backup", "--output", str(archive)], cwd=REPO,
-                                  env=installation.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        backup = subprocess.Popen(
+            [sys.executable, "manage.py", "backup", "--output", str(archive)],
+            cwd=REPO,
+            env=installation.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(5)
         assert backup.poll() is None and not archive.exists(), "the backup ran while a publisher held the lock"
     out, err = backup.communicate(timeout=120)

@@ -9,8 +9,13 @@ from cms.openness.models import NewsPage
 
 
 def _counts():
-    return (Page.objects.count(), User.objects.count(), OrganisationUnit.objects.count(),
-            get_image_model().objects.count(), get_document_model().objects.count())
+    return (
+        Page.objects.count(),
+        User.objects.count(),
+        OrganisationUnit.objects.count(),
+        get_image_model().objects.count(),
+        get_document_model().objects.count(),
+    )
 
 
 def test_load_demo_is_idempotent_and_keeps_edits(db, site_paths, publish, public_site):
@@ -42,26 +47,38 @@ def _feedback_counts():
     from cms.consultations.models import Consultation, Message
     from cms.feedback.models import FeedbackFormPage, FormField, Participation, Response
 
-    return (FeedbackFormPage.objects.count(), FormField.objects.count(), Participation.objects.count(),
-            Response.objects.count(), Consultation.objects.count(), Message.objects.count())
+    return (
+        FeedbackFormPage.objects.count(),
+        FormField.objects.count(),
+        Participation.objects.count(),
+        Response.objects.count(),
+        Consultation.objects.count(),
+        Message.objects.count(),
+    )
 
 
 #: What only the database may hold: member forms, the people's answers and consultations.
 PRIVATE_MARKERS = [
-    "2026年度党建工作满意度调查", "第一党支部2026年度民主评议党员", "第四季度主题党日活动意见征集",
-    "建议把专题党课的视频放到党员学习里", "学习认真，带头完成学习任务",
-    "工资调整后党费怎么重新核定", "我是第一党支部的钱学员", "钱学员你好",
-    "入党积极分子多长时间可以列为发展对象", "建议在党员学习中增加党费交纳提醒",
+    "2026年度党建工作满意度调查",
+    "第一党支部2026年度民主评议党员",
+    "第四季度主题党日活动意见征集",
+    "建议把专题党课的视频放到党员学习里",
+    "学习认真，带头完成学习任务",
+    "工资调整后党费怎么重新核定",
+    "我是第一党支部的钱学员",
+    "钱学员你好",
+    "入党积极分子多长时间可以列为发展对象",
+    "建议在党员学习中增加党费交纳提醒",
     "建议在网站上公布党员活动室的开放时间",  # a visitor's message to 群众心声
 ]
 
 
 def test_load_demo_shows_forms_and_consultations(db, site_paths, publish, public_site):
     from cms.accounts.models import User
+    from cms.consultations import selectors as consultations
     from cms.consultations.models import Consultation, FaqPage, State
     from cms.feedback import selectors as forms
     from cms.feedback.models import FeedbackFormPage, Response
-    from cms.consultations import selectors as consultations
 
     call_command("load_demo", verbosity=0)
     first = (_counts(), _feedback_counts())
@@ -70,10 +87,15 @@ def test_load_demo_shows_forms_and_consultations(db, site_paths, publish, public
 
     # The demo member's 我的问卷 has all three groups; 问卷结果 have answers to show.
     member = User.objects.get(username="member1")
-    states = {form.title: forms.form_state(form, answered)
-              for form, answered in [(f, f.participations.filter(user=member).exists()) for f in forms.forms_for(member)]}
-    assert states == {"第一党支部2026年度民主评议党员": "open", "2026年度党建工作满意度调查": "answered",
-                      "第四季度主题党日活动意见征集": "closed"}
+    states = {
+        form.title: forms.form_state(form, answered)
+        for form, answered in [(f, f.participations.filter(user=member).exists()) for f in forms.forms_for(member)]
+    }
+    assert states == {
+        "第一党支部2026年度民主评议党员": "open",
+        "2026年度党建工作满意度调查": "answered",
+        "第四季度主题党日活动意见征集": "closed",
+    }
     appraisal = FeedbackFormPage.objects.get(slug="peer-review-branch1-2026")
     assert appraisal.anonymous and appraisal.responses.count() == 2
     assert not appraisal.responses.filter(user__isnull=False).exists()
@@ -84,7 +106,9 @@ def test_load_demo_shows_forms_and_consultations(db, site_paths, publish, public
 
     # Consultations: the member's answered question (with consent) and suggestion; an overdue one.
     assert {(c.subject, c.state) for c in consultations.mine(member)} == {
-        ("工资调整后党费怎么重新核定？", State.ANSWERED), ("建议在党员学习中增加党费交纳提醒", State.PENDING)}
+        ("工资调整后党费怎么重新核定？", State.ANSWERED),
+        ("建议在党员学习中增加党费交纳提醒", State.PENDING),
+    }
     answered = Consultation.objects.get(subject="工资调整后党费怎么重新核定？")
     assert answered.public_consent and answered.faq_pages.filter(live=True).exists()
     assert consultations.unseen_answers(member) == 1  # the badge on 我的咨询
@@ -97,7 +121,9 @@ def test_load_demo_shows_forms_and_consultations(db, site_paths, publish, public
     assert public_site.exists("interact/message/index.html")
     assert 'id="dj-public-form"' in public_site.text("interact/message/index.html")
     assert public_site.exists("interact/faq/dues-after-pay-change/index.html")
-    assert "工资调整后，党费从什么时候按新标准交纳？" in public_site.text("interact/faq/dues-after-pay-change/index.html")
+    assert "工资调整后，党费从什么时候按新标准交纳？" in public_site.text(
+        "interact/faq/dues-after-pay-change/index.html"
+    )
     assert public_site.exists("interact/faq/relation-transfer/index.html")
     content = "\n".join(path.read_text(encoding="utf-8") for path in site_paths["CONTENT_DIR"].rglob("*.md"))
     assert "群众心声" in content and "调动到外地工作，组织关系怎么转接？" in content

@@ -6,7 +6,7 @@ from wagtail.models import GroupPagePermission, Workflow
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
 from cms.bootstrap.roles import setup_roles
 from tests.access import assert_refused_in_admin
-from tests.factories import OrganisationUnitFactory, PASSWORD, SectionPageFactory, UserFactory
+from tests.factories import PASSWORD, OrganisationUnitFactory, SectionPageFactory, UserFactory
 
 
 def test_setup_roles_is_idempotent(home):

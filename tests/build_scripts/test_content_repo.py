@@ -10,8 +10,7 @@ EDITOR = ("张三", "zhangsan@example.cn")
 
 
 def git(cwd, *args):
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture
@@ -43,7 +42,9 @@ def test_init_creates_separate_git_dir_with_readme_commit(repo, outer):
     head = repo.head()
     assert head is not None
     assert git(outer / "var" / "content.git", "--git-dir=.", "ls-tree", "--name-only", head).split() == ["README.md"]
-    assert git(outer / "var" / "content.git", "--git-dir=.", "config", "core.worktree").strip() == str(outer / "content")
+    assert git(outer / "var" / "content.git", "--git-dir=.", "config", "core.worktree").strip() == str(
+        outer / "content"
+    )
 
 
 def test_open_or_init_reopens_existing_repo(repo, outer):
@@ -83,8 +84,9 @@ def test_commit_all_records_deletions_and_chinese_authors(repo):
     write(repo, "news/a.md", "一\n")
     repo.commit_all("新增", *EDITOR)
     (repo.work_tree / "news" / "a.md").unlink()
-    sha = repo.commit_all("撤下", "李四", "lisi@example.cn", committer_name="发布系统",
-                          committer_email="publisher@example.cn")
+    sha = repo.commit_all(
+        "撤下", "李四", "lisi@example.cn", committer_name="发布系统", committer_email="publisher@example.cn"
+    )
     entry = repo.log(max_count=1)[0]
     assert entry["sha"] == sha
     assert (entry["author_name"], entry["author_email"]) == ("李四", "lisi@example.cn")

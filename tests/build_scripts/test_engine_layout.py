@@ -32,8 +32,11 @@ def test_only_the_adapter_imports_mkdocs():
     files = python_files()
     assert ADAPTER in files and len(files) > 50  # the scan sees the code it guards
     assert imported_packages(ADAPTER) & RENDERER_PACKAGES  # (the scan does find imports)
-    offenders = {str(p.relative_to(ROOT)): sorted(imported_packages(p) & RENDERER_PACKAGES)
-                 for p in files if p != ADAPTER and imported_packages(p) & RENDERER_PACKAGES}
+    offenders = {
+        str(p.relative_to(ROOT)): sorted(imported_packages(p) & RENDERER_PACKAGES)
+        for p in files
+        if p != ADAPTER and imported_packages(p) & RENDERER_PACKAGES
+    }
     assert offenders == {}
 
 
@@ -48,9 +51,20 @@ def test_mkdocs_loads_the_adapter_and_nothing_else():
 def test_the_adapter_gets_its_inputs_from_the_typed_request_only():
     """No side channel of underscore keys in MkDocs' config.extra between engine and hook
     (build_scripts.render_request is the one join)."""
-    old_keys = {"_progress", "_theme_signature", "_content_dir", "_catalogue", "_previous_outputs",
-                "_previous_sources", "_changed_paths", "_build_state"}
+    old_keys = {
+        "_progress",
+        "_theme_signature",
+        "_content_dir",
+        "_catalogue",
+        "_previous_outputs",
+        "_previous_sources",
+        "_changed_paths",
+        "_build_state",
+    }
     for path in [ADAPTER, *(ROOT / "build_scripts").glob("*.py")]:
-        strings = {node.value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                   if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+        strings = {
+            node.value
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
         assert not strings & old_keys, path

@@ -1,15 +1,16 @@
 """A hand-edited or old content/ file cannot inject markup either: the build sanitises what
 Markdown renders and escapes every front-matter value, whoever wrote the file."""
+
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from content_samples import SITE_URL, article_meta, write_sample_content
 
 from build_scripts.release_tree import walk_files
 from build_scripts.site_build import build_release
-from content_samples import SITE_URL, article_meta, write_sample_content
 from tests.hostile import PAYLOADS, URL_PAYLOADS, marker, shown, unsafe_markup
 
 
@@ -27,16 +28,40 @@ def hostile_release(tmp_path_factory):
     site["announcement"] = {"text": PAYLOADS[0], "url": URL_PAYLOADS[1]}
     (content / "_site.yml").write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
     section = content / "news" / "index.md"
-    section.write_text(section.read_text(encoding="utf-8").replace("新闻动态", "新闻动态" + PAYLOADS[2].replace("\n", " "), 1),
-                       encoding="utf-8")
+    section.write_text(
+        section.read_text(encoding="utf-8").replace("新闻动态", "新闻动态" + PAYLOADS[2].replace("\n", " "), 1),
+        encoding="utf-8",
+    )
     for number, payload in enumerate(PAYLOADS):
-        meta = article_meta(5000 + number, payload, f"news/hostile-{number:02d}/", "2026-11-27",
-                            tags=[payload, f"标签{marker(payload)}"], category=payload, unit=payload, summary=payload)
+        meta = article_meta(
+            5000 + number,
+            payload,
+            f"news/hostile-{number:02d}/",
+            "2026-11-27",
+            tags=[payload, f"标签{marker(payload)}"],
+            category=payload,
+            unit=payload,
+            summary=payload,
+        )
         # Keys material's templates would print or obey, if the build let them through.
-        meta.update({"description": payload, "author": payload, "template": "member.html",
-                     "canonical_url": URL_PAYLOADS[number % len(URL_PAYLOADS)], "hide": ["navigation"]})
-        body = "\n\n".join([payload, f"## {payload}", f"[链接{marker(payload)}]({URL_PAYLOADS[number % 8]})",
-                            f'<a href="{URL_PAYLOADS[number % 8]}">原样链接</a>', f"> {payload}"])
+        meta.update(
+            {
+                "description": payload,
+                "author": payload,
+                "template": "member.html",
+                "canonical_url": URL_PAYLOADS[number % len(URL_PAYLOADS)],
+                "hide": ["navigation"],
+            }
+        )
+        body = "\n\n".join(
+            [
+                payload,
+                f"## {payload}",
+                f"[链接{marker(payload)}]({URL_PAYLOADS[number % 8]})",
+                f'<a href="{URL_PAYLOADS[number % 8]}">原样链接</a>',
+                f"> {payload}",
+            ]
+        )
         front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
         (content / "news" / f"hostile-{number:02d}.md").write_text(f"---\n{front}---\n\n{body}\n", encoding="utf-8")
     return build_release(content, root / "releases")
@@ -47,8 +72,9 @@ def test_hand_written_content_cannot_inject_markup(hostile_release):
     problems = []
     for rel, path in walk_files(hostile_release.path):
         if rel.endswith(".html"):
-            problems += unsafe_markup(path.read_text(encoding="utf-8"), allowed_scripts=ours, where=rel,
-                                      content="article.md-content__inner")
+            problems += unsafe_markup(
+                path.read_text(encoding="utf-8"), allowed_scripts=ours, where=rel, content="article.md-content__inner"
+            )
         elif rel == "feed.xml":
             for item in ET.parse(path).getroot().iter("item"):
                 problems += unsafe_markup(item.findtext("description") or "", allowed_scripts=set(), where=rel)
@@ -59,8 +85,9 @@ def test_hand_written_content_cannot_inject_markup(hostile_release):
 
 def test_front_matter_shows_as_text_and_steers_nothing(hostile_release):
     for number, payload in enumerate(PAYLOADS):
-        soup = BeautifulSoup((hostile_release.path / f"news/hostile-{number:02d}/index.html").read_text(encoding="utf-8"),
-                             "html.parser")
+        soup = BeautifulSoup(
+            (hostile_release.path / f"news/hostile-{number:02d}/index.html").read_text(encoding="utf-8"), "html.parser"
+        )
         where = marker(payload)
         assert _text(soup.select_one("article h1")) == shown(payload), where
         assert _text(soup.title).startswith(shown(payload)), where

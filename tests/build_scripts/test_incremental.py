@@ -1,5 +1,6 @@
 """An incremental release must equal a full build of the same content, file by file, and
 share every unchanged file with the previous release."""
+
 import filecmp
 import os
 import shutil
@@ -20,7 +21,7 @@ def _files(root: Path) -> dict[str, Path]:
 
 def _assert_identical(incremental: Path, full: Path) -> None:
     inc, ful = _files(incremental), _files(full)
-    assert sorted(inc) == sorted(ful), (set(inc) ^ set(ful))
+    assert sorted(inc) == sorted(ful), set(inc) ^ set(ful)
     different = [name for name in inc if not filecmp.cmp(inc[name], ful[name], shallow=False)]
     assert different == []
 
@@ -29,8 +30,10 @@ def _write_article(content: Path, path: str, page_id: int, title: str, date: str
     meta = article_meta(page_id, title, path[:-3] + "/", date, **kwargs)
     target = content / path
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
-                      + f"---\n\n{title}的正文。\n", encoding="utf-8")
+    target.write_text(
+        "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + f"---\n\n{title}的正文。\n",
+        encoding="utf-8",
+    )
 
 
 def _edit_title(content: Path, path: str, title: str) -> None:
@@ -41,18 +44,22 @@ def _edit_title(content: Path, path: str, title: str) -> None:
 
 
 STEPS = {
-    "publish new article": lambda c: _write_article(c, "news/new-meeting.md", 900, "新召开的支部大会", "2026-11-27",
-                                                    tags=["三会一课"]),
+    "publish new article": lambda c: _write_article(
+        c, "news/new-meeting.md", 900, "新召开的支部大会", "2026-11-27", tags=["三会一课"]
+    ),
     "edit body only": lambda c: (c / "theory/two-studies.md").write_text(
-        (c / "theory/two-studies.md").read_text(encoding="utf-8") + "\n补充一段学习体会。\n", encoding="utf-8"),
+        (c / "theory/two-studies.md").read_text(encoding="utf-8") + "\n补充一段学习体会。\n", encoding="utf-8"
+    ),
     "edit title shown in listings": lambda c: _edit_title(c, "news/democratic-review.md", "第二党支部召开民主评议会议"),
-    "move article to another section": lambda c: shutil.move(c / "news/probationary-members.md",
-                                                              c / "theory/probationary-members.md"),
+    "move article to another section": lambda c: shutil.move(
+        c / "news/probationary-members.md", c / "theory/probationary-members.md"
+    ),
     "unpublish article": lambda c: (c / "openness/dues-2026.md").unlink(),
     "rename section": lambda c: _edit_title(c, "theory/index.md", "理论武装"),
     "set banner": lambda c: (c / "_site.yml").write_text(
         (c / "_site.yml").read_text(encoding="utf-8").replace("关于近期网传信息的权威说明", "最新权威发布"),
-        encoding="utf-8"),
+        encoding="utf-8",
+    ),
 }
 
 
@@ -132,8 +139,9 @@ def test_releases_share_unchanged_directories_and_never_write_through(tmp_path, 
     # whose other entries are shared.
     assert os.path.realpath(second.path / "news") == os.path.realpath(first.path / "news")
     assert os.path.realpath(second.path / "theory") != os.path.realpath(first.path / "theory")
-    assert (os.path.realpath(second.path / "theory/openness-guide")
-            == os.path.realpath(first.path / "theory/openness-guide"))
+    assert os.path.realpath(second.path / "theory/openness-guide") == os.path.realpath(
+        first.path / "theory/openness-guide"
+    )
     full = build_release(content, tmp_path / "full", incremental=False)
     _assert_identical(second.path, full.path)
 
@@ -261,7 +269,7 @@ def test_pruned_releases_take_only_their_own_directories_with_them(tmp_path, con
     # No directory on disk that no kept release uses.
     used = set()
     for release in kept:
-        for directory, subdirs, _files_ in os.walk(release.path, followlinks=True):
+        for directory, subdirs, _ in os.walk(release.path, followlinks=True):
             used.update(os.path.realpath(os.path.join(directory, d)) for d in subdirs)
     assert {str(p) for p in (releases / ".objects").glob("*/*")} == used
     # Two releases cost little more than one.
@@ -314,12 +322,12 @@ def test_random_edit_sequences_equal_full_builds(tmp_path):
     build_release(content, releases, keep=2)
     sections = ["news", "theory", "openness", "openness/notices"]
     tags = ["三会一课", "党费", "主题党日", "党建简讯", "三会一课 "]
-    live: dict[str, int] = {}
     next_id = 5000
 
     def articles():
-        return sorted(str(p.relative_to(content)) for p in content.rglob("*.md")
-                      if p.name != "index.md" and p.name != "README.md")
+        return sorted(
+            str(p.relative_to(content)) for p in content.rglob("*.md") if p.name != "index.md" and p.name != "README.md"
+        )
 
     for step in range(14):
         action = rng.choice(["publish", "publish", "edit", "edit", "move", "unpublish", "retag", "section"])
@@ -327,16 +335,24 @@ def test_random_edit_sequences_equal_full_builds(tmp_path):
         if action == "publish" or not existing:
             next_id += 1
             path = f"{rng.choice(sections)}/random-{next_id}.md"
-            _write_article(content, path, next_id, f"随机文章{next_id}", f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                           tags=rng.sample(tags, rng.randint(0, 2)))
+            _write_article(
+                content,
+                path,
+                next_id,
+                f"随机文章{next_id}",
+                f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                tags=rng.sample(tags, rng.randint(0, 2)),
+            )
         elif action == "edit":
             path = rng.choice(existing)
             text = (content / path).read_text(encoding="utf-8")
             meta = yaml.safe_load(text.split("---\n")[1])
             meta["title"] = meta["title"] + "（修订）"
             meta["date"] = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-            (content / path).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
-                                        + "---\n\n修订后的正文。\n", encoding="utf-8")
+            (content / path).write_text(
+                "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n\n修订后的正文。\n",
+                encoding="utf-8",
+            )
         elif action == "move":
             path = rng.choice(existing)
             target = f"{rng.choice(sections)}/{Path(path).name}"
@@ -350,8 +366,9 @@ def test_random_edit_sequences_equal_full_builds(tmp_path):
             meta = yaml.safe_load(text.split("---\n")[1])
             meta["tags"] = rng.sample(tags, rng.randint(0, 3))
             body = text.split("---\n", 2)[2]
-            (content / path).write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False)
-                                        + "---\n" + body, encoding="utf-8")
+            (content / path).write_text(
+                "---\n" + yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + "---\n" + body, encoding="utf-8"
+            )
         else:
             _edit_title(content, "openness/notices/index.md", f"通知公告{step}")
         release = build_release(content, releases, keep=2)
@@ -391,7 +408,7 @@ def test_pruning_collects_before_the_build_returns_and_keeps_every_release_intac
     assert not first.path.exists() and not list(releases.glob(".pruning-*"))
     used = set()
     for release in (second, third):
-        for directory, subdirs, _files_ in os.walk(release.path, followlinks=True):
+        for directory, subdirs, _ in os.walk(release.path, followlinks=True):
             used.update(os.path.realpath(os.path.join(directory, d)) for d in subdirs)
     on_disk = {str(p) for p in (releases / OBJECTS_DIR).glob("*/*")}
     assert on_disk == used

@@ -8,6 +8,7 @@ texts, choices, intro and thank-you text come out as text; a malformed or hand-m
 ``dj_form`` fails the build instead of reaching the page; ``dj_form`` on any other page is
 ignored.
 """
+
 import copy
 import re
 
@@ -32,24 +33,105 @@ def definition(**overrides) -> dict:
         "opens_at": None,
         "closes_at": "2099-12-31T18:00:00+08:00",
         "fields": [
-            {"name": "about_you", "type": "section", "label": "关于您", "help_text": "以下信息均为选填。",
-             "required": False, "choices": [], "min": None, "max": None, "max_length": None},
-            {"name": "name", "type": "singleline", "label": "称呼", "help_text": "可以不填真实姓名。",
-             "required": False, "choices": [], "min": None, "max": None, "max_length": 50},
-            {"name": "message", "type": "multiline", "label": "留言内容", "help_text": "",
-             "required": True, "choices": [], "min": None, "max": None, "max_length": 2000},
-            {"name": "topic", "type": "radio", "label": "留言类别", "help_text": "", "required": True,
-             "choices": ["意见建议", "咨询", "表扬"], "min": None, "max": None, "max_length": None},
-            {"name": "channels", "type": "checkboxes", "label": "您从哪里知道本栏目", "help_text": "",
-             "required": False, "choices": ["网站", "微信"], "min": None, "max": None, "max_length": None},
-            {"name": "district", "type": "dropdown", "label": "所在街道", "help_text": "", "required": False,
-             "choices": ["东城", "西城"], "min": None, "max": None, "max_length": None},
-            {"name": "satisfaction", "type": "rating", "label": "对党组织工作的满意度", "help_text": "",
-             "required": False, "choices": [], "min": 1, "max": 5, "max_length": None},
-            {"name": "when", "type": "date", "label": "事情发生的日期", "help_text": "", "required": False,
-             "choices": [], "min": None, "max": None, "max_length": None},
-            {"name": "age", "type": "number", "label": "年龄", "help_text": "", "required": False,
-             "choices": [], "min": 0, "max": 120, "max_length": None},
+            {
+                "name": "about_you",
+                "type": "section",
+                "label": "关于您",
+                "help_text": "以下信息均为选填。",
+                "required": False,
+                "choices": [],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            },
+            {
+                "name": "name",
+                "type": "singleline",
+                "label": "称呼",
+                "help_text": "可以不填真实姓名。",
+                "required": False,
+                "choices": [],
+                "min": None,
+                "max": None,
+                "max_length": 50,
+            },
+            {
+                "name": "message",
+                "type": "multiline",
+                "label": "留言内容",
+                "help_text": "",
+                "required": True,
+                "choices": [],
+                "min": None,
+                "max": None,
+                "max_length": 2000,
+            },
+            {
+                "name": "topic",
+                "type": "radio",
+                "label": "留言类别",
+                "help_text": "",
+                "required": True,
+                "choices": ["意见建议", "咨询", "表扬"],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            },
+            {
+                "name": "channels",
+                "type": "checkboxes",
+                "label": "您从哪里知道本栏目",
+                "help_text": "",
+                "required": False,
+                "choices": ["网站", "微信"],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            },
+            {
+                "name": "district",
+                "type": "dropdown",
+                "label": "所在街道",
+                "help_text": "",
+                "required": False,
+                "choices": ["东城", "西城"],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            },
+            {
+                "name": "satisfaction",
+                "type": "rating",
+                "label": "对党组织工作的满意度",
+                "help_text": "",
+                "required": False,
+                "choices": [],
+                "min": 1,
+                "max": 5,
+                "max_length": None,
+            },
+            {
+                "name": "when",
+                "type": "date",
+                "label": "事情发生的日期",
+                "help_text": "",
+                "required": False,
+                "choices": [],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            },
+            {
+                "name": "age",
+                "type": "number",
+                "label": "年龄",
+                "help_text": "",
+                "required": False,
+                "choices": [],
+                "min": 0,
+                "max": 120,
+                "max_length": None,
+            },
         ],
     }
     form.update(overrides)
@@ -57,9 +139,19 @@ def definition(**overrides) -> dict:
 
 
 def write_form_page(content, form, *, path="openness/voice.md", page_type="form", title="群众心声") -> None:
-    meta = {"title": title, "page_id": 500, "type": page_type, "date": "2026-08-01", "tags": [],
-            "category": None, "issuing_unit": None, "canonical_url": "https://dj.example.cn/" + FORM_URL,
-            "summary": "给党组织留言", "type_label": "群众心声", "dj_form": form}
+    meta = {
+        "title": title,
+        "page_id": 500,
+        "type": page_type,
+        "date": "2026-08-01",
+        "tags": [],
+        "category": None,
+        "issuing_unit": None,
+        "canonical_url": "https://dj.example.cn/" + FORM_URL,
+        "summary": "给党组织留言",
+        "type_label": "群众心声",
+        "dj_form": form,
+    }
     target = content / path
     target.parent.mkdir(parents=True, exist_ok=True)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000)
@@ -133,7 +225,9 @@ def test_page_loads_its_script_and_styles_and_nothing_inline(built):
     soup = BeautifulSoup(html, "html.parser")
     scripts = [s.get("src", "") for s in soup.find_all("script")]
     assert any(s.endswith("assets/javascripts/dj-public-form.js") for s in scripts)
-    assert any(link["href"].endswith("assets/stylesheets/dj-member.css") for link in soup.find_all("link", rel="stylesheet"))
+    assert any(
+        link["href"].endswith("assets/stylesheets/dj-member.css") for link in soup.find_all("link", rel="stylesheet")
+    )
     content = soup.select_one("article") or soup
     assert not content.select("[style]")
     # Other pages do not load the form script.
@@ -154,11 +248,29 @@ def hostile_build(tmp_path_factory):
     fields = []
     for index, payload in enumerate(PAYLOADS):
         # Labels, help texts and choices each get every payload once.
-        fields.append({"name": f"q{index}", "type": ("radio", "checkboxes", "dropdown")[index % 3],
-                       "label": payload, "help_text": PAYLOADS[-1 - index], "required": index % 2 == 0,
-                       "choices": [payload, "其他"], "min": None, "max": None, "max_length": None})
-    form["fields"] = fields + [{"name": "section_x", "type": "section", "label": PAYLOADS[3],
-                                "help_text": PAYLOADS[4], "required": False, "choices": []}]
+        fields.append(
+            {
+                "name": f"q{index}",
+                "type": ("radio", "checkboxes", "dropdown")[index % 3],
+                "label": payload,
+                "help_text": PAYLOADS[-1 - index],
+                "required": index % 2 == 0,
+                "choices": [payload, "其他"],
+                "min": None,
+                "max": None,
+                "max_length": None,
+            }
+        )
+    form["fields"] = fields + [
+        {
+            "name": "section_x",
+            "type": "section",
+            "label": PAYLOADS[3],
+            "help_text": PAYLOADS[4],
+            "required": False,
+            "choices": [],
+        }
+    ]
     write_form_page(content, form, title="群众心声" + PAYLOADS[5])
     return build_release(content, root / "releases")
 
@@ -189,27 +301,47 @@ def test_hostile_labels_help_texts_and_choices_come_out_as_text(hostile_build):
         assert any(" ".join(v.split()) == shown(payload) for v in values), marker(payload)
     # The only elements inside the form are the ones the template makes.
     assert {tag.name for tag in form.find_all(True)} <= {
-        "div", "p", "h2", "fieldset", "legend", "label", "input", "select", "option", "textarea", "span",
-        "button", "noscript", "ul", "li", "strong"}
+        "div",
+        "p",
+        "h2",
+        "fieldset",
+        "legend",
+        "label",
+        "input",
+        "select",
+        "option",
+        "textarea",
+        "span",
+        "button",
+        "noscript",
+        "ul",
+        "li",
+        "strong",
+    }
     assert len(soup.find_all("form", id="dj-public-form")) == 1
 
 
-@pytest.mark.parametrize("breakage,expected", [
-    ("file_field", "不能用于公开问卷"),
-    ("peer_review", "不能用于公开问卷"),
-    ("attribute_name", "name 应由小写字母"),
-    ("no_id", "dj_form.id"),
-    ("not_a_mapping", "dj_form"),
-    ("choices_markup", "choices"),
-    ("duplicate_names", "重复"),
-])
+@pytest.mark.parametrize(
+    "breakage,expected",
+    [
+        ("file_field", "不能用于公开问卷"),
+        ("peer_review", "不能用于公开问卷"),
+        ("attribute_name", "name 应由小写字母"),
+        ("no_id", "dj_form.id"),
+        ("not_a_mapping", "dj_form"),
+        ("choices_markup", "choices"),
+        ("duplicate_names", "重复"),
+    ],
+)
 def test_a_malformed_definition_fails_the_build(tmp_path, breakage, expected):
     content = write_sample_content(tmp_path / "content")
     form = definition()
     if breakage == "file_field":
         form["fields"].append({"name": "upload", "type": "file", "label": "附件"})
     elif breakage == "peer_review":
-        form["fields"].append({"name": "review", "type": "peer_review", "label": "评议", "people": [{"id": 1, "name": "甲"}]})
+        form["fields"].append(
+            {"name": "review", "type": "peer_review", "label": "评议", "people": [{"id": 1, "name": "甲"}]}
+        )
     elif breakage == "attribute_name":
         form["fields"][1]["name"] = 'x" onfocus="alert(1)'
     elif breakage == "no_id":
@@ -233,7 +365,10 @@ def test_dj_form_on_an_ordinary_page_is_ignored(tmp_path):
     write_form_page(content, definition(), path="news/not-a-form.md", page_type="news", title="普通新闻")
     release = build_release(content, tmp_path / "releases")
     html = page_html(release, "news/not-a-form/")
-    assert "dj-public-form" not in html and "<form" not in BeautifulSoup(html, "html.parser").select_one("article").decode()
+    assert (
+        "dj-public-form" not in html
+        and "<form" not in BeautifulSoup(html, "html.parser").select_one("article").decode()
+    )
 
 
 def test_the_definition_is_rebuilt_from_known_keys_only():

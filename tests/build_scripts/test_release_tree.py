@@ -1,13 +1,23 @@
 """build_scripts.release_tree: releases share directories, copy-on-write, and pruning
 deletes exactly what no kept release uses. No MkDocs here: plain files."""
+
 import os
 from pathlib import Path
 
 import pytest
 
-from build_scripts.release_tree import (OBJECTS_DIR, PRUNING_PREFIX, ReleaseWriter, adopt_tree,
-                                        dead_objects, delete_release, delete_unfinished, disk_usage,
-                                        finish_interrupted_prunes, walk_files)
+from build_scripts.release_tree import (
+    OBJECTS_DIR,
+    PRUNING_PREFIX,
+    ReleaseWriter,
+    adopt_tree,
+    dead_objects,
+    delete_release,
+    delete_unfinished,
+    disk_usage,
+    finish_interrupted_prunes,
+    walk_files,
+)
 
 
 def _plain_release(releases: Path, name: str, files: dict[str, str]) -> Path:
@@ -108,8 +118,10 @@ def test_pruning_deletes_only_objects_no_kept_release_uses(releases):
     snapshots = {root.name: _contents(root) for root in kept}
     dead = dead_objects(roots[0], kept)
     # r1's news and news/a were replaced by every later release; theory/search are shared.
-    assert {os.path.realpath(p) for p in dead} == {os.path.realpath(roots[0] / "news"),
-                                                  os.path.realpath(roots[0] / "news/a")}
+    assert {os.path.realpath(p) for p in dead} == {
+        os.path.realpath(roots[0] / "news"),
+        os.path.realpath(roots[0] / "news/a"),
+    }
     delete_release(releases, roots[0], kept)
     assert not roots[0].exists() and not list(releases.glob(f"{PRUNING_PREFIX}*"))
     for root in kept:

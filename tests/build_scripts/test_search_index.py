@@ -16,8 +16,7 @@ from content_samples import write_sample_content
 
 from build_scripts import search_index
 from build_scripts.release_tree import walk_files
-from build_scripts.search_index import (build_search_index, extract, fnv1a, query,
-                                        update_search_index)
+from build_scripts.search_index import build_search_index, extract, fnv1a, query, update_search_index
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "site" / "overrides" / "assets" / "javascripts" / "dj-search.js"
@@ -39,16 +38,19 @@ def first_title(release, text):
     return query(release.path / "search", text)["results"][0][1]
 
 
-@pytest.mark.parametrize("text, title", [
-    ("三会一课", "第一党支部2026年第四季度三会一课安排"),
-    ("党费", "关于2026年度党费收缴情况的公示"),
-    ("主题党日", "机关党总支开展“不忘初心”主题党日活动"),
-    ("主题党日活动", "机关党总支开展“不忘初心”主题党日活动"),
-    ("民主评议", "第二党支部召开组织生活会和民主评议党员会议"),
-    ("发展对象", "关于确定2026年度发展对象的公示"),
-    ("两学一做", "深入推进两学一做学习教育常态化制度化"),
-    ("党务公开 指南", "党务公开工作指南"),
-])
+@pytest.mark.parametrize(
+    "text, title",
+    [
+        ("三会一课", "第一党支部2026年第四季度三会一课安排"),
+        ("党费", "关于2026年度党费收缴情况的公示"),
+        ("主题党日", "机关党总支开展“不忘初心”主题党日活动"),
+        ("主题党日活动", "机关党总支开展“不忘初心”主题党日活动"),
+        ("民主评议", "第二党支部召开组织生活会和民主评议党员会议"),
+        ("发展对象", "关于确定2026年度发展对象的公示"),
+        ("两学一做", "深入推进两学一做学习教育常态化制度化"),
+        ("党务公开 指南", "党务公开工作指南"),
+    ],
+)
 def test_party_terms_find_their_page_first(sample, text, title):
     assert first_title(sample, text) == title
 
@@ -96,12 +98,17 @@ def test_a_full_build_is_deterministic(sample, tmp_path):
 
 def test_index_holds_nothing_but_public_page_text(tmp_path):
     site = tmp_path / "site"
-    _page(site, "news/a/index.html", "公开文章", "公开正文内容。<!-- 内部备注：机密甲 -->"
-          "<script>var secret = '机密乙';</script>")
+    _page(
+        site,
+        "news/a/index.html",
+        "公开文章",
+        "公开正文内容。<!-- 内部备注：机密甲 --><script>var secret = '机密乙';</script>",
+    )
     _page(site, "news/hidden/index.html", "不公开页面", "机密丙", noindex=True)
     (site / "news" / "b").mkdir(parents=True)
     (site / "news" / "b" / "index.html").write_text(
-        "<html><body><header>机密丁</header><p>没有 article 的页面</p></body></html>", encoding="utf-8")
+        "<html><body><header>机密丁</header><p>没有 article 的页面</p></body></html>", encoding="utf-8"
+    )
     build_search_index(site)
     blob = b"".join(p.read_bytes() for p in (site / "search").rglob("*") if p.is_file())
     text = blob.decode("utf-8")
@@ -114,8 +121,10 @@ def test_javascript_and_python_hash_alike():
     node = shutil.which("node")
     if not node:
         # A skip would let CI pass without checking that the browser finds what Python indexed.
-        pytest.fail("需要 Node.js（node）来比较浏览器端与 Python 的哈希：请先运行 make browser"
-                    "（Debian: apt-get install nodejs）。")
+        pytest.fail(
+            "需要 Node.js（node）来比较浏览器端与 Python 的哈希：请先运行 make browser"
+            "（Debian: apt-get install nodejs）。"
+        )
     source = JS.read_text(encoding="utf-8")
     fnv = re.search(r"function fnv1a\(text\) \{.*?\n  \}\n", source, re.S).group(0)
     words = ["三会一课", "党费", "a", "2026", "𠀀字", "主题党日活动"]
@@ -126,22 +135,26 @@ def test_javascript_and_python_hash_alike():
 
 # --------------------------------------------------------------------------- synthetic sites
 
-WORDS = ("三会一课 主题党日 党费 民主评议 发展对象 组织生活会 党课 理论学习 志愿服务 党务公开 预备党员 "
-         "入党积极分子 安全生产 技术创新 质量提升 节能降耗 客户服务 人才培养 数字化转型 合规管理 "
-         "支部 党员 学习 会议 工作 要求 落实 制度 群众 社区 活动 服务 研讨 交流 整改 措施 方案 "
-         "检查 考核 通报 表彰 培训 宣讲 调研 座谈 部署 推进 总结 计划 报告 公示 通知 安排").split()
+WORDS = (
+    "三会一课 主题党日 党费 民主评议 发展对象 组织生活会 党课 理论学习 志愿服务 党务公开 预备党员 "
+    "入党积极分子 安全生产 技术创新 质量提升 节能降耗 客户服务 人才培养 数字化转型 合规管理 "
+    "支部 党员 学习 会议 工作 要求 落实 制度 群众 社区 活动 服务 研讨 交流 整改 措施 方案 "
+    "检查 考核 通报 表彰 培训 宣讲 调研 座谈 部署 推进 总结 计划 报告 公示 通知 安排"
+).split()
 
 
 def _page(site: Path, rel: str, title: str, body: str, *, date="2026-11-01", noindex=False) -> None:
     target = site / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     robots = '<meta name="robots" content="noindex">' if noindex else ""
-    html = (f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{robots}<title>{title}</title></head>'
-            f'<body><header>网站页头 组织名称</header><article class="md-content__inner md-typeset">'
-            f'<nav class="dj-breadcrumbs"><ol><li><a href="/">首页</a></li></ol></nav>'
-            f'<h1>{title}</h1><p class="dj-meta"><time datetime="{date}">日期</time>'
-            f'<span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>第一党支部</span></p>'
-            f"<p>{body}</p></article><footer>页脚 备案号</footer></body></html>")
+    html = (
+        f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{robots}<title>{title}</title></head>'
+        f'<body><header>网站页头 组织名称</header><article class="md-content__inner md-typeset">'
+        f'<nav class="dj-breadcrumbs"><ol><li><a href="/">首页</a></li></ol></nav>'
+        f'<h1>{title}</h1><p class="dj-meta"><time datetime="{date}">日期</time>'
+        f'<span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>第一党支部</span></p>'
+        f"<p>{body}</p></article><footer>页脚 备案号</footer></body></html>"
+    )
     tmp = target.with_name(".tmp-" + target.name)
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, target)  # like the site build: never write into a (hard-linked) file
@@ -172,8 +185,9 @@ def _differences(a: Path, b: Path) -> list[str]:
     names_a = {rel for rel, _ in walk_files(a)}
     names_b = {rel for rel, _ in walk_files(b)}
     assert names_a and names_b
-    return sorted(names_a ^ names_b) + [n for n in sorted(names_a & names_b)
-                                         if not filecmp.cmp(a / n, b / n, shallow=False)]
+    return sorted(names_a ^ names_b) + [
+        n for n in sorted(names_a & names_b) if not filecmp.cmp(a / n, b / n, shallow=False)
+    ]
 
 
 def _digest(root: Path) -> str:
@@ -184,23 +198,43 @@ def _digest(root: Path) -> str:
 
 
 def _rewritten(previous: Path, new: Path) -> list[str]:
-    return sorted(p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()
-                  and (not (previous / p.relative_to(new)).exists()
-                       or (previous / p.relative_to(new)).stat().st_ino != p.stat().st_ino))
+    return sorted(
+        p.relative_to(new).as_posix()
+        for p in new.rglob("*")
+        if p.is_file()
+        and (
+            not (previous / p.relative_to(new)).exists()
+            or (previous / p.relative_to(new)).stat().st_ino != p.stat().st_ino
+        )
+    )
 
 
 def _steps(rng):
     return [
-        ("add", lambda site: _page(site, "s1/new-1/index.html", "新召开的三会一课会议", "支部召开三会一课。"),
-         ["s1/new-1/index.html"], []),
+        (
+            "add",
+            lambda site: _page(site, "s1/new-1/index.html", "新召开的三会一课会议", "支部召开三会一课。"),
+            ["s1/new-1/index.html"],
+            [],
+        ),
         ("edit body", lambda site: _page(site, "s2/p2/index.html", *_article(rng, 9002)), ["s2/p2/index.html"], []),
-        ("edit title only", lambda site: _page(site, "s3/p3/index.html", "改过标题的党费公示",
-                                                 _body_of(site / "s3/p3/index.html")), ["s3/p3/index.html"], []),
+        (
+            "edit title only",
+            lambda site: _page(site, "s3/p3/index.html", "改过标题的党费公示", _body_of(site / "s3/p3/index.html")),
+            ["s3/p3/index.html"],
+            [],
+        ),
         ("remove", lambda site: os.unlink(site / "s4/p4/index.html"), [], ["s4/p4/index.html"]),
         ("re-render unchanged + listing", lambda site: None, ["s5/p5/index.html", "s0/page/2/index.html"], []),
-        ("add many and remove", lambda site: ([_page(site, f"s6/more-{i}/index.html", *_article(rng, 9100 + i))
-                                               for i in range(12)], os.unlink(site / "s1/new-1/index.html")),
-         [f"s6/more-{i}/index.html" for i in range(12)], ["s1/new-1/index.html"]),
+        (
+            "add many and remove",
+            lambda site: (
+                [_page(site, f"s6/more-{i}/index.html", *_article(rng, 9100 + i)) for i in range(12)],
+                os.unlink(site / "s1/new-1/index.html"),
+            ),
+            [f"s6/more-{i}/index.html" for i in range(12)],
+            ["s1/new-1/index.html"],
+        ),
     ]
 
 

@@ -19,8 +19,7 @@ from content_samples import ICP, SITE_URL, write_sample_content
 from build_scripts import site_build
 from build_scripts.__main__ import main as cli
 from build_scripts.release_tree import walk_files
-from build_scripts.site_build import (BuildError, build_release, current_release, list_releases,
-                                      switch_to)
+from build_scripts.site_build import BuildError, build_release, current_release, list_releases, switch_to
 
 EXTRA_NEWS = 62  # 3 sample news + 62 = 65 articles in news/: a first page of 25 and two archive pages
 OWN_HOST = urlsplit(SITE_URL).hostname
@@ -90,19 +89,21 @@ def test_build_creates_release_and_points_current_at_it(site):
     assert not (releases / "current" / "_site.yml").exists()
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    ("bad_date", "date 应为 YYYY-MM-DD"),
-    ("bad_site_yml", "site_url"),
-    ("no_home", "index.md"),
-    ("bad_front_matter", "不是有效的 YAML"),
-])
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        ("bad_date", "date 应为 YYYY-MM-DD"),
+        ("bad_site_yml", "site_url"),
+        ("no_home", "index.md"),
+        ("bad_front_matter", "不是有效的 YAML"),
+    ],
+)
 def test_failed_build_keeps_current_release(tmp_path, small_content, breakage, expected):
     releases = tmp_path / "releases"
     good = build_release(small_content, releases)
     article = small_content / "news" / "democratic-review.md"
     if breakage == "bad_date":
-        article.write_text(article.read_text(encoding="utf-8").replace("2026-11-18", "11月18日"),
-                           encoding="utf-8")
+        article.write_text(article.read_text(encoding="utf-8").replace("2026-11-18", "11月18日"), encoding="utf-8")
     elif breakage == "bad_site_yml":
         (small_content / "_site.yml").write_text("org_name: 党委\nsite_url: 不是网址\n", encoding="utf-8")
     elif breakage == "no_home":
@@ -114,8 +115,7 @@ def test_failed_build_keeps_current_release(tmp_path, small_content, breakage, e
         build_release(small_content, releases)
     assert expected in str(info.value)
     assert current_release(releases) == good
-    assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == sorted(
-        ["current", good.name])
+    assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == sorted(["current", good.name])
 
 
 def test_a_dead_link_in_one_page_does_not_stop_the_build(tmp_path, small_content):
@@ -170,8 +170,7 @@ def test_builds_wait_for_the_lock(tmp_path, small_content):
 
 def test_cli_build_releases_and_switch(tmp_path, small_content, capsys):
     releases = tmp_path / "releases"
-    assert cli(["build", "--content", str(small_content), "--releases", str(releases),
-                "--commit", "deadbeefcafe"]) == 0
+    assert cli(["build", "--content", str(small_content), "--releases", str(releases), "--commit", "deadbeefcafe"]) == 0
     name = capsys.readouterr().out.strip()
     assert name.endswith("-deadbee")
     assert cli(["releases", "--releases", str(releases)]) == 0
@@ -205,8 +204,10 @@ def test_article_meta_line_tags_and_canonical(site):
     assert "发布单位：</span>第一党支部" in html
     assert "类别：</span>三会一课" in html
     tags = [a for tag, a in parse(html) if tag == "a" and "dj-tag" in a.get("class", "")]
-    assert {a["href"] for a in tags} == {f"../../tags/{site_build_tag_slug('三会一课')}/",
-                                        f"../../tags/{site_build_tag_slug('组织生活')}/"}
+    assert {a["href"] for a in tags} == {
+        f"../../tags/{site_build_tag_slug('三会一课')}/",
+        f"../../tags/{site_build_tag_slug('组织生活')}/",
+    }
     assert f'<link rel="canonical" href="{SITE_URL}openness/sanhui-yike-2026q4/">' in html
     # Site-relative asset links from content are validated and made relative.
     assert 'src="../../assets/images/activity-room.png"' in html
@@ -236,10 +237,12 @@ def test_section_listing_is_newest_first_with_stable_archive_pages(site):
     assert 'href="page/2/" rel="next"' in first and 'href="page/1/">最早的文章' in first
     assert 'href="../../" rel="prev"' in newer and 'href="../1/" rel="next"' in newer
     assert 'href="../2/" rel="prev"' in oldest and 'href="../../">最新文章' in oldest
-    assert "rel=\"next\"" not in oldest
+    assert 'rel="next"' not in oldest
     # Labelled by the dates they span (briefs are dated one a day back from 2026-07-31).
     day = lambda n: dt.date(2026, 7, 31) - dt.timedelta(days=n - 1)  # noqa: E731
-    oldest_label = f"{day(EXTRA_NEWS).year}年{day(EXTRA_NEWS).month}月{day(EXTRA_NEWS).day}日—{day(43).month}月{day(43).day}日"
+    oldest_label = (
+        f"{day(EXTRA_NEWS).year}年{day(EXTRA_NEWS).month}月{day(EXTRA_NEWS).day}日—{day(43).month}月{day(43).day}日"
+    )
     assert f"新闻动态（{oldest_label}）" in oldest and f"本页为 {oldest_label} 发布的文章" in oldest
     archive = first.split('class="dj-archive"', 1)[1].split("</details>", 1)[0]
     assert archive.index('href="page/2/"') < archive.index(f'href="page/1/">{oldest_label}')
@@ -281,7 +284,9 @@ def test_rss_feed(site):
     assert items[0].findtext("pubDate").endswith("+0800")
     assert all(item.findtext("link").startswith(SITE_URL) for item in items)
     for page in ("", "news/", "openness/sanhui-yike-2026q4/", "tags/"):
-        assert f'type="application/rss+xml" title="某某集团有限公司党委 最新发布" href="{SITE_URL}feed.xml"' in read(site, page)
+        assert f'type="application/rss+xml" title="某某集团有限公司党委 最新发布" href="{SITE_URL}feed.xml"' in read(
+            site, page
+        )
 
 
 def test_sitemap_is_an_index_of_shards_with_every_page(site):
@@ -292,7 +297,7 @@ def test_sitemap_is_an_index_of_shards_with_every_page(site):
     assert shards and all(re.fullmatch(rf"{SITE_URL}sitemaps/[0-9a-f]{{2}}\.xml", url) for url in shards)
     urls = {}
     for url in shards:
-        shard = ET.fromstring((site.path / url[len(SITE_URL):]).read_bytes())
+        shard = ET.fromstring((site.path / url[len(SITE_URL) :]).read_bytes())
         for item in shard.findall("s:url", ns):
             urls[item.findtext("s:loc", namespaces=ns)] = item.findtext("s:lastmod", namespaces=ns)
     assert urls[f"{SITE_URL}openness/sanhui-yike-2026q4/"] == "2026-11-20"
@@ -300,9 +305,16 @@ def test_sitemap_is_an_index_of_shards_with_every_page(site):
     html_pages = [rel for rel, _ in walk_files(site.path) if rel.endswith("index.html")]
     # Every page but the member area's shells (noindex, sitemap: false).
     member_shells = [rel for rel in html_pages if rel.startswith("member/")]
-    assert {"member/index.html", "member/course/index.html", "member/lesson/index.html",
-            "member/consultations/index.html", "member/consultation/index.html", "member/quizzes/index.html",
-            "member/quiz-attempt/index.html", "member/quiz-result/index.html"} <= set(member_shells)
+    assert {
+        "member/index.html",
+        "member/course/index.html",
+        "member/lesson/index.html",
+        "member/consultations/index.html",
+        "member/consultation/index.html",
+        "member/quizzes/index.html",
+        "member/quiz-attempt/index.html",
+        "member/quiz-result/index.html",
+    } <= set(member_shells)
     assert f"{SITE_URL}help/" in urls
     assert len(urls) == len(html_pages) - len(member_shells) and len(html_pages) == site.page_count
 
@@ -314,7 +326,7 @@ def test_footer_icp_and_announcement(site):
         assert "某某集团有限公司党委" in html.split('class="md-footer"', 1)[1]
         banner = html.split('data-md-component="announce"', 1)[1].split("</div>", 1)[0]
         assert "权威发布" in banner and "关于近期网传信息的权威说明" in banner
-        assert "theme-day-november/\">关于近期网传信息的权威说明" in banner
+        assert 'theme-day-november/">关于近期网传信息的权威说明' in banner
 
 
 def test_no_icp_and_no_announcement(tmp_path):
@@ -328,8 +340,16 @@ def test_no_icp_and_no_announcement(tmp_path):
 
 def test_no_request_to_other_hosts(site):
     """Nothing a page loads (scripts, styles, images, fonts, frames) comes from elsewhere."""
-    loading = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"),
-               ("source", "src"), ("video", "src"), ("audio", "src"), ("video", "poster")}
+    loading = {
+        ("script", "src"),
+        ("link", "href"),
+        ("img", "src"),
+        ("iframe", "src"),
+        ("source", "src"),
+        ("video", "src"),
+        ("audio", "src"),
+        ("video", "poster"),
+    }
     pages = [path for rel, path in walk_files(site.path) if rel.endswith(".html")]
     assert len(pages) > site.page_count / 2
     for path in pages:
@@ -388,8 +408,11 @@ def test_every_link_of_the_built_site_resolves(site):
                     if parts.fragment and parts.fragment not in ids:
                         broken.append(f"{rel}: no #{parts.fragment}")
                     continue
-                target = os.path.normpath(os.path.join(page_dir, parts.path)) if not parts.path.startswith("/") \
+                target = (
+                    os.path.normpath(os.path.join(page_dir, parts.path))
+                    if not parts.path.startswith("/")
                     else parts.path.lstrip("/")
+                )
                 if parts.path.endswith("/") or target in ("", "."):
                     target = os.path.join(target, "index.html")
                 if not (root / target).exists():

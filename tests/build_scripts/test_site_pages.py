@@ -1,4 +1,5 @@
 """Pages the site owns (site/pages/): the member area shells and the help section."""
+
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -41,8 +42,13 @@ def test_member_pages_are_shells_that_load_the_member_script(site):
 def test_member_pages_stay_out_of_sitemap_search_and_feed(site):
     # sitemap.xml is an index of shards (sitemaps/*.xml); the page URLs are in the shards.
     files = dict(walk_files(site.path))  # releases share directories by symlink
-    locs = [el.text for rel, path in sorted(files.items()) if rel.startswith("sitemaps/")
-            for el in ET.parse(path).getroot().iter() if el.tag.endswith("loc")]
+    locs = [
+        el.text
+        for rel, path in sorted(files.items())
+        if rel.startswith("sitemaps/")
+        for el in ET.parse(path).getroot().iter()
+        if el.tag.endswith("loc")
+    ]
     assert any(loc.endswith("/help/") for loc in locs)
     assert not any("/member/" in loc for loc in locs)
     urls = set()

@@ -15,8 +15,20 @@ def test_build_scripts_type_checks():
         import mypy  # noqa: F401
     except ImportError:  # a missing checker must not look like a passing check
         pytest.fail("mypy is not installed: it is in the test extra (pip install -e '.[test]')")
-    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--config-file",
-                             str(ROOT / "pyproject.toml"), "build_scripts"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "build_scripts",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Success" in result.stdout

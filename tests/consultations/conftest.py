@@ -1,5 +1,6 @@
 """The people of the consultation tests: 机关党委 (the committee office's unit) → 第一党支部,
 第二党支部. Personas as in the permission matrix."""
+
 import datetime as dt
 from types import SimpleNamespace
 
@@ -41,8 +42,9 @@ def people(org):
         asker=member(org.first, username="asker", last_name="赵", first_name="提问"),
         other_member=member(org.first, username="other"),
         other_secretary=member(org.second, MemberStatus.FULL, BranchRole.SECRETARY, username="sec2"),
-        secretary=member(org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="sec1",
-                         last_name="钱", first_name="书记"),
+        secretary=member(
+            org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="sec1", last_name="钱", first_name="书记"
+        ),
         organiser=member(org.first, MemberStatus.FULL, BranchRole.ORGANISATION, username="org1"),
         answerer=UserFactory(username="office", last_name="孙", first_name="答复", groups=[ANSWERER]),
         admin=administrator(username="admin1"),

@@ -1,5 +1,6 @@
 """The admin 咨询与建议 beyond who may open it (test_permission_matrix): filters, overdue marks,
 the answer form's messages, and the groups that let answerers in."""
+
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group
 
@@ -15,8 +16,11 @@ from .conftest import at, client_for, pdf
 
 def _titles(response):
     page = BeautifulSoup(response.content, "html.parser")
-    return {row.select_one("td.dj-card-title a").get_text(): row for row in page.select("tbody tr")
-            if row.select_one("td.dj-card-title a")}
+    return {
+        row.select_one("td.dj-card-title a").get_text(): row
+        for row in page.select("tbody tr")
+        if row.select_one("td.dj-card-title a")
+    }
 
 
 def test_filters_and_overdue_marks(people, ask):
@@ -52,8 +56,9 @@ def test_the_answer_form_says_what_is_wrong_under_each_field(people, ask):
 
 def test_an_answer_with_a_file_reaches_the_asker(people, ask):
     item = ask()
-    client_for(people.organiser).post(f"/admin/consultations/{item.pk}/",
-                                      {"text": "见附件", "attachment": pdf("办理流程.pdf")})
+    client_for(people.organiser).post(
+        f"/admin/consultations/{item.pk}/", {"text": "见附件", "attachment": pdf("办理流程.pdf")}
+    )
     detail = client_for(people.asker).get(f"/api/member/consultations/{item.pk}/").json()
     answer = detail["messages"][-1]
     assert answer["author"] == people.organiser.display_name and answer["attachment"]["name"] == "办理流程.pdf"

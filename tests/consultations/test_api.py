@@ -1,5 +1,6 @@
 """The member API as the member area uses it: asking with and without a file, per-field
 Chinese errors, the thread, follow-ups, closing, and the badge."""
+
 import pytest
 
 from cms.consultations import services
@@ -9,9 +10,18 @@ from .conftest import API, client_for, pdf
 
 
 def test_asking_with_an_attachment_by_multipart(people):
-    response = client_for(people.asker).post(API, {
-        "kind": "suggestion", "addressee": "branch", "subject": "建议增加学习资料", "text": "第一行\n第二行",
-        "public_consent": "true", "attachment": pdf("建议.pdf")}, format="multipart")
+    response = client_for(people.asker).post(
+        API,
+        {
+            "kind": "suggestion",
+            "addressee": "branch",
+            "subject": "建议增加学习资料",
+            "text": "第一行\n第二行",
+            "public_consent": "true",
+            "attachment": pdf("建议.pdf"),
+        },
+        format="multipart",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert (body["kind_label"], body["addressee_label"], body["state_label"]) == ("意见建议", "第一党支部", "待回复")
@@ -25,9 +35,11 @@ def test_asking_with_an_attachment_by_multipart(people):
 
 
 def test_each_bad_field_gets_a_chinese_message(people):
-    response = client_for(people.asker).post(API, {
-        "kind": "", "addressee": "branch", "subject": "", "text": "   ",
-        "attachment": pdf("病毒.exe", b"MZ")}, format="multipart")
+    response = client_for(people.asker).post(
+        API,
+        {"kind": "", "addressee": "branch", "subject": "", "text": "   ", "attachment": pdf("病毒.exe", b"MZ")},
+        format="multipart",
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
@@ -38,9 +50,17 @@ def test_each_bad_field_gets_a_chinese_message(people):
 
 
 def test_service_refusals_come_back_per_field(people):
-    response = client_for(people.asker).post(API, {
-        "kind": "question", "addressee": "branch", "subject": "主题", "text": "内容",
-        "attachment": pdf("伪装.pdf", b"<html>")}, format="multipart")
+    response = client_for(people.asker).post(
+        API,
+        {
+            "kind": "question",
+            "addressee": "branch",
+            "subject": "主题",
+            "text": "内容",
+            "attachment": pdf("伪装.pdf", b"<html>"),
+        },
+        format="multipart",
+    )
     assert response.status_code == 400
     assert response.json()["fields"] == {"attachment": ["文件内容与扩展名“.pdf”不符，请上传真正的 PDF 文件。"]}
     assert not Consultation.objects.exists()
@@ -50,7 +70,8 @@ def test_options_offer_the_branch_by_name_and_say_why_not(people):
     options = client_for(people.asker).get(API + "options/").json()
     assert options["addressees"] == [
         {"value": "branch", "label": "第一党支部", "available": True, "reason": ""},
-        {"value": "committee", "label": "党委办公室", "available": True, "reason": ""}]
+        {"value": "committee", "label": "党委办公室", "available": True, "reason": ""},
+    ]
     assert options["sla_working_days"] == 5
     admin_options = client_for(people.admin).get(API + "options/").json()
     assert admin_options["addressees"][0]["available"] is False

@@ -1,5 +1,6 @@
 """常见问题 from a consultation: only answered items whose asker agreed, only as a draft, and
 never submitted or published before the editor ticked 已去除个人信息."""
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from wagtail.models import WorkflowState
@@ -63,9 +64,16 @@ def test_the_admin_button_makes_the_draft_and_opens_the_editor(people, answered,
 
 
 def _edit_data(page, **overrides):
-    data = {"title": "如何转接组织关系", "slug": page.slug, "question": "如何转接组织关系？",
-            "body": streamfield([("paragraph", rich_text("<p>请向支部申请。</p>"))]), "date": "2026-12-01",
-            "summary": "", "tags": "", "issuing_unit": ""}
+    data = {
+        "title": "如何转接组织关系",
+        "slug": page.slug,
+        "question": "如何转接组织关系？",
+        "body": streamfield([("paragraph", rich_text("<p>请向支部申请。</p>"))]),
+        "date": "2026-12-01",
+        "summary": "",
+        "tags": "",
+        "issuing_unit": "",
+    }
     data.update(overrides)
     return nested_form_data(data)
 
@@ -81,8 +89,9 @@ def test_submitting_for_approval_needs_the_tick(people, answered, faq_section, e
     saved = client.post(f"/admin/pages/{page.pk}/edit/", _edit_data(page))  # a draft may be saved
     assert saved.status_code == 302
 
-    accepted = client.post(f"/admin/pages/{page.pk}/edit/",
-                           {**_edit_data(page, personal_data_removed="on"), "action-submit": "1"})
+    accepted = client.post(
+        f"/admin/pages/{page.pk}/edit/", {**_edit_data(page, personal_data_removed="on"), "action-submit": "1"}
+    )
     assert accepted.status_code == 302
     assert WorkflowState.objects.get(object_id=str(page.pk)).status == WorkflowState.STATUS_IN_PROGRESS
 

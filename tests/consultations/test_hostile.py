@@ -1,5 +1,6 @@
 """Hostile subjects and texts are shown as text: in the admin list and thread, and in the
 member API (as JSON strings the member area puts into text nodes)."""
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -15,8 +16,7 @@ HTML_PAYLOADS = [storable(p) for p in PAYLOADS if "<" in p]
 def hostile_items(people):
     items = []
     for payload in HTML_PAYLOADS:
-        item = services.ask(people.asker, kind="question", addressee="branch", subject=payload[:100],
-                            text=payload)
+        item = services.ask(people.asker, kind="question", addressee="branch", subject=payload[:100], text=payload)
         services.answer(people.secretary, item, payload)
         items.append(item)
     return items

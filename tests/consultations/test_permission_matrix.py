@@ -2,6 +2,7 @@
 
 The item is 赵提问's question to 第一党支部 (with a PDF attached); ``office`` is a question of
 his to the committee office (党委办公室)."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -15,26 +16,28 @@ PERSONAS = ["anonymous", "asker", "other_member", "other_secretary", "secretary"
 #: endpoint → expected status per persona, in PERSONAS order. Admin refusals are Wagtail's
 #: redirects (to its log-in, or to the dashboard for staff); an item outside one's scope is a 404.
 MATRIX = {
-    "GET consultations/":                              (401, 200, 200, 200, 200, 200, 200, 200),
-    "GET consultations/options/":                      (401, 200, 200, 200, 200, 200, 200, 200),
-    "POST consultations/":                             (401, 201, 201, 201, 201, 201, 201, 201),
-    "GET consultations/{item}/":                       (401, 200, 404, 404, 404, 404, 404, 404),
-    "POST consultations/{item}/follow-ups/":           (401, 201, 404, 404, 404, 404, 404, 404),
-    "POST consultations/{item}/close/":                (401, 200, 404, 404, 404, 404, 404, 404),
+    "GET consultations/": (401, 200, 200, 200, 200, 200, 200, 200),
+    "GET consultations/options/": (401, 200, 200, 200, 200, 200, 200, 200),
+    "POST consultations/": (401, 201, 201, 201, 201, 201, 201, 201),
+    "GET consultations/{item}/": (401, 200, 404, 404, 404, 404, 404, 404),
+    "POST consultations/{item}/follow-ups/": (401, 201, 404, 404, 404, 404, 404, 404),
+    "POST consultations/{item}/close/": (401, 200, 404, 404, 404, 404, 404, 404),
     "GET consultations/{item}/messages/{message}/attachment/": (401, 200, 404, 404, 404, 404, 404, 404),
-    "GET /admin/consultations/":                       (302, 302, 302, 200, 200, 200, 200, 200),
-    "GET /admin/consultations/{item}/":                (302, 302, 302, 404, 200, 200, 404, 200),
-    "POST /admin/consultations/{item}/":               (302, 302, 302, 404, 302, 302, 404, 302),
-    "POST /admin/consultations/{item}/close/":         (302, 302, 302, 404, 302, 302, 404, 302),
+    "GET /admin/consultations/": (302, 302, 302, 200, 200, 200, 200, 200),
+    "GET /admin/consultations/{item}/": (302, 302, 302, 404, 200, 200, 404, 200),
+    "POST /admin/consultations/{item}/": (302, 302, 302, 404, 302, 302, 404, 302),
+    "POST /admin/consultations/{item}/close/": (302, 302, 302, 404, 302, 302, 404, 302),
     "GET /admin/consultations/{item}/messages/{message}/attachment/": (302, 302, 302, 404, 200, 200, 404, 200),
-    "GET /admin/consultations/{office}/":              (302, 302, 302, 404, 404, 404, 200, 200),
-    "POST /admin/consultations/{office}/":             (302, 302, 302, 404, 404, 404, 302, 302),
-    "GET /admin/consultations/{office}/messages/{office_message}/attachment/":
-                                                       (302, 302, 302, 404, 404, 404, 200, 200),
-    "POST /admin/consultations/{item}/faq/":           (302, 302, 302, 404, 302, 302, 404, 302),
+    "GET /admin/consultations/{office}/": (302, 302, 302, 404, 404, 404, 200, 200),
+    "POST /admin/consultations/{office}/": (302, 302, 302, 404, 404, 404, 302, 302),
+    "GET /admin/consultations/{office}/messages/{office_message}/attachment/": (302, 302, 302, 404, 404, 404, 200, 200),
+    "POST /admin/consultations/{item}/faq/": (302, 302, 302, 404, 302, 302, 404, 302),
 }
-CASES = [(endpoint, persona, expected[index])
-         for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
+CASES = [
+    (endpoint, persona, expected[index])
+    for endpoint, expected in MATRIX.items()
+    for index, persona in enumerate(PERSONAS)
+]
 UNSAFE_API = [e for e in MATRIX if e.startswith("POST ") and not e.split(" ")[1].startswith("/")]
 
 
@@ -43,8 +46,12 @@ def world(people, ask):
     item = ask(attachment=pdf(), public_consent=True)
     office = ask(addressee="committee", subject="党费", attachment=pdf("党费.pdf"))
     persons = {name: getattr(people, name, None) for name in PERSONAS}
-    urls = {"item": item.pk, "message": item.messages.get().pk, "office": office.pk,
-            "office_message": office.messages.get().pk}
+    urls = {
+        "item": item.pk,
+        "message": item.messages.get().pk,
+        "office": office.pk,
+        "office_message": office.messages.get().pk,
+    }
     return SimpleNamespace(people=persons, item=item, office=office, urls=urls)
 
 
@@ -64,8 +71,9 @@ def request(endpoint, world, person, client=None):
             body = {"section": "0"}
         return client.post(url, body)  # a form post, as the admin page sends
     if endpoint == "POST consultations/":
-        return client.post(url, {"kind": "question", "addressee": "committee", "subject": "主题", "text": "内容"},
-                           format="json")
+        return client.post(
+            url, {"kind": "question", "addressee": "committee", "subject": "主题", "text": "内容"}, format="json"
+        )
     if endpoint.endswith("follow-ups/"):
         return client.post(url, {"text": "追问"}, format="json")
     return client.post(url, format="json")
@@ -111,8 +119,13 @@ def test_admin_answers_and_closes_take_effect(world):
 
 
 #: Which items each person finds in the admin list.
-LISTED = {"other_secretary": set(), "secretary": {"组织关系转接"}, "organiser": {"组织关系转接"},
-          "answerer": {"党费"}, "admin": {"组织关系转接", "党费"}}
+LISTED = {
+    "other_secretary": set(),
+    "secretary": {"组织关系转接"},
+    "organiser": {"组织关系转接"},
+    "answerer": {"党费"},
+    "admin": {"组织关系转接", "党费"},
+}
 
 
 @pytest.mark.parametrize("persona", list(LISTED))

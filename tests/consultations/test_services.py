@@ -1,4 +1,5 @@
 """States, follow-ups, first answer time and the working-day SLA."""
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -77,12 +78,15 @@ def test_closed_items_take_no_more_follow_ups_or_answers(people, ask):
         services.close(people.secretary, item)
 
 
-@pytest.mark.parametrize("start, due", [
-    ("2026-11-27 15:00", "2026-12-04 15:00"),   # Friday → next Friday
-    ("2026-11-28 10:00", "2026-12-07 00:00"),   # Saturday counts from Monday 00:00
-    ("2026-11-29 23:59", "2026-12-07 00:00"),   # Sunday too
-    ("2026-11-30 09:00", "2026-12-07 09:00"),   # Monday → next Monday
-])
+@pytest.mark.parametrize(
+    "start, due",
+    [
+        ("2026-11-27 15:00", "2026-12-04 15:00"),  # Friday → next Friday
+        ("2026-11-28 10:00", "2026-12-07 00:00"),  # Saturday counts from Monday 00:00
+        ("2026-11-29 23:59", "2026-12-07 00:00"),  # Sunday too
+        ("2026-11-30 09:00", "2026-12-07 09:00"),  # Monday → next Monday
+    ],
+)
 def test_working_days_skip_weekends(start, due, settings):
     settings.CONSULTATION_SLA_WORKING_DAYS = 5
     assert services.due_after(at(start)) == at(due)
@@ -165,7 +169,9 @@ def test_badge_counts_answers_not_yet_seen(people, ask):
 def test_attachments_are_checked_and_stored_outside_any_served_folder(people, ask, settings):
     item = ask(attachment=pdf("我的材料.pdf"))
     message = item.messages.get()
-    assert message.attachment_name == "我的材料.pdf" and message.attachment_size == len(b"%PDF-1.4 consultation attachment")
+    assert message.attachment_name == "我的材料.pdf" and message.attachment_size == len(
+        b"%PDF-1.4 consultation attachment"
+    )
     assert message.attachment.name.startswith("consultations/") and "我的材料" not in message.attachment.name
     with pytest.raises(ValidationError, match="内容与扩展名"):
         ask(attachment=pdf("假的.pdf", b"<html>not a pdf</html>"))

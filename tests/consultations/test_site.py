@@ -1,6 +1,7 @@
 """The static site's part: the 我的咨询 shells load their script and hold nothing private, the
 tab is in the member navigation, the help chapter is built with its pictures, and a 常见问题
 page is exported as a `faq` article."""
+
 from cms.consultations import services
 from tests.factories import FaqPageFactory, SectionPageFactory
 

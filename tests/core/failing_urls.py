@@ -1,5 +1,6 @@
 """URLconf for tests: the site's own (cms.urls, its error handlers included) plus views that
 fail, under /api/ and elsewhere. Django looks the error handlers up on the ROOT_URLCONF."""
+
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.urls import path
@@ -9,8 +10,12 @@ from rest_framework.views import APIView
 from cms.urls import handler400, handler403, handler404, handler500  # noqa: F401
 from cms.urls import urlpatterns as site_urlpatterns
 
-FAILURES = {"bad-request": SuspiciousOperation, "forbidden": PermissionDenied, "not-found": Http404,
-            "bug": RuntimeError}
+FAILURES = {
+    "bad-request": SuspiciousOperation,
+    "forbidden": PermissionDenied,
+    "not-found": Http404,
+    "bug": RuntimeError,
+}
 
 
 def fail(request, failure):

@@ -5,15 +5,15 @@ Wagtail 7.4's bundled zh_Hans djangojs catalogue leaves some msgids untranslated
 them in cms/locale/zh_Hans/LC_MESSAGES/djangojs.po. The admin loads them from its
 JavaScriptCatalog at /admin/jsi18n/ (name "wagtailadmin_javascript_catalog").
 """
+
 import json
 import re
 from pathlib import Path
 
 import pytest
+import wagtail
 from django.conf import settings
 from django.urls import reverse
-
-import wagtail
 
 EXPECTED = {
     "Insert a block": "插入区块",
@@ -58,7 +58,7 @@ def test_jsi18n_raw_response_contains_insert_a_block_translation(admin_client):
     response = admin_client.get("/admin/jsi18n/")
     assert response.status_code == 200
     # JavaScriptCatalog embeds the catalogue as ASCII-escaped JSON.
-    expected = f'{json.dumps("Insert a block")}: {json.dumps("插入区块")}'
+    expected = f"{json.dumps('Insert a block')}: {json.dumps('插入区块')}"
     assert expected in response.content.decode()
 
 

@@ -4,6 +4,7 @@
 Wagtail 7.4's bundled zh_Hans catalogue leaves a few hundred msgids untranslated; the
 project fills the ones editors meet in cms/locale/zh_Hans/LC_MESSAGES/django.po.
 """
+
 import re
 from html.parser import HTMLParser
 
@@ -103,12 +104,32 @@ MODERATION_MESSAGES = [
     ("Only reviewers for this task can edit the %(model_name)s.", {"model_name": "页面"}, None),
     ("Only reviewers can edit and approve the %(model_name)s", {"model_name": "页面"}, None),
     ("This %(model_name)s hasn't been submitted for moderation yet", {"model_name": "页面"}, None),
-    ("%(model_name)s '%(object)s' has been submitted for moderation.", {"model_name": "通知公告", "object": "关于开展主题党日活动的通知"}, None),
-    ("The %(model_name)s '%(title)s' is not currently awaiting moderation.", {"model_name": "页面", "title": "支部工作简报"}, None),
-    ('The %(model_name)s "%(title)s" has been rejected during "%(task)s" in workflow "%(workflow)s" by %(rejector)s.',
-     {"model_name": "页面", "title": "支部工作简报", "task": "支部审核", "workflow": "三级审核", "rejector": "李审核"}, None),
-    ('The %(model_name)s "%(title)s" has been approved in workflow "%(workflow)s".',
-     {"model_name": "页面", "title": "支部工作简报", "workflow": "三级审核"}, None),
+    (
+        "%(model_name)s '%(object)s' has been submitted for moderation.",
+        {"model_name": "通知公告", "object": "关于开展主题党日活动的通知"},
+        None,
+    ),
+    (
+        "The %(model_name)s '%(title)s' is not currently awaiting moderation.",
+        {"model_name": "页面", "title": "支部工作简报"},
+        None,
+    ),
+    (
+        'The %(model_name)s "%(title)s" has been rejected during "%(task)s" in workflow "%(workflow)s" by %(rejector)s.',
+        {
+            "model_name": "页面",
+            "title": "支部工作简报",
+            "task": "支部审核",
+            "workflow": "三级审核",
+            "rejector": "李审核",
+        },
+        None,
+    ),
+    (
+        'The %(model_name)s "%(title)s" has been approved in workflow "%(workflow)s".',
+        {"model_name": "页面", "title": "支部工作简报", "workflow": "三级审核"},
+        None,
+    ),
     ("Changes requested %(finished_at)s", {"finished_at": "3 小时之前"}, None),
     ("Sent to %(task_name)s %(started_at)s", {"task_name": "支部审核", "started_at": "3 小时之前"}, None),
     ("Schedule to publish", {}, "定时发布"),
@@ -156,8 +177,11 @@ def page_in_moderation(db, django_user_model):
     writers = Group.objects.create(name="翻译测试-撰稿")
     writers.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
     for codename in ("add_page", "change_page"):
-        GroupPagePermission.objects.create(group=writers, page=page, permission=Permission.objects.get(
-            content_type__app_label="wagtailcore", codename=codename))
+        GroupPagePermission.objects.create(
+            group=writers,
+            page=page,
+            permission=Permission.objects.get(content_type__app_label="wagtailcore", codename=codename),
+        )
     reviewers = Group.objects.create(name="翻译测试-审核")
 
     task = GroupApprovalTask.objects.create(name="支部审核")

@@ -1,5 +1,6 @@
 """Conventions of everything under /api/: JSON errors in Chinese, the OpenAPI schema and a
 docs page that loads nothing from outside hosts."""
+
 import re
 
 import pytest
@@ -23,15 +24,24 @@ def handle(exc, view):
 
 def test_a_services_permission_denied_is_the_uniform_404_never_a_403():
     assert handle(PermissionDenied("您不在这门课程的学习范围内。"), LessonViewSet()) == (
-        404, {"detail": "未找到该课程或课时，或您不在学习范围内。", "code": "not_found"})
-    assert handle(PermissionDenied(), SiteBuildViewSet()) == (404, {"detail": "请求的内容不存在。", "code": "not_found"})
+        404,
+        {"detail": "未找到该课程或课时，或您不在学习范围内。", "code": "not_found"},
+    )
+    assert handle(PermissionDenied(), SiteBuildViewSet()) == (
+        404,
+        {"detail": "请求的内容不存在。", "code": "not_found"},
+    )
 
 
 def test_a_services_validation_error_is_a_400_with_its_message():
     assert handle(ValidationError("请先打开课时再上报学习时长。"), LessonViewSet()) == (
-        400, {"detail": "请先打开课时再上报学习时长。", "code": "invalid"})
+        400,
+        {"detail": "请先打开课时再上报学习时长。", "code": "invalid"},
+    )
     assert handle(ValidationError({"seconds": ["太长了。"], "__all__": ["不行。"]}), LessonViewSet()) == (
-        400, {"detail": "不行。", "code": "invalid", "fields": {"seconds": ["太长了。"]}})
+        400,
+        {"detail": "不行。", "code": "invalid", "fields": {"seconds": ["太长了。"]}},
+    )
 
 
 def test_unexpected_errors_are_left_to_djangos_500_handling():
@@ -66,12 +76,39 @@ def test_the_schema_validates_without_warnings(db, tmp_path):
     assert all(path.startswith("/api/") for path in schema["paths"])  # not Wagtail's admin API
     components = schema["components"]["schemas"]
     assert set(components["CourseDetail"]["properties"]) == {
-        "id", "title", "intro", "required", "deadline", "lessons_total", "lessons_completed", "seconds_spent",
-        "state", "state_label", "overdue", "lessons"}
+        "id",
+        "title",
+        "intro",
+        "required",
+        "deadline",
+        "lessons_total",
+        "lessons_completed",
+        "seconds_spent",
+        "state",
+        "state_label",
+        "overdue",
+        "lessons",
+    }
     assert set(components["Lesson"]["properties"]) == {
-        "id", "title", "summary", "course", "body_html", "required_seconds", "previous_id", "next_id", "progress"}
+        "id",
+        "title",
+        "summary",
+        "course",
+        "body_html",
+        "required_seconds",
+        "previous_id",
+        "next_id",
+        "progress",
+    }
     assert set(components["Progress"]["properties"]) == {
-        "lesson_id", "opened_at", "last_active_at", "seconds_spent", "required_seconds", "completed", "completed_at"}
+        "lesson_id",
+        "opened_at",
+        "last_active_at",
+        "seconds_spent",
+        "required_seconds",
+        "completed",
+        "completed_at",
+    }
     assert schema["paths"]["/api/member/lessons/{id}/heartbeat/"]["post"]["responses"]["400"]
 
 
@@ -111,12 +148,15 @@ JSON = "application/json"
 CSRF_FAILED = {"detail": "页面已过期或请求来源无法验证，请刷新页面后重试。", "code": "csrf_failed"}
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("post", "/api/nonexistent/"),  # a plain Django view: Django's CSRF check answers
-    ("post", "/api/member/session/"),  # DRF views: our authentication's CSRF check answers
-    ("delete", "/api/member/session/"),
-    ("post", "/api/member/lessons/1/open/"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/nonexistent/"),  # a plain Django view: Django's CSRF check answers
+        ("post", "/api/member/session/"),  # DRF views: our authentication's CSRF check answers
+        ("delete", "/api/member/session/"),
+        ("post", "/api/member/lessons/1/open/"),
+    ],
+)
 def test_a_request_without_the_csrf_token_is_refused_in_json(db, method, path):
     client = Client(enforce_csrf_checks=True)
     response = getattr(client, method)(path, {"username": "someone", "password": "x"}, content_type=JSON)
@@ -133,13 +173,16 @@ def test_outside_the_api_a_csrf_failure_is_djangos_page_in_chinese(db):
 
 
 @pytest.mark.urls("tests.core.failing_urls")
-@pytest.mark.parametrize(("path", "status", "body"), [
-    ("/api/test-failure/endpoint/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
-    ("/api/test-failure/bug/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
-    ("/api/test-failure/bad-request/", 400, {"detail": "请求无法处理，请刷新页面后重试。", "code": "bad_request"}),
-    ("/api/test-failure/forbidden/", 403, {"detail": "您没有执行该操作的权限。", "code": "permission_denied"}),
-    ("/api/test-failure/not-found/", 404, {"detail": "接口不存在。", "code": "not_found"}),
-])
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/api/test-failure/endpoint/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
+        ("/api/test-failure/bug/", 500, {"detail": "服务器内部错误，请稍后重试。", "code": "server_error"}),
+        ("/api/test-failure/bad-request/", 400, {"detail": "请求无法处理，请刷新页面后重试。", "code": "bad_request"}),
+        ("/api/test-failure/forbidden/", 403, {"detail": "您没有执行该操作的权限。", "code": "permission_denied"}),
+        ("/api/test-failure/not-found/", 404, {"detail": "接口不存在。", "code": "not_found"}),
+    ],
+)
 def test_djangos_error_answers_under_the_api_are_json(db, client, path, status, body):
     client.raise_request_exception = False  # answer as in production instead of raising in the test
     response = client.get(path)
@@ -149,8 +192,9 @@ def test_djangos_error_answers_under_the_api_are_json(db, client, path, status, 
 
 
 @pytest.mark.urls("tests.core.failing_urls")
-@pytest.mark.parametrize(("failure", "status"), [("bug", 500), ("bad-request", 400), ("forbidden", 403),
-                                                 ("not-found", 404)])
+@pytest.mark.parametrize(
+    ("failure", "status"), [("bug", 500), ("bad-request", 400), ("forbidden", 403), ("not-found", 404)]
+)
 def test_djangos_error_pages_elsewhere_stay_html(db, client, failure, status):
     client.raise_request_exception = False
     response = client.get(f"/test-failure/{failure}/")

@@ -3,6 +3,7 @@ anonymous visitor and for a logged-in member: generated requests (valid and inva
 cause a 5xx, and every answer — status, content type, headers, body — is one the schema
 describes. The requests go through the whole Django stack (middleware, CSRF, sessions,
 lock-out) in this process, on the test database."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
-from drf_spectacular.generators import SchemaGenerator
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
@@ -65,8 +66,9 @@ def member_world(home, org):
     """A member in a course's audience with a lesson, so ids 1… can exist; a live worker, so
     /api/health/ is healthy (its 503 has its own tests)."""
     now = timezone.now()
-    WorkerHeartbeat.objects.create(worker_id="schema-worker", hostname="another-host", pid=1,
-                                   started_at=now, last_seen_at=now)
+    WorkerHeartbeat.objects.create(
+        worker_id="schema-worker", hostname="another-host", pid=1, started_at=now, last_seen_at=now
+    )
     person = member(org.first, MemberStatus.FULL, username="schema_member")
     course = CourseFactory(title="接口测试课程", audience_units=[org.first])
     LessonFactory(parent=course, min_study_minutes=1)
@@ -75,8 +77,11 @@ def member_world(home, org):
     from tests.feedback.conftest import ALL_TYPES
 
     FeedbackFormFactory(title="接口测试问卷", audience_units=[org.first], fields=ALL_TYPES)
-    FeedbackFormFactory(parent=SectionPageFactory(parent=home, slug="voice"), title="接口测试公开问卷",
-                        fields=[{"label": "内容", "field_type": "multiline"}])
+    FeedbackFormFactory(
+        parent=SectionPageFactory(parent=home, slug="voice"),
+        title="接口测试公开问卷",
+        fields=[{"label": "内容", "field_type": "multiline"}],
+    )
     # A quiz (cms/assessment) the member may take, so quiz and attempt ids 1… can exist.
     from tests.assessment.factories import QuestionFactory, QuizFactory
 
@@ -104,14 +109,22 @@ def _call(case, cookies: dict, *, excluded: tuple = ()) -> None:
     # (400 no_questions) although well formed: there is nothing to practise.
     if case.operation.path == "/api/member/practice/":
         excluded = (*excluded, positive_data_acceptance)
-    case.call_and_validate(headers=headers, cookies={"csrftoken": CSRF_SECRET, **cookies},
-                           excluded_checks=list(excluded))
+    case.call_and_validate(
+        headers=headers, cookies={"csrftoken": CSRF_SECRET, **cookies}, excluded_checks=list(excluded)
+    )
 
 
 hypothesis_settings = settings(
-    max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
 )
 
 
@@ -134,21 +147,42 @@ def test_member(case, member_world):
 def test_schema_covers_every_api_route():
     """The fuzzing above only reaches what the schema lists: every API route is in it."""
     paths = set(_openapi()["paths"])
-    for expected in ("/api/member/session/", "/api/member/password/", "/api/member/courses/", "/api/member/courses/{id}/",
-                     "/api/member/lessons/{id}/", "/api/member/lessons/{id}/open/",
-                     "/api/member/lessons/{id}/heartbeat/", "/api/member/lessons/{id}/complete/",
-                     "/api/member/progress/", "/api/site-builds/", "/api/site-builds/{id}/",
-                     "/api/health/", "/api/member/forms/", "/api/member/forms/{id}/",
-                     "/api/member/forms/{id}/draft/", "/api/member/forms/{id}/submit/",
-                     "/api/member/forms/{id}/files/", "/api/forms/{id}/submissions/",
-                     "/api/member/consultations/", "/api/member/consultations/{id}/",
-                     "/api/member/consultations/options/", "/api/member/consultations/{id}/follow-ups/",
-                     "/api/member/consultations/{id}/close/",
-                     "/api/member/consultations/{id}/messages/{message_id}/attachment/",
-                     "/api/member/quizzes/", "/api/member/quizzes/{id}/", "/api/member/quizzes/{id}/attempts/",
-                     "/api/member/attempts/", "/api/member/attempts/{id}/",
-                     "/api/member/attempts/{id}/answers/{question_id}/", "/api/member/attempts/{id}/submit/",
-                     "/api/member/attempts/{id}/result/", "/api/member/mastery/", "/api/member/notebook/",
-                     "/api/member/practice/", "/api/member/contests/{id}/ranking/"):
+    for expected in (
+        "/api/member/session/",
+        "/api/member/password/",
+        "/api/member/courses/",
+        "/api/member/courses/{id}/",
+        "/api/member/lessons/{id}/",
+        "/api/member/lessons/{id}/open/",
+        "/api/member/lessons/{id}/heartbeat/",
+        "/api/member/lessons/{id}/complete/",
+        "/api/member/progress/",
+        "/api/site-builds/",
+        "/api/site-builds/{id}/",
+        "/api/health/",
+        "/api/member/forms/",
+        "/api/member/forms/{id}/",
+        "/api/member/forms/{id}/draft/",
+        "/api/member/forms/{id}/submit/",
+        "/api/member/forms/{id}/files/",
+        "/api/forms/{id}/submissions/",
+        "/api/member/consultations/",
+        "/api/member/consultations/{id}/",
+        "/api/member/consultations/options/",
+        "/api/member/consultations/{id}/follow-ups/",
+        "/api/member/consultations/{id}/close/",
+        "/api/member/consultations/{id}/messages/{message_id}/attachment/",
+        "/api/member/quizzes/",
+        "/api/member/quizzes/{id}/",
+        "/api/member/quizzes/{id}/attempts/",
+        "/api/member/attempts/",
+        "/api/member/attempts/{id}/",
+        "/api/member/attempts/{id}/answers/{question_id}/",
+        "/api/member/attempts/{id}/submit/",
+        "/api/member/attempts/{id}/result/",
+        "/api/member/mastery/",
+        "/api/member/notebook/",
+        "/api/member/practice/",
+        "/api/member/contests/{id}/ranking/",
+    ):
         assert expected in paths
-

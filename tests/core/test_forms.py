@@ -4,7 +4,7 @@ from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfiel
 from cms.accounts.roles import EDITOR
 from cms.core.forms import slug_from_title
 from cms.openness.models import NewsPage
-from tests.factories import NewsPageFactory, PASSWORD, SectionPageFactory, UserFactory
+from tests.factories import PASSWORD, NewsPageFactory, SectionPageFactory, UserFactory
 
 
 def test_slug_from_chinese_title_is_readable_pinyin():
@@ -14,10 +14,17 @@ def test_slug_from_chinese_title_is_readable_pinyin():
 
 def _add(client, section, title):
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", section.pk))
-    return client.post(url, nested_form_data({
-        "title": title, "slug": "", "date": "2026-11-26",
-        "body": streamfield([("paragraph", rich_text("<p>正文</p>"))]),
-    }))
+    return client.post(
+        url,
+        nested_form_data(
+            {
+                "title": title,
+                "slug": "",
+                "date": "2026-11-26",
+                "body": streamfield([("paragraph", rich_text("<p>正文</p>"))]),
+            }
+        ),
+    )
 
 
 def test_editor_may_leave_the_slug_empty(client, home):
@@ -38,8 +45,10 @@ def test_opening_and_saving_unchanged_page_is_not_an_edit(home):
     section = SectionPageFactory(parent=home, slug="news")
     page = NewsPageFactory(parent=section, slug="n")
     form_class = NewsPage.get_edit_handler().get_form_class()
-    assert not form_class.base_fields["date"].show_hidden_initial or \
-        not form_class(instance=page, for_user=None).fields["date"].show_hidden_initial
+    assert (
+        not form_class.base_fields["date"].show_hidden_initial
+        or not form_class(instance=page, for_user=None).fields["date"].show_hidden_initial
+    )
 
 
 def test_admin_title_and_help_menu_have_no_wagtail_branding_or_outside_links(admin_client):

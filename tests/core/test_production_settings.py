@@ -1,4 +1,5 @@
 """Production settings pass Django's deployment checklist (`manage.py check --deploy`)."""
+
 import os
 import subprocess
 import sys
@@ -15,6 +16,12 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         "DJANGO_ALLOWED_HOSTS": "dangjian.example.cn",
         "VAR_DIR": str(tmp_path),
     }
-    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,5 @@
 """Security headers on every answer and the admin on a host of its own (cms/core/security.py)."""
+
 import re
 from pathlib import Path
 

@@ -7,7 +7,7 @@ from wagtail.models import Site
 from cms.accounts.roles import ADMINISTRATOR, EDITOR
 from cms.core.models import SiteSettings
 from tests.access import assert_refused_in_admin
-from tests.factories import NewsPageFactory, PASSWORD, SectionPageFactory, UserFactory
+from tests.factories import PASSWORD, NewsPageFactory, SectionPageFactory, UserFactory
 
 ANNOUNCEMENT = "关于网传“停发党费”消息的权威说明"
 
@@ -18,13 +18,18 @@ def _settings_url():
 
 
 def _form(**overrides):
-    data = {"org_name": "测试集团党委", "icp_number": "京ICP备12345678号-1",
-            "announcement_text": ANNOUNCEMENT, "announcement_link": "/news/truth/"}
+    data = {
+        "org_name": "测试集团党委",
+        "icp_number": "京ICP备12345678号-1",
+        "announcement_text": ANNOUNCEMENT,
+        "announcement_link": "/news/truth/",
+    }
     return data | overrides
 
 
 def test_administrator_sets_and_clears_the_banner_on_every_page(
-        client, home, publish, public_site, django_capture_on_commit_callbacks):
+    client, home, publish, public_site, django_capture_on_commit_callbacks
+):
     news = SectionPageFactory(parent=home, slug="news", title="新闻动态")
     NewsPageFactory(parent=news, slug="truth", title="权威说明")
     publish()

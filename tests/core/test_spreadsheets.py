@@ -1,5 +1,6 @@
 """Spreadsheets in and out (cms/core/spreadsheets.py): imports are size- and row-limited and
 streamed; exported text is never a formula."""
+
 import io
 import zipfile
 
@@ -8,15 +9,18 @@ import pytest
 
 from cms.core.spreadsheets import SpreadsheetError, read_rows, safe_cell
 
-SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-              '<dimension ref="A1:A{rows}"/><sheetData>')
+SHEET_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<dimension ref="A1:A{rows}"/><sheetData>'
+)
 
 
 def xlsx(rows: int, *, tail: str = "</sheetData></worksheet>", filler: str = "") -> bytes:
     """A minimal .xlsx of `rows` rows of inline strings, its sheet ending in `tail`."""
-    body = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>第{n}行{filler}</t></is></c></row>'
-                   for n in range(1, rows + 1))
+    body = "".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>第{n}行{filler}</t></is></c></row>' for n in range(1, rows + 1)
+    )
     parts = {
         "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
         "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
@@ -31,11 +35,22 @@ def xlsx(rows: int, *, tail: str = "</sheetData></worksheet>", filler: str = "")
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("value, expected", [
-    ('=HYPERLINK("http://evil.example/","赵")', '\'=HYPERLINK("http://evil.example/","赵")'),
-    ("+1+1", "'+1+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
-    ("张三", "张三"), ("第一党支部", "第一党支部"), (-3, -3), (1.5, 1.5), (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('=HYPERLINK("http://evil.example/","赵")', '\'=HYPERLINK("http://evil.example/","赵")'),
+        ("+1+1", "'+1+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("张三", "张三"),
+        ("第一党支部", "第一党支部"),
+        (-3, -3),
+        (1.5, 1.5),
+        (None, None),
+    ],
+)
 def test_text_that_a_spreadsheet_would_evaluate_is_written_as_text(value, expected):
     assert safe_cell(value) == expected
 
@@ -74,10 +89,15 @@ def test_files_over_the_size_limit_are_refused_before_reading(settings, tmp_path
         read_rows(path, max_rows=10)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "文件是空的"), (b"\xd0\xcf\x11\xe0old", "不支持旧版 .xls"), (b"PK\x03\x04broken", "无法读取 Excel 文件"),
-    (b"\xff\xfe\x00\x81\x30", "无法识别 CSV 文件的编码"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "文件是空的"),
+        (b"\xd0\xcf\x11\xe0old", "不支持旧版 .xls"),
+        (b"PK\x03\x04broken", "无法读取 Excel 文件"),
+        (b"\xff\xfe\x00\x81\x30", "无法识别 CSV 文件的编码"),
+    ],
+)
 def test_unreadable_files_get_a_chinese_reason(data, message):
     with pytest.raises(SpreadsheetError, match=message):
         read_rows(data, max_rows=10)

@@ -1,4 +1,5 @@
 """Uploads through the admin: a size limit per kind and content that matches the name."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -33,9 +34,14 @@ def admin_client(client, home):
 
 
 def upload(client, name, data):
-    return client.post(reverse("wagtaildocs:add"), {
-        "title": name, "file": SimpleUploadedFile(name, data), "collection": 1,
-    })
+    return client.post(
+        reverse("wagtaildocs:add"),
+        {
+            "title": name,
+            "file": SimpleUploadedFile(name, data),
+            "collection": 1,
+        },
+    )
 
 
 @pytest.mark.parametrize("name", GOOD)
@@ -63,9 +69,14 @@ def test_files_over_their_kinds_limit_are_refused(admin_client, settings):
 
 
 def test_the_multiple_uploader_checks_too(admin_client):
-    response = admin_client.post(reverse("wagtaildocs:add_multiple"), {
-        "files[]": SimpleUploadedFile("fake.pdf", b"not a pdf at all"), "collection": 1,
-    }, headers={"X-Requested-With": "XMLHttpRequest"})
+    response = admin_client.post(
+        reverse("wagtaildocs:add_multiple"),
+        {
+            "files[]": SimpleUploadedFile("fake.pdf", b"not a pdf at all"),
+            "collection": 1,
+        },
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
     assert response.status_code == 200
     assert response.json()["success"] is False
     assert "文件内容与扩展名" in response.json()["error_message"]
@@ -95,9 +106,14 @@ def test_uploaded_photos_lose_their_exif_and_gps_and_stand_upright(admin_client,
 
     data = _photo_with_gps(kind)
     assert b"SomePhone" in data
-    response = admin_client.post(reverse("wagtailimages:add"), {
-        "title": "支部活动", "file": SimpleUploadedFile(name, data), "collection": 1,
-    })
+    response = admin_client.post(
+        reverse("wagtailimages:add"),
+        {
+            "title": "支部活动",
+            "file": SimpleUploadedFile(name, data),
+            "collection": 1,
+        },
+    )
     assert response.status_code == 302, error_texts(response)
 
     stored = get_image_model().objects.get(title="支部活动")

@@ -2,6 +2,7 @@
 gunicorn with deploy/gunicorn.conf.py and nginx with the site rendered from
 deploy/nginx.conf.template, all on 127.0.0.1. 200 publishes go through the real services
 while a client reads pages through nginx: every answer is 200 and every page whole."""
+
 import os
 import re
 import shutil
@@ -73,17 +74,19 @@ def nginx_main_config(tmp: Path, site: Path) -> str:
     """What Debian's /etc/nginx/nginx.conf provides around a site, in the test's own
     directory (pid, logs, temp files), in the foreground."""
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read the test's 0700 temp dir
-    temp = "\n".join(f"    {kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = "\n".join(
+        f"    {kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return f"""daemon off;
 {user}
 worker_processes 2;
-pid {tmp / 'nginx.pid'};
-error_log {tmp / 'error.log'} warn;
+pid {tmp / "nginx.pid"};
+error_log {tmp / "error.log"} warn;
 events {{ worker_connections 512; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log {tmp / 'access.log'};
+    access_log {tmp / "access.log"};
 {temp}
     include {site};
 }}
@@ -97,8 +100,13 @@ class Stack:
         self.app_port, self.web_port, self.redirect_port = free_port(), free_port(), free_port()
         # With TLS the production default HTTPS=1 stays (redirects, HSTS, Secure cookies).
         https = {"HTTPS": "1"} if tls else {}
-        self.installation = Installation(tmp_path / "srv", database_url, TRUSTED_PROXIES="1",
-                                         PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/", **https)
+        self.installation = Installation(
+            tmp_path / "srv",
+            database_url,
+            TRUSTED_PROXIES="1",
+            PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/",
+            **https,
+        )
         self.processes: list[subprocess.Popen] = []
 
     @property
@@ -116,21 +124,49 @@ class Stack:
     def with_tls(self, site: str, nginx_dir: Path) -> str:
         """docs/operations.md, “HTTPS”: `listen … ssl`, the certificate lines below it, and a
         plain-HTTP server that only redirects (here on ports of the test's own)."""
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", str(nginx_dir / "key.pem"), "-out", str(self.certificate)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                str(nginx_dir / "key.pem"),
+                "-out",
+                str(self.certificate),
+            ],
+            check=True,
+            capture_output=True,
+        )
         listen = f"    listen 127.0.0.1:{self.web_port} ssl;\n"
         assert site.count(listen) == 1, site[:500]
-        site = site.replace(listen, listen + f"    ssl_certificate {self.certificate};\n"
-                                              f"    ssl_certificate_key {nginx_dir / 'key.pem'};\n")
-        return site + (f"\nserver {{\n    listen 127.0.0.1:{self.redirect_port};\n"
-                       f"    return 301 https://$host:{self.web_port}$request_uri;\n}}\n")
+        site = site.replace(
+            listen,
+            listen + f"    ssl_certificate {self.certificate};\n    ssl_certificate_key {nginx_dir / 'key.pem'};\n",
+        )
+        return site + (
+            f"\nserver {{\n    listen 127.0.0.1:{self.redirect_port};\n"
+            f"    return 301 https://$host:{self.web_port}$request_uri;\n}}\n"
+        )
 
     def start(self, args, name, env=None):
         log = open(self.tmp / f"{name}.log", "w")
-        process = subprocess.Popen(args, cwd=REPO, env=env or self.installation.env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            args,
+            cwd=REPO,
+            env=env or self.installation.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.processes.append(process)
         return process
 
@@ -142,16 +178,36 @@ class Stack:
         nginx_dir = self.tmp / "nginx"
         nginx_dir.mkdir()
         listen = f"127.0.0.1:{self.web_port}" + (" ssl" if self.tls else "")
-        render_env = {**self.installation.env, "LISTEN": listen,
-                      "APP_SERVER": f"127.0.0.1:{self.app_port}", "SERVER_NAME": "127.0.0.1"}
-        site = subprocess.run([sys.executable, "deploy/render_nginx.py"], cwd=REPO, env=render_env,
-                              capture_output=True, text=True, check=True).stdout
+        render_env = {
+            **self.installation.env,
+            "LISTEN": listen,
+            "APP_SERVER": f"127.0.0.1:{self.app_port}",
+            "SERVER_NAME": "127.0.0.1",
+        }
+        site = subprocess.run(
+            [sys.executable, "deploy/render_nginx.py"],
+            cwd=REPO,
+            env=render_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         if self.tls:
             site = self.with_tls(site, nginx_dir)
         (nginx_dir / "site.conf").write_text(site, encoding="utf-8")
         (nginx_dir / "nginx.conf").write_text(nginx_main_config(nginx_dir, nginx_dir / "site.conf"), encoding="utf-8")
-        self.start([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(nginx_dir), "-e", str(nginx_dir / "error.log"),
-                    "-c", str(nginx_dir / "nginx.conf")], "nginx")
+        self.start(
+            [
+                shutil.which("nginx") or "/usr/sbin/nginx",
+                "-p",
+                str(nginx_dir),
+                "-e",
+                str(nginx_dir / "error.log"),
+                "-c",
+                str(nginx_dir / "nginx.conf"),
+            ],
+            "nginx",
+        )
         wait_for(self.app + "/api/health/")
         wait_for(self.web + "/", verify=str(self.certificate) if self.tls else True)
 
@@ -167,7 +223,9 @@ class Stack:
                 process.wait()
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log"))
+        )
 
 
 @pytest.fixture
@@ -242,7 +300,8 @@ def assert_checked_files_leave_through_nginx(stack):
     the file from its internal location."""
     name = stack.installation.shell_json(
         "from wagtail.images.models import Image\n"
-        "result = next(i.file.name for i in Image.objects.all() if not i.collection.get_view_restrictions().exists())")
+        "result = next(i.file.name for i in Image.objects.all() if not i.collection.get_view_restrictions().exists())"
+    )
     url = "/media/" + name
     handed_over = requests.get(stack.app + url, timeout=10)
     assert handed_over.status_code == 200 and handed_over.headers["X-Accel-Redirect"].startswith("/_protected_media/")
@@ -258,9 +317,12 @@ def member_login(base: str, password: str, query: str = "") -> requests.Response
     """A log-in from a new client session (a new connection: any gunicorn worker answers)."""
     session = requests.Session()
     session.get(base + "/api/member/session/", timeout=10)
-    return session.post(base + "/api/member/session/" + query, json={"username": "member1", "password": password},
-                        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/member/"},
-                        timeout=10)
+    return session.post(
+        base + "/api/member/session/" + query,
+        json={"username": "member1", "password": password},
+        headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/member/"},
+        timeout=10,
+    )
 
 
 def assert_login_lockout_is_shared_by_all_gunicorn_workers(stack):
@@ -275,9 +337,13 @@ def assert_login_lockout_is_shared_by_all_gunicorn_workers(stack):
     admin = requests.Session()
     page = admin.get(stack.web + "/admin/login/", timeout=10)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    answer = admin.post(stack.web + "/admin/login/", data={"username": "member1", "password": "Dangjian@2026",
-                                                           "csrfmiddlewaretoken": token},
-                        headers={"Referer": stack.web + "/admin/login/"}, timeout=10, allow_redirects=False)
+    answer = admin.post(
+        stack.web + "/admin/login/",
+        data={"username": "member1", "password": "Dangjian@2026", "csrfmiddlewaretoken": token},
+        headers={"Referer": stack.web + "/admin/login/"},
+        timeout=10,
+        allow_redirects=False,
+    )
     assert answer.status_code == 429, answer.status_code
     log = (stack.tmp / "gunicorn.log").read_text(errors="replace")
     assert '"POST /api/member/session/ HTTP/1.0" 400' in log or '"POST /api/member/session/ HTTP/1.1" 400' in log
@@ -335,7 +401,10 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
     finally:
         # Let the readers see the last builds go live too.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and f"（第{PUBLISHES - 1}版）" not in requests.get(stack.web + EDITED, timeout=10).text:
+        while (
+            time.monotonic() < deadline
+            and f"（第{PUBLISHES - 1}版）" not in requests.get(stack.web + EDITED, timeout=10).text
+        ):
             time.sleep(0.1)
         done.set()
         for thread in threads:
@@ -344,13 +413,18 @@ def test_publishes_under_load_never_show_a_broken_page(stack):
     health = requests.get(stack.web + "/api/health/", timeout=10)
     assert health.status_code == 200 and health.json()["workers_alive"] >= 1, health.text
     final = requests.get(stack.web + EDITED, timeout=10).text
-    assert f"（第{PUBLISHES - 1}版）" in final, (stack.logs(), stack.installation.shell_json(
-        "from cms.publishing.models import SiteBuild\n"
-        "result = list(SiteBuild.objects.order_by('-id').values_list('status', 'release', 'error')[:5])"))
+    assert f"（第{PUBLISHES - 1}版）" in final, (
+        stack.logs(),
+        stack.installation.shell_json(
+            "from cms.publishing.models import SiteBuild\n"
+            "result = list(SiteBuild.objects.order_by('-id').values_list('status', 'release', 'error')[:5])"
+        ),
+    )
     assert problems == [], problems[:20]
     # The readers really watched the page change many times, through many releases.
     builds = stack.installation.shell_json(
-        "from cms.publishing.models import SiteBuild\nresult = SiteBuild.objects.filter(status='succeeded').count()")
+        "from cms.publishing.models import SiteBuild\nresult = SiteBuild.objects.filter(status='succeeded').count()"
+    )
     assert len(seen) >= 5 and builds >= 5, (len(seen), builds, reads[0])
     assert reads[0] >= 500
     assert_release_sync_of_operations_md_copies_the_live_site(stack)
@@ -366,7 +440,7 @@ def assert_release_sync_of_operations_md_copies_the_live_site(stack):
     lines[0] = f"site={stack.installation.var / 'site'}; dest={web2}"
     lines[2] = lines[2].replace('"$web:$dest/"', '"$dest/"')
     assert lines[3].startswith('ssh "$web" ')
-    lines[3] = "bash -c " + lines[3][len('ssh "$web" '):]  # the same quoting as through ssh
+    lines[3] = "bash -c " + lines[3][len('ssh "$web" ') :]  # the same quoting as through ssh
     subprocess.run(["bash", "-euc", "\n".join(lines)], check=True)
     assert (web2 / "current").is_symlink()
     assert html_files(web2 / "current") == html_files(stack.installation.current)

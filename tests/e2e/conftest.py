@@ -1,5 +1,6 @@
 """Shared pieces of the browser tests: one Debian chromium per session, the WeChat phone
 profile members open links with, and a recorder of requests to hosts other than ours."""
+
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,8 +15,12 @@ WECHAT_UA = (
     "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50(0x1800322c) NetType/WIFI Language/zh_CN"
 )
 WECHAT_PHONE = {
-    "viewport": {"width": 375, "height": 812}, "user_agent": WECHAT_UA, "locale": "zh-CN",
-    "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
+    "viewport": {"width": 375, "height": 812},
+    "user_agent": WECHAT_UA,
+    "locale": "zh-CN",
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
 }
 
 #: How long a browser test waits for what a person would see.

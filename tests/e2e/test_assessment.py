@@ -9,6 +9,7 @@ shows each answer with the correct one and its explanation, the mastery map puts
 knowledge point first, the 错题本 holds both questions; practising them (correctly) on two
 different days empties it.
 """
+
 import datetime
 import re
 from types import SimpleNamespace
@@ -31,25 +32,55 @@ def quiz_site(public_home, publish):
     from tests.factories import MembershipFactory, OrganisationUnitFactory
 
     branch = OrganisationUnitFactory(name="第一党支部")
-    member = MembershipFactory(user__username="member1", user__last_name="钱", user__first_name="学员",
-                               user__organisation=branch, status=MemberStatus.FULL).user
+    member = MembershipFactory(
+        user__username="member1",
+        user__last_name="钱",
+        user__first_name="学员",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
     history = KnowledgePointFactory(name="党的历史")
     discipline = KnowledgePointFactory(name="党的纪律")
-    founding = QuestionFactory(stem="中国共产党成立于哪一年？", knowledge_points=[history],
-                               explanation="1921年7月，中国共产党第一次全国代表大会召开。")
-    zunyi = QuestionFactory(type=QuestionType.TRUE_FALSE, stem="遵义会议是党的历史上一个生死攸关的转折点。",
-                            answer="正确", knowledge_points=[history], explanation="遵义会议挽救了党、挽救了红军。")
-    kinds = QuestionFactory(type=QuestionType.MULTIPLE, stem="党的纪律包括哪些？（多选）",
-                            option_a="政治纪律", option_b="组织纪律", option_c="廉洁纪律", option_d="娱乐纪律",
-                            answer="ABC", knowledge_points=[discipline],
-                            explanation="党的纪律包括政治纪律、组织纪律、廉洁纪律、群众纪律、工作纪律和生活纪律。")
-    penalty = QuestionFactory(type=QuestionType.FILL_BLANK,
-                              stem="党的纪律处分有警告、严重警告、撤销党内职务、留党察看和____五种。",
-                              answer="开除党籍", knowledge_points=[discipline],
-                              explanation="《中国共产党纪律处分条例》规定了五种党纪处分。")
-    quiz = QuizFactory(title="党章党规知识测验", intro="共 4 题，限时 10 分钟。", time_limit_minutes=10,
-                       required=True, allow_review=True, pass_mark=60, audience_units=[branch],
-                       questions=[founding, zunyi, kinds, penalty])
+    founding = QuestionFactory(
+        stem="中国共产党成立于哪一年？",
+        knowledge_points=[history],
+        explanation="1921年7月，中国共产党第一次全国代表大会召开。",
+    )
+    zunyi = QuestionFactory(
+        type=QuestionType.TRUE_FALSE,
+        stem="遵义会议是党的历史上一个生死攸关的转折点。",
+        answer="正确",
+        knowledge_points=[history],
+        explanation="遵义会议挽救了党、挽救了红军。",
+    )
+    kinds = QuestionFactory(
+        type=QuestionType.MULTIPLE,
+        stem="党的纪律包括哪些？（多选）",
+        option_a="政治纪律",
+        option_b="组织纪律",
+        option_c="廉洁纪律",
+        option_d="娱乐纪律",
+        answer="ABC",
+        knowledge_points=[discipline],
+        explanation="党的纪律包括政治纪律、组织纪律、廉洁纪律、群众纪律、工作纪律和生活纪律。",
+    )
+    penalty = QuestionFactory(
+        type=QuestionType.FILL_BLANK,
+        stem="党的纪律处分有警告、严重警告、撤销党内职务、留党察看和____五种。",
+        answer="开除党籍",
+        knowledge_points=[discipline],
+        explanation="《中国共产党纪律处分条例》规定了五种党纪处分。",
+    )
+    quiz = QuizFactory(
+        title="党章党规知识测验",
+        intro="共 4 题，限时 10 分钟。",
+        time_limit_minutes=10,
+        required=True,
+        allow_review=True,
+        pass_mark=60,
+        audience_units=[branch],
+        questions=[founding, zunyi, kinds, penalty],
+    )
     # A contest that ended two hours ago, its ranking published to the member area: the member
     # and a colleague answered everything right, the member faster.
     from django.utils import timezone
@@ -59,10 +90,22 @@ def quiz_site(public_home, publish):
     from tests.assessment.conftest import key, shown_key
 
     started = timezone.now() - datetime.timedelta(hours=2)
-    contest = QuizFactory(title="“学党史”知识竞赛", kind=QuizKind.CONTEST, starts_at=started, time_limit_minutes=15,
-                          ranking_members=True, audience_units=[branch], questions=[founding, zunyi])
-    colleague = MembershipFactory(user__username="member2", user__last_name="孙", user__first_name="同志",
-                                  user__organisation=branch, status=MemberStatus.FULL).user
+    contest = QuizFactory(
+        title="“学党史”知识竞赛",
+        kind=QuizKind.CONTEST,
+        starts_at=started,
+        time_limit_minutes=15,
+        ranking_members=True,
+        audience_units=[branch],
+        questions=[founding, zunyi],
+    )
+    colleague = MembershipFactory(
+        user__username="member2",
+        user__last_name="孙",
+        user__first_name="同志",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
     for person, minutes in ((member, 3), (colleague, 5)):
         attempt, _ = services.start_attempt(person, contest, now=started + datetime.timedelta(minutes=1))
         at = started + datetime.timedelta(minutes=2)
@@ -70,8 +113,9 @@ def quiz_site(public_home, publish):
         services.save_answer(person, attempt.pk, zunyi.pk, ["A"], now=at)
         services.submit(person, attempt.pk, key(), now=started + datetime.timedelta(minutes=minutes))
     publish()
-    return SimpleNamespace(member=member, quiz=quiz, contest=contest, history=history, discipline=discipline,
-                           kinds=kinds, penalty=penalty)
+    return SimpleNamespace(
+        member=member, quiz=quiz, contest=contest, history=history, discipline=discipline, kinds=kinds, penalty=penalty
+    )
 
 
 def _answer_correctly(page, expect):
@@ -102,7 +146,8 @@ def _practise_notebook(page, expect, base):
 
 
 def test_member_takes_a_timed_quiz_through_a_lost_connection_and_drills_the_weak_point(
-        quiz_site, live_server, new_context, outside_requests, tmp_path):
+    quiz_site, live_server, new_context, outside_requests, tmp_path
+):
     from django.utils import timezone
     from playwright.sync_api import expect
 

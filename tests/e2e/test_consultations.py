@@ -2,13 +2,13 @@
 built by the publishing pipeline, the real member API): a member asks their branch with a file
 attached, the branch secretary answers in the admin, and the member sees the answer and the
 badge on the 我的咨询 tab, which goes away once the answer has been read."""
+
 import re
 from types import SimpleNamespace
 
 import pytest
 
-from tests.e2e.conftest import WECHAT_PHONE
-from tests.e2e.conftest import TIMEOUT_MS, assert_fits
+from tests.e2e.conftest import TIMEOUT_MS, WECHAT_PHONE, assert_fits
 from tests.e2e.test_member_area import _log_in
 
 pytestmark = pytest.mark.e2e
@@ -26,17 +26,28 @@ def consult_site(public_home, publish):
     SectionPageFactory(parent=public_home, title="新闻动态", slug="news")
     committee = OrganisationUnitFactory(name="机关党委", kind=OrganisationUnit.Kind.COMMITTEE)
     branch = OrganisationUnitFactory(name="第一党支部", parent=committee)
-    member = MembershipFactory(user__username="member1", user__last_name="钱", user__first_name="学员",
-                               user__organisation=branch, status=MemberStatus.FULL).user
-    secretary = MembershipFactory(user__username="secretary1", user__last_name="赵", user__first_name="书记",
-                                  user__organisation=branch, status=MemberStatus.FULL,
-                                  role=BranchRole.SECRETARY).user
+    member = MembershipFactory(
+        user__username="member1",
+        user__last_name="钱",
+        user__first_name="学员",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
+    secretary = MembershipFactory(
+        user__username="secretary1",
+        user__last_name="赵",
+        user__first_name="书记",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+        role=BranchRole.SECRETARY,
+    ).user
     publish()
     return SimpleNamespace(member=member, secretary=secretary)
 
 
-def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_site, live_server, new_context,
-                                                                       outside_requests, tmp_path):
+def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(
+    consult_site, live_server, new_context, outside_requests, tmp_path
+):
     from playwright.sync_api import expect
 
     from cms.consultations.models import Consultation, State
@@ -70,13 +81,15 @@ def test_a_member_asks_the_secretary_answers_the_member_sees_the_answer(consult_
     page.get_by_label("主题").fill(SUBJECT)
     page.get_by_label("内容", exact=True).fill(QUESTION)
     page.get_by_label("附件（选填）").set_input_files(
-        {"name": "假文件.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf</html>"})
+        {"name": "假文件.pdf", "mimeType": "application/pdf", "buffer": b"<html>not a pdf</html>"}
+    )
     page.get_by_role("button", name="提交").click()
     expect(page.locator("#dj-consultations-attachment-error")).to_contain_text("文件内容与扩展名")
     assert not Consultation.objects.exists()
 
     page.get_by_label("附件（选填）").set_input_files(
-        {"name": "调动通知.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 transfer notice"})
+        {"name": "调动通知.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 transfer notice"}
+    )
     page.get_by_label("同意在答复后将问题").check()
     page.get_by_role("button", name="提交").click()
 

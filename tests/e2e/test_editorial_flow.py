@@ -2,6 +2,7 @@
 Chinese admin and submits it to 审核发布, a reviewer approves it with a comment, the worker
 publishes, and a member on a phone in WeChat reads it on the public site. The admin must not
 contact any host but ours on the way (no Gravatar, no CDN, no fonts)."""
+
 import signal
 from io import StringIO
 from types import SimpleNamespace
@@ -54,7 +55,9 @@ def _screenshot(page, path, settle: str) -> None:
     """Once `settle` has finished fading or sliding in, so the picture shows what a person sees."""
     page.wait_for_function(
         "s => [...document.querySelectorAll(s)].every(el => el.getAnimations({subtree: true})"
-        ".every(a => a.playState !== 'running'))", arg=settle)
+        ".every(a => a.playState !== 'running'))",
+        arg=settle,
+    )
     page.screenshot(path=str(path))
 
 
@@ -71,8 +74,9 @@ def _run_worker() -> str:
 
 
 @pytest.mark.parametrize("approve_in", ["dashboard", "page editor"])
-def test_editor_submits_reviewer_approves_member_reads(newsroom, live_server, new_context, outside_requests,
-                                                      tmp_path, approve_in):
+def test_editor_submits_reviewer_approves_member_reads(
+    newsroom, live_server, new_context, outside_requests, tmp_path, approve_in
+):
     from playwright.sync_api import expect
     from wagtail.models import TaskState
 

@@ -9,6 +9,7 @@ and said under its question; the member fixes it, submits, and finds the form un
 An anonymous visitor answers 群众心声 on the public site: a value the server refuses is
 explained next to its field, the corrected answers are stored, and the page thanks them.
 """
+
 import os
 from types import SimpleNamespace
 
@@ -37,32 +38,53 @@ def forms_site(public_home, site_paths, publish):
     home = public_home
     section = SectionPageFactory(parent=home, title="互动交流", slug="interaction")
     branch = OrganisationUnitFactory(name="第一党支部")
-    member = MembershipFactory(user__username="member1", user__last_name="钱", user__first_name="学员",
-                               user__organisation=branch, status=MemberStatus.FULL).user
+    member = MembershipFactory(
+        user__username="member1",
+        user__last_name="钱",
+        user__first_name="学员",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
     member_form = FeedbackFormFactory(
-        title="2026年度党支部工作意见征集", slug="opinions-2026", kind="opinion", allow_change=True,
-        intro="请对支部今年的工作提出意见和建议。", thank_you_text="感谢您对支部工作的支持！",
+        title="2026年度党支部工作意见征集",
+        slug="opinions-2026",
+        kind="opinion",
+        allow_change=True,
+        intro="请对支部今年的工作提出意见和建议。",
+        thank_you_text="感谢您对支部工作的支持！",
         audience_units=[branch],
         fields=[
-            {"label": "总体评价", "field_type": "radio", "choices": "很好\n较好\n一般\n较差", "required": True,
-             "help_text": "请选择最符合您看法的一项。"},
+            {
+                "label": "总体评价",
+                "field_type": "radio",
+                "choices": "很好\n较好\n一般\n较差",
+                "required": True,
+                "help_text": "请选择最符合您看法的一项。",
+            },
             {"label": "意见和建议", "field_type": "multiline", "required": True},
             {"label": "对组织生活的满意度", "field_type": "rating", "required": True},
-        ])
+        ],
+    )
     public_form = FeedbackFormFactory(
-        parent=section, title="群众心声", slug="voice", kind="message", intro="欢迎您给党组织留言。",
+        parent=section,
+        title="群众心声",
+        slug="voice",
+        kind="message",
+        intro="欢迎您给党组织留言。",
         thank_you_text="我们会认真阅读每一条留言。",
         fields=[
             {"label": "留言类别", "field_type": "radio", "choices": "意见建议\n咨询\n表扬", "required": True},
             {"label": "留言内容", "field_type": "multiline", "required": True},
             {"label": "年龄", "field_type": "number", "required": False, "min_value": 0, "max_value": 120},
-        ])
+        ],
+    )
     publish()
     return SimpleNamespace(member=member, member_form=member_form, public_form=public_form, section=section)
 
 
-def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site, live_server, new_context,
-                                                                     outside_requests, tmp_path):
+def test_member_answers_a_form_through_a_lost_connection_and_submits(
+    forms_site, live_server, new_context, outside_requests, tmp_path
+):
     from playwright.sync_api import expect
 
     from cms.feedback.models import Draft, Participation, Response
@@ -165,11 +187,14 @@ def test_member_answers_a_form_through_a_lost_connection_and_submits(forms_site,
     expect(page.locator("[data-dj-nav-view=forms] [data-dj-nav-badge]")).to_be_hidden()
     assert outside == []
     if HELP_SHOTS:
-        _save_help_shots(tmp_path, ["11-forms-list.png", "12-form-fill.png", "13-form-errors.png", "14-form-offline.png"])
+        _save_help_shots(
+            tmp_path, ["11-forms-list.png", "12-form-fill.png", "13-form-errors.png", "14-form-offline.png"]
+        )
 
 
-def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_server, new_context,
-                                                            outside_requests, tmp_path):
+def test_visitor_answers_the_public_form_on_the_static_site(
+    forms_site, live_server, new_context, outside_requests, tmp_path
+):
     from playwright.sync_api import expect
 
     from cms.feedback.models import Response
@@ -196,7 +221,7 @@ def test_visitor_answers_the_public_form_on_the_static_site(forms_site, live_ser
     age.fill("150")
     # The browser's own check is off (novalidate) and the script's too for this value, as on a
     # page older than the form: the server's message must still reach the field.
-    page.evaluate("document.getElementById('dj-q-' + '%s').removeAttribute('max')" % age.get_attribute("name"))
+    page.evaluate(f"document.getElementById('dj-q-{age.get_attribute('name')}').removeAttribute('max')")
     submit.click()
     error = page.locator(f"#dj-q-{age.get_attribute('name')}-error")
     expect(error).not_to_be_empty()
@@ -233,8 +258,9 @@ def _save_help_shots(tmp_path, names):
         (Path(HELP_SHOTS) / name).write_bytes(optimise_png((tmp_path / name).read_bytes()))
 
 
-def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms_site, live_server, new_context,
-                                                                          outside_requests, settings):
+def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(
+    forms_site, live_server, new_context, outside_requests, settings
+):
     """民主评议 as an anonymous form: every editor text (payloads from tests/hostile.py) shows
     as text; the peer review wants a grade for everyone; an attachment is checked before it
     is sent and shows its progress; and a submit whose answer the phone never receives is
@@ -250,16 +276,34 @@ def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms
     data = forms_site
     branch = data.member.organisation
     for username, given in (("peer_a", "甲"), ("peer_b", "乙")):
-        MembershipFactory(user__username=username, user__last_name="孙", user__first_name=given,
-                          user__organisation=branch, status=MemberStatus.FULL)
+        MembershipFactory(
+            user__username=username,
+            user__last_name="孙",
+            user__first_name=given,
+            user__organisation=branch,
+            status=MemberStatus.FULL,
+        )
     hostile = PAYLOADS[:10]
     form = FeedbackFormFactory(
-        title="2026年度民主评议党员", slug="review-2026", kind="evaluation", anonymous=True,
-        audience_units=[branch], thank_you_text=PAYLOADS[11],
+        title="2026年度民主评议党员",
+        slug="review-2026",
+        kind="evaluation",
+        anonymous=True,
+        audience_units=[branch],
+        thank_you_text=PAYLOADS[11],
         fields=[{"label": "民主评议", "field_type": "peer_review", "required": True}]
-        + [{"label": f"{payload}问题{index}", "field_type": "radio", "required": False, "help_text": payload,
-            "choices": f"{payload}\n其他"} for index, payload in enumerate(hostile)]
-        + [{"label": "书面材料", "field_type": "file", "required": False}])
+        + [
+            {
+                "label": f"{payload}问题{index}",
+                "field_type": "radio",
+                "required": False,
+                "help_text": payload,
+                "choices": f"{payload}\n其他",
+            }
+            for index, payload in enumerate(hostile)
+        ]
+        + [{"label": "书面材料", "field_type": "file", "required": False}],
+    )
 
     base = live_server.url
     context, page, outside = phone(new_context, outside_requests, base)
@@ -316,14 +360,18 @@ def test_anonymous_peer_review_with_hostile_texts_upload_and_a_lost_answer(forms
     page.get_by_role("button", name="提交问卷").click()
     expect(page.locator(".dj-forms-summary")).to_contain_text("问卷尚未确认提交")
     page.unroute("**/api/member/forms/*/submit/")
-    page.route("**/api/member/forms/*/submit/", lambda route: (keys.append(route.request.post_data_json["submission_key"]),
-                                                               route.continue_()))
+    page.route(
+        "**/api/member/forms/*/submit/",
+        lambda route: (keys.append(route.request.post_data_json["submission_key"]), route.continue_()),
+    )
     page.get_by_role("button", name="提交问卷").click()
     expect(page.locator(".dj-forms-thanks")).to_contain_text("提交成功")
     assert len(keys) == 2 and keys[0] == keys[1]
     expect(page.get_by_role("button", name="修改答卷")).to_have_count(0)  # anonymous: not changeable
-    assert " ".join(page.locator(".dj-forms-thanks").text_content().split()).count(
-        " ".join(PAYLOADS[11].split())[:20]) == 1
+    assert (
+        " ".join(page.locator(".dj-forms-thanks").text_content().split()).count(" ".join(PAYLOADS[11].split())[:20])
+        == 1
+    )
     assert Participation.objects.filter(form=form, user=data.member).count() == 1
     [stored] = Response.objects.filter(form=form)
     assert stored.user_id is None

@@ -7,11 +7,13 @@ answered, a bar chart of the choice question with its counts, the rating average
 words of the text answers; nobody of the other branch. The anonymous form shows the same
 counts and charts and no name anywhere.
 """
+
 import os
 import uuid
 from types import SimpleNamespace
 
 import pytest
+
 from tests.e2e.conftest import TIMEOUT_MS, assert_fits
 
 pytestmark = pytest.mark.e2e
@@ -40,18 +42,38 @@ def results_site(public_home):
     second = OrganisationUnitFactory(name="第二党支部")
 
     def person(unit, username, last, given, role=BranchRole.MEMBER):
-        return MembershipFactory(user__username=username, user__last_name=last, user__first_name=given,
-                                 user__organisation=unit, status=MemberStatus.FULL, role=role).user
+        return MembershipFactory(
+            user__username=username,
+            user__last_name=last,
+            user__first_name=given,
+            user__organisation=unit,
+            status=MemberStatus.FULL,
+            role=role,
+        ).user
 
     secretary = person(first, "secretary1", "赵", "书记", BranchRole.SECRETARY)
-    qian, sun, li = person(first, "member1", "钱", "学员"), person(first, "member2", "孙", "红"), \
-        person(first, "member3", "李", "未填")
+    qian, sun, li = (
+        person(first, "member1", "钱", "学员"),
+        person(first, "member2", "孙", "红"),
+        person(first, "member3", "李", "未填"),
+    )
     zhou, wu = person(second, "member4", "周", "二支"), person(second, "member5", "吴", "未填二")
 
-    named = FeedbackFormFactory(title="2026年度支部工作满意度调查", slug="survey-2026", kind="satisfaction",
-                                audience_units=[first, second], fields=QUESTIONS)
-    anonymous = FeedbackFormFactory(title="第一党支部匿名测评", slug="anonymous-2026", kind="satisfaction",
-                                    anonymous=True, audience_units=[first], fields=QUESTIONS)
+    named = FeedbackFormFactory(
+        title="2026年度支部工作满意度调查",
+        slug="survey-2026",
+        kind="satisfaction",
+        audience_units=[first, second],
+        fields=QUESTIONS,
+    )
+    anonymous = FeedbackFormFactory(
+        title="第一党支部匿名测评",
+        slug="anonymous-2026",
+        kind="satisfaction",
+        anonymous=True,
+        audience_units=[first],
+        fields=QUESTIONS,
+    )
 
     def answer(user, form, choice, rating, text=None):
         names = {field.label: field.clean_name for field in form.form_fields.all()}
@@ -69,8 +91,14 @@ def results_site(public_home):
     # The anonymous form: two of the first branch.
     answer(qian, anonymous, "一般", 3, "希望减少形式主义。")
     answer(li, anonymous, "较好", 4, "形式主义要少一些。")
-    return SimpleNamespace(secretary=secretary, named=named, anonymous=anonymous, not_answered=li,
-                           answered=[qian, sun], other_branch=[zhou, wu])
+    return SimpleNamespace(
+        secretary=secretary,
+        named=named,
+        anonymous=anonymous,
+        not_answered=li,
+        answered=[qian, sun],
+        other_branch=[zhou, wu],
+    )
 
 
 def _admin_on_phone(new_context, base, user):
@@ -99,8 +127,9 @@ def _width_percent(bar) -> float:
     return bar.evaluate("el => el.getBoundingClientRect().width / el.parentElement.getBoundingClientRect().width * 100")
 
 
-def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(results_site, live_server, new_context,
-                                                                            tmp_path):
+def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(
+    results_site, live_server, new_context, tmp_path
+):
     from playwright.sync_api import expect
 
     data = results_site
@@ -173,7 +202,8 @@ def test_the_secretary_sees_the_response_rate_and_the_charts_of_their_branch(res
         from cms.bootstrap.management.commands.help_screenshots import optimise_png
 
         (Path(HELP_SHOTS) / "16-form-results.png").write_bytes(
-            optimise_png((tmp_path / "16-form-results.png").read_bytes()))
+            optimise_png((tmp_path / "16-form-results.png").read_bytes())
+        )
 
 
 def test_an_anonymous_form_shows_counts_and_charts_without_names(results_site, live_server, new_context):

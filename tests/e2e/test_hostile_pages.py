@@ -4,6 +4,7 @@ lesson filled with it. The browser ignores the site's Content-Security-Policy he
 (``bypass_csp``), so the pages themselves must be safe: no dialog, no request to /admin/ and
 none to another host. Then, with the policy enforced, the site's own scripts (search, the
 member area) must still work and the policy must refuse nothing."""
+
 from html import escape as html_escape
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -25,8 +26,13 @@ def _body(payloads) -> list:
         link = URL_PAYLOADS[number % len(URL_PAYLOADS)]
         blocks += [
             ("heading", payload[:120]),
-            ("paragraph", RichText(f"<p>{html_escape(payload)}</p><p>{payload}</p>"
-                                   f'<p><a href="{html_escape(link, quote=True)}">链接{marker(payload)}</a></p>')),
+            (
+                "paragraph",
+                RichText(
+                    f"<p>{html_escape(payload)}</p><p>{payload}</p>"
+                    f'<p><a href="{html_escape(link, quote=True)}">链接{marker(payload)}</a></p>'
+                ),
+            ),
             ("table", {"data": [[payload, "值"]], "first_row_is_table_header": False, "table_caption": payload}),
             ("quote", {"text": payload, "source": payload}),
         ]
@@ -40,17 +46,32 @@ def hostile(public_home, site_paths, publish):
     from cms.accounts.models import MemberStatus
     from cms.accounts.roles import REVIEWER
     from cms.core.models import SiteSettings
-    from tests.factories import (CourseFactory, LessonFactory, MembershipFactory, NewsPageFactory,
-                                 OrganisationUnitFactory, SectionPageFactory, UserFactory)
+    from tests.factories import (
+        CourseFactory,
+        LessonFactory,
+        MembershipFactory,
+        NewsPageFactory,
+        OrganisationUnitFactory,
+        SectionPageFactory,
+        UserFactory,
+    )
 
     settings = SiteSettings.for_site(Site.objects.get(is_default_site=True))
     settings.org_name, settings.announcement_text = STORABLE[1], STORABLE[0]
     settings.announcement_link = URL_PAYLOADS[0]
     settings.save()
     section = SectionPageFactory(parent=public_home, title=STORABLE[2], slug="news", intro=STORABLE[3])
-    articles = [NewsPageFactory(parent=section, title=payload, slug=f"xss-{number:02d}", summary=payload,
-                                tags=[payload[:100]], body=_body(STORABLE[number:number + 13]))
-                for number, payload in enumerate(STORABLE[::13])]
+    articles = [
+        NewsPageFactory(
+            parent=section,
+            title=payload,
+            slug=f"xss-{number:02d}",
+            summary=payload,
+            tags=[payload[:100]],
+            body=_body(STORABLE[number : number + 13]),
+        )
+        for number, payload in enumerate(STORABLE[::13])
+    ]
     branch = OrganisationUnitFactory(name="第一党支部")
     member = MembershipFactory(user__username="member1", user__organisation=branch, status=MemberStatus.FULL).user
     course = CourseFactory(title=STORABLE[4], intro=STORABLE[5], audience_units=[branch])
@@ -73,7 +94,9 @@ class Watch:
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        page.on("console", lambda m: "Content Security Policy" in m.text and self.refused.append(f"{page.url}: {m.text}"))
+        page.on(
+            "console", lambda m: "Content Security Policy" in m.text and self.refused.append(f"{page.url}: {m.text}")
+        )
         return page
 
     def _request(self, request):

@@ -9,6 +9,7 @@ leads through the member log-in to the file, and no `next` takes the member off 
 page asks another host for anything, nothing scrolls sideways, and the lesson text is nowhere
 in the built site.
 """
+
 import datetime
 import time
 from pathlib import Path
@@ -36,33 +37,78 @@ def study_site(public_home, site_paths, publish):
     """A published public site, a branch with a member and its secretary, a required course
     for the branch (two lessons) and an overdue required course."""
     from cms.accounts.models import BranchRole, MemberStatus
-    from tests.factories import (CourseFactory, LessonFactory, MembershipFactory, OrganisationUnitFactory,
-                                 SectionPageFactory, rich_body)
+    from tests.factories import (
+        CourseFactory,
+        LessonFactory,
+        MembershipFactory,
+        OrganisationUnitFactory,
+        SectionPageFactory,
+        rich_body,
+    )
 
     home = public_home
     SectionPageFactory(parent=home, title="新闻动态", slug="news")
 
     branch = OrganisationUnitFactory(name="第一党支部")
-    member = MembershipFactory(user__username="member1", user__last_name="钱", user__first_name="学员",
-                               user__organisation=branch, status=MemberStatus.FULL).user
-    secretary = MembershipFactory(user__username="secretary1", user__last_name="赵", user__first_name="书记",
-                                  user__organisation=branch, status=MemberStatus.FULL,
-                                  role=BranchRole.SECRETARY).user
+    member = MembershipFactory(
+        user__username="member1",
+        user__last_name="钱",
+        user__first_name="学员",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
+    secretary = MembershipFactory(
+        user__username="secretary1",
+        user__last_name="赵",
+        user__first_name="书记",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+        role=BranchRole.SECRETARY,
+    ).user
     today = timezone.localdate()
-    course = CourseFactory(title="党章专题学习班", slug="charter", required=True,
-                           deadline=today + datetime.timedelta(days=7), intro="全体党员必修。",
-                           audience_units=[branch])
-    first = LessonFactory(parent=course, title="第一课：入党誓词", slug="oath", min_study_minutes=None,
-                          summary="重温入党誓词。", body=rich_body(LESSON_TEXT))
-    second = LessonFactory(parent=course, title="第二课：党费", slug="dues", min_study_minutes=None,
-                           summary="党费的交纳。", body=rich_body(SECOND_LESSON_TEXT))
-    overdue = CourseFactory(title="廉洁自律专题", slug="integrity", required=True,
-                            deadline=today - datetime.timedelta(days=1), audience_units=[branch])
+    course = CourseFactory(
+        title="党章专题学习班",
+        slug="charter",
+        required=True,
+        deadline=today + datetime.timedelta(days=7),
+        intro="全体党员必修。",
+        audience_units=[branch],
+    )
+    first = LessonFactory(
+        parent=course,
+        title="第一课：入党誓词",
+        slug="oath",
+        min_study_minutes=None,
+        summary="重温入党誓词。",
+        body=rich_body(LESSON_TEXT),
+    )
+    second = LessonFactory(
+        parent=course,
+        title="第二课：党费",
+        slug="dues",
+        min_study_minutes=None,
+        summary="党费的交纳。",
+        body=rich_body(SECOND_LESSON_TEXT),
+    )
+    overdue = CourseFactory(
+        title="廉洁自律专题",
+        slug="integrity",
+        required=True,
+        deadline=today - datetime.timedelta(days=1),
+        audience_units=[branch],
+    )
     LessonFactory(parent=overdue, title="廉洁课时", slug="integrity-1")
 
     publish()  # the static site, member pages included, as the worker builds it
-    return SimpleNamespace(member=member, secretary=secretary, course=course, first=first, second=second,
-                           overdue=overdue, release=(site_paths["SITE_RELEASES_DIR"] / "current").resolve())
+    return SimpleNamespace(
+        member=member,
+        secretary=secretary,
+        course=course,
+        first=first,
+        second=second,
+        overdue=overdue,
+        release=(site_paths["SITE_RELEASES_DIR"] / "current").resolve(),
+    )
 
 
 def _log_in(page, username="member1"):
@@ -104,8 +150,9 @@ def assert_branch_secretary_sees_progress(new_context, base, secretary, member, 
     context.close()
 
 
-def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_site, live_server, new_context,
-                                                                        outside_requests, tmp_path):
+def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(
+    study_site, live_server, new_context, outside_requests, tmp_path
+):
     from playwright.sync_api import expect
 
     from cms.study.models import LessonProgress
@@ -131,7 +178,9 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     charter = cards.filter(has_text="党章专题学习班")
     expect(charter.locator(".dj-badge--required")).to_have_text("必修")
     deadline = data.course.deadline
-    expect(charter.locator(".dj-badge--deadline")).to_have_text(f"截止 {deadline.year}年{deadline.month}月{deadline.day}日")
+    expect(charter.locator(".dj-badge--deadline")).to_have_text(
+        f"截止 {deadline.year}年{deadline.month}月{deadline.day}日"
+    )
     expect(charter).to_contain_text("已学完 0 / 2 个课时")
     expect(cards.filter(has_text="廉洁自律专题").locator(".dj-badge--overdue").last).to_have_text("已逾期")
     expect(page.locator(".dj-totals")).to_contain_text("已逾期1 门")
@@ -158,7 +207,9 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
     button = page.get_by_role("button", name="完成本课时")
     expect(button).to_be_disabled()
     expect(page.locator(".dj-study__time")).to_contain_text("还需约")
-    expect(page.locator(".dj-lesson-pager a[rel=next]")).to_have_attribute("href", f"/member/lesson/?id={data.second.pk}")
+    expect(page.locator(".dj-lesson-pager a[rel=next]")).to_have_attribute(
+        "href", f"/member/lesson/?id={data.second.pk}"
+    )
     assert_fits(page)
     page.screenshot(path=str(tmp_path / "2-lesson-counting.png"), full_page=True)
     expect(button).to_be_enabled(timeout=(REQUIRED_SECONDS + 12) * 1000)
@@ -196,8 +247,16 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
 
     # 8. Lesson text, titles and summaries went to the browser through the API only: no file of
     #    the release (HTML, search index, sitemap, feed, scripts) holds them.
-    private = [LESSON_TEXT, SECOND_LESSON_TEXT, "SECRETLESSON", "入党誓词", "第二课：党费", "重温入党誓词",
-               "廉洁自律专题", "党章专题学习班"]
+    private = [
+        LESSON_TEXT,
+        SECOND_LESSON_TEXT,
+        "SECRETLESSON",
+        "入党誓词",
+        "第二课：党费",
+        "重温入党誓词",
+        "廉洁自律专题",
+        "党章专题学习班",
+    ]
     from build_scripts.release_tree import walk_files
 
     files = [file for _rel, file in walk_files(data.release)]  # through shared directories
@@ -208,8 +267,9 @@ def test_member_studies_a_lesson_to_completion_and_the_secretary_sees_it(study_s
             assert marker.encode("utf-8") not in raw, (marker, file)
 
 
-def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_site, live_server, new_context,
-                                                                        outside_requests):
+def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(
+    study_site, live_server, new_context, outside_requests
+):
     from playwright.sync_api import expect
 
     from cms.study.models import LessonProgress
@@ -231,7 +291,9 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     _log_in(page)
     expect(page.locator("h1")).to_have_text("第二课：党费")
     expect(page.locator(".dj-lesson__body")).to_contain_text(SECOND_LESSON_TEXT)
-    expect(page.locator(".dj-lesson-pager a[rel=prev]")).to_have_attribute("href", f"/member/lesson/?id={data.first.pk}")
+    expect(page.locator(".dj-lesson-pager a[rel=prev]")).to_have_attribute(
+        "href", f"/member/lesson/?id={data.first.pk}"
+    )
 
     # The session ends while the member reads (cookies gone: expiry, log-out elsewhere).
     context.clear_cookies()
@@ -263,8 +325,9 @@ def test_expired_session_brings_back_the_log_in_form_and_the_same_lesson(study_s
     assert outside.seen and outside == []
 
 
-def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_site(study_site, live_server,
-                                                                                 new_context, outside_requests):
+def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_site(
+    study_site, live_server, new_context, outside_requests
+):
     """A member taps a link to a document of a private collection: the log-in of the member
     area, then the file. A `next` naming another host or a script is never followed."""
     from urllib.parse import quote
@@ -278,8 +341,10 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
     CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
     document = DocumentFactory(collection=private, file__data=b"BRANCH-MINUTES-2026", file__filename="minutes.txt")
     # A private file opens for those who may read a lesson using it (cms/media/selectors.py).
-    LessonFactory(parent=CourseFactory(title="支部资料学习", audience_units=[study_site.member.organisation]),
-                  body=[("attachment", {"document": document, "title": ""})])
+    LessonFactory(
+        parent=CourseFactory(title="支部资料学习", audience_units=[study_site.member.organisation]),
+        body=[("attachment", {"document": document, "title": ""})],
+    )
     base = live_server.url
     context, page, outside = phone(new_context, outside_requests, base)
     dialogs = []
@@ -305,9 +370,13 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
     expect(status.get_by_role("link", name="再次打开文件")).to_have_attribute("href", f"{base}{document.url}")
     assert page.url == f"{base}/member/?next={document.url}"
 
-    for username, hostile in [("member1", "//evil.example/"), ("member1", "/\\evil.example/"),
-                              ("secretary1", "https://evil.example/"), ("secretary1", "javascript:alert(1)"),
-                              ("secretary1", "/\t/evil.example/")]:
+    for username, hostile in [
+        ("member1", "//evil.example/"),
+        ("member1", "/\\evil.example/"),
+        ("secretary1", "https://evil.example/"),
+        ("secretary1", "javascript:alert(1)"),
+        ("secretary1", "/\t/evil.example/"),
+    ]:
         context.clear_cookies()
         url = f"{base}/member/?next={quote(hostile, safe='')}"
         page.goto(url)
@@ -318,8 +387,9 @@ def test_a_private_document_asks_to_log_in_then_opens_and_no_next_leaves_the_sit
     assert outside.seen and outside == []
 
 
-def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, live_server, new_context,
-                                                                   outside_requests):
+def test_an_initial_password_is_changed_first_then_the_lesson_opens(
+    study_site, live_server, new_context, outside_requests
+):
     """An account whose password the branch handed out (cms/accounts/first_login.py): after
     logging in the member sets their own password, then reads the lesson they came for."""
     from playwright.sync_api import expect
@@ -359,8 +429,9 @@ def test_an_initial_password_is_changed_first_then_the_lesson_opens(study_site, 
     assert outside.seen and outside == []
 
 
-def test_staff_with_a_second_factor_give_the_code_at_the_member_log_in(study_site, live_server, new_context,
-                                                                        outside_requests):
+def test_staff_with_a_second_factor_give_the_code_at_the_member_log_in(
+    study_site, live_server, new_context, outside_requests
+):
     """The branch secretary edits in the admin and enrolled an authenticator app: the member
     log-in asks for the code after the password (cms/accounts/otp.py), then opens the course."""
     from django.contrib.auth.models import Group

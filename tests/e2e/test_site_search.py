@@ -17,8 +17,9 @@ for path in (ROOT, ROOT / "tests" / "build_scripts"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from build_scripts.site_build import build_release  # noqa: E402
 from content_samples import write_sample_content  # noqa: E402
+
+from build_scripts.site_build import build_release  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +30,14 @@ WECHAT_UA = (
 )
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"},
-    "phone": {"viewport": {"width": 375, "height": 812}, "locale": "zh-CN", "user_agent": WECHAT_UA,
-              "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+    "phone": {
+        "viewport": {"width": 375, "height": 812},
+        "locale": "zh-CN",
+        "user_agent": WECHAT_UA,
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
 }
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
@@ -62,8 +69,7 @@ def browser():
         # As in conftest.py: a skipped browser test would let CI pass without the search checked.
         pytest.fail("需要 Debian 的 chromium（/usr/bin/chromium）：请先运行 make browser。")
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-background-networking"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"])
         yield browser
         browser.close()
 
@@ -102,7 +108,7 @@ def test_search_for_sanhui_yike_finds_its_page(served_site, browser, kind, recor
     assert "第一党支部2026年第四季度三会一课安排" in result.inner_text()
     assert "找到 1 个相关结果" in page.locator("#dj-search-status").inner_text()
     assert page.locator("#dj-search-status").get_attribute("aria-live") == "polite"
-    searched = requests[len(on_load):]
+    searched = requests[len(on_load) :]
     payload = sum(r.sizes()["responseBodySize"] + r.sizes()["responseHeadersSize"] for r in searched)
     record_property("first_query_bytes", payload)
     print(f"\n{kind}: first query fetched {len(searched)} files, {payload} bytes")
@@ -119,8 +125,9 @@ def test_search_for_sanhui_yike_finds_its_page(served_site, browser, kind, recor
     context.close()
 
 
-@pytest.mark.parametrize("text, title", [("党费", "关于2026年度党费收缴情况的公示"),
-                                         ("主题党日", "机关党总支开展“不忘初心”主题党日活动")])
+@pytest.mark.parametrize(
+    "text, title", [("党费", "关于2026年度党费收缴情况的公示"), ("主题党日", "机关党总支开展“不忘初心”主题党日活动")]
+)
 def test_party_terms_rank_their_page_first(served_site, browser, text, title):
     base, _release = served_site
     context = browser.new_context(**VIEWPORTS["phone"])

@@ -1,5 +1,6 @@
 """The organisation and people of the study tests (第一党支部 under 机关党总支 under 机关党委,
 and 第二党支部), and a few forms."""
+
 import uuid
 
 import pytest
@@ -45,8 +46,9 @@ def people(home, org):
         "other_branch": member(org.second, MemberStatus.FULL, username="other"),
         "in_audience": member(org.first, MemberStatus.FULL, username="m1", last_name="张", first_name="三"),
         "other_secretary": member(org.second, MemberStatus.FULL, BranchRole.SECRETARY, username="sec2"),
-        "secretary": member(org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="sec1",
-                            last_name="李", first_name="书记"),
+        "secretary": member(
+            org.first, MemberStatus.FULL, BranchRole.SECRETARY, username="sec1", last_name="李", first_name="书记"
+        ),
         "admin": administrator(username="admin1"),
     }
 
@@ -58,8 +60,13 @@ def section(home):
 
 @pytest.fixture
 def public_form(section):
-    return FeedbackFormFactory(parent=section, title="群众心声留言", kind="message", fields=[
-        {"label": "标题", "field_type": "singleline"},
-        {"label": "内容", "field_type": "multiline"},
-        {"label": "联系电话", "field_type": "singleline", "required": False},
-    ])
+    return FeedbackFormFactory(
+        parent=section,
+        title="群众心声留言",
+        kind="message",
+        fields=[
+            {"label": "标题", "field_type": "singleline"},
+            {"label": "内容", "field_type": "multiline"},
+            {"label": "联系电话", "field_type": "singleline", "required": False},
+        ],
+    )

@@ -1,12 +1,12 @@
 """Editors build forms in the CMS; opening one goes through 审核发布; the editor form refuses
 what the rules forbid, in Chinese, next to the field."""
+
 import re
 
 import pytest
 from django.urls import reverse
-from wagtail.test.utils.form_data import inline_formset, nested_form_data
-
 from wagtail.models import WorkflowPage
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from cms.accounts.roles import ADMINISTRATOR
 from cms.bootstrap.roles import setup_roles
@@ -30,14 +30,31 @@ def add_url(parent):
 
 
 def question(label, field_type="singleline", **extra):
-    return {"label": label, "field_type": field_type, "required": "on", "help_text": "", "choices": "",
-            "default_value": "", "min_value": "", "max_value": "", **extra}
+    return {
+        "label": label,
+        "field_type": field_type,
+        "required": "on",
+        "help_text": "",
+        "choices": "",
+        "default_value": "",
+        "min_value": "",
+        "max_value": "",
+        **extra,
+    }
 
 
 def form_data(action, questions, **fields):
-    data = nested_form_data({
-        "title": "支部工作满意度调查", "slug": "satisfaction", "intro": "请如实填写。", "kind": "satisfaction",
-        "thank_you_text": "谢谢。", "form_fields": inline_formset(questions), action: "1"})
+    data = nested_form_data(
+        {
+            "title": "支部工作满意度调查",
+            "slug": "satisfaction",
+            "intro": "请如实填写。",
+            "kind": "satisfaction",
+            "thank_you_text": "谢谢。",
+            "form_fields": inline_formset(questions),
+            action: "1",
+        }
+    )
     return {**data, **fields}
 
 
@@ -58,8 +75,9 @@ def test_editor_submits_and_reviewer_approval_opens_the_form(client, forms_root,
     assert [f.label for f in page.form_fields.all()] == ["满意度", "建议"]
     login(client, reviewer)
     task_state = page.current_workflow_state.current_task_state
-    client.post(reverse("wagtailadmin_pages:workflow_action", args=(page.pk, "approve", task_state.pk)),
-                {"comment": "同意"})
+    client.post(
+        reverse("wagtailadmin_pages:workflow_action", args=(page.pk, "approve", task_state.pk)), {"comment": "同意"}
+    )
     page.refresh_from_db()
     assert page.live
 
@@ -72,13 +90,20 @@ def test_editor_cannot_open_a_form_directly(client, forms_root, editor):
     assert not FeedbackFormPage.objects.get(slug="satisfaction").live
 
 
-@pytest.mark.parametrize(("questions", "fields", "message"), [
-    ([question("建议")], {"anonymous": "on", "allow_change": "on"}, "匿名问卷不能允许修改答案"),
-    ([question("满意度", "radio")], {}, "请为“满意度”填写选项（每行一个）。"),
-    ([question("年龄", "number", min_value="150", max_value="0")], {}, "最大值不能小于最小值。"),
-    ([question("建议", min_value="1")], {}, "最小值和最大值只适用于“数字”题型。"),
-    ([question("建议")], {"opens_at": "2030-07-01 09:00", "closes_at": "2030-06-30 09:00"}, "截止时间须晚于开始时间。"),
-])
+@pytest.mark.parametrize(
+    ("questions", "fields", "message"),
+    [
+        ([question("建议")], {"anonymous": "on", "allow_change": "on"}, "匿名问卷不能允许修改答案"),
+        ([question("满意度", "radio")], {}, "请为“满意度”填写选项（每行一个）。"),
+        ([question("年龄", "number", min_value="150", max_value="0")], {}, "最大值不能小于最小值。"),
+        ([question("建议", min_value="1")], {}, "最小值和最大值只适用于“数字”题型。"),
+        (
+            [question("建议")],
+            {"opens_at": "2030-07-01 09:00", "closes_at": "2030-06-30 09:00"},
+            "截止时间须晚于开始时间。",
+        ),
+    ],
+)
 def test_member_form_rules(client, forms_root, editor, questions, fields, message):
     login(client, editor)
 
@@ -89,12 +114,15 @@ def test_member_form_rules(client, forms_root, editor, questions, fields, messag
     assert not FeedbackFormPage.objects.exists()
 
 
-@pytest.mark.parametrize(("questions", "fields", "message"), [
-    ([question("材料", "file")], {}, "公开问卷不能使用“附件”题型。"),
-    ([question("评议", "peer_review")], {}, "公开问卷不能使用“民主评议（本支部党员逐人评议）”题型。"),
-    ([question("内容")], {"audience_statuses": ["full"]}, "公开问卷面向所有人，不能设置面向身份。"),
-    ([question("内容")], {"allow_change": "on"}, "公开问卷的答卷人无需登录，不能允许修改答案。"),
-])
+@pytest.mark.parametrize(
+    ("questions", "fields", "message"),
+    [
+        ([question("材料", "file")], {}, "公开问卷不能使用“附件”题型。"),
+        ([question("评议", "peer_review")], {}, "公开问卷不能使用“民主评议（本支部党员逐人评议）”题型。"),
+        ([question("内容")], {"audience_statuses": ["full"]}, "公开问卷面向所有人，不能设置面向身份。"),
+        ([question("内容")], {"allow_change": "on"}, "公开问卷的答卷人无需登录，不能允许修改答案。"),
+    ],
+)
 def test_public_form_rules(client, home, editor, questions, fields, message):
     section = SectionPageFactory(parent=home, title="群众心声", slug="voice")
     login(client, editor)
@@ -110,8 +138,9 @@ def test_a_public_form_with_allowed_questions_is_accepted(client, home, editor):
     section = SectionPageFactory(parent=home, title="群众心声", slug="voice")
     login(client, editor)
 
-    response = client.post(add_url(section), form_data("action-submit", [question("内容", "multiline")],
-                                                       kind="message"))
+    response = client.post(
+        add_url(section), form_data("action-submit", [question("内容", "multiline")], kind="message")
+    )
 
     assert response.status_code == 302, errors_in(response)[:2000]
     assert FormField.objects.get().field_type == "multiline"
@@ -126,7 +155,6 @@ def test_wagtail_does_not_serve_the_form_itself(forms_root, client):
     with pytest.raises(Exception) as refused:
         form.serve(None)
     assert refused.typename == "Http404"
-
 
 
 def test_the_forms_root_is_granted_like_the_study_root(home, forms_root, editor, reviewer):

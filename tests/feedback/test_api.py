@@ -1,5 +1,6 @@
 """The feedback endpoints as the member pages and the public site use them: the shapes of
 docs/member-api.md (问卷), the error codes, and the public endpoint's abuse controls."""
+
 import datetime
 import json
 
@@ -14,17 +15,45 @@ from tests.factories import FeedbackFormFactory
 from tests.feedback.conftest import ALL_TYPES, FORMS, client_for, key, names_of, valid_answers
 from tests.hostile import PAYLOADS
 
-SUMMARY_KEYS = {"id", "title", "kind", "kind_label", "state", "opens_at", "closes_at", "anonymous", "allow_change",
-                "submitted_at", "has_draft"}
+SUMMARY_KEYS = {
+    "id",
+    "title",
+    "kind",
+    "kind_label",
+    "state",
+    "opens_at",
+    "closes_at",
+    "anonymous",
+    "allow_change",
+    "submitted_at",
+    "has_draft",
+}
 DETAIL_KEYS = SUMMARY_KEYS | {"intro", "thank_you_text", "fields", "draft", "answers"}
-FIELD_KEYS = {"name", "type", "label", "help_text", "required", "choices", "min", "max", "max_length", "accept",
-              "max_bytes", "people", "grades"}
+FIELD_KEYS = {
+    "name",
+    "type",
+    "label",
+    "help_text",
+    "required",
+    "choices",
+    "min",
+    "max",
+    "max_length",
+    "accept",
+    "max_bytes",
+    "people",
+    "grades",
+}
 
 
 @pytest.fixture
 def form(people, org):
-    return FeedbackFormFactory(title="支部工作意见征集", audience_units=[org.first], fields=ALL_TYPES,
-                               closes_at=timezone.now() + datetime.timedelta(days=7))
+    return FeedbackFormFactory(
+        title="支部工作意见征集",
+        audience_units=[org.first],
+        fields=ALL_TYPES,
+        closes_at=timezone.now() + datetime.timedelta(days=7),
+    )
 
 
 @pytest.fixture
@@ -81,8 +110,9 @@ def test_submit_answers_with_the_detail_and_a_retry_changes_nothing(form, me, pe
 def test_invalid_answers_come_back_per_field_in_chinese(form, me):
     names = names_of(form)
 
-    response = me.post(f"{FORMS}{form.pk}/submit/", {"answers": {names["年龄"]: "二十"}, "submission_key": key()},
-                       format="json")
+    response = me.post(
+        f"{FORMS}{form.pk}/submit/", {"answers": {names["年龄"]: "二十"}, "submission_key": key()}, format="json"
+    )
 
     assert response.status_code == 400
     body = response.json()
@@ -92,11 +122,14 @@ def test_invalid_answers_come_back_per_field_in_chinese(form, me):
     assert not Participation.objects.exists()
 
 
-@pytest.mark.parametrize("body", [
-    {"answers": [], "submission_key": "x"},
-    {"answers": {}, "submission_key": "not-a-uuid"},
-    {"submission_key": "00000000-0000-0000-0000-000000000000"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"answers": [], "submission_key": "x"},
+        {"answers": {}, "submission_key": "not-a-uuid"},
+        {"submission_key": "00000000-0000-0000-0000-000000000000"},
+    ],
+)
 def test_malformed_submissions_are_refused_in_chinese(form, me, body):
     response = me.post(f"{FORMS}{form.pk}/submit/", body, format="json")
 
@@ -105,12 +138,14 @@ def test_malformed_submissions_are_refused_in_chinese(form, me, body):
 
 
 def test_a_closed_form_is_listed_closed_and_refuses_answers(people, org, me):
-    form = FeedbackFormFactory(audience_units=[org.first], fields=ALL_TYPES,
-                               closes_at=timezone.now() - datetime.timedelta(minutes=1))
+    form = FeedbackFormFactory(
+        audience_units=[org.first], fields=ALL_TYPES, closes_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
 
     listed = me.get(FORMS).json()
-    submitted = me.post(f"{FORMS}{form.pk}/submit/", {"answers": valid_answers(form), "submission_key": key()},
-                        format="json")
+    submitted = me.post(
+        f"{FORMS}{form.pk}/submit/", {"answers": valid_answers(form), "submission_key": key()}, format="json"
+    )
     drafted = me.put(f"{FORMS}{form.pk}/draft/", {"answers": {}}, format="json")
 
     assert [f["state"] for f in listed] == ["closed"]
@@ -142,11 +177,13 @@ def test_a_draft_form_is_404_like_a_missing_one(people, org, me):
 def test_upload_returns_a_token_that_answers_the_file_question(people, org, me):
     form = FeedbackFormFactory(audience_units=[org.first], fields=[{"label": "材料", "field_type": "file"}])
 
-    uploaded = me.post(f"{FORMS}{form.pk}/files/", {"file": SimpleUploadedFile("心得.pdf", b"%PDF-1.4 x")},
-                       format="multipart")
+    uploaded = me.post(
+        f"{FORMS}{form.pk}/files/", {"file": SimpleUploadedFile("心得.pdf", b"%PDF-1.4 x")}, format="multipart"
+    )
     token = uploaded.json()["token"]
-    submitted = me.post(f"{FORMS}{form.pk}/submit/", {"answers": {"u6750u6599": token}, "submission_key": key()},
-                        format="json")
+    submitted = me.post(
+        f"{FORMS}{form.pk}/submit/", {"answers": {"u6750u6599": token}, "submission_key": key()}, format="json"
+    )
 
     assert uploaded.status_code == 201 and uploaded.json() == {"token": token, "name": "心得.pdf", "size": 10}
     assert submitted.status_code == 200
@@ -156,8 +193,9 @@ def test_upload_returns_a_token_that_answers_the_file_question(people, org, me):
 def test_a_refused_upload_says_why_in_chinese(people, org, me):
     form = FeedbackFormFactory(audience_units=[org.first], fields=[{"label": "材料", "field_type": "file"}])
 
-    response = me.post(f"{FORMS}{form.pk}/files/", {"file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00")},
-                       format="multipart")
+    response = me.post(
+        f"{FORMS}{form.pk}/files/", {"file": SimpleUploadedFile("x.pdf", b"MZ\x90\x00")}, format="multipart"
+    )
 
     assert response.status_code == 400 and response.json()["code"] == "invalid"
     assert response.json()["fields"]["file"] == ["文件内容与扩展名“.pdf”不符，请上传真正的 PDF 文件。"]
@@ -175,6 +213,7 @@ def test_hostile_text_is_stored_as_given_and_returned_as_json_data(form, me, pay
 
 
 # ------------------------------------------------------------------------------ public endpoint
+
 
 def public_url(form) -> str:
     return f"/api/forms/{form.pk}/submissions/"
@@ -250,8 +289,13 @@ def test_the_address_comes_from_x_forwarded_for_only_behind_trusted_proxies(publ
     body = json.dumps(public_body(public_form))
 
     def post(forwarded):
-        return client.post(public_url(public_form), body, content_type="application/json",
-                           REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+        return client.post(
+            public_url(public_form),
+            body,
+            content_type="application/json",
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
 
     # No trusted proxy: a made-up X-Forwarded-For does not dodge the limit.
     assert [post("1.1.1.1").status_code, post("2.2.2.2").status_code] == [201, 429]
@@ -270,8 +314,11 @@ def test_member_forms_and_unpublished_public_forms_are_404_here(public_form, sec
 
 
 def test_a_closed_public_form_says_so(section):
-    form = FeedbackFormFactory(parent=section, fields=[{"label": "标题"}, {"label": "内容"}],
-                               closes_at=timezone.now() - datetime.timedelta(hours=1))
+    form = FeedbackFormFactory(
+        parent=section,
+        fields=[{"label": "标题"}, {"label": "内容"}],
+        closes_at=timezone.now() - datetime.timedelta(hours=1),
+    )
 
     response = post_public(client_for(), form, public_body(form))
 

@@ -1,5 +1,6 @@
 """The count on the 我的问卷 tab (session ``user.badges["forms"]``): forms open now, in the
 person's audience, not answered yet."""
+
 import datetime
 
 from django.utils import timezone
@@ -7,7 +8,7 @@ from django.utils import timezone
 from cms.feedback import services
 from tests.factories import FeedbackFormFactory
 
-from .conftest import API, ALL_TYPES, client_for, key, valid_answers
+from .conftest import ALL_TYPES, API, client_for, key, valid_answers
 
 
 def badges(user) -> dict:
@@ -19,8 +20,11 @@ def test_open_unanswered_forms_are_counted_until_answered(people, org):
     now = timezone.now()
     first = FeedbackFormFactory(audience_units=[org.first], fields=ALL_TYPES)
     FeedbackFormFactory(audience_units=[org.first])
-    FeedbackFormFactory(audience_units=[org.first], closes_at=now - datetime.timedelta(hours=1),
-                        opens_at=now - datetime.timedelta(days=2))
+    FeedbackFormFactory(
+        audience_units=[org.first],
+        closes_at=now - datetime.timedelta(hours=1),
+        opens_at=now - datetime.timedelta(days=2),
+    )
     FeedbackFormFactory(audience_units=[org.first], opens_at=now + datetime.timedelta(days=1))
     FeedbackFormFactory(audience_units=[org.second])
     FeedbackFormFactory(audience_units=[org.first], publish=False)

@@ -1,5 +1,6 @@
 """Two tabs (or a double click) submitting at the same moment count once; the same attempt
 retried at the same moment stores one response. Real threads, real connections."""
+
 import threading
 
 import pytest

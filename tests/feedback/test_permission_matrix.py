@@ -2,6 +2,7 @@
 
 The member form is for 第一党支部 (under 机关党总支 under 机关党委); the secretary of 第一党支部
 is in its audience, the secretary of 第二党支部 is not."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -17,36 +18,46 @@ from tests.study.conftest import API, client_for
 PERSONAS = ["anonymous", "other_branch", "in_audience", "other_secretary", "secretary", "admin"]
 
 MATRIX = {
-    "GET forms/":                        (401, 200, 200, 200, 200, 200),
+    "GET forms/": (401, 200, 200, 200, 200, 200),
     # 管理员 outside the audience do not answer (an answer would count): the same 404.
-    "GET forms/{form}/":                 (401, 404, 200, 404, 200, 404),
-    "PUT forms/{form}/draft/":           (401, 404, 200, 404, 200, 404),
-    "POST forms/{form}/submit/":         (401, 404, 200, 404, 200, 404),
-    "POST forms/{form}/files/":          (401, 404, 201, 404, 201, 404),
+    "GET forms/{form}/": (401, 404, 200, 404, 200, 404),
+    "PUT forms/{form}/draft/": (401, 404, 200, 404, 200, 404),
+    "POST forms/{form}/submit/": (401, 404, 200, 404, 200, 404),
+    "POST forms/{form}/files/": (401, 404, 201, 404, 201, 404),
     # Public forms: anyone, logged in or not; a member form is not reachable this way.
     "POST /api/forms/{public}/submissions/": (201, 201, 201, 201, 201, 201),
-    "POST /api/forms/{form}/submissions/":   (404, 404, 404, 404, 404, 404),
+    "POST /api/forms/{form}/submissions/": (404, 404, 404, 404, 404, 404),
     # Attachments: results readers only (the admin; members without it are sent away), the
     # secretary for their own branch's people, 管理员 for all.
-    "GET {named_file}":                  (302, 302, 302, 404, 200, 200),
-    "GET {anonymous_file}":              (302, 302, 302, 404, 200, 200),
-    "GET {unsubmitted_file}":            (302, 302, 302, 404, 404, 404),
+    "GET {named_file}": (302, 302, 302, 404, 200, 200),
+    "GET {anonymous_file}": (302, 302, 302, 404, 200, 200),
+    "GET {unsubmitted_file}": (302, 302, 302, 404, 404, 404),
     # 问卷结果: results readers in the admin; a form aimed at another branch is not theirs.
-    "GET /admin/feedback/results/":      (302, 302, 302, 200, 200, 200),
-    "GET {results}":                     (302, 302, 302, 404, 200, 200),
-    "GET {results_export}":              (302, 302, 302, 404, 200, 200),
+    "GET /admin/feedback/results/": (302, 302, 302, 200, 200, 200),
+    "GET {results}": (302, 302, 302, 404, 200, 200),
+    "GET {results_export}": (302, 302, 302, 404, 200, 200),
 }
-CASES = [(endpoint, persona, expected[index])
-         for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
+CASES = [
+    (endpoint, persona, expected[index])
+    for endpoint, expected in MATRIX.items()
+    for index, persona in enumerate(PERSONAS)
+]
 UNSAFE = [e for e in MATRIX if not e.startswith("GET ") and not e.startswith("POST /api/forms/")]
 
 
 @pytest.fixture
 def world(people, org, public_form):
-    form = FeedbackFormFactory(title="一支部意见征集", audience_units=[org.first],
-                               fields=[*ALL_TYPES, {"label": "材料", "field_type": "file", "required": False}])
-    anonymous = FeedbackFormFactory(title="一支部匿名测评", audience_units=[org.first], anonymous=True,
-                                    fields=[{"label": "材料", "field_type": "file"}])
+    form = FeedbackFormFactory(
+        title="一支部意见征集",
+        audience_units=[org.first],
+        fields=[*ALL_TYPES, {"label": "材料", "field_type": "file", "required": False}],
+    )
+    anonymous = FeedbackFormFactory(
+        title="一支部匿名测评",
+        audience_units=[org.first],
+        anonymous=True,
+        fields=[{"label": "材料", "field_type": "file"}],
+    )
     author = people["in_audience"]
     named_file = services.upload_file(author, form, SimpleUploadedFile("named.pdf", b"%PDF-1.4 NAMED"))
     services.submit(author, form, {**valid_answers(form), "u6750u6599": str(named_file.pk)}, key())
@@ -56,11 +67,15 @@ def world(people, org, public_form):
     # The requests below are the persona's first submission: the author's answer is cleared.
     Participation.objects.filter(form=form).delete()
     Response.objects.filter(form=form).delete()
-    urls = {"form": form.pk, "public": public_form.pk,
-            "named_file": f"/admin/feedback/files/{named_file.pk}/",
-            "anonymous_file": f"/admin/feedback/files/{anonymous_file.pk}/",
-            "unsubmitted_file": f"/admin/feedback/files/{unsubmitted.pk}/",
-            "results": f"/admin/feedback/results/{form.pk}/", "results_export": f"/admin/feedback/results/{form.pk}/export/"}
+    urls = {
+        "form": form.pk,
+        "public": public_form.pk,
+        "named_file": f"/admin/feedback/files/{named_file.pk}/",
+        "anonymous_file": f"/admin/feedback/files/{anonymous_file.pk}/",
+        "unsubmitted_file": f"/admin/feedback/files/{unsubmitted.pk}/",
+        "results": f"/admin/feedback/results/{form.pk}/",
+        "results_export": f"/admin/feedback/results/{form.pk}/export/",
+    }
     return SimpleNamespace(people=people, form=form, public_form=public_form, urls=urls)
 
 

@@ -1,5 +1,6 @@
 """问卷结果 in the admin: scope (a secretary sees their own units' people only), anonymity
 (counts and summaries, never names next to answers), summaries and the audited export."""
+
 import io
 import re
 
@@ -41,10 +42,18 @@ def world(people, org):
     first_only = FeedbackFormFactory(title="一支部匿名", anonymous=True, audience_units=[org.first], fields=QUESTIONS)
     for form in (named, anonymous, first_only):
         n = names_of(form)
-        services.submit(people["in_audience"], form, {n["满意度"]: "满意", n["评分"]: 5,
-                                                      n["意见"]: "加强理论学习，理论学习要常态化"}, key())
-        services.submit(people["secretary"], form, {n["满意度"]: "一般", n["评分"]: 3,
-                                                    n["意见"]: "<script>alert(1)</script>理论学习"}, key())
+        services.submit(
+            people["in_audience"],
+            form,
+            {n["满意度"]: "满意", n["评分"]: 5, n["意见"]: "加强理论学习，理论学习要常态化"},
+            key(),
+        )
+        services.submit(
+            people["secretary"],
+            form,
+            {n["满意度"]: "一般", n["评分"]: 3, n["意见"]: "<script>alert(1)</script>理论学习"},
+            key(),
+        )
         if form is not first_only:
             services.submit(second_a, form, {n["满意度"]: "不满意", n["评分"]: 1}, key())
     return {**people, "named": named, "anon": anonymous, "first_only": first_only, "first_b": first_b}
@@ -93,28 +102,41 @@ def test_anonymous_answers_reach_a_secretary_only_when_the_whole_audience_is_the
 def test_rates_and_choices_are_drawn_as_bars_without_inline_styles(client, world):
     _, html = page(client, world, "named", "secretary")
 
-    main = html[html.index("<main"):html.index("</main>")]
+    main = html[html.index("<main") : html.index("</main>")]
     rate_bar = '<span class="dj-bar dj-bar--rate" aria-hidden="true"><span class="dj-bar__fill dj-bar__fill--p{}">'
     # 第一党支部: 2 of its 3 answered (the summary's bar and the unit's).
     assert "2/3" in main and "66.6%" in main and main.count(rate_bar.format(65)) == 2
     # 满意: 1 of the 2 who answered in the scope; 不满意 (the other branch's answer): none.
-    assert re.search(r'<th scope="row">满意</th><td class="dj-num">1</td><td class="dj-num">50%</td>\s*'
-                     r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
-                     r'<span class="dj-bar__fill dj-bar__fill--p50">', main)
-    assert re.search(r'<th scope="row">不满意</th><td class="dj-num">0</td><td class="dj-num">0%</td>\s*'
-                     r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
-                     r'<span class="dj-bar__fill"></span>', main)
+    assert re.search(
+        r'<th scope="row">满意</th><td class="dj-num">1</td><td class="dj-num">50%</td>\s*'
+        r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
+        r'<span class="dj-bar__fill dj-bar__fill--p50">',
+        main,
+    )
+    assert re.search(
+        r'<th scope="row">不满意</th><td class="dj-num">0</td><td class="dj-num">0%</td>\s*'
+        r'<td class="dj-chart__bar"><span class="dj-bar" aria-hidden="true">'
+        r'<span class="dj-bar__fill"></span>',
+        main,
+    )
     # The rating: (5 + 3) / 2 out of 5.
     assert re.search(r'平均 4.0 分 .*?<span class="dj-bar__fill dj-bar__fill--p80">', main, re.S)
     assert "style=" not in main  # widths from classes, not inline styles
 
 
-@pytest.mark.parametrize("part, whole, step, label", [
-    (0, 3, 0, "0%"), (1, 3, 35, "33.3%"), (2, 3, 65, "66.6%"), (3, 3, 100, "100%"), (3, 4, 75, "75%"),
-    (1, 1000, 5, "0.1%"),  # something never draws as nothing
-    (9999, 10000, 95, "99.9%"),  # nor almost everyone as everyone
-    (1, 0, 0, "—"),
-])
+@pytest.mark.parametrize(
+    "part, whole, step, label",
+    [
+        (0, 3, 0, "0%"),
+        (1, 3, 35, "33.3%"),
+        (2, 3, 65, "66.6%"),
+        (3, 3, 100, "100%"),
+        (3, 4, 75, "75%"),
+        (1, 1000, 5, "0.1%"),  # something never draws as nothing
+        (9999, 10000, 95, "99.9%"),  # nor almost everyone as everyone
+        (1, 0, 0, "—"),
+    ],
+)
 def test_bar_steps_and_percentages(part, whole, step, label):
     from cms.feedback.results import bar_step, percent_label
 
@@ -170,7 +192,8 @@ def test_the_export_is_audited_and_anonymous_rows_carry_no_person(client, world)
 
 def test_a_secretary_cannot_export_answers_they_may_not_read(client, world):
     response = admin_client(client, world["secretary"]).get(
-        reverse("feedback_form_results_export", args=[world["anon"].pk]))
+        reverse("feedback_form_results_export", args=[world["anon"].pk])
+    )
 
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="data.form_results_exported").exists()
@@ -206,18 +229,22 @@ def test_hostile_labels_choices_and_answers_are_text_in_the_charts(client, world
     from tests.hostile import PAYLOADS, marker, unsafe_markup
 
     hostile = [p for p in PAYLOADS[:18] if "," not in p and "，" not in p and "\n" not in p][:6]
-    form = FeedbackFormFactory(title="恶意文本", fields=[
-        {"label": f"{hostile[0]}问题", "field_type": "radio", "choices": "\n".join(hostile[1:])},
-        {"label": "意见", "field_type": "multiline", "required": False},
-    ])
+    form = FeedbackFormFactory(
+        title="恶意文本",
+        fields=[
+            {"label": f"{hostile[0]}问题", "field_type": "radio", "choices": "\n".join(hostile[1:])},
+            {"label": "意见", "field_type": "multiline", "required": False},
+        ],
+    )
     n = names_of(form)
-    services.submit(world["in_audience"], form, {n[f"{hostile[0]}问题"]: hostile[1], n["意见"]: " ".join(hostile)},
-                    key())
+    services.submit(
+        world["in_audience"], form, {n[f"{hostile[0]}问题"]: hostile[1], n["意见"]: " ".join(hostile)}, key()
+    )
 
     response = admin_client(client, world["secretary"]).get(reverse("feedback_form_results", args=[form.pk]))
     html = response.content.decode()
     # From the form's own parts on (the admin's header before them draws its icons as <svg>).
-    results = html[html.index("统计范围"):html.index("</main>")]
+    results = html[html.index("统计范围") : html.index("</main>")]
 
     assert unsafe_markup(results, allowed_scripts=set(), where="问卷结果") == []
     soup = BeautifulSoup(results, "html.parser")

@@ -1,5 +1,6 @@
 """A lesson whose every kind of file sits in a log-in-restricted collection, and the people
 who ask for those files."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -9,8 +10,13 @@ from wagtail.rich_text import RichText
 
 from cms.accounts.models import MemberStatus
 from tests.factories import CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory
-from tests.study.conftest import API, administrator, client_for, member
-from tests.study.conftest import org  # noqa: F401  (the study tests' organisation, as a fixture here too)
+from tests.study.conftest import (
+    API,
+    administrator,
+    client_for,
+    member,
+    org,  # noqa: F401  (the study tests' organisation, as a fixture here too)
+)
 
 #: Distinct bytes per file, so a test can tell which file an answer holds.
 VIDEO = b"\x00\x00\x00\x18ftypmp42 PRIVATE-VIDEO"
@@ -42,22 +48,27 @@ def course_files(home, org, editor):
     linked from the text — plus the people: anonymous, another branch, the wrong status, the
     audience, an editor and a 管理员."""
     private = restricted_collection()
-    image = ImageFactory(title="支部合影", collection=private,
-                         file__filename="branch-photo.png", file__format="PNG", file__color="blue")
+    image = ImageFactory(
+        title="支部合影", collection=private, file__filename="branch-photo.png", file__format="PNG", file__color="blue"
+    )
     poster = ImageFactory(title="党课封面", collection=private, file__filename="poster.png", file__format="PNG")
     video = DocumentFactory(title="党课视频", collection=private, file__filename="lecture.mp4", file__data=VIDEO)
     audio = DocumentFactory(title="党课音频", collection=private, file__filename="lecture.mp3", file__data=AUDIO)
-    attachment = DocumentFactory(title="学习材料", collection=private, file__filename="notes.pdf",
-                                 file__data=ATTACHMENT)
+    attachment = DocumentFactory(
+        title="学习材料", collection=private, file__filename="notes.pdf", file__data=ATTACHMENT
+    )
     linked = DocumentFactory(title="参考文件", collection=private, file__filename="reading.pdf", file__data=LINKED)
     course = CourseFactory(title="一支部党员课", audience_units=[org.first], audience_statuses=[MemberStatus.FULL])
-    lesson = LessonFactory(parent=course, body=[
-        ("paragraph", RichText(f'<p>阅读<a linktype="document" id="{linked.pk}">参考文件</a>。</p>')),
-        ("image", {"image": image, "caption": "支部合影"}),
-        ("video", {"video": video, "poster": poster, "caption": "专题党课"}),
-        ("audio", {"audio": audio, "caption": "录音"}),
-        ("attachment", {"document": attachment, "title": ""}),
-    ])
+    lesson = LessonFactory(
+        parent=course,
+        body=[
+            ("paragraph", RichText(f'<p>阅读<a linktype="document" id="{linked.pk}">参考文件</a>。</p>')),
+            ("image", {"image": image, "caption": "支部合影"}),
+            ("video", {"video": video, "poster": poster, "caption": "专题党课"}),
+            ("audio", {"audio": audio, "caption": "录音"}),
+            ("attachment", {"document": attachment, "title": ""}),
+        ],
+    )
     people = {
         "anonymous": None,
         "other_branch": member(org.second, MemberStatus.FULL),
@@ -67,6 +78,17 @@ def course_files(home, org, editor):
         "admin": administrator(),
     }
     body_html = client_for(people["in_audience"]).get(f"{API}lessons/{lesson.pk}/").json()["body_html"]
-    return SimpleNamespace(collection=private, image=image, poster=poster, video=video, audio=audio,
-                           attachment=attachment, linked=linked, documents=[video, audio, attachment, linked],
-                           course=course, lesson=lesson, people=people, body_html=body_html)
+    return SimpleNamespace(
+        collection=private,
+        image=image,
+        poster=poster,
+        video=video,
+        audio=audio,
+        attachment=attachment,
+        linked=linked,
+        documents=[video, audio, attachment, linked],
+        course=course,
+        lesson=lesson,
+        people=people,
+        body_html=body_html,
+    )

@@ -1,4 +1,5 @@
 """Handing a file to nginx instead of streaming it (cms/media/sendfile.py)."""
+
 import pytest
 from django.test import Client
 
@@ -17,10 +18,12 @@ def accel(settings):
 def test_with_a_prefix_the_answer_names_the_file_for_nginx_and_has_no_body(course_files, accel):
     client = client_for(course_files.people["in_audience"])
     rendition = course_files.image.get_rendition("max-1200x1200")
-    cases = {rendition.url: (rendition.file.name, "image/png"),
-             course_files.image.file.url: (course_files.image.file.name, "image/png"),
-             course_files.video.url: (course_files.video.file.name, "video/mp4"),
-             course_files.attachment.url: (course_files.attachment.file.name, "application/pdf")}
+    cases = {
+        rendition.url: (rendition.file.name, "image/png"),
+        course_files.image.file.url: (course_files.image.file.name, "image/png"),
+        course_files.video.url: (course_files.video.file.name, "video/mp4"),
+        course_files.attachment.url: (course_files.attachment.file.name, "application/pdf"),
+    }
 
     for url, (stored_name, content_type) in cases.items():
         response = client.get(url)

@@ -1,24 +1,25 @@
 """Every URL of every private file of a lesson, asked for by everyone (cms/media/views.py)."""
+
 import io
 import re
 
 import pytest
-from django.test import Client
 from PIL import Image as PILImage
+from django.test import Client
 from wagtail.models import Collection
 
 from tests.access import member_log_in_redirect as log_in_redirect
 from tests.factories import DocumentFactory, ImageFactory, LessonFactory
-from tests.media.conftest import ATTACHMENT, AUDIO, LINKED, VIDEO, file_urls, read, restricted_collection
+from tests.media.conftest import ATTACHMENT, AUDIO, LINKED, VIDEO, file_urls, read
 from tests.study.conftest import client_for
 
 #: persona → what every private file URL answers.
 EXPECTED = {
-    "anonymous": 302,      # to the member log-in, which comes back
-    "other_branch": 404,   # outside the course's audience: as if there were no such file
+    "anonymous": 302,  # to the member log-in, which comes back
+    "other_branch": 404,  # outside the course's audience: as if there were no such file
     "wrong_status": 404,
     "in_audience": 200,
-    "editor": 200,         # may choose the files in the admin
+    "editor": 200,  # may choose the files in the admin
     "admin": 200,
 }
 
@@ -79,8 +80,9 @@ def test_a_file_no_live_page_of_mine_uses_is_not_mine(course_files, org):
     draft_image = ImageFactory(collection=course_files.collection, file__filename="draft.png")
     LessonFactory(parent=course_files.course, publish=False, body=[("image", {"image": draft_image, "caption": ""})])
     withdrawn_doc = DocumentFactory(collection=course_files.collection, file__filename="old.pdf")
-    withdrawn = LessonFactory(parent=course_files.course,
-                              body=[("attachment", {"document": withdrawn_doc, "title": ""})])
+    withdrawn = LessonFactory(
+        parent=course_files.course, body=[("attachment", {"document": withdrawn_doc, "title": ""})]
+    )
     withdrawn.unpublish()
     others_doc = DocumentFactory(collection=course_files.collection, file__filename="others.pdf")
     other_course = CourseFactory(audience_units=[org.second])
@@ -189,14 +191,24 @@ def test_no_other_path_reaches_a_file(course_files, publish, settings):
     publish()
     stored = [course_files.attachment.file.name, course_files.video.file.name]
     attempts = [f"/media/{name}" for name in stored] + [
-        "/media/documents/", "/media/", "/media/images/", "/media/original_images/",
-        "/media/images/../../cms/settings/base.py", "/media/images/%2e%2e/%2e%2e/cms/settings/base.py",
-        "/media/original_images/..%2f..%2fcms%2fsettings%2fbase.py", "/media/images/..",
-        "/media/original_images/%2e%2e", "/media/images/.%2e/.%2e/etc/passwd",
-        "/media/images//etc/passwd", "/media/original_images/%2Fetc%2Fpasswd",
+        "/media/documents/",
+        "/media/",
+        "/media/images/",
+        "/media/original_images/",
+        "/media/images/../../cms/settings/base.py",
+        "/media/images/%2e%2e/%2e%2e/cms/settings/base.py",
+        "/media/original_images/..%2f..%2fcms%2fsettings%2fbase.py",
+        "/media/images/..",
+        "/media/original_images/%2e%2e",
+        "/media/images/.%2e/.%2e/etc/passwd",
+        "/media/images//etc/passwd",
+        "/media/original_images/%2Fetc%2Fpasswd",
         f"/media/images/{course_files.image.file.name}",  # a real file, in the other folder
-        "/media/images/a%00.png", "/media/original_images/%00", "/documents/1/../../cms/settings/base.py",
-        "/documents/99999999999999999999/notes.pdf", f"/documents/{course_files.attachment.pk}/notes.pdf%00",
+        "/media/images/a%00.png",
+        "/media/original_images/%00",
+        "/documents/1/../../cms/settings/base.py",
+        "/documents/99999999999999999999/notes.pdf",
+        f"/documents/{course_files.attachment.pk}/notes.pdf%00",
         f"/documents/{course_files.attachment.pk}/..%2f..%2fcms%2fsettings%2fbase.py",
     ]
     clients = [client_for(course_files.people[persona]) for persona in ("anonymous", "in_audience", "editor")]

@@ -1,5 +1,6 @@
 """A branch editor's admin lists only what they may edit, plus the public site's pages:
 the page chooser (browse and search), the admin page search, and the reports."""
+
 import pytest
 from django.urls import reverse
 from wagtail.models import Page
@@ -9,7 +10,12 @@ from cms.accounts.roles import ADMINISTRATOR
 from cms.bootstrap.roles import setup_roles
 from cms.study.services import ensure_study_root
 from tests.factories import (
-    PASSWORD, CourseFactory, LessonFactory, NewsPageFactory, OrganisationUnitFactory, SectionPageFactory,
+    PASSWORD,
+    CourseFactory,
+    LessonFactory,
+    NewsPageFactory,
+    OrganisationUnitFactory,
+    SectionPageFactory,
     UserFactory,
 )
 

@@ -1,5 +1,6 @@
 """Bursts of publishes: each edit becomes its own commit, with its own text and author, in
 order, however many arrive together and however many workers run."""
+
 import re
 
 from wagtail.models import Page
@@ -24,19 +25,26 @@ def _edit(page, number, *, editor, publisher):
 
 @WORKER_DB
 def test_twenty_edits_back_to_back_with_two_workers_are_twenty_commits_with_their_own_text(
-        home, reviewer, publish, site_paths, public_site, worker_processes):
+    home, reviewer, publish, site_paths, public_site, worker_processes
+):
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
-    pages = [NewsPageFactory(parent=news, title=f"稿件{n}", slug=f"story-{n}", body=rich_body("初稿"))
-             for n in range(4)]
-    editors = [UserFactory(username=f"editor{n}", last_name="编辑", first_name=f"{n}号", groups=[EDITOR])
-               for n in range(5)]
+    pages = [
+        NewsPageFactory(parent=news, title=f"稿件{n}", slug=f"story-{n}", body=rich_body("初稿")) for n in range(4)
+    ]
+    editors = [
+        UserFactory(username=f"editor{n}", last_name="编辑", first_name=f"{n}号", groups=[EDITOR]) for n in range(5)
+    ]
     publish()
     repo = services.content_repo()
     baseline = repo.head()
     first = worker_processes.start()
     second = worker_processes.start()
-    wait_until(lambda: WorkerHeartbeat.objects.count() == 2, timeout=60, message="workers did not start",
-               explain=worker_processes.logs)
+    wait_until(
+        lambda: WorkerHeartbeat.objects.count() == 2,
+        timeout=60,
+        message="workers did not start",
+        explain=worker_processes.logs,
+    )
 
     edits = []  # (number, page, editor, revision)
     for number in range(1, 21):
@@ -46,8 +54,10 @@ def test_twenty_edits_back_to_back_with_two_workers_are_twenty_commits_with_thei
     assert [c.revision_id for c in changes] == [e[3].pk for e in edits]
 
     def all_live():
-        return (not ContentChange.objects.filter(released_at__isnull=True).exists()
-                and not SiteBuild.objects.filter(status=SiteBuild.Status.RUNNING).exists())
+        return (
+            not ContentChange.objects.filter(released_at__isnull=True).exists()
+            and not SiteBuild.objects.filter(status=SiteBuild.Status.RUNNING).exists()
+        )
 
     wait_until(all_live, timeout=120, message="the burst never went live", explain=worker_processes.logs)
     assert first.poll() is None and second.poll() is None  # both ran throughout
@@ -69,7 +79,8 @@ def test_twenty_edits_back_to_back_with_two_workers_are_twenty_commits_with_thei
         last = max(number for number, p, *_ in edits if p.pk == page.pk)
         assert f"第{last:02d}次修改" in public_site.text(f"news/{page.slug}/index.html")
         assert set(EDIT.findall((site_paths["CONTENT_DIR"] / "news" / f"{page.slug}.md").read_text())) == {
-            f"第{last:02d}次修改"}
+            f"第{last:02d}次修改"
+        }
 
 
 def test_an_older_revision_published_late_never_overwrites_a_newer_one(home, publish, site_paths):
@@ -124,8 +135,13 @@ def test_a_move_and_an_unpublish_inside_a_burst_keep_every_commit_its_own_state(
 
     commits = list(reversed(repo.commits_between(baseline, repo.head())))
     subjects = [c["message"].splitlines()[0] for c in commits]
-    assert subjects == ["发布：story·第01次修改", "移动：story·第01次修改", "发布：story·第02次修改",
-                        "撤销发布：story·第02次修改", "发布：story·第03次修改"]
+    assert subjects == [
+        "发布：story·第01次修改",
+        "移动：story·第01次修改",
+        "发布：story·第02次修改",
+        "撤销发布：story·第02次修改",
+        "发布：story·第03次修改",
+    ]
     states = []
     for commit in commits:
         files = repo.changed_paths(None, commit["sha"])
@@ -133,9 +149,9 @@ def test_a_move_and_an_unpublish_inside_a_burst_keep_every_commit_its_own_state(
         text = repo.show_file(commit["sha"], where[0]) if where else ""
         states.append((where, sorted(set(EDIT.findall(text)))))
     assert states == [
-        (["news/story.md"], ["第01次修改"]),      # its own edit
-        (["notices/story.md"], ["第01次修改"]),   # moved as it was, not with a later edit
+        (["news/story.md"], ["第01次修改"]),  # its own edit
+        (["notices/story.md"], ["第01次修改"]),  # moved as it was, not with a later edit
         (["notices/story.md"], ["第02次修改"]),
-        ([], []),                                 # unpublished, although published again later
+        ([], []),  # unpublished, although published again later
         (["notices/story.md"], ["第03次修改"]),
     ]

@@ -5,6 +5,7 @@ published definition (``cms.feedback.selectors.form_definition``) in ``dj_form``
 (under 问卷中心, outside the site), restricted and unpublished forms are not. Hostile labels,
 help texts, choices, intro and thank-you text arrive in the built page as text.
 """
+
 import yaml
 from bs4 import BeautifulSoup
 from wagtail.models import PageViewRestriction
@@ -17,8 +18,13 @@ from tests.hostile import PAYLOADS, marker, shown, storable, unsafe_markup
 STORABLE = [storable(p) for p in PAYLOADS]
 
 PUBLIC_FIELDS = [
-    {"label": "留言类别", "field_type": "radio", "choices": "意见建议\n咨询", "required": True,
-     "help_text": "请选择一项。"},
+    {
+        "label": "留言类别",
+        "field_type": "radio",
+        "choices": "意见建议\n咨询",
+        "required": True,
+        "help_text": "请选择一项。",
+    },
     {"label": "留言内容", "field_type": "multiline", "required": True},
     {"label": "满意度", "field_type": "rating", "required": False},
     {"label": "年龄", "field_type": "number", "required": False, "min_value": 0, "max_value": 120},
@@ -33,8 +39,15 @@ def _read(path):
 
 def test_public_form_is_exported_with_its_definition(home, site_paths):
     section = SectionPageFactory(parent=home, slug="interaction", title="互动交流")
-    form = FeedbackFormFactory(parent=section, slug="voice", title="群众心声", kind="message",
-                               intro="欢迎留言。\n我们认真阅读。", thank_you_text="谢谢！", fields=PUBLIC_FIELDS)
+    form = FeedbackFormFactory(
+        parent=section,
+        slug="voice",
+        title="群众心声",
+        kind="message",
+        intro="欢迎留言。\n我们认真阅读。",
+        thank_you_text="谢谢！",
+        fields=PUBLIC_FIELDS,
+    )
 
     Exporter().sync(None)
 
@@ -54,8 +67,9 @@ def test_public_form_is_exported_with_its_definition(home, site_paths):
 
 def test_member_restricted_and_unpublished_forms_stay_out_of_content(home, site_paths):
     section = SectionPageFactory(parent=home, slug="interaction", title="互动交流")
-    member_form = FeedbackFormFactory(slug="member-only", title="支部内部问卷标记MEMBERFORM",
-                                      audience_units=[OrganisationUnitFactory()])
+    member_form = FeedbackFormFactory(
+        slug="member-only", title="支部内部问卷标记MEMBERFORM", audience_units=[OrganisationUnitFactory()]
+    )
     restricted = SectionPageFactory(parent=home, slug="internal", title="内部")
     PageViewRestriction.objects.create(page=restricted, restriction_type=PageViewRestriction.LOGIN)
     FeedbackFormFactory(parent=restricted, slug="hidden", title="受限问卷标记RESTRICTEDFORM")
@@ -79,11 +93,19 @@ def test_member_restricted_and_unpublished_forms_stay_out_of_content(home, site_
 def test_hostile_form_texts_reach_the_built_page_as_text(home, site_paths, publish, public_site):
     section = SectionPageFactory(parent=home, slug="interaction", title="互动交流")
     chosen = STORABLE[:24]  # labels must differ after Wagtail's clean_name; these do
-    fields = [{"label": f"{payload}问题{index}", "field_type": ("radio", "checkboxes", "dropdown", "singleline")[index % 4],
-               "choices": f"{payload}\n其他", "help_text": STORABLE[-1 - index], "required": bool(index % 2)}
-              for index, payload in enumerate(chosen)]
-    FeedbackFormFactory(parent=section, slug="voice", title="群众心声", intro=STORABLE[0],
-                        thank_you_text=STORABLE[1], fields=fields)
+    fields = [
+        {
+            "label": f"{payload}问题{index}",
+            "field_type": ("radio", "checkboxes", "dropdown", "singleline")[index % 4],
+            "choices": f"{payload}\n其他",
+            "help_text": STORABLE[-1 - index],
+            "required": bool(index % 2),
+        }
+        for index, payload in enumerate(chosen)
+    ]
+    FeedbackFormFactory(
+        parent=section, slug="voice", title="群众心声", intro=STORABLE[0], thank_you_text=STORABLE[1], fields=fields
+    )
     publish()
 
     html = public_site.text("interaction/voice/index.html")

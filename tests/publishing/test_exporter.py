@@ -5,8 +5,13 @@ from wagtail.rich_text import RichText
 
 from cms.publishing.exporter import Exporter
 from tests.factories import (
-    DocumentFactory, ImageFactory, NewsPageFactory, OpennessPageFactory, OrganisationUnitFactory,
-    SectionPageFactory, TheoryPageFactory,
+    DocumentFactory,
+    ImageFactory,
+    NewsPageFactory,
+    OpennessPageFactory,
+    OrganisationUnitFactory,
+    SectionPageFactory,
+    TheoryPageFactory,
 )
 
 
@@ -23,17 +28,35 @@ def test_article_front_matter_and_body(home, site_paths):
     image = ImageFactory(title="会议现场")
     attachment = DocumentFactory(title="会议记录", file__filename="minutes.pdf")
     OpennessPageFactory(
-        parent=openness, slug="q4", title="第四季度三会一课公开", issuing_unit=unit, tags=["三会一课", "公开"],
-        summary="季度公开", body=[
+        parent=openness,
+        slug="q4",
+        title="第四季度三会一课公开",
+        issuing_unit=unit,
+        tags=["三会一课", "公开"],
+        summary="季度公开",
+        body=[
             ("heading", "基本情况"),
-            ("paragraph", RichText(f'<p>详见<a linktype="page" id="{target.pk}">工作指引</a>和'
-                                   f'<a href="https://www.12371.cn/">共产党员网</a>。</p>')),
+            (
+                "paragraph",
+                RichText(
+                    f'<p>详见<a linktype="page" id="{target.pk}">工作指引</a>和'
+                    f'<a href="https://www.12371.cn/">共产党员网</a>。</p>'
+                ),
+            ),
             ("image", {"image": image, "caption": "会议现场"}),
-            ("table", {"data": [["支部", "次数"], ["第一党支部", "3|次"]], "first_row_is_table_header": True,
-                       "first_col_is_header": False, "table_caption": ""}),
+            (
+                "table",
+                {
+                    "data": [["支部", "次数"], ["第一党支部", "3|次"]],
+                    "first_row_is_table_header": True,
+                    "first_col_is_header": False,
+                    "table_caption": "",
+                },
+            ),
             ("attachment", {"document": attachment, "title": ""}),
             ("quote", {"text": "不忘初心", "source": "学习材料"}),
-        ])
+        ],
+    )
 
     Exporter().sync(None)
 
@@ -79,8 +102,11 @@ def test_unused_media_is_not_copied_and_replaced_files_get_new_names(home, site_
 def test_internal_link_to_a_draft_becomes_plain_text(home, site_paths):
     news = SectionPageFactory(parent=home, slug="news")
     draft = NewsPageFactory(parent=news, slug="not-yet", publish=False)
-    NewsPageFactory(parent=news, slug="linking", body=[
-        ("paragraph", RichText(f'<p>参见<a linktype="page" id="{draft.pk}">即将发布的通知</a>。</p>'))])
+    NewsPageFactory(
+        parent=news,
+        slug="linking",
+        body=[("paragraph", RichText(f'<p>参见<a linktype="page" id="{draft.pk}">即将发布的通知</a>。</p>'))],
+    )
     Exporter().sync(None)
     _, body = _read(site_paths["CONTENT_DIR"] / "news" / "linking.md")
     assert "即将发布的通知" in body
@@ -117,8 +143,11 @@ def test_manifest_bytes_and_its_in_process_copy(home, site_paths):
 def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_paths):
     news = SectionPageFactory(parent=home, slug="news")
     shared, own = ImageFactory(title="共用"), ImageFactory(title="独用")
-    one = NewsPageFactory(parent=news, slug="one", body=[("image", {"image": shared, "caption": ""}),
-                                                        ("image", {"image": own, "caption": ""})])
+    one = NewsPageFactory(
+        parent=news,
+        slug="one",
+        body=[("image", {"image": shared, "caption": ""}), ("image", {"image": own, "caption": ""})],
+    )
     NewsPageFactory(parent=news, slug="two", body=[("image", {"image": shared, "caption": ""})])
     exporter = Exporter()
     exporter.sync(None)

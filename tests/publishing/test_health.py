@@ -1,4 +1,5 @@
 """/api/health/ for monitoring: 200 when a worker runs and the queue moves, 503 otherwise."""
+
 import datetime
 
 from django.utils import timezone
@@ -19,8 +20,9 @@ def a_running_worker():
     from cms.publishing.models import WorkerHeartbeat
 
     now = timezone.now()
-    return WorkerHeartbeat.objects.create(worker_id="worker-under-test", hostname=workers.hostname(),
-                                          pid=os.getppid(), started_at=now, last_seen_at=now)
+    return WorkerHeartbeat.objects.create(
+        worker_id="worker-under-test", hostname=workers.hostname(), pid=os.getppid(), started_at=now, last_seen_at=now
+    )
 
 
 def test_without_a_worker_the_site_is_degraded(client, db):

@@ -1,4 +1,5 @@
 """A page's publishing history from content/'s git log, and diffs between versions."""
+
 import pytest
 from django.urls import reverse
 
@@ -33,8 +34,9 @@ def versions(news, publish):
     """One page published three times by two authors, then moved to a new slug."""
     wang = UserFactory(username="wang", last_name="王", first_name="小明")
     li = UserFactory(username="li", last_name="李", first_name="四")
-    page = NewsPageFactory(parent=news, title="支部通知", slug="notice", user=wang,
-                           body=rich_body("第一段不变。", "会议时间：上午九点。"))
+    page = NewsPageFactory(
+        parent=news, title="支部通知", slug="notice", user=wang, body=rich_body("第一段不变。", "会议时间：上午九点。")
+    )
     publish()
     page.body = rich_body("第一段不变。", "会议时间：下午三点。")
     page.save_revision(user=li).publish(user=li, skip_permission_checks=True)
@@ -99,7 +101,11 @@ def test_history_of_another_page_at_the_same_path_is_not_shown(news, publish):
 def test_diff_lines_number_lines_and_keep_chinese():
     rows = history.diff_lines("甲\n乙\n丙\n", "甲\n乙改\n丙\n")
     assert [(r.kind, r.text, r.old_no, r.new_no) for r in rows[1:]] == [
-        ("ctx", "甲", 1, 1), ("del", "乙", 2, None), ("add", "乙改", None, 2), ("ctx", "丙", 3, 3)]
+        ("ctx", "甲", 1, 1),
+        ("del", "乙", 2, None),
+        ("add", "乙改", None, 2),
+        ("ctx", "丙", 3, 3),
+    ]
 
 
 # ----------------------------------------------------------------------------- permissions and entry points

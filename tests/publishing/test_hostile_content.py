@@ -1,6 +1,7 @@
 """Stored XSS: every field of every page type and every block carries hostile payloads, the
 pages go through the real pipeline (signals → export → git → build), and every built file is
 read the way a browser reads it. The site must show the payloads as text and run none."""
+
 import html
 import json
 import xml.etree.ElementTree as ET
@@ -14,8 +15,13 @@ from build_scripts.release_tree import walk_files
 from cms.core.models import SiteSettings
 from cms.openness.models import OpennessCategory
 from tests.factories import (
-    DocumentFactory, ImageFactory, NewsPageFactory, OpennessPageFactory, OrganisationUnitFactory,
-    SectionPageFactory, TheoryPageFactory,
+    DocumentFactory,
+    ImageFactory,
+    NewsPageFactory,
+    OpennessPageFactory,
+    OrganisationUnitFactory,
+    SectionPageFactory,
+    TheoryPageFactory,
 )
 from tests.hostile import PAYLOADS, URL_PAYLOADS, marker, shown, storable, unsafe_markup
 
@@ -32,12 +38,20 @@ def _body(payload: str, number: int, image, video, audio, document) -> list:
         ("paragraph", RichText(f"<p>原样{payload}</p>")),
         ("paragraph", RichText(f'<p><a href="{html.escape(link, quote=True)}">链接{marker(payload)}</a></p>')),
         ("image", {"image": image, "caption": payload}),
-        ("gallery", {"title": payload, "images": [{"image": image, "caption": payload},
-                                                  {"image": image, "caption": ""}]}),
+        (
+            "gallery",
+            {"title": payload, "images": [{"image": image, "caption": payload}, {"image": image, "caption": ""}]},
+        ),
         ("video", {"video": video, "poster": image, "caption": payload}),
         ("audio", {"audio": audio, "caption": payload}),
-        ("table", {"data": [[payload, "说明"], ["第二行", payload]], "first_row_is_table_header": True,
-                   "table_caption": payload}),
+        (
+            "table",
+            {
+                "data": [[payload, "说明"], ["第二行", payload]],
+                "first_row_is_table_header": True,
+                "table_caption": payload,
+            },
+        ),
         ("attachment", {"document": document, "title": payload}),
         ("quote", {"text": payload, "source": payload}),
     ]
@@ -54,9 +68,13 @@ def hostile_site(home, publish, public_site):
     settings.save()
     home.title, home.intro = storable(PAYLOADS[12]), storable(PAYLOADS[3])
     home.save_revision().publish()
-    sections = [SectionPageFactory(parent=home, title=storable(p), slug=f"section-{i}", intro=storable(p))
-                for i, p in enumerate(PAYLOADS[4:8])]
-    video = DocumentFactory(title=storable(PAYLOADS[9]), file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42")
+    sections = [
+        SectionPageFactory(parent=home, title=storable(p), slug=f"section-{i}", intro=storable(p))
+        for i, p in enumerate(PAYLOADS[4:8])
+    ]
+    video = DocumentFactory(
+        title=storable(PAYLOADS[9]), file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42"
+    )
     audio = DocumentFactory(title=storable(PAYLOADS[10]), file__filename="talk.mp3", file__data=b"ID3")
     factories = [NewsPageFactory, OpennessPageFactory, TheoryPageFactory]
     articles = {}
@@ -71,9 +89,14 @@ def hostile_site(home, publish, public_site):
         if factory is TheoryPageFactory:
             extra["source"] = payload[:200]
         articles[raw] = factory(
-            parent=sections[number % len(sections)], title=payload, slug=f"xss-{number:02d}", summary=payload,
-            tags=[payload[:100], f"标签{marker(raw)}"], issuing_unit=OrganisationUnitFactory(name=payload[:100]),
-            body=_body(payload, number, image, video, audio, document), **extra,
+            parent=sections[number % len(sections)],
+            title=payload,
+            slug=f"xss-{number:02d}",
+            summary=payload,
+            tags=[payload[:100], f"标签{marker(raw)}"],
+            issuing_unit=OrganisationUnitFactory(name=payload[:100]),
+            body=_body(payload, number, image, video, audio, document),
+            **extra,
         )
     publish()
     return {"articles": articles, "sections": sections, "release": public_site.root}
@@ -94,8 +117,9 @@ def test_no_built_file_carries_a_payload_that_can_run(hostile_site):
     for rel, path in walk_files(release):
         if rel.endswith(".html"):
             pages += 1
-            problems += unsafe_markup(path.read_text(encoding="utf-8"), allowed_scripts=ours, where=rel,
-                                      content=CONTENT)
+            problems += unsafe_markup(
+                path.read_text(encoding="utf-8"), allowed_scripts=ours, where=rel, content=CONTENT
+            )
         elif rel == "feed.xml":
             for item in ET.parse(path).getroot().iter("item"):
                 # Readers render <description> as HTML: it must be escaped text.
@@ -111,10 +135,11 @@ def test_no_built_file_carries_a_payload_that_can_run(hostile_site):
     assert not problems, "\n".join(problems[:40])
 
     # A script URL in a rich-text link is not a link on the site; its words stay.
-    for raw in PAYLOADS[:len(URL_PAYLOADS)]:
+    for raw in PAYLOADS[: len(URL_PAYLOADS)]:
         page = hostile_site["articles"][raw]
-        content = BeautifulSoup((release / page.url.strip("/") / "index.html").read_text(encoding="utf-8"),
-                                "html.parser").select_one(CONTENT)
+        content = BeautifulSoup(
+            (release / page.url.strip("/") / "index.html").read_text(encoding="utf-8"), "html.parser"
+        ).select_one(CONTENT)
         words = [p for p in content.find_all("p") if _text(p) == f"链接{marker(raw)}"]
         assert words and words[0].find("a") is None, marker(raw)
 
@@ -153,8 +178,12 @@ def test_every_place_shows_its_payload_as_text(hostile_site, public_site):
     for raw in on_section[-10:]:
         assert shown(storable(raw)) in titles and shown(storable(raw)) in summaries, marker(raw)
     assert _text(listing.select_one(CONTENT).find("h1")) == shown(section.title)
-    crumbs = [_text(a) for a in _soup(public_site, hostile_site["articles"][on_section[0]].url.strip("/")
-                                      + "/index.html").select(".dj-breadcrumbs a")]
+    crumbs = [
+        _text(a)
+        for a in _soup(public_site, hostile_site["articles"][on_section[0]].url.strip("/") + "/index.html").select(
+            ".dj-breadcrumbs a"
+        )
+    ]
     assert shown(section.title) in crumbs
 
     home = _soup(public_site, "index.html")

@@ -1,4 +1,5 @@
 """Nothing that is not public may reach content/, its git history or the built site."""
+
 import datetime
 import re
 import subprocess
@@ -11,8 +12,16 @@ from wagtail.models import CollectionViewRestriction, PageViewRestriction
 from build_scripts.release_tree import walk_files
 from cms.feedback import services as feedback_services
 from tests.factories import (
-    CollectionFactory, CourseFactory, DocumentFactory, FeedbackFormFactory, ImageFactory, LessonFactory,
-    MembershipFactory, NewsPageFactory, SectionPageFactory, rich_body,
+    CollectionFactory,
+    CourseFactory,
+    DocumentFactory,
+    FeedbackFormFactory,
+    ImageFactory,
+    LessonFactory,
+    MembershipFactory,
+    NewsPageFactory,
+    SectionPageFactory,
+    rich_body,
 )
 
 MARKERS = {
@@ -44,88 +53,151 @@ MARKERS = {
 @pytest.fixture
 def mixed_site(home):
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
-    public = NewsPageFactory(parent=news, title="公开的新闻", slug="public-news",
-                             body=rich_body("这是公开内容。"))
+    public = NewsPageFactory(parent=news, title="公开的新闻", slug="public-news", body=rich_body("这是公开内容。"))
 
-    NewsPageFactory(parent=news, publish=False, title=f"草稿 {MARKERS['draft']}", slug="draft",
-                    body=rich_body(MARKERS["draft"]))
+    NewsPageFactory(
+        parent=news, publish=False, title=f"草稿 {MARKERS['draft']}", slug="draft", body=rich_body(MARKERS["draft"])
+    )
 
     revised = NewsPageFactory(parent=news, title="已发布页面", slug="revised", body=rich_body("已发布版本"))
     revised.body = rich_body(MARKERS["unpublished_revision"])
     revised.title = f"修改中 {MARKERS['unpublished_revision']}"
     revised.save_revision()
 
-    restricted = NewsPageFactory(parent=news, title=f"密码保护 {MARKERS['restricted_page']}",
-                                 slug=MARKERS["private_link_slug"], body=rich_body(MARKERS["restricted_page"]))
-    PageViewRestriction.objects.create(page=restricted, restriction_type=PageViewRestriction.PASSWORD,
-                                       password="secret")
+    restricted = NewsPageFactory(
+        parent=news,
+        title=f"密码保护 {MARKERS['restricted_page']}",
+        slug=MARKERS["private_link_slug"],
+        body=rich_body(MARKERS["restricted_page"]),
+    )
+    PageViewRestriction.objects.create(
+        page=restricted, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
 
     members = SectionPageFactory(parent=home, title="党员专区", slug="members")
     PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.LOGIN)
-    NewsPageFactory(parent=members, title=f"内部通报 {MARKERS['restricted_ancestor']}", slug="inside",
-                    body=rich_body(MARKERS["restricted_ancestor"]))
+    NewsPageFactory(
+        parent=members,
+        title=f"内部通报 {MARKERS['restricted_ancestor']}",
+        slug="inside",
+        body=rich_body(MARKERS["restricted_ancestor"]),
+    )
 
-    NewsPageFactory(parent=news, title=f"已过期 {MARKERS['expired']}", slug="expired",
-                    expire_at=timezone.now() - datetime.timedelta(minutes=1), body=rich_body(MARKERS["expired"]))
-    NewsPageFactory(parent=news, title=f"定时发布 {MARKERS['scheduled']}", slug="scheduled",
-                    go_live_at=timezone.now() + datetime.timedelta(days=1), body=rich_body(MARKERS["scheduled"]))
+    NewsPageFactory(
+        parent=news,
+        title=f"已过期 {MARKERS['expired']}",
+        slug="expired",
+        expire_at=timezone.now() - datetime.timedelta(minutes=1),
+        body=rich_body(MARKERS["expired"]),
+    )
+    NewsPageFactory(
+        parent=news,
+        title=f"定时发布 {MARKERS['scheduled']}",
+        slug="scheduled",
+        go_live_at=timezone.now() + datetime.timedelta(days=1),
+        body=rich_body(MARKERS["scheduled"]),
+    )
 
     private_collection = CollectionFactory.create("内部资料")
-    CollectionViewRestriction.objects.create(collection=private_collection,
-                                             restriction_type=CollectionViewRestriction.LOGIN)
+    CollectionViewRestriction.objects.create(
+        collection=private_collection, restriction_type=CollectionViewRestriction.LOGIN
+    )
     private_image = ImageFactory(title=MARKERS["private_image"], collection=private_collection)
     private_doc = DocumentFactory(title=MARKERS["private_document"], collection=private_collection)
-    private_video = DocumentFactory(title=MARKERS["private_video"], collection=private_collection,
-                                    file__filename="clip.mp4", file__data=b"\x00\x00\x00\x18ftypmp42")
-    private_audio = DocumentFactory(title=MARKERS["private_audio"], collection=private_collection,
-                                    file__filename="talk.mp3", file__data=b"ID3")
+    private_video = DocumentFactory(
+        title=MARKERS["private_video"],
+        collection=private_collection,
+        file__filename="clip.mp4",
+        file__data=b"\x00\x00\x00\x18ftypmp42",
+    )
+    private_audio = DocumentFactory(
+        title=MARKERS["private_audio"], collection=private_collection, file__filename="talk.mp3", file__data=b"ID3"
+    )
     public_image = ImageFactory(title="公开图片")
     public_doc = DocumentFactory(title="公开文件", file__filename="public.pdf")
     # Study material is private by design: only the member API may ever show it.
     course = CourseFactory(title=f"课程 {MARKERS['course_intro']}", intro=MARKERS["course_intro"])
-    lesson = LessonFactory(parent=course, title=f"课时 {MARKERS['lesson_text']}", slug=MARKERS["lesson_slug"],
-                           summary=MARKERS["lesson_summary"], body=rich_body(MARKERS["lesson_text"]))
+    lesson = LessonFactory(
+        parent=course,
+        title=f"课时 {MARKERS['lesson_text']}",
+        slug=MARKERS["lesson_slug"],
+        summary=MARKERS["lesson_summary"],
+        body=rich_body(MARKERS["lesson_text"]),
+    )
     # Member forms are private like study material, and nobody's answers are ever exported.
     member_form = FeedbackFormFactory(
-        title=f"问卷 {MARKERS['member_form_title']}", intro=MARKERS["member_form_intro"],
-        thank_you_text=MARKERS["member_form_thanks"], fields=[
+        title=f"问卷 {MARKERS['member_form_title']}",
+        intro=MARKERS["member_form_intro"],
+        thank_you_text=MARKERS["member_form_thanks"],
+        fields=[
             {"label": f"问题 {MARKERS['member_form_label']}", "help_text": MARKERS["member_form_label"]},
-            {"label": "选择", "field_type": "radio", "choices": f"甲\n{MARKERS['member_form_choice']}"}])
+            {"label": "选择", "field_type": "radio", "choices": f"甲\n{MARKERS['member_form_choice']}"},
+        ],
+    )
     respondent = MembershipFactory(status="full").user
     names = [field.clean_name for field in member_form.form_fields.all()]
-    feedback_services.submit(respondent, member_form, {names[0]: MARKERS["form_answer"],
-                                                       names[1]: MARKERS["member_form_choice"]}, uuid.uuid4())
+    feedback_services.submit(
+        respondent,
+        member_form,
+        {names[0]: MARKERS["form_answer"], names[1]: MARKERS["member_form_choice"]},
+        uuid.uuid4(),
+    )
     voice = SectionPageFactory(parent=home, title="群众心声", slug="voice")
     public_form = FeedbackFormFactory(parent=voice, title="给党组织的一封信", fields=[{"label": "内容"}])
-    feedback_services.public_submit(public_form, {public_form.form_fields.get().clean_name: MARKERS["public_form_answer"]},
-                                    honeypot="", address="203.0.113.1")
-    NewsPageFactory(parent=news, title="引用内部资料的公开页面", slug="uses-private-media", body=[
-        ("paragraph", rich_body(
-            f'见<a linktype="page" id="{restricted.pk}">内部页面</a>和'
-            f'<a linktype="document" id="{private_doc.pk}">内部文件</a>和'
-            f'<a linktype="page" id="{lesson.pk}">学习课时</a>和'
-            f'<a linktype="page" id="{member_form.pk}">内部问卷</a>。')[0][1]),
-        ("image", {"image": private_image, "caption": MARKERS["private_image"]}),
-        ("image", {"image": public_image, "caption": "公开图片说明"}),
-        ("attachment", {"document": private_doc, "title": ""}),
-        ("video", {"video": private_video, "poster": private_image, "caption": ""}),
-        ("audio", {"audio": private_audio, "caption": ""}),
-        ("attachment", {"document": public_doc, "title": "公开文件"}),
-    ])
-    return {"public": public, "private_image": private_image, "private_doc": private_doc,
-            "private_video": private_video, "private_audio": private_audio,
-            "public_image": public_image, "public_doc": public_doc}
+    feedback_services.public_submit(
+        public_form,
+        {public_form.form_fields.get().clean_name: MARKERS["public_form_answer"]},
+        honeypot="",
+        address="203.0.113.1",
+    )
+    NewsPageFactory(
+        parent=news,
+        title="引用内部资料的公开页面",
+        slug="uses-private-media",
+        body=[
+            (
+                "paragraph",
+                rich_body(
+                    f'见<a linktype="page" id="{restricted.pk}">内部页面</a>和'
+                    f'<a linktype="document" id="{private_doc.pk}">内部文件</a>和'
+                    f'<a linktype="page" id="{lesson.pk}">学习课时</a>和'
+                    f'<a linktype="page" id="{member_form.pk}">内部问卷</a>。'
+                )[0][1],
+            ),
+            ("image", {"image": private_image, "caption": MARKERS["private_image"]}),
+            ("image", {"image": public_image, "caption": "公开图片说明"}),
+            ("attachment", {"document": private_doc, "title": ""}),
+            ("video", {"video": private_video, "poster": private_image, "caption": ""}),
+            ("audio", {"audio": private_audio, "caption": ""}),
+            ("attachment", {"document": public_doc, "title": "公开文件"}),
+        ],
+    )
+    return {
+        "public": public,
+        "private_image": private_image,
+        "private_doc": private_doc,
+        "private_video": private_video,
+        "private_audio": private_audio,
+        "public_image": public_image,
+        "public_doc": public_doc,
+    }
 
 
 def _content_text(content_dir) -> str:
-    return "\n".join(f"{path.relative_to(content_dir)}\n{path.read_text(encoding='utf-8', errors='replace')}"
-                     for path in sorted(content_dir.rglob("*")) if path.is_file())
+    return "\n".join(
+        f"{path.relative_to(content_dir)}\n{path.read_text(encoding='utf-8', errors='replace')}"
+        for path in sorted(content_dir.rglob("*"))
+        if path.is_file()
+    )
 
 
 def _git_history(site_paths) -> str:
     return subprocess.run(
         ["git", f"--git-dir={site_paths['CONTENT_GIT_DIR']}", "log", "-p", "--all", "--format=%an %s%n%b"],
-        capture_output=True, text=True, check=True).stdout
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def test_nothing_private_reaches_content_history_or_site(mixed_site, publish, site_paths, public_site):
@@ -146,12 +218,15 @@ def test_nothing_private_reaches_content_history_or_site(mixed_site, publish, si
     # Images and documents (attachments, video, audio) are numbered independently, so an
     # asset is known by its kind and id, never by its leading number alone.
     private = {("image", mixed_site["private_image"].pk)} | {
-        ("document", mixed_site[name].pk) for name in ("private_doc", "private_video", "private_audio")}
+        ("document", mixed_site[name].pk) for name in ("private_doc", "private_video", "private_audio")
+    }
     public = {("image", mixed_site["public_image"].pk), ("document", mixed_site["public_doc"].pk)}
-    content_assets = _assets(path.relative_to(site_paths["CONTENT_DIR"]).as_posix()
-                             for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*") if path.is_file())
-    site_assets = _assets((rel for rel, _file in walk_files(public_site.root)
-                           if _ASSET.match(rel)), strict=False)
+    content_assets = _assets(
+        path.relative_to(site_paths["CONTENT_DIR"]).as_posix()
+        for path in (site_paths["CONTENT_DIR"] / "assets").rglob("*")
+        if path.is_file()
+    )
+    site_assets = _assets((rel for rel, _file in walk_files(public_site.root) if _ASSET.match(rel)), strict=False)
     for where, assets in (("content/", content_assets), ("the built site", site_assets)):
         assert public <= assets, f"public assets missing from {where}: {public - assets}"
         assert not assets & private, f"private assets in {where}: {assets & private}"
@@ -238,16 +313,27 @@ def test_consultations_reach_the_site_only_as_an_editors_faq_wording(home, publi
     m = CONSULTATION_MARKERS
     committee = OrganisationUnitFactory(name="机关党委", kind=OrganisationUnit.Kind.COMMITTEE)
     branch = OrganisationUnitFactory(name=f"{m['branch']}党支部", parent=committee)
-    asker = MembershipFactory(user__organisation=branch, user__username=m["asker_username"],
-                              user__last_name="赵", user__first_name=m["asker_name"]).user
+    asker = MembershipFactory(
+        user__organisation=branch,
+        user__username=m["asker_username"],
+        user__last_name="赵",
+        user__first_name=m["asker_name"],
+    ).user
     secretary = MembershipFactory(user__organisation=branch, status=MemberStatus.FULL, role=BranchRole.SECRETARY).user
     faq_section = SectionPageFactory(parent=home, title="常见问题", slug="faq")
-    NewsPageFactory(parent=SectionPageFactory(parent=home, title="新闻动态", slug="news"), title="公开的新闻",
-                    slug="public-news")
+    NewsPageFactory(
+        parent=SectionPageFactory(parent=home, title="新闻动态", slug="news"), title="公开的新闻", slug="public-news"
+    )
 
-    item = services.ask(asker, kind="question", addressee="branch", subject=f"主题 {m['subject']}",
-                        text=f"我是{asker.get_full_name()}，{m['question_text']}", public_consent=True,
-                        attachment=SimpleUploadedFile(f"{m['attachment_name']}.pdf", b"%PDF-1.4 x"))
+    item = services.ask(
+        asker,
+        kind="question",
+        addressee="branch",
+        subject=f"主题 {m['subject']}",
+        text=f"我是{asker.get_full_name()}，{m['question_text']}",
+        public_consent=True,
+        attachment=SimpleUploadedFile(f"{m['attachment_name']}.pdf", b"%PDF-1.4 x"),
+    )
     services.follow_up(asker, item, m["follow_up"])
     services.answer(secretary, item, f"{asker.get_full_name()}同志：{m['answer_text']}")
     page = services.make_faq_draft(administrator(), item, faq_section)

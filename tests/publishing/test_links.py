@@ -1,5 +1,6 @@
 """One page's dead links never stop anybody's publishing: they are found per page at export,
 become plain text on the site, and the editor and the reviewer see them in the editor."""
+
 import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
@@ -46,8 +47,13 @@ def news(home):
 
 @pytest.fixture
 def linking_page(news):
-    target = NewsPageFactory(parent=news, title="目标页面", slug="target", tags=["三会一课"],
-                             body=[("heading", "一、安排"), ("paragraph", RichText("<p>内容</p>"))])
+    target = NewsPageFactory(
+        parent=news,
+        title="目标页面",
+        slug="target",
+        tags=["三会一课"],
+        body=[("heading", "一、安排"), ("paragraph", RichText("<p>内容</p>"))],
+    )
     draft = NewsPageFactory(parent=news, title="草稿页面", slug="draft", publish=False)
     private = Collection.get_first_root_node().add_child(name="内部")
     CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
@@ -56,10 +62,15 @@ def linking_page(news):
     links += [f'<a href="{url}">{text}</a>' for text, url in LIVE.items() if url]
     links += [f'<a href="{url}">{text}</a>' for text, (url, _) in DEAD.items()]
     links += [f'<a linktype="page" id="{draft.pk}">草稿</a>', f'<a linktype="document" id="{secret.pk}">内部</a>']
-    page = NewsPageFactory(parent=news, title="链接很多的页面", slug="links", body=[
-        ("heading", "工作要求"),
-        ("paragraph", RichText("<p>" + "，".join(links) + "。</p>")),
-    ])
+    page = NewsPageFactory(
+        parent=news,
+        title="链接很多的页面",
+        slug="links",
+        body=[
+            ("heading", "工作要求"),
+            ("paragraph", RichText("<p>" + "，".join(links) + "。</p>")),
+        ],
+    )
     return page
 
 
@@ -94,12 +105,17 @@ def test_the_problems_name_each_dead_link_in_chinese(linking_page):
 
 
 def test_anchors_are_the_ids_the_built_page_gives_its_headings(news, publish, public_site):
-    page = NewsPageFactory(parent=news, title="锚点", slug="anchors", body=[
-        ("heading", "一、提高认识"),
-        ("heading", "Plan A"),
-        ("paragraph", RichText("<h3>一、提高认识</h3><p>正文</p><h4>三会 一课</h4><h3>_private</h3>")),
-        ("heading", "一、提高认识"),
-    ])
+    page = NewsPageFactory(
+        parent=news,
+        title="锚点",
+        slug="anchors",
+        body=[
+            ("heading", "一、提高认识"),
+            ("heading", "Plan A"),
+            ("paragraph", RichText("<h3>一、提高认识</h3><p>正文</p><h4>三会 一课</h4><h3>_private</h3>")),
+            ("heading", "一、提高认识"),
+        ],
+    )
     publish()
 
     soup = BeautifulSoup(public_site.text("news/anchors/index.html"), "html.parser")
@@ -121,12 +137,28 @@ def test_a_page_with_dead_links_does_not_stop_the_next_publish(linking_page, new
 def test_the_editor_and_the_reviewer_see_the_dead_links(client, news, editor, reviewer):
     client.login(username="editor", password=PASSWORD)
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", news.pk))
-    response = client.post(url, nested_form_data({
-        "title": "有坏链接的稿件", "slug": "dead-links", "date": "2026-11-26",
-        "body": streamfield([("paragraph", rich_text(
-            '<p>见<a href="/does-not-exist/">旧通知&lt;img src=x onerror=alert(1)&gt;</a>。</p>'))]),
-        "action-submit": "提交审核",
-    }), follow=True)
+    response = client.post(
+        url,
+        nested_form_data(
+            {
+                "title": "有坏链接的稿件",
+                "slug": "dead-links",
+                "date": "2026-11-26",
+                "body": streamfield(
+                    [
+                        (
+                            "paragraph",
+                            rich_text(
+                                '<p>见<a href="/does-not-exist/">旧通知&lt;img src=x onerror=alert(1)&gt;</a>。</p>'
+                            ),
+                        )
+                    ]
+                ),
+                "action-submit": "提交审核",
+            }
+        ),
+        follow=True,
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any("1 个链接在公开网站上无法使用" in m and "旧通知" in m for m in messages), messages
 
@@ -143,8 +175,9 @@ def test_the_editor_and_the_reviewer_see_the_dead_links(client, news, editor, re
 
 
 def test_the_editor_sees_no_warning_when_every_link_works(client, news, editor):
-    page = NewsPageFactory(parent=news, title="好稿件", slug="fine",
-                           body=[("paragraph", RichText('<p><a href="/news/">新闻</a></p>'))])
+    page = NewsPageFactory(
+        parent=news, title="好稿件", slug="fine", body=[("paragraph", RichText('<p><a href="/news/">新闻</a></p>'))]
+    )
     client.login(username="editor", password=PASSWORD)
     edit = client.get(reverse("wagtailadmin_pages:edit", args=(page.pk,)))
     assert edit.status_code == 200 and admin_soup(edit).select_one(".dj-link-problems") is None

@@ -1,6 +1,7 @@
 """A worker killed anywhere in a publish loses nothing: real `manage.py worker` processes are
 stopped at named pause points (build_scripts/failpoints.py), killed with SIGKILL and
 replaced by a fresh worker, which must finish the publish on its own."""
+
 import os
 import subprocess
 import time
@@ -17,11 +18,11 @@ from tests.factories import NewsPageFactory, SectionPageFactory, rich_body
 
 # Where the worker dies, in the order a publish passes them.
 CRASH_POINTS = [
-    "publish.after_export",   # files written to content/, not committed
-    "publish.after_commit",   # commit made (update-ref), the change's row not saved
-    "build.after_render",     # MkDocs has rendered the new release
-    "build.before_switch",    # release complete, `current` not switched
-    "build.after_switch",     # `current` switched, the database not told
+    "publish.after_export",  # files written to content/, not committed
+    "publish.after_commit",  # commit made (update-ref), the change's row not saved
+    "build.after_render",  # MkDocs has rendered the new release
+    "build.before_switch",  # release complete, `current` not switched
+    "build.after_switch",  # `current` switched, the database not told
 ]
 BUILD_POINTS = {point for point in CRASH_POINTS if point.startswith("build.")}
 
@@ -39,13 +40,17 @@ def _edit(page, text, *, editor, reviewer):
 def _commits_of(repo, change) -> list[str]:
     line = services.CHANGE_ID_LINE.format(change.pk)
     out = repo.git.log("--format=%H%x1f%B%x1e", "HEAD")
-    return [record.split("\x1f")[0].strip() for record in out.split("\x1e")
-            if "\x1f" in record and line in record.split("\x1f")[1].splitlines()]
+    return [
+        record.split("\x1f")[0].strip()
+        for record in out.split("\x1e")
+        if "\x1f" in record and line in record.split("\x1f")[1].splitlines()
+    ]
 
 
 @WORKER_DB
-def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(home, editor, reviewer, publish, public_site,
-                                                             site_paths, worker_processes, admin_client):
+def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(
+    home, editor, reviewer, publish, public_site, site_paths, worker_processes, admin_client
+):
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     page = NewsPageFactory(parent=news, title="通知", slug="notice", user=editor, body=rich_body("初始正文"))
     publish()  # the site exists; the workers below build incrementally from its state on disk
@@ -56,8 +61,12 @@ def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(home, editor, revie
         commits_before = repo.commit_count()
         paused = worker_processes.start(pause_at=point)
         change = _edit(page, f"在 {point} 处中断", editor=editor, reviewer=reviewer)
-        wait_until(worker_processes.pause_marker(point).exists, timeout=90,
-                   message=f"the worker never reached {point}", explain=worker_processes.logs)
+        wait_until(
+            worker_processes.pause_marker(point).exists,
+            timeout=90,
+            message=f"the worker never reached {point}",
+            explain=worker_processes.logs,
+        )
         paused.kill()  # SIGKILL: no handler, no cleanup
         paused.wait()
 
@@ -65,13 +74,14 @@ def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(home, editor, revie
 
         def published():
             change.refresh_from_db()
-            return (change.released_at is not None
-                    and not SiteBuild.objects.filter(status=SiteBuild.Status.RUNNING).exists()
-                    # the queue drained: nothing the killed worker had is left running
-                    and not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists())
+            return (
+                change.released_at is not None
+                and not SiteBuild.objects.filter(status=SiteBuild.Status.RUNNING).exists()
+                # the queue drained: nothing the killed worker had is left running
+                and not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+            )
 
-        wait_until(published, timeout=90, message=f"{point}: the change never went live",
-                   explain=worker_processes.logs)
+        wait_until(published, timeout=90, message=f"{point}: the change never went live", explain=worker_processes.logs)
         text = f"在 {point} 处中断"
 
         # The page is live in the current release, built from content/ exactly as committed.
@@ -94,7 +104,7 @@ def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(home, editor, revie
         killed_tasks = DBTaskResult.objects.filter(exception_class_path=recovery.WORKER_DIED)
         assert killed_tasks.count() == CRASH_POINTS.index(point) + 1, point
         interrupted = SiteBuild.objects.filter(status=SiteBuild.Status.INTERRUPTED)
-        assert interrupted.count() == len(BUILD_POINTS & set(CRASH_POINTS[:CRASH_POINTS.index(point) + 1]))
+        assert interrupted.count() == len(BUILD_POINTS & set(CRASH_POINTS[: CRASH_POINTS.index(point) + 1]))
         if point in BUILD_POINTS:
             assert interrupted.first().error == SiteBuild.INTERRUPTED_MESSAGE
         assert not WorkerHeartbeat.objects.filter(pid=paused.pid, hostname=hostname()).exists()
@@ -113,8 +123,9 @@ def test_a_worker_killed_anywhere_in_a_publish_loses_nothing(home, editor, revie
 
 
 @WORKER_DB
-def test_what_a_killed_publisher_leaves_in_content_does_not_block_the_next_publish(home, publish, site_paths,
-                                                                                 public_site):
+def test_what_a_killed_publisher_leaves_in_content_does_not_block_the_next_publish(
+    home, publish, site_paths, public_site
+):
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     publish()
     # A publisher killed inside `git update-index`: its marker, git's index.lock, a file it
@@ -156,8 +167,7 @@ def test_an_interrupted_content_rollback_is_run_again(home, publish, site_paths,
     dead = subprocess.Popen(["true"])
     dead.wait()
     record = tasks.queue_content_rollback(first, user=admin)
-    SiteBuild.objects.filter(pk=record.pk).update(status=SiteBuild.Status.RUNNING, hostname=hostname(),
-                                                  pid=dead.pid)
+    SiteBuild.objects.filter(pk=record.pk).update(status=SiteBuild.Status.RUNNING, hostname=hostname(), pid=dead.pid)
 
     report = recovery.recover_interrupted()
     record.refresh_from_db()

@@ -1,4 +1,5 @@
 """Rolling the public site back: to a kept release (switch) or to a content commit (rebuild)."""
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -145,7 +146,8 @@ def test_switch_needs_csrf_and_a_known_release(client, users, two_releases, site
 
 @WORKER_DB
 def test_content_rollback_is_queued_then_the_worker_commits_the_old_tree_and_rebuilds(
-        client, users, two_releases, public_site, site_paths):
+    client, users, two_releases, public_site, site_paths
+):
     client.force_login(users["admin"])
     repo = content_repo()
     target = two_releases["first_commit"]

@@ -180,13 +180,20 @@ def test_publishers_on_other_hosts_wait_for_the_database_lock(db, site_paths):
     if connection.vendor != "postgresql":
         pytest.skip("the advisory lock exists on PostgreSQL only; SQLite is one host's file")
     params = connection.settings_dict
-    other_host = psycopg.connect(dbname=params["NAME"], host=params["HOST"] or None, port=params["PORT"] or None,
-                                 user=params["USER"] or None, password=params["PASSWORD"] or None, autocommit=True)
+    other_host = psycopg.connect(
+        dbname=params["NAME"],
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    )
     other_host.execute("SELECT pg_advisory_lock(%s)", [services.PUBLISHING_ADVISORY_LOCK])
     entered = threading.Event()
 
     def publisher():
         from django.db import connection as thread_connection
+
         try:
             with services.publishing_lock():
                 entered.set()

@@ -1,4 +1,5 @@
 """The public site as Django serves it in `make run`: straight from the `current` release."""
+
 import importlib
 from urllib.parse import urlencode
 
@@ -8,8 +9,17 @@ from wagtail.models import CollectionViewRestriction
 
 import cms.urls
 from tests.access import member_log_in_redirect
-from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, LessonFactory,
-                             MembershipFactory, NewsPageFactory, SectionPageFactory, UserFactory)
+from tests.factories import (
+    PASSWORD,
+    CollectionFactory,
+    CourseFactory,
+    DocumentFactory,
+    LessonFactory,
+    MembershipFactory,
+    NewsPageFactory,
+    SectionPageFactory,
+    UserFactory,
+)
 
 
 def test_before_the_first_build_the_site_says_so(client, site_paths):
@@ -38,16 +48,28 @@ HOSTILE_PATHS = [
     "/" + "a" * 256,
     "/" + "新" * 90 + "/",  # 90 characters, 270 bytes
     "/" + "a/" * 2100,  # a whole path longer than the file system takes
-    "/%00", "/news/%00/", "/index.html%00.txt",  # NUL byte
-    "/../secret.txt", "/%2e%2e/secret.txt", "/news/../../secret.txt", "/news/..%2f..%2fsecret.txt",
-    "/./index.html", "/news//", "/news/./",
-    "/sitemap.xml/", "/404.html/index.html", "/news/index.html/",  # a file used as a directory
-    "/%ff/", "/%c3%28", "/news/%e4%b8/",  # not UTF-8
+    "/%00",
+    "/news/%00/",
+    "/index.html%00.txt",  # NUL byte
+    "/../secret.txt",
+    "/%2e%2e/secret.txt",
+    "/news/../../secret.txt",
+    "/news/..%2f..%2fsecret.txt",
+    "/./index.html",
+    "/news//",
+    "/news/./",
+    "/sitemap.xml/",
+    "/404.html/index.html",
+    "/news/index.html/",  # a file used as a directory
+    "/%ff/",
+    "/%c3%28",
+    "/news/%e4%b8/",  # not UTF-8
 ]
 
 
-def test_hostile_paths_get_the_sites_404_and_nothing_outside_the_release(client, home, site_paths, publish,
-                                                                        public_site):
+def test_hostile_paths_get_the_sites_404_and_nothing_outside_the_release(
+    client, home, site_paths, publish, public_site
+):
     SectionPageFactory(parent=home, slug="news", title="新闻动态")
     publish()
     # Next to the releases and above them: what a path escaping the release would find.
@@ -107,8 +129,15 @@ def test_a_restricted_document_sends_visitors_to_the_member_log_in_and_opens_onc
     assert log_in_page.status_code == 200
     assert 'data-view="home"' in b"".join(log_in_page.streaming_content).decode()
     token = client.get("/api/member/session/").cookies["csrftoken"].value  # what the page does
-    assert client.post("/api/member/session/", {"username": "member1", "password": PASSWORD},
-                       content_type="application/json", headers={"X-CSRFToken": token}).status_code == 200
+    assert (
+        client.post(
+            "/api/member/session/",
+            {"username": "member1", "password": PASSWORD},
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+        ).status_code
+        == 200
+    )
     opened = client.get(document.url)
     assert opened.status_code == 200
     assert b"".join(opened.streaming_content) == b"BRANCH-MINUTES"

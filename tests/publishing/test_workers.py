@@ -1,5 +1,6 @@
 """Several workers: periodic jobs run once per period across all of them, and a worker
 whose process is gone is known to be dead."""
+
 import datetime
 import os
 import subprocess
@@ -53,8 +54,9 @@ def test_a_worker_is_dead_when_its_process_is_gone_or_it_is_not_seen(db):
 
     def row(worker_id, host, pid, seen_seconds_ago):
         seen = now - datetime.timedelta(seconds=seen_seconds_ago)
-        return WorkerHeartbeat.objects.create(worker_id=worker_id, hostname=host, pid=pid,
-                                              started_at=seen, last_seen_at=seen)
+        return WorkerHeartbeat.objects.create(
+            worker_id=worker_id, hostname=host, pid=pid, started_at=seen, last_seen_at=seen
+        )
 
     assert workers.is_alive(row("alive-here", here, os.getppid(), 1), now)
     assert not workers.is_alive(row("killed-here", here, gone.pid, 1), now)  # no need to wait

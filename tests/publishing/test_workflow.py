@@ -1,5 +1,6 @@
 """The editorial path end to end through the admin: an editor submits, a reviewer approves,
 the worker publishes, and the page is on the public site under the editor's name."""
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -19,22 +20,33 @@ def news(home):
 
 def _submit_news(client, parent, title="支部召开专题组织生活会", slug="org-life-meeting"):
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", parent.pk))
-    data = nested_form_data({
-        "title": title, "slug": slug, "date": "2026-11-26", "summary": "会议情况",
-        "tags": "组织生活会", "issuing_unit": "",
-        "body": streamfield([("paragraph", rich_text("<p>支部全体党员参加了会议。</p>"))]),
-        "action-submit": "提交审核",
-    })
+    data = nested_form_data(
+        {
+            "title": title,
+            "slug": slug,
+            "date": "2026-11-26",
+            "summary": "会议情况",
+            "tags": "组织生活会",
+            "issuing_unit": "",
+            "body": streamfield([("paragraph", rich_text("<p>支部全体党员参加了会议。</p>"))]),
+            "action-submit": "提交审核",
+        }
+    )
     return client.post(url, data)
 
 
 def test_editor_cannot_publish_directly(client, news, editor):
     client.login(username="editor", password=PASSWORD)
     url = reverse("wagtailadmin_pages:add", args=("openness", "newspage", news.pk))
-    data = nested_form_data({
-        "title": "越权发布", "slug": "bypass", "date": "2026-11-26",
-        "body": streamfield([("paragraph", rich_text("<p>x</p>"))]), "action-publish": "发布",
-    })
+    data = nested_form_data(
+        {
+            "title": "越权发布",
+            "slug": "bypass",
+            "date": "2026-11-26",
+            "body": streamfield([("paragraph", rich_text("<p>x</p>"))]),
+            "action-publish": "发布",
+        }
+    )
     client.post(url, data)
     page = NewsPage.objects.get(slug="bypass")
     assert not page.live
@@ -42,8 +54,9 @@ def test_editor_cannot_publish_directly(client, news, editor):
 
 
 @WORKER_DB
-def test_submit_approve_publish(client, news, editor, reviewer, site_paths, public_site,
-                                django_capture_on_commit_callbacks):
+def test_submit_approve_publish(
+    client, news, editor, reviewer, site_paths, public_site, django_capture_on_commit_callbacks
+):
     client.login(username="editor", password=PASSWORD)
     response = _submit_news(client, news)
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -1,5 +1,6 @@
 """A small organisation (党委 → 党总支 → 党支部, plus a sibling branch) and the people the
 study tests act as."""
+
 import datetime
 from types import SimpleNamespace
 
@@ -42,6 +43,7 @@ def client_for(user=None, *, enforce_csrf=False) -> APIClient:
         client.force_login(user)
     return client
 
+
 @pytest.fixture
 def units(home):
     """某某集团党委 → 第一党支部, 第二党支部, 机关党总支 → 第三党支部."""
@@ -49,8 +51,9 @@ def units(home):
     units = {"committee": committee}
     for order, name in enumerate(["第一党支部", "第二党支部"], start=1):
         units[name] = OrganisationUnitFactory(name=name, parent=committee, sort_order=order)
-    units["机关党总支"] = OrganisationUnitFactory(name="机关党总支", kind=Kind.GENERAL_BRANCH, parent=committee,
-                                               sort_order=3)
+    units["机关党总支"] = OrganisationUnitFactory(
+        name="机关党总支", kind=Kind.GENERAL_BRANCH, parent=committee, sort_order=3
+    )
     units["第三党支部"] = OrganisationUnitFactory(name="第三党支部", parent=units["机关党总支"])
     return units
 
@@ -60,8 +63,13 @@ def person(units):
     """person("钱学员", "第一党支部", status=..., role=...) → the User, with a Party record."""
 
     def make(name, unit, *, status=MemberStatus.FULL, role=BranchRole.MEMBER, username=None, **user_fields):
-        user = UserFactory(username=username or f"u-{name}", last_name=name[0], first_name=name[1:],
-                           organisation=units[unit] if unit else None, **user_fields)
+        user = UserFactory(
+            username=username or f"u-{name}",
+            last_name=name[0],
+            first_name=name[1:],
+            organisation=units[unit] if unit else None,
+            **user_fields,
+        )
         MembershipFactory(user=user, status=status, role=role)
         return user
 

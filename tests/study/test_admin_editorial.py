@@ -1,6 +1,7 @@
 """Study material goes through the same editorial path as public pages: editors (group 编辑)
 write courses and lessons under 学习园地 and submit them; only the 审核 group's approval in
 the 审核发布 workflow puts them live. Branch editors have no say over study pages."""
+
 import pytest
 from django.urls import reverse
 from wagtail.models import Page
@@ -31,16 +32,30 @@ def add_url(model, parent):
 
 def course_form(action, **fields):
     # Plain form data: nested_form_data would turn the lists into formset-style keys.
-    return {"title": "学习贯彻党章", "slug": "charter", "intro": "逐章学习党章。", "required": "on",
-            "deadline": "2030-07-01", "audience_statuses": [MemberStatus.PROBATIONARY, MemberStatus.FULL],
-            action: "1", **fields}
+    return {
+        "title": "学习贯彻党章",
+        "slug": "charter",
+        "intro": "逐章学习党章。",
+        "required": "on",
+        "deadline": "2030-07-01",
+        "audience_statuses": [MemberStatus.PROBATIONARY, MemberStatus.FULL],
+        action: "1",
+        **fields,
+    }
 
 
 def lesson_form(action, **fields):
-    return nested_form_data({
-        "title": "第一课：党章总纲", "slug": "general-program", "summary": "总纲导读",
-        "body": streamfield([("paragraph", rich_text("<p>党章是党的根本大法。</p>"))]),
-        "min_study_minutes": "5", action: "1", **fields})
+    return nested_form_data(
+        {
+            "title": "第一课：党章总纲",
+            "slug": "general-program",
+            "summary": "总纲导读",
+            "body": streamfield([("paragraph", rich_text("<p>党章是党的根本大法。</p>"))]),
+            "min_study_minutes": "5",
+            action: "1",
+            **fields,
+        }
+    )
 
 
 def approve(client, reviewer, page):
@@ -110,8 +125,10 @@ def test_branch_editor_cannot_touch_study_pages(client, home, study_root):
     assert_refused_in_admin(client.get(add_url("lessonpage", course)))
     assert_refused_in_admin(client.get(reverse("wagtailadmin_pages:edit", args=(course.pk,))))
     client.post(add_url("coursepage", study_root), course_form("action-submit", slug="sneaked-in"))
-    client.post(reverse("wagtailadmin_pages:edit", args=(course.pk,)),
-                course_form("action-submit", title="被改的标题", slug="charter"))
+    client.post(
+        reverse("wagtailadmin_pages:edit", args=(course.pk,)),
+        course_form("action-submit", title="被改的标题", slug="charter"),
+    )
     assert not CoursePage.objects.filter(slug="sneaked-in").exists()
     course.refresh_from_db()
     assert course.title == "学习贯彻党章" and course.get_latest_revision().content["title"] == "学习贯彻党章"

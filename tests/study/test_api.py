@@ -1,4 +1,5 @@
 """The member study endpoints as the /member/ pages use them (docs/member-api.md)."""
+
 import datetime
 
 import pytest
@@ -11,17 +12,40 @@ from wagtail.rich_text import RichText
 from cms.accounts.models import MemberStatus
 from cms.study.models import LessonProgress
 from tests.factories import (
-    CourseFactory, DocumentFactory, ImageFactory, LessonFactory, LessonProgressFactory, NewsPageFactory,
+    CourseFactory,
+    DocumentFactory,
+    ImageFactory,
+    LessonFactory,
+    LessonProgressFactory,
+    NewsPageFactory,
     SectionPageFactory,
 )
 from tests.study.conftest import API, client_for, member
 
 NOT_FOUND = {"detail": "未找到该课程或课时，或您不在学习范围内。", "code": "not_found"}
-COURSE_KEYS = {"id", "title", "intro", "required", "deadline", "lessons_total", "lessons_completed",
-               "seconds_spent", "state", "state_label", "overdue"}
+COURSE_KEYS = {
+    "id",
+    "title",
+    "intro",
+    "required",
+    "deadline",
+    "lessons_total",
+    "lessons_completed",
+    "seconds_spent",
+    "state",
+    "state_label",
+    "overdue",
+}
 LESSON_SUMMARY_KEYS = {"id", "title", "summary", "required_seconds", "seconds_spent", "opened", "completed"}
-PROGRESS_KEYS = {"lesson_id", "opened_at", "last_active_at", "seconds_spent", "required_seconds", "completed",
-                 "completed_at"}
+PROGRESS_KEYS = {
+    "lesson_id",
+    "opened_at",
+    "last_active_at",
+    "seconds_spent",
+    "required_seconds",
+    "completed",
+    "completed_at",
+}
 
 
 @pytest.fixture
@@ -31,8 +55,13 @@ def person(org):
 
 @pytest.fixture
 def course(org):
-    return CourseFactory(title="学习贯彻党章", intro="逐章学习党章。", required=True,
-                         deadline=datetime.date(2026, 12, 31), audience_units=[org.first])
+    return CourseFactory(
+        title="学习贯彻党章",
+        intro="逐章学习党章。",
+        required=True,
+        deadline=datetime.date(2026, 12, 31),
+        audience_units=[org.first],
+    )
 
 
 @pytest.fixture
@@ -55,18 +84,29 @@ def test_course_list_shows_my_courses_with_my_progress(client, person, course, o
     response = client.get(API + "courses/")
 
     assert response.status_code == 200
-    assert response.json() == [{
-        "id": course.pk, "title": "学习贯彻党章", "intro": "逐章学习党章。", "required": True,
-        "deadline": "2026-12-31", "lessons_total": 2, "lessons_completed": 1, "seconds_spent": 75,
-        "state": "in_progress", "state_label": "学习中", "overdue": False,
-    }]
+    assert response.json() == [
+        {
+            "id": course.pk,
+            "title": "学习贯彻党章",
+            "intro": "逐章学习党章。",
+            "required": True,
+            "deadline": "2026-12-31",
+            "lessons_total": 2,
+            "lessons_completed": 1,
+            "seconds_spent": 75,
+            "state": "in_progress",
+            "state_label": "学习中",
+            "overdue": False,
+        }
+    ]
 
 
 def test_course_detail_lists_live_lessons_in_order_with_my_progress(client, person, course):
     first = LessonFactory(parent=course, title="第一课", summary="总纲", min_study_minutes=2)
     LessonFactory(parent=course, title="草稿课", publish=False)
-    second = LessonFactory(parent=course, title="第二课", min_study_minutes=None,
-                           body=[("paragraph", RichText(f"<p>{'党' * 300}</p>"))])
+    second = LessonFactory(
+        parent=course, title="第二课", min_study_minutes=None, body=[("paragraph", RichText(f"<p>{'党' * 300}</p>"))]
+    )
     LessonProgressFactory(user=person, lesson=first, seconds_spent=40)
 
     data = client.get(f"{API}courses/{course.pk}/").json()
@@ -74,10 +114,24 @@ def test_course_detail_lists_live_lessons_in_order_with_my_progress(client, pers
     assert set(data) == COURSE_KEYS | {"lessons"}
     assert (data["lessons_total"], data["state"], data["seconds_spent"]) == (2, "in_progress", 40)
     assert data["lessons"] == [
-        {"id": first.pk, "title": "第一课", "summary": "总纲", "required_seconds": 120, "seconds_spent": 40,
-         "opened": True, "completed": False},
-        {"id": second.pk, "title": "第二课", "summary": "课时摘要", "required_seconds": 30, "seconds_spent": 0,
-         "opened": False, "completed": False},
+        {
+            "id": first.pk,
+            "title": "第一课",
+            "summary": "总纲",
+            "required_seconds": 120,
+            "seconds_spent": 40,
+            "opened": True,
+            "completed": False,
+        },
+        {
+            "id": second.pk,
+            "title": "第二课",
+            "summary": "课时摘要",
+            "required_seconds": 30,
+            "seconds_spent": 0,
+            "opened": False,
+            "completed": False,
+        },
     ]
     assert all(set(lesson) == LESSON_SUMMARY_KEYS for lesson in data["lessons"])
 
@@ -113,8 +167,10 @@ def test_studying_a_lesson_from_opening_to_completion(client, person, course):
 
     early = client.post(url + "complete/")
     assert early.status_code == 400
-    assert early.json() == {"detail": "学习时长还不够：本课时至少需要学习 1 分钟，已学习 25 秒，还需约 35 秒。",
-                            "code": "invalid"}
+    assert early.json() == {
+        "detail": "学习时长还不够：本课时至少需要学习 1 分钟，已学习 25 秒，还需约 35 秒。",
+        "code": "invalid",
+    }
 
     rewind(person, lesson, 40)
     assert client.post(url + "heartbeat/", {"seconds": 40}, format="json").json()["seconds_spent"] == 65
@@ -125,11 +181,15 @@ def test_studying_a_lesson_from_opening_to_completion(client, person, course):
     assert client.get(url).json()["progress"]["completed"] is True
     course_data = client.get(f"{API}courses/{course.pk}/").json()
     assert (course_data["state"], course_data["state_label"], course_data["lessons_completed"]) == (
-        "completed", "已学完", 1)
+        "completed",
+        "已学完",
+        1,
+    )
 
 
-@pytest.mark.parametrize("body", [{"seconds": 0}, {"seconds": 121}, {"seconds": "abc"}, {"seconds": None},
-                                  {"seconds": 1.5}, {}])
+@pytest.mark.parametrize(
+    "body", [{"seconds": 0}, {"seconds": 121}, {"seconds": "abc"}, {"seconds": None}, {"seconds": 1.5}, {}]
+)
 def test_bad_heartbeats_are_field_errors_in_chinese(client, person, course, body):
     lesson = LessonFactory(parent=course)
     client.post(f"{API}lessons/{lesson.pk}/open/")
@@ -149,7 +209,7 @@ def test_heartbeat_before_opening_is_refused_in_chinese(client, course):
     assert response.json() == {"detail": "请先打开课时再上报学习时长。", "code": "invalid"}
 
 
-@pytest.mark.parametrize("payload", ["{\"seconds\": 3", "[1, 2", "不是 JSON"])
+@pytest.mark.parametrize("payload", ['{"seconds": 3', "[1, 2", "不是 JSON"])
 def test_malformed_json_is_a_chinese_400(client, course, payload):
     lesson = LessonFactory(parent=course)
     client.post(f"{API}lessons/{lesson.pk}/open/")
@@ -168,10 +228,18 @@ def test_missing_unpublished_and_foreign_objects_are_one_and_the_same_404(client
     hidden_lesson = LessonFactory(parent=hidden)
     hidden.unpublish()
 
-    gets = [f"courses/{foreign_course.pk}/", f"courses/{for_activists.pk}/", f"courses/{hidden.pk}/",
-            "courses/999999/", f"courses/{lesson.pk}/",  # a lesson id is not a course
-            f"lessons/{draft.pk}/", f"lessons/{foreign.pk}/", f"lessons/{hidden_lesson.pk}/",
-            f"lessons/{course.pk}/", "lessons/999999/"]
+    gets = [
+        f"courses/{foreign_course.pk}/",
+        f"courses/{for_activists.pk}/",
+        f"courses/{hidden.pk}/",
+        "courses/999999/",
+        f"courses/{lesson.pk}/",  # a lesson id is not a course
+        f"lessons/{draft.pk}/",
+        f"lessons/{foreign.pk}/",
+        f"lessons/{hidden_lesson.pk}/",
+        f"lessons/{course.pk}/",
+        "lessons/999999/",
+    ]
     for path in gets:
         response = client.get(API + path)
         assert (path, response.status_code, response.json()) == (path, 404, NOT_FOUND)
@@ -245,17 +313,29 @@ def test_body_html_uses_the_site_block_rules_with_site_relative_urls(home, clien
     news = NewsPageFactory(parent=section, title="一则新闻", slug="news-1")
     body = [
         ("heading", "学习提示"),
-        ("paragraph", RichText(
-            f'<p>阅读<a linktype="document" id="{attachment.pk}">学习材料</a>和'
-            f'<a linktype="page" id="{news.pk}">一则新闻</a>。</p>')),
+        (
+            "paragraph",
+            RichText(
+                f'<p>阅读<a linktype="document" id="{attachment.pk}">学习材料</a>和'
+                f'<a linktype="page" id="{news.pk}">一则新闻</a>。</p>'
+            ),
+        ),
         ("image", {"image": image, "caption": "党委集中学习"}),
-        ("gallery", {"title": "活动组图", "images": [{"image": image, "caption": "一"},
-                                                   {"image": poster, "caption": "二"}]}),
+        (
+            "gallery",
+            {"title": "活动组图", "images": [{"image": image, "caption": "一"}, {"image": poster, "caption": "二"}]},
+        ),
         ("video", {"video": video, "poster": poster, "caption": "专题党课"}),
         ("audio", {"audio": audio, "caption": "录音"}),
         ("attachment", {"document": attachment, "title": ""}),
-        ("table", {"data": [["项目", "要求"], ["学时", "两小时"]], "first_row_is_table_header": True,
-                   "table_caption": "学习安排"}),
+        (
+            "table",
+            {
+                "data": [["项目", "要求"], ["学时", "两小时"]],
+                "first_row_is_table_header": True,
+                "table_caption": "学习安排",
+            },
+        ),
         ("quote", {"text": "不忘初心，牢记使命。", "source": "党的十九大报告"}),
     ]
     lesson = LessonFactory(parent=course, body=body)
@@ -298,8 +378,13 @@ def test_lesson_body_html_carries_no_payload_that_can_run(home, client, course):
     for payload in map(storable, PAYLOADS):
         body += [
             ("heading", payload[:120]),
-            ("paragraph", RichText(f"<p>{html_escape(payload)}</p><p>{payload}</p>"
-                                   f'<p><a href="{html_escape(payload, quote=True)}">链接</a></p>')),
+            (
+                "paragraph",
+                RichText(
+                    f"<p>{html_escape(payload)}</p><p>{payload}</p>"
+                    f'<p><a href="{html_escape(payload, quote=True)}">链接</a></p>'
+                ),
+            ),
             ("image", {"image": image, "caption": payload}),
             ("table", {"data": [[payload]], "first_row_is_table_header": False, "table_caption": payload}),
             ("attachment", {"document": document, "title": payload}),

@@ -1,17 +1,24 @@
 """Every member endpoint × every kind of person, in one table; plus list contents and CSRF.
 
 The course is for 正式党员 and 预备党员 of 第一党支部 (under 机关党总支 under 机关党委)."""
+
 from types import SimpleNamespace
 
 import pytest
+from wagtail.models import CollectionViewRestriction
 
 from cms.accounts.models import BranchRole, MemberStatus
 from cms.study.models import LessonProgress
-from wagtail.models import CollectionViewRestriction
-
 from tests.access import assert_refused_in_admin, assert_sent_to_admin_log_in, member_log_in_redirect
-from tests.factories import (PASSWORD, CollectionFactory, CourseFactory, DocumentFactory, ImageFactory, LessonFactory,
-                             LessonProgressFactory)
+from tests.factories import (
+    PASSWORD,
+    CollectionFactory,
+    CourseFactory,
+    DocumentFactory,
+    ImageFactory,
+    LessonFactory,
+    LessonProgressFactory,
+)
 from tests.study.conftest import API, administrator, client_for, member
 
 PERSONAS = ["anonymous", "other_branch", "in_audience", "wrong_status", "secretary", "admin"]
@@ -20,33 +27,36 @@ STAFF = {"secretary", "admin"}  # the personas with admin access (a secretary ha
 #: endpoint → expected status per persona, in PERSONAS order.
 #: POST session/ logs in with the persona's own password (anonymous: a wrong one).
 MATRIX = {
-    "GET session/":                  (200, 200, 200, 200, 200, 200),
-    "POST session/":                 (400, 200, 200, 200, 200, 200),
-    "DELETE session/":               (204, 204, 204, 204, 204, 204),
+    "GET session/": (200, 200, 200, 200, 200, 200),
+    "POST session/": (400, 200, 200, 200, 200, 200),
+    "DELETE session/": (204, 204, 204, 204, 204, 204),
     # Changes one's own password (the way past password_change_required).
-    "POST password/":                (401, 200, 200, 200, 200, 200),
-    "GET courses/":                  (401, 200, 200, 200, 200, 200),
-    "GET courses/{course}/":         (401, 404, 200, 404, 200, 200),
-    "GET lessons/{lesson}/":         (401, 404, 200, 404, 200, 200),
-    "POST lessons/{lesson}/open/":   (401, 404, 200, 404, 200, 200),
+    "POST password/": (401, 200, 200, 200, 200, 200),
+    "GET courses/": (401, 200, 200, 200, 200, 200),
+    "GET courses/{course}/": (401, 404, 200, 404, 200, 200),
+    "GET lessons/{lesson}/": (401, 404, 200, 404, 200, 200),
+    "POST lessons/{lesson}/open/": (401, 404, 200, 404, 200, 200),
     "POST lessons/{lesson}/heartbeat/": (401, 404, 200, 404, 200, 200),
-    "POST lessons/{lesson}/complete/":  (401, 404, 200, 404, 200, 200),
-    "GET progress/":                 (401, 200, 200, 200, 200, 200),
-    "GET /api/schema/":              (200, 200, 200, 200, 200, 200),
-    "GET /api/docs/":                (200, 200, 200, 200, 200, 200),
+    "POST lessons/{lesson}/complete/": (401, 404, 200, 404, 200, 200),
+    "GET progress/": (401, 200, 200, 200, 200, 200),
+    "GET /api/schema/": (200, 200, 200, 200, 200, 200),
+    "GET /api/docs/": (200, 200, 200, 200, 200, 200),
     # The same for everyone, no personal data; 503 here because no worker runs in this test.
-    "GET /api/health/":              (503, 503, 503, 503, 503, 503),
+    "GET /api/health/": (503, 503, 503, 503, 503, 503),
     # The lesson's files in a log-in-restricted collection (cms/media): the lesson's audience
     # rule; anonymous visitors are sent to the member log-in (302), others get a plain 404.
-    "GET {image}":                   (302, 404, 200, 404, 200, 200),
-    "GET {rendition}":               (302, 404, 200, 404, 200, 200),
-    "GET {document}":                (302, 404, 200, 404, 200, 200),
+    "GET {image}": (302, 404, 200, 404, 200, 200),
+    "GET {rendition}": (302, 404, 200, 404, 200, 200),
+    "GET {document}": (302, 404, 200, 404, 200, 200),
     # The audit log (cms/audit) and its export: 管理员 only; everyone else is sent away.
-    "GET /admin/audit/":             (302, 302, 302, 302, 302, 200),
-    "GET /admin/audit/export/":      (302, 302, 302, 302, 302, 200),
+    "GET /admin/audit/": (302, 302, 302, 302, 302, 200),
+    "GET /admin/audit/export/": (302, 302, 302, 302, 302, 200),
 }
-CASES = [(endpoint, persona, expected[index])
-         for endpoint, expected in MATRIX.items() for index, persona in enumerate(PERSONAS)]
+CASES = [
+    (endpoint, persona, expected[index])
+    for endpoint, expected in MATRIX.items()
+    for index, persona in enumerate(PERSONAS)
+]
 UNSAFE = [endpoint for endpoint in MATRIX if not endpoint.startswith("GET ")]
 
 
@@ -60,14 +70,20 @@ def world(home, org):
         "secretary": member(org.first, MemberStatus.FULL, BranchRole.SECRETARY),
         "admin": administrator(),
     }
-    course = CourseFactory(title="一支部党员课", audience_units=[org.first],
-                           audience_statuses=[MemberStatus.FULL, MemberStatus.PROBATIONARY])
+    course = CourseFactory(
+        title="一支部党员课",
+        audience_units=[org.first],
+        audience_statuses=[MemberStatus.FULL, MemberStatus.PROBATIONARY],
+    )
     private = CollectionFactory.create("课程资料")
     CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
     image = ImageFactory(collection=private)
     document = DocumentFactory(collection=private, file__data=b"%PDF-1.4 PRIVATE")
-    lesson = LessonFactory(parent=course, min_study_minutes=1, body=[
-        ("image", {"image": image, "caption": ""}), ("attachment", {"document": document, "title": ""})])
+    lesson = LessonFactory(
+        parent=course,
+        min_study_minutes=1,
+        body=[("image", {"image": image, "caption": ""}), ("attachment", {"document": document, "title": ""})],
+    )
     # Everyone has a record already (e.g. from before a status change), so heartbeat and
     # complete are refused by the audience rule, not by a missing record; and enough time
     # to complete.
@@ -81,8 +97,13 @@ def world(home, org):
     CourseFactory(title="草稿课程", publish=False)
     withdrawn = CourseFactory(title="已撤下课程")
     withdrawn.unpublish()
-    urls = {"course": course.pk, "lesson": lesson.pk, "image": image.file.url,
-            "rendition": image.get_rendition("max-1200x1200").url, "document": document.url}
+    urls = {
+        "course": course.pk,
+        "lesson": lesson.pk,
+        "image": image.file.url,
+        "rendition": image.get_rendition("max-1200x1200").url,
+        "document": document.url,
+    }
     return SimpleNamespace(people=people, course=course, lesson=lesson, other=other, everyone=everyone, urls=urls)
 
 
@@ -181,8 +202,15 @@ def test_unsafe_requests_with_the_token_from_the_session_endpoint_pass(world, en
 
 
 #: Endpoints a person with an initial password still reaches (cms/accounts/first_login.py).
-OPEN_BEFORE_PASSWORD_CHANGE = {"GET session/", "POST session/", "DELETE session/", "POST password/",
-                               "GET /api/schema/", "GET /api/docs/", "GET /api/health/"}
+OPEN_BEFORE_PASSWORD_CHANGE = {
+    "GET session/",
+    "POST session/",
+    "DELETE session/",
+    "POST password/",
+    "GET /api/schema/",
+    "GET /api/docs/",
+    "GET /api/health/",
+}
 
 
 @pytest.mark.parametrize("endpoint", list(MATRIX))

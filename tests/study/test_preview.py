@@ -1,4 +1,5 @@
 """Editors preview study pages in the admin like public pages (members never reach these views)."""
+
 from django.urls import reverse
 
 from cms.accounts.roles import EDITOR

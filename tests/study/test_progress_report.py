@@ -1,5 +1,6 @@
 """学习进度 in the admin: what a 支部书记 and a 管理员 see, the filters, the Excel export, and
 that nobody outside a secretary's units ever appears."""
+
 import datetime
 import io
 from urllib.parse import unquote
@@ -29,8 +30,12 @@ PARTY_STATUSES = [S.ACTIVIST, S.CANDIDATE, S.PROBATIONARY, S.FULL]
 @pytest.fixture
 def charter(units):
     """A required course whose deadline has passed, for activists to full members, 3 lessons."""
-    course = CourseFactory(title="学习贯彻党章", required=True, audience_statuses=PARTY_STATUSES,
-                           deadline=timezone.localdate() - datetime.timedelta(days=1))
+    course = CourseFactory(
+        title="学习贯彻党章",
+        required=True,
+        audience_statuses=PARTY_STATUSES,
+        deadline=timezone.localdate() - datetime.timedelta(days=1),
+    )
     lessons = [LessonFactory(parent=course, title=f"第{n}课") for n in (1, 2, 3)]
     return course, lessons
 
@@ -90,8 +95,14 @@ def test_drill_down_lists_each_person_with_their_progress(client, people, charte
     login(client, people["secretary"])
     response = client.get(course_url(course))
     assert response.status_code == 200
-    assert summary(response) == {"应学人数": "3", "已学完": "1", "学习中": "1", "未开始": "1", "已逾期": "2",
-                                 "完成率": "33.3%"}
+    assert summary(response) == {
+        "应学人数": "3",
+        "已学完": "1",
+        "学习中": "1",
+        "未开始": "1",
+        "已逾期": "2",
+        "完成率": "33.3%",
+    }
     rows = rows_by_first_cell(response)
     assert set(rows) == {"赵书记 1001", "钱学员 1002", "孙积极 1003"}
     done, started, idle = rows["钱学员 1002"], rows["孙积极 1003"], rows["赵书记 1001"]
@@ -105,12 +116,15 @@ def test_drill_down_lists_each_person_with_their_progress(client, people, charte
     assert len(overdue_rows) == 2
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("?state=not_started", {"赵书记 1001"}),
-    ("?state=in_progress", {"孙积极 1003"}),
-    ("?state=completed", {"钱学员 1002"}),
-    ("?state=overdue", {"赵书记 1001", "孙积极 1003"}),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?state=not_started", {"赵书记 1001"}),
+        ("?state=in_progress", {"孙积极 1003"}),
+        ("?state=completed", {"钱学员 1002"}),
+        ("?state=overdue", {"赵书记 1001", "孙积极 1003"}),
+    ],
+)
 def test_state_filter(client, people, charter, query, expected):
     course, _ = charter
     login(client, people["secretary"])
@@ -123,8 +137,7 @@ def test_secretary_never_sees_people_outside_their_units(client, people, charter
     course, _ = charter
     login(client, people["secretary"])
     outsiders = ["周党员", "冯党员", "吴转出", "郑停用", "李申请"]
-    pages = [client.get(OVERVIEW), client.get(course_url(course)),
-             client.get(course_url(course, "?state=completed"))]
+    pages = [client.get(OVERVIEW), client.get(course_url(course)), client.get(course_url(course, "?state=completed"))]
     for response in pages:
         assert response.status_code == 200
         assert not [name for name in outsiders if name in response.content.decode()]
@@ -177,8 +190,7 @@ def test_course_for_other_branches_is_invisible(client, people, units):
 
 
 def test_course_with_no_one_in_scope(client, people, units):
-    CourseFactory(title="面向第一党支部的选学课", audience_units=[units["第一党支部"]],
-                  audience_statuses=[S.CANDIDATE])
+    CourseFactory(title="面向第一党支部的选学课", audience_units=[units["第一党支部"]], audience_statuses=[S.CANDIDATE])
     login(client, people["secretary"])
     row = rows_by_first_cell(client.get(OVERVIEW))["面向第一党支部的选学课 0 个课时"]
     assert (row["应学人数"], row["完成率"], row["学习要求"]) == ("0", "—", "选学")
@@ -195,8 +207,11 @@ def test_unpublished_lessons_do_not_count(client, people, charter):
 def test_export_is_the_filtered_table_as_xlsx(client, people, charter):
     course, _ = charter
     login(client, people["secretary"])
-    link = next(a for a in soup(client.get(course_url(course, "?state=overdue"))).select(".dj-actions a")
-                if "导出 Excel" in a.get_text())
+    link = next(
+        a
+        for a in soup(client.get(course_url(course, "?state=overdue"))).select(".dj-actions a")
+        if "导出 Excel" in a.get_text()
+    )
     assert link["href"] == course_url(course, "export/?state=overdue")
     response = client.get(link["href"])
     assert response.status_code == 200
@@ -208,8 +223,18 @@ def test_export_is_the_filtered_table_as_xlsx(client, people, charter):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert sheet.title == "学习贯彻党章"
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("姓名", "工号", "所在组织", "身份", "已学课时", "课时总数", "学习时长（分钟）", "最近学习",
-                       "学习状态", "是否逾期")
+    assert rows[0] == (
+        "姓名",
+        "工号",
+        "所在组织",
+        "身份",
+        "已学课时",
+        "课时总数",
+        "学习时长（分钟）",
+        "最近学习",
+        "学习状态",
+        "是否逾期",
+    )
     by_name = {row[0]: row for row in rows[1:]}
     assert set(by_name) == {"赵书记", "孙积极"}
     assert by_name["赵书记"] == ("赵书记", "1001", "第一党支部", "正式党员", 0, 3, 0, None, "未开始", "已逾期")

@@ -1,4 +1,5 @@
 """Who sees which course (audience by status and organisation), and the reads built on it."""
+
 import datetime
 
 import pytest
@@ -135,8 +136,11 @@ def test_visible_lesson_hides_drafts_other_audiences_and_lessons_of_unpublished_
 
 @pytest.mark.parametrize(("characters", "expected"), [(30, 10), (1200, 120), (60_000, 1800)])
 def test_required_seconds_is_estimated_from_the_text_when_not_set(org, characters, expected):
-    lesson = LessonFactory(parent=CourseFactory(), min_study_minutes=None,
-                           body=[("heading", "标题"), ("paragraph", RichText(f"<p>{'学' * (characters - 2)}</p>"))])
+    lesson = LessonFactory(
+        parent=CourseFactory(),
+        min_study_minutes=None,
+        body=[("heading", "标题"), ("paragraph", RichText(f"<p>{'学' * (characters - 2)}</p>"))],
+    )
     assert selectors.lesson_text_length(lesson) == characters
     assert selectors.required_seconds(lesson) == expected
 

@@ -1,5 +1,6 @@
 """Study time is credited only when plausible; completion needs enough of it; a course is
 done when all its live lessons are."""
+
 import datetime
 
 import pytest
@@ -184,12 +185,15 @@ def test_a_course_without_live_lessons_is_not_completed(person, org):
     assert selectors.course_progress(person, course).completed is False
 
 
-@pytest.mark.parametrize(("required", "days", "done", "overdue"), [
-    (True, -1, False, True),    # past the deadline, not done
-    (True, 0, False, False),    # the deadline day itself still counts
-    (True, -1, True, False),    # done, even if late
-    (False, -1, False, False),  # elective courses are never overdue
-])
+@pytest.mark.parametrize(
+    ("required", "days", "done", "overdue"),
+    [
+        (True, -1, False, True),  # past the deadline, not done
+        (True, 0, False, False),  # the deadline day itself still counts
+        (True, -1, True, False),  # done, even if late
+        (False, -1, False, False),  # elective courses are never overdue
+    ],
+)
 def test_overdue_means_a_required_course_past_its_deadline_and_not_done(person, org, required, days, done, overdue):
     course = CourseFactory(required=required, deadline=timezone.localdate() + datetime.timedelta(days=days))
     lesson = LessonFactory(parent=course)

@@ -6,44 +6,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('applicant', '入党申请人'), ('activist', '入党积极分子'), ('candidate', '发展对象'), ('probationary', '预备党员'), ('full', '正式党员'), ('transferred_out', '已转出')], default='applicant', max_length=20, verbose_name='身份')),
-                ('joined_party_on', models.DateField(blank=True, null=True, verbose_name='入党时间')),
-                ('role', models.CharField(choices=[('secretary', '支部书记'), ('organisation', '组织委员'), ('discipline', '纪检委员'), ('member', '党员')], default='member', max_length=20, verbose_name='支部职务')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "入党申请人"),
+                            ("activist", "入党积极分子"),
+                            ("candidate", "发展对象"),
+                            ("probationary", "预备党员"),
+                            ("full", "正式党员"),
+                            ("transferred_out", "已转出"),
+                        ],
+                        default="applicant",
+                        max_length=20,
+                        verbose_name="身份",
+                    ),
+                ),
+                ("joined_party_on", models.DateField(blank=True, null=True, verbose_name="入党时间")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("secretary", "支部书记"),
+                            ("organisation", "组织委员"),
+                            ("discipline", "纪检委员"),
+                            ("member", "党员"),
+                        ],
+                        default="member",
+                        max_length=20,
+                        verbose_name="支部职务",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="membership",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党员档案',
-                'verbose_name_plural': '党员档案',
-                'permissions': [('import_people', '可以批量导入人员')],
+                "verbose_name": "党员档案",
+                "verbose_name_plural": "党员档案",
+                "permissions": [("import_people", "可以批量导入人员")],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('applicant', '入党申请人'), ('activist', '入党积极分子'), ('candidate', '发展对象'), ('probationary', '预备党员'), ('full', '正式党员'), ('transferred_out', '已转出')], max_length=20, verbose_name='原身份')),
-                ('to_status', models.CharField(choices=[('applicant', '入党申请人'), ('activist', '入党积极分子'), ('candidate', '发展对象'), ('probationary', '预备党员'), ('full', '正式党员'), ('transferred_out', '已转出')], max_length=20, verbose_name='新身份')),
-                ('changed_on', models.DateField(verbose_name='变更日期')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='accounts.membership', verbose_name='党员档案')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("applicant", "入党申请人"),
+                            ("activist", "入党积极分子"),
+                            ("candidate", "发展对象"),
+                            ("probationary", "预备党员"),
+                            ("full", "正式党员"),
+                            ("transferred_out", "已转出"),
+                        ],
+                        max_length=20,
+                        verbose_name="原身份",
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("applicant", "入党申请人"),
+                            ("activist", "入党积极分子"),
+                            ("candidate", "发展对象"),
+                            ("probationary", "预备党员"),
+                            ("full", "正式党员"),
+                            ("transferred_out", "已转出"),
+                        ],
+                        max_length=20,
+                        verbose_name="新身份",
+                    ),
+                ),
+                ("changed_on", models.DateField(verbose_name="变更日期")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="登记时间")),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="status_changes",
+                        to="accounts.membership",
+                        verbose_name="党员档案",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '身份变更记录',
-                'verbose_name_plural': '身份变更记录',
-                'ordering': ['changed_on', 'recorded_at', 'pk'],
+                "verbose_name": "身份变更记录",
+                "verbose_name_plural": "身份变更记录",
+                "ordering": ["changed_on", "recorded_at", "pk"],
             },
         ),
     ]

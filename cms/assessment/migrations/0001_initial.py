@@ -9,252 +9,594 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_must_change_password'),
-        ('study', '0003_sanitised_rich_text'),
-        ('wagtailcore', '0097_baselogentry_uuid_action_timestamp_indexes'),
+        ("accounts", "0004_must_change_password"),
+        ("study", "0003_sanitised_rich_text"),
+        ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='QuizIndexPage',
+            name="QuizIndexPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '测评中心',
-                'verbose_name_plural': '测评中心',
+                "verbose_name": "测评中心",
+                "verbose_name_plural": "测评中心",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='Attempt',
+            name="Attempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('quiz', '测验'), ('daily', '每日一练'), ('weak', '薄弱点练习'), ('notebook', '错题练习')], default='quiz', max_length=16, verbose_name='来源')),
-                ('practice_day', models.DateField(blank=True, null=True, verbose_name='练习日期')),
-                ('items', models.JSONField(default=list, verbose_name='题目与选项顺序')),
-                ('partial_credit', models.BooleanField(default=False)),
-                ('allow_review', models.BooleanField(default=True)),
-                ('pass_mark', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(verbose_name='开始时间')),
-                ('deadline', models.DateTimeField(blank=True, null=True, verbose_name='截止时间')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='交卷时间')),
-                ('late', models.BooleanField(default=False, verbose_name='超时提交')),
-                ('score', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True, verbose_name='得分')),
-                ('correct_count', models.PositiveIntegerField(default=0, verbose_name='答对题数')),
-                ('seconds_used', models.PositiveIntegerField(blank=True, null=True, verbose_name='用时（秒）')),
-                ('key', models.UUIDField(blank=True, null=True, unique=True, verbose_name='提交标识')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organisationunit', verbose_name='所在组织')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to=settings.AUTH_USER_MODEL, verbose_name='学员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("quiz", "测验"),
+                            ("daily", "每日一练"),
+                            ("weak", "薄弱点练习"),
+                            ("notebook", "错题练习"),
+                        ],
+                        default="quiz",
+                        max_length=16,
+                        verbose_name="来源",
+                    ),
+                ),
+                ("practice_day", models.DateField(blank=True, null=True, verbose_name="练习日期")),
+                ("items", models.JSONField(default=list, verbose_name="题目与选项顺序")),
+                ("partial_credit", models.BooleanField(default=False)),
+                ("allow_review", models.BooleanField(default=True)),
+                ("pass_mark", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(verbose_name="开始时间")),
+                ("deadline", models.DateTimeField(blank=True, null=True, verbose_name="截止时间")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="交卷时间")),
+                ("late", models.BooleanField(default=False, verbose_name="超时提交")),
+                (
+                    "score",
+                    models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True, verbose_name="得分"),
+                ),
+                ("correct_count", models.PositiveIntegerField(default=0, verbose_name="答对题数")),
+                ("seconds_used", models.PositiveIntegerField(blank=True, null=True, verbose_name="用时（秒）")),
+                ("key", models.UUIDField(blank=True, null=True, unique=True, verbose_name="提交标识")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organisationunit",
+                        verbose_name="所在组织",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempts",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="学员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '作答记录',
-                'verbose_name_plural': '作答记录',
-                'permissions': [('view_branch_assessment', '可以查看本支部测评统计')],
+                "verbose_name": "作答记录",
+                "verbose_name_plural": "作答记录",
+                "permissions": [("view_branch_assessment", "可以查看本支部测评统计")],
             },
         ),
         migrations.CreateModel(
-            name='KnowledgePoint',
+            name="KnowledgePoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='排序')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='assessment.knowledgepoint', verbose_name='上级知识点')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="排序")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="assessment.knowledgepoint",
+                        verbose_name="上级知识点",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '知识点',
-                'verbose_name_plural': '知识点',
-                'ordering': ['sort_order', 'name'],
+                "verbose_name": "知识点",
+                "verbose_name_plural": "知识点",
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Mastery',
+            name="Mastery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weighted_credit', models.FloatField(default=0)),
-                ('weighted_count', models.FloatField(default=0)),
-                ('answered', models.PositiveIntegerField(default=0)),
-                ('as_of', models.DateTimeField()),
-                ('knowledge_point', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.knowledgepoint')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mastery', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("weighted_credit", models.FloatField(default=0)),
+                ("weighted_count", models.FloatField(default=0)),
+                ("answered", models.PositiveIntegerField(default=0)),
+                ("as_of", models.DateTimeField()),
+                (
+                    "knowledge_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="assessment.knowledgepoint"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="mastery", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '掌握度',
-                'verbose_name_plural': '掌握度',
+                "verbose_name": "掌握度",
+                "verbose_name_plural": "掌握度",
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name="Question",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('live', models.BooleanField(default=True, editable=False, verbose_name='live')),
-                ('has_unpublished_changes', models.BooleanField(default=False, editable=False, verbose_name='has unpublished changes')),
-                ('first_published_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='first published at')),
-                ('last_published_at', models.DateTimeField(editable=False, null=True, verbose_name='last published at')),
-                ('go_live_at', models.DateTimeField(blank=True, null=True, verbose_name='go live date/time')),
-                ('expire_at', models.DateTimeField(blank=True, null=True, verbose_name='expiry date/time')),
-                ('expired', models.BooleanField(default=False, editable=False, verbose_name='expired')),
-                ('locked', models.BooleanField(default=False, editable=False, verbose_name='locked')),
-                ('locked_at', models.DateTimeField(editable=False, null=True, verbose_name='locked at')),
-                ('type', models.CharField(choices=[('single', '单选题'), ('multiple', '多选题'), ('true_false', '判断题'), ('fill_blank', '填空题')], default='single', max_length=16, verbose_name='题型')),
-                ('stem', models.TextField(help_text='填空题用“____”或“（ ）”标出空位，空的个数须与答案一致。', max_length=2000, verbose_name='题干')),
-                ('option_a', models.CharField(blank=True, max_length=500, verbose_name='选项A')),
-                ('option_b', models.CharField(blank=True, max_length=500, verbose_name='选项B')),
-                ('option_c', models.CharField(blank=True, max_length=500, verbose_name='选项C')),
-                ('option_d', models.CharField(blank=True, max_length=500, verbose_name='选项D')),
-                ('option_e', models.CharField(blank=True, max_length=500, verbose_name='选项E')),
-                ('option_f', models.CharField(blank=True, max_length=500, verbose_name='选项F')),
-                ('answer', models.CharField(help_text='选择题填选项字母（如 B 或 ACD）；判断题填“正确”或“错误”；填空题各空用“；”分隔，同一空可接受的多个答案用“|”分隔（如 1921|一九二一；上海）。', max_length=2000, verbose_name='答案')),
-                ('explanation', models.TextField(blank=True, max_length=5000, verbose_name='解析')),
-                ('difficulty', models.PositiveSmallIntegerField(choices=[(1, '易'), (2, '中'), (3, '难')], default=2, verbose_name='难度')),
-                ('practice_allowed', models.BooleanField(default=True, help_text='取消勾选后，该题只出现在指定它的测验或竞赛中，不出现在每日一练、薄弱点练习中（如竞赛保密题）。', verbose_name='可用于练习')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('knowledge_points', modelcluster.fields.ParentalManyToManyField(related_name='questions', to='assessment.knowledgepoint', verbose_name='知识点')),
-                ('latest_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='latest revision')),
-                ('live_revision', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailcore.revision', verbose_name='live revision')),
-                ('locked_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='locked_%(class)ss', to=settings.AUTH_USER_MODEL, verbose_name='locked by')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(default=False, editable=False, verbose_name="has unpublished changes"),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="first published at"),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="last published at"),
+                ),
+                ("go_live_at", models.DateTimeField(blank=True, null=True, verbose_name="go live date/time")),
+                ("expire_at", models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time")),
+                ("expired", models.BooleanField(default=False, editable=False, verbose_name="expired")),
+                ("locked", models.BooleanField(default=False, editable=False, verbose_name="locked")),
+                ("locked_at", models.DateTimeField(editable=False, null=True, verbose_name="locked at")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("single", "单选题"),
+                            ("multiple", "多选题"),
+                            ("true_false", "判断题"),
+                            ("fill_blank", "填空题"),
+                        ],
+                        default="single",
+                        max_length=16,
+                        verbose_name="题型",
+                    ),
+                ),
+                (
+                    "stem",
+                    models.TextField(
+                        help_text="填空题用“____”或“（ ）”标出空位，空的个数须与答案一致。",
+                        max_length=2000,
+                        verbose_name="题干",
+                    ),
+                ),
+                ("option_a", models.CharField(blank=True, max_length=500, verbose_name="选项A")),
+                ("option_b", models.CharField(blank=True, max_length=500, verbose_name="选项B")),
+                ("option_c", models.CharField(blank=True, max_length=500, verbose_name="选项C")),
+                ("option_d", models.CharField(blank=True, max_length=500, verbose_name="选项D")),
+                ("option_e", models.CharField(blank=True, max_length=500, verbose_name="选项E")),
+                ("option_f", models.CharField(blank=True, max_length=500, verbose_name="选项F")),
+                (
+                    "answer",
+                    models.CharField(
+                        help_text="选择题填选项字母（如 B 或 ACD）；判断题填“正确”或“错误”；填空题各空用“；”分隔，同一空可接受的多个答案用“|”分隔（如 1921|一九二一；上海）。",
+                        max_length=2000,
+                        verbose_name="答案",
+                    ),
+                ),
+                ("explanation", models.TextField(blank=True, max_length=5000, verbose_name="解析")),
+                (
+                    "difficulty",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "易"), (2, "中"), (3, "难")], default=2, verbose_name="难度"
+                    ),
+                ),
+                (
+                    "practice_allowed",
+                    models.BooleanField(
+                        default=True,
+                        help_text="取消勾选后，该题只出现在指定它的测验或竞赛中，不出现在每日一练、薄弱点练习中（如竞赛保密题）。",
+                        verbose_name="可用于练习",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "knowledge_points",
+                    modelcluster.fields.ParentalManyToManyField(
+                        related_name="questions", to="assessment.knowledgepoint", verbose_name="知识点"
+                    ),
+                ),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '题目',
-                'verbose_name_plural': '题库',
+                "verbose_name": "题目",
+                "verbose_name_plural": "题库",
             },
             bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
-            name='NotebookEntry',
+            name="NotebookEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wrong_count', models.PositiveIntegerField(default=0)),
-                ('first_wrong_at', models.DateTimeField()),
-                ('last_wrong_at', models.DateTimeField()),
-                ('last_answer', models.JSONField(blank=True, null=True)),
-                ('correct_streak', models.PositiveSmallIntegerField(default=0)),
-                ('streak_day', models.DateField(blank=True, null=True)),
-                ('cleared_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notebook', to=settings.AUTH_USER_MODEL)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.question')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("wrong_count", models.PositiveIntegerField(default=0)),
+                ("first_wrong_at", models.DateTimeField()),
+                ("last_wrong_at", models.DateTimeField()),
+                ("last_answer", models.JSONField(blank=True, null=True)),
+                ("correct_streak", models.PositiveSmallIntegerField(default=0)),
+                ("streak_day", models.DateField(blank=True, null=True)),
+                ("cleared_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notebook",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="assessment.question"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '错题',
-                'verbose_name_plural': '错题本',
+                "verbose_name": "错题",
+                "verbose_name_plural": "错题本",
             },
         ),
         migrations.CreateModel(
-            name='AttemptAnswer',
+            name="AttemptAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answer', models.JSONField(blank=True, null=True, verbose_name='答案')),
-                ('saved_at', models.DateTimeField(verbose_name='保存时间')),
-                ('credit', models.FloatField(blank=True, null=True, verbose_name='得分率')),
-                ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='assessment.attempt')),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.question')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("answer", models.JSONField(blank=True, null=True, verbose_name="答案")),
+                ("saved_at", models.DateTimeField(verbose_name="保存时间")),
+                ("credit", models.FloatField(blank=True, null=True, verbose_name="得分率")),
+                (
+                    "attempt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="assessment.attempt"
+                    ),
+                ),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="assessment.question"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '作答答案',
-                'verbose_name_plural': '作答答案',
+                "verbose_name": "作答答案",
+                "verbose_name_plural": "作答答案",
             },
         ),
         migrations.CreateModel(
-            name='QuizPage',
+            name="QuizPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
-                ('intro', models.TextField(blank=True, max_length=2000, verbose_name='说明')),
-                ('kind', models.CharField(choices=[('quiz', '测验'), ('contest', '知识竞赛'), ('practice', '练习')], default='quiz', max_length=16, verbose_name='类型')),
-                ('required', models.BooleanField(default=False, help_text='必答测验会出现在支部书记的“未参加”名单中。', verbose_name='必答')),
-                ('time_limit_minutes', models.PositiveSmallIntegerField(blank=True, help_text='留空表示不限时。', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(600)], verbose_name='答题时限（分钟）')),
-                ('attempt_limit', models.PositiveSmallIntegerField(blank=True, help_text='留空表示不限次数；知识竞赛只能作答一次。', null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='作答次数上限')),
-                ('pass_mark', models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='及格分（百分制）')),
-                ('opens_at', models.DateTimeField(blank=True, null=True, verbose_name='开放时间')),
-                ('closes_at', models.DateTimeField(blank=True, null=True, verbose_name='结束时间')),
-                ('starts_at', models.DateTimeField(blank=True, help_text='知识竞赛：所有人同时开始，答题截止时间为开始时间加答题时限。', null=True, verbose_name='统一开始时间')),
-                ('shuffle_options', models.BooleanField(default=True, help_text='每次作答随机排列选择题的选项。', verbose_name='选项乱序')),
-                ('multiple_choice_rule', models.CharField(choices=[('all_or_nothing', '全对才得分'), ('partial', '少选按比例得分，错选不得分')], default='all_or_nothing', max_length=16, verbose_name='多选题计分')),
-                ('allow_review', models.BooleanField(default=True, verbose_name='交卷后可查看答案与解析')),
-                ('audience_statuses', models.JSONField(blank=True, default=list, verbose_name='面向身份')),
-                ('ranking_members', models.BooleanField(default=False, verbose_name='在党员学习区公布排名')),
-                ('ranking_public', models.BooleanField(default=False, verbose_name='在公开网站公布排名')),
-                ('ranking_hide_names', models.BooleanField(default=True, help_text='公开网站上的姓名只显示姓氏（如“张*”）。', verbose_name='公开排名时隐藏姓名')),
-                ('audience_units', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='不选择表示面向全体；选择党委或党总支时包括其下所有支部。', related_name='+', to='accounts.organisationunit', verbose_name='面向组织')),
-                ('course', models.ForeignKey(blank=True, help_text='选择后，学员须通过本测验，该课程才算学完。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='study.coursepage', verbose_name='关联课程')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
+                ("intro", models.TextField(blank=True, max_length=2000, verbose_name="说明")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("quiz", "测验"), ("contest", "知识竞赛"), ("practice", "练习")],
+                        default="quiz",
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "required",
+                    models.BooleanField(
+                        default=False, help_text="必答测验会出现在支部书记的“未参加”名单中。", verbose_name="必答"
+                    ),
+                ),
+                (
+                    "time_limit_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="留空表示不限时。",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                        verbose_name="答题时限（分钟）",
+                    ),
+                ),
+                (
+                    "attempt_limit",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="留空表示不限次数；知识竞赛只能作答一次。",
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="作答次数上限",
+                    ),
+                ),
+                (
+                    "pass_mark",
+                    models.PositiveSmallIntegerField(
+                        default=60,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="及格分（百分制）",
+                    ),
+                ),
+                ("opens_at", models.DateTimeField(blank=True, null=True, verbose_name="开放时间")),
+                ("closes_at", models.DateTimeField(blank=True, null=True, verbose_name="结束时间")),
+                (
+                    "starts_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="知识竞赛：所有人同时开始，答题截止时间为开始时间加答题时限。",
+                        null=True,
+                        verbose_name="统一开始时间",
+                    ),
+                ),
+                (
+                    "shuffle_options",
+                    models.BooleanField(
+                        default=True, help_text="每次作答随机排列选择题的选项。", verbose_name="选项乱序"
+                    ),
+                ),
+                (
+                    "multiple_choice_rule",
+                    models.CharField(
+                        choices=[("all_or_nothing", "全对才得分"), ("partial", "少选按比例得分，错选不得分")],
+                        default="all_or_nothing",
+                        max_length=16,
+                        verbose_name="多选题计分",
+                    ),
+                ),
+                ("allow_review", models.BooleanField(default=True, verbose_name="交卷后可查看答案与解析")),
+                ("audience_statuses", models.JSONField(blank=True, default=list, verbose_name="面向身份")),
+                ("ranking_members", models.BooleanField(default=False, verbose_name="在党员学习区公布排名")),
+                ("ranking_public", models.BooleanField(default=False, verbose_name="在公开网站公布排名")),
+                (
+                    "ranking_hide_names",
+                    models.BooleanField(
+                        default=True,
+                        help_text="公开网站上的姓名只显示姓氏（如“张*”）。",
+                        verbose_name="公开排名时隐藏姓名",
+                    ),
+                ),
+                (
+                    "audience_units",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。",
+                        related_name="+",
+                        to="accounts.organisationunit",
+                        verbose_name="面向组织",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="选择后，学员须通过本测验，该课程才算学完。",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="study.coursepage",
+                        verbose_name="关联课程",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '测验',
-                'verbose_name_plural': '测验',
+                "verbose_name": "测验",
+                "verbose_name_plural": "测验",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.AddField(
-            model_name='attempt',
-            name='quiz',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='assessment.quizpage', verbose_name='测验'),
+            model_name="attempt",
+            name="quiz",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attempts",
+                to="assessment.quizpage",
+                verbose_name="测验",
+            ),
         ),
         migrations.CreateModel(
-            name='QuizQuestion',
+            name="QuizQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('question', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='assessment.question', verbose_name='题目')),
-                ('quiz', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='fixed_questions', to='assessment.quizpage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "question",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="assessment.question",
+                        verbose_name="题目",
+                    ),
+                ),
+                (
+                    "quiz",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fixed_questions",
+                        to="assessment.quizpage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='QuizRule',
+            name="QuizRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('difficulty', models.PositiveSmallIntegerField(blank=True, choices=[(1, '易'), (2, '中'), (3, '难')], help_text='留空表示不限难度。', null=True, verbose_name='难度')),
-                ('count', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='题数')),
-                ('knowledge_point', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='assessment.knowledgepoint', verbose_name='知识点')),
-                ('quiz', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='assessment.quizpage')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "difficulty",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[(1, "易"), (2, "中"), (3, "难")],
+                        help_text="留空表示不限难度。",
+                        null=True,
+                        verbose_name="难度",
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="题数",
+                    ),
+                ),
+                (
+                    "knowledge_point",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="assessment.knowledgepoint",
+                        verbose_name="知识点",
+                    ),
+                ),
+                (
+                    "quiz",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="rules", to="assessment.quizpage"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.AddConstraint(
-            model_name='knowledgepoint',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='knowledge_point_unique_name_per_parent'),
+            model_name="knowledgepoint",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"), name="knowledge_point_unique_name_per_parent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='knowledgepoint',
-            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('name',), name='knowledge_point_unique_top_level_name'),
+            model_name="knowledgepoint",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("name",),
+                name="knowledge_point_unique_top_level_name",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mastery',
-            constraint=models.UniqueConstraint(fields=('user', 'knowledge_point'), name='one_mastery_per_point'),
+            model_name="mastery",
+            constraint=models.UniqueConstraint(fields=("user", "knowledge_point"), name="one_mastery_per_point"),
         ),
         migrations.AddConstraint(
-            model_name='notebookentry',
-            constraint=models.UniqueConstraint(fields=('user', 'question'), name='one_notebook_entry_per_question'),
+            model_name="notebookentry",
+            constraint=models.UniqueConstraint(fields=("user", "question"), name="one_notebook_entry_per_question"),
         ),
         migrations.AddConstraint(
-            model_name='attemptanswer',
-            constraint=models.UniqueConstraint(fields=('attempt', 'question'), name='one_answer_per_question'),
+            model_name="attemptanswer",
+            constraint=models.UniqueConstraint(fields=("attempt", "question"), name="one_answer_per_question"),
         ),
         migrations.AddIndex(
-            model_name='attempt',
-            index=models.Index(fields=['quiz', 'submitted_at'], name='assessment__quiz_id_cfc978_idx'),
+            model_name="attempt",
+            index=models.Index(fields=["quiz", "submitted_at"], name="assessment__quiz_id_cfc978_idx"),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('quiz__isnull', False), ('submitted_at__isnull', True)), fields=('user', 'quiz'), name='one_open_attempt_per_quiz'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("quiz__isnull", False), ("submitted_at__isnull", True)),
+                fields=("user", "quiz"),
+                name="one_open_attempt_per_quiz",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('quiz__isnull', True), ('submitted_at__isnull', True)), fields=('user', 'source'), name='one_open_practice_per_source'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("quiz__isnull", True), ("submitted_at__isnull", True)),
+                fields=("user", "source"),
+                name="one_open_practice_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='attempt',
-            constraint=models.UniqueConstraint(condition=models.Q(('source', 'daily')), fields=('user', 'practice_day'), name='one_daily_practice_per_day'),
+            model_name="attempt",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source", "daily")),
+                fields=("user", "practice_day"),
+                name="one_daily_practice_per_day",
+            ),
         ),
     ]

@@ -9,51 +9,93 @@ def create_chain_head(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False, verbose_name='序号')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='操作人 ID')),
-                ('actor_username', models.CharField(blank=True, db_index=True, max_length=150, verbose_name='操作人')),
-                ('action', models.CharField(choices=[('auth.login', '登录成功'), ('auth.logout', '退出登录'), ('auth.login_failed', '登录失败'), ('auth.locked_out', '登录锁定'), ('auth.unlocked', '解除登录锁定'), ('role.group_joined', '加入用户组'), ('role.group_left', '退出用户组'), ('role.account_flags', '账号权限标志变更'), ('role.user_permissions', '用户权限变更'), ('role.group_permissions', '用户组权限变更'), ('role.group_page_permissions', '用户组页面/文件夹权限变更'), ('role.group_deleted', '删除用户组'), ('role.account_deleted', '删除账号'), ('content.published', '发布页面'), ('content.unpublished', '撤下页面'), ('content.release_switched', '网站回滚到已保留版本'), ('content.rollback', '网站内容回滚'), ('data.progress_exported', '导出学习进度'), ('data.people_imported', '批量导入人员'), ('data.audit_exported', '导出审计日志'), ('member.created', '新建党员档案'), ('member.changed', '修改党员档案'), ('member.deleted', '删除党员档案'), ('member.unit_changed', '调整所在组织'), ('audit.pruned', '清理过期审计日志')], db_index=True, max_length=40, verbose_name='操作')),
-                ('label', models.CharField(max_length=50, verbose_name='操作名称')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='详情')),
-                ('object_type', models.CharField(blank=True, max_length=50, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象 ID')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('ip_address', models.CharField(blank=True, db_index=True, max_length=45, verbose_name='IP 地址')),
-                ('user_agent', models.CharField(blank=True, max_length=200, verbose_name='浏览器')),
-                ('prev_hash', models.CharField(max_length=64, verbose_name='上一条哈希')),
-                ('entry_hash', models.CharField(max_length=64, verbose_name='哈希')),
+                ("seq", models.BigIntegerField(primary_key=True, serialize=False, verbose_name="序号")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="时间")),
+                ("actor_id", models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name="操作人 ID")),
+                ("actor_username", models.CharField(blank=True, db_index=True, max_length=150, verbose_name="操作人")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("auth.login", "登录成功"),
+                            ("auth.logout", "退出登录"),
+                            ("auth.login_failed", "登录失败"),
+                            ("auth.locked_out", "登录锁定"),
+                            ("auth.unlocked", "解除登录锁定"),
+                            ("role.group_joined", "加入用户组"),
+                            ("role.group_left", "退出用户组"),
+                            ("role.account_flags", "账号权限标志变更"),
+                            ("role.user_permissions", "用户权限变更"),
+                            ("role.group_permissions", "用户组权限变更"),
+                            ("role.group_page_permissions", "用户组页面/文件夹权限变更"),
+                            ("role.group_deleted", "删除用户组"),
+                            ("role.account_deleted", "删除账号"),
+                            ("content.published", "发布页面"),
+                            ("content.unpublished", "撤下页面"),
+                            ("content.release_switched", "网站回滚到已保留版本"),
+                            ("content.rollback", "网站内容回滚"),
+                            ("data.progress_exported", "导出学习进度"),
+                            ("data.people_imported", "批量导入人员"),
+                            ("data.audit_exported", "导出审计日志"),
+                            ("member.created", "新建党员档案"),
+                            ("member.changed", "修改党员档案"),
+                            ("member.deleted", "删除党员档案"),
+                            ("member.unit_changed", "调整所在组织"),
+                            ("audit.pruned", "清理过期审计日志"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("label", models.CharField(max_length=50, verbose_name="操作名称")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="详情")),
+                ("object_type", models.CharField(blank=True, max_length=50, verbose_name="对象类型")),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象 ID")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                ("ip_address", models.CharField(blank=True, db_index=True, max_length=45, verbose_name="IP 地址")),
+                ("user_agent", models.CharField(blank=True, max_length=200, verbose_name="浏览器")),
+                ("prev_hash", models.CharField(max_length=64, verbose_name="上一条哈希")),
+                ("entry_hash", models.CharField(max_length=64, verbose_name="哈希")),
             ],
             options={
-                'verbose_name': '审计日志',
-                'verbose_name_plural': '审计日志',
-                'ordering': ['-seq'],
-                'default_permissions': (),
+                "verbose_name": "审计日志",
+                "verbose_name_plural": "审计日志",
+                "ordering": ["-seq"],
+                "default_permissions": (),
             },
         ),
         migrations.CreateModel(
-            name='ChainHead',
+            name="ChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.BigIntegerField(default=0)),
-                ('last_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
-                ('anchor_seq', models.BigIntegerField(default=0)),
-                ('anchor_hash', models.CharField(default='0000000000000000000000000000000000000000000000000000000000000000', max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("last_seq", models.BigIntegerField(default=0)),
+                (
+                    "last_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
+                ("anchor_seq", models.BigIntegerField(default=0)),
+                (
+                    "anchor_hash",
+                    models.CharField(
+                        default="0000000000000000000000000000000000000000000000000000000000000000", max_length=64
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计日志链头',
-                'verbose_name_plural': '审计日志链头',
-                'default_permissions': (),
+                "verbose_name": "审计日志链头",
+                "verbose_name_plural": "审计日志链头",
+                "default_permissions": (),
             },
         ),
         migrations.RunPython(create_chain_head, migrations.RunPython.noop),

@@ -4,15 +4,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_actions_consultations'),
+        ("audit", "0003_actions_consultations"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('auth.login', '登录成功'), ('auth.logout', '退出登录'), ('auth.login_failed', '登录失败'), ('auth.locked_out', '登录锁定'), ('auth.unlocked', '解除登录锁定'), ('auth.password_changed', '设置密码'), ('auth.otp_enrolled', '启用双重验证'), ('auth.otp_removed', '移除双重验证设备'), ('role.group_joined', '加入用户组'), ('role.group_left', '退出用户组'), ('role.account_flags', '账号权限标志变更'), ('role.user_permissions', '用户权限变更'), ('role.group_permissions', '用户组权限变更'), ('role.group_page_permissions', '用户组页面/文件夹权限变更'), ('role.group_deleted', '删除用户组'), ('role.account_deleted', '删除账号'), ('content.published', '发布页面'), ('content.unpublished', '撤下页面'), ('content.release_switched', '网站回滚到已保留版本'), ('content.rollback', '网站内容回滚'), ('data.progress_exported', '导出学习进度'), ('data.form_results_exported', '导出问卷结果'), ('data.people_imported', '批量导入人员'), ('data.audit_exported', '导出审计日志'), ('member.created', '新建党员档案'), ('member.changed', '修改党员档案'), ('member.deleted', '删除党员档案'), ('member.unit_changed', '调整所在组织'), ('consultation.answered', '答复咨询或建议'), ('consultation.closed', '关闭咨询或建议'), ('consultation.faq_drafted', '咨询转为常见问题草稿'), ('audit.pruned', '清理过期审计日志')], db_index=True, max_length=40, verbose_name='操作'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("auth.login", "登录成功"),
+                    ("auth.logout", "退出登录"),
+                    ("auth.login_failed", "登录失败"),
+                    ("auth.locked_out", "登录锁定"),
+                    ("auth.unlocked", "解除登录锁定"),
+                    ("auth.password_changed", "设置密码"),
+                    ("auth.otp_enrolled", "启用双重验证"),
+                    ("auth.otp_removed", "移除双重验证设备"),
+                    ("role.group_joined", "加入用户组"),
+                    ("role.group_left", "退出用户组"),
+                    ("role.account_flags", "账号权限标志变更"),
+                    ("role.user_permissions", "用户权限变更"),
+                    ("role.group_permissions", "用户组权限变更"),
+                    ("role.group_page_permissions", "用户组页面/文件夹权限变更"),
+                    ("role.group_deleted", "删除用户组"),
+                    ("role.account_deleted", "删除账号"),
+                    ("content.published", "发布页面"),
+                    ("content.unpublished", "撤下页面"),
+                    ("content.release_switched", "网站回滚到已保留版本"),
+                    ("content.rollback", "网站内容回滚"),
+                    ("data.progress_exported", "导出学习进度"),
+                    ("data.form_results_exported", "导出问卷结果"),
+                    ("data.people_imported", "批量导入人员"),
+                    ("data.audit_exported", "导出审计日志"),
+                    ("member.created", "新建党员档案"),
+                    ("member.changed", "修改党员档案"),
+                    ("member.deleted", "删除党员档案"),
+                    ("member.unit_changed", "调整所在组织"),
+                    ("consultation.answered", "答复咨询或建议"),
+                    ("consultation.closed", "关闭咨询或建议"),
+                    ("consultation.faq_drafted", "咨询转为常见问题草稿"),
+                    ("audit.pruned", "清理过期审计日志"),
+                ],
+                db_index=True,
+                max_length=40,
+                verbose_name="操作",
+            ),
         ),
     ]

@@ -1,4 +1,5 @@
 """Demo images drawn locally with Pillow, so `make run` downloads nothing."""
+
 import io
 import math
 import random

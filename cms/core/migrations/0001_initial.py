@@ -5,27 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('wagtailcore', '0097_baselogentry_uuid_action_timestamp_indexes'),
+        ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SiteSettings',
+            name="SiteSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_name', models.CharField(default='某某集团有限公司党委', max_length=100, verbose_name='组织名称')),
-                ('icp_number', models.CharField(blank=True, help_text='例如 京ICP备12345678号-1；填写后页脚显示并链接到工业和信息化部备案查询网站。', max_length=50, verbose_name='ICP备案号')),
-                ('announcement_text', models.CharField(blank=True, help_text='填写后，公开网站每个页面顶部都会显示这条权威发布；清空即撤下。', max_length=200, verbose_name='权威发布内容')),
-                ('announcement_link', models.CharField(blank=True, help_text='站内路径（如 /news/some-article/）或完整网址，可留空。', max_length=300, verbose_name='权威发布链接')),
-                ('site', models.OneToOneField(editable=False, on_delete=django.db.models.deletion.CASCADE, to='wagtailcore.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("org_name", models.CharField(default="某某集团有限公司党委", max_length=100, verbose_name="组织名称")),
+                (
+                    "icp_number",
+                    models.CharField(
+                        blank=True,
+                        help_text="例如 京ICP备12345678号-1；填写后页脚显示并链接到工业和信息化部备案查询网站。",
+                        max_length=50,
+                        verbose_name="ICP备案号",
+                    ),
+                ),
+                (
+                    "announcement_text",
+                    models.CharField(
+                        blank=True,
+                        help_text="填写后，公开网站每个页面顶部都会显示这条权威发布；清空即撤下。",
+                        max_length=200,
+                        verbose_name="权威发布内容",
+                    ),
+                ),
+                (
+                    "announcement_link",
+                    models.CharField(
+                        blank=True,
+                        help_text="站内路径（如 /news/some-article/）或完整网址，可留空。",
+                        max_length=300,
+                        verbose_name="权威发布链接",
+                    ),
+                ),
+                (
+                    "site",
+                    models.OneToOneField(
+                        editable=False, on_delete=django.db.models.deletion.CASCADE, to="wagtailcore.site"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站点设置',
-                'verbose_name_plural': '站点设置',
+                "verbose_name": "站点设置",
+                "verbose_name_plural": "站点设置",
             },
         ),
     ]

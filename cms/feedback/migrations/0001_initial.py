@@ -10,147 +10,380 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_must_change_password'),
-        ('wagtailcore', '0097_baselogentry_uuid_action_timestamp_indexes'),
+        ("accounts", "0004_must_change_password"),
+        ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FormsIndexPage',
+            name="FormsIndexPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '问卷中心',
-                'verbose_name_plural': '问卷中心',
+                "verbose_name": "问卷中心",
+                "verbose_name_plural": "问卷中心",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='PublicSubmitCounter',
+            name="PublicSubmitCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('expires_at', models.DateTimeField(db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("expires_at", models.DateTimeField(db_index=True)),
             ],
             options={
-                'verbose_name': '公开问卷提交计数',
-                'verbose_name_plural': '公开问卷提交计数',
-            },
-        ),
-        migrations.CreateModel(
-            name='FeedbackFormPage',
-            fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
-                ('intro', models.TextField(blank=True, help_text='显示在问题之前的说明（纯文本）。', max_length=2000, verbose_name='说明')),
-                ('kind', models.CharField(choices=[('opinion', '意见征集'), ('evaluation', '民主评议'), ('satisfaction', '满意度调查'), ('message', '群众心声')], default='opinion', max_length=16, verbose_name='类型')),
-                ('opens_at', models.DateTimeField(blank=True, help_text='留空表示发布后即可填写。', null=True, verbose_name='开始时间')),
-                ('closes_at', models.DateTimeField(blank=True, help_text='留空表示不设截止时间。', null=True, verbose_name='截止时间')),
-                ('allow_change', models.BooleanField(default=False, help_text='截止前可修改已提交的答案（匿名问卷不适用）。', verbose_name='允许修改答案')),
-                ('anonymous', models.BooleanField(default=False, help_text='只记录谁已填写（用于统计），答案中不保存任何能识别答卷人的信息（账号、组织、提交时刻）。', verbose_name='匿名')),
-                ('audience_statuses', models.JSONField(blank=True, default=list, verbose_name='面向身份')),
-                ('thank_you_text', models.TextField(blank=True, max_length=1000, verbose_name='提交后的感谢语')),
-                ('audience_units', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='不选择表示面向全体；选择党委或党总支时包括其下所有支部。公开问卷不适用。', related_name='+', to='accounts.organisationunit', verbose_name='面向组织')),
-            ],
-            options={
-                'verbose_name': '问卷',
-                'verbose_name_plural': '问卷',
-            },
-            bases=(wagtail.contrib.forms.models.FormMixin, 'wagtailcore.page'),
-        ),
-        migrations.CreateModel(
-            name='AnswerFile',
-            fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('file', models.FileField(max_length=255, upload_to=cms.feedback.models.answer_file_path, verbose_name='文件')),
-                ('name', models.CharField(max_length=255, verbose_name='文件名')),
-                ('size', models.PositiveBigIntegerField(verbose_name='大小（字节）')),
-                ('uploaded_on', models.DateField(verbose_name='上传日期')),
-                ('submitted', models.BooleanField(default=False, verbose_name='已随答卷提交')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='feedback.feedbackformpage', verbose_name='问卷')),
-            ],
-            options={
-                'verbose_name': '答卷附件',
-                'verbose_name_plural': '答卷附件',
+                "verbose_name": "公开问卷提交计数",
+                "verbose_name_plural": "公开问卷提交计数",
             },
         ),
         migrations.CreateModel(
-            name='FormField',
+            name="FeedbackFormPage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sort_order', models.IntegerField(blank=True, editable=False, null=True)),
-                ('clean_name', models.CharField(blank=True, default='', help_text='Safe name of the form field, the label converted to ascii_snake_case', max_length=255, verbose_name='name')),
-                ('label', models.CharField(help_text='The label of the form field', max_length=255, verbose_name='label')),
-                ('required', models.BooleanField(default=True, verbose_name='required')),
-                ('choices', models.TextField(blank=True, help_text='Comma or new line separated list of choices. Only applicable in checkboxes, radio and dropdown.', verbose_name='choices')),
-                ('default_value', models.TextField(blank=True, help_text='Default value. Comma or new line separated values supported for checkboxes.', verbose_name='default value')),
-                ('help_text', models.CharField(blank=True, max_length=255, verbose_name='help text')),
-                ('field_type', models.CharField(choices=[('singleline', '单行文本'), ('multiline', '多行文本'), ('radio', '单选'), ('checkboxes', '多选'), ('dropdown', '下拉选择'), ('rating', '评分（1–5）'), ('date', '日期'), ('number', '数字'), ('file', '附件'), ('section', '分节标题'), ('peer_review', '民主评议（本支部党员逐人评议）')], max_length=16, verbose_name='题型')),
-                ('min_value', models.DecimalField(blank=True, decimal_places=2, help_text='仅“数字”题型。', max_digits=12, null=True, verbose_name='最小值')),
-                ('max_value', models.DecimalField(blank=True, decimal_places=2, help_text='仅“数字”题型。', max_digits=12, null=True, verbose_name='最大值')),
-                ('page', modelcluster.fields.ParentalKey(on_delete=django.db.models.deletion.CASCADE, related_name='form_fields', to='feedback.feedbackformpage')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
+                (
+                    "intro",
+                    models.TextField(
+                        blank=True, help_text="显示在问题之前的说明（纯文本）。", max_length=2000, verbose_name="说明"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("opinion", "意见征集"),
+                            ("evaluation", "民主评议"),
+                            ("satisfaction", "满意度调查"),
+                            ("message", "群众心声"),
+                        ],
+                        default="opinion",
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "opens_at",
+                    models.DateTimeField(
+                        blank=True, help_text="留空表示发布后即可填写。", null=True, verbose_name="开始时间"
+                    ),
+                ),
+                (
+                    "closes_at",
+                    models.DateTimeField(
+                        blank=True, help_text="留空表示不设截止时间。", null=True, verbose_name="截止时间"
+                    ),
+                ),
+                (
+                    "allow_change",
+                    models.BooleanField(
+                        default=False,
+                        help_text="截止前可修改已提交的答案（匿名问卷不适用）。",
+                        verbose_name="允许修改答案",
+                    ),
+                ),
+                (
+                    "anonymous",
+                    models.BooleanField(
+                        default=False,
+                        help_text="只记录谁已填写（用于统计），答案中不保存任何能识别答卷人的信息（账号、组织、提交时刻）。",
+                        verbose_name="匿名",
+                    ),
+                ),
+                ("audience_statuses", models.JSONField(blank=True, default=list, verbose_name="面向身份")),
+                ("thank_you_text", models.TextField(blank=True, max_length=1000, verbose_name="提交后的感谢语")),
+                (
+                    "audience_units",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。公开问卷不适用。",
+                        related_name="+",
+                        to="accounts.organisationunit",
+                        verbose_name="面向组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '问题',
-                'verbose_name_plural': '问题',
-                'ordering': ['sort_order'],
-                'abstract': False,
+                "verbose_name": "问卷",
+                "verbose_name_plural": "问卷",
+            },
+            bases=(wagtail.contrib.forms.models.FormMixin, "wagtailcore.page"),
+        ),
+        migrations.CreateModel(
+            name="AnswerFile",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=255, upload_to=cms.feedback.models.answer_file_path, verbose_name="文件"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255, verbose_name="文件名")),
+                ("size", models.PositiveBigIntegerField(verbose_name="大小（字节）")),
+                ("uploaded_on", models.DateField(verbose_name="上传日期")),
+                ("submitted", models.BooleanField(default=False, verbose_name="已随答卷提交")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上传人",
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="feedback.feedbackformpage",
+                        verbose_name="问卷",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "答卷附件",
+                "verbose_name_plural": "答卷附件",
             },
         ),
         migrations.CreateModel(
-            name='Draft',
+            name="FormField",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('answers', models.JSONField(default=dict, verbose_name='答案')),
-                ('saved_at', models.DateTimeField(verbose_name='保存时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='填写人')),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='feedback.feedbackformpage', verbose_name='问卷')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sort_order", models.IntegerField(blank=True, editable=False, null=True)),
+                (
+                    "clean_name",
+                    models.CharField(
+                        blank=True,
+                        default="",
+                        help_text="Safe name of the form field, the label converted to ascii_snake_case",
+                        max_length=255,
+                        verbose_name="name",
+                    ),
+                ),
+                (
+                    "label",
+                    models.CharField(help_text="The label of the form field", max_length=255, verbose_name="label"),
+                ),
+                ("required", models.BooleanField(default=True, verbose_name="required")),
+                (
+                    "choices",
+                    models.TextField(
+                        blank=True,
+                        help_text="Comma or new line separated list of choices. Only applicable in checkboxes, radio and dropdown.",
+                        verbose_name="choices",
+                    ),
+                ),
+                (
+                    "default_value",
+                    models.TextField(
+                        blank=True,
+                        help_text="Default value. Comma or new line separated values supported for checkboxes.",
+                        verbose_name="default value",
+                    ),
+                ),
+                ("help_text", models.CharField(blank=True, max_length=255, verbose_name="help text")),
+                (
+                    "field_type",
+                    models.CharField(
+                        choices=[
+                            ("singleline", "单行文本"),
+                            ("multiline", "多行文本"),
+                            ("radio", "单选"),
+                            ("checkboxes", "多选"),
+                            ("dropdown", "下拉选择"),
+                            ("rating", "评分（1–5）"),
+                            ("date", "日期"),
+                            ("number", "数字"),
+                            ("file", "附件"),
+                            ("section", "分节标题"),
+                            ("peer_review", "民主评议（本支部党员逐人评议）"),
+                        ],
+                        max_length=16,
+                        verbose_name="题型",
+                    ),
+                ),
+                (
+                    "min_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="仅“数字”题型。",
+                        max_digits=12,
+                        null=True,
+                        verbose_name="最小值",
+                    ),
+                ),
+                (
+                    "max_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="仅“数字”题型。",
+                        max_digits=12,
+                        null=True,
+                        verbose_name="最大值",
+                    ),
+                ),
+                (
+                    "page",
+                    modelcluster.fields.ParentalKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="form_fields",
+                        to="feedback.feedbackformpage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '草稿',
-                'verbose_name_plural': '草稿',
-                'constraints': [models.UniqueConstraint(fields=('form', 'user'), name='one_draft_per_form_and_user')],
+                "verbose_name": "问题",
+                "verbose_name_plural": "问题",
+                "ordering": ["sort_order"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Participation',
+            name="Draft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('submitted_on', models.DateField(verbose_name='提交日期')),
-                ('submission_key', models.UUIDField(blank=True, null=True, verbose_name='提交标识')),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='feedback.feedbackformpage', verbose_name='问卷')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.organisationunit', verbose_name='所在组织')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='答卷人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("answers", models.JSONField(default=dict, verbose_name="答案")),
+                ("saved_at", models.DateTimeField(verbose_name="保存时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="填写人",
+                    ),
+                ),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to="feedback.feedbackformpage",
+                        verbose_name="问卷",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '填写记录',
-                'verbose_name_plural': '填写记录',
-                'constraints': [models.UniqueConstraint(fields=('form', 'user'), name='one_participation_per_form_and_user')],
+                "verbose_name": "草稿",
+                "verbose_name_plural": "草稿",
+                "constraints": [models.UniqueConstraint(fields=("form", "user"), name="one_draft_per_form_and_user")],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Participation",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('answers', models.JSONField(default=dict, verbose_name='答案')),
-                ('submitted_on', models.DateField(verbose_name='提交日期')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('updated_at', models.DateTimeField(blank=True, null=True, verbose_name='修改时间')),
-                ('form', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='feedback.feedbackformpage', verbose_name='问卷')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='答卷人')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("submitted_on", models.DateField(verbose_name="提交日期")),
+                ("submission_key", models.UUIDField(blank=True, null=True, verbose_name="提交标识")),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participations",
+                        to="feedback.feedbackformpage",
+                        verbose_name="问卷",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.organisationunit",
+                        verbose_name="所在组织",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="答卷人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '答卷',
-                'verbose_name_plural': '答卷',
-                'permissions': [('view_form_results', '可以查看问卷结果')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('form', 'user'), name='one_named_response_per_form_and_user')],
+                "verbose_name": "填写记录",
+                "verbose_name_plural": "填写记录",
+                "constraints": [
+                    models.UniqueConstraint(fields=("form", "user"), name="one_participation_per_form_and_user")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="Response",
+            fields=[
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                ("answers", models.JSONField(default=dict, verbose_name="答案")),
+                ("submitted_on", models.DateField(verbose_name="提交日期")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="提交时间")),
+                ("updated_at", models.DateTimeField(blank=True, null=True, verbose_name="修改时间")),
+                (
+                    "form",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responses",
+                        to="feedback.feedbackformpage",
+                        verbose_name="问卷",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="答卷人",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "答卷",
+                "verbose_name_plural": "答卷",
+                "permissions": [("view_form_results", "可以查看问卷结果")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("user__isnull", False)),
+                        fields=("form", "user"),
+                        name="one_named_response_per_form_and_user",
+                    )
+                ],
             },
         ),
     ]

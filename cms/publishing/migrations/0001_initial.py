@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,40 +14,83 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='SiteBuild',
+            name="SiteBuild",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='开始时间')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='完成时间')),
-                ('status', models.CharField(choices=[('running', '构建中'), ('succeeded', '成功'), ('failed', '失败')], default='running', max_length=20, verbose_name='状态')),
-                ('commit', models.CharField(blank=True, max_length=40, verbose_name='内容提交')),
-                ('release', models.CharField(blank=True, max_length=100, verbose_name='版本目录')),
-                ('changes', models.TextField(blank=True, verbose_name='包含的变更')),
-                ('error', models.TextField(blank=True, verbose_name='错误信息')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("started_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="开始时间")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="完成时间")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "构建中"), ("succeeded", "成功"), ("failed", "失败")],
+                        default="running",
+                        max_length=20,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("commit", models.CharField(blank=True, max_length=40, verbose_name="内容提交")),
+                ("release", models.CharField(blank=True, max_length=100, verbose_name="版本目录")),
+                ("changes", models.TextField(blank=True, verbose_name="包含的变更")),
+                ("error", models.TextField(blank=True, verbose_name="错误信息")),
             ],
             options={
-                'verbose_name': '网站构建',
-                'verbose_name_plural': '网站构建',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "网站构建",
+                "verbose_name_plural": "网站构建",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ContentChange',
+            name="ContentChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('action', models.CharField(choices=[('publish', '发布'), ('unpublish', '撤销发布'), ('move', '移动'), ('delete', '删除'), ('privacy', '访问权限变更'), ('settings', '站点设置变更'), ('rebuild', '全站同步')], max_length=20, verbose_name='操作')),
-                ('page_id', models.BigIntegerField(blank=True, null=True, verbose_name='页面ID')),
-                ('page_title', models.CharField(blank=True, max_length=255, verbose_name='页面标题')),
-                ('processed_at', models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='处理时间')),
-                ('commit', models.CharField(blank=True, max_length=40, verbose_name='内容提交')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='作者')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("publish", "发布"),
+                            ("unpublish", "撤销发布"),
+                            ("move", "移动"),
+                            ("delete", "删除"),
+                            ("privacy", "访问权限变更"),
+                            ("settings", "站点设置变更"),
+                            ("rebuild", "全站同步"),
+                        ],
+                        max_length=20,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("page_id", models.BigIntegerField(blank=True, null=True, verbose_name="页面ID")),
+                ("page_title", models.CharField(blank=True, max_length=255, verbose_name="页面标题")),
+                ("processed_at", models.DateTimeField(blank=True, db_index=True, null=True, verbose_name="处理时间")),
+                ("commit", models.CharField(blank=True, max_length=40, verbose_name="内容提交")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="作者",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '内容变更',
-                'verbose_name_plural': '内容变更',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "内容变更",
+                "verbose_name_plural": "内容变更",
+                "ordering": ["created_at", "id"],
             },
         ),
     ]

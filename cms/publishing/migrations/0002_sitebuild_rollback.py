@@ -6,25 +6,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('publishing', '0001_initial'),
+        ("publishing", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='sitebuild',
-            options={'ordering': ['-started_at', '-id'], 'permissions': [('rollback_site', '可查看网站版本并回滚公开网站')], 'verbose_name': '网站构建', 'verbose_name_plural': '网站构建'},
+            name="sitebuild",
+            options={
+                "ordering": ["-started_at", "-id"],
+                "permissions": [("rollback_site", "可查看网站版本并回滚公开网站")],
+                "verbose_name": "网站构建",
+                "verbose_name_plural": "网站构建",
+            },
         ),
         migrations.AddField(
-            model_name='sitebuild',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人'),
+            model_name="sitebuild",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="操作人",
+            ),
         ),
         migrations.AddField(
-            model_name='sitebuild',
-            name='kind',
-            field=models.CharField(choices=[('build', '构建'), ('switch', '切换到已保留版本'), ('content_rollback', '内容回滚并重建')], default='build', max_length=20, verbose_name='类型'),
+            model_name="sitebuild",
+            name="kind",
+            field=models.CharField(
+                choices=[("build", "构建"), ("switch", "切换到已保留版本"), ("content_rollback", "内容回滚并重建")],
+                default="build",
+                max_length=20,
+                verbose_name="类型",
+            ),
         ),
     ]

@@ -4,20 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('publishing', '0002_sitebuild_rollback'),
+        ("publishing", "0002_sitebuild_rollback"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sitebuild',
-            name='target',
-            field=models.CharField(blank=True, max_length=40, verbose_name='回滚目标提交'),
+            model_name="sitebuild",
+            name="target",
+            field=models.CharField(blank=True, max_length=40, verbose_name="回滚目标提交"),
         ),
         migrations.AlterField(
-            model_name='sitebuild',
-            name='status',
-            field=models.CharField(choices=[('queued', '排队中'), ('running', '构建中'), ('succeeded', '成功'), ('failed', '失败')], default='running', max_length=20, verbose_name='状态'),
+            model_name="sitebuild",
+            name="status",
+            field=models.CharField(
+                choices=[("queued", "排队中"), ("running", "构建中"), ("succeeded", "成功"), ("failed", "失败")],
+                default="running",
+                max_length=20,
+                verbose_name="状态",
+            ),
         ),
     ]

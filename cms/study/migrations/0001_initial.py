@@ -8,73 +8,247 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_membership'),
-        ('wagtailcore', '0097_baselogentry_uuid_action_timestamp_indexes'),
+        ("accounts", "0002_membership"),
+        ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LessonPage',
+            name="LessonPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
-                ('summary', models.TextField(blank=True, max_length=500, verbose_name='摘要')),
-                ('body', wagtail.fields.StreamField([('heading', 0), ('paragraph', 1), ('image', 4), ('gallery', 7), ('video', 11), ('audio', 14), ('table', 15), ('attachment', 18), ('quote', 21)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'icon': 'title', 'label': '小标题', 'max_length': 120, 'template': 'core/blocks/heading.html'}), 1: ('wagtail.blocks.RichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'ol', 'ul', 'hr', 'link', 'document-link', 'blockquote'], 'label': '正文段落'}), 2: ('wagtail.images.blocks.ImageChooserBlock', (), {'label': '图片'}), 3: ('wagtail.blocks.CharBlock', (), {'label': '图片说明', 'max_length': 200, 'required': False}), 4: ('wagtail.blocks.StructBlock', [[('image', 2), ('caption', 3)]], {}), 5: ('wagtail.blocks.CharBlock', (), {'label': '组图标题', 'max_length': 100, 'required': False}), 6: ('wagtail.blocks.ListBlock', (4,), {'label': '图片', 'min_num': 2}), 7: ('wagtail.blocks.StructBlock', [[('title', 5), ('images', 6)]], {}), 8: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '视频文件（MP4/WebM）'}), 9: ('wagtail.images.blocks.ImageChooserBlock', (), {'label': '封面图', 'required': False}), 10: ('wagtail.blocks.CharBlock', (), {'label': '视频说明', 'max_length': 200, 'required': False}), 11: ('wagtail.blocks.StructBlock', [[('video', 8), ('poster', 9), ('caption', 10)]], {}), 12: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '音频文件（MP3/M4A/OGG）'}), 13: ('wagtail.blocks.CharBlock', (), {'label': '音频说明', 'max_length': 200, 'required': False}), 14: ('wagtail.blocks.StructBlock', [[('audio', 12), ('caption', 13)]], {}), 15: ('wagtail.contrib.table_block.blocks.TableBlock', (), {'label': '表格', 'template': 'core/blocks/table.html'}), 16: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '文件'}), 17: ('wagtail.blocks.CharBlock', (), {'help_text': '留空则使用文件标题', 'label': '显示名称', 'max_length': 200, 'required': False}), 18: ('wagtail.blocks.StructBlock', [[('document', 16), ('title', 17)]], {}), 19: ('wagtail.blocks.TextBlock', (), {'label': '引文'}), 20: ('wagtail.blocks.CharBlock', (), {'label': '出处', 'max_length': 200, 'required': False}), 21: ('wagtail.blocks.StructBlock', [[('text', 19), ('source', 20)]], {})}, verbose_name='正文')),
-                ('min_study_minutes', models.PositiveSmallIntegerField(blank=True, help_text='学员学满该时长后才能标记为“已学完”。留空则按正文长度估算（每分钟约 600 字）。', null=True, verbose_name='最少学习时长（分钟）')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
+                ("summary", models.TextField(blank=True, max_length=500, verbose_name="摘要")),
+                (
+                    "body",
+                    wagtail.fields.StreamField(
+                        [
+                            ("heading", 0),
+                            ("paragraph", 1),
+                            ("image", 4),
+                            ("gallery", 7),
+                            ("video", 11),
+                            ("audio", 14),
+                            ("table", 15),
+                            ("attachment", 18),
+                            ("quote", 21),
+                        ],
+                        blank=True,
+                        block_lookup={
+                            0: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "icon": "title",
+                                    "label": "小标题",
+                                    "max_length": 120,
+                                    "template": "core/blocks/heading.html",
+                                },
+                            ),
+                            1: (
+                                "wagtail.blocks.RichTextBlock",
+                                (),
+                                {
+                                    "features": [
+                                        "h3",
+                                        "h4",
+                                        "bold",
+                                        "italic",
+                                        "ol",
+                                        "ul",
+                                        "hr",
+                                        "link",
+                                        "document-link",
+                                        "blockquote",
+                                    ],
+                                    "label": "正文段落",
+                                },
+                            ),
+                            2: ("wagtail.images.blocks.ImageChooserBlock", (), {"label": "图片"}),
+                            3: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "图片说明", "max_length": 200, "required": False},
+                            ),
+                            4: ("wagtail.blocks.StructBlock", [[("image", 2), ("caption", 3)]], {}),
+                            5: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "组图标题", "max_length": 100, "required": False},
+                            ),
+                            6: ("wagtail.blocks.ListBlock", (4,), {"label": "图片", "min_num": 2}),
+                            7: ("wagtail.blocks.StructBlock", [[("title", 5), ("images", 6)]], {}),
+                            8: ("wagtail.documents.blocks.DocumentChooserBlock", (), {"label": "视频文件（MP4/WebM）"}),
+                            9: ("wagtail.images.blocks.ImageChooserBlock", (), {"label": "封面图", "required": False}),
+                            10: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "视频说明", "max_length": 200, "required": False},
+                            ),
+                            11: ("wagtail.blocks.StructBlock", [[("video", 8), ("poster", 9), ("caption", 10)]], {}),
+                            12: (
+                                "wagtail.documents.blocks.DocumentChooserBlock",
+                                (),
+                                {"label": "音频文件（MP3/M4A/OGG）"},
+                            ),
+                            13: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "音频说明", "max_length": 200, "required": False},
+                            ),
+                            14: ("wagtail.blocks.StructBlock", [[("audio", 12), ("caption", 13)]], {}),
+                            15: (
+                                "wagtail.contrib.table_block.blocks.TableBlock",
+                                (),
+                                {"label": "表格", "template": "core/blocks/table.html"},
+                            ),
+                            16: ("wagtail.documents.blocks.DocumentChooserBlock", (), {"label": "文件"}),
+                            17: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {
+                                    "help_text": "留空则使用文件标题",
+                                    "label": "显示名称",
+                                    "max_length": 200,
+                                    "required": False,
+                                },
+                            ),
+                            18: ("wagtail.blocks.StructBlock", [[("document", 16), ("title", 17)]], {}),
+                            19: ("wagtail.blocks.TextBlock", (), {"label": "引文"}),
+                            20: (
+                                "wagtail.blocks.CharBlock",
+                                (),
+                                {"label": "出处", "max_length": 200, "required": False},
+                            ),
+                            21: ("wagtail.blocks.StructBlock", [[("text", 19), ("source", 20)]], {}),
+                        },
+                        verbose_name="正文",
+                    ),
+                ),
+                (
+                    "min_study_minutes",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="学员学满该时长后才能标记为“已学完”。留空则按正文长度估算（每分钟约 600 字）。",
+                        null=True,
+                        verbose_name="最少学习时长（分钟）",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '课时',
-                'verbose_name_plural': '课时',
+                "verbose_name": "课时",
+                "verbose_name_plural": "课时",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='StudyIndexPage',
+            name="StudyIndexPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '学习园地',
-                'verbose_name_plural': '学习园地',
+                "verbose_name": "学习园地",
+                "verbose_name_plural": "学习园地",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='CoursePage',
+            name="CoursePage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to='wagtailcore.page')),
-                ('intro', models.TextField(blank=True, max_length=1000, verbose_name='课程简介')),
-                ('required', models.BooleanField(default=False, verbose_name='必修课程')),
-                ('deadline', models.DateField(blank=True, help_text='必修课程须在此日期（含）之前学完。', null=True, verbose_name='完成期限')),
-                ('audience_statuses', models.JSONField(blank=True, default=list, verbose_name='面向身份')),
-                ('audience_units', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='不选择表示面向全体；选择党委或党总支时包括其下所有支部。', related_name='+', to='accounts.organisationunit', verbose_name='面向组织')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to="wagtailcore.page",
+                    ),
+                ),
+                ("intro", models.TextField(blank=True, max_length=1000, verbose_name="课程简介")),
+                ("required", models.BooleanField(default=False, verbose_name="必修课程")),
+                (
+                    "deadline",
+                    models.DateField(
+                        blank=True, help_text="必修课程须在此日期（含）之前学完。", null=True, verbose_name="完成期限"
+                    ),
+                ),
+                ("audience_statuses", models.JSONField(blank=True, default=list, verbose_name="面向身份")),
+                (
+                    "audience_units",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="不选择表示面向全体；选择党委或党总支时包括其下所有支部。",
+                        related_name="+",
+                        to="accounts.organisationunit",
+                        verbose_name="面向组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '课程',
-                'verbose_name_plural': '课程',
+                "verbose_name": "课程",
+                "verbose_name_plural": "课程",
             },
-            bases=('wagtailcore.page',),
+            bases=("wagtailcore.page",),
         ),
         migrations.CreateModel(
-            name='LessonProgress',
+            name="LessonProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opened_at', models.DateTimeField(verbose_name='首次打开')),
-                ('last_active_at', models.DateTimeField(verbose_name='最近学习')),
-                ('seconds_spent', models.PositiveIntegerField(default=0, verbose_name='学习时长（秒）')),
-                ('completed_at', models.DateTimeField(blank=True, null=True, verbose_name='学完时间')),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='study.lessonpage', verbose_name='课时')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_progress', to=settings.AUTH_USER_MODEL, verbose_name='学员')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("opened_at", models.DateTimeField(verbose_name="首次打开")),
+                ("last_active_at", models.DateTimeField(verbose_name="最近学习")),
+                ("seconds_spent", models.PositiveIntegerField(default=0, verbose_name="学习时长（秒）")),
+                ("completed_at", models.DateTimeField(blank=True, null=True, verbose_name="学完时间")),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="study.lessonpage",
+                        verbose_name="课时",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lesson_progress",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="学员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '学习记录',
-                'verbose_name_plural': '学习记录',
-                'permissions': [('view_branch_progress', '可以查看本支部学习进度')],
-                'constraints': [models.UniqueConstraint(fields=('user', 'lesson'), name='one_progress_per_person_and_lesson')],
+                "verbose_name": "学习记录",
+                "verbose_name_plural": "学习记录",
+                "permissions": [("view_branch_progress", "可以查看本支部学习进度")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "lesson"), name="one_progress_per_person_and_lesson")
+                ],
             },
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0001_initial'),
+        ("study", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lessonprogress',
-            name='credited_until',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='计时截至'),
+            model_name="lessonprogress",
+            name="credited_until",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="计时截至"),
         ),
     ]

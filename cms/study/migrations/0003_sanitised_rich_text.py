@@ -5,15 +5,82 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('study', '0002_credited_until'),
+        ("study", "0002_credited_until"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='lessonpage',
-            name='body',
-            field=wagtail.fields.StreamField([('heading', 0), ('paragraph', 1), ('image', 4), ('gallery', 7), ('video', 11), ('audio', 14), ('table', 15), ('attachment', 18), ('quote', 21)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'icon': 'title', 'label': '小标题', 'max_length': 120, 'template': 'core/blocks/heading.html'}), 1: ('cms.core.blocks.SanitisedRichTextBlock', (), {'features': ['h3', 'h4', 'bold', 'italic', 'ol', 'ul', 'hr', 'link', 'document-link', 'blockquote'], 'label': '正文段落'}), 2: ('wagtail.images.blocks.ImageChooserBlock', (), {'label': '图片'}), 3: ('wagtail.blocks.CharBlock', (), {'label': '图片说明', 'max_length': 200, 'required': False}), 4: ('wagtail.blocks.StructBlock', [[('image', 2), ('caption', 3)]], {}), 5: ('wagtail.blocks.CharBlock', (), {'label': '组图标题', 'max_length': 100, 'required': False}), 6: ('wagtail.blocks.ListBlock', (4,), {'label': '图片', 'min_num': 2}), 7: ('wagtail.blocks.StructBlock', [[('title', 5), ('images', 6)]], {}), 8: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '视频文件（MP4/WebM）'}), 9: ('wagtail.images.blocks.ImageChooserBlock', (), {'label': '封面图', 'required': False}), 10: ('wagtail.blocks.CharBlock', (), {'label': '视频说明', 'max_length': 200, 'required': False}), 11: ('wagtail.blocks.StructBlock', [[('video', 8), ('poster', 9), ('caption', 10)]], {}), 12: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '音频文件（MP3/M4A/OGG）'}), 13: ('wagtail.blocks.CharBlock', (), {'label': '音频说明', 'max_length': 200, 'required': False}), 14: ('wagtail.blocks.StructBlock', [[('audio', 12), ('caption', 13)]], {}), 15: ('wagtail.contrib.table_block.blocks.TableBlock', (), {'label': '表格', 'template': 'core/blocks/table.html'}), 16: ('wagtail.documents.blocks.DocumentChooserBlock', (), {'label': '文件'}), 17: ('wagtail.blocks.CharBlock', (), {'help_text': '留空则使用文件标题', 'label': '显示名称', 'max_length': 200, 'required': False}), 18: ('wagtail.blocks.StructBlock', [[('document', 16), ('title', 17)]], {}), 19: ('wagtail.blocks.TextBlock', (), {'label': '引文'}), 20: ('wagtail.blocks.CharBlock', (), {'label': '出处', 'max_length': 200, 'required': False}), 21: ('wagtail.blocks.StructBlock', [[('text', 19), ('source', 20)]], {})}, verbose_name='正文'),
+            model_name="lessonpage",
+            name="body",
+            field=wagtail.fields.StreamField(
+                [
+                    ("heading", 0),
+                    ("paragraph", 1),
+                    ("image", 4),
+                    ("gallery", 7),
+                    ("video", 11),
+                    ("audio", 14),
+                    ("table", 15),
+                    ("attachment", 18),
+                    ("quote", 21),
+                ],
+                blank=True,
+                block_lookup={
+                    0: (
+                        "wagtail.blocks.CharBlock",
+                        (),
+                        {"icon": "title", "label": "小标题", "max_length": 120, "template": "core/blocks/heading.html"},
+                    ),
+                    1: (
+                        "cms.core.blocks.SanitisedRichTextBlock",
+                        (),
+                        {
+                            "features": [
+                                "h3",
+                                "h4",
+                                "bold",
+                                "italic",
+                                "ol",
+                                "ul",
+                                "hr",
+                                "link",
+                                "document-link",
+                                "blockquote",
+                            ],
+                            "label": "正文段落",
+                        },
+                    ),
+                    2: ("wagtail.images.blocks.ImageChooserBlock", (), {"label": "图片"}),
+                    3: ("wagtail.blocks.CharBlock", (), {"label": "图片说明", "max_length": 200, "required": False}),
+                    4: ("wagtail.blocks.StructBlock", [[("image", 2), ("caption", 3)]], {}),
+                    5: ("wagtail.blocks.CharBlock", (), {"label": "组图标题", "max_length": 100, "required": False}),
+                    6: ("wagtail.blocks.ListBlock", (4,), {"label": "图片", "min_num": 2}),
+                    7: ("wagtail.blocks.StructBlock", [[("title", 5), ("images", 6)]], {}),
+                    8: ("wagtail.documents.blocks.DocumentChooserBlock", (), {"label": "视频文件（MP4/WebM）"}),
+                    9: ("wagtail.images.blocks.ImageChooserBlock", (), {"label": "封面图", "required": False}),
+                    10: ("wagtail.blocks.CharBlock", (), {"label": "视频说明", "max_length": 200, "required": False}),
+                    11: ("wagtail.blocks.StructBlock", [[("video", 8), ("poster", 9), ("caption", 10)]], {}),
+                    12: ("wagtail.documents.blocks.DocumentChooserBlock", (), {"label": "音频文件（MP3/M4A/OGG）"}),
+                    13: ("wagtail.blocks.CharBlock", (), {"label": "音频说明", "max_length": 200, "required": False}),
+                    14: ("wagtail.blocks.StructBlock", [[("audio", 12), ("caption", 13)]], {}),
+                    15: (
+                        "wagtail.contrib.table_block.blocks.TableBlock",
+                        (),
+                        {"label": "表格", "template": "core/blocks/table.html"},
+                    ),
+                    16: ("wagtail.documents.blocks.DocumentChooserBlock", (), {"label": "文件"}),
+                    17: (
+                        "wagtail.blocks.CharBlock",
+                        (),
+                        {"help_text": "留空则使用文件标题", "label": "显示名称", "max_length": 200, "required": False},
+                    ),
+                    18: ("wagtail.blocks.StructBlock", [[("document", 16), ("title", 17)]], {}),
+                    19: ("wagtail.blocks.TextBlock", (), {"label": "引文"}),
+                    20: ("wagtail.blocks.CharBlock", (), {"label": "出处", "max_length": 200, "required": False}),
+                    21: ("wagtail.blocks.StructBlock", [[("text", 19), ("source", 20)]], {}),
+                },
+                verbose_name="正文",
+            ),
         ),
     ]

@@ -14,4 +14,3 @@ def study_duration(seconds) -> str:
     if hours:
         return f"{hours} 小时 {minutes} 分" if minutes else f"{hours} 小时"
     return f"{minutes} 分钟" if minutes else f"{seconds} 秒"
-

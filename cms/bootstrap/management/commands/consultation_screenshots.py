@@ -5,6 +5,7 @@
 The same throw-away demo installation as ``help_screenshots`` (cms/bootstrap), walked as the
 demo member ``member1`` (asks 第一党支部) and the demo branch secretary ``branch1`` (answers in
 the admin), at 375 px."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,9 +23,14 @@ class Command(base.Command):
     def _walk(self, browser, base_url: str, out: Path) -> None:
         from cms.bootstrap.demo.content import DEMO_PASSWORD
 
-        context = browser.new_context(viewport={"width": base.WIDTH, "height": base.HEIGHT},
-                                      user_agent=base.WECHAT_UA, locale="zh-CN", device_scale_factor=1,
-                                      is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport={"width": base.WIDTH, "height": base.HEIGHT},
+            user_agent=base.WECHAT_UA,
+            locale="zh-CN",
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+        )
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.goto(base_url + "/member/consultations/")
@@ -44,7 +50,8 @@ class Command(base.Command):
         page.get_by_label("主题").fill(SUBJECT)
         page.get_by_label("内容", exact=True).fill(QUESTION)
         page.get_by_label("附件（选填）").set_input_files(
-            {"name": "调动通知.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 demo"})
+            {"name": "调动通知.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 demo"}
+        )
         page.get_by_role("button", name="提交").click()
         page.locator(".dj-consultations-thread").wait_for()
         self._save(page, out, "c2-asked.png")

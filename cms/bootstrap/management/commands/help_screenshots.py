@@ -10,6 +10,7 @@ in Debian's Chromium at 375 px (WeChat's user agent). Each step is saved as a pa
 make the files a fifth of the size). Run it again whenever the member pages change, check the
 pictures, and commit them: the site build copies them like any other file under site/.
 """
+
 from __future__ import annotations
 
 import io
@@ -67,8 +68,12 @@ class Command(BaseCommand):
     help = "Generate the member-area screenshots of the 使用指南 (site/pages/help/images/)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", type=Path, default=Path(settings.SITE_SOURCE_DIR) / "pages" / "help" / "images",
-                            help="folder for the PNGs (default: site/pages/help/images)")
+        parser.add_argument(
+            "--out",
+            type=Path,
+            default=Path(settings.SITE_SOURCE_DIR) / "pages" / "help" / "images",
+            help="folder for the PNGs (default: site/pages/help/images)",
+        )
         parser.add_argument("--keep", action="store_true", help="keep the temporary demo installation")
 
     def handle(self, *args, **options):
@@ -89,8 +94,9 @@ class Command(BaseCommand):
         workdir = Path(tempfile.mkdtemp(prefix="dangjian-help-"))
         try:
             with self._demo_server(workdir) as base, sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                                     args=["--no-sandbox", "--disable-background-networking"])
+                browser = playwright.chromium.launch(
+                    executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+                )
                 try:
                     self._walk(browser, base, out)
                 finally:
@@ -117,8 +123,12 @@ class Command(BaseCommand):
 
     @contextmanager
     def _demo_server(self, workdir: Path):
-        env = {**os.environ, "VAR_DIR": str(workdir / "var"), "CONTENT_DIR": str(workdir / "content"),
-               "DJANGO_SETTINGS_MODULE": "cms.settings.dev"}
+        env = {
+            **os.environ,
+            "VAR_DIR": str(workdir / "var"),
+            "CONTENT_DIR": str(workdir / "content"),
+            "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
+        }
         manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         for command in (["migrate", "--no-input", "-v0"], ["setup_roles"], ["load_demo"], ["publish_site"]):
             self.stdout.write("$ manage.py " + " ".join(command))
@@ -126,8 +136,12 @@ class Command(BaseCommand):
             if done.returncode:
                 raise CommandError(f"manage.py {' '.join(command)} 失败：\n{done.stdout}\n{done.stderr}")
         port = _free_port()
-        server = subprocess.Popen(manage + ["runserver", "--noreload", f"127.0.0.1:{port}"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            manage + ["runserver", "--noreload", f"127.0.0.1:{port}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -154,8 +168,9 @@ class Command(BaseCommand):
             target = page.locator(element).first
             target.scroll_into_view_if_needed()
             box = target.bounding_box()
-            data = page.screenshot(clip={"x": 0, "y": max(0, box["y"] - 12), "width": WIDTH,
-                                         "height": box["height"] + 24})
+            data = page.screenshot(
+                clip={"x": 0, "y": max(0, box["y"] - 12), "width": WIDTH, "height": box["height"] + 24}
+            )
         else:
             data = page.screenshot(full_page=full_page)
         png = optimise_png(data)
@@ -165,14 +180,22 @@ class Command(BaseCommand):
     @staticmethod
     def _scroll_to(page, selector: str) -> None:
         # Just below the fixed header bar (48 px), which would otherwise cover the heading.
-        page.evaluate("s => window.scrollTo(0, document.querySelector(s).getBoundingClientRect().top"
-                      " + window.scrollY - 60)", selector)
+        page.evaluate(
+            "s => window.scrollTo(0, document.querySelector(s).getBoundingClientRect().top + window.scrollY - 60)",
+            selector,
+        )
 
     def _walk(self, browser, base: str, out: Path) -> None:
         from cms.bootstrap.demo.content import DEMO_PASSWORD
 
-        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, user_agent=WECHAT_UA,
-                                      locale="zh-CN", device_scale_factor=1, is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport={"width": WIDTH, "height": HEIGHT},
+            user_agent=WECHAT_UA,
+            locale="zh-CN",
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+        )
         page = context.new_page()
         page.set_default_timeout(20_000)
 

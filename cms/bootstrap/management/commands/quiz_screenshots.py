@@ -6,6 +6,7 @@ The same throw-away demo installation as ``help_screenshots`` (cms/study), walke
 demo member ``member1`` at 375 px: 我的测试, the demo's 党章知识测验 taken with two wrong
 answers (one of them while the connection is lost), its result, the mastery map and the
 错题本; then the demo branch secretary ``branch1``'s 测评统计 in the admin."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,9 +43,14 @@ class Command(base.Command):
     def _walk(self, browser, base_url: str, out: Path) -> None:
         from cms.bootstrap.demo.content import DEMO_PASSWORD
 
-        context = browser.new_context(viewport={"width": base.WIDTH, "height": base.HEIGHT},
-                                      user_agent=base.WECHAT_UA, locale="zh-CN", device_scale_factor=1,
-                                      is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            viewport={"width": base.WIDTH, "height": base.HEIGHT},
+            user_agent=base.WECHAT_UA,
+            locale="zh-CN",
+            device_scale_factor=1,
+            is_mobile=True,
+            has_touch=True,
+        )
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.goto(base_url + "/member/quizzes/")

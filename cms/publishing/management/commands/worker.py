@@ -21,16 +21,23 @@ AUDIT_PRUNE_SECONDS = 24 * 3600
 
 
 class Command(BaseCommand):
-    help = ("A background worker: runs queued tasks (site builds, notifications), publishes/"
-            "expires scheduled pages every minute and recovers work of workers that died. "
-            "Several may run; periodic jobs run once per period across all of them.")
+    help = (
+        "A background worker: runs queued tasks (site builds, notifications), publishes/"
+        "expires scheduled pages every minute and recovers work of workers that died. "
+        "Several may run; periodic jobs run once per period across all of them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=0.5, help="seconds between queue polls")
-        parser.add_argument("--scheduled-every", type=float, default=60.0,
-                            help="seconds between runs of Wagtail's publish_scheduled (across all workers)")
-        parser.add_argument("--once", action="store_true",
-                            help="recover, run publish_scheduled, drain the queue once and exit")
+        parser.add_argument(
+            "--scheduled-every",
+            type=float,
+            default=60.0,
+            help="seconds between runs of Wagtail's publish_scheduled (across all workers)",
+        )
+        parser.add_argument(
+            "--once", action="store_true", help="recover, run publish_scheduled, drain the queue once and exit"
+        )
 
     def handle(self, *args, interval, scheduled_every, once, **options):
         self.running = True
@@ -52,9 +59,14 @@ class Command(BaseCommand):
             while self.running:
                 self.periodic_jobs(worker_id, scheduled_every, once)
                 Worker(
-                    queue_names=[DEFAULT_TASK_QUEUE_NAME], interval=0, batch=True,
-                    backend_name=DEFAULT_TASK_BACKEND_ALIAS, startup_delay=False, max_tasks=None,
-                    worker_id=worker_id, excluded_queue_names=[],
+                    queue_names=[DEFAULT_TASK_QUEUE_NAME],
+                    interval=0,
+                    batch=True,
+                    backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                    startup_delay=False,
+                    max_tasks=None,
+                    worker_id=worker_id,
+                    excluded_queue_names=[],
                 ).run()
                 close_old_connections()
                 if once:
