@@ -1,6 +1,6 @@
-"""What this app adds to the roles (run by ``cms.accounts.roles.setup_roles``, idempotent):
+"""What this app adds to the roles (run by ``cms.bootstrap.roles.setup_roles``, idempotent;
+the page rights on 测评中心, the private quiz root, are granted there like 学习园地's):
 
-* 测评中心 (the private quiz root) for 编辑/审核/管理员 like 学习园地, under 审核发布;
 * the question bank and knowledge points for the same roles: 编辑 write, 审核 also publish
   (questions go through 审核发布 as snippets: the workflow is assigned to their content
   type), 管理员 also delete and import;
@@ -12,19 +12,9 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from wagtail.models import Workflow, WorkflowContentType, WorkflowPage
+from wagtail.models import Workflow, WorkflowContentType
 
-from cms.accounts.roles import (
-    ADMINISTRATOR,
-    EDITOR,
-    PAGE_ADMIN,
-    PAGE_EDIT,
-    PAGE_PUBLISH,
-    REVIEWER,
-    WORKFLOW_NAME,
-    _grant_pages,
-    secretary_group,
-)
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, WORKFLOW_NAME, secretary_group
 
 from .models import Question
 
@@ -50,21 +40,12 @@ def _perms(pairs) -> list[Permission]:
 
 
 def setup() -> dict[str, Group]:
-    from .services import ensure_quiz_root
-
-    root = ensure_quiz_root()
     groups = {name: Group.objects.get(name=name) for name in (EDITOR, REVIEWER, ADMINISTRATOR)}
-    for name, pages, bank in (
-        (EDITOR, PAGE_EDIT, BANK_EDIT),
-        (REVIEWER, PAGE_PUBLISH, BANK_PUBLISH),
-        (ADMINISTRATOR, PAGE_ADMIN, BANK_ADMIN),
-    ):
-        _grant_pages(groups[name], root, pages)
+    for name, bank in ((EDITOR, BANK_EDIT), (REVIEWER, BANK_PUBLISH), (ADMINISTRATOR, BANK_ADMIN)):
         groups[name].permissions.add(*_perms(bank))
     secretary_group().permissions.add(*_perms(REPORT))
     workflow = Workflow.objects.filter(name=WORKFLOW_NAME).first()
     if workflow is not None:
-        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
         WorkflowContentType.objects.update_or_create(
             content_type=ContentType.objects.get_for_model(Question), defaults={"workflow": workflow}
         )

@@ -36,6 +36,7 @@ from cms.accounts.roles import (
 )
 from cms.accounts.services import sync_all_secretary_groups
 from cms.assessment.roles import setup as setup_assessment_roles
+from cms.assessment.services import ensure_quiz_root
 from cms.consultations.roles import setup as setup_consultation_roles
 from cms.feedback.services import ensure_forms_root
 from cms.openness.models import SectionPage
@@ -118,9 +119,9 @@ def setup_roles() -> dict[str, Group]:
     _grant_media(admin, MEDIA_DELETE)
     admin.permissions.add(*[permission(app, code) for app, code in ADMIN_MODEL_PERMS])
 
-    # Study material (学习园地) and member forms (问卷中心) are edited by the same roles under
-    # the same approval, each in its own private tree.
-    private_roots = [ensure_study_root(), ensure_forms_root()]
+    # Study material (学习园地), member forms (问卷中心) and quizzes (测评中心) are edited by the
+    # same roles under the same approval, each in its own private tree.
+    private_roots = [ensure_study_root(), ensure_forms_root(), ensure_quiz_root()]
     for root in private_roots:
         _grant_pages(editor, root, PAGE_EDIT)
         _grant_pages(reviewer, root, PAGE_PUBLISH)
@@ -135,7 +136,7 @@ def setup_roles() -> dict[str, Group]:
     sync_all_secretary_groups()
     # 答复 (committee-office answerers) and the derived 组织委员 group (cms/consultations/roles.py).
     consultation_groups = setup_consultation_roles()
-    setup_assessment_roles()  # 测评中心, the 题库 workflow, 测评统计 (cms/assessment/roles.py)
+    setup_assessment_roles()  # the 题库 rights and workflow, 测评统计 (cms/assessment/roles.py)
     return {
         EDITOR: editor,
         REVIEWER: reviewer,
