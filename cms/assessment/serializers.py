@@ -5,6 +5,7 @@ explanation; only ``ResultQuestionSerializer`` does, and it is fed by
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import selectors
@@ -231,7 +232,8 @@ class NotebookEntrySerializer(serializers.Serializer):
     def get_question(self, entry) -> dict:
         return AttemptQuestionSerializer(selectors.AttemptQuestion(0, entry.question, self._item(entry))).data
 
-    def get_my_last_answer(self, entry):
+    @extend_schema_field(serializers.ListField(child=serializers.CharField(), allow_null=True))
+    def get_my_last_answer(self, entry) -> list | None:
         return selectors.to_shown(self._item(entry), entry.question.type, entry.last_answer)
 
 
@@ -240,9 +242,13 @@ class NotebookSerializer(serializers.Serializer):
     entries = NotebookEntrySerializer(many=True)
 
 
+#: The practice a member can start (a quiz attempt is started from the quiz).
+PRACTICE_SOURCES = [AttemptSource.DAILY, AttemptSource.WEAK, AttemptSource.NOTEBOOK]
+
+
 class PracticeInputSerializer(serializers.Serializer):
     source = serializers.ChoiceField(
-        choices=[AttemptSource.DAILY, AttemptSource.WEAK, AttemptSource.NOTEBOOK],
+        choices=PRACTICE_SOURCES,
         error_messages={"invalid_choice": "练习来源须为 daily、weak 或 notebook。"},
     )
     knowledge_points = serializers.ListField(

@@ -361,6 +361,9 @@ SPECTACULAR_SETTINGS = {
         "ConsultationAddresseeEnum": "cms.consultations.models.Addressee",
         "ConsultationStateEnum": "cms.consultations.models.State",
         "ConsultationMessageKindEnum": "cms.consultations.models.MessageKind",
+        "QuizKindEnum": "cms.assessment.models.QuizKind",
+        "AttemptSourceEnum": "cms.assessment.models.AttemptSource",
+        "PracticeSourceEnum": "cms.assessment.serializers.PRACTICE_SOURCES",
     },
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
