@@ -10,11 +10,11 @@ the page rights on 测评中心, the private quiz root, are granted there like �
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from wagtail.models import Workflow, WorkflowContentType
 
-from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, WORKFLOW_NAME, secretary_group
+from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER, WORKFLOW_NAME, permission, secretary_group
 
 from .models import Question
 
@@ -35,8 +35,8 @@ BANK_ADMIN = BANK_PUBLISH + [
 REPORT = [("assessment", "view_branch_assessment")]
 
 
-def _perms(pairs) -> list[Permission]:
-    return [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
+def _perms(pairs) -> list:
+    return [permission(app, code) for app, code in pairs]
 
 
 def setup() -> dict[str, Group]:

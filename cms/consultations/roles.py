@@ -8,27 +8,23 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from cms.accounts.models import BranchRole, MemberStatus, Membership, User
-from cms.accounts.roles import ANSWERER
+from cms.accounts.roles import ANSWERER, permission
 
 ORGANISATION_MEMBER = "组织委员"
 
 
-def _access_admin() -> Permission:
-    return Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
-
-
 def answerer_group() -> Group:
     group, _ = Group.objects.get_or_create(name=ANSWERER)
-    group.permissions.add(_access_admin())
+    group.permissions.add(permission("wagtailadmin", "access_admin"))
     return group
 
 
 def organisation_member_group() -> Group:
     group, _ = Group.objects.get_or_create(name=ORGANISATION_MEMBER)
-    group.permissions.add(_access_admin())
+    group.permissions.add(permission("wagtailadmin", "access_admin"))
     return group
 
 
