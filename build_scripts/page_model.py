@@ -24,7 +24,7 @@ from build_scripts.site_paths import TAGS_DIR, tag_slug
 
 HOME_LATEST = 10  # articles on the home page
 FEED_SIZE = 20  # articles in feed.xml
-ARTICLE_TYPES = {"news", "openness", "theory", "faq"}
+ARTICLE_TYPES = {"news", "openness", "theory", "faq", "contestresult"}
 # A public feedback form (群众心声 …): listed in its section like an article, rendered with
 # the form from its ``dj_form`` front matter (build_scripts/public_forms.py).
 FORM_TYPE = "form"

@@ -251,6 +251,7 @@ class RankingView(AssessmentViewMixin, APIView):
             raise self.not_found()
         if not selectors.ranking_published(quiz):
             raise Refused("排名尚未公布。", code="not_published")
+        services.finalise_expired_for_quiz(quiz)  # closed tabs count for what they answered
         entries = selectors.contest_ranking(quiz)
         me = next((e for e in entries if e.attempt.user_id == request.user.pk), None)
         units = []

@@ -10,6 +10,9 @@ wrong-answer notebook.
 * ``Attempt`` / ``AttemptAnswer``: one sitting, with the question order and option
   permutations frozen when it starts, and the answers saved as the member goes.
 * ``Mastery`` / ``NotebookEntry``: derived from graded answers by ``services``.
+* ``ContestResultPage`` (竞赛成绩公布): the one assessment page type on the public site, an
+  article under a section whose export appends its contest's ranking (``publication``), only
+  when the editor chose to publish that contest's ranking and the contest has ended.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
+from taggit.models import TaggedItemBase
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.models import (
@@ -35,6 +40,9 @@ from wagtail.models import (
 from wagtail.search import index
 
 from cms.accounts.models import OrganisationUnit, User
+from cms.core.forms import PublicPageForm
+from cms.core.models import ArticlePage
+from cms.openness.models import ARTICLE_META_PANEL, LINK_CHECK_PANEL
 from cms.study.models import AUDIENCE_STATUS_CHOICES
 
 from .answers import OPTION_LETTERS, QuestionType, parse_answer
@@ -513,3 +521,85 @@ class NotebookEntry(models.Model):
         verbose_name = "错题"
         verbose_name_plural = "错题本"
         constraints = [models.UniqueConstraint(fields=["user", "question"], name="one_notebook_entry_per_question")]
+
+
+# ------------------------------------------------------------------------- 竞赛成绩公布 (public)
+
+
+class ContestResultPageForm(PublicPageForm):
+    def clean(self):
+        cleaned = super().clean()
+        if self.publishing_requested() and cleaned.get("contest") is not None:
+            from .selectors import public_ranking_refusal
+
+            reason = public_ranking_refusal(cleaned["contest"])
+            if reason:
+                self.add_error("contest", reason)
+        return cleaned
+
+
+class ContestResultPageTag(TaggedItemBase):
+    content_object = ParentalKey("assessment.ContestResultPage", on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class ContestResultPage(ArticlePage):
+    """竞赛成绩公布: an article (type ``contestresult``) whose export appends the ranking of its
+    contest after the body (``export_appendix``): 名次, 姓名 (masked when the contest says
+    so), 单位, 得分, 用时. It can be submitted or published only while the contest's ranking
+    may be public (``selectors.public_ranking_refusal``); should the editor of the contest
+    take that back later, the page is exported again with a notice instead of the names
+    (``signals``)."""
+
+    type_label = "竞赛成绩公布"
+    contest = models.ForeignKey(
+        QuizPage,
+        verbose_name="知识竞赛",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="result_pages",
+        limit_choices_to={"kind": QuizKind.CONTEST},
+        help_text="须在竞赛中勾选“在公开网站公布排名”，并在竞赛结束后才能发布。",
+    )
+    ranking_limit = models.PositiveSmallIntegerField(
+        "公布前 N 名",
+        null=True,
+        blank=True,
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="留空表示公布全部成绩；名次并列时一并公布。",
+    )
+    tags = ClusterTaggableManager(through=ContestResultPageTag, blank=True, verbose_name="标签")
+
+    content_panels = (
+        [LINK_CHECK_PANEL]
+        + Page.content_panels
+        + [
+            FieldRowPanel([FieldPanel("contest", widget=forms.Select), FieldPanel("ranking_limit")]),
+            ARTICLE_META_PANEL,
+            FieldPanel("summary"),
+            FieldPanel("body", heading="说明", help_text="成绩表附在正文之后。"),
+        ]
+    )
+    base_form_class = ContestResultPageForm
+    template = "openness/article_page.html"
+
+    class Meta:
+        verbose_name = "竞赛成绩公布"
+        verbose_name_plural = "竞赛成绩公布"
+
+    def clean(self):
+        super().clean()
+        # A page being added in the editor is ``live`` until the view decides (the model's
+        # default), so only a saved page is held to the rule here; the editor's publishing
+        # buttons are refused by ``ContestResultPageForm``.
+        if self.live and self.pk is not None:
+            from .selectors import public_ranking_refusal
+
+            reason = public_ranking_refusal(QuizPage.objects.filter(pk=self.contest_id).first())
+            if reason:
+                raise ValidationError({"contest": reason})
+
+    def export_appendix(self) -> str:
+        from .publication import ranking_markdown
+
+        return ranking_markdown(QuizPage.objects.filter(pk=self.contest_id).first(), self.ranking_limit)

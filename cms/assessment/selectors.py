@@ -62,6 +62,11 @@ def my_attempt(user: User, attempt_id: int) -> Attempt | None:
     return Attempt.objects.select_related("quiz").filter(pk=attempt_id, user=user).first()
 
 
+#: A submit this long after the deadline still counts as in time (network, a slow phone); so a
+#: contest's ranking is final only this long after the contest ends.
+SUBMIT_GRACE = datetime.timedelta(seconds=30)
+
+
 def contest_end(quiz: QuizPage) -> datetime.datetime | None:
     """When nobody can answer any more: the close date, or a contest's start + time limit."""
     ends = [quiz.closes_at]
@@ -412,7 +417,14 @@ class RankingEntry:
 
 def contest_ranking(quiz: QuizPage, *, unit_ids=None, mask_names: bool = False) -> list[RankingEntry]:
     """Submitted attempts by score (high first), then time used (short first); equal score
-    and time share a rank. ``unit_ids`` narrows to people who sat it in those units."""
+    and time share a rank. ``unit_ids`` narrows to people who sat it in those units.
+
+    Late submissions rank like the others: an attempt is graded only from the answers saved
+    before its deadline (a save after it is refused) and its time is counted up to the
+    deadline at most, so lateness gains nothing, and a member whose tab closed or whose
+    connection dropped at the end keeps the score of what they answered. Callers grade the
+    contest's attempts left open past their deadline first
+    (``services.finalise_expired_for_quiz``), or those people would be missing."""
     attempts = (
         Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False)
         .select_related("user", "unit")
@@ -431,15 +443,42 @@ def contest_ranking(quiz: QuizPage, *, unit_ids=None, mask_names: bool = False) 
     return entries
 
 
-def public_ranking(quiz: QuizPage) -> list[RankingEntry] | None:
-    """What the public site may show: only for a live contest the editor chose to publish,
-    after it ended, names masked if the editor said so. (Not wired into the site export yet.)"""
-    if not (quiz.live and quiz.is_contest and quiz.ranking_public):
-        return None
+NOT_A_CONTEST_MESSAGE = "请选择一项知识竞赛。"
+RANKING_NOT_PUBLIC_MESSAGE = "该竞赛未设置在公开网站公布排名。"
+CONTEST_NOT_LIVE_MESSAGE = "该竞赛未发布或已撤下，不能公布排名。"
+CONTEST_NOT_ENDED_MESSAGE = "竞赛尚未结束，结束后才能公布排名。"
+
+
+def public_ranking_refusal(quiz: QuizPage | None, now: datetime.datetime | None = None) -> str:
+    """Why the contest's ranking may not be on the public site now ("" when it may): the
+    editor ticked 在公开网站公布排名 on a live contest, and it has ended (plus the submit
+    grace, so nobody still submitting in time is left out of a ranking exported once)."""
+    if quiz is None or not quiz.is_contest:
+        return NOT_A_CONTEST_MESSAGE
+    if not quiz.ranking_public:
+        return RANKING_NOT_PUBLIC_MESSAGE
+    if not quiz.live:
+        return CONTEST_NOT_LIVE_MESSAGE
     end = contest_end(quiz)
-    if end is None or timezone.now() < end:
+    if end is None or (now or timezone.now()) < end + SUBMIT_GRACE:
+        return CONTEST_NOT_ENDED_MESSAGE
+    return ""
+
+
+def public_ranking(quiz: QuizPage | None, now: datetime.datetime | None = None) -> list[RankingEntry] | None:
+    """What the public site may show (``public_ranking_refusal``), names masked if the
+    editor said so; None when it may show nothing."""
+    if public_ranking_refusal(quiz, now):
         return None
     return contest_ranking(quiz, mask_names=quiz.ranking_hide_names)
+
+
+def public_ranking_state(quiz: QuizPage | None) -> tuple:
+    """What a 竞赛成绩公布 page's export depends on besides the attempts: a change of any of
+    these re-exports the contest's live result pages."""
+    if quiz is None:
+        return ()
+    return (quiz.live, quiz.kind, quiz.ranking_public, quiz.ranking_hide_names, contest_end(quiz))
 
 
 def is_member(user: User) -> bool:

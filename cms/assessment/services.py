@@ -35,8 +35,8 @@ from .models import (
     QuizPage,
 )
 
-#: A submit this long after the deadline still counts as in time (network, a slow phone).
-SUBMIT_GRACE = datetime.timedelta(seconds=30)
+#: A submit this long after the deadline still counts as in time (see selectors).
+SUBMIT_GRACE = selectors.SUBMIT_GRACE
 #: A save this long after the deadline is still taken (the request was sent in time).
 SAVE_GRACE = datetime.timedelta(seconds=5)
 #: Mastery: an answer this many days old weighs half as much as one given now.
@@ -111,11 +111,18 @@ def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> 
 def finalise_expired(user: User, now: datetime.datetime | None = None) -> int:
     """Grade the person's attempts left open past their deadline (a closed tab, a lost phone)
     from the answers saved in time; they count as late. Returns how many."""
-    now = now or timezone.now()
+    return _finalise(Attempt.objects.filter(user=user), now or timezone.now())
+
+
+def finalise_expired_for_quiz(quiz: QuizPage, now: datetime.datetime | None = None) -> int:
+    """The same for everyone's attempts of one quiz: before a contest is ranked (member area,
+    secretaries' report, public site), so a closed tab counts for what it answered."""
+    return _finalise(Attempt.objects.filter(quiz=quiz), now or timezone.now())
+
+
+def _finalise(attempts, now: datetime.datetime) -> int:
     expired = list(
-        Attempt.objects.filter(user=user, submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE).values_list(
-            "pk", flat=True
-        )
+        attempts.filter(submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE).values_list("pk", flat=True)
     )
     for attempt_id in expired:
         with transaction.atomic():

@@ -23,7 +23,7 @@ from cms.audit.models import Action
 from cms.audit.services import AuditUnavailable, record
 from cms.core.spreadsheets import content_disposition
 
-from . import bank_io, report_export, reports
+from . import bank_io, report_export, reports, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "assessment_question_import"
@@ -152,6 +152,10 @@ class _ReportAccess:
         report = reports.quiz_report(self.scope, self.kwargs["quiz_id"])
         if report is None:
             raise Http404("没有这个测验，或它不面向您负责的组织。")
+        # Attempts left open past their deadline (a closed tab) count once graded: the
+        # figures and the contest ranking are read again if any was.
+        if services.finalise_expired_for_quiz(report.quiz):
+            report = reports.quiz_report(self.scope, self.kwargs["quiz_id"])
         return report
 
 

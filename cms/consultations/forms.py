@@ -7,14 +7,11 @@ from django import forms
 
 from cms.core.forms import PublicPageForm
 
-#: The buttons of Wagtail's page editor that send a page towards the public site.
-_PUBLISHING_ACTIONS = ("action-submit", "action-publish", "action-workflow-action", "action-restart-workflow")
-
 
 class FaqPageForm(PublicPageForm):
     def clean(self):
         cleaned = super().clean()
-        if any(self.data.get(name) for name in _PUBLISHING_ACTIONS) and not cleaned.get("personal_data_removed"):
+        if self.publishing_requested() and not cleaned.get("personal_data_removed"):
             self.add_error(
                 "personal_data_removed", "提交审核或发布前，请改写问题和答复、去除个人信息，并勾选“已去除个人信息”。"
             )

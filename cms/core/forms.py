@@ -7,6 +7,8 @@ from wagtail.admin.forms import WagtailAdminPageForm
 from .slugs import RESERVED_SLUGS
 
 MAX_SLUG_SYLLABLES = 8
+#: The buttons of Wagtail's page editor that send a page towards the public site.
+PUBLISHING_ACTIONS = ("action-submit", "action-publish", "action-workflow-action", "action-restart-workflow")
 
 
 def slug_from_title(title: str) -> str:
@@ -49,6 +51,11 @@ class PublicPageForm(WagtailAdminPageForm):
             cleaned["slug"] = slug
             self.errors.pop("slug", None)
         return cleaned
+
+    def publishing_requested(self) -> bool:
+        """The editor pressed a button that submits the page for approval or publishes it
+        (rules a page must meet before it goes public, while a draft may still be saved)."""
+        return any(self.data.get(name) for name in PUBLISHING_ACTIONS)
 
     def _slug_taken(self, slug: str) -> bool:
         parent = self.parent_page

@@ -97,3 +97,15 @@ class ArticlePage(Page):
     def clean(self):
         super().clean()
         validate_public_slug(self)
+
+    # What an article type adds to its exported body (cms.publishing.exporter.render_page).
+
+    def export_preamble(self) -> str:
+        """Plain text put before the body (the exporter makes it literal Markdown)."""
+        return ""
+
+    def export_appendix(self) -> str:
+        """Markdown put after the body. Built only with the escaping helpers
+        (``block_output.table_markdown``, ``html_safety.markdown_text``): nothing a person
+        typed may become markup."""
+        return ""

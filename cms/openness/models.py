@@ -63,8 +63,14 @@ class SectionPage(Page):
     base_form_class = PublicPageForm
     parent_page_types = ["openness.HomePage", "openness.SectionPage"]
     # A public form (群众心声, cms/feedback) sits in a section like an article; 常见问题 entries
-    # (cms/consultations) are articles of their own type.
-    subpage_types = ["openness.SectionPage", *ARTICLE_TYPES, "feedback.FeedbackFormPage", "consultations.FaqPage"]
+    # (cms/consultations) and 竞赛成绩公布 (cms/assessment) are articles of their own type.
+    subpage_types = [
+        "openness.SectionPage",
+        *ARTICLE_TYPES,
+        "feedback.FeedbackFormPage",
+        "consultations.FaqPage",
+        "assessment.ContestResultPage",
+    ]
     template = "openness/section_page.html"
 
     class Meta:

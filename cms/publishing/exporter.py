@@ -129,10 +129,15 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
         if getattr(page, "source", ""):
             meta["source"] = page.source
         body = render_body(collector, page.body)
-        # Plain text an article type puts before its body (the question of a 常见问题 page).
-        preamble = page.export_preamble() if hasattr(page, "export_preamble") else ""
-        if preamble.strip():
-            body = markdown_text(preamble.strip()) + "\n\n" + body
+        # What an article type adds around its body (ArticlePage.export_preamble/_appendix):
+        # plain text before it (the question of a 常见问题 page), escaped here, and Markdown
+        # after it (the ranking table of a 竞赛成绩公布 page), escaped where it is built.
+        preamble = page.export_preamble().strip()
+        if preamble:
+            body = markdown_text(preamble) + "\n\n" + body
+        appendix = page.export_appendix().strip()
+        if appendix:
+            body = f"{body.rstrip()}\n\n{appendix}" if body.strip() else appendix
     return ExportedPage(
         page_id=page.pk,
         path=content_path_for(page, site),

@@ -7,7 +7,7 @@ import factory
 from factory.django import DjangoModelFactory
 
 from cms.assessment.answers import QuestionType
-from cms.assessment.models import KnowledgePoint, Question, QuizPage, QuizQuestion, QuizRule
+from cms.assessment.models import ContestResultPage, KnowledgePoint, Question, QuizPage, QuizQuestion, QuizRule
 from tests.factories import PageFactory
 
 
@@ -82,3 +82,14 @@ class QuizFactory(PageFactory):
             revision.publish(skip_permission_checks=True)
             page.refresh_from_db()
         return page
+
+
+class ContestResultPageFactory(PageFactory):
+    """A 竞赛成绩公布 page on the public site: pass ``parent=section`` and ``contest=``."""
+
+    class Meta:
+        model = ContestResultPage
+
+    title = factory.Sequence(lambda n: f"竞赛成绩公布{n}")
+    slug = factory.Sequence(lambda n: f"contest-result-{n}")
+    summary = "竞赛成绩"
