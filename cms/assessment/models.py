@@ -309,7 +309,11 @@ class QuizPage(Page):
         help_text="选择后，学员须通过本测验，该课程才算学完。",
     )
     ranking_members = models.BooleanField("在党员学习区公布排名", default=False)
-    ranking_public = models.BooleanField("在公开网站公布排名", default=False)
+    ranking_public = models.BooleanField(
+        "在公开网站公布排名",
+        default=False,
+        help_text="勾选后，竞赛结束时可在公开网站栏目中发布“竞赛成绩公布”页面；取消勾选后，已发布页面中的排名自动撤下。",
+    )
     ranking_hide_names = models.BooleanField(
         "公开排名时隐藏姓名", default=True, help_text="公开网站上的姓名只显示姓氏（如“张*”）。"
     )
