@@ -593,10 +593,7 @@ class ContestResultPage(ArticlePage):
 
     def clean(self):
         super().clean()
-        # A page being added in the editor is ``live`` until the view decides (the model's
-        # default), so only a saved page is held to the rule here; the editor's publishing
-        # buttons are refused by ``ContestResultPageForm``.
-        if self.live and self.pk is not None:
+        if self.going_public():
             from .selectors import public_ranking_refusal
 
             reason = public_ranking_refusal(QuizPage.objects.filter(pk=self.contest_id).first())

@@ -199,13 +199,12 @@ class FaqPage(ArticlePage):
 
     def clean(self):
         super().clean()
-        if self.live and not self.personal_data_removed:
+        if not self.going_public():
+            return
+        if not self.personal_data_removed:
             raise ValidationError({"personal_data_removed": "请先去除个人信息并勾选“已去除个人信息”，再发布。"})
-        if self.live:
-            from .services import personal_details_left
+        from .services import personal_details_left
 
-            left = personal_details_left(self)
-            if left:
-                raise ValidationError(
-                    {"question": f"页面中仍含有提问人的个人信息（{'、'.join(left)}），请删除后再发布。"}
-                )
+        left = personal_details_left(self)
+        if left:
+            raise ValidationError({"question": f"页面中仍含有提问人的个人信息（{'、'.join(left)}），请删除后再发布。"})

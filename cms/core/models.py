@@ -98,6 +98,15 @@ class ArticlePage(Page):
         super().clean()
         validate_public_slug(self)
 
+    def going_public(self) -> bool:
+        """Whether ``clean`` should hold this save to the rules a page must meet before it is
+        public. A page being added in the editor is ``live`` (the model's default) until the
+        view decides, even when only a draft is saved, so only a page already in the tree
+        counts: on the add screen the publishing buttons are refused by the form
+        (``PublicPageForm.publishing_requested``), and publishing a revision later saves the
+        stored page, which runs ``clean`` again."""
+        return self.live and self.pk is not None
+
     # What an article type adds to its exported body (cms.publishing.exporter.render_page).
 
     def export_preamble(self) -> str:

@@ -63,10 +63,10 @@ def test_the_admin_button_makes_the_draft_and_opens_the_editor(people, answered,
     assert response.status_code == 302 and response["Location"] == f"/admin/pages/{page.pk}/edit/"
 
 
-def _edit_data(page, **overrides):
+def _edit_data(page=None, **overrides):
     data = {
         "title": "如何转接组织关系",
-        "slug": page.slug,
+        "slug": page.slug if page is not None else "transfer",
         "question": "如何转接组织关系？",
         "body": streamfield([("paragraph", rich_text("<p>请向支部申请。</p>"))]),
         "date": "2026-12-01",
@@ -111,3 +111,25 @@ def test_publishing_is_refused_while_the_askers_details_remain(people, answered,
     page.save_revision().publish()
     page.refresh_from_db()
     assert page.live
+
+
+def test_a_page_added_in_the_editor_may_be_saved_as_a_draft(people, faq_section, editor):
+    # On the add screen the new page is ``live`` (the model's default) until the view decides,
+    # so the publishing rules must not refuse a plain draft there.
+    client = client_for(editor)
+    add = f"/admin/pages/add/consultations/faqpage/{faq_section.pk}/"
+    refused = client.post(add, {**_edit_data(), "action-submit": "1"})
+    assert refused.status_code == 200
+    assert "提交审核或发布前，请改写问题和答复、去除个人信息" in refused.content.decode()
+    assert not FaqPage.objects.exists()
+
+    draft = client.post(add, _edit_data())
+    assert draft.status_code == 302, draft.context["form"].errors
+    page = FaqPage.objects.get()
+    assert not page.live and not page.personal_data_removed
+
+    published = client_for(people.admin).post(
+        f"/admin/pages/{page.pk}/edit/", {**_edit_data(page, personal_data_removed="on"), "action-publish": "1"}
+    )
+    assert published.status_code == 302
+    assert FaqPage.objects.get().live
