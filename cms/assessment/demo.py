@@ -4,6 +4,7 @@ Idempotent like the rest of the demo (questions are looked up by stem, pages by 
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.utils import timezone
 from wagtail.models import Page
@@ -12,8 +13,8 @@ from cms.accounts.models import MemberStatus
 from cms.study.models import CoursePage
 
 from .answers import QuestionType
-from .models import KnowledgePoint, MultipleChoiceRule, Question, QuizKind, QuizPage, QuizQuestion, QuizRule
-from .services import ensure_quiz_root
+from .models import Attempt, KnowledgePoint, MultipleChoiceRule, Question, QuizKind, QuizPage, QuizQuestion, QuizRule
+from .services import ensure_quiz_root, save_answer, start_attempt, submit
 
 S, M, TF, FB = QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE, QuestionType.FILL_BLANK
 
@@ -173,6 +174,40 @@ def _quiz(root: Page, quiz: QuizPage, author, publisher, *, questions=(), rules=
     return quiz
 
 
+#: The ended contest's sittings: who, minutes taken, and their answers by a piece of the
+#: stem (option texts, the blanks' texts, or 正确/错误) — one ranking to look at in the demo.
+#: ``member1`` is left out, so the member the help's other screenshots follow keeps his
+#: mastery map and 错题本 as they are.
+CONTEST_SITTINGS = [
+    ("branch1", 6, {"一次全国代表大会": ["1921", "上海"], "最后一天": ["嘉兴南湖"], "遵义会议": "正确"}),
+    ("member3", 9, {"一次全国代表大会": ["1921", "上海"], "最后一天": ["嘉兴南湖"], "遵义会议": "正确"}),
+    ("member2", 5, {"一次全国代表大会": ["1921", "北京"], "最后一天": ["嘉兴南湖"], "遵义会议": "正确"}),
+]
+
+
+def _sit_contest(contest: QuizPage, users) -> None:
+    """The demo's sittings of an ended contest, once (a second load_demo leaves them)."""
+    if Attempt.objects.filter(quiz=contest).exists():
+        return
+    for username, minutes, answers in CONTEST_SITTINGS:
+        person = users.get(username)
+        if person is None:
+            continue
+        attempt, _ = start_attempt(person, contest, now=contest.starts_at + datetime.timedelta(seconds=20))
+        for item in attempt.items:
+            question = Question.objects.get(pk=item["q"])
+            answer = next(value for stem, value in answers.items() if stem in question.stem)
+            if isinstance(answer, str):  # 判断题: A 正确, B 错误
+                shown = ["A" if answer == "正确" else "B"]
+            elif item["t"] == FB:
+                shown = answer
+            else:
+                options = {getattr(question, f"option_{letter.lower()}"): letter for letter in item["o"]}
+                shown = ["ABCDEF"[item["o"].index(options[text])] for text in answer]
+            save_answer(person, attempt.pk, question.pk, shown, now=contest.starts_at + datetime.timedelta(minutes=1))
+        submit(person, attempt.pk, uuid.uuid4(), now=contest.starts_at + datetime.timedelta(minutes=minutes))
+
+
 def load_demo_assessment(units, users) -> list[QuizPage]:
     editor, reviewer = users["editor"], users["reviewer"]
     bank = [_question(editor, reviewer, *spec) for spec in QUESTIONS]
@@ -231,4 +266,25 @@ def load_demo_assessment(units, users) -> list[QuizPage]:
         reviewer,
         rules=[(_point("党史"), None, 3), (_point("党章"), None, 2)],
     )
-    return [charter_quiz, practice, contest]
+    history = [q for q in bank if q.knowledge_points.filter(parent__name="党史").exists()]
+    ended_contest = _quiz(
+        root,
+        QuizPage(
+            title="“党的创建”知识竞赛",
+            slug="party-founding-contest",
+            kind=QuizKind.CONTEST,
+            intro="已结束的知识竞赛：党员学习区公布了排名，也可以在公开网站发布“竞赛成绩公布”。",
+            starts_at=now - datetime.timedelta(days=10),
+            time_limit_minutes=10,
+            pass_mark=60,
+            audience_statuses=members,
+            ranking_members=True,
+            ranking_public=True,
+            allow_review=False,
+        ),
+        editor,
+        reviewer,
+        questions=history,
+    )
+    _sit_contest(ended_contest, users)
+    return [charter_quiz, practice, contest, ended_contest]

@@ -5,7 +5,8 @@
 The same throw-away demo installation as ``help_screenshots`` (cms/study), walked as the
 demo member ``member1`` at 375 px: 我的测试, the demo's 党章知识测验 taken with two wrong
 answers (one of them while the connection is lost), its result, the mastery map and the
-错题本; then the demo branch secretary ``branch1``'s 测评统计 in the admin."""
+错题本; then the demo's ended contest's ranking as ``member3`` (who sat it) sees it, and the
+demo branch secretary ``branch1``'s 测评统计 in the admin with that contest's ranking."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from cms.bootstrap.management.commands import help_screenshots as base
 
 QUIZ = "党章知识测验"
+CONTEST = "“党的创建”知识竞赛"  # ended, ranked (cms/assessment/demo.py)
 #: The demo quiz's questions (cms/assessment/demo.py) by a piece of their stem → what the
 #: member answers: option texts, or the blank's text. Two are wrong on purpose.
 ANSWERS = {
@@ -40,10 +42,9 @@ class Command(base.Command):
             for text in answer:
                 page.locator(".dj-quiz-option label", has_text=text).click()
 
-    def _walk(self, browser, base_url: str, out: Path) -> None:
-        from cms.bootstrap.demo.content import DEMO_PASSWORD
-
-        context = browser.new_context(
+    @staticmethod
+    def _phone(browser):
+        return browser.new_context(
             viewport={"width": base.WIDTH, "height": base.HEIGHT},
             user_agent=base.WECHAT_UA,
             locale="zh-CN",
@@ -51,13 +52,26 @@ class Command(base.Command):
             is_mobile=True,
             has_touch=True,
         )
+
+    @staticmethod
+    def _member_login(context, base_url: str, username: str):
+        """我的测试 after logging in as the demo member ``username``."""
+        from cms.bootstrap.demo.content import DEMO_PASSWORD
+
         page = context.new_page()
         page.set_default_timeout(20_000)
         page.goto(base_url + "/member/quizzes/")
-        page.get_by_label("用户名").fill(base.MEMBER)
+        page.get_by_label("用户名").fill(username)
         page.get_by_label("密码").fill(DEMO_PASSWORD)
         page.locator("form.dj-login button[type=submit]").click()
         page.locator(".dj-quiz-group").first.wait_for()
+        return page
+
+    def _walk(self, browser, base_url: str, out: Path) -> None:
+        from cms.bootstrap.demo.content import DEMO_PASSWORD
+
+        context = self._phone(browser)
+        page = self._member_login(context, base_url, base.MEMBER)
 
         # 1. 我的测试: the groups, the required quiz waiting (and the tab's count).
         self._scroll_to(page, ".dj-quiz-links")
@@ -113,7 +127,17 @@ class Command(base.Command):
         self._save(page, out, "q9-notebook.png")
         context.close()
 
-        # 7. The branch secretary's 测评统计 in the admin, after member1's attempt.
+        # 7. A contest's ranking in the member area, as someone who sat it sees it.
+        context = self._phone(browser)
+        page = self._member_login(context, base_url, "member3")
+        page.get_by_role("link", name="查看排名").first.click()
+        page.locator(".dj-quiz-ranking").first.wait_for()
+        self._scroll_to(page, "h1")
+        self._save(page, out, "q11-ranking.png")
+        context.close()
+
+        # 8. The branch secretary's 测评统计 in the admin, after member1's attempt, and the
+        # contest's report with its ranking.
         admin = browser.new_context(viewport={"width": base.WIDTH, "height": base.HEIGHT}, device_scale_factor=1)
         staff = admin.new_page()
         staff.set_default_timeout(20_000)
@@ -125,4 +149,7 @@ class Command(base.Command):
         staff.goto(base_url + "/admin/assessment/reports/")
         staff.get_by_role("link", name=QUIZ).first.wait_for()
         self._save(staff, out, "q10-reports.png")
+        staff.get_by_role("link", name=CONTEST).first.click()
+        staff.get_by_role("heading", name="竞赛排名").scroll_into_view_if_needed()
+        self._save(staff, out, "q12-report-ranking.png")
         admin.close()
