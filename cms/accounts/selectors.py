@@ -108,11 +108,21 @@ def sees_every_unit(user: User) -> bool:
 def scope_of(user: User) -> Scope:
     """Every unit for 管理员 and superusers; a serving 支部书记's own unit and everything below
     it; nobody otherwise. Scope follows the member record, not the group, so a person put in
-    the 支部书记 group by hand gains no one."""
-    from .services import is_serving_secretary
+    the 支部书记 group by hand gains no one.
 
+    Remembered on the user object like ``is_administrator``: an admin page asks for it in the
+    view and again in the menu items of 学习进度 and 党员管理 (two queries each time)."""
     if not (user.is_authenticated and user.is_active):
         return NO_ONE
+    cached = getattr(user, "_dj_scope", None)
+    if cached is None:
+        cached = user._dj_scope = _scope_of(user)
+    return cached
+
+
+def _scope_of(user: User) -> Scope:
+    from .services import is_serving_secretary
+
     if sees_every_unit(user):
         return Scope(None, "全部组织")
     membership = Membership.objects.filter(user=user).select_related("user__organisation").first()
