@@ -133,6 +133,17 @@ MODERATION_MESSAGES = [
     ("Changes requested %(finished_at)s", {"finished_at": "3 小时之前"}, None),
     ("Sent to %(task_name)s %(started_at)s", {"task_name": "支部审核", "started_at": "3 小时之前"}, None),
     ("Schedule to publish", {}, "定时发布"),
+    # The page editor says it the same way whether the page is new or edited.
+    (
+        "Page '%(page_title)s' has been submitted for moderation.",
+        {"page_title": "支部工作简报"},
+        "页面“支部工作简报”已提交审核。",
+    ),
+    (
+        "Page '%(page_title)s' created and submitted for moderation.",
+        {"page_title": "支部工作简报"},
+        "页面“支部工作简报”已创建并提交审核。",
+    ),
 ]
 
 
