@@ -1,12 +1,17 @@
 """A whole company takes a quiz at once (issue 13, the last benchmark point).
 
 Against PostgreSQL and the production app server (gunicorn with deploy/gunicorn.conf.py and
-the production settings, as docs/operations.md deploys it), with GET session/ — the lightest
-authenticated request, through the same middleware and database — as the floor, measured in
-the same run. Each member is its own HTTP client (own session and CSRF cookie) making the
-requests the member area's pages make. Phases, one after the other:
+the production settings, as docs/operations.md deploys it). The floor, measured in the same
+run, is a trivial view: GET /api/bench/ping/ (bench/urls_quiz_load.py, served only by this
+installation through bench/settings_quiz_load.py), a DRF view with the member API's
+authentication and permission answering {"ok": true}: the same middleware, session and user
+rows, nothing else. GET session/ (the member area's first request; it computes the tab
+badges) is measured beside it as a second reference. Each member is its own HTTP client (own
+session and CSRF cookie) making the requests the member area's pages make. Phases, one after
+the other:
 
-1. floor: every member sends GET session/ within one second; time until the last answer.
+1. floor: every member sends GET ping/ within one second; time until the last answer; then
+   the same with GET session/.
 2. steady contest: every member starts the same 知识竞赛 (POST quizzes/<id>/attempts/) within
    the first seconds, saves one answer every few seconds (PUT attempts/<id>/answers/<q>/,
    jittered) until every question is answered, then submits (POST attempts/<id>/submit/);
@@ -17,13 +22,15 @@ requests the member area's pages make. Phases, one after the other:
    last answer: a save (a second contest, started beforehand), a lesson heartbeat (lesson
    opened beforehand), then the submit — every attempt recorded exactly once (some members
    double-click: the same key twice at once; some retry), none lost or duplicated.
-4. floor again (the shared machine drifts: the ratios use the mean of both floors).
-5. one at a time: a single client sends GET session/, a heartbeat, a save and a submit (a
-   third contest), member after member; the medians say what each request costs without
-   any queue, the figure least disturbed by other work on a shared machine.
+4. floor again, ping and session (the shared machine drifts: the ratios use the mean of
+   both ping bursts).
+5. one at a time: a single client sends GET ping/, GET session/, a heartbeat, a save and a
+   submit (a third contest), member after member; the medians say what each request costs
+   without any queue, the figure least disturbed by other work on a shared machine.
 
 Throughput of a burst is its requests / time until the last answer; its cost relative to the
-floor is the floor's throughput / its own (target: at most 1.5x for heartbeat, save, submit).
+floor is the floor's throughput / its own. One at a time, the cost is the request's median
+latency / the ping's. Target for heartbeat, save and submit: at most 1.5x the trivial view.
 Afterwards the database is compared with what the clients sent: one submitted attempt per
 member and contest, holding exactly the answers that member saved last.
 
@@ -61,8 +68,12 @@ from tests.production import Installation  # noqa: E402
 BRANCHES = 20
 #: The target of the issue for saves and submits in the steady contest.
 P99_TARGET_S = 0.300
-#: The target of the issue for the hot endpoints' cost relative to the floor.
+#: The target of the issue for the hot endpoints' cost relative to the trivial view.
 COST_TARGET = 1.5
+#: The trivial view (bench/urls_quiz_load.py); other paths are relative to /api/member/.
+PING = "/api/bench/ping/"
+HOT = ("POST heartbeat/", "PUT answers/", "POST submit/")
+FLOORS = ("GET ping/ (floor)", "GET ping/ (floor again)")
 
 #: Runs inside `manage.py shell` of the installation: people and their sessions, a question
 #: bank, two contests (steady, burst) and a course with a lesson.
@@ -180,7 +191,8 @@ class Member:
     async def call(self, record, name, method, path, body=None):
         headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", "")} if method != "GET" else {}
         started = time.perf_counter()
-        response = await self.client.request(method, "/api/member/" + path, json=body, headers=headers)
+        url = path if path.startswith("/") else "/api/member/" + path
+        response = await self.client.request(method, url, json=body, headers=headers)
         ended = time.perf_counter()
         record(name, started, ended)
         return response
@@ -342,8 +354,14 @@ async def load(base: str, seed: dict, args) -> dict:
             if response.status_code != 200 or not response.json().get("authenticated"):
                 problems.append(f"{member.username}: session {response.status_code}")
 
+        async def ping(member, recorder):
+            response = await member.call(recorder, "GET ping/", "GET", PING)
+            if response.status_code != 200 or response.json() != {"ok": True}:
+                problems.append(f"{member.username}: ping {response.status_code} {response.text[:200]}")
+
         print("phase 1: floor …", flush=True)
-        out["bursts"]["GET session/ (floor)"] = await burst("GET session/", people, session, rng)
+        out["bursts"]["GET ping/ (floor)"] = await burst("GET ping/", people, ping, rng)
+        out["bursts"]["GET session/"] = await burst("GET session/", people, session, rng)
 
         print(f"phase 2: steady contest ({len(people)} members, {len(studying)} studying) …", flush=True)
         out["steady"], out["steady_seconds"] = await steady(people, studying, seed, args, problems, rng)
@@ -382,7 +400,8 @@ async def load(base: str, seed: dict, args) -> dict:
         out["bursts"]["POST submit/"] = await burst("POST submit/", people, submit, rng)
 
         print("phase 4: floor again …", flush=True)
-        out["bursts"]["GET session/ (floor again)"] = await burst("GET session/", people, session, rng)
+        out["bursts"]["GET ping/ (floor again)"] = await burst("GET ping/", people, ping, rng)
+        out["bursts"]["GET session/ (again)"] = await burst("GET session/", people, session, rng)
 
         print("phase 5: one at a time …", flush=True)
         serial_id, one = seed["serial"], Recorder()
@@ -391,6 +410,7 @@ async def load(base: str, seed: dict, args) -> dict:
         for member in out["serial_people"]:
             if serial_id not in member.attempts:
                 continue
+            await ping(member, one)
             await session(member, one)
             await member.call(one, "POST heartbeat/", "POST", f"lessons/{lesson_id}/heartbeat/", {"seconds": 2})
             await member.save(one, problems, serial_id, 0)
@@ -488,7 +508,8 @@ def main() -> int:
     database = "bench_quiz_load"
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql(f"CREATE DATABASE {database}")
-    installation = Installation(work, f"{PG}/{database}")
+    # Production settings plus the trivial view's route (PYTHONPATH, the repository, reaches bench/).
+    installation = Installation(work, f"{PG}/{database}", DJANGO_SETTINGS_MODULE="bench.settings_quiz_load")
     gunicorn = None
     try:
         print("deploying (migrate, roles, demo site) …", flush=True)
@@ -554,10 +575,9 @@ def main() -> int:
             f"{'met' if p99 < P99_TARGET_S else 'NOT met'})"
         )
 
-    floors = [bursts[name]["throughput"] for name in ("GET session/ (floor)", "GET session/ (floor again)")]
-    floor = sum(floors) / len(floors)
-    print("\nbursts (every member's request within 1 s):\n")
-    print("| burst | requests | until the last answer | throughput | cost vs floor |\n|---|---|---|---|---|")
+    floor = sum(bursts[name]["throughput"] for name in FLOORS) / len(FLOORS)
+    print("\nbursts (every member's request within 1 s; the floor: the mean throughput of the two ping bursts):\n")
+    print("| burst | requests | until the last answer | throughput | cost vs the trivial view |\n|---|---|---|---|---|")
     for name, b in bursts.items():
         n = len(people)
         print(f"| {name} | {n} | {b['until_last']:.2f} s | {b['throughput']:.0f}/s | {floor / b['throughput']:.2f}x |")
@@ -567,21 +587,29 @@ def main() -> int:
         for request, values in b["recorder"].timings.items():
             timings.setdefault(f"{request} — burst {name}" if request.startswith("GET") else request, []).extend(values)
     print("\n".join(table(timings)))
-    for name in ("POST heartbeat/", "PUT answers/", "POST submit/"):
-        cost = floor / bursts[name]["throughput"]
-        print(
-            f"cost of {name} vs the floor: {cost:.2f}x (target ≤ {COST_TARGET}x: {'met' if cost <= COST_TARGET else 'NOT met'})"
-        )
-    print(f"submit throughput as a ratio of the floor's: {bursts['POST submit/']['throughput'] / floor:.2f}")
+    if min(bursts[name]["until_last"] for name in FLOORS) < 1.5:
+        # Answered about as fast as the requests came in (within 1 s): the server's capacity
+        # for the trivial view is higher than measured, so every burst cost is understated.
+        print("note: the ping bursts did not saturate the server; the burst costs are lower bounds")
 
     alone = {name: percentiles(values) for name, values in out["serial"].timings.items()}
     print(f"\none at a time ({len(out['serial_people'])} members, one request in flight):\n")
-    print("| request | n | p50 ms | p95 ms | p99 ms | max ms | p50 vs GET session/ |\n|---|---|---|---|---|---|---|")
+    print("| request | n | p50 ms | p95 ms | p99 ms | max ms | p50 vs GET ping/ |\n|---|---|---|---|---|---|---|")
     for name, st in alone.items():
         print(
             f"| {name} | {st['n']} | {st['p50'] * 1000:.1f} | {st['p95'] * 1000:.1f} | {st['p99'] * 1000:.1f} | "
-            f"{st['max'] * 1000:.1f} | {st['p50'] / alone['GET session/']['p50']:.2f}x |"
+            f"{st['max'] * 1000:.1f} | {st['p50'] / alone['GET ping/']['p50']:.2f}x |"
         )
+
+    print(f"\ncost vs the trivial view (target ≤ {COST_TARGET}x):")
+    for name in ("GET session/", *HOT):
+        burst_costs = [floor / bursts[b]["throughput"] for b in (name, f"{name} (again)") if b in bursts]
+        burst_cost = sum(burst_costs) / len(burst_costs)
+        serial_cost = alone[name]["p50"] / alone["GET ping/"]["p50"]
+        verdict = (
+            "" if name not in HOT else (f" — {'met' if max(burst_cost, serial_cost) <= COST_TARGET else 'NOT met'}")
+        )
+        print(f"  {name}: one at a time {serial_cost:.2f}x, burst {burst_cost:.2f}x{verdict}")
     print("RESULT:", "every attempt recorded exactly once" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -23,6 +23,9 @@ from tests.factories import CourseFactory, LessonFactory, OrganisationUnitFactor
 
 #: Session row, user row: every authenticated request (SessionMiddleware, AuthenticationMiddleware).
 AUTH = 2
+#: The benchmark's floor, GET /api/bench/ping/ (bench/urls_quiz_load.py): the member API's
+#: authentication and permission and nothing else.
+TRIVIAL_QUERIES = AUTH
 SESSION_QUERIES = AUTH + 9  # membership, unit name, unit path, consultations badge, quiz badge (4)
 HEARTBEAT_QUERIES = AUTH + 7  # lesson, course, its audience, membership, unit path, progress read, update
 SAVE_QUERIES = AUTH + 2  # the attempt (locked), the answer upsert
@@ -95,7 +98,18 @@ def submit(taking):
     )
 
 
-def test_the_trivial_view_session_costs(contest):
+@pytest.mark.urls("bench.urls_quiz_load")
+def test_the_benchmarks_trivial_view_reads_the_session_and_the_user_only(contest):
+    """What the hot requests' costs in bench/quiz_load.py are measured against."""
+    taking = contest(2)
+    got = run(lambda: taking.client.get("/api/bench/ping/"))
+    assert (got.queries, got.transactions) == (TRIVIAL_QUERIES, 0), got.sql
+    assert got.response.json() == {"ok": True}
+    taking.client.logout()
+    assert taking.client.get("/api/bench/ping/").status_code == 401  # the member API's permission
+
+
+def test_the_member_session_costs(contest):
     taking = contest(2)
     got = run(lambda: taking.client.get(API + "session/"))
     assert (got.queries, got.transactions) == (SESSION_QUERIES, 0), got.sql
