@@ -283,6 +283,17 @@ def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, i
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
 
 
+def progress_with_live_lesson(user: User, lesson_id: int) -> LessonProgress | None:
+    """The person's record of a live lesson with the lesson itself, in one query: the
+    heartbeat's first read (None when not opened yet or not live; the caller then reads the
+    lesson alone to tell the two apart)."""
+    return (
+        LessonProgress.objects.select_related("lesson")
+        .filter(user=user, lesson_id=lesson_id, lesson__live=True)
+        .first()
+    )
+
+
 def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:
     record = LessonProgress.objects.filter(user=user, lesson=lesson).first()
     if record is not None:

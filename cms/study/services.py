@@ -71,7 +71,12 @@ def _locked_progress(user: User, lesson: LessonPage, *, missing: str) -> LessonP
 
 
 def record_study_time(
-    user: User, lesson: LessonPage, seconds, *, now: datetime.datetime | None = None
+    user: User,
+    lesson: LessonPage,
+    seconds,
+    *,
+    now: datetime.datetime | None = None,
+    progress: LessonProgress | None = None,
 ) -> LessonProgress:
     """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
 
@@ -84,14 +89,19 @@ def record_study_time(
     The hot request of the study pages (every open lesson, every ~30 s): no transaction and no
     row lock, but a conditional UPDATE that only applies to the row as it was read. Of two
     reports at once, the second finds the row changed and is worked out again from the new
-    row, so the same seconds are never credited twice."""
+    row, so the same seconds are never credited twice. ``progress``: the person's record of
+    this lesson as just read by the caller (the heartbeat reads it with the lesson), spares
+    the first read."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_REPORT_SECONDS:
         raise ValidationError(f"学习时长须为 1 到 {MAX_REPORT_SECONDS} 之间的整数（秒）。")
     _check_access(user, lesson)
     now = now or timezone.now()
     cap = lesson_cap_seconds(lesson)
-    for _ in range(REPORT_RETRIES):
-        progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()
+    if progress is not None and (progress.user_id, progress.lesson_id) != (user.pk, lesson.pk):
+        raise ValueError("progress is not this person's record of this lesson")
+    for attempt in range(REPORT_RETRIES):
+        if attempt or progress is None:
+            progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()
         if progress is None:
             raise ValidationError("请先打开课时再上报学习时长。")
         progress.lesson = lesson  # already loaded: the answer reads its minimum time
