@@ -6,14 +6,19 @@
 from __future__ import annotations
 
 from .models import MemberStatus, Membership, OrganisationUnit, User
-from .selectors import branch_path
+from .selectors import ancestor_ids
 
 
 def organisation_path_ids(user: User) -> set[int]:
-    """The person's unit and every unit above it (one query per level, once per request)."""
-    if not user.is_authenticated or user.organisation is None:
+    """The person's unit and every unit above it (one query, whatever the depth). Kept on the
+    user object, which lives for one request: the member area's badges and audience checks
+    of one request ask several times."""
+    if not user.is_authenticated or user.organisation_id is None:
         return set()
-    return {unit.pk for unit in branch_path(user.organisation)}
+    known = getattr(user, "_organisation_path_ids", None)
+    if known is None or known[0] != user.organisation_id:
+        known = user._organisation_path_ids = (user.organisation_id, ancestor_ids(user.organisation_id))
+    return set(known[1])
 
 
 def is_in_audience(user: User, target, *, path_ids: set[int] | None = None) -> bool:
@@ -22,7 +27,7 @@ def is_in_audience(user: User, target, *, path_ids: set[int] | None = None) -> b
     of the target's units or below one (none chosen = everyone).
 
     "Below one of the units" is checked upwards — one of the target's units is the person's
-    unit or an ancestor of it — so a list of targets costs the person's few ancestor queries,
+    unit or an ancestor of it — so a list of targets costs one query for the person's ancestors,
     not a tree walk per target. Pass ``path_ids`` (``organisation_path_ids``) when checking
     many targets; ``audience_units`` should be prefetched."""
     membership = getattr(user, "membership", None) if user.is_authenticated else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from .models import Membership, OrganisationUnit, User
@@ -41,6 +42,22 @@ def branch_path(unit: OrganisationUnit) -> list[OrganisationUnit]:
         seen.add(node.pk)
         path.append(node)
     return list(reversed(path))
+
+
+def ancestor_ids(unit_id: int) -> set[int]:
+    """Ids of the unit and every unit above it in one query, however deep the tree (a
+    recursive CTE, the same SQL on SQLite and PostgreSQL). The member area's hot requests
+    check audiences with these; ``UNION`` (not ``UNION ALL``) ends the walk on a cycle."""
+    table = connection.ops.quote_name(OrganisationUnit._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE up(id, parent_id) AS ("
+            f"SELECT id, parent_id FROM {table} WHERE id = %s "
+            f"UNION SELECT unit.id, unit.parent_id FROM {table} unit JOIN up ON unit.id = up.parent_id"
+            f") SELECT id FROM up",
+            [unit_id],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def branch_path_display(unit: OrganisationUnit, separator: str = " / ") -> str:

@@ -429,6 +429,11 @@ class Attempt(models.Model):
     seconds_used = models.PositiveIntegerField("用时（秒）", null=True, blank=True)
     key = models.UUIDField("提交标识", null=True, blank=True, unique=True)
 
+    #: Not stored: set by grading in this process (``services._grade``) to the questions by id
+    #: and the answer rows by question id it has just read and written, so the submit's
+    #: answer shows the result without reading them all again.
+    graded: tuple[dict, dict] | None = None
+
     class Meta:
         verbose_name = "作答记录"
         verbose_name_plural = "作答记录"

@@ -251,6 +251,8 @@ def saved_answers(attempt: Attempt) -> dict[int, AttemptAnswer]:
 
 
 def answered_count(attempt: Attempt) -> int:
+    if attempt.graded is not None:  # just graded: every row is in memory
+        return sum(1 for record in attempt.graded[1].values() if record.answer is not None)
     return AttemptAnswer.objects.filter(attempt=attempt, answer__isnull=False).count()
 
 
@@ -313,8 +315,11 @@ def attempt_result(attempt: Attempt) -> AttemptResult:
     assert attempt.submitted, "a result exists only after submission"
     if not attempt.allow_review:
         return AttemptResult(attempt, [])
-    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
-    records = saved_answers(attempt)
+    if attempt.graded is not None:  # just graded: the questions and answers are in memory
+        questions, records = attempt.graded
+    else:
+        questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
+        records = saved_answers(attempt)
     items = [item for item in attempt.items if item["q"] in questions]
     return AttemptResult(
         attempt,

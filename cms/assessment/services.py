@@ -349,16 +349,20 @@ def submit(user: User, attempt_id: int, key, *, now: datetime.datetime | None = 
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, user=user).first()
+            # The quiz comes along for the answer (its title); only the attempt row is locked.
+            attempt = (
+                Attempt.objects.select_for_update(of=("self",))
+                .select_related("quiz")
+                .filter(pk=attempt_id, user=user)
+                .first()
+            )
             if attempt is None:
                 raise PermissionDenied
             if attempt.submitted:
                 return attempt
-            if Attempt.objects.filter(key=key).exists():
-                raise ValidationError({"key": "该提交标识已用于另一次作答，请刷新页面后重试。"})
             _grade(attempt, now, key=key)
             return attempt
-    except IntegrityError:  # the same key raced onto another attempt
+    except IntegrityError:  # the key is unique: it was used for another attempt (now or in a race)
         raise ValidationError({"key": "该提交标识已用于另一次作答，请刷新页面后重试。"}) from None
 
 
@@ -367,23 +371,21 @@ def _grade(attempt: Attempt, now: datetime.datetime, *, key: uuid.UUID | None) -
     person's mastery and notebook."""
     # One grading per person at a time: their mastery and notebook rows are shared by all
     # their attempts (always attempt row first, then the person's: no lock-order cycles).
-    User.objects.select_for_update().filter(pk=attempt.user_id).first()
+    list(User.objects.select_for_update().filter(pk=attempt.user_id).values_list("pk", flat=True))
     questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
     records = {a.question_id: a for a in AttemptAnswer.objects.filter(attempt=attempt)}
     graded: list[tuple[Question, AttemptAnswer]] = []
-    new_records = []
     for item in attempt.items:
         question = questions.get(item["q"])
         if question is None:
             continue  # deleted from the bank since the start: not counted
         record = records.get(question.pk)
         if record is None:
-            record = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=now)
-            new_records.append(record)
+            record = records[question.pk] = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=now)
         record.credit = credit(question.type, question.answer, record.answer, partial=attempt.partial_credit)
         graded.append((question, record))
-    AttemptAnswer.objects.bulk_create(new_records)
-    AttemptAnswer.objects.bulk_update([r for r in records.values() if r.credit is not None], ["credit"])
+    # Rows of unanswered questions are added, the others get their credit: one statement.
+    _upsert(AttemptAnswer, [record for _, record in graded], ["attempt", "question"], ["credit"])
 
     total = sum(record.credit for _, record in graded)
     attempt.score = round(100 * total / len(graded), 1) if graded else 0
@@ -396,6 +398,18 @@ def _grade(attempt: Attempt, now: datetime.datetime, *, key: uuid.UUID | None) -
     attempt.save(update_fields=["score", "correct_count", "late", "seconds_used", "submitted_at", "key"])
     _update_mastery(attempt.user_id, graded, now)
     _update_notebook(attempt, graded, now)
+    attempt.graded = (questions, records)
+
+
+def _upsert(model, rows: list, unique_fields: list[str], update_fields: list[str]) -> None:
+    """Insert the rows, or update ``update_fields`` of those already stored (matched on
+    ``unique_fields``): one statement for new and existing rows alike. Copies without the
+    primary key are written (Django would split rows with and without one in two)."""
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    copies = [model(**{f.attname: getattr(row, f.attname) for f in fields}) for row in rows]
+    model.objects.bulk_create(copies, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
 
 
 def _update_mastery(user_id: int, graded, now: datetime.datetime) -> None:
@@ -406,20 +420,20 @@ def _update_mastery(user_id: int, graded, now: datetime.datetime) -> None:
     if not credits:
         return
     rows = {m.knowledge_point_id: m for m in Mastery.objects.filter(user_id=user_id, knowledge_point_id__in=credits)}
-    created = []
     for point_id, values in credits.items():
         row = rows.get(point_id)
         if row is None:
-            row = Mastery(user_id=user_id, knowledge_point_id=point_id, as_of=now)
-            created.append(row)
+            row = rows[point_id] = Mastery(user_id=user_id, knowledge_point_id=point_id, as_of=now)
         decay = 0.5 ** (max(0.0, (now - row.as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
         row.weighted_credit = row.weighted_credit * decay + sum(values)
         row.weighted_count = row.weighted_count * decay + len(values)
         row.answered += len(values)
         row.as_of = max(row.as_of, now)
-    Mastery.objects.bulk_create(created)
-    Mastery.objects.bulk_update(
-        [r for pk, r in rows.items()], ["weighted_credit", "weighted_count", "answered", "as_of"]
+    _upsert(
+        Mastery,
+        list(rows.values()),
+        ["user", "knowledge_point"],
+        ["weighted_credit", "weighted_count", "answered", "as_of"],
     )
 
 
@@ -454,7 +468,9 @@ def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
             elif entry.streak_day is not None and today > entry.streak_day:
                 entry.correct_streak, entry.cleared_at = 2, now
             changed.append(entry)
-    NotebookEntry.objects.bulk_create(created)
-    NotebookEntry.objects.bulk_update(
-        changed, ["wrong_count", "last_wrong_at", "last_answer", "correct_streak", "streak_day", "cleared_at"]
+    _upsert(
+        NotebookEntry,
+        created + changed,
+        ["user", "question"],
+        ["wrong_count", "last_wrong_at", "last_answer", "correct_streak", "streak_day", "cleared_at"],
     )

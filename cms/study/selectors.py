@@ -81,7 +81,8 @@ def courses_for(user: User) -> list[CoursePage]:
 def can_study(user: User, course: CoursePage) -> bool:
     if not (user.is_authenticated and user.is_active and course.live):
         return False
-    return is_study_admin(user) or is_in_audience(user, course)
+    # The audience first: members are nearly everyone who asks, and it spares the group query.
+    return is_in_audience(user, course) or is_study_admin(user)
 
 
 def lessons_of(course: CoursePage):
@@ -280,6 +281,17 @@ def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, i
         return None, None
     index = ids.index(lesson.pk)
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
+
+
+def progress_with_live_lesson(user: User, lesson_id: int) -> LessonProgress | None:
+    """The person's record of a live lesson with the lesson itself, in one query: the
+    heartbeat's first read (None when not opened yet or not live; the caller then reads the
+    lesson alone to tell the two apart)."""
+    return (
+        LessonProgress.objects.select_related("lesson")
+        .filter(user=user, lesson_id=lesson_id, lesson__live=True)
+        .first()
+    )
 
 
 def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:

@@ -209,6 +209,24 @@ def test_heartbeat_before_opening_is_refused_in_chinese(client, course):
     assert response.json() == {"detail": "请先打开课时再上报学习时长。", "code": "invalid"}
 
 
+def test_a_heartbeat_for_an_opened_lesson_since_withdrawn_is_the_same_404(client, person, course, org):
+    """The heartbeat reads the lesson together with the person's record: a record kept from
+    before the lesson, or its course, was withdrawn must not make it count."""
+    lesson = LessonFactory(parent=course)
+    hidden = CourseFactory(audience_units=[org.first])
+    in_hidden = LessonFactory(parent=hidden)
+    for target in (lesson, in_hidden):
+        assert client.post(f"{API}lessons/{target.pk}/open/").status_code == 200
+        rewind(person, target, 60)
+    lesson.unpublish()
+    hidden.unpublish()
+
+    for target in (lesson, in_hidden):
+        response = client.post(f"{API}lessons/{target.pk}/heartbeat/", {"seconds": 30}, format="json")
+        assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    assert set(LessonProgress.objects.values_list("seconds_spent", flat=True)) == {0}
+
+
 @pytest.mark.parametrize("payload", ['{"seconds": 3', "[1, 2", "不是 JSON"])
 def test_malformed_json_is_a_chinese_400(client, course, payload):
     lesson = LessonFactory(parent=course)

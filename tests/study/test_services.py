@@ -110,6 +110,21 @@ def test_heartbeat_before_opening_is_refused(person, lesson):
     assert error.value.messages == ["请先打开课时再上报学习时长。"]
 
 
+def test_a_record_read_beforehand_is_used_and_must_be_the_persons_own(person, lesson, org):
+    services.open_lesson(person, lesson, now=T0)
+    read = selectors.progress_with_live_lesson(person, lesson.pk)
+    assert read.lesson == lesson
+    assert services.record_study_time(person, lesson, 30, now=at(30), progress=read).seconds_spent == 30
+
+    other = member(org.first, username="other-reader")
+    services.open_lesson(other, lesson, now=T0)
+    with pytest.raises(ValueError):
+        services.record_study_time(
+            person, lesson, 30, now=at(60), progress=selectors.progress_with_live_lesson(other, lesson.pk)
+        )
+    assert LessonProgress.objects.get(user=person, lesson=lesson).seconds_spent == 30
+
+
 def test_completing_too_early_is_refused_with_what_is_missing(person, lesson):
     with pytest.raises(ValidationError) as error:
         services.complete_lesson(person, lesson, now=T0)

@@ -1,0 +1,188 @@
+"""The query budget of the member area's hot requests (issue 13: a whole company taking a
+quiz at once, bench/quiz_load.py). Exact counts, so that a query creeping back in fails
+here before it shows in the benchmark; none of them may grow with the quiz's size, the
+answers given or the depth of the organisation tree.
+
+Counted as production runs them: the SAVEPOINT/RELEASE pairs are the test's own outer
+transaction turning each ``transaction.atomic`` into a savepoint (BEGIN/COMMIT in
+production, not reported by Django), so they are counted separately as transactions."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cms.accounts.models import MemberStatus, OrganisationUnit
+from cms.study import services as study_services
+from cms.study.models import LessonProgress
+from tests.assessment.conftest import API, client_for, key, member
+from tests.assessment.factories import KnowledgePointFactory, QuestionFactory, QuizFactory
+from tests.factories import CourseFactory, LessonFactory, OrganisationUnitFactory
+
+#: Session row, user row: every authenticated request (SessionMiddleware, AuthenticationMiddleware).
+AUTH = 2
+#: The benchmark's floor, GET /api/bench/ping/ (bench/urls_quiz_load.py): the member API's
+#: authentication and permission and nothing else.
+TRIVIAL_QUERIES = AUTH
+SESSION_QUERIES = AUTH + 9  # membership, unit name, unit path, consultations badge, quiz badge (4)
+HEARTBEAT_QUERIES = AUTH + 6  # progress with its lesson, course, its audience, membership, unit path, update
+SAVE_QUERIES = AUTH + 2  # the attempt (locked), the answer upsert
+# The attempt (locked, with its quiz), the person's row (locked), questions, their knowledge
+# points, saved answers, the answers' upsert, the attempt's update, mastery read and upsert,
+# notebook read and upsert; the result is answered from what grading has in memory.
+SUBMIT_QUERIES = AUTH + 11
+
+
+def run(call) -> SimpleNamespace:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200, response.content
+    sql = [q["sql"] for q in captured.captured_queries]
+    savepoints = [s for s in sql if s.startswith("SAVEPOINT")]
+    statements = [s for s in sql if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"))]
+    return SimpleNamespace(queries=len(statements), transactions=len(savepoints), sql=statements, response=response)
+
+
+def deep_unit(org, levels: int) -> OrganisationUnit:
+    """A branch ``levels`` general branches below org.general (a deeper tree than usual)."""
+    parent = org.general
+    for level in range(levels):
+        parent = OrganisationUnitFactory(
+            name=f"第{level}级党总支", kind=OrganisationUnit.Kind.GENERAL_BRANCH, parent=parent
+        )
+    return OrganisationUnitFactory(name=f"深{levels}层党支部", parent=parent)
+
+
+@pytest.fixture
+def contest(root, org):
+    """A person, a quiz of ``size`` questions they are taking, and a lesson they have open."""
+
+    def make(size: int, unit=None):
+        unit = unit or org.first
+        person = member(unit, MemberStatus.FULL, username=f"budget-{size}-{unit.pk}")
+        point = KnowledgePointFactory()
+        questions = [QuestionFactory(knowledge_points=[point]) for _ in range(size)]
+        quiz = QuizFactory(questions=questions, audience_units=[org.committee], time_limit_minutes=30)
+        lesson = LessonFactory(parent=CourseFactory(audience_units=[org.committee]))
+        client = client_for(person)
+        assert client.get(API + "session/").status_code == 200  # the session's expiry is fresh
+        assert client.post(API + f"lessons/{lesson.pk}/open/").status_code == 200
+        attempt = client.post(API + f"quizzes/{quiz.pk}/attempts/").json()
+        return SimpleNamespace(person=person, client=client, lesson=lesson, attempt=attempt)
+
+    return make
+
+
+def heartbeat(taking):
+    return run(
+        lambda: taking.client.post(API + f"lessons/{taking.lesson.pk}/heartbeat/", {"seconds": 30}, format="json")
+    )
+
+
+def save(taking, index=0):
+    question = taking.attempt["questions"][index]
+    return run(
+        lambda: taking.client.put(
+            API + f"attempts/{taking.attempt['id']}/answers/{question['id']}/",
+            {"answer": [question["options"][0]["key"]]},
+            format="json",
+        )
+    )
+
+
+def submit(taking):
+    return run(
+        lambda: taking.client.post(API + f"attempts/{taking.attempt['id']}/submit/", {"key": key()}, format="json")
+    )
+
+
+@pytest.mark.urls("bench.urls_quiz_load")
+def test_the_benchmarks_trivial_view_reads_the_session_and_the_user_only(contest):
+    """What the hot requests' costs in bench/quiz_load.py are measured against."""
+    taking = contest(2)
+    got = run(lambda: taking.client.get("/api/bench/ping/"))
+    assert (got.queries, got.transactions) == (TRIVIAL_QUERIES, 0), got.sql
+    assert got.response.json() == {"ok": True}
+    taking.client.logout()
+    assert taking.client.get("/api/bench/ping/").status_code == 401  # the member API's permission
+
+
+def test_the_member_session_costs(contest):
+    taking = contest(2)
+    got = run(lambda: taking.client.get(API + "session/"))
+    assert (got.queries, got.transactions) == (SESSION_QUERIES, 0), got.sql
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_saving_an_answer_costs_the_same_whatever_the_quiz_size(contest, size):
+    taking = contest(size)
+    first, again = save(taking), save(taking)  # a new answer, then a changed one
+    for got in (first, again):
+        assert (got.queries, got.transactions) == (SAVE_QUERIES, 1), got.sql
+    assert sum(s.startswith("INSERT") for s in first.sql) == 1
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_submitting_costs_the_same_whatever_the_quiz_size(contest, size):
+    taking = contest(size)
+    for index in range(0, size, 2):  # half answered: the other half get rows of their own
+        save(taking, index)
+    got = submit(taking)
+    assert (got.queries, got.transactions) == (SUBMIT_QUERIES, 1), got.sql
+    body = got.response.json()
+    assert len(body["questions"]) == size and body["attempt"]["answered_count"] == (size + 1) // 2
+
+
+def test_a_second_submit_costs_the_same_once_mastery_and_notebook_rows_exist(contest, org):
+    """The person's mastery and notebook rows now exist (updates instead of inserts)."""
+    taking = contest(4)
+    submit(taking)
+    quiz_id = taking.attempt["quiz"]["id"]
+    taking.attempt = taking.client.post(API + f"quizzes/{quiz_id}/attempts/").json()
+    assert taking.attempt["state"] == "in_progress"
+    save(taking)
+    got = submit(taking)
+    assert (got.queries, got.transactions) == (SUBMIT_QUERIES, 1), got.sql
+
+
+@pytest.mark.parametrize("levels", [0, 4])
+def test_the_heartbeat_costs_the_same_whatever_the_tree_depth_and_takes_no_lock(contest, org, levels):
+    taking = contest(2, unit=deep_unit(org, levels) if levels else None)
+    got = heartbeat(taking)
+    assert (got.queries, got.transactions) == (HEARTBEAT_QUERIES, 0), got.sql
+    assert not [s for s in got.sql if "FOR UPDATE" in s]
+    assert got.response.json()["seconds_spent"] > 0
+
+
+def test_the_hot_requests_cost_no_more_queries_than_the_session(contest):
+    taking = contest(12)
+    session = run(lambda: taking.client.get(API + "session/"))
+    for got in (heartbeat(taking), save(taking), submit(taking)):
+        assert got.queries <= session.queries + 2, got.sql  # submit: grading's own reads and writes
+
+
+def test_a_report_landing_between_the_read_and_the_write_is_not_credited_twice(org):
+    """The heartbeat's UPDATE only applies to the row as it was read: a second report that
+    got in between wins, this one is worked out again from the new row."""
+    person = member(org.first)
+    lesson = LessonFactory(parent=CourseFactory(audience_units=[org.first]), min_study_minutes=1)
+    opened = study_services.open_lesson(person, lesson)
+    start = opened.credited_until
+    moment = start + datetime.timedelta(seconds=60)
+    interleaved = []
+
+    def other_report_first(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "study_lessonprogress" in sql and not interleaved:
+            interleaved.append(True)
+            study_services.record_study_time(person, lesson, 60, now=moment)  # the other tab
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_report_first):
+        mine = study_services.record_study_time(person, lesson, 60, now=moment)
+
+    stored = LessonProgress.objects.get(user=person, lesson=lesson)
+    # 60 s of wall clock (plus the slack) were available once; both tabs together get them once.
+    assert interleaved and stored.seconds_spent == 60 + study_services.REPORT_SLACK_SECONDS
+    assert mine.seconds_spent == stored.seconds_spent
