@@ -23,6 +23,7 @@ from cms.accounts.first_login import mark_initial_password
 from cms.accounts.models import BranchRole, MemberStatus, Membership, OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
 from cms.assessment.demo import load_demo_assessment
+from cms.assessment.models import ContestResultPage
 from cms.bootstrap.roles import setup_roles
 from cms.core.models import SiteSettings
 from cms.openness.models import NewsPage, OpennessCategory, OpennessPage, SectionPage, TheoryPage
@@ -491,8 +492,21 @@ def load_demo() -> list[DemoLogin]:
         PageViewRestriction.objects.create(page=private, restriction_type=PageViewRestriction.LOGIN)
     load_demo_courses(units, users, images={"banner": banner, "lecture": lecture}, video=video)
     load_demo_forms(units, users, interact=interact)
-    load_demo_assessment(units, users)
+    ended_contest = load_demo_assessment(units, users)[-1]
     load_demo_consultations(units, users, faq_section=faq)
+    # The ended contest's ranking on the public site (names masked: the contest's default).
+    article(
+        news,
+        ContestResultPage,
+        "party-founding-contest-results",
+        editor,
+        title="“党的创建”知识竞赛成绩公布",
+        date=day(2),
+        issuing_unit=committee,
+        contest=ended_contest,
+        summary="“党的创建”知识竞赛已结束，现公布成绩排名。",
+        body=[("paragraph", p("感谢各支部党员踊跃参赛。按得分从高到低排列，得分相同时用时短的在前。"))],
+    )
     article(
         news,
         NewsPage,
