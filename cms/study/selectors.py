@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from cms.accounts.audience import is_in_audience, organisation_path_ids
-from cms.accounts.models import MemberStatus, User
+from cms.accounts.models import MemberStatus, OrganisationUnit, User
 from cms.accounts.roles import ADMINISTRATOR
 
 from .models import CoursePage, LessonPage, LessonProgress
@@ -91,8 +91,24 @@ def lessons_of(course: CoursePage):
 
 
 def course_of(lesson: LessonPage) -> CoursePage | None:
-    # The parent's tree path is the lesson's minus its last step: one query, not two.
-    return CoursePage.objects.prefetch_related("audience_units").filter(path=lesson.path[: -LessonPage.steplen]).first()
+    """The lesson's course with its audience units, in one query when it has audience units
+    (nearly every course; the heartbeat asks on every report), two when it has none."""
+    # The parent's tree path is the lesson's minus its last step: no walk up the tree.
+    path = lesson.path[: -LessonPage.steplen]
+    links = list(
+        CoursePage.audience_units.through.objects.select_related("coursepage", "organisationunit").filter(
+            coursepage__path=path
+        )
+    )
+    if not links:
+        return CoursePage.objects.prefetch_related("audience_units").filter(path=path).first()
+    course = links[0].coursepage
+    # Filled as prefetch_related fills it, so ``audience_units.all()`` asks the database no more.
+    units = OrganisationUnit.objects.all()
+    units._result_cache = [link.organisationunit for link in links]
+    units._prefetch_done = True
+    course._prefetched_objects_cache = {"audience_units": units}
+    return course
 
 
 def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[LessonPage]]:
@@ -286,12 +302,18 @@ def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, i
 def progress_with_live_lesson(user: User, lesson_id: int) -> LessonProgress | None:
     """The person's record of a live lesson with the lesson itself, in one query: the
     heartbeat's first read (None when not opened yet or not live; the caller then reads the
-    lesson alone to tell the two apart)."""
-    return (
-        LessonProgress.objects.select_related("lesson")
+    lesson alone to tell the two apart). The person's Party record comes in the same query and
+    is kept on ``user``, where the audience check reads it (else one more query)."""
+    record = (
+        LessonProgress.objects.select_related("lesson", "user__membership")
         .filter(user=user, lesson_id=lesson_id, lesson__live=True)
         .first()
     )
+    if record is not None:
+        # None (no Party record) is cached too: the audience check then refuses without asking.
+        User.membership.related.set_cached_value(user, getattr(record.user, "membership", None))
+        record.user = user
+    return record
 
 
 def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:

@@ -27,7 +27,7 @@ AUTH = 2
 #: authentication and permission and nothing else.
 TRIVIAL_QUERIES = AUTH
 SESSION_QUERIES = AUTH + 9  # membership, unit name, unit path, consultations badge, quiz badge (4)
-HEARTBEAT_QUERIES = AUTH + 6  # progress with its lesson, course, its audience, membership, unit path, update
+HEARTBEAT_QUERIES = AUTH + 4  # progress with its lesson and membership, course with its audience, unit path, update
 SAVE_QUERIES = AUTH + 2  # the attempt (locked), the answer upsert
 # The attempt (locked, with its quiz), the person's row (locked), questions, their knowledge
 # points, saved answers, the answers' upsert, the attempt's update, mastery read and upsert,

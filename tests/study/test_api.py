@@ -227,6 +227,25 @@ def test_a_heartbeat_for_an_opened_lesson_since_withdrawn_is_the_same_404(client
     assert set(LessonProgress.objects.values_list("seconds_spent", flat=True)) == {0}
 
 
+@pytest.mark.parametrize("change", ["transferred_out", "record_deleted"])
+def test_a_heartbeat_after_the_party_record_changed_is_the_same_404(client, person, course, change):
+    """The heartbeat reads the Party record in the same query as the progress row: one
+    transferred out, or gone, since the lesson was opened must not count."""
+    lesson = LessonFactory(parent=course)
+    assert client.post(f"{API}lessons/{lesson.pk}/open/").status_code == 200
+    rewind(person, lesson, 60)
+    if change == "transferred_out":
+        person.membership.status = MemberStatus.TRANSFERRED_OUT
+        person.membership.save()
+    else:
+        person.membership.delete()
+
+    response = client.post(f"{API}lessons/{lesson.pk}/heartbeat/", {"seconds": 30}, format="json")
+
+    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    assert LessonProgress.objects.get().seconds_spent == 0
+
+
 @pytest.mark.parametrize("payload", ['{"seconds": 3', "[1, 2", "不是 JSON"])
 def test_malformed_json_is_a_chinese_400(client, course, payload):
     lesson = LessonFactory(parent=course)
