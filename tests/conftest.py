@@ -8,35 +8,6 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-# Longest first. `make test` splits the suite over both cores (pytest-xdist, --dist load),
-# and each worker takes tests in collection order: a three-minute test collected last keeps
-# one core busy while the other idles. These files hold the tests that take tens of seconds
-# to minutes (throw-away installations in subprocesses, browsers, sequences of site builds);
-# starting them first leaves the short tests to fill the end of both workers' queues.
-SLOWEST_FIRST = (
-    "tests/bootstrap/test_backup.py",
-    "tests/deploy/",
-    "tests/build_scripts/test_incremental.py",
-    "tests/publishing/test_recovery.py",
-    "tests/e2e/",
-    "tests/build_scripts/test_search_index.py",
-    "tests/publishing/test_bursts.py",
-    "tests/publishing/test_hostile_content.py",
-    "tests/build_scripts/test_site_build.py",
-    "tests/publishing/test_rollback.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    def slowness_rank(item) -> int:
-        for rank, prefix in enumerate(SLOWEST_FIRST):
-            if item.nodeid.startswith(prefix):
-                return rank
-        return len(SLOWEST_FIRST)
-
-    items.sort(key=slowness_rank)  # stable: a file's own order (and its fixtures' scope) is kept
-
-
 @pytest.fixture
 def site_paths(settings, tmp_path) -> dict[str, Path]:
     """Point content/, its git dir, the site releases and media at this test's tmp dir."""
