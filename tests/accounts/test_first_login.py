@@ -248,7 +248,7 @@ def test_a_reset_password_cannot_be_kept(admin_client):
 # ---------------------------------------------------------------- demo accounts
 
 
-def test_demo_accounts_are_flagged_only_where_initial_passwords_must_change(db, site_paths, settings):
+def test_demo_accounts_are_flagged_only_where_initial_passwords_must_change(home, settings):
     settings.INITIAL_PASSWORD_CHANGE_REQUIRED = True
     call_command("load_demo", verbosity=0)
 
@@ -261,7 +261,7 @@ def test_demo_accounts_are_flagged_only_where_initial_passwords_must_change(db, 
     assert client.get("/admin/pages/")["Location"].startswith(CHANGE)
 
 
-def test_dev_demo_accounts_stay_usable(db, site_paths, settings):
+def test_dev_demo_accounts_stay_usable(home, settings):
     settings.INITIAL_PASSWORD_CHANGE_REQUIRED = False
     call_command("load_demo", verbosity=0)
 

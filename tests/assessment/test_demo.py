@@ -10,7 +10,7 @@ from cms.assessment.models import Question, QuizPage
 from tests.assessment.conftest import key
 
 
-def test_demo_assessment_is_idempotent_and_usable(db, site_paths):
+def test_demo_assessment_is_idempotent_and_usable(home):
     call_command("load_demo", verbosity=0)
     counts = (Question.objects.filter(live=True).count(), QuizPage.objects.live().count())
     call_command("load_demo", verbosity=0)
@@ -27,7 +27,7 @@ def test_demo_assessment_is_idempotent_and_usable(db, site_paths):
     assert len(practice.items) == 5
 
 
-def test_demo_ended_contest_has_its_ranking_once(db, site_paths):
+def test_demo_ended_contest_has_its_ranking_once(home):
     call_command("load_demo", verbosity=0)
     call_command("load_demo", verbosity=0)
     contest = QuizPage.objects.get(slug="party-founding-contest")

@@ -18,7 +18,7 @@ def _counts():
     )
 
 
-def test_load_demo_is_idempotent_and_keeps_edits(db, site_paths, publish, public_site):
+def test_load_demo_is_idempotent_and_keeps_edits(home, publish, public_site):
     call_command("load_demo", verbosity=0)
     first = _counts()
     assert OrganisationUnit.objects.filter(kind="branch").count() == 2
@@ -73,7 +73,7 @@ PRIVATE_MARKERS = [
 ]
 
 
-def test_load_demo_shows_forms_and_consultations(db, site_paths, publish, public_site):
+def test_load_demo_shows_forms_and_consultations(home, site_paths, publish, public_site):
     from cms.accounts.models import User
     from cms.consultations import selectors as consultations
     from cms.consultations.models import Consultation, FaqPage, State
