@@ -68,7 +68,7 @@ nginx:
 # build_scripts and the import-cycle check are tests).
 TEST_PROCESSES ?= auto
 test: install browser nginx lint
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load
+	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load --durations=40
 
 check: install
 	$(BIN)/python manage.py check
