@@ -35,8 +35,6 @@ from .models import (
     QuizPage,
 )
 
-#: A submit this long after the deadline still counts as in time (see selectors).
-SUBMIT_GRACE = selectors.SUBMIT_GRACE
 #: A save this long after the deadline is still taken (the request was sent in time).
 SAVE_GRACE = datetime.timedelta(seconds=5)
 #: Mastery: an answer this many days old weighs half as much as one given now.
@@ -122,7 +120,9 @@ def finalise_expired_for_quiz(quiz: QuizPage, now: datetime.datetime | None = No
 
 def _finalise(attempts, now: datetime.datetime) -> int:
     expired = list(
-        attempts.filter(submitted_at__isnull=True, deadline__lt=now - SUBMIT_GRACE).values_list("pk", flat=True)
+        attempts.filter(submitted_at__isnull=True, deadline__lt=now - selectors.SUBMIT_GRACE).values_list(
+            "pk", flat=True
+        )
     )
     for attempt_id in expired:
         with transaction.atomic():
@@ -390,7 +390,7 @@ def _grade(attempt: Attempt, now: datetime.datetime, *, key: uuid.UUID | None) -
     total = sum(record.credit for _, record in graded)
     attempt.score = round(100 * total / len(graded), 1) if graded else 0
     attempt.correct_count = sum(1 for _, record in graded if record.credit >= 1.0)
-    attempt.late = attempt.deadline is not None and now > attempt.deadline + SUBMIT_GRACE
+    attempt.late = attempt.deadline is not None and now > attempt.deadline + selectors.SUBMIT_GRACE
     ended = min(now, attempt.deadline) if attempt.deadline else now
     attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
     attempt.submitted_at = now

@@ -23,6 +23,8 @@ REPORT_SLACK_SECONDS = 5
 MIN_LESSON_CAP_SECONDS = 30 * 60
 #: Reports of one lesson arriving at the same moment: how often one is worked out again.
 REPORT_RETRIES = 3
+#: What a report changes; its conditional UPDATE applies only if they are still as read.
+_CREDITED_FIELDS = ("seconds_spent", "last_active_at", "credited_until")
 
 
 def ensure_study_root() -> StudyIndexPage:
@@ -105,11 +107,7 @@ def record_study_time(
         if progress is None:
             raise ValidationError("请先打开课时再上报学习时长。")
         progress.lesson = lesson  # already loaded: the answer reads its minimum time
-        read = {
-            "seconds_spent": progress.seconds_spent,
-            "last_active_at": progress.last_active_at,
-            "credited_until": progress.credited_until,
-        }
+        read = {field: getattr(progress, field) for field in _CREDITED_FIELDS}
         credited_until = progress.credited_until or progress.last_active_at
         available = int((now - credited_until).total_seconds()) + REPORT_SLACK_SECONDS
         credit = max(0, min(seconds, available))
@@ -119,9 +117,7 @@ def record_study_time(
         progress.seconds_spent = min(progress.seconds_spent + credit, cap)
         progress.last_active_at = now
         changed = LessonProgress.objects.filter(pk=progress.pk, **read).update(
-            seconds_spent=progress.seconds_spent,
-            last_active_at=progress.last_active_at,
-            credited_until=progress.credited_until,
+            **{field: getattr(progress, field) for field in _CREDITED_FIELDS}
         )
         if changed:
             return progress
