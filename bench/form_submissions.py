@@ -119,6 +119,35 @@ def psql(sql: str) -> None:
     subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", sql], check=True, capture_output=True)
 
 
+def start_gunicorn(installation: Installation, work: Path, workers: int | None) -> tuple[subprocess.Popen, str]:
+    """gunicorn with deploy/gunicorn.conf.py on a free port of 127.0.0.1, once it answers."""
+    port = free_port()
+    env = {**installation.env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": str(work / "access.log")}
+    if workers:
+        env["GUNICORN_WORKERS"] = str(workers)
+    log = open(work / "gunicorn.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/api/health/", timeout=5)  # answering is enough (503 without a worker)
+            return process, base
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise SystemExit("gunicorn did not start: see " + str(work / "gunicorn.log"))
+        time.sleep(0.2)
+
+
 def answers_for(fields: list[dict], rng: random.Random) -> dict:
     answers = {}
     for field in fields:
@@ -257,7 +286,6 @@ def main() -> int:
     database = "bench_form_submissions"
     psql(f"DROP DATABASE IF EXISTS {database}")
     psql(f"CREATE DATABASE {database}")
-    port = free_port()
     installation = Installation(work, f"{PG}/{database}")
     gunicorn = None
     try:
@@ -265,33 +293,7 @@ def main() -> int:
         installation.deploy()
         print(f"seeding {args.members} members, their sessions and a 20-question form …", flush=True)
         seed = installation.shell_json(SEED.format(members=args.members, branches=BRANCHES))
-        env = {
-            **installation.env,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_ACCESS_LOG": str(work / "access.log"),
-        }
-        if args.workers:
-            env["GUNICORN_WORKERS"] = str(args.workers)
-        log = open(work / "gunicorn.log", "w")
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/health/", timeout=5)  # answering is enough (503 without a worker)
-                break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start: see " + str(work / "gunicorn.log"))
-            time.sleep(0.2)
+        gunicorn, base = start_gunicorn(installation, work, args.workers)
         load_before = os.getloadavg()[0]
         print(f"{args.members} members over {args.window:.0f} s …", flush=True)
         timings, problems, sent, elapsed = asyncio.run(load(base, seed, args.members, args.window, args.drafts))

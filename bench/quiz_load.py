@@ -50,7 +50,6 @@ import asyncio
 import os
 import random
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -62,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_info  # noqa: E402
-from bench.form_submissions import PG, free_port, percentiles, psql  # noqa: E402
+from bench.form_submissions import PG, percentiles, psql, start_gunicorn  # noqa: E402
 from tests.production import Installation  # noqa: E402
 
 BRANCHES = 20
@@ -420,34 +419,6 @@ async def load(base: str, seed: dict, args) -> dict:
         await asyncio.gather(*(m.client.aclose() for m in people + studying))
     out["people"] = people
     return out
-
-
-def start_gunicorn(installation: Installation, work: Path, workers: int | None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**installation.env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": str(work / "access.log")}
-    if workers:
-        env["GUNICORN_WORKERS"] = str(workers)
-    log = open(work / "gunicorn.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(base + "/api/health/", timeout=5)  # answering is enough (503 without a worker)
-            return process, base
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.terminate()
-            raise SystemExit("gunicorn did not start: see " + str(work / "gunicorn.log"))
-        time.sleep(0.2)
 
 
 def check(stored: dict, people: list[Member], quiz_id: int) -> dict:
