@@ -67,8 +67,13 @@ nginx:
 # this process. Lint and format check first: they take seconds (the type check of
 # build_scripts and the import-cycle check are tests).
 TEST_PROCESSES ?= auto
+# Tests create and delete many small files (site builds, git repositories, the SQLite test
+# database): on tmpfs the suite ran in 11:18 instead of 16:43 on this kind of virtual disk
+# (system time 1:41 instead of 10:14). /dev/shm is used when it is tmpfs with at least 2 GB
+# (a run peaks at about 300 MB; a container's default 64 MB is not enough); otherwise $TMPDIR.
+TEST_TMPDIR ?= $(shell df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 && $$1 == "tmpfs" && $$4 > 2097152 {print "/dev/shm"}')
 test: install browser nginx lint
-	$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load --durations=40
+	$(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR) )$(BIN)/python -m pytest -q -n $(TEST_PROCESSES) --dist load --durations=40
 
 check: install
 	$(BIN)/python manage.py check

@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,6 +17,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A worker process started by a test (tests/publishing/test_recovery.py) runs with these
 # settings too and gets the test's paths from the environment.
 _TEST_ROOT = None if os.environ.get("VAR_DIR") else Path(tempfile.mkdtemp(prefix="dangjian-test-"))
+if _TEST_ROOT:
+    # `make test` puts it on tmpfs (memory): gone with the process that made it.
+    atexit.register(shutil.rmtree, _TEST_ROOT, ignore_errors=True)
 VAR_DIR = env_path("VAR_DIR", _TEST_ROOT / "var" if _TEST_ROOT else None)
 CONTENT_DIR = env_path("CONTENT_DIR", (_TEST_ROOT or VAR_DIR) / "content")
 CONTENT_GIT_DIR = env_path("CONTENT_GIT_DIR", VAR_DIR / "content.git")
