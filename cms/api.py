@@ -18,6 +18,7 @@ from cms.assessment.api import (
 from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
 from cms.feedback.api import FormViewSet, PublicSubmissionView
+from cms.notifications.api import NoticeViewSet
 from cms.publishing.api import HealthView, SiteBuildViewSet
 from cms.study.api import CourseViewSet, LessonViewSet, MyProgressView
 
@@ -29,6 +30,7 @@ router.register("member/forms", FormViewSet, basename="member-form")
 router.register("member/consultations", ConsultationViewSet, basename="member-consultation")
 router.register("member/quizzes", QuizViewSet, basename="member-quiz")
 router.register("member/attempts", AttemptViewSet, basename="member-attempt")
+router.register("member/notices", NoticeViewSet, basename="member-notice")
 
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
     "cms.consultations",  # 咨询与意见建议 and the public FAQ page type
     "cms.assessment",  # 测评: question bank, quizzes and contests, attempts, mastery, 错题本
+    "cms.notifications",  # 通知公告 with read receipts and replies; push channels (issue 14)
     "cms.bootstrap",  # set-up across the apps: setup_roles, load_demo, help screenshots (no models)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
