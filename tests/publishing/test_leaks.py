@@ -361,3 +361,60 @@ def test_consultations_reach_the_site_only_as_an_editors_faq_wording(home, publi
         assert marker not in history, f"{case} leaked into content/'s git history"
         assert marker not in site, f"{case} leaked into the built site"
     assert "source_consultation" not in content and f"consultations/{item.pk}" not in content
+
+
+# Notices (cms/notifications): private to their recipients; nothing of a notice, its
+# recipients or their replies reaches content/ or the site, and sending queues no build.
+NOTICE_MARKERS = {
+    "title": "LEAKNOTICETITLE023",
+    "body": "LEAKNOTICEBODY024",
+    "reason": "LEAKNOTICEREASON025",
+    "recipient": "LEAKNOTICEREADER026",
+}
+
+
+def test_notices_never_reach_content_or_the_site(home, publish, site_paths, public_site):
+    from cms.accounts.models import OrganisationUnit
+    from cms.notifications import selectors as notice_selectors
+    from cms.notifications import services as notices
+    from cms.publishing.models import ContentChange
+    from tests.factories import OrganisationUnitFactory
+    from tests.study.conftest import administrator
+
+    m = NOTICE_MARKERS
+    committee = OrganisationUnitFactory(name="机关党委", kind=OrganisationUnit.Kind.COMMITTEE)
+    branch = OrganisationUnitFactory(name="第一党支部", parent=committee)
+    reader = MembershipFactory(user__organisation=branch, status="full", user__first_name=m["recipient"]).user
+    NewsPageFactory(
+        parent=SectionPageFactory(parent=home, title="新闻动态", slug="news"), title="公开的新闻", slug="public-news"
+    )
+    publish()
+    before = ContentChange.objects.count()
+
+    office = administrator()
+    notice = notices.save_draft(
+        office,
+        None,
+        title=f"会议通知 {m['title']}",
+        body=m["body"],
+        kind="meeting",
+        sender_unit=committee,
+        audience_units=[committee],
+        audience_statuses=[],
+        requires_confirmation=True,
+        requires_reply=True,
+        deadline=timezone.now() + datetime.timedelta(days=3),
+    )
+    notices.send(office, notice)
+    notices.reply(notice_selectors.my_receipt(reader, notice.pk), attend=False, reason=m["reason"])
+    assert ContentChange.objects.count() == before, "notices are outside the public site"
+    publish()
+
+    content = _content_text(site_paths["CONTENT_DIR"])
+    history = _git_history(site_paths)
+    site = public_site.all_text()
+    assert "公开的新闻" in site
+    for case, marker in NOTICE_MARKERS.items():
+        assert marker not in content, f"{case} leaked into content/"
+        assert marker not in history, f"{case} leaked into content/'s git history"
+        assert marker not in site, f"{case} leaked into the built site"
