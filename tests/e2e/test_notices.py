@@ -1,0 +1,134 @@
+"""Browser test of 通知 as the issue's proof describes it (without the robot, which the
+channel layer adds): the office sends a notice requiring a reply to 第一党支部; a member on a
+phone sees the unread badge, reads it, is refused 不参加 without a reason, then replies; the
+branch secretary sees 1 of 3 replied in the admin and reminds the other two."""
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from tests.e2e.conftest import TIMEOUT_MS, WECHAT_PHONE, assert_fits
+from tests.e2e.test_member_area import _log_in
+
+pytestmark = pytest.mark.e2e
+
+TITLE = "关于召开专题组织生活会的通知<b>XSS</b>"
+BODY = "时间：周五下午三点\n地点：三楼会议室"
+
+
+@pytest.fixture
+def notice_site(public_home, publish):
+    from django.utils import timezone
+
+    from cms.accounts.models import BranchRole, MemberStatus, OrganisationUnit
+    from cms.notifications import services
+    from tests.factories import MembershipFactory, OrganisationUnitFactory, SectionPageFactory
+    from tests.study.conftest import administrator
+
+    SectionPageFactory(parent=public_home, title="新闻动态", slug="news")
+    committee = OrganisationUnitFactory(name="机关党委", kind=OrganisationUnit.Kind.COMMITTEE)
+    branch = OrganisationUnitFactory(name="第一党支部", parent=committee)
+    member = MembershipFactory(
+        user__username="member1",
+        user__last_name="钱",
+        user__first_name="学员",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+    ).user
+    MembershipFactory(user__username="member2", user__organisation=branch, status=MemberStatus.FULL)
+    secretary = MembershipFactory(
+        user__username="secretary1",
+        user__last_name="赵",
+        user__first_name="书记",
+        user__organisation=branch,
+        status=MemberStatus.FULL,
+        role=BranchRole.SECRETARY,
+    ).user
+    office = administrator(username="office1")
+    notice = services.save_draft(
+        office,
+        None,
+        title=TITLE,
+        body=BODY,
+        kind="meeting",
+        sender_unit=committee,
+        audience_units=[branch],
+        audience_statuses=[],
+        requires_confirmation=True,
+        requires_reply=True,
+        deadline=timezone.now() + dt.timedelta(days=3),
+    )
+    services.send(office, notice)
+    publish()
+    return SimpleNamespace(member=member, secretary=secretary, notice=notice)
+
+
+def test_a_member_reads_and_replies_the_secretary_sees_it_and_reminds_the_rest(
+    notice_site, live_server, new_context, outside_requests, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from cms.notifications.models import NoticeRecipient
+    from tests.factories import PASSWORD
+
+    base = live_server.url
+    context = new_context(**WECHAT_PHONE)
+    outside = outside_requests(base).watch(context)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+
+    # 1. 通知 with the unread badge on its tab; the title shown as typed.
+    page.goto(f"{base}/member/notices/")
+    _log_in(page)
+    expect(page.locator("h1")).to_have_text("通知")
+    tab = page.locator('[data-dj-nav-view="notices"]')
+    badge = tab.locator("[data-dj-nav-badge]")
+    expect(badge).to_have_text("1")
+    card = page.locator(".dj-notices-item--unread")
+    expect(card).to_contain_text("待确认")
+    expect(card).to_contain_text("待回执")
+    assert page.locator(".dj-notices-item h3 b").count() == 0
+    assert_fits(page)
+    page.screenshot(path=str(tmp_path / "1-list.png"), full_page=True)
+
+    # 2. Opening it marks it read: the badge goes.
+    card.get_by_role("link").click()
+    expect(page.locator("h1")).to_have_text(TITLE)
+    expect(page.locator(".dj-notices-body")).to_have_text(BODY)
+    expect(badge).to_be_hidden()
+
+    # 3. 已读确认, then 不参加 without a reason is refused next to the field, then sent.
+    page.get_by_role("button", name="我已阅读并确认").click()
+    expect(page.get_by_text("确认。", exact=False).first).to_be_visible()
+    page.get_by_label("不参加", exact=True).check()
+    page.get_by_role("button", name="提交回执").click()
+    expect(page.locator("#dj-notices-reason-error")).to_have_text("选择“不参加”时请填写原因。")
+    page.get_by_label("不参加的原因").fill("外出培训")
+    page.get_by_role("button", name="提交回执").click()
+    expect(page.locator(".dj-notices-badges")).to_contain_text("已回执：不参加")
+    assert_fits(page)
+    page.screenshot(path=str(tmp_path / "2-replied.png"), full_page=True)
+    row = NoticeRecipient.objects.get(user=notice_site.member)
+    assert (row.reply, row.reason) == ("absent", "外出培训") and row.confirmed_at is not None
+
+    # 4. The branch secretary: 1 of 3 replied; reminds the other two.
+    admin = new_context(viewport={"width": 375, "height": 812}).new_page()
+    admin.set_default_timeout(TIMEOUT_MS)
+    admin.goto(f"{base}/admin/login/")
+    admin.locator("input[name=username]").fill("secretary1")
+    admin.locator("input[name=password]").fill(PASSWORD)
+    admin.locator("form button[type=submit]").click()
+    admin.wait_for_url(f"{base}/admin/")
+    admin.goto(f"{base}/admin/notices/")
+    admin.get_by_role("link", name=TITLE).click()
+    expect(admin.locator('[data-count="replied"]')).to_have_text("1")
+    expect(admin.locator('[data-count="total"]')).to_have_text("3")
+    expect(admin.locator("h3")).to_contain_text("已回执 1/3")
+    admin.get_by_role("button", name="提醒未完成的 2 人").click()
+    expect(admin.get_by_text("已提醒 2 位尚未完成的人员。")).to_be_visible()
+    admin.screenshot(path=str(tmp_path / "3-secretary-reminded.png"), full_page=True)
+    reminded = NoticeRecipient.objects.filter(last_reminded_at__isnull=False)
+    assert sorted(reminded.values_list("user__username", flat=True)) == ["member2", "secretary1"]
+
+    assert outside.seen and outside == []
