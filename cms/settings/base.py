@@ -365,6 +365,8 @@ SPECTACULAR_SETTINGS = {
         "QuizKindEnum": "cms.assessment.models.QuizKind",
         "AttemptSourceEnum": "cms.assessment.models.AttemptSource",
         "PracticeSourceEnum": "cms.assessment.serializers.PRACTICE_SOURCES",
+        "NoticeKindEnum": "cms.notifications.models.Kind",
+        "NoticeReplyEnum": "cms.notifications.models.Reply",
     },
     "PREPROCESSING_HOOKS": ["cms.core.api.only_api_paths"],
     # 403 password_change_required / otp_required where the log-in middlewares may answer so.
