@@ -4,8 +4,11 @@ someone's reach is ``PermissionDenied`` (the API answers it as a 404)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cms.accounts.models import OrganisationUnit, User
@@ -14,6 +17,8 @@ from . import events, selectors
 from .models import Notice, NoticeRecipient, Reply
 
 BATCH = 1000
+#: How long after a reminder the same person is not reminded again.
+REMIND_INTERVAL = dt.timedelta(hours=1)
 REASON_MAX = 500
 
 
@@ -116,14 +121,22 @@ def delete_draft(user: User, notice: Notice) -> None:
 
 def remind(user: User, notice: Notice, *, now=None) -> int:
     """Remind the recipients within the person's scope who have not done what the notice
-    asks: record the time and hand them to ``events.notice_reminded``. Returns how many."""
+    asks: record the time and hand them to ``events.notice_reminded``. Returns how many.
+
+    Someone reminded less than ``REMIND_INTERVAL`` ago is left out: each reminder may become
+    a chat message and an email per person, and a second click (or the office and the
+    secretary both pressing) must not send them twice."""
     now = now or timezone.now()
     scope = selectors.notice_scope(user)
     if notice.sent_at is None:
         raise ValidationError("草稿尚未发送，不能提醒。")
     with transaction.atomic():
-        rows = list(selectors.outstanding(notice, selectors.recipients_in(notice, scope)))
+        waiting = selectors.outstanding(notice, selectors.recipients_in(notice, scope))
+        rows = list(waiting.filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=now - REMIND_INTERVAL)))
         if not rows:
+            if waiting.exists():
+                minutes = int(REMIND_INTERVAL.total_seconds() // 60)
+                raise ValidationError(f"未完成的人员在 {minutes} 分钟内已提醒过，请稍后再提醒。")
             return 0
         NoticeRecipient.objects.filter(pk__in=[row.pk for row in rows]).update(last_reminded_at=now)
         for row in rows:

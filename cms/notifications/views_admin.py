@@ -169,7 +169,11 @@ class NoticeStatusView(_Page):
 class NoticeRemindView(_Access, View):
     def post(self, request, pk):
         notice = self.get_sent()
-        count = services.remind(request.user, notice)
+        try:
+            count = services.remind(request.user, notice)
+        except ValidationError as error:
+            messages.warning(request, error.messages[0])
+            return redirect("notices_admin_status", notice.pk)
         if count:
             messages.success(request, f"已提醒 {count} 位尚未完成的人员。")
         else:

@@ -165,13 +165,24 @@ def test_remind_reaches_only_the_outstanding_in_scope(sent, people, org, django_
     with django_capture_on_commit_callbacks(execute=True) as hooks:
         assert services.remind(people.secretary, notice) == 1  # 钱书记 only: 赵读者 confirmed
     assert len(hooks) == 1  # events.notice_reminded, after the commit
-    assert services.remind(people.admin, notice) == 3
+    assert services.remind(people.admin, notice) == 2  # 钱书记 was reminded a moment ago
     reminded = set(
         NoticeRecipient.objects.filter(notice=notice, last_reminded_at__isnull=False).values_list(
             "user__username", flat=True
         )
     )
     assert reminded == {"sec1", "sec2", "other"}
+
+
+def test_a_second_click_does_not_remind_the_same_people_again(sent, people):
+    notice = sent()
+    start = timezone.now()
+    assert services.remind(people.secretary, notice, now=start) == 2
+    with pytest.raises(ValidationError, match="60 分钟内已提醒过"):
+        services.remind(people.secretary, notice, now=start + dt.timedelta(minutes=59))
+    assert services.remind(people.secretary, notice, now=start + dt.timedelta(minutes=61)) == 2
+    services.mark_read(selectors.my_receipt(people.recipient, notice.pk))
+    assert services.remind(people.secretary, notice, now=start + dt.timedelta(hours=3)) == 1
 
 
 def test_sending_calls_the_hook_once_after_commit(draft, people, django_capture_on_commit_callbacks):
