@@ -108,6 +108,9 @@ class Action(models.TextChoices):
     CONSULTATION_ANSWERED = "consultation.answered", "答复咨询或建议"
     CONSULTATION_CLOSED = "consultation.closed", "关闭咨询或建议"
     CONSULTATION_FAQ_DRAFTED = "consultation.faq_drafted", "咨询转为常见问题草稿"
+    NOTICE_SENT = "notice.sent", "发送通知"
+    NOTICE_REMINDED = "notice.reminded", "提醒未完成通知的人员"
+    NOTICE_RECEIPTS_EXPORTED = "data.notice_receipts_exported", "导出通知回执"
     PRUNED = "audit.pruned", "清理过期审计日志"
 
 

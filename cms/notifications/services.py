@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cms.accounts.models import OrganisationUnit, User
+from cms.audit.models import Action
+from cms.audit.services import record
 
 from . import events, selectors
 from .models import Notice, NoticeRecipient, Reply
@@ -105,8 +107,22 @@ def send(user: User, notice: Notice, *, now=None) -> int:
             batch_size=BATCH,
         )
         notice.sent_at, notice.sent_by = now, user
+        _audit(Action.NOTICE_SENT, user, notice, {"recipients": len(people)})
         transaction.on_commit(lambda: events.notice_sent(notice))
     return len(people)
+
+
+def _audit(action, user: User, notice: Notice, details: dict) -> None:
+    # The title may name people or matters; the entry names the notice by its number only.
+    record(
+        action,
+        actor=user,
+        obj=notice,
+        object_type="notice",
+        object_id=notice.pk,
+        object_repr=f"通知 #{notice.pk}",
+        details=details,
+    )
 
 
 def audience_size(notice: Notice) -> int:
@@ -141,6 +157,7 @@ def remind(user: User, notice: Notice, *, now=None) -> int:
         NoticeRecipient.objects.filter(pk__in=[row.pk for row in rows]).update(last_reminded_at=now)
         for row in rows:
             row.last_reminded_at = now
+        _audit(Action.NOTICE_REMINDED, user, notice, {"recipients": len(rows), "scope": scope.label})
         transaction.on_commit(lambda: events.notice_reminded(notice, rows))
     return len(rows)
 

@@ -15,6 +15,8 @@ from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from cms.audit.models import Action
+from cms.audit.services import AuditUnavailable, record
 from cms.core.spreadsheets import content_disposition
 
 from . import export, selectors, services
@@ -184,6 +186,20 @@ class NoticeRemindView(_Access, View):
 class NoticeExportView(_Access, View):
     def get(self, request, pk):
         notice = self.get_sent()
+        try:
+            # Names and replies leave only with a trace: no audit entry, no file.
+            record(
+                Action.NOTICE_RECEIPTS_EXPORTED,
+                obj=notice,
+                object_type="notice",
+                object_id=notice.pk,
+                object_repr=f"通知 #{notice.pk}",
+                details={"scope": self.scope.label},
+                strict=True,
+            )
+        except AuditUnavailable:
+            messages.error(request, "审计日志暂时无法写入，为保证回执的导出都有记录，本次导出已取消。请稍后重试。")
+            return redirect("notices_admin_status", notice.pk)
         response = HttpResponse(export.workbook_bytes(notice, self.scope), content_type=XLSX)
         response["Content-Disposition"] = content_disposition(
             export.file_name(notice), ascii_fallback=f"notice-{notice.pk}.xlsx"

@@ -130,3 +130,15 @@ def test_the_export_never_writes_a_formula(people, org, sent, name):
     assert row[1] == "'" + name and row[6] == "'" + name
     assert all(cell.data_type != "f" for line in sheet.iter_rows() for cell in line)
     assert {r[2] for r in rows[1:]} == {"reader", "sec1", "hostile"}  # only the secretary's unit
+
+
+def test_sending_reminding_and_exporting_leave_audit_entries(people, org, sent):
+    from cms.audit.models import Action, AuditEntry
+
+    notice = sent(audience_units=[org.first])
+    client = client_for(people.secretary)
+    client.post(f"/admin/notices/{notice.pk}/remind/")
+    client.get(f"/admin/notices/{notice.pk}/export/")
+    entries = AuditEntry.objects.filter(object_type="notice", object_id=str(notice.pk)).order_by("seq")
+    assert [e.action for e in entries] == [Action.NOTICE_SENT, Action.NOTICE_REMINDED, Action.NOTICE_RECEIPTS_EXPORTED]
+    assert entries[0].details["recipients"] == 2 and notice.title not in entries[0].object_repr
