@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cms.accounts.models import OrganisationUnit, User
+from cms.accounts.models import MemberStatus, OrganisationUnit, User
 from cms.audit.models import Action
 from cms.audit.services import record
 
@@ -61,6 +61,9 @@ def save_draft(
     audience_units = list(audience_units)
     _check_units(scope, sender_unit, audience_units)
     _check_reply_rules(requires_reply, deadline)
+    allowed = {status.value for status in MemberStatus if status != MemberStatus.TRANSFERRED_OUT}
+    if not set(audience_statuses) <= allowed:
+        raise ValidationError({"audience_statuses": "请从列表中选择面向身份。"})
     if notice is None:
         notice = Notice(created_by=user)
     else:

@@ -193,3 +193,10 @@ def test_sending_calls_the_hook_once_after_commit(draft, people, django_capture_
     with django_capture_on_commit_callbacks(execute=True) as hooks:
         services.send(people.admin, notice)
     assert len(hooks) == 1
+
+
+def test_unknown_or_transferred_out_statuses_are_refused(draft):
+    for statuses in (["transferred_out"], ["nonsense"]):
+        with pytest.raises(ValidationError) as error:
+            draft(audience_statuses=statuses)
+        assert error.value.message_dict["audience_statuses"] == ["请从列表中选择面向身份。"]
