@@ -32,6 +32,7 @@ from cms.openness.services import ensure_home_page
 from .consultations import load_demo_consultations
 from .forms import load_demo_forms
 from .media import draw_demo_image, draw_demo_pdf
+from .notices import load_demo_notices
 from .study import load_demo_courses
 
 DEMO_MEDIA_DIR = Path(__file__).resolve().parent.parent / "demo_media"
@@ -494,6 +495,7 @@ def load_demo() -> list[DemoLogin]:
     load_demo_forms(units, users, interact=interact)
     ended_contest = load_demo_assessment(units, users)[-1]
     load_demo_consultations(units, users, faq_section=faq)
+    load_demo_notices(units, users)
     # The ended contest's ranking on the public site (names masked: the contest's default).
     article(
         news,
