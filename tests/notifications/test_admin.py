@@ -74,7 +74,7 @@ def test_the_status_page_counts_by_unit_and_reminds_the_rest(people, org, sent):
     page = BeautifulSoup(client.get(f"/admin/notices/{notice.pk}/").content, "html.parser")
     counts = {dd["data-count"]: dd.get_text(strip=True) for dd in page.select("[data-count]")}
     assert counts == {"total": "2", "read": "1", "replied": "1", "attend": "1", "absent": "0", "outstanding": "1"}
-    assert "1/2" in page.select_one("h3").get_text()  # 第一党支部：1 of 2 replied
+    assert "1/2" in page.select_one("h3.dj-unit-status").get_text()  # 第一党支部：1 of 2 replied
 
     response = client.post(f"/admin/notices/{notice.pk}/remind/")
     assert response.status_code == 302

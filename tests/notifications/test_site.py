@@ -14,3 +14,12 @@ def test_shells_and_tab(home, people, sent, publish, public_site):
     assert 'data-dj-nav-view="notices" aria-current="page"' in detail
     assert public_site.exists("assets/javascripts/dj-notices.js")
     assert "SHELLSECRET" not in public_site.all_text()
+
+
+def test_help_chapter_is_built_with_its_pictures(home, publish, public_site):
+    publish()
+    chapter = public_site.text("help/notices/index.html")
+    assert "确认和回执" in chapter and "images/n1-list.png" in chapter
+    for name in ("n1-list.png", "n2-replied.png", "n3-status.png"):
+        assert public_site.exists(f"help/images/{name}")
+    assert "notices/" in public_site.text("help/index.html")
