@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 
 from cms.notifications.platforms import PLATFORMS, send, validate_address
 from cms.notifications.platforms.base import Message
+from cms.notifications.platforms.text import cut
 from tests.hostile import PAYLOADS, URL_PAYLOADS
 
 PAGE = "https://dangjian.example.cn/news/2026/12/dahui/"
@@ -92,14 +93,16 @@ def test_wecom_markdown_arrives_with_title_text_facts_and_link(wecom_server, htt
 
 
 def test_wecom_sends_a_news_card_when_there_is_a_cover(wecom_server, http):
-    message = Message(title="党史学习教育专题", text="本期导读" * 300, url=PAGE, image_url=COVER)
+    message = Message(title="党史学习教育专题" * 10, text="本期导读" * 300, url=PAGE, image_url=COVER)
 
     assert send("wecom", wecom_server.address(), "", message, client=http).ok
 
     [received] = wecom_server.received
     assert received["msgtype"] == "news"
     [article] = received["news"]["articles"]
-    assert article["title"] == "党史学习教育专题"
+    # The server refuses titles over 128 bytes and descriptions over 512 (WeCom would cut them
+    # anywhere, even inside a character).
+    assert article["title"].startswith("党史学习教育专题党史") and article["title"].endswith("…")
     assert article["url"] == PAGE and article["picurl"] == COVER
     assert len(article["description"].encode()) <= 512 and article["description"].endswith("…")
 
@@ -294,6 +297,20 @@ def test_feishu_post_without_link(feishu_server, http):
     assert post["content"] == [[{"tag": "text", "text": "第一周：党章"}]]
 
 
+def test_feishu_post_shows_each_line_as_a_paragraph(feishu_server, http):
+    message = Message(title="学习安排", text="第一周：党章\n\n\n\n第二周：准则", facts=("截止：周五",))
+
+    assert send("feishu", feishu_server.address(), "", message, client=http).ok
+
+    lines = feishu_server.received[0]["content"]["post"]["zh_cn"]["content"]
+    assert [[element["text"] for element in line] for line in lines] == [
+        ["第一周：党章"],
+        [""],
+        ["第二周：准则"],
+        ["截止：周五"],
+    ]
+
+
 def test_feishu_wrong_secret_and_stale_timestamp_are_permanent(feishu_server, http):
     feishu_server.secret = FEISHU_SECRET
 
@@ -422,6 +439,30 @@ def test_connection_refused_is_retryable_and_hides_the_address_credentials(http)
     assert not outcome.ok and not outcome.permanent and not outcome.throttled
     assert outcome.answer.startswith("连接失败")
     assert "very-secret-robot-key" not in outcome.answer
+
+
+def test_an_address_that_is_no_url_is_a_permanent_failure(http):
+    for address in ("https://[broken/hook", "ftp://127.0.0.1/hook", "hook", "http://127.0.0.1:99999/"):
+        outcome = send("webhook", address, "", NOTICE, client=http)
+
+        assert outcome.permanent and "地址无效" in outcome.answer
+
+
+# --------------------------------------------------------------------------- text
+
+
+@pytest.mark.parametrize(
+    ("value", "max_bytes", "expected"),
+    [
+        ("党建工作", 12, "党建工作"),  # exactly fits: not cut
+        ("党建工作", 11, "党建…"),  # 3 bytes a character, … is 3 bytes too
+        ("ab党建", 7, "ab…"),  # never half a character
+        ("a😀b", 5, "a…"),  # 4-byte characters too
+    ],
+)
+def test_cut_keeps_whole_characters_and_marks_the_cut(value, max_bytes, expected):
+    assert cut(value, max_bytes) == expected
+    assert len(cut(value, max_bytes).encode()) <= max_bytes
 
 
 # --------------------------------------------------------------------------- interpret

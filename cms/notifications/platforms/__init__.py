@@ -64,6 +64,15 @@ def _network_failure(exc: httpx.HTTPError) -> str:
     return f"网络错误：{type(exc).__name__}: {exc}"
 
 
+def _is_http_address(address: str) -> bool:
+    try:
+        parts = urlsplit(address)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def send(
     kind: str,
     address: str,
@@ -79,6 +88,9 @@ def send(
     retryable ``Outcome``. Redirects are not followed (a webhook that moves is a new address
     for the admin to paste, not somewhere to send the message and its signature)."""
     module = platform(kind)
+    if not _is_http_address(address):
+        # Addresses are validated when saved; one that is not a URL will never become one.
+        return Outcome(ok=False, answer="Webhook 地址无效，请重新填写。", permanent=True)
     prepared = module.prepare(address, secret, message, now=time.time() if now is None else now)
     headers = {"Content-Type": "application/json; charset=utf-8", **prepared.headers}
     secrets = [secret, *_address_secrets(address), *_address_secrets(prepared.url)]

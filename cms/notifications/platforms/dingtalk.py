@@ -28,7 +28,7 @@ import hmac
 from urllib.parse import quote_plus
 
 from .answers import from_status, json_object, short
-from .base import Message, Outcome, PreparedRequest
+from .base import Message, Outcome, PreparedRequest, encode_json
 from .text import cut, http_url, markdown_text, one_line, utf8_len
 
 KEY = "dingtalk"
@@ -36,7 +36,7 @@ LABEL = "钉钉自定义机器人"
 PER_MINUTE = 20
 PER_SECOND = None
 
-CONTENT_MAX = 18000  # bytes of title + text; DingTalk's limit is about 20000 for the request
+CONTENT_MAX = 19000  # bytes of the JSON body; DingTalk's limit is about 20000
 TITLE_MAX = 300
 FACT_MAX = 300
 FACTS_MAX = 12
@@ -84,25 +84,36 @@ def _text(text: str, facts: list[str], image: str) -> str:
     return "\n\n".join(parts)
 
 
+def _body(preview: str, title: str, text: str, facts: list[str], image: str, url: str) -> dict:
+    text = f"### {title}\n\n{_text(text, facts, image)}".rstrip()
+    if url:
+        card = {"title": preview, "text": text, "btnOrientation": "0", "singleTitle": "阅读全文", "singleURL": url}
+        body = {"msgtype": "actionCard", "actionCard": card}
+    else:
+        body = {"msgtype": "markdown", "markdown": {"title": preview, "text": text}}
+    body["at"] = {"atMobiles": [], "atUserIds": [], "isAtAll": False}
+    return body
+
+
 def prepare(address: str, secret: str, message: Message, *, now: float) -> PreparedRequest:
     url = http_url(message.url)
     url = url if utf8_len(url) <= URL_MAX else ""
     image = http_url(message.image_url)
     image = image if utf8_len(image) <= URL_MAX else ""
-    # The title is both the notification preview (plain) and the heading inside the text.
+    # ``title`` is both the conversation-list preview and, in ``text``, a Markdown heading:
+    # escaped for both, as no documentation promises the preview is never rendered.
     title = cut(markdown_text(one_line(message.title)), TITLE_MAX) or "通知"
+    preview = title
     facts = [cut(markdown_text(one_line(fact)), FACT_MAX) for fact in message.facts[:FACTS_MAX]]
     facts = [fact for fact in facts if fact]
-    heading = f"### {title}"
-    skeleton = f"{title}{heading}\n\n{_text('', facts, image)}"
-    room = CONTENT_MAX - utf8_len(skeleton) - len("\n\n")
-    text = f"{heading}\n\n{_text(cut(markdown_text(message.text), room), facts, image)}".rstrip()
-    if url:
-        card = {"title": title, "text": text, "btnOrientation": "0", "singleTitle": "阅读全文", "singleURL": url}
-        body = {"msgtype": "actionCard", "actionCard": card}
-    else:
-        body = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
-    body["at"] = {"atMobiles": [], "atUserIds": [], "isAtAll": False}
+    text = markdown_text(message.text)
+    room = CONTENT_MAX - len(encode_json(_body(preview, title, "", facts, image, url)))
+    kept = cut(text, max(room, 0))
+    body = _body(preview, title, kept, facts, image, url)
+    # JSON escapes (line breaks, quotes) count too: cut further until the body fits.
+    while kept and (excess := len(encode_json(body)) - CONTENT_MAX) > 0:
+        kept = cut(text, max(0, utf8_len(kept) - excess - 8))
+        body = _body(preview, title, kept, facts, image, url)
     return PreparedRequest(url=signed_address(address, secret, now), json=body)
 
 

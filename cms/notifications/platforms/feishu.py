@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 from .answers import from_status, json_object, short
 from .base import Message, Outcome, PreparedRequest
@@ -65,7 +66,8 @@ def _body(title: str, text: str, facts: list[str], url: str) -> dict:
             "msg_type": "interactive",
             "card": {"config": {"wide_screen_mode": True}, "header": header, "elements": elements},
         }
-    lines = [[{"tag": "text", "text": line}] for line in ([text] if text else []) + facts]
+    # One paragraph per line: a post shows its paragraphs one under the other.
+    lines = [[{"tag": "text", "text": line}] for line in (text.split("\n") if text else []) + facts]
     return {"msg_type": "post", "content": {"post": {"zh_cn": {"title": title, "content": lines}}}}
 
 
@@ -75,7 +77,7 @@ def prepare(address: str, secret: str, message: Message, *, now: float) -> Prepa
     title = cut(one_line(message.title), TITLE_MAX) or "通知"
     facts = [cut(one_line(fact), FACT_MAX) for fact in message.facts[:FACTS_MAX]]
     facts = [fact for fact in facts if fact]
-    text = plain(message.text).strip()
+    text = re.sub(r"\n{3,}", "\n\n", plain(message.text).strip())
     signature = {}
     if secret:
         timestamp = int(now)
