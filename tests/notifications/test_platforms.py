@@ -14,7 +14,7 @@ import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
-from cms.notifications.platforms import PLATFORMS, send, validate_address
+from cms.notifications.platforms import CHOICES, PLATFORMS, send, validate_address
 from cms.notifications.platforms.base import Message
 from cms.notifications.platforms.text import cut
 from tests.hostile import PAYLOADS, URL_PAYLOADS
@@ -64,12 +64,16 @@ def refused_port() -> int:
 
 
 def test_registry_lists_the_four_platforms_with_their_rate_limits():
-    assert {key: module.LABEL for key, module in PLATFORMS.items()} == {
-        "wecom": "企业微信群机器人",
-        "dingtalk": "钉钉自定义机器人",
-        "feishu": "飞书自定义机器人",
-        "webhook": "通用 Webhook",
-    }
+    assert (
+        dict(CHOICES)
+        == {key: module.LABEL for key, module in PLATFORMS.items()}
+        == {
+            "wecom": "企业微信群机器人",
+            "dingtalk": "钉钉自定义机器人",
+            "feishu": "飞书自定义机器人",
+            "webhook": "通用 Webhook",
+        }
+    )
     assert PLATFORMS["wecom"].PER_MINUTE == 20
     assert PLATFORMS["dingtalk"].PER_MINUTE == 20
     assert PLATFORMS["feishu"].PER_SECOND == 5

@@ -16,9 +16,11 @@ from django.core.exceptions import ValidationError
 from . import dingtalk, feishu, webhook, wecom
 from .base import Message, Outcome, PreparedRequest
 
-__all__ = ["PLATFORMS", "TIMEOUT", "Message", "Outcome", "PreparedRequest", "send", "validate_address"]
+__all__ = ["CHOICES", "PLATFORMS", "TIMEOUT", "Message", "Outcome", "PreparedRequest", "send", "validate_address"]
 
 PLATFORMS: dict[str, ModuleType] = {module.KEY: module for module in (wecom, dingtalk, feishu, webhook)}
+# For a model field's ``choices``.
+CHOICES: list[tuple[str, str]] = [(key, module.LABEL) for key, module in PLATFORMS.items()]
 
 # A robot that takes longer than this is not going to answer; the delivery worker must move on.
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
