@@ -20,8 +20,7 @@ from django.conf import settings
 
 from tests.production import REPO, Installation, PostgresDatabases, html_files
 
-# One worker process for the module: its stacks share one deployment (`deployment`).
-pytestmark = [pytest.mark.production_stack, pytest.mark.xdist_group("production_stack")]
+pytestmark = pytest.mark.production_stack
 
 OPERATIONS = REPO / "docs" / "operations.md"
 TEMPLATE = REPO / "deploy" / "nginx.conf.template"
@@ -234,7 +233,8 @@ class Stack:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
     """One installation deployed in the order of docs/operations.md, with its worker, for
-    both stacks of this module (the deploy is most of a stack's start-up)."""
+    both stacks of this module when one test process runs both (the deploy is most of a
+    stack's start-up)."""
     databases = PostgresDatabases()
     installation = installation_of(tmp_path_factory.mktemp("stack"), databases.create("stack"))
     worker = []
