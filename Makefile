@@ -63,7 +63,9 @@ nginx:
 # Both cores (pytest-xdist, one process per core). "--dist load" hands tests out in
 # pytest-django's order, so in every process the tests that commit and flush the database
 # (worker and browser tests) still run after those that roll back; grouping by file would
-# mix them and leave later tests without the seeded home page. TEST_PROCESSES=0 runs in
+# mix them and leave later tests without the seeded home page. (Not "--dist loadgroup":
+# it keys work by test id and silently ran 2 of the 79 schemathesis cases, which share
+# their ids.) TEST_PROCESSES=0 runs in
 # this process. Lint and format check first: they take seconds (the type check of
 # build_scripts and the import-cycle check are tests).
 TEST_PROCESSES ?= auto

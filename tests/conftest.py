@@ -261,3 +261,24 @@ def wait_until(condition, *, timeout: float = 60, message: str = "", explain=lam
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s: {message}\n{explain()}")
         time.sleep(0.1)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail a run in which fewer tests reported than were collected: a scheduler or plugin
+    that drops tests silently (pytest-xdist's loadgroup did, for test ids that repeat) must
+    not pass. Counted in the process that collected everything (the xdist controller or a
+    plain run), and only when the run was not stopped early on purpose (-x, a failure)."""
+    if hasattr(session.config, "workerinput") or exitstatus != 0 or session.shouldstop or session.shouldfail:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not session.testscollected:
+        return
+    outcomes = ("passed", "failed", "skipped", "xfailed", "xpassed")
+    reported = sum(1 for outcome in outcomes for report in reporter.stats.get(outcome, []) if report.when != "teardown")
+    reported += sum(1 for report in reporter.stats.get("error", []) if report.when == "setup")
+    if reported < session.testscollected:
+        reporter.write_line(
+            f"only {reported} of {session.testscollected} collected tests reported a result: tests were dropped",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -93,20 +93,41 @@ http {{
 """
 
 
+def installation_of(root: Path, database_url: str, **extra_env: str) -> Installation:
+    """The installation behind nginx (X-Forwarded-* trusted, files handed over to nginx)."""
+    return Installation(
+        root, database_url, TRUSTED_PROXIES="1", PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/", **extra_env
+    )
+
+
+def start_process(args, log_path: Path, env) -> subprocess.Popen:
+    log = open(log_path, "w")
+    return subprocess.Popen(args, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_processes(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(10)  # the worker finishes its task first; recovery copes with a kill
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 class Stack:
-    def __init__(self, tmp_path: Path, database_url: str, *, tls: bool = False):
+    """gunicorn and nginx in front of a deployed installation (its database, VAR_DIR and
+    worker are the module's `deployment`: deploying once serves both stacks)."""
+
+    def __init__(self, tmp_path: Path, deployment: Installation, *, tls: bool = False):
         self.tmp = tmp_path
         self.tls = tls
         self.app_port, self.web_port, self.redirect_port = free_port(), free_port(), free_port()
         # With TLS the production default HTTPS=1 stays (redirects, HSTS, Secure cookies).
         https = {"HTTPS": "1"} if tls else {}
-        self.installation = Installation(
-            tmp_path / "srv",
-            database_url,
-            TRUSTED_PROXIES="1",
-            PRIVATE_MEDIA_ACCEL_PREFIX="/_protected_media/",
-            **https,
-        )
+        self.installation = installation_of(deployment.root, deployment.database_url, **https)
         self.processes: list[subprocess.Popen] = []
 
     @property
@@ -158,23 +179,13 @@ class Stack:
         )
 
     def start(self, args, name, env=None):
-        log = open(self.tmp / f"{name}.log", "w")
-        process = subprocess.Popen(
-            args,
-            cwd=REPO,
-            env=env or self.installation.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = start_process(args, self.tmp / f"{name}.log", env or self.installation.env)
         self.processes.append(process)
         return process
 
     def up(self) -> None:
-        self.installation.deploy()
         env = {**self.installation.env, "GUNICORN_BIND": f"127.0.0.1:{self.app_port}", "GUNICORN_WORKERS": "2"}
         self.start([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"], "gunicorn", env)
-        self.start([sys.executable, "manage.py", "worker", "--interval", "0.05"], "worker")
         nginx_dir = self.tmp / "nginx"
         nginx_dir.mkdir()
         listen = f"127.0.0.1:{self.web_port}" + (" ssl" if self.tls else "")
@@ -212,44 +223,53 @@ class Stack:
         wait_for(self.web + "/", verify=str(self.certificate) if self.tls else True)
 
     def down(self) -> None:
-        for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(10)  # the worker finishes its task first; recovery copes with a kill
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_processes(self.processes)
 
     def logs(self) -> str:
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.tmp.glob("*.log"))
+        logs = [*sorted(self.tmp.glob("*.log")), self.installation.root / "worker.log"]
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists())
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    """One installation deployed in the order of docs/operations.md, with its worker, for
+    both stacks of this module when one test process runs both (the deploy is most of a
+    stack's start-up)."""
+    databases = PostgresDatabases()
+    installation = installation_of(tmp_path_factory.mktemp("stack"), databases.create("stack"))
+    worker = []
+    try:
+        installation.deploy()
+        worker.append(
+            start_process(
+                [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+                installation.root / "worker.log",
+                installation.env,
+            )
         )
+        yield installation
+    finally:
+        stop_processes(worker)
+        databases.drop_all()
 
 
-@pytest.fixture
-def stack(tmp_path):
-    databases = PostgresDatabases()
-    running = Stack(tmp_path, databases.create("stack"))
+def running_stack(tmp_path, deployment, *, tls: bool):
+    running = Stack(tmp_path, deployment, tls=tls)
     try:
         running.up()
         yield running
     finally:
         running.down()
-        databases.drop_all()
 
 
 @pytest.fixture
-def tls_stack(tmp_path):
-    databases = PostgresDatabases()
-    running = Stack(tmp_path, databases.create("tls"), tls=True)
-    try:
-        running.up()
-        yield running
-    finally:
-        running.down()
-        databases.drop_all()
+def stack(tmp_path, deployment):
+    yield from running_stack(tmp_path, deployment, tls=False)
+
+
+@pytest.fixture
+def tls_stack(tmp_path, deployment):
+    yield from running_stack(tmp_path, deployment, tls=True)
 
 
 def test_https_as_operations_md_describes_it(tls_stack):
