@@ -15,11 +15,19 @@ from . import transport
 from .models import KIND_CHOICES, Channel, Topic
 
 
+class WriteOnlyInput(forms.TextInput):
+    """A text field that never puts a value into the page, not even the one just posted
+    back with an error (the address is a credential: it holds the robot's token)."""
+
+    def format_value(self, value):
+        return None
+
+
 class ChannelForm(forms.ModelForm):
     address = forms.CharField(
         label="Webhook 地址",
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=WriteOnlyInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text="粘贴平台显示的完整地址（以 https:// 开头）。",
     )
     secret = forms.CharField(

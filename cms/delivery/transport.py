@@ -15,11 +15,17 @@ answer it returns (the answer is stored in ``Delivery.last_error`` and shown in 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from django.conf import settings
+
+# httpx logs each request's full URL at INFO; a robot's URL is a credential. Settings.LOGGING
+# says so too; this holds where another logging set-up replaced it (tests, scripts).
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def _platforms():

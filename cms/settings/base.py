@@ -411,6 +411,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "cms": {"handlers": ["console"], "level": os.environ.get("CMS_LOG_LEVEL", "INFO")},
+        # httpx logs every request's full URL at INFO, and a robot's URL holds its token
+        # (WeCom's key, DingTalk's access_token, Feishu's hook id): never below WARNING.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 WAGTAIL_ALLOW_UNICODE_SLUGS = False
