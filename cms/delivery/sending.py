@@ -115,13 +115,13 @@ def claim_channel(channel_id: int, now) -> tuple[Channel, list[Delivery]] | None
         except KeyError:  # a platform this installation does not know
             _stop(channel, f"未知的推送平台：{channel.kind}", now)
             return None
-        chosen, waiting = ids[:budget], ids[budget:]
-        if waiting and free_at is not None:
-            Delivery.objects.filter(pk__in=waiting, status__in=[S.QUEUED, S.RETRYING]).update(next_attempt_at=free_at)
-            # Rows recovered from a dead worker wait as well (they are no longer 发送中).
-            Delivery.objects.filter(pk__in=waiting, status=S.SENDING).update(
-                status=S.RETRYING, claim="", next_attempt_at=free_at
-            )
+        chosen = ids[:budget]
+        if len(ids) > budget and free_at is not None:
+            # Everything else due for this robot waits for the window (one UPDATE, however
+            # long the queue); rows recovered from a dead worker wait too, no longer 发送中.
+            waiting = due.exclude(pk__in=chosen)
+            waiting.filter(status=S.SENDING).update(status=S.RETRYING, claim="")
+            waiting.filter(status__in=[S.QUEUED, S.RETRYING]).update(next_attempt_at=free_at)
         if not chosen:
             return None
         token = _claim(chosen, now)
@@ -138,7 +138,7 @@ async def _send_channel(channel: Channel, rows: list[Delivery], client: httpx.As
         try:
             message = transport.message_from_json(row.message)
         except (TypeError, ValueError) as exc:
-            outcome = transport._outcome(ok=False, answer=f"消息内容无效：{type(exc).__name__}", permanent=True)
+            outcome = transport.outcome(ok=False, answer=f"消息内容无效：{type(exc).__name__}", permanent=True)
         else:
             outcome = await transport.asend(channel.kind, channel.address, channel.secret, message, client=client)
         results.append((row, outcome))
@@ -333,8 +333,13 @@ def deliver_due(*, schedule: Callable[[dt.datetime], object] | None = None, max_
     while True:
         now = timezone.now()
         _drop_orphans(now)
-        channel_ids = list(
-            Delivery.objects.filter(due_q(now), channel__isnull=False).values_list("channel_id", flat=True).distinct()
+        channel_ids = sorted(
+            set(
+                Delivery.objects.filter(due_q(now), channel__isnull=False)
+                .order_by()  # no Meta.ordering columns in the DISTINCT: one entry per channel
+                .values_list("channel_id", flat=True)
+                .distinct()
+            )
         )
         batches = [batch for batch in (claim_channel(pk, now) for pk in channel_ids) if batch]
         if batches:

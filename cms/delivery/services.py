@@ -45,11 +45,27 @@ def channels_for(topic: str, unit_ids: set[int]) -> list[Channel]:
     return chosen
 
 
-def _email_addresses(recipients, preference: str) -> list[str]:
+def _user_ids(recipients) -> QuerySet | set[int]:
+    """Users as given: a queryset of users, a one-column queryset of user ids
+    (``.values_list("user_id", flat=True)``), or users, rows with a ``user_id`` (a notice's
+    recipient rows) or ids."""
     if isinstance(recipients, QuerySet):
-        people = User.objects.filter(pk__in=recipients.values("pk"))
-    else:
-        people = User.objects.filter(pk__in=_ids(recipients))
+        if recipients.model is User and not recipients.query.values_select:
+            return recipients.values("pk")
+        return recipients
+    ids = set()
+    for value in recipients:
+        if isinstance(value, User):
+            ids.add(value.pk)
+        elif hasattr(value, "user_id"):
+            ids.add(value.user_id)
+        elif value is not None:
+            ids.add(int(value))
+    return ids
+
+
+def _email_addresses(recipients, preference: str) -> list[str]:
+    people = User.objects.filter(pk__in=_user_ids(recipients))
     people = people.filter(is_active=True, **{f"email_preference__{preference}": True}).exclude(email="")
     return sorted(set(people.values_list("email", flat=True)))
 
@@ -57,9 +73,13 @@ def _email_addresses(recipients, preference: str) -> list[str]:
 def announce(event_key: str, obj, *, units: Iterable | None = None, recipients: Iterable | None = None) -> int:
     """Queue ``event_key`` about ``obj`` for every matching channel and, for events with
     email, for the recipients who chose email; one delivery task is enqueued when the
-    caller's transaction commits. ``units`` (units or ids) and ``recipients`` (users, ids
-    or a queryset) override what the event derives from ``obj``. Returns the number of
-    deliveries queued."""
+    caller's transaction commits. ``units`` (units or ids) and ``recipients`` (see
+    ``_user_ids``) override what the event derives from ``obj``. Returns the number of
+    deliveries queued.
+
+    Call it after the change is committed or inside its transaction: the rows are written
+    in the caller's transaction and the task starts only once that commits. It costs a
+    few queries and one bulk INSERT (10,000 emails included), never a network request."""
     event = events.get(event_key)
     message = event.message(obj)
     data = transport.message_to_json(message)

@@ -15,6 +15,7 @@ answer it returns (the answer is stored in ``Delivery.last_error`` and shown in 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -124,7 +125,7 @@ def _network_failure(exc: httpx.HTTPError) -> str:
     return f"网络错误：{type(exc).__name__}"
 
 
-def _outcome(**fields):
+def outcome(**fields):
     from cms.notifications.platforms.base import Outcome
 
     return Outcome(**fields)
@@ -144,22 +145,23 @@ async def asend(kind: str, address: str, secret: str, message, *, client: httpx.
     try:
         prepared = platform.prepare(address, secret, message, now=time.time() if now is None else now)
     except Exception as exc:  # noqa: BLE001 - a message the platform cannot shape will never pass
-        return _outcome(ok=False, answer=f"消息无法转换为该平台的格式：{type(exc).__name__}", permanent=True)
+        return outcome(ok=False, answer=f"消息无法转换为该平台的格式：{type(exc).__name__}", permanent=True)
     request_headers = {"Content-Type": "application/json; charset=utf-8", **prepared.headers, **headers()}
     try:
         response = await client.post(
             prepared.url, content=_body(prepared), headers=request_headers, timeout=timeout(), follow_redirects=False
         )
     except httpx.HTTPError as exc:
-        return _outcome(ok=False, answer=_network_failure(exc))
-    outcome = platform.interpret(response.status_code, response.content, dict(response.headers))
-    answer = scrub(outcome.answer, address, secret, prepared.url)[:500]
-    return dataclasses.replace(outcome, answer=answer)
+        return outcome(ok=False, answer=_network_failure(exc))
+    result = platform.interpret(response.status_code, response.content, dict(response.headers))
+    return dataclasses.replace(result, answer=scrub(result.answer, address, secret, prepared.url)[:500])
 
 
 def send_now(kind: str, address: str, secret: str, message):
     """One message, synchronously, with short timeouts (the admin's 发送测试消息)."""
     short = httpx.Timeout(5.0, connect=3.0)
+    send = _platforms().send
+    extra = {"timeout": short} if "timeout" in inspect.signature(send).parameters else {}
     with httpx.Client(headers=headers(), timeout=short) as client:
-        outcome = _platforms().send(kind, address, secret, message, client=client)
-    return dataclasses.replace(outcome, answer=scrub(outcome.answer, address, secret)[:500])
+        result = send(kind, address, secret, message, client=client, **extra)
+    return dataclasses.replace(result, answer=scrub(result.answer, address, secret)[:500])

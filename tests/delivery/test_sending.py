@@ -255,3 +255,33 @@ def test_email_when_the_mail_server_is_down_is_retried(org, settings):
     d = Delivery.objects.get()
     assert (d.status, d.attempts) == (S.RETRYING, 1)
     assert d.last_error.startswith("无法连接邮件服务器")
+
+
+def test_recipients_as_queryset_ids_or_recipient_rows(org, smtp):
+    from types import SimpleNamespace
+
+    from cms.accounts.models import User
+
+    people = [UserFactory(email=f"p{n}@example.cn") for n in range(3)]
+    for person in people:
+        EmailPreference.objects.create(user=person, notices=True)
+    services.announce(DRILL, drill("一"), recipients=User.objects.filter(pk=people[0].pk))
+    services.announce(DRILL, drill("二"), recipients=User.objects.filter(pk=people[1].pk).values_list("pk", flat=True))
+    services.announce(DRILL, drill("三"), recipients=[SimpleNamespace(user_id=people[2].pk)])
+    got = sorted(Delivery.objects.values_list("title", "email"))
+    assert got == [("三", "p2@example.cn"), ("一", "p0@example.cn"), ("二", "p1@example.cn")]
+
+
+def test_a_per_second_limit_paces_within_one_run(org, channel, robots, platforms, monkeypatch):
+    """Feishu's 5 messages per second: a run sends five, waits for the window, sends the rest."""
+    monkeypatch.setattr(platforms.PLATFORMS["webhook"], "PER_SECOND", 5)
+    channel(robots.url("/ok"), unit=org.first)
+    for n in range(7):
+        services.announce(DRILL, drill(f"通知{n}", units=[org.first]))
+
+    sending.deliver_due(schedule=pytest.fail)  # nothing left for a later run
+
+    arrived = [r.at for r in robots.received]
+    assert [r.body["title"] for r in robots.received] == [f"通知{n}" for n in range(7)]
+    assert arrived[5] - arrived[0] >= 0.9  # the sixth waited for the one-second window
+    assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
