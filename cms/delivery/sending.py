@@ -67,7 +67,9 @@ def due_q(now) -> Q:
 def _claim(rows, now) -> str:
     """Claim the still-due rows of ``rows`` (a queryset of ids); returns the claim token."""
     token = uuid.uuid4().hex
-    Delivery.objects.filter(due_q(now), pk__in=list(rows)).update(status=S.SENDING, claim=token, attempted_at=now)
+    Delivery.objects.filter(due_q(now), pk__in=list(rows)).update(
+        status=S.SENDING, claim=token, attempted_at=timezone.now()
+    )
     return token
 
 
@@ -164,22 +166,31 @@ def _stop(channel: Channel, reason: str, now) -> None:
 
 
 def record_channel(channel: Channel, results, unsent: list[Delivery]) -> Counter:
+    """Record each answer. ``attempted_at`` becomes the time the batch finished, so a rate
+    window counts from when the robot last heard from us, not from the claim."""
     now = timezone.now()
     counts: Counter = Counter()
     wait_until = now
     for row, outcome in results:
         answer = outcome.answer[:1000]
         if outcome.ok:
-            _mark(row, status=S.SENT, sent_at=now, attempts=row.attempts + 1, last_error="", claim="")
+            _mark(row, status=S.SENT, sent_at=now, attempted_at=now, attempts=row.attempts + 1, last_error="", claim="")
             Channel.objects.filter(pk=channel.pk).update(last_success_at=now, failing_since=None, last_error="")
             counts["sent"] += 1
         elif outcome.throttled:
             wait = outcome.retry_after if outcome.retry_after is not None else THROTTLE_WAIT_SECONDS
             wait_until = now + dt.timedelta(seconds=max(wait, 1.0))
-            _mark(row, status=S.RETRYING, next_attempt_at=wait_until, last_error=f"平台限流：{answer}", claim="")
+            _mark(
+                row,
+                status=S.RETRYING,
+                next_attempt_at=wait_until,
+                attempted_at=now,
+                last_error=f"平台限流：{answer}",
+                claim="",
+            )
             counts["throttled"] += 1
         elif outcome.permanent:
-            _mark(row, status=S.FAILED, attempts=row.attempts + 1, last_error=answer, claim="")
+            _mark(row, status=S.FAILED, attempts=row.attempts + 1, attempted_at=now, last_error=answer, claim="")
             _stop(channel, answer, now)
             counts["failed"] += 1
         else:
@@ -330,6 +341,7 @@ def deliver_due(*, schedule: Callable[[dt.datetime], object] | None = None, max_
     started = time.monotonic()
     max_seconds = settings.DELIVERY_TASK_MAX_SECONDS if max_seconds is None else max_seconds
     totals: Counter = Counter()
+    idle = 0
     while True:
         now = timezone.now()
         _drop_orphans(now)
@@ -355,9 +367,13 @@ def deliver_due(*, schedule: Callable[[dt.datetime], object] | None = None, max_
         if next_at is None:
             break
         wait = (next_at - timezone.now()).total_seconds()
-        if claimed and wait <= SHORT_WAIT_SECONDS and time.monotonic() - started + wait < max_seconds:
-            time.sleep(max(wait, 0.0))
-            continue
+        if wait <= SHORT_WAIT_SECONDS and time.monotonic() - started + wait < max_seconds:
+            # Due now but nothing claimable: another worker holds it. Look again briefly,
+            # then leave it to that worker (and the scheduled run).
+            idle = 0 if claimed or wait > 0 else idle + 1
+            if idle <= 3:
+                time.sleep(max(wait, 0.2 if idle else 0.0))
+                continue
         if schedule is not None:
             schedule(max(next_at, timezone.now() + dt.timedelta(seconds=1)))
         totals["scheduled"] += 1

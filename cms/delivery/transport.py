@@ -30,9 +30,16 @@ for _name in ("httpx", "httpcore"):
 
 
 def _platforms():
+    # The only two imports of the platforms package (here and ``_base``): if it moves, these change.
     from cms.notifications import platforms
 
     return platforms
+
+
+def _base():
+    from cms.notifications.platforms import base
+
+    return base
 
 
 def module(kind: str):
@@ -54,8 +61,7 @@ def validate_address(kind: str, address: str) -> str:
 
 
 def make_message(*, title: str, text: str = "", url: str = "", image_url: str = "", facts=(), event: str = ""):
-    from cms.notifications.platforms.base import Message
-
+    Message = _base().Message
     fields = {"title": title, "text": text, "url": url, "image_url": image_url, "facts": tuple(facts)}
     if "event" in {f.name for f in dataclasses.fields(Message)}:
         fields["event"] = event
@@ -69,8 +75,7 @@ def message_to_json(message) -> dict:
 
 
 def message_from_json(data: dict):
-    from cms.notifications.platforms.base import Message
-
+    Message = _base().Message
     known = {f.name for f in dataclasses.fields(Message)}
     fields = {key: value for key, value in data.items() if key in known}
     fields["facts"] = tuple(fields.get("facts") or ())
@@ -126,9 +131,7 @@ def _network_failure(exc: httpx.HTTPError) -> str:
 
 
 def outcome(**fields):
-    from cms.notifications.platforms.base import Outcome
-
-    return Outcome(**fields)
+    return _base().Outcome(**fields)
 
 
 def _body(prepared) -> bytes:

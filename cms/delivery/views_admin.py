@@ -138,3 +138,28 @@ class DeliveryLogView(_Access, _Page):
         query = self.request.GET.copy()
         query.pop("p", None)
         return super().get_context_data(form=form, page=page, rows=rows, query=query.urlencode(), **kwargs)
+
+
+class ChannelDeleteView(_Access, _Page):
+    """删除: the log keeps its rows (shown as 渠道已删除); what still waits is dropped."""
+
+    template_name = "delivery/admin/channel_delete.html"
+    manage_only = True
+
+    def get_page_title(self):
+        return f"删除推送渠道：{self.channel.name}"
+
+    def get(self, request, pk):
+        self.channel = self.get_channel()
+        return self.render_to_response(self.get_context_data(channel=self.channel))
+
+    def post(self, request, pk):
+        channel = self.get_channel()
+        name = channel.name
+        with transaction.atomic():
+            Delivery.objects.filter(
+                channel=channel, status__in=[Delivery.Status.QUEUED, Delivery.Status.RETRYING]
+            ).update(status=Delivery.Status.DROPPED, last_error="渠道已删除，消息不再发送。")
+            channel.delete()
+        messages.success(request, f"推送渠道「{name}」已删除。")
+        return redirect("delivery_channels")

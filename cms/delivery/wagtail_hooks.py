@@ -12,6 +12,11 @@ def register_delivery_urls():
         path("delivery/channels/add/", views_admin.ChannelEditView.as_view(), name="delivery_channel_add"),
         path("delivery/channels/<int:pk>/", views_admin.ChannelEditView.as_view(), name="delivery_channel_edit"),
         path("delivery/channels/<int:pk>/test/", views_admin.ChannelTestView.as_view(), name="delivery_channel_test"),
+        path(
+            "delivery/channels/<int:pk>/delete/",
+            views_admin.ChannelDeleteView.as_view(),
+            name="delivery_channel_delete",
+        ),
         path("delivery/log/", views_admin.DeliveryLogView.as_view(), name="delivery_log"),
     ]
 

@@ -152,3 +152,21 @@ def test_log_filters(admin, robots, channel, org):
     assert titles("event=drill") == ["甲通知", "甲通知"]
     assert titles("event=page_published") == []
     assert titles("date_from=2000-01-01&date_to=2000-01-02") == []
+
+
+def test_delete_keeps_the_log_and_drops_what_waits(admin, robots, channel):
+    hook = channel(robots.url("/ok"), name="旧群")
+    services.announce(DRILL, {"title": "已发出", "units": []})
+    sending.deliver_due()
+    services.announce(DRILL, {"title": "还在排队", "units": []})
+    client = client_for(admin)
+    assert "确定删除推送渠道「旧群」" in client.get(f"/admin/delivery/channels/{hook.pk}/delete/").content.decode()
+
+    response = client.post(f"/admin/delivery/channels/{hook.pk}/delete/")
+
+    assert response.status_code == 302 and not Channel.objects.exists()
+    statuses = dict(Delivery.objects.values_list("title", "status"))
+    assert statuses == {"已发出": Delivery.Status.SENT, "还在排队": Delivery.Status.DROPPED}
+    assert "（渠道已删除）" in client.get("/admin/delivery/log/").content.decode()
+    sending.deliver_due()
+    assert len(robots.received) == 1

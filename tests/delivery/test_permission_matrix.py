@@ -32,6 +32,8 @@ MATRIX = {
     "GET /admin/delivery/channels/{branch}/": (L, L, R, R, R, 200, 200),
     "POST /admin/delivery/channels/{branch}/": (L, L, R, R, R, D, D),
     "POST /admin/delivery/channels/{branch}/test/": (L, L, R, R, R, D, D),
+    "GET /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, 200, 200),
+    "POST /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, D, D),
     "GET /admin/delivery/log/": (L, L, 200, 200, R, 200, 200),
     "GET /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
     "PUT /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
