@@ -7,4 +7,5 @@ class DeliveryConfig(AppConfig):
     verbose_name = "消息推送"
 
     def ready(self):
-        from . import events, signals  # noqa: F401  (the built-in events; publishing's release signal)
+        # The built-in events (网站发布, 通知公告) and the listener of publishing's releases.
+        from . import events, notices, signals  # noqa: F401

@@ -275,17 +275,23 @@ def send_emails(rows: list[Delivery]) -> Counter:
         return counts
     try:
         for row in rows:
-            message = transport.message_from_json(row.message)
-            email = EmailMessage(
-                subject=message.title[:200].replace("\n", " "),
-                body=_email_body(message),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[row.email],
-                connection=connection,
-            )
             now = timezone.now()
             try:
+                message = transport.message_from_json(row.message)
+                email = EmailMessage(
+                    # One line: a title with line breaks must not become a header of its own.
+                    subject=" ".join(message.title.split())[:200],
+                    body=_email_body(message),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[row.email],
+                    connection=connection,
+                )
                 connection.send_messages([email])
+            except (TypeError, ValueError) as exc:  # a message or address that can never go
+                _mark(
+                    row, status=S.FAILED, attempts=row.attempts + 1, last_error=f"邮件无法生成：{exc}"[:1000], claim=""
+                )
+                counts["failed"] += 1
             except smtplib.SMTPRecipientsRefused as exc:
                 _mark(
                     row, status=S.FAILED, attempts=row.attempts + 1, last_error=f"收件人被拒绝：{exc}"[:1000], claim=""

@@ -285,3 +285,17 @@ def test_a_per_second_limit_paces_within_one_run(org, channel, robots, platforms
     assert [r.body["title"] for r in robots.received] == [f"通知{n}" for n in range(7)]
     assert arrived[5] - arrived[0] >= 0.9  # the sixth waited for the one-second window
     assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
+
+
+def test_hostile_titles_reach_email_as_one_line_subjects(org, smtp):
+    from email import message_from_string
+    from email.header import decode_header, make_header
+
+    user = UserFactory(email="a@example.cn")
+    EmailPreference.objects.create(user=user, notices=True)
+    title = "通知\r\nBcc: victim@example.cn\r\n<script>alert(1)</script>"
+    services.announce(DRILL, drill(title), recipients=[user])
+    assert sending.deliver_due() == {"sent": 1}
+    mail = message_from_string(smtp.messages[0].data)
+    assert mail["Bcc"] is None and smtp.messages[0].to == ["a@example.cn"]
+    assert str(make_header(decode_header(mail["Subject"]))) == "通知 Bcc: victim@example.cn <script>alert(1)</script>"
