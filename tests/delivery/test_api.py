@@ -25,7 +25,7 @@ def test_without_an_email_address_it_cannot_be_turned_on(home):
     user = UserFactory(email="")
     response = client_for(user).put(URL, {"notices": True, "answers": False}, format="json")
     assert response.status_code == 400
-    assert "没有登记电子邮箱" in str(response.json())
+    assert response.json()["code"] == "invalid" and "没有登记电子邮箱" in response.json()["detail"]
     assert not EmailPreference.objects.filter(user=user, notices=True).exists()
     # Turning everything off is always allowed.
     assert client_for(user).put(URL, {"notices": False, "answers": False}, format="json").status_code == 200
