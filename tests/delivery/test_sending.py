@@ -299,3 +299,21 @@ def test_hostile_titles_reach_email_as_one_line_subjects(org, smtp):
     mail = message_from_string(smtp.messages[0].data)
     assert mail["Bcc"] is None and smtp.messages[0].to == ["a@example.cn"]
     assert str(make_header(decode_header(mail["Subject"]))) == "通知 Bcc: victim@example.cn <script>alert(1)</script>"
+
+
+def test_the_workers_periodic_check_requeues_what_a_dead_worker_left(org, channel, robots, settings):
+    from django.core.management import call_command
+
+    hook = channel(robots.url("/ok"), unit=org.first)
+    services.announce(DRILL, drill(units=[org.first]))
+    assert sending.claim_channel(hook.pk, timezone.now())  # the worker that claimed it died
+    DBTaskResult.objects.all().delete()
+    call_command("deliver_due")
+    assert DBTaskResult.objects.count() == 0  # still within the stale period: nothing due
+
+    stale = timezone.now() - dt.timedelta(seconds=settings.DELIVERY_SENDING_STALE_SECONDS + 1)
+    Delivery.objects.update(attempted_at=stale)
+    call_command("deliver_due")
+    assert DBTaskResult.objects.count() == 1
+    tasks.deliver_due.call()
+    assert Delivery.objects.get().status == S.SENT and len(robots.received) == 1
