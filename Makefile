@@ -29,6 +29,7 @@ run: install
 	@echo "管理后台  http://$(HOST):$(PORT)/admin/"
 	@echo "党员学习  http://$(HOST):$(PORT)/member/"
 	@echo "接口文档  http://$(HOST):$(PORT)/api/docs/"
+	@if [ -n "$$EMAIL_HOST" ]; then echo "邮件      经 SMTP 发往 $$EMAIL_HOST:$${EMAIL_PORT:-25}"; else echo "邮件      打印在本终端，不会真正发出（设置 EMAIL_HOST/EMAIL_PORT 改用 SMTP 服务器）"; fi
 	@echo "演示账号  editor（编辑）、reviewer（审核）、admin（管理员）、branch1（第一党支部编辑、支部书记）、member1 / activist1 / member3 / member2（党员：学习、问卷、咨询），密码均为 Dangjian@2026"
 	@echo "按 Ctrl-C 停止网站和后台任务进程。"
 	@# Both run in the background and the shell waits, so Ctrl-C reaches the trap at once

@@ -17,6 +17,7 @@ from cms.assessment.api import (
 )
 from cms.consultations.api import AskOptionsView, ConsultationViewSet
 from cms.core.api import api_not_found
+from cms.delivery.api import EmailPreferenceView
 from cms.feedback.api import FormViewSet, PublicSubmissionView
 from cms.notifications.api import NoticeViewSet
 from cms.publishing.api import HealthView, SiteBuildViewSet
@@ -35,6 +36,7 @@ router.register("member/notices", NoticeViewSet, basename="member-notice")
 urlpatterns = [
     path("member/session/", SessionView.as_view(), name="member-session"),
     path("member/password/", PasswordView.as_view(), name="member-password"),
+    path("member/notifications/email/", EmailPreferenceView.as_view(), name="member-email-preference"),
     path("member/progress/", MyProgressView.as_view(), name="member-progress"),
     # Before the router: "options" is not a consultation id.
     path("member/consultations/options/", AskOptionsView.as_view(), name="member-consultation-options"),

@@ -38,6 +38,7 @@ from cms.accounts.services import sync_all_secretary_groups
 from cms.assessment.roles import setup as setup_assessment_roles
 from cms.assessment.services import ensure_quiz_root
 from cms.consultations.roles import setup as setup_consultation_roles
+from cms.delivery.roles import setup as setup_delivery_roles
 from cms.feedback.services import ensure_forms_root
 from cms.openness.models import SectionPage
 from cms.study.services import ensure_study_root
@@ -137,6 +138,7 @@ def setup_roles() -> dict[str, Group]:
     # 答复 (committee-office answerers) and the derived 组织委员 group (cms/consultations/roles.py).
     consultation_groups = setup_consultation_roles()
     setup_assessment_roles()  # the 题库 rights and workflow, 测评统计 (cms/assessment/roles.py)
+    delivery_groups = setup_delivery_roles()  # 推送管理: the office staff who manage push channels
     return {
         EDITOR: editor,
         REVIEWER: reviewer,
@@ -144,6 +146,7 @@ def setup_roles() -> dict[str, Group]:
         SECRETARY: secretary,
         **branch_groups,
         **consultation_groups,
+        **delivery_groups,
     }
 
 

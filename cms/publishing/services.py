@@ -19,6 +19,7 @@ from build_scripts.locking import exclusive_lock, try_exclusive_lock
 from build_scripts.site_build import BuildError, ReleaseTarget, build_commit
 
 from . import build_errors, workers
+from .events import changes_released
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
 
@@ -391,8 +392,20 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False, record
         record.status = SiteBuild.Status.SUCCEEDED
         record.release = release.name
     record.finished_at = timezone.now()
+    released: list[int] = []
     with transaction.atomic():
         record.save(update_fields=["status", "error", "release", "finished_at"])
         if record.status == SiteBuild.Status.SUCCEEDED:
+            released = list(unreleased_changes().values_list("pk", flat=True))
             unreleased_changes().update(released_at=record.finished_at, released_in=record)
+    if released:
+        transaction.on_commit(lambda: _tell_released(released, record))
     return record
+
+
+def _tell_released(change_ids: list[int], build: SiteBuild) -> None:
+    """Listeners (push notifications of new pages) only queue work; whatever goes wrong
+    there is logged and never fails the build that is already live."""
+    for receiver, result in changes_released.send_robust(sender=SiteBuild, change_ids=change_ids, build=build):
+        if isinstance(result, Exception):
+            logger.error("a listener of released changes failed: %r", receiver, exc_info=result)

@@ -40,7 +40,8 @@ INSTALLED_APPS = [
     "cms.feedback",  # 问卷: member and public forms (wagtail.contrib.forms builder)
     "cms.consultations",  # 咨询与意见建议 and the public FAQ page type
     "cms.assessment",  # 测评: question bank, quizzes and contests, attempts, mastery, 错题本
-    "cms.notifications",  # 通知公告 with read receipts and replies; push channels (issue 14)
+    "cms.delivery",  # 消息推送: platforms (group robots, webhooks), channels, email, the delivery queue and log
+    "cms.notifications",  # 通知公告 with read receipts and replies (pushed through cms.delivery)
     "cms.bootstrap",  # set-up across the apps: setup_roles, load_demo, help screenshots (no models)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -274,6 +275,33 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
 # /api/health/ answers 503 when the oldest waiting task is older than this.
 HEALTH_QUEUE_STALE_SECONDS = int(os.environ.get("HEALTH_QUEUE_STALE_SECONDS", "300"))
 
+# Email (cms/delivery, password reset, workflow mail): SMTP from the environment. Without
+# EMAIL_HOST, dev prints mail to the console (cms/settings/dev.py) and production refuses to
+# pretend: the smtp backend to localhost:25 fails loudly and the delivery log says so.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+EMAIL_USE_SSL = os.environ.get("EMAIL_USE_SSL", "").lower() in ("1", "true", "yes")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "网络党建平台 <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Push delivery (cms/delivery, docs/operations.md "Push channels and email"). Robot addresses
+# must be https; plain http only for these hosts (private 政务钉钉/飞书/企业微信 gateways).
+DELIVERY_ALLOWED_HTTP_HOSTS = [
+    h.strip() for h in os.environ.get("DELIVERY_ALLOWED_HTTP_HOSTS", "").split(",") if h.strip()
+]
+DELIVERY_USER_AGENT = os.environ.get("DELIVERY_USER_AGENT", "dangjian-cms-delivery/1.0")
+DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("DELIVERY_TIMEOUT_SECONDS", "10"))
+DELIVERY_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("DELIVERY_CONNECT_TIMEOUT_SECONDS", "3"))
+# A delivery left 发送中 this long (its worker died) is sent again.
+DELIVERY_SENDING_STALE_SECONDS = int(os.environ.get("DELIVERY_SENDING_STALE_SECONDS", "600"))
+# One delivery task run sends for at most this long, then schedules the next run.
+DELIVERY_TASK_MAX_SECONDS = float(os.environ.get("DELIVERY_TASK_MAX_SECONDS", "30"))
+
 # Background work: `manage.py worker` drains this queue (one or several of them).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Workers refresh a heartbeat row this often; one not seen for WORKER_DEAD_AFTER_SECONDS
@@ -386,6 +414,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "cms": {"handlers": ["console"], "level": os.environ.get("CMS_LOG_LEVEL", "INFO")},
+        # httpx logs every request's full URL at INFO, and a robot's URL holds its token
+        # (WeCom's key, DingTalk's access_token, Feishu's hook id): never below WARNING.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 WAGTAIL_ALLOW_UNICODE_SLUGS = False

@@ -15,3 +15,6 @@ REST_FRAMEWORK = {
 }
 # `make run` demo accounts stay usable as printed by load_demo (production marks them).
 INITIAL_PASSWORD_CHANGE_REQUIRED = os.environ.get("INITIAL_PASSWORD_CHANGE_REQUIRED", "0") == "1"
+# Mail goes to the console of `make run` unless an SMTP server is configured (EMAIL_HOST).
+if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

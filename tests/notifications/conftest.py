@@ -1,11 +1,9 @@
-"""Fixtures of the notification tests: the local robot servers of the push platforms, and the
-people of the notice tests: 机关党委 → 机关党总支 → 第一党支部; 机关党委 → 第二党支部.
+"""Fixtures of the notice tests: the people, 机关党委 → 机关党总支 → 第一党支部; 机关党委 → 第二党支部.
 Personas as in the permission matrix: ``editor`` is the committee office (group 编辑)."""
 
 import datetime as dt
 from types import SimpleNamespace
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -14,8 +12,6 @@ from cms.accounts.roles import EDITOR
 from cms.notifications import services
 from tests.factories import OrganisationUnitFactory, UserFactory
 from tests.study.conftest import administrator, client_for, member  # noqa: F401
-
-from .robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer
 
 API = "/api/member/notices/"
 MEMBER_API = "/api/member/"
@@ -84,37 +80,3 @@ def sent(draft, people):
         return notice
 
     return make
-
-
-# The push platforms' local robot servers (tests/notifications/test_platforms.py).
-
-
-@pytest.fixture
-def http():
-    """An HTTP client for ``send`` (named so as not to hide pytest-django's ``client``)."""
-    with httpx.Client() as client:
-        yield client
-
-
-@pytest.fixture
-def wecom_server():
-    with WeComServer() as server:
-        yield server
-
-
-@pytest.fixture
-def dingtalk_server():
-    with DingTalkServer() as server:
-        yield server
-
-
-@pytest.fixture
-def feishu_server():
-    with FeishuServer() as server:
-        yield server
-
-
-@pytest.fixture
-def webhook_server():
-    with WebhookServer() as server:
-        yield server

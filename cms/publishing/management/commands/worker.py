@@ -18,6 +18,8 @@ SCHEDULED_JOB = "publish_scheduled"
 RECOVERY_JOB = "recover_interrupted"
 AUDIT_PRUNE_JOB = "audit_prune"
 AUDIT_PRUNE_SECONDS = 24 * 3600
+DELIVERY_CHECK_JOB = "delivery_check"
+DELIVERY_CHECK_SECONDS = 120
 
 
 class Command(BaseCommand):
@@ -88,6 +90,8 @@ class Command(BaseCommand):
             (RECOVERY_JOB, settings.WORKER_RECOVERY_SECONDS, lambda: recovery.recover_interrupted(me=worker_id)),
             # Audit entries past AUDIT_RETENTION_DAYS, behind a checkpoint (cms/audit/services.py).
             (AUDIT_PRUNE_JOB, AUDIT_PRUNE_SECONDS, lambda: call_command("audit_prune", verbosity=0)),
+            # Pushes and emails left due by a worker that died mid-run (cms/delivery).
+            (DELIVERY_CHECK_JOB, DELIVERY_CHECK_SECONDS, lambda: call_command("deliver_due", verbosity=0)),
         )
         for name, period, run in jobs:
             now = time.monotonic()

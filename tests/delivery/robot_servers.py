@@ -3,7 +3,7 @@
 Each one checks what the real service checks (credential in the address, signature and its
 timestamp window, the keyword security option, message size, the per-robot rate limit) and
 answers with the platform's own codes (see the docstrings of
-``cms.notifications.platforms.wecom`` / ``dingtalk`` / ``feishu``, which cite the
+``cms.delivery.platforms.wecom`` / ``dingtalk`` / ``feishu``, which cite the
 documentation). Written from the documentation, not from our modules: nothing here imports
 the code under test, so a signing or encoding mistake on our side fails the check here.
 

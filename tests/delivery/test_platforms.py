@@ -14,9 +14,9 @@ import httpx
 import pytest
 from django.core.exceptions import ValidationError
 
-from cms.notifications.platforms import CHOICES, PLATFORMS, send, validate_address
-from cms.notifications.platforms.base import Message
-from cms.notifications.platforms.text import cut
+from cms.delivery.platforms import CHOICES, PLATFORMS, send, validate_address
+from cms.delivery.platforms.base import Message
+from cms.delivery.platforms.text import cut
 from tests.hostile import PAYLOADS, URL_PAYLOADS
 
 PAGE = "https://dangjian.example.cn/news/2026/12/dahui/"
@@ -185,7 +185,7 @@ def test_dingtalk_signed_action_card_arrives(dingtalk_server, http):
 def test_dingtalk_signature_with_plus_and_slash_survives_url_encoding(dingtalk_server, http):
     """A base64 signature often holds + / =; sent without URL encoding, + arrives as a space
     and DingTalk answers "sign not match". Try timestamps until the signature has them all."""
-    from cms.notifications.platforms.dingtalk import sign
+    from cms.delivery.platforms.dingtalk import sign
 
     dingtalk_server.secret = DING_SECRET
     now = time.time()

@@ -1,0 +1,176 @@
+"""Writes of the delivery app: fan-out of events into Delivery rows (``announce``), the
+channel form's save rules, the test message, members' email choices.
+
+Direction: services → tasks → sending (tasks never import this module)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+
+from cms.accounts.models import OrganisationUnit, User
+from cms.accounts.selectors import descendant_ids
+
+from . import events, tasks, transport
+from .models import Channel, Delivery, EmailPreference
+
+logger = logging.getLogger(__name__)
+
+
+# Fan-out ---------------------------------------------------------------------------------
+
+
+def _ids(values: Iterable) -> set[int]:
+    return {getattr(value, "pk", value) for value in values if value is not None}
+
+
+def channels_for(topic: str, unit_ids: set[int]) -> list[Channel]:
+    """Enabled channels that get an event of ``topic`` concerning ``unit_ids`` (the rule is
+    in cms/delivery/events.py's docstring). Stopped channels are included: their messages
+    wait until an administrator repairs the channel."""
+    chosen = []
+    for channel in Channel.objects.filter(enabled=True).select_related("unit"):
+        if topic not in (channel.topics or []):
+            continue
+        unit = channel.unit
+        if unit is None or unit.pk in unit_ids:
+            chosen.append(channel)
+        elif unit.kind == OrganisationUnit.Kind.COMMITTEE:
+            if unit.parent_id is None or unit_ids & set(descendant_ids(unit)):
+                chosen.append(channel)
+    return chosen
+
+
+def _user_ids(recipients) -> QuerySet | set[int]:
+    """Users as given: a queryset of users, a one-column queryset of user ids
+    (``.values_list("user_id", flat=True)``), or users, rows with a ``user_id`` (a notice's
+    recipient rows) or ids."""
+    if isinstance(recipients, QuerySet):
+        if recipients.model is User and not recipients.query.values_select:
+            return recipients.values("pk")
+        return recipients
+    ids = set()
+    for value in recipients:
+        if isinstance(value, User):
+            ids.add(value.pk)
+        elif hasattr(value, "user_id"):
+            ids.add(value.user_id)
+        elif value is not None:
+            ids.add(int(value))
+    return ids
+
+
+def _email_addresses(recipients, preference: str) -> list[str]:
+    people = User.objects.filter(pk__in=_user_ids(recipients))
+    people = people.filter(is_active=True, **{f"email_preference__{preference}": True}).exclude(email="")
+    return sorted(set(people.values_list("email", flat=True)))
+
+
+def announce(event_key: str, obj, *, units: Iterable | None = None, recipients: Iterable | None = None) -> int:
+    """Queue ``event_key`` about ``obj`` for every matching channel and, for events with
+    email, for the recipients who chose email; one delivery task is enqueued when the
+    caller's transaction commits. ``units`` (units or ids) and ``recipients`` (see
+    ``_user_ids``) override what the event derives from ``obj``. Returns the number of
+    deliveries queued.
+
+    Call it after the change is committed or inside its transaction: the rows are written
+    in the caller's transaction and the task starts only once that commits. It costs a
+    few queries and one bulk INSERT (10,000 emails included), never a network request."""
+    event = events.get(event_key)
+    message = event.message(obj)
+    data = transport.message_to_json(message)
+    unit_ids = _ids(units) if units is not None else _ids(event.units(obj))
+    title = message.title[:300]
+    rows = [
+        Delivery(channel=channel, event=event.key, title=title, message=data)
+        for channel in channels_for(event.topic, unit_ids)
+    ]
+    if event.email_preference:
+        if recipients is None:
+            recipients = event.recipients(obj) if event.recipients else ()
+        rows += [
+            Delivery(email=address, event=event.key, title=title, message=data)
+            for address in _email_addresses(recipients, event.email_preference)
+        ]
+    if rows:
+        Delivery.objects.bulk_create(rows, batch_size=1000)
+        transaction.on_commit(tasks.enqueue_delivery)
+    return len(rows)
+
+
+def announce_released_pages(change_ids: Iterable[int]) -> int:
+    """网站发布 for each page a build made live for the first time (a later publish of the
+    same page is a correction, not news for everybody's group chat; unpublishing, moves
+    and whole-site rebuilds announce nothing). Only public article pages and public forms
+    count, never the home page or a section."""
+    from cms.core.models import ArticlePage
+    from cms.feedback.models import FeedbackFormPage
+    from cms.publishing.exportable import exportable_queryset
+    from cms.publishing.models import ContentChange
+
+    change_ids = list(change_ids)
+    publish = ContentChange.Action.PUBLISH
+    page_ids = set(
+        ContentChange.objects.filter(pk__in=change_ids, action=publish, page_id__isnull=False).values_list(
+            "page_id", flat=True
+        )
+    )
+    if not page_ids:
+        return 0
+    seen_before = set(
+        ContentChange.objects.filter(page_id__in=page_ids, action=publish, released_at__isnull=False)
+        .exclude(pk__in=change_ids)
+        .values_list("page_id", flat=True)
+    )
+    count = 0
+    for page in exportable_queryset().filter(pk__in=page_ids - seen_before).specific().order_by("pk"):
+        if isinstance(page, ArticlePage | FeedbackFormPage):
+            count += announce(events.PAGE_PUBLISHED, page)
+    return count
+
+
+# Channels --------------------------------------------------------------------------------
+
+
+def channel_saved(channel: Channel, *, created: bool) -> None:
+    """An administrator saved the channel: whatever stopped it is considered repaired, and
+    messages that waited for it go out."""
+    if not created and (channel.stopped_reason or channel.failing_since):
+        Channel.objects.filter(pk=channel.pk).update(stopped_reason="", stopped_at=None, failing_since=None)
+        channel.stopped_reason, channel.stopped_at, channel.failing_since = "", None, None
+    transaction.on_commit(tasks.enqueue_delivery)
+
+
+def send_test_message(channel: Channel, *, user=None):
+    """Send a test message now (in the admin's request: short timeouts) and return the
+    platform's Outcome; its answer never contains the secret or the address's token."""
+    who = getattr(user, "display_name", "") or "管理员"
+    message = transport.make_message(
+        title="测试消息",
+        text=f"这是来自网络党建平台的测试消息，由{who}发送。收到即表示「{channel.name}」配置正确。",
+        event="test",
+    )
+    outcome = transport.send_now(channel.kind, channel.address, channel.secret, message)
+    logger.info("test message to channel %s: %s", channel.pk, outcome.answer)
+    return outcome
+
+
+# Email preference ------------------------------------------------------------------------
+
+
+def email_preference(user: User) -> EmailPreference:
+    preference = EmailPreference.objects.filter(user=user).first()
+    return preference or EmailPreference(user=user)
+
+
+def set_email_preference(user: User, *, notices: bool, answers: bool) -> EmailPreference:
+    if (notices or answers) and not (user.email or "").strip():
+        raise ValidationError("您的账号没有登记电子邮箱，无法接收邮件提醒。请联系管理员登记邮箱后再开启。")
+    preference, _ = EmailPreference.objects.update_or_create(
+        user=user, defaults={"notices": notices, "answers": answers}
+    )
+    return preference
