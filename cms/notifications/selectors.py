@@ -16,31 +16,14 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cms.accounts.audience import UnitTree
 from cms.accounts.models import MemberStatus, Membership, OrganisationUnit, User
-from cms.accounts.selectors import is_administrator, scope_of
+from cms.accounts.selectors import NO_ONE, Scope, is_administrator, scope_of
 
 from .models import Notice, NoticeRecipient
 
-
-@dataclass(frozen=True)
-class NoticeScope:
-    """The units someone sends to and watches; computed once per request (``notice_scope``)."""
-
-    unit_ids: frozenset[int] | None  # None: every unit (the committee office)
-    label: str = ""
-
-    @property
-    def everything(self) -> bool:
-        return self.unit_ids is None
-
-    @property
-    def is_empty(self) -> bool:
-        return self.unit_ids is not None and not self.unit_ids
-
-    def covers(self, unit_id: int | None) -> bool:
-        return self.unit_ids is None or unit_id in self.unit_ids
-
-
-NOBODY = NoticeScope(frozenset())
+#: The units someone sends to and watches: the admin's one scope type (``unit_ids`` None =
+#: every unit, the committee office), computed once per request by ``notice_scope``.
+NoticeScope = Scope
+NOBODY = NO_ONE
 
 
 def is_committee_office(user: User) -> bool:

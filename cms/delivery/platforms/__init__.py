@@ -16,7 +16,18 @@ from django.core.exceptions import ValidationError
 from . import dingtalk, feishu, webhook, wecom
 from .base import Message, Outcome, PreparedRequest
 
-__all__ = ["CHOICES", "PLATFORMS", "TIMEOUT", "Message", "Outcome", "PreparedRequest", "send", "validate_address"]
+__all__ = [
+    "CHOICES",
+    "PLATFORMS",
+    "TIMEOUT",
+    "Message",
+    "Outcome",
+    "PreparedRequest",
+    "network_failure",
+    "scrub",
+    "send",
+    "validate_address",
+]
 
 PLATFORMS: dict[str, ModuleType] = {module.KEY: module for module in (wecom, dingtalk, feishu, webhook)}
 # For a model field's ``choices``.
@@ -54,7 +65,14 @@ def _address_secrets(address: str) -> list[str]:
     return [address, parts.query, *values, *([path_token] if len(path_token) >= 16 else [])]
 
 
-def _network_failure(exc: httpx.HTTPError) -> str:
+def scrub(text: str, address: str, secret: str, *more_addresses: str) -> str:
+    """``text`` without the signing secret or any credential part of the addresses (their
+    query, query values, a long last path segment): what may be shown or stored of an answer."""
+    secrets = [secret, *(part for value in (address, *more_addresses) for part in _address_secrets(value))]
+    return _scrub(text, *secrets)
+
+
+def network_failure(exc: httpx.HTTPError) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
         return "连接超时：对方在规定时间内未接受连接"
     if isinstance(exc, httpx.TimeoutException):
@@ -95,15 +113,14 @@ def send(
         return Outcome(ok=False, answer="Webhook 地址无效，请重新填写。", permanent=True)
     prepared = module.prepare(address, secret, message, now=time.time() if now is None else now)
     headers = {"Content-Type": "application/json; charset=utf-8", **prepared.headers}
-    secrets = [secret, *_address_secrets(address), *_address_secrets(prepared.url)]
     try:
         response = client.post(
             prepared.url, content=prepared.content, headers=headers, timeout=timeout, follow_redirects=False
         )
     except httpx.HTTPError as exc:
-        return Outcome(ok=False, answer=_scrub(_network_failure(exc), *secrets)[:300])
+        return Outcome(ok=False, answer=scrub(network_failure(exc), address, secret, prepared.url)[:300])
     outcome = module.interpret(response.status_code, response.content, dict(response.headers))
-    answer = _scrub(outcome.answer, *secrets)
+    answer = scrub(outcome.answer, address, secret, prepared.url)
     if answer != outcome.answer:
         outcome = Outcome(outcome.ok, answer, outcome.permanent, outcome.throttled, outcome.retry_after)
     return outcome
