@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from cms.accounts.selectors import is_administrator, scope_of
+from cms.accounts.selectors import group_names, is_administrator, scope_of
 
 from .models import Channel, Delivery
 from .roles import CHANNEL_MANAGER
@@ -27,7 +27,7 @@ def access_of(user) -> Access:
     and their log (read-only); nobody else sees anything."""
     if not (user.is_authenticated and user.is_active):
         return Access(False, frozenset())
-    if is_administrator(user) or user.groups.filter(name=CHANNEL_MANAGER).exists():
+    if is_administrator(user) or CHANNEL_MANAGER in group_names(user):
         return Access(True, None)
     scope = scope_of(user)
     if scope.everything:

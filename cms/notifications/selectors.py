@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from cms.accounts.audience import UnitTree
 from cms.accounts.models import MemberStatus, Membership, OrganisationUnit, User
-from cms.accounts.selectors import NO_ONE, Scope, is_administrator, scope_of
+from cms.accounts.selectors import NO_ONE, Scope, group_names, is_administrator, scope_of
 
 from .models import Notice, NoticeRecipient
 
@@ -29,7 +29,7 @@ NOBODY = NO_ONE
 def is_committee_office(user: User) -> bool:
     from cms.accounts.roles import EDITOR
 
-    return is_administrator(user) or user.groups.filter(name=EDITOR).exists()
+    return is_administrator(user) or EDITOR in group_names(user)
 
 
 def notice_scope(user: User) -> NoticeScope:

@@ -26,7 +26,7 @@ AUTH = 2
 #: The benchmark's floor, GET /api/bench/ping/ (bench/urls_quiz_load.py): the member API's
 #: authentication and permission and nothing else.
 TRIVIAL_QUERIES = AUTH
-SESSION_QUERIES = AUTH + 9  # membership, unit name, unit path, consultations badge, quiz badge (4)
+SESSION_QUERIES = AUTH + 10  # membership, unit name, unit path, consultations badge, quiz badge (4), notices badge
 HEARTBEAT_QUERIES = AUTH + 4  # progress with its lesson and membership, course with its audience, unit path, update
 SAVE_QUERIES = AUTH + 2  # the attempt (locked), the answer upsert
 # The attempt (locked, with its quiz), the person's row (locked), questions, their knowledge

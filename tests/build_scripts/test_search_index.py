@@ -70,7 +70,7 @@ def test_only_content_pages_are_indexed(sample):
     # The help pages (site/pages/help/) are searchable; the member area's shells are not.
     assert "help/" in urls and not any(u.startswith("member/") for u in urls)
     meta = json.loads((sample.path / "search" / "meta.json").read_bytes())
-    assert meta["documents"] == len(urls) == 40  # 8 articles + 25 briefs + 4 sections + home + 2 help pages
+    assert meta["documents"] == len(urls) == 41  # 8 articles + 25 briefs + 4 sections + home + 3 help pages
     assert not (sample.path / "search" / "search_index.json").exists()  # material's is off
 
 
