@@ -45,3 +45,32 @@ def from_status(status_code: int, body: bytes, headers: dict[str, str] | None = 
     if 400 <= status_code < 500 and status_code != 408:
         return Outcome(ok=False, answer=answer, permanent=True)
     return Outcome(ok=False, answer=answer)
+
+
+def from_errcode(
+    status_code: int,
+    body: bytes,
+    headers: dict[str, str] | None,
+    *,
+    throttled: frozenset[int] | set[int],
+    permanent: frozenset[int] | set[int],
+    pause: float,
+) -> Outcome:
+    """WeCom's and DingTalk's answer, ``{"errcode": …, "errmsg": …}``: 0 is success (a 200
+    with any other code is a failure), ``throttled`` codes wait ``pause`` seconds,
+    ``permanent`` ones stop; an answer without errcode is read by its HTTP status."""
+    data = json_object(body)
+    if data is None or "errcode" not in data:
+        if 200 <= status_code < 300:
+            return Outcome(ok=False, answer=f"HTTP {status_code}：无法识别的应答")
+        return from_status(status_code, body, headers)
+    try:
+        code = int(data["errcode"])
+    except (TypeError, ValueError):
+        return Outcome(ok=False, answer=f"无法识别的 errcode：{short(data['errcode'])}")
+    answer = f"errcode {code}: {short(data.get('errmsg', ''))}"
+    if code == 0:
+        return Outcome(ok=True, answer=answer)
+    if code in throttled:
+        return Outcome(ok=False, answer=answer, throttled=True, retry_after=pause)
+    return Outcome(ok=False, answer=answer, permanent=code in permanent)

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 from urllib.parse import quote_plus
 
-from .answers import from_status, json_object, short
+from .answers import from_errcode
 from .base import Message, Outcome, PreparedRequest, encode_json
 from .text import cut, http_url, markdown_text, one_line, utf8_len
 
@@ -118,18 +118,4 @@ def prepare(address: str, secret: str, message: Message, *, now: float) -> Prepa
 
 
 def interpret(status_code: int, body: bytes, headers: dict[str, str] | None = None) -> Outcome:
-    data = json_object(body)
-    if data is None or "errcode" not in data:
-        if 200 <= status_code < 300:
-            return Outcome(ok=False, answer=f"HTTP {status_code}：无法识别的应答")
-        return from_status(status_code, body, headers)
-    try:
-        code = int(data["errcode"])
-    except (TypeError, ValueError):
-        return Outcome(ok=False, answer=f"无法识别的 errcode：{short(data['errcode'])}")
-    answer = f"errcode {code}: {short(data.get('errmsg', ''))}"
-    if code == 0:
-        return Outcome(ok=True, answer=answer)
-    if code in THROTTLED:
-        return Outcome(ok=False, answer=answer, throttled=True, retry_after=THROTTLE_PAUSE)
-    return Outcome(ok=False, answer=answer, permanent=code in PERMANENT)
+    return from_errcode(status_code, body, headers, throttled=THROTTLED, permanent=PERMANENT, pause=THROTTLE_PAUSE)
