@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 import zxingcpp
+from PIL import Image
 from bs4 import BeautifulSoup
 from content_samples import SITE_URL, write_sample_content
-from PIL import Image
 
 from build_scripts.site_build import build_release
 

@@ -92,7 +92,9 @@ def test_the_news_card_shows_the_cover_the_public_site_serves(
     channel(wecom_server.address(), kind="wecom", unit=org.first)
     run_publish(publish, django_capture_on_commit_callbacks)
     Delivery.objects.all().delete()
-    NewsPageFactory(parent=section, title="一支部开展主题党日", slug="with-cover", summary="合影留念", cover_image=cover)
+    NewsPageFactory(
+        parent=section, title="一支部开展主题党日", slug="with-cover", summary="合影留念", cover_image=cover
+    )
     run_publish(publish, django_capture_on_commit_callbacks)
     sending.deliver_due()
 

@@ -5,16 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0002_contest_result_page'),
-        ('wagtailimages', '0027_image_description'),
+        ("assessment", "0002_contest_result_page"),
+        ("wagtailimages", "0027_image_description"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contestresultpage',
-            name='cover_image',
-            field=models.ForeignKey(blank=True, help_text='转发到微信、微博和推送到工作群时显示的图片；不选时用正文中的第一张图片。只有公开图片库中的图片会出现在公开网站上。', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtailimages.image', verbose_name='封面图'),
+            model_name="contestresultpage",
+            name="cover_image",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="转发到微信、微博和推送到工作群时显示的图片；不选时用正文中的第一张图片。只有公开图片库中的图片会出现在公开网站上。",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="wagtailimages.image",
+                verbose_name="封面图",
+            ),
         ),
     ]
