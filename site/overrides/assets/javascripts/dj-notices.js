@@ -162,6 +162,9 @@
       el("p", { class: "dj-form__hint", text: notices.length
         ? (unread ? "您有 " + unread + " 条未读通知。" : "通知都已读过。")
         : "您还没有收到通知。" }),
+      // A heading for the list (read out, not shown): the cards' h3 and the panel's h2 then
+      // nest in order for screen-reader users who jump between headings.
+      notices.length ? el("h2", { class: "dj-visually-hidden", text: "通知列表" }) : null,
       notices.length ? el("ul", { class: "dj-notices-list", "aria-label": "我的通知，未读在前" }, notices.map(card)) : null,
       preference.failed ? el("p", { class: "dj-form__error", text: preference.failed }) : emailPanel(preference)
     ]);
