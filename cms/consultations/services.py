@@ -14,6 +14,7 @@ Time is the caller's only in tests (``now=``); views never pass it.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from cms.accounts.models import OrganisationUnit, User
+from cms.delivery import services as delivery
+from cms.delivery.answers import CONSULTATION_ANSWERED
 
 from . import selectors
 from .models import Addressee, Consultation, FaqPage, Kind, Message, State
@@ -252,6 +255,8 @@ def answer(
     consultation.awaiting_since = consultation.due_at = None
     consultation.save(update_fields=["state", "first_answered_at", "last_answered_at", "awaiting_since", "due_at"])
     _audit("answered", user, consultation, {"kind": consultation.get_kind_display()})
+    # The asker's email, if they chose it: written once the answer is committed, sent by the worker.
+    transaction.on_commit(partial(delivery.announce, CONSULTATION_ANSWERED, consultation))
     return message
 
 

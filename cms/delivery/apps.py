@@ -7,5 +7,6 @@ class DeliveryConfig(AppConfig):
     verbose_name = "消息推送"
 
     def ready(self):
-        # The built-in events (网站发布, 通知公告) and the listener of publishing's releases.
-        from . import events, notices, signals  # noqa: F401
+        # The built-in events (网站发布, 通知公告, 咨询答复) and the listener of publishing's
+        # releases.
+        from . import answers, events, notices, signals  # noqa: F401

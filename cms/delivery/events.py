@@ -35,7 +35,9 @@ from .transport import make_message
 class Event:
     key: str
     label: str
-    topic: str  # a models.Topic: what a channel subscribes to
+    # A models.Topic: what a channel subscribes to; None for a personal event that goes by
+    # email only (an answer to one member's consultation is nothing for a group chat).
+    topic: str | None
     message: Callable[[Any], Any]  # obj -> cms.delivery.platforms.base.Message
     units: Callable[[Any], Iterable[int]]  # obj -> ids of the organisation units it concerns
     # obj -> users (or their ids, or a queryset) who may get it by email; None: no email.
@@ -48,7 +50,7 @@ _REGISTRY: dict[str, Event] = {}
 
 
 def register(event: Event) -> Event:
-    if event.topic not in Topic.values:
+    if event.topic is not None and event.topic not in Topic.values:
         raise ValueError(f"unknown topic {event.topic!r} for event {event.key!r}")
     _REGISTRY[event.key] = event
     return event

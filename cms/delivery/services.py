@@ -87,7 +87,7 @@ def announce(event_key: str, obj, *, units: Iterable | None = None, recipients: 
     title = message.title[:300]
     rows = [
         Delivery(channel=channel, event=event.key, title=title, message=data)
-        for channel in channels_for(event.topic, unit_ids)
+        for channel in (channels_for(event.topic, unit_ids) if event.topic else [])
     ]
     if event.email_preference:
         if recipients is None:
