@@ -301,6 +301,7 @@ def load_demo() -> list[DemoLogin]:
         issuing_unit=committee,
         tags=["党课", "视频"],
         summary="党委书记讲授专题党课（视频）。",
+        cover_image=lecture,  # the body has only a video: the picture shown when shared
         body=[
             ("paragraph", p("党委书记以“以高质量党建引领企业高质量发展”为题讲授专题党课。以下为党课视频片段。")),
             ("video", {"video": video, "poster": lecture, "caption": "专题党课视频片段"}),
