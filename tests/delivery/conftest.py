@@ -1,6 +1,6 @@
-"""Fixtures of the delivery tests: the platforms' local robot servers (robot_servers.py), a
-programmable webhook server (servers.py), a local SMTP server (aiosmtpd), the organisation
-and channels."""
+"""Fixtures of the delivery tests: the platforms' local robot servers and the generic
+webhook's receiver (robot_servers.py), a local SMTP server (aiosmtpd), the organisation and
+channels."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from cms.accounts.models import OrganisationUnit
 from cms.delivery.models import Channel
 from tests.factories import OrganisationUnitFactory
 
-from .robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer
-from .servers import RobotServer, free_port
+from .robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer, free_port
 
 
 @pytest.fixture(autouse=True)
@@ -63,13 +62,6 @@ def feishu_server():
 def webhook_server():
     with WebhookServer() as server:
         yield server
-
-
-@pytest.fixture
-def robots():
-    server = RobotServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

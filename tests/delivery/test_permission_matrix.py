@@ -42,7 +42,7 @@ CASES = [(e, p, expected[i]) for e, expected in MATRIX.items() for i, p in enume
 
 
 @pytest.fixture
-def world(org, robots, channel):
+def world(org, webhook_server, channel):
     people = {
         "anonymous": None,
         "member": member(org.first, username="m1", email="m1@example.cn"),
@@ -52,14 +52,16 @@ def world(org, robots, channel):
         "manager": UserFactory(username="push", groups=[CHANNEL_MANAGER]),
         "admin": administrator(username="admin1"),
     }
-    branch = channel(robots.url("/ok"), name="一支部群", unit=org.first)
-    committee = channel(robots.url("/ok"), name="党委群")
-    second = channel(robots.url("/ok"), name="二支部群", unit=org.second)
+    branch = channel(webhook_server.address("/ok"), name="一支部群", unit=org.first)
+    committee = channel(webhook_server.address("/ok"), name="党委群")
+    second = channel(webhook_server.address("/ok"), name="二支部群", unit=org.second)
     wants = UserFactory(email="wants@example.cn")
     EmailPreference.objects.create(user=wants, notices=True)
     services.announce(DRILL, {"title": "一支部的通知", "units": [org.first]}, recipients=[wants])
     services.announce(DRILL, {"title": "二支部的通知", "units": [org.second]})
-    return SimpleNamespace(people=people, branch=branch, committee=committee, second=second, robots=robots)
+    return SimpleNamespace(
+        people=people, branch=branch, committee=committee, second=second, webhook_server=webhook_server
+    )
 
 
 def request(endpoint, world, person):
@@ -75,7 +77,7 @@ def request(endpoint, world, person):
         body = {
             "name": "新渠道",
             "kind": "webhook",
-            "address": world.robots.url("/ok?token=abc"),
+            "address": world.webhook_server.address("/ok?token=abc"),
             "topics": ["publish"],
             "enabled": "on",
         }
@@ -96,7 +98,7 @@ def test_permission_matrix(world, endpoint, persona, expected):
         assert response.status_code == expected, response.content[:300]
     if expected in (L, R, 401):
         assert list(Channel.objects.order_by("pk").values_list("name", "address", "secret")) == before
-        assert len(world.robots.received) == 0  # no test message went out
+        assert world.webhook_server.requests == []  # no test message went out
 
 
 def names(html: str, selector: str) -> set[str]:
