@@ -173,8 +173,11 @@ def _audit_saved(channel: Channel, before: dict | None, user) -> None:
         details = {key: after[key] for key in ("unit", "kind", "topics", "enabled")}
         details["signing_key"] = "已设置" if after["secret"] else "未设置"
     else:
+        # "old → new" as text: the audit page joins a list with 、, which topics already use.
         details = {
-            key: [before[key], after[key]] for key in ("name", "unit", "kind", "topics") if before[key] != after[key]
+            key: f"{before[key]} → {after[key]}"
+            for key in ("name", "unit", "kind", "topics")
+            if before[key] != after[key]
         }
         for key, label in (("address", "address"), ("secret", "signing_key")):
             if before[key] != after[key]:

@@ -3,7 +3,9 @@
 管理员 and 推送管理 manage channels; a serving 支部书记 sees their own unit's channels and log
 (read-only); 答复 (committee-office answerers) and plain members see nothing of it.
 Expectations: "login" (sent to the admin log-in), "refused" (Wagtail's no-permission
-redirect to the dashboard), "done" (a POST that did its work and redirected), or a status."""
+redirect to the dashboard), "done" (a POST that did its work and redirected), or a status.
+A POST that did its work leaves one audit entry naming the person; nothing else leaves any,
+and only 管理员 read the audit log."""
 
 from types import SimpleNamespace
 
@@ -12,6 +14,7 @@ from bs4 import BeautifulSoup
 
 from cms.accounts.models import BranchRole, MemberStatus
 from cms.accounts.roles import ANSWERER
+from cms.audit.models import AuditEntry
 from cms.delivery import services
 from cms.delivery.models import Channel, Delivery, EmailPreference
 from cms.delivery.roles import CHANNEL_MANAGER
@@ -35,6 +38,7 @@ MATRIX = {
     "GET /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, 200, 200),
     "POST /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, D, D),
     "GET /admin/delivery/log/": (L, L, 200, 200, R, 200, 200),
+    "GET /admin/audit/?obj=channel": (L, L, R, R, R, R, 200),
     "GET /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
     "PUT /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
 }
@@ -87,6 +91,7 @@ def request(endpoint, world, person):
 @pytest.mark.parametrize(("endpoint", "persona", "expected"), CASES, ids=[f"{e} · {p}" for e, p, _ in CASES])
 def test_permission_matrix(world, endpoint, persona, expected):
     before = list(Channel.objects.order_by("pk").values_list("name", "address", "secret"))
+    audited = AuditEntry.objects.filter(object_type="channel").count()
     url, response = request(endpoint, world, world.people[persona])
     if expected == L:
         assert_sent_to_admin_log_in(response, url)
@@ -99,6 +104,9 @@ def test_permission_matrix(world, endpoint, persona, expected):
     if expected in (L, R, 401):
         assert list(Channel.objects.order_by("pk").values_list("name", "address", "secret")) == before
         assert world.webhook_server.requests == []  # no test message went out
+    entries = AuditEntry.objects.filter(object_type="channel").order_by("seq")[audited:]
+    expected_actors = [world.people[persona].username] if expected == D else []
+    assert [entry.actor_username for entry in entries] == expected_actors
 
 
 def names(html: str, selector: str) -> set[str]:
