@@ -14,31 +14,14 @@ from cms.delivery.models import Channel, Delivery
 from tests.hostile import PAYLOADS, marker, storable
 from tests.study.conftest import administrator, client_for
 
-from .conftest import DRILL
+from .conftest import DRILL, SECRET, TOKEN, form_data
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "SECmarker7f3a9c2e5d1b"  # a marker: must never be seen again once saved
-TOKEN = "TOKmarker0c4e8a6b2d9f1e3a"  # the robot's token inside the address
 
 
 @pytest.fixture
 def admin(home):
     return administrator(username="admin1")
-
-
-def form_data(webhook_server, **overrides):
-    data = {
-        "name": "一支部群",
-        "unit": "",
-        "kind": "webhook",
-        "address": webhook_server.address(f"/ok?token={TOKEN}"),
-        "secret": SECRET,
-        "topics": ["publish", "notice"],
-        "enabled": "on",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_create_edit_and_the_secret_is_write_only(admin, webhook_server, caplog):

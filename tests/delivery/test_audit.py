@@ -18,28 +18,14 @@ from tests.factories import UserFactory
 from tests.html import table_rows
 from tests.study.conftest import administrator, client_for, member
 
+from .conftest import SECRET, TOKEN, form_data
+
 pytestmark = pytest.mark.django_db
 
-SECRET = "SECmarker7f3a9c2e5d1b"
 NEW_SECRET = "SECmarker2b8d4f6a0c9e"
-TOKEN = "TOKmarker0c4e8a6b2d9f1e3a"
 NEW_TOKEN = "TOKmarker5e1a7c3b9d2f4e6a"
 CREDENTIALS = (SECRET, NEW_SECRET, TOKEN, NEW_TOKEN)
 AUDIT = "/admin/audit/"
-
-
-def form_data(server, **overrides):
-    data = {
-        "name": "一支部群",
-        "unit": "",
-        "kind": "webhook",
-        "address": server.address(f"/ok?token={TOKEN}"),
-        "secret": SECRET,
-        "topics": ["publish", "notice"],
-        "enabled": "on",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def channel_entries():
