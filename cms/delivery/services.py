@@ -152,11 +152,12 @@ def channel_state(channel: Channel | None) -> dict | None:
         "name": channel.name,
         "unit": channel.unit.name if channel.unit_id else "整个党委",
         "kind": channel.get_kind_display(),
-        "topics": "、".join(Topic(topic).label for topic in channel.topics or () if topic in Topic.values) or "无",
+        # In the choices' order, so the same choice posted in another order is no change.
+        "topics": "、".join(topic.label for topic in Topic if topic.value in (channel.topics or ())) or "无",
         "enabled": channel.enabled,
         "address": channel.address,
         "secret": channel.secret,
-        "stopped": bool(channel.stopped_reason or channel.failing_since),
+        "stopped": bool(channel.stopped_reason),  # saving restarts it (channel_saved)
     }
 
 
