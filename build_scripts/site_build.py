@@ -527,6 +527,8 @@ _SIGNED_MODULES = (
     "listings.py",
     "sitemap.py",
     "feed.py",
+    "sharing.py",
+    "qr_code.py",
     "output_plan.py",
     "site_pages.py",
     "public_forms.py",
@@ -541,7 +543,7 @@ def theme_signature(site_dir: Path) -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha1()
-    for package in ("mkdocs", "mkdocs-material", "nh3"):
+    for package in ("mkdocs", "mkdocs-material", "nh3", "zxing-cpp"):
         digest.update(f"{package}={version(package)}\n".encode())
     for module in _SIGNED_MODULES:
         digest.update(hashlib.sha1(Path(__file__).with_name(module).read_bytes()).digest())

@@ -128,6 +128,11 @@ FORBIDDEN_IN_CONTENT = (
 )
 
 
+# Blocks our templates add inside a page's content area: the share block draws its QR code
+# as <svg> and has a copy field and button (site/overrides/partials/dj-share.html).
+THEME_PARTS_IN_CONTENT = (".dj-share",)
+
+
 def _url_is_scriptable(value: str) -> bool:
     compact = re.sub(r"[\x00-\x20]", "", unquote(value))
     return bool(SCRIPT_URL.match(compact))
@@ -154,6 +159,8 @@ def unsafe_markup(html: str, *, allowed_scripts: set[str], where: str, content: 
             if name.lower() in URL_ATTRIBUTES and _url_is_scriptable(text):
                 problems.append(f"{where}: <{element.name} {name}={text[:60]!r}>")
     content_root = soup.select_one(content) if content else soup
+    for theme_part in content_root.select(", ".join(THEME_PARTS_IN_CONTENT)) if content and content_root else []:
+        theme_part.decompose()  # its attributes and text were checked above, like the rest
     for element in content_root.find_all(FORBIDDEN_IN_CONTENT) if content_root else []:
         if element.name == "script" and element.get("src", "").rsplit("/", 1)[-1] in allowed_scripts:
             continue

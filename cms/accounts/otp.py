@@ -2,7 +2,7 @@
 
 * **Who**: anyone who may use the admin (``wagtailadmin.access_admin``). A staff member
   enrols under 账号设置 → 双重验证 (``views_auth.OTPEnrolView``): a QR code drawn on our own
-  server (segno, inline SVG; nothing is loaded from another host), confirmed with a code.
+  server (build_scripts.qr_code, inline SVG; nothing is loaded from another host), confirmed with a code.
 * **Log-in**: the password step is Wagtail's own; then, for a staff member with a confirmed
   device, ``SecondFactorMiddleware`` sends every admin page to the code page
   (``views_auth.OTPVerifyView``) until the session is verified (``django_otp.login``).
@@ -29,7 +29,6 @@ from __future__ import annotations
 from base64 import b32encode
 from urllib.parse import urlencode
 
-import segno
 from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
@@ -40,6 +39,8 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from build_scripts.qr_code import qr_svg as draw_qr_svg
 
 from . import selectors
 from .models import User
@@ -101,7 +102,7 @@ def pending_device(user: User) -> TOTPDevice:
 
 def qr_svg(device: TOTPDevice) -> str:
     """The device's otpauth:// URL as an inline SVG QR code, drawn here (no outside host)."""
-    return segno.make(device.config_url, error="m").svg_inline(scale=5, border=2, title="身份验证器二维码")
+    return draw_qr_svg(device.config_url, label="身份验证器二维码", size=200)
 
 
 def secret_for_typing(device: TOTPDevice) -> str:

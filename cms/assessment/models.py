@@ -586,6 +586,7 @@ class ContestResultPage(ArticlePage):
             FieldRowPanel([FieldPanel("contest", widget=forms.Select), FieldPanel("ranking_limit")]),
             ARTICLE_META_PANEL,
             FieldPanel("summary"),
+            FieldPanel("cover_image"),
             FieldPanel("body", heading="说明", help_text="成绩表附在正文之后。"),
         ]
     )

@@ -182,6 +182,7 @@ class FaqPage(ArticlePage):
             FieldPanel("body", heading="答复"),
             MultiFieldPanel([FieldPanel("date"), FieldPanel("issuing_unit"), FieldPanel("tags")], heading="发布信息"),
             FieldPanel("summary"),
+            FieldPanel("cover_image"),
             FieldPanel("personal_data_removed"),
         ]
     )

@@ -80,6 +80,16 @@ class ArticlePage(Page):
         related_name="+",
     )
     summary = models.TextField("摘要", blank=True, max_length=500)
+    cover_image = models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name="封面图",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="转发到微信、微博和推送到工作群时显示的图片；不选时用正文中的第一张图片。"
+        "只有公开图片库中的图片会出现在公开网站上。",
+    )
     body = StreamField(BodyBlock(), verbose_name="正文", blank=True)
 
     search_fields = Page.search_fields + [
@@ -108,6 +118,18 @@ class ArticlePage(Page):
         return self.live and self.pk is not None
 
     # What an article type adds to its exported body (cms.publishing.exporter.render_page).
+
+    def share_image_candidates(self):
+        """The pictures that may stand for the page where it is shared (Open Graph, 微博,
+        robot news cards), best first: the cover, then the body's images in order. The
+        exporter takes the first that may be public (``exporter.share_image_path``)."""
+        if self.cover_image_id:
+            yield self.cover_image
+        for block in self.body:
+            if block.block_type == "image":
+                yield block.value["image"]
+            elif block.block_type == "gallery":
+                yield from (item["image"] for item in block.value["images"])
 
     def export_preamble(self) -> str:
         """Plain text put before the body (the exporter makes it literal Markdown)."""

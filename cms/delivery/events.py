@@ -97,8 +97,23 @@ def _page_message(page):
     if unit is not None:
         facts.append(f"发布单位：{unit.name}")
     text = (getattr(page, "summary", "") or page.search_description or "").strip()
-    # No cover image: the page types have no cover field yet (the message carries none).
-    return make_message(title=page.title, text=text, url=url, facts=facts, event=PAGE_PUBLISHED)
+    return make_message(
+        title=page.title, text=text, url=url, image_url=_page_image_url(page), facts=facts, event=PAGE_PUBLISHED
+    )
+
+
+def _page_image_url(page) -> str:
+    """The address of the picture the public page shows when shared (its 封面图, else its
+    first public image), exactly as the export named it, or ""."""
+    from cms.core.models import ArticlePage
+    from cms.publishing.exportable import is_exportable
+    from cms.publishing.exporter import share_image_path
+    from cms.publishing.markdown import AssetCollector
+
+    if not isinstance(page, ArticlePage):
+        return ""
+    path = share_image_path(page, AssetCollector(is_page_exportable=is_exportable))
+    return settings.PUBLIC_SITE_URL.rstrip("/") + path if path else ""
 
 
 register(Event(key=PAGE_PUBLISHED, label="网站发布", topic=Topic.PUBLISH, message=_page_message, units=_page_units))

@@ -105,6 +105,7 @@ class NewsPage(ArticlePage):
         + [
             ARTICLE_META_PANEL,
             FieldPanel("summary"),
+            FieldPanel("cover_image"),
             FieldPanel("body"),
         ]
     )
@@ -136,6 +137,7 @@ class OpennessPage(ArticlePage):
             FieldPanel("category"),
             ARTICLE_META_PANEL,
             FieldPanel("summary"),
+            FieldPanel("cover_image"),
             FieldPanel("body"),
         ]
     )
@@ -163,6 +165,7 @@ class TheoryPage(ArticlePage):
             ARTICLE_META_PANEL,
             FieldPanel("source"),
             FieldPanel("summary"),
+            FieldPanel("cover_image"),
             FieldPanel("body"),
         ]
     )

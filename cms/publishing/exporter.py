@@ -64,6 +64,17 @@ def link_problems(page: Page) -> list[LinkProblem]:
     return collector.problems
 
 
+def share_image_path(page: ArticlePage, collector: AssetCollector) -> str | None:
+    """The site path of the picture that stands for ``page`` where it is shared (front
+    matter ``image``: Open Graph, 微博; the cover of its robot news card): the first of
+    ``share_image_candidates`` that is in a public collection, as the export names it."""
+    for image in page.share_image_candidates():
+        found = collector.image_url(image)
+        if found:
+            return found[0]
+    return None
+
+
 def exportable_versions(versions: dict[int, Page | None], site: Site) -> dict[int, Page]:
     """The page versions (e.g. the revision a change published, see `Exporter.sync`) that
     may be exported: the page is still placed publicly (under the site, no view restriction
@@ -129,6 +140,9 @@ def render_page(page: Page, site: Site, site_url: str, collector: AssetCollector
         if getattr(page, "source", ""):
             meta["source"] = page.source
         body = render_body(collector, page.body)
+        image = share_image_path(page, collector)
+        if image:
+            meta["image"] = image
         # What an article type adds around its body (ArticlePage.export_preamble/_appendix):
         # plain text before it (the question of a 常见问题 page), escaped here, and Markdown
         # after it (the ranking table of a 竞赛成绩公布 page), escaped where it is built.

@@ -59,6 +59,7 @@ from build_scripts.page_model import (
     normalise_announcement,
 )
 from build_scripts.render_request import RenderFailed, RenderRequest, RenderSettings
+from build_scripts.sharing import absolute_image, share_view
 from build_scripts.site_paths import FEED, SITEMAP, SITEMAP_DIR, TAGS_DIR
 
 # This build's catalogue, request, shared inputs and plan. MkDocs loads a hook module afresh
@@ -446,10 +447,14 @@ def on_page_context(context, page, config, nav):
     dj: dict = {"kind": None}
 
     # material prints page.title unescaped (header, <title>); ours escape anything else.
+    title = page.title
     page.title = escape(page.title) if page.title is not None else None
+    # MkDocs' own address of the page (site_url + url), where it is shared from.
+    address = page.canonical_url
     if entry is not None:
         canonical = safe_url(entry.meta.get("canonical_url"), allow_relative=False)
         if canonical and canonical.lower().startswith(("http://", "https://")):
+            address = canonical
             page.canonical_url = escape(canonical)
         dj["breadcrumbs"] = state.breadcrumbs(entry)
         if entry.kind == "article" and entry.meta.get("type") == FORM_TYPE:
@@ -478,8 +483,31 @@ def on_page_context(context, page, config, nav):
 
     if listing is not None:
         dj["listing"] = listing_view(listing)
+    if dj["kind"] in SHARED_KINDS and address:
+        _add_share(dj, page, entry, title, address, config)
     context["dj"] = dj
     return context
+
+
+# Pages with a share block and Open Graph tags: everything built from content/ and the
+# listings; not the member area, the 使用指南 or the search page (site/pages).
+SHARED_KINDS = frozenset({"article", "form", "home", "section", "tag", "tags"})
+
+
+def _add_share(dj: dict, page, entry, title, address: str, config) -> None:
+    meta = entry.meta if entry is not None else {}
+    description = meta.get("summary") or meta.get("intro") or ""
+    if entry is not None and entry.kind != "article" and not description:
+        description = config.extra.get("org_name") or ""
+    dj["share"] = share_view(
+        address,
+        entry.title if entry is not None else html_to_text(title or ""),
+        description,
+        absolute_image(meta.get("image"), config.site_url),
+    )
+    if dj["share"]["description"]:
+        # material prints page.meta.description raw as <meta name="description">.
+        page.meta = {**(page.meta or {}), "description": escape(dj["share"]["description"])}
 
 
 def on_post_page(output, page, config):

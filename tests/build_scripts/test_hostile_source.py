@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from content_samples import SITE_URL, article_meta, write_sample_content
 
 from build_scripts.release_tree import walk_files
+from build_scripts.sharing import DESCRIPTION_MAX, one_line
 from build_scripts.site_build import build_release
 from tests.hostile import PAYLOADS, URL_PAYLOADS, marker, shown, unsafe_markup
 
@@ -92,7 +93,11 @@ def test_front_matter_shows_as_text_and_steers_nothing(hostile_release):
         assert _text(soup.select_one("article h1")) == shown(payload), where
         assert _text(soup.title).startswith(shown(payload)), where
         assert soup.find(attrs={"data-view": True}) is None, f"{where}: template: from content was obeyed"
-        assert soup.find("meta", attrs={"name": "description"}) is None, where
+        # The description apps show is the summary as text, never the front matter's own key.
+        description = soup.find("meta", attrs={"name": "description"})["content"]
+        assert description == one_line(payload, DESCRIPTION_MAX), where
+        assert soup.find("meta", attrs={"property": "og:description"})["content"] == description, where
+        assert soup.find("meta", attrs={"property": "og:title"})["content"] == shown(payload), where
         assert soup.find("meta", attrs={"name": "author"}) is None, where
         canonical = soup.find("link", rel="canonical")["href"]
         assert canonical.startswith(SITE_URL), (where, canonical)

@@ -41,3 +41,19 @@ def test_csrf_is_checked(home):
     user = UserFactory(email="a@example.cn")
     response = client_for(user, enforce_csrf=True).put(URL, {"notices": True, "answers": True}, format="json")
     assert response.status_code == 403
+
+
+def test_after_the_address_is_removed_the_choice_shows_and_can_only_be_turned_off(home):
+    """What the 邮件提醒 panel builds on: the stored choice is shown with an empty address, a
+    refused change leaves it as it was, and switching off works."""
+    user = UserFactory(email="was@example.cn")
+    client = client_for(user)
+    assert client.put(URL, {"notices": True, "answers": False}, format="json").status_code == 200
+    type(user).objects.filter(pk=user.pk).update(email="")
+
+    assert client.get(URL).json() == {"email": "", "notices": True, "answers": False}
+    refused = client.put(URL, {"notices": True, "answers": True}, format="json")
+    assert refused.status_code == 400 and "请联系管理员登记邮箱" in refused.json()["detail"]
+    assert client.get(URL).json()["answers"] is False
+    off = client.put(URL, {"notices": False, "answers": False}, format="json")
+    assert off.json() == {"email": "", "notices": False, "answers": False}

@@ -83,3 +83,29 @@ def test_a_failing_announcement_never_fails_the_build(
     assert build.status == SiteBuild.Status.SUCCEEDED
     assert "listener of released changes failed" in caplog.text
     assert Delivery.objects.count() == 0
+
+
+def test_the_news_card_shows_the_cover_the_public_site_serves(
+    org, section, channel, wecom_server, publish, site_paths, django_capture_on_commit_callbacks
+):
+    from tests.factories import ImageFactory
+
+    cover = ImageFactory(title="主题党日合影")
+    channel(wecom_server.address(), kind="wecom", unit=org.first)
+    run_publish(publish, django_capture_on_commit_callbacks)
+    Delivery.objects.all().delete()
+    NewsPageFactory(
+        parent=section, title="一支部开展主题党日", slug="with-cover", summary="合影留念", cover_image=cover
+    )
+    run_publish(publish, django_capture_on_commit_callbacks)
+    sending.deliver_due()
+
+    [message] = wecom_server.received
+    assert message["msgtype"] == "news"
+    [article] = message["news"]["articles"]
+    assert article["url"] == "https://dangjian.example.cn/branch-1/with-cover/"
+    picture = article["picurl"]
+    assert picture.startswith(f"https://dangjian.example.cn/assets/images/{cover.pk}-")
+    # The address is a file of the release that went live, not a guess.
+    live = site_paths["SITE_RELEASES_DIR"] / "current"
+    assert (live / picture.removeprefix("https://dangjian.example.cn/")).is_file()

@@ -20,6 +20,7 @@ def test_help_chapter_is_built_with_its_pictures(home, publish, public_site):
     publish()
     chapter = public_site.text("help/notices/index.html")
     assert "确认和回执" in chapter and "images/n1-list.png" in chapter
-    for name in ("n1-list.png", "n2-replied.png", "n3-status.png"):
+    assert "邮件提醒" in chapter and "images/n4-email.png" in chapter
+    for name in ("n1-list.png", "n2-replied.png", "n3-status.png", "n4-email.png"):
         assert public_site.exists(f"help/images/{name}")
     assert "notices/" in public_site.text("help/index.html")

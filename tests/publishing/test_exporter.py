@@ -162,3 +162,31 @@ def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_pa
     assert "news/one.md" in touched and ".manifest.json" in touched
     assert any(path.startswith(f"assets/images/{own.pk}-") for path in touched)
     assert not any(path.startswith(f"assets/images/{shared.pk}-") for path in touched)
+
+
+def test_the_shared_picture_is_the_cover_else_the_first_public_body_image(home, site_paths):
+    from wagtail.models import CollectionViewRestriction
+
+    from tests.factories import CollectionFactory
+
+    news = SectionPageFactory(parent=home, slug="news")
+    private = CollectionFactory.create("内部资料")
+    CollectionViewRestriction.objects.create(collection=private, restriction_type=CollectionViewRestriction.LOGIN)
+    cover, in_body = ImageFactory(title="封面"), ImageFactory(title="正文图")
+    private_cover = ImageFactory(title="内部封面", collection=private)
+    body = [("paragraph", RichText("<p>正文</p>")), ("image", {"image": in_body, "caption": ""})]
+    NewsPageFactory(parent=news, slug="with-cover", cover_image=cover, body=body)
+    NewsPageFactory(parent=news, slug="private-cover", cover_image=private_cover, body=body)
+    NewsPageFactory(parent=news, slug="no-picture", body=[("paragraph", RichText("<p>只有文字</p>"))])
+    Exporter().sync(None)
+
+    images = site_paths["CONTENT_DIR"] / "assets" / "images"
+    meta, body_text = _read(site_paths["CONTENT_DIR"] / "news" / "with-cover.md")
+    assert meta["image"].startswith(f"/assets/images/{cover.pk}-")
+    assert (images / meta["image"].rsplit("/", 1)[1]).is_file()  # exported although not in the body
+    assert meta["image"] not in body_text
+    meta, _ = _read(site_paths["CONTENT_DIR"] / "news" / "private-cover.md")
+    assert meta["image"].startswith(f"/assets/images/{in_body.pk}-")  # a private cover never leaves
+    assert not [f for f in images.iterdir() if f.name.startswith(f"{private_cover.pk}-")]
+    meta, _ = _read(site_paths["CONTENT_DIR"] / "news" / "no-picture.md")
+    assert "image" not in meta

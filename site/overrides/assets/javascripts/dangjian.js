@@ -33,3 +33,34 @@ if (typeof document$ !== "undefined") {
   if (box) { box.addEventListener("focus", load); box.addEventListener("input", load); }
   if (toggle) toggle.addEventListener("change", function () { if (toggle.checked) load(); });
 })();
+
+// Share block (partials/dj-share.html): "复制链接" copies the page's address. The clipboard
+// API needs a secure context and is missing in some in-app browsers (WeChat on older
+// phones); then the address is selected so a long press or Ctrl+C copies it.
+(function () {
+  var d = document;
+  d.querySelectorAll("[data-dj-copy]").forEach(function (button) {
+    var field = d.getElementById(button.getAttribute("data-dj-copy"));
+    var status = button.closest(".dj-share") && button.closest(".dj-share").querySelector(".dj-share__status");
+    if (!field) return;
+    button.hidden = false;
+    function say(text) { if (status) status.textContent = text; }
+    function selectByHand() {
+      field.focus();
+      field.select();
+      field.setSelectionRange(0, field.value.length);
+      var copied = false;
+      try { copied = d.execCommand("copy"); } catch (e) { copied = false; }
+      say(copied ? "链接已复制，可以粘贴到微信或其他应用。" : "已选中链接，请长按或按 Ctrl+C 复制。");
+    }
+    button.addEventListener("click", function () {
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(function () {
+          say("链接已复制，可以粘贴到微信或其他应用。");
+        }, selectByHand);
+      } else {
+        selectByHand();
+      }
+    });
+  });
+})();

@@ -1,10 +1,11 @@
 /* 通知 — the notices a member received (cms/notifications), in the member area.
  *
  * Two views on the core of dj-member.js (window.DJMember, docs/architecture.md "Member area"):
- *   notices   /member/notices/      my notices, unread first
+ *   notices   /member/notices/      my notices, unread first, and the 邮件提醒 panel
  *   notice    /member/notice/?id=N  the text (opening marks it read), 已读确认, 回执
- * Everything comes from /api/member/notices/ (docs/member-api.md: Notices). Whatever people
- * typed is put into text nodes (el(..., {text})), never parsed as HTML.
+ * Everything comes from /api/member/notices/ and /api/member/notifications/email/
+ * (docs/member-api.md: Notices, Email reminders). Whatever people typed is put into text
+ * nodes (el(..., {text})), never parsed as HTML.
  * Same browser baseline as the core: ES2017, no optional chaining.
  */
 (function () {
@@ -65,20 +66,107 @@
     ]);
   }
 
+  // ------------------------------------------------------------------ 邮件提醒
+
+  var EMAIL_CHOICES = [
+    { key: "notices", label: "通知公告邮件", hint: "有新通知或通知提醒时，同时发邮件给我" },
+    { key: "answers", label: "咨询答复邮件", hint: "我的咨询有了答复时，发邮件给我" }
+  ];
+  var NO_EMAIL = "您的账号没有登记电子邮箱，暂时不能开启邮件提醒。请联系管理员登记邮箱。";
+
+  // Two switches that save on change (PUT with both values, so a lost answer never leaves
+  // the other choice half-set). The result is said inside the panel, where the member's
+  // finger is: the page's status line may be far above on a phone.
+  function emailPanel(preference) {
+    var hasEmail = !!preference.email;
+    var result = el("p", { class: "dj-notices-email__result", role: "status", "aria-live": "polite" });
+    // Not .dj-form__error, which hides itself while empty: a live region must be in the
+    // page before its text changes, or screen readers may not announce it.
+    var error = el("p", { class: "dj-notices-email__error", role: "alert" });
+    var about = hasEmail
+      ? el("p", { id: "dj-notices-email-about", class: "dj-form__hint" }, [
+        "邮件发往您登记的邮箱 ", el("strong", { text: preference.email }),
+        "。邮件只有标题和链接，全文请登录后在本页阅读。"])
+      : el("p", { id: "dj-notices-email-about", class: "dj-form__hint", text: NO_EMAIL });
+    var boxes = {};
+
+    function sync() {
+      EMAIL_CHOICES.forEach(function (choice) {
+        var box = boxes[choice.key];
+        box.checked = !!preference[choice.key];
+        // Without an address a choice can still be switched off, never on.
+        box.disabled = !hasEmail && !box.checked;
+      });
+    }
+
+    async function save(changed) {
+      var wanted = { notices: boxes.notices.checked, answers: boxes.answers.checked };
+      error.textContent = "";
+      result.textContent = "正在保存…";
+      EMAIL_CHOICES.forEach(function (choice) { boxes[choice.key].disabled = true; });
+      try {
+        preference = await M.request("PUT", "notifications/email/", wanted);
+        hasEmail = !!preference.email;
+        var on = preference[changed.key];
+        result.textContent = "已保存：" + (on ? "开启" : "关闭") + changed.label + "。";
+      } catch (e) {
+        result.textContent = "";
+        if (M.isExpired(e)) { M.handleError(e); return; }
+        error.textContent = e.detail || "保存失败，请稍后再试。";
+      }
+      sync();
+    }
+
+    var rows = EMAIL_CHOICES.map(function (choice) {
+      var id = "dj-notices-email-" + choice.key;
+      // Named by the short label alone; the hint and the address are its description.
+      var box = el("input", { type: "checkbox", role: "switch", id: id, name: choice.key, class: "dj-switch",
+        "aria-labelledby": id + "-label", "aria-describedby": id + "-hint dj-notices-email-about" });
+      box.addEventListener("change", function () { save(choice); });
+      boxes[choice.key] = box;
+      return el("label", { class: "dj-notices-email__choice", for: id }, [
+        el("span", { class: "dj-notices-email__text" }, [
+          el("span", { id: id + "-label", class: "dj-notices-email__label", text: choice.label }),
+          el("span", { id: id + "-hint", class: "dj-notices-email__hint", text: choice.hint })
+        ]),
+        box
+      ]);
+    });
+    sync();
+    return el("section", { class: "dj-form dj-notices-email", "aria-labelledby": "dj-notices-email-title" },
+      [el("h2", { id: "dj-notices-email-title", text: "邮件提醒" }), about].concat(rows, [result, error]));
+  }
+
+  // The panel's data; a failure other than an expired session costs only the panel.
+  async function loadEmailPreference() {
+    try {
+      return await M.request("GET", "notifications/email/");
+    } catch (e) {
+      if (M.isExpired(e)) throw e;
+      return { failed: e.detail || "邮件提醒设置暂时无法加载，请稍后刷新。" };
+    }
+  }
+
   M.register("notices", async function () {
     var view = M.current();
     M.setTitle("通知");
     M.setCrumbs([{ text: "通知", href: M.url("notices") }]);
     M.setStatus("正在加载…");
-    var notices = await M.request("GET", "notices/");
+    var loaded = await Promise.all([M.request("GET", "notices/"), loadEmailPreference()]);
     if (M.current() !== view) return;
+    var notices = loaded[0];
+    var preference = loaded[1];
     var unread = notices.filter(function (n) { return !n.read; }).length;
     M.replaceBody([
       M.accountBar(),
       el("p", { class: "dj-form__hint", text: notices.length
         ? (unread ? "您有 " + unread + " 条未读通知。" : "通知都已读过。")
         : "您还没有收到通知。" }),
-      notices.length ? el("ul", { class: "dj-notices-list", "aria-label": "我的通知，未读在前" }, notices.map(card)) : null
+      // A heading for the list (read out, not shown): the cards' h3 and the panel's h2 then
+      // nest in order for screen-reader users who jump between headings.
+      notices.length ? el("h2", { class: "dj-visually-hidden", text: "通知列表" }) : null,
+      notices.length ? el("ul", { class: "dj-notices-list", "aria-label": "我的通知，未读在前" }, notices.map(card)) : null,
+      preference.failed ? el("p", { class: "dj-form__error", text: preference.failed }) : emailPanel(preference)
     ]);
     M.setStatus("");
   }, { what: "通知", backTitle: "通知" });
