@@ -55,6 +55,15 @@ DETAIL_LABELS = {
     "is_superuser": "超级用户",
     "is_staff": "后台账号",
     "is_active": "启用",
+    "name": "名称",
+    "unit": "所属组织",
+    "topics": "接收的消息",
+    "address": "Webhook 地址",
+    "signing_key": "签名密钥",
+    "enabled": "启用",
+    "resumed": "恢复自动停用的渠道",
+    "answer": "平台应答",
+    "dropped": "放弃的排队消息",
 }
 _CHANNELS = {"admin": "管理后台", "member_api": "党员学习"}
 
@@ -111,6 +120,12 @@ class Action(models.TextChoices):
     NOTICE_SENT = "notice.sent", "发送通知"
     NOTICE_REMINDED = "notice.reminded", "提醒未完成通知的人员"
     NOTICE_RECEIPTS_EXPORTED = "data.notice_receipts_exported", "导出通知回执"
+    CHANNEL_CREATED = "channel.created", "新建推送渠道"
+    CHANNEL_CHANGED = "channel.changed", "修改推送渠道"
+    CHANNEL_ENABLED = "channel.enabled", "启用推送渠道"
+    CHANNEL_DISABLED = "channel.disabled", "停用推送渠道"
+    CHANNEL_DELETED = "channel.deleted", "删除推送渠道"
+    CHANNEL_TESTED = "channel.tested", "发送推送渠道测试消息"
     PRUNED = "audit.pruned", "清理过期审计日志"
 
 

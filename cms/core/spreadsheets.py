@@ -8,18 +8,21 @@
 * **Writing** (``safe_cell``): a text cell that begins with ``=``, ``+``, ``-``, ``@``, tab
   or carriage return would be taken for a formula by Excel or LibreOffice (a name such as
   ``=HYPERLINK("http://evil.example/","赵")`` becomes a live link): it is written as text
-  with a leading apostrophe (OWASP, CSV/formula injection).
+  with a leading apostrophe (OWASP, CSV/formula injection). ``excel_time``, ``finish_sheet``,
+  ``xlsx_bytes`` and ``file_name_part`` are what the report exports have in common.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.utils import timezone
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,6 +40,46 @@ def safe_cell(value):
 
 def safe_row(values) -> list:
     return [safe_cell(value) for value in values]
+
+
+def excel_time(value):
+    """An aware date-time as the wall-clock time people saw (Excel has no time zones); empty
+    stays empty."""
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
+#: Characters no file system likes in a download's name.
+_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def finish_sheet(sheet, widths, *, time_columns=()) -> None:
+    """The finish a report sheet gets once its rows are in: the header row (row 1) bold and
+    frozen, the column widths, ``TIME_FORMAT`` on the ``time_columns`` (letters) below the
+    header, and a filter over the whole table."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    for column in time_columns:
+        for cell in sheet[column][1:]:
+            cell.number_format = TIME_FORMAT
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(sheet.max_column)}{max(sheet.max_row, 1)}"
+
+
+def xlsx_bytes(book) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def file_name_part(text: str, fallback: str) -> str:
+    """``text`` (a title people typed) made fit for a file name; ``fallback`` if nothing is left."""
+    return _FILE_FORBIDDEN.sub("_", text).strip() or fallback
 
 
 def read_bytes(file) -> tuple[bytes, str]:

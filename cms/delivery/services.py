@@ -1,5 +1,5 @@
 """Writes of the delivery app: fan-out of events into Delivery rows (``announce``), the
-channel form's save rules, the test message, members' email choices.
+channel form's save rules and their audit entries, the test message, members' email choices.
 
 Direction: services → tasks → sending (tasks never import this module)."""
 
@@ -14,9 +14,11 @@ from django.db.models import QuerySet
 
 from cms.accounts.models import OrganisationUnit, User
 from cms.accounts.selectors import descendant_ids
+from cms.audit.models import Action
+from cms.audit.services import record
 
 from . import events, tasks, transport
-from .models import Channel, Delivery, EmailPreference
+from .models import Channel, Delivery, EmailPreference, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -134,20 +136,101 @@ def announce_released_pages(change_ids: Iterable[int]) -> int:
 
 
 # Channels --------------------------------------------------------------------------------
+#
+# Every change an administrator makes to a channel is in the audit log (cms/audit): what
+# changed, by whom, when. The address (it holds the robot's token) and the signing secret
+# are credentials: the log says only that they were set, replaced or cleared.
 
 
-def channel_saved(channel: Channel, *, created: bool) -> None:
-    """An administrator saved the channel: whatever stopped it is considered repaired, and
-    messages that waited for it go out."""
-    if not created and (channel.stopped_reason or channel.failing_since):
+def channel_state(channel: Channel | None) -> dict | None:
+    """What the audit log compares before and after an edit. Take it before the form is
+    validated (validation writes the posted values into the instance). The address and
+    secret are here only to be compared, never recorded."""
+    if channel is None or channel.pk is None:
+        return None
+    return {
+        "name": channel.name,
+        "unit": channel.unit.name if channel.unit_id else "整个党委",
+        "kind": channel.get_kind_display(),
+        # In the choices' order, so the same choice posted in another order is no change.
+        "topics": "、".join(topic.label for topic in Topic if topic.value in (channel.topics or ())) or "无",
+        "enabled": channel.enabled,
+        "address": channel.address,
+        "secret": channel.secret,
+        "stopped": bool(channel.stopped_reason),  # saving restarts it (channel_saved)
+    }
+
+
+def _credential_change(before: str, after: str) -> str:
+    if not before:
+        return "已设置"
+    return "已清除" if not after else "已更换"
+
+
+def _audit_saved(channel: Channel, before: dict | None, user) -> None:
+    after = channel_state(channel)
+    if before is None:
+        action = Action.CHANNEL_CREATED
+        details = {key: after[key] for key in ("unit", "kind", "topics", "enabled")}
+        details["signing_key"] = "已设置" if after["secret"] else "未设置"
+    else:
+        # "old → new" as text: the audit page joins a list with 、, which topics already use.
+        details = {
+            key: f"{before[key]} → {after[key]}"
+            for key in ("name", "unit", "kind", "topics")
+            if before[key] != after[key]
+        }
+        for key, label in (("address", "address"), ("secret", "signing_key")):
+            if before[key] != after[key]:
+                details[label] = _credential_change(before[key], after[key])
+        if before["stopped"]:
+            details["resumed"] = True
+        if before["enabled"] != after["enabled"]:
+            action = Action.CHANNEL_ENABLED if after["enabled"] else Action.CHANNEL_DISABLED
+        elif details:
+            action = Action.CHANNEL_CHANGED
+        else:
+            return  # saved as it was: nothing happened worth an entry
+    _audit(action, user, channel, details)
+
+
+def _audit(action, user, channel: Channel, details: dict) -> None:
+    record(action, actor=user, obj=channel, object_type="channel", object_repr=channel.name, details=details)
+
+
+def channel_saved(channel: Channel, *, before: dict | None, user=None) -> None:
+    """An administrator saved the channel (``before``: its ``channel_state`` before the
+    edit, None when it is new): whatever stopped it is considered repaired, messages that
+    waited for it go out, and the audit log records what changed."""
+    if before is not None and (channel.stopped_reason or channel.failing_since):
         Channel.objects.filter(pk=channel.pk).update(stopped_reason="", stopped_at=None, failing_since=None)
         channel.stopped_reason, channel.stopped_at, channel.failing_since = "", None, None
+    _audit_saved(channel, before, user)
     transaction.on_commit(tasks.enqueue_delivery)
+
+
+def delete_channel(channel: Channel, *, user=None) -> int:
+    """Delete the channel: the log keeps its rows (shown as 渠道已删除), what still waits is
+    dropped. Returns how many waiting messages were dropped."""
+    with transaction.atomic():
+        dropped = Delivery.objects.filter(
+            channel=channel, status__in=[Delivery.Status.QUEUED, Delivery.Status.RETRYING]
+        ).update(status=Delivery.Status.DROPPED, last_error="渠道已删除，消息不再发送。")
+        state = channel_state(channel)
+        _audit(
+            Action.CHANNEL_DELETED,
+            user,
+            channel,
+            {"unit": state["unit"], "kind": state["kind"], "dropped": dropped},
+        )
+        channel.delete()
+    return dropped
 
 
 def send_test_message(channel: Channel, *, user=None):
     """Send a test message now (in the admin's request: short timeouts) and return the
-    platform's Outcome; its answer never contains the secret or the address's token."""
+    platform's Outcome; its answer never contains the secret or the address's token
+    (transport scrubs it), so it goes into the log and the audit entry as it is."""
     who = getattr(user, "display_name", "") or "管理员"
     message = transport.make_message(
         title="测试消息",
@@ -156,6 +239,7 @@ def send_test_message(channel: Channel, *, user=None):
     )
     outcome = transport.send_now(channel.kind, channel.address, channel.secret, message)
     logger.info("test message to channel %s: %s", channel.pk, outcome.answer)
+    _audit(Action.CHANNEL_TESTED, user, channel, {"status": "成功" if outcome.ok else "失败", "answer": outcome.answer})
     return outcome
 
 

@@ -76,12 +76,12 @@ class ChannelEditView(_Access, _Page):
     def post(self, request, *args, **kwargs):
         if "pk" in kwargs:
             self.channel = self.get_channel()
+        before = services.channel_state(self.channel)  # validation writes into the instance
         form = ChannelForm(request.POST, instance=self.channel)
         if form.is_valid():
-            created = self.channel is None
             with transaction.atomic():
                 channel = form.save()
-                services.channel_saved(channel, created=created)
+                services.channel_saved(channel, before=before, user=request.user)
             messages.success(request, f"推送渠道「{channel.name}」已保存。")
             return redirect("delivery_channel_edit", channel.pk)
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -156,10 +156,6 @@ class ChannelDeleteView(_Access, _Page):
     def post(self, request, pk):
         channel = self.get_channel()
         name = channel.name
-        with transaction.atomic():
-            Delivery.objects.filter(
-                channel=channel, status__in=[Delivery.Status.QUEUED, Delivery.Status.RETRYING]
-            ).update(status=Delivery.Status.DROPPED, last_error="渠道已删除，消息不再发送。")
-            channel.delete()
+        services.delete_channel(channel, user=request.user)
         messages.success(request, f"推送渠道「{name}」已删除。")
         return redirect("delivery_channels")

@@ -3,15 +3,13 @@ on to the Party committee). Numbers stay numbers so the sheet can be summed and 
 
 from __future__ import annotations
 
-import io
 import re
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import PatternFill
 
-from cms.core.spreadsheets import safe_row
+from cms.core.spreadsheets import excel_time, file_name_part, finish_sheet, safe_row, xlsx_bytes
 
 from .selectors import CourseReport
 
@@ -29,9 +27,8 @@ HEADERS = [
 ]
 WIDTHS = [12, 14, 20, 12, 10, 10, 16, 18, 10, 10]
 OVERDUE_FILL = PatternFill("solid", fgColor="FDE2E1")
-#: Characters Excel refuses in sheet names, and those no file system likes in file names.
+#: Characters Excel refuses in sheet names.
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def workbook_bytes(report: CourseReport) -> bytes:
@@ -39,11 +36,8 @@ def workbook_bytes(report: CourseReport) -> bytes:
     sheet = book.active
     sheet.title = (_SHEET_FORBIDDEN.sub(" ", report.course.title).strip() or "学习进度")[:31]
     sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for row in report.rows:
         progress = row.progress
-        last = progress.last_active_at
         # Names and units are typed by people (a name may be "=HYPERLINK(…)"): never formulas.
         sheet.append(
             safe_row(
@@ -55,8 +49,7 @@ def workbook_bytes(report: CourseReport) -> bytes:
                     progress.lessons_completed,
                     progress.lessons_total,
                     round(progress.seconds_spent / 60, 1),
-                    # Excel has no time zones: write the wall-clock time people saw in Beijing.
-                    timezone.localtime(last).replace(tzinfo=None) if last else None,
+                    excel_time(progress.last_active_at),
                     progress.state_label,
                     "已逾期" if progress.overdue else "",
                 ]
@@ -65,17 +58,9 @@ def workbook_bytes(report: CourseReport) -> bytes:
         if progress.overdue:
             for cell in sheet[sheet.max_row]:
                 cell.fill = OVERDUE_FILL
-    for index, width in enumerate(WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    for cell in sheet["H"][1:]:
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{max(sheet.max_row, 1)}"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    finish_sheet(sheet, WIDTHS, time_columns="H")
+    return xlsx_bytes(book)
 
 
 def file_name(report: CourseReport) -> str:
-    title = _FILE_FORBIDDEN.sub("_", report.course.title).strip() or "课程"
-    return f"学习进度-{title}-{timezone.localdate():%Y%m%d}.xlsx"
+    return f"学习进度-{file_name_part(report.course.title, '课程')}-{timezone.localdate():%Y%m%d}.xlsx"

@@ -1,6 +1,6 @@
-"""Fixtures of the delivery tests: the platforms' local robot servers (robot_servers.py), a
-programmable webhook server (servers.py), a local SMTP server (aiosmtpd), the organisation
-and channels."""
+"""Fixtures of the delivery tests: the platforms' local robot servers and the generic
+webhook's receiver (robot_servers.py), a local SMTP server (aiosmtpd), the organisation and
+channels."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from cms.accounts.models import OrganisationUnit
 from cms.delivery.models import Channel
 from tests.factories import OrganisationUnitFactory
 
-from .robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer
-from .servers import RobotServer, free_port
+from .robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer, free_port
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +65,6 @@ def webhook_server():
 
 
 @pytest.fixture
-def robots():
-    server = RobotServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def smtp(settings):
     """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
     from aiosmtpd.controller import Controller
@@ -118,6 +110,26 @@ def channel():
         )
 
     return make
+
+
+SECRET = "SECmarker7f3a9c2e5d1b"  # a marker: must never be seen again once saved
+TOKEN = "TOKmarker0c4e8a6b2d9f1e3a"  # the robot's token inside the address
+
+
+def form_data(server, **overrides):
+    """The admin's channel form as posted: a webhook on ``server`` with ``TOKEN`` in its
+    address and ``SECRET``; an override of None leaves the field out (an unticked box)."""
+    data = {
+        "name": "一支部群",
+        "unit": "",
+        "kind": "webhook",
+        "address": server.address(f"/ok?token={TOKEN}"),
+        "secret": SECRET,
+        "topics": ["publish", "notice"],
+        "enabled": "on",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
 
 
 DRILL = "drill"

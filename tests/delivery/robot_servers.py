@@ -7,10 +7,11 @@ answers with the platform's own codes (see the docstrings of
 documentation). Written from the documentation, not from our modules: nothing here imports
 the code under test, so a signing or encoding mistake on our side fails the check here.
 
-Every request is kept in ``requests``; what the platform would have shown in the group (the
-accepted messages, decoded JSON) in ``received``. A test configures a server by setting
-attributes: ``secret``, ``keyword``, ``failure`` ("500", "429", "sleep", "close") and
-``sleep_seconds``.
+Every request is kept in ``requests`` (with its arrival time, ``at``); what the platform
+would have shown in the group (the accepted messages, decoded JSON) in ``received``. A test
+configures a server by setting attributes: ``secret``, ``keyword``, ``failure`` ("500",
+"429", "sleep", "close") and ``sleep_seconds``. ``WebhookServer`` also fails by path, so
+one server can stand for several channels. ``dead_address`` is where nothing listens.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +37,7 @@ class Request:
     body: bytes
     status: int = 0
     answer: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def json(self):
@@ -88,14 +91,15 @@ class RobotServer:
                 request = Request(parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
                 with robot._lock:
                     robot.requests.append(request)
-                if robot.failure == "close":
+                failure = robot.failure_for(request)
+                if failure == "close":
                     self.close_connection = True
                     return  # no answer at all: the peer sees the connection closed
-                if robot.failure == "sleep":
-                    time.sleep(robot.sleep_seconds)
-                if robot.failure == "500":
+                if failure == "sleep":
+                    time.sleep(robot.sleep_seconds)  # outside the lock: other requests go on
+                if failure == "500":
                     status, answer, headers = 500, b"<html>502 Bad Gateway</html>", {}
-                elif robot.failure == "429":
+                elif failure == "429":
                     status, answer, headers = 429, b"Too Many Requests", {"Retry-After": "30"}
                 else:
                     with robot._lock:
@@ -149,6 +153,9 @@ class RobotServer:
             return True
         sent.append(now)
         return False
+
+    def failure_for(self, request: Request) -> str | None:
+        return self.failure
 
     def handle(self, request: Request) -> tuple[int, object]:
         raise NotImplementedError
@@ -312,12 +319,23 @@ class FeishuServer(RobotServer):
 
 
 class WebhookServer(RobotServer):
-    """A receiver of our generic webhook, checking it as its documentation asks."""
+    """A receiver of our generic webhook, checking it as its documentation asks.
+
+    The path also picks a failure, so channels with different fates can share one server:
+    /refuse (403, as a receiver that removed the hook), /throttle (429, Retry-After: 30),
+    /error (500), /slow (answers after ``sleep_seconds``); any other path is a receiver."""
+
+    PATH_FAILURES = {"/throttle": "429", "/error": "500", "/slow": "sleep"}
 
     def address(self, path: str = "/hooks/dangjian") -> str:
         return f"{self.base}{path}"
 
+    def failure_for(self, request):
+        return self.failure or self.PATH_FAILURES.get(request.path)
+
     def handle(self, request):
+        if request.path == "/refuse":
+            return 403, {"error": "webhook removed"}
         body = request.body
         if self.secret:
             timestamp = request.headers.get("X-Dangjian-Timestamp", "")
@@ -333,6 +351,19 @@ class WebhookServer(RobotServer):
             return 400, {"error": "not JSON"}
         self.received.append(message)
         return 200, {"ok": True}
+
+
+def free_port() -> int:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+def dead_address(path: str = "/hook") -> str:
+    """An address where nothing listens: connecting is refused at once."""
+    return f"http://127.0.0.1:{free_port()}{path}"
 
 
 SERVERS = {"wecom": WeComServer, "dingtalk": DingTalkServer, "feishu": FeishuServer, "webhook": WebhookServer}

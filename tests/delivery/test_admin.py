@@ -14,12 +14,9 @@ from cms.delivery.models import Channel, Delivery
 from tests.hostile import PAYLOADS, marker, storable
 from tests.study.conftest import administrator, client_for
 
-from .conftest import DRILL
+from .conftest import DRILL, SECRET, TOKEN, form_data
 
 pytestmark = pytest.mark.django_db
-
-SECRET = "SECmarker7f3a9c2e5d1b"  # a marker: must never be seen again once saved
-TOKEN = "TOKmarker0c4e8a6b2d9f1e3a"  # the robot's token inside the address
 
 
 @pytest.fixture
@@ -27,27 +24,13 @@ def admin(home):
     return administrator(username="admin1")
 
 
-def form_data(robots, **overrides):
-    data = {
-        "name": "一支部群",
-        "unit": "",
-        "kind": "webhook",
-        "address": robots.url(f"/ok?token={TOKEN}"),
-        "secret": SECRET,
-        "topics": ["publish", "notice"],
-        "enabled": "on",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def test_create_edit_and_the_secret_is_write_only(admin, robots, caplog):
+def test_create_edit_and_the_secret_is_write_only(admin, webhook_server, caplog):
     client = client_for(admin)
     with caplog.at_level(logging.DEBUG):
-        response = client.post("/admin/delivery/channels/add/", form_data(robots))
+        response = client.post("/admin/delivery/channels/add/", form_data(webhook_server))
         assert response.status_code == 302, response.content.decode()[:2000]
         channel = Channel.objects.get()
-        assert (channel.secret, channel.address) == (SECRET, robots.url(f"/ok?token={TOKEN}"))
+        assert (channel.secret, channel.address) == (SECRET, webhook_server.address(f"/ok?token={TOKEN}"))
 
         pages = [
             client.get("/admin/delivery/channels/"),
@@ -56,17 +39,23 @@ def test_create_edit_and_the_secret_is_write_only(admin, robots, caplog):
         ]
         # Edit with both fields empty: both are kept.
         response = client.post(
-            f"/admin/delivery/channels/{channel.pk}/", form_data(robots, address="", secret="", name="改名")
+            f"/admin/delivery/channels/{channel.pk}/", form_data(webhook_server, address="", secret="", name="改名")
         )
         assert response.status_code == 302
         channel.refresh_from_db()
-        assert (channel.name, channel.secret, channel.address) == ("改名", SECRET, robots.url(f"/ok?token={TOKEN}"))
+        assert (channel.name, channel.secret, channel.address) == (
+            "改名",
+            SECRET,
+            webhook_server.address(f"/ok?token={TOKEN}"),
+        )
         # A refused edit re-renders the form: still no secret in it.
-        pages.append(client.post(f"/admin/delivery/channels/{channel.pk}/", form_data(robots, name="", secret="")))
+        pages.append(
+            client.post(f"/admin/delivery/channels/{channel.pk}/", form_data(webhook_server, name="", secret=""))
+        )
         assert pages[-1].status_code == 400
         # 发送测试消息, then a delivery that fails with the token echoed by the platform.
         pages.append(client.post(f"/admin/delivery/channels/{channel.pk}/test/", follow=True))
-        Channel.objects.filter(pk=channel.pk).update(address=robots.url(f"/refuse?token={TOKEN}"))
+        Channel.objects.filter(pk=channel.pk).update(address=webhook_server.address(f"/refuse?token={TOKEN}"))
         services.announce(DRILL, {"title": "通知", "units": []})
         sending.deliver_due()
         pages += [client.get("/admin/delivery/channels/"), client.get("/admin/delivery/log/")]
@@ -83,36 +72,40 @@ def test_create_edit_and_the_secret_is_write_only(admin, robots, caplog):
     channel.refresh_from_db()
     assert SECRET not in channel.stopped_reason and TOKEN not in channel.stopped_reason
     assert "测试消息已发送，平台应答：HTTP 200" in pages[4].content.decode()
-    assert robots.received[0].body["title"] == "测试消息"
+    assert webhook_server.received[0]["title"] == "测试消息"
 
 
-def test_clear_secret_and_a_new_secret(admin, robots, channel):
-    hook = channel(robots.url("/ok"), secret="old-secret-value")
+def test_clear_secret_and_a_new_secret(admin, webhook_server, channel):
+    hook = channel(webhook_server.address("/ok"), secret="old-secret-value")
     client = client_for(admin)
-    client.post(f"/admin/delivery/channels/{hook.pk}/", form_data(robots, address="", secret="new-secret-value"))
+    client.post(
+        f"/admin/delivery/channels/{hook.pk}/", form_data(webhook_server, address="", secret="new-secret-value")
+    )
     hook.refresh_from_db()
     assert hook.secret == "new-secret-value"
-    client.post(f"/admin/delivery/channels/{hook.pk}/", form_data(robots, address="", secret="", clear_secret="on"))
+    client.post(
+        f"/admin/delivery/channels/{hook.pk}/", form_data(webhook_server, address="", secret="", clear_secret="on")
+    )
     hook.refresh_from_db()
     assert hook.secret == ""
 
 
-def test_addresses_must_be_https_except_allowed_hosts(admin, robots, settings):
+def test_addresses_must_be_https_except_allowed_hosts(admin, webhook_server, settings):
     settings.DELIVERY_ALLOWED_HTTP_HOSTS = []
-    response = client_for(admin).post("/admin/delivery/channels/add/", form_data(robots))
+    response = client_for(admin).post("/admin/delivery/channels/add/", form_data(webhook_server))
     assert response.status_code == 400
     assert "https" in response.content.decode()
     assert not Channel.objects.exists()
 
 
-def test_the_test_button_shows_a_refusal(admin, robots, channel):
-    hook = channel(robots.url("/refuse"))
+def test_the_test_button_shows_a_refusal(admin, webhook_server, channel):
+    hook = channel(webhook_server.address("/refuse"))
     response = client_for(admin).post(f"/admin/delivery/channels/{hook.pk}/test/", follow=True)
     assert "测试消息发送失败，平台应答：HTTP 403" in response.content.decode()
 
 
-def test_a_stopped_channel_shows_why_in_the_list(admin, robots, channel):
-    channel(robots.url("/refuse"), name="被移除的机器人")
+def test_a_stopped_channel_shows_why_in_the_list(admin, webhook_server, channel):
+    channel(webhook_server.address("/refuse"), name="被移除的机器人")
     services.announce(DRILL, {"title": "通知", "units": []})
     sending.deliver_due()
     html = client_for(admin).get("/admin/delivery/channels/").content.decode()
@@ -122,8 +115,8 @@ def test_a_stopped_channel_shows_why_in_the_list(admin, robots, channel):
 HTML_PAYLOADS = [storable(p) for p in PAYLOADS if "<" in p]
 
 
-def test_hostile_titles_are_text_in_the_log(admin, robots, channel):
-    channel(robots.url("/ok"))
+def test_hostile_titles_are_text_in_the_log(admin, webhook_server, channel):
+    channel(webhook_server.address("/ok"))
     for payload in HTML_PAYLOADS:
         services.announce(DRILL, {"title": payload, "units": []})
     html = client_for(admin).get("/admin/delivery/log/?p=1").content.decode()
@@ -135,9 +128,9 @@ def test_hostile_titles_are_text_in_the_log(admin, robots, channel):
     assert len(titles) == min(50, len(HTML_PAYLOADS))
 
 
-def test_log_filters(admin, robots, channel, org):
-    ok = channel(robots.url("/ok"), name="好的", unit=org.first)
-    channel(robots.url("/refuse"), name="坏的", unit=org.first)
+def test_log_filters(admin, webhook_server, channel, org):
+    ok = channel(webhook_server.address("/ok"), name="好的", unit=org.first)
+    channel(webhook_server.address("/refuse"), name="坏的", unit=org.first)
     services.announce(DRILL, {"title": "甲通知", "units": [org.first]})
     sending.deliver_due()
     client = client_for(admin)
@@ -154,8 +147,8 @@ def test_log_filters(admin, robots, channel, org):
     assert titles("date_from=2000-01-01&date_to=2000-01-02") == []
 
 
-def test_delete_keeps_the_log_and_drops_what_waits(admin, robots, channel):
-    hook = channel(robots.url("/ok"), name="旧群")
+def test_delete_keeps_the_log_and_drops_what_waits(admin, webhook_server, channel):
+    hook = channel(webhook_server.address("/ok"), name="旧群")
     services.announce(DRILL, {"title": "已发出", "units": []})
     sending.deliver_due()
     services.announce(DRILL, {"title": "还在排队", "units": []})
@@ -169,4 +162,4 @@ def test_delete_keeps_the_log_and_drops_what_waits(admin, robots, channel):
     assert statuses == {"已发出": Delivery.Status.SENT, "还在排队": Delivery.Status.DROPPED}
     assert "（渠道已删除）" in client.get("/admin/delivery/log/").content.decode()
     sending.deliver_due()
-    assert len(robots.received) == 1
+    assert len(webhook_server.received) == 1

@@ -27,12 +27,12 @@ def run_publish(publish, django_capture_on_commit_callbacks):
 
 
 def test_a_new_page_reaches_its_branch_and_the_committee(
-    org, section, channel, robots, publish, django_capture_on_commit_callbacks
+    org, section, channel, webhook_server, publish, django_capture_on_commit_callbacks
 ):
-    branch = channel(robots.url("/ok"), name="一支部群", unit=org.first)
-    whole = channel(robots.url("/ok"), name="党委群")
-    channel(robots.url("/ok"), name="二支部群", unit=org.second)
-    channel(robots.url("/ok"), name="只收通知", unit=org.first, topics=["notice"])
+    branch = channel(webhook_server.address("/ok"), name="一支部群", unit=org.first)
+    whole = channel(webhook_server.address("/ok"), name="党委群")
+    channel(webhook_server.address("/ok"), name="二支部群", unit=org.second)
+    channel(webhook_server.address("/ok"), name="只收通知", unit=org.first, topics=["notice"])
     run_publish(publish, django_capture_on_commit_callbacks)
     Delivery.objects.all().delete()  # the section itself is not news (and is not announced)
 
@@ -43,7 +43,7 @@ def test_a_new_page_reaches_its_branch_and_the_committee(
     assert {d.channel for d in rows} == {branch, whole}
     assert {d.event for d in rows} == {"page_published"}
     sending.deliver_due()
-    bodies = [r.body for r in robots.received]
+    bodies = webhook_server.received
     assert len(bodies) == 2
     assert {b["title"] for b in bodies} == {page.title}
     assert bodies[0]["text"] == "活动摘要"
@@ -61,8 +61,10 @@ def test_a_new_page_reaches_its_branch_and_the_committee(
     assert Delivery.objects.count() == 2
 
 
-def test_nothing_is_announced_while_the_build_fails(org, section, channel, robots, publish, site_paths, settings):
-    channel(robots.url("/ok"))
+def test_nothing_is_announced_while_the_build_fails(
+    org, section, channel, webhook_server, publish, site_paths, settings
+):
+    channel(webhook_server.address("/ok"))
     settings.SITE_SOURCE_DIR = site_paths["SITE_RELEASES_DIR"] / "no-such-site-dir"
     NewsPageFactory(parent=section, title="构建失败时", slug="broken")
     build = publish(expect_success=False)
@@ -71,9 +73,9 @@ def test_nothing_is_announced_while_the_build_fails(org, section, channel, robot
 
 
 def test_a_failing_announcement_never_fails_the_build(
-    org, section, channel, robots, publish, django_capture_on_commit_callbacks, caplog
+    org, section, channel, webhook_server, publish, django_capture_on_commit_callbacks, caplog
 ):
-    broken = channel(robots.url("/ok"))
+    broken = channel(webhook_server.address("/ok"))
     type(broken).objects.filter(pk=broken.pk).update(topics=5)  # a corrupt row: fan-out raises
     NewsPageFactory(parent=section, title="照常上线", slug="still-live")
     with caplog.at_level(logging.ERROR, logger="cms.publishing.services"):

@@ -3,7 +3,9 @@
 管理员 and 推送管理 manage channels; a serving 支部书记 sees their own unit's channels and log
 (read-only); 答复 (committee-office answerers) and plain members see nothing of it.
 Expectations: "login" (sent to the admin log-in), "refused" (Wagtail's no-permission
-redirect to the dashboard), "done" (a POST that did its work and redirected), or a status."""
+redirect to the dashboard), "done" (a POST that did its work and redirected), or a status.
+A POST that did its work leaves one audit entry naming the person; nothing else leaves any,
+and only 管理员 read the audit log."""
 
 from types import SimpleNamespace
 
@@ -12,6 +14,7 @@ from bs4 import BeautifulSoup
 
 from cms.accounts.models import BranchRole, MemberStatus
 from cms.accounts.roles import ANSWERER
+from cms.audit.models import AuditEntry
 from cms.delivery import services
 from cms.delivery.models import Channel, Delivery, EmailPreference
 from cms.delivery.roles import CHANNEL_MANAGER
@@ -35,6 +38,7 @@ MATRIX = {
     "GET /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, 200, 200),
     "POST /admin/delivery/channels/{branch}/delete/": (L, L, R, R, R, D, D),
     "GET /admin/delivery/log/": (L, L, 200, 200, R, 200, 200),
+    "GET /admin/audit/?obj=channel": (L, L, R, R, R, R, 200),
     "GET /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
     "PUT /api/member/notifications/email/": (401, 200, 200, 200, 200, 200, 200),
 }
@@ -42,7 +46,7 @@ CASES = [(e, p, expected[i]) for e, expected in MATRIX.items() for i, p in enume
 
 
 @pytest.fixture
-def world(org, robots, channel):
+def world(org, webhook_server, channel):
     people = {
         "anonymous": None,
         "member": member(org.first, username="m1", email="m1@example.cn"),
@@ -52,14 +56,16 @@ def world(org, robots, channel):
         "manager": UserFactory(username="push", groups=[CHANNEL_MANAGER]),
         "admin": administrator(username="admin1"),
     }
-    branch = channel(robots.url("/ok"), name="一支部群", unit=org.first)
-    committee = channel(robots.url("/ok"), name="党委群")
-    second = channel(robots.url("/ok"), name="二支部群", unit=org.second)
+    branch = channel(webhook_server.address("/ok"), name="一支部群", unit=org.first)
+    committee = channel(webhook_server.address("/ok"), name="党委群")
+    second = channel(webhook_server.address("/ok"), name="二支部群", unit=org.second)
     wants = UserFactory(email="wants@example.cn")
     EmailPreference.objects.create(user=wants, notices=True)
     services.announce(DRILL, {"title": "一支部的通知", "units": [org.first]}, recipients=[wants])
     services.announce(DRILL, {"title": "二支部的通知", "units": [org.second]})
-    return SimpleNamespace(people=people, branch=branch, committee=committee, second=second, robots=robots)
+    return SimpleNamespace(
+        people=people, branch=branch, committee=committee, second=second, webhook_server=webhook_server
+    )
 
 
 def request(endpoint, world, person):
@@ -75,7 +81,7 @@ def request(endpoint, world, person):
         body = {
             "name": "新渠道",
             "kind": "webhook",
-            "address": world.robots.url("/ok?token=abc"),
+            "address": world.webhook_server.address("/ok?token=abc"),
             "topics": ["publish"],
             "enabled": "on",
         }
@@ -85,6 +91,7 @@ def request(endpoint, world, person):
 @pytest.mark.parametrize(("endpoint", "persona", "expected"), CASES, ids=[f"{e} · {p}" for e, p, _ in CASES])
 def test_permission_matrix(world, endpoint, persona, expected):
     before = list(Channel.objects.order_by("pk").values_list("name", "address", "secret"))
+    audited = AuditEntry.objects.filter(object_type="channel").count()
     url, response = request(endpoint, world, world.people[persona])
     if expected == L:
         assert_sent_to_admin_log_in(response, url)
@@ -96,7 +103,10 @@ def test_permission_matrix(world, endpoint, persona, expected):
         assert response.status_code == expected, response.content[:300]
     if expected in (L, R, 401):
         assert list(Channel.objects.order_by("pk").values_list("name", "address", "secret")) == before
-        assert len(world.robots.received) == 0  # no test message went out
+        assert world.webhook_server.requests == []  # no test message went out
+    entries = AuditEntry.objects.filter(object_type="channel").order_by("seq")[audited:]
+    expected_actors = [world.people[persona].username] if expected == D else []
+    assert [entry.actor_username for entry in entries] == expected_actors
 
 
 def names(html: str, selector: str) -> set[str]:

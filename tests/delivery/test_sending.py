@@ -16,7 +16,7 @@ from cms.delivery.models import Channel, Delivery, EmailPreference
 from tests.factories import UserFactory
 
 from .conftest import DRILL
-from .servers import dead_address
+from .robot_servers import dead_address
 
 S = Delivery.Status
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,13 @@ def drill(title="支部党员大会通知", **obj):
     return {"title": title, **obj}
 
 
-def test_announce_picks_the_units_channels_and_the_committees(org, channel, robots):
-    whole = channel(robots.url("/ok"), name="党委群")
-    committee = channel(robots.url("/ok"), name="机关党委群", unit=org.committee)
-    first = channel(robots.url("/ok"), name="一支部群", unit=org.first)
-    channel(robots.url("/ok"), name="二支部群", unit=org.second)
-    channel(robots.url("/ok"), name="只要网站发布", unit=org.first, topics=["publish"])
-    channel(robots.url("/ok"), name="停用的", unit=org.first, enabled=False)
+def test_announce_picks_the_units_channels_and_the_committees(org, channel, webhook_server):
+    whole = channel(webhook_server.address("/ok"), name="党委群")
+    committee = channel(webhook_server.address("/ok"), name="机关党委群", unit=org.committee)
+    first = channel(webhook_server.address("/ok"), name="一支部群", unit=org.first)
+    channel(webhook_server.address("/ok"), name="二支部群", unit=org.second)
+    channel(webhook_server.address("/ok"), name="只要网站发布", unit=org.first, topics=["publish"])
+    channel(webhook_server.address("/ok"), name="停用的", unit=org.first, enabled=False)
 
     tasks_before = DBTaskResult.objects.count()
     assert services.announce(DRILL, drill(units=[org.first])) == 3
@@ -43,24 +43,24 @@ def test_announce_picks_the_units_channels_and_the_committees(org, channel, robo
     assert DBTaskResult.objects.count() == tasks_before  # enqueued on commit, not before
 
 
-def test_announce_enqueues_one_task_on_commit(org, channel, robots, django_capture_on_commit_callbacks):
-    channel(robots.url("/ok"), unit=org.first)
-    channel(robots.url("/ok"))
+def test_announce_enqueues_one_task_on_commit(org, channel, webhook_server, django_capture_on_commit_callbacks):
+    channel(webhook_server.address("/ok"), unit=org.first)
+    channel(webhook_server.address("/ok"))
     before = DBTaskResult.objects.count()
     with django_capture_on_commit_callbacks(execute=True):
         services.announce(DRILL, drill(units=[org.first]))
     assert DBTaskResult.objects.count() == before + 1
 
 
-def test_deliver_due_sends_and_records(org, channel, robots):
-    hook = channel(robots.url("/ok"), unit=org.first)
+def test_deliver_due_sends_and_records(org, channel, webhook_server):
+    hook = channel(webhook_server.address("/ok"), unit=org.first)
     services.announce(DRILL, drill("组织生活会", text="请准时参加", units=[org.first]))
 
     result = sending.deliver_due()
 
     assert result == {"sent": 1}
-    assert [r.body["title"] for r in robots.received] == ["组织生活会"]
-    assert robots.received[0].headers["User-Agent"].startswith("dangjian-cms-delivery")
+    assert [m["title"] for m in webhook_server.received] == ["组织生活会"]
+    assert webhook_server.requests[0].headers["User-Agent"].startswith("dangjian-cms-delivery")
     delivery = Delivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.last_error) == (S.SENT, 1, "")
     assert delivery.sent_at is not None
@@ -68,10 +68,12 @@ def test_deliver_due_sends_and_records(org, channel, robots):
     assert hook.last_success_at is not None and hook.failing_since is None
 
 
-def test_a_rate_limited_robot_sends_twenty_a_minute_and_the_rest_wait(org, channel, robots, platforms, monkeypatch):
+def test_a_rate_limited_robot_sends_twenty_a_minute_and_the_rest_wait(
+    org, channel, webhook_server, platforms, monkeypatch
+):
     """WeCom's and DingTalk's 20 messages per minute per robot: the 21st waits for the window."""
     monkeypatch.setattr(platforms.PLATFORMS["webhook"], "PER_MINUTE", 20)
-    channel(robots.url("/ok"), unit=org.first)
+    channel(webhook_server.address("/ok"), unit=org.first)
     for n in range(21):
         services.announce(DRILL, drill(f"通知{n:02d}", units=[org.first]))
     scheduled = []
@@ -79,7 +81,7 @@ def test_a_rate_limited_robot_sends_twenty_a_minute_and_the_rest_wait(org, chann
     before = timezone.now()
     sending.deliver_due(schedule=scheduled.append)
 
-    assert [r.body["title"] for r in robots.received] == [f"通知{n:02d}" for n in range(20)]  # in order
+    assert [m["title"] for m in webhook_server.received] == [f"通知{n:02d}" for n in range(20)]  # in order
     waiting = Delivery.objects.exclude(status=S.SENT).get()
     assert waiting.title == "通知20" and waiting.status == S.QUEUED and waiting.attempts == 0
     assert before + dt.timedelta(seconds=59) < waiting.next_attempt_at < timezone.now() + dt.timedelta(seconds=61)
@@ -87,17 +89,17 @@ def test_a_rate_limited_robot_sends_twenty_a_minute_and_the_rest_wait(org, chann
 
     # Another worker running now sends nothing more: the budget is counted in the database.
     sending.deliver_due(schedule=scheduled.append)
-    assert len(robots.received) == 20
+    assert len(webhook_server.received) == 20
     # A minute later it goes (the clock moved on: the twenty were sent 61 s ago).
     Delivery.objects.filter(status=S.SENT).update(attempted_at=timezone.now() - dt.timedelta(seconds=61))
     Delivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
     sending.deliver_due()
-    assert len(robots.received) == 21
+    assert len(webhook_server.received) == 21
 
 
-def test_the_next_run_is_a_deferred_task(org, channel, robots, platforms, monkeypatch):
+def test_the_next_run_is_a_deferred_task(org, channel, webhook_server, platforms, monkeypatch):
     monkeypatch.setattr(platforms.PLATFORMS["webhook"], "PER_MINUTE", 1)
-    channel(robots.url("/ok"), unit=org.first)
+    channel(webhook_server.address("/ok"), unit=org.first)
     services.announce(DRILL, drill("一", units=[org.first]))
     services.announce(DRILL, drill("二", units=[org.first]))
 
@@ -110,20 +112,20 @@ def test_the_next_run_is_a_deferred_task(org, channel, robots, platforms, monkey
 
 
 @pytest.mark.parametrize("dead", ["refused", "sleeping"])
-def test_a_dead_robot_does_not_delay_another_channel(org, channel, robots, dead, settings):
+def test_a_dead_robot_does_not_delay_another_channel(org, channel, webhook_server, dead, settings):
     settings.DELIVERY_TIMEOUT_SECONDS = 3.0
-    robots.delay = 6.0
-    dead_url = dead_address() if dead == "refused" else robots.url("/slow")
+    webhook_server.sleep_seconds = 6.0
+    dead_url = dead_address() if dead == "refused" else webhook_server.address("/slow")
     stuck = channel(dead_url, name="坏的", unit=org.first)
-    channel(robots.url("/ok"), name="好的", unit=org.first)
+    channel(webhook_server.address("/ok"), name="好的", unit=org.first)
     for n in range(3):
         services.announce(DRILL, drill(f"通知{n}", units=[org.first]))
 
     started = time.monotonic()
     sending.deliver_due()
 
-    good = [r for r in robots.received if r.path == "/ok"]
-    assert [r.body["title"] for r in good] == ["通知0", "通知1", "通知2"]
+    good = [r for r in webhook_server.requests if r.path == "/ok"]
+    assert [r.json["title"] for r in good] == ["通知0", "通知1", "通知2"]
     assert good[-1].at - started < 1.5  # long before the dead robot's 3 s timeout
     # The dead robot cost one timeout, not one per message: it stopped at the first failure.
     assert time.monotonic() - started < 3.0 + 2.0
@@ -140,8 +142,8 @@ def test_a_dead_robot_does_not_delay_another_channel(org, channel, robots, dead,
     assert stuck.stopped_reason == ""
 
 
-def test_retries_back_off_and_end_in_failed(org, channel, robots):
-    hook = channel(robots.url("/error"), unit=org.first)
+def test_retries_back_off_and_end_in_failed(org, channel, webhook_server):
+    hook = channel(webhook_server.address("/error"), unit=org.first)
     services.announce(DRILL, drill(units=[org.first]))
     delays = []
     for _ in range(sending.MAX_ATTEMPTS):
@@ -152,13 +154,13 @@ def test_retries_back_off_and_end_in_failed(org, channel, robots):
     d = Delivery.objects.get()
     assert (d.status, d.attempts) == (S.FAILED, sending.MAX_ATTEMPTS)
     assert delays[:4] == [30, 120, 600, 3600]
-    assert len(robots.received) == sending.MAX_ATTEMPTS
+    assert len(webhook_server.requests) == sending.MAX_ATTEMPTS
     hook.refresh_from_db()
     assert hook.stopped_reason == ""  # a server error is not a reason to stop the channel
 
 
-def test_throttling_waits_without_counting_as_an_attempt(org, channel, robots):
-    channel(robots.url("/throttle"), unit=org.first)
+def test_throttling_waits_without_counting_as_an_attempt(org, channel, webhook_server):
+    channel(webhook_server.address("/throttle"), unit=org.first)
     services.announce(DRILL, drill(units=[org.first]))
     sending.deliver_due()
     d = Delivery.objects.get()
@@ -167,8 +169,8 @@ def test_throttling_waits_without_counting_as_an_attempt(org, channel, robots):
     assert 25 < (d.next_attempt_at - timezone.now()).total_seconds() <= 30  # Retry-After: 30
 
 
-def test_a_permanent_error_stops_the_channel_until_it_is_edited(org, channel, robots):
-    hook = channel(robots.url("/refuse"), unit=org.first)
+def test_a_permanent_error_stops_the_channel_until_it_is_edited(org, channel, webhook_server):
+    hook = channel(webhook_server.address("/refuse"), unit=org.first)
     services.announce(DRILL, drill("一", units=[org.first]))
     services.announce(DRILL, drill("二", units=[org.first]))
 
@@ -182,20 +184,21 @@ def test_a_permanent_error_stops_the_channel_until_it_is_edited(org, channel, ro
     # Nothing more goes to it, and nothing is scheduled for it.
     services.announce(DRILL, drill("三", units=[org.first]))
     assert sending.deliver_due() == {}
-    assert len(robots.received) == 1
+    assert len(webhook_server.requests) == 1
 
     # The administrator fixes the address and saves: the stop is lifted and the waiting go.
-    hook.address = robots.url("/ok")
+    before = services.channel_state(hook)
+    hook.address = webhook_server.address("/ok")
     hook.save()
-    services.channel_saved(hook, created=False)
+    services.channel_saved(hook, before=before)
     hook.refresh_from_db()
     assert hook.stopped_reason == "" and hook.active
     sending.deliver_due()
-    assert [r.body["title"] for r in robots.received[1:]] == ["二", "三"]
+    assert [m["title"] for m in webhook_server.received] == ["二", "三"]
 
 
-def test_a_delivery_is_claimed_once_and_a_dead_workers_claim_expires(org, channel, robots, settings):
-    hook = channel(robots.url("/ok"), unit=org.first)
+def test_a_delivery_is_claimed_once_and_a_dead_workers_claim_expires(org, channel, webhook_server, settings):
+    hook = channel(webhook_server.address("/ok"), unit=org.first)
     services.announce(DRILL, drill(units=[org.first]))
     now = timezone.now()
 
@@ -209,15 +212,15 @@ def test_a_delivery_is_claimed_once_and_a_dead_workers_claim_expires(org, channe
     assert again is not None and again[1][0].pk == claimed[1][0].pk
 
 
-def test_disabled_and_deleted_channels_drop_their_queue(org, channel, robots):
-    off = channel(robots.url("/ok"), unit=org.first)
-    gone = channel(robots.url("/ok"), unit=org.second)
+def test_disabled_and_deleted_channels_drop_their_queue(org, channel, webhook_server):
+    off = channel(webhook_server.address("/ok"), unit=org.first)
+    gone = channel(webhook_server.address("/ok"), unit=org.second)
     services.announce(DRILL, drill(units=[org.first, org.second]))
     Channel.objects.filter(pk=off.pk).update(enabled=False)
     gone.delete()
     sending.deliver_due()
     assert set(Delivery.objects.values_list("status", flat=True)) == {S.DROPPED}
-    assert robots.received == []
+    assert webhook_server.requests == []
 
 
 def test_email_for_members_who_chose_it(org, smtp):
@@ -244,7 +247,7 @@ def test_email_for_members_who_chose_it(org, smtp):
 
 
 def test_email_when_the_mail_server_is_down_is_retried(org, settings):
-    from .servers import free_port
+    from .robot_servers import free_port
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
@@ -272,17 +275,17 @@ def test_recipients_as_queryset_ids_or_recipient_rows(org, smtp):
     assert got == {"一": "p0@example.cn", "二": "p1@example.cn", "三": "p2@example.cn"}
 
 
-def test_a_per_second_limit_paces_within_one_run(org, channel, robots, platforms, monkeypatch):
+def test_a_per_second_limit_paces_within_one_run(org, channel, webhook_server, platforms, monkeypatch):
     """Feishu's 5 messages per second: a run sends five, waits for the window, sends the rest."""
     monkeypatch.setattr(platforms.PLATFORMS["webhook"], "PER_SECOND", 5)
-    channel(robots.url("/ok"), unit=org.first)
+    channel(webhook_server.address("/ok"), unit=org.first)
     for n in range(7):
         services.announce(DRILL, drill(f"通知{n}", units=[org.first]))
 
     sending.deliver_due(schedule=pytest.fail)  # nothing left for a later run
 
-    arrived = [r.at for r in robots.received]
-    assert [r.body["title"] for r in robots.received] == [f"通知{n}" for n in range(7)]
+    arrived = [r.at for r in webhook_server.requests]
+    assert [m["title"] for m in webhook_server.received] == [f"通知{n}" for n in range(7)]
     assert arrived[5] - arrived[0] >= 0.9  # the sixth waited for the one-second window
     assert set(Delivery.objects.values_list("status", flat=True)) == {S.SENT}
 
@@ -301,10 +304,10 @@ def test_hostile_titles_reach_email_as_one_line_subjects(org, smtp):
     assert str(make_header(decode_header(mail["Subject"]))) == "通知 Bcc: victim@example.cn <script>alert(1)</script>"
 
 
-def test_the_workers_periodic_check_requeues_what_a_dead_worker_left(org, channel, robots, settings):
+def test_the_workers_periodic_check_requeues_what_a_dead_worker_left(org, channel, webhook_server, settings):
     from django.core.management import call_command
 
-    hook = channel(robots.url("/ok"), unit=org.first)
+    hook = channel(webhook_server.address("/ok"), unit=org.first)
     services.announce(DRILL, drill(units=[org.first]))
     assert sending.claim_channel(hook.pk, timezone.now())  # the worker that claimed it died
     DBTaskResult.objects.all().delete()
@@ -316,4 +319,4 @@ def test_the_workers_periodic_check_requeues_what_a_dead_worker_left(org, channe
     call_command("deliver_due")
     assert DBTaskResult.objects.count() == 1
     tasks.deliver_due.call()
-    assert Delivery.objects.get().status == S.SENT and len(robots.received) == 1
+    assert Delivery.objects.get().status == S.SENT and len(webhook_server.received) == 1

@@ -17,9 +17,9 @@ from .conftest import DRILL
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_workers_share_the_budget_and_send_each_message_once(org, channel, robots, platforms, monkeypatch):
+def test_two_workers_share_the_budget_and_send_each_message_once(org, channel, webhook_server, platforms, monkeypatch):
     monkeypatch.setattr(platforms.PLATFORMS["webhook"], "PER_MINUTE", 20)
-    channel(robots.url("/ok"), unit=org.first)
+    channel(webhook_server.address("/ok"), unit=org.first)
     for n in range(30):
         services.announce(DRILL, {"title": f"通知{n:02d}", "units": [org.first]})
     errors = []
@@ -39,6 +39,6 @@ def test_two_workers_share_the_budget_and_send_each_message_once(org, channel, r
         thread.join(60)
 
     assert errors == []
-    titles = [r.body["title"] for r in robots.received]
+    titles = [m["title"] for m in webhook_server.received]
     assert len(titles) == 20 and len(set(titles)) == 20  # the budget held; nothing twice
     assert Counter(Delivery.objects.values_list("status", flat=True)) == {"sent": 20, "queued": 10}
