@@ -46,16 +46,16 @@ def _ask_and_answer(people, asker, django_capture_on_commit_callbacks):
 
 
 def test_the_asker_who_chose_email_gets_one_and_no_robot_does(
-    org, people, channel, robots, smtp, django_capture_on_commit_callbacks
+    org, people, channel, webhook_server, smtp, django_capture_on_commit_callbacks
 ):
-    channel(robots.url("/ok"), name="党委群", topics=["publish", "notice"])
-    channel(robots.url("/ok"), name="一支部群", unit=org.first)
+    channel(webhook_server.address(), name="党委群", topics=["publish", "notice"])
+    channel(webhook_server.address(), name="一支部群", unit=org.first)
     EmailPreference.objects.create(user=people["asker"], answers=True)
     EmailPreference.objects.create(user=people["quiet"], answers=True, notices=True)
     item = _ask_and_answer(people, people["asker"], django_capture_on_commit_callbacks)
 
     assert sending.deliver_due() == {"sent": 1}
-    assert robots.received == []
+    assert webhook_server.requests == []
     [message] = smtp.messages
     assert message.to == ["asker@example.cn"]
     text = _text(message)
