@@ -15,23 +15,22 @@ may publish and asks for it. The export writes every cell through ``safe_row``."
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from cms.core.spreadsheets import SpreadsheetError, read_rows, safe_row
+from cms.core.spreadsheets import SpreadsheetError, finish_sheet, read_rows, safe_row, xlsx_bytes
 
 from .answers import OPTION_LETTERS, QuestionType, normalise_text, parse_answer
 from .models import Difficulty, KnowledgePoint, Question, question_errors
 
 HEADERS = ["题型", "题干", *[f"选项{letter}" for letter in OPTION_LETTERS], "答案", "解析", "知识点", "难度"]
+WIDTHS = [8, 50, *[18] * len(OPTION_LETTERS), 14, 40, 24, 6]
 TYPE_WORDS = {
     "单选": QuestionType.SINGLE,
     "单选题": QuestionType.SINGLE,
@@ -290,7 +289,9 @@ def _ensure_point(path: tuple[str, ...], known: dict) -> KnowledgePoint:
 
 
 def export_bytes(questions=None) -> bytes:
-    """Every question (or ``questions``) in the import layout; formula-safe."""
+    """Every question (or ``questions``) in the import layout, so the file can be edited and
+    imported again: the plain ``HEADERS`` and the import's own notation (answers joined by
+    ；, knowledge points as paths, 难度 as its label); formula-safe."""
     questions = Question.objects.order_by("pk") if questions is None else questions
     points = _existing_points()
     names = {point.pk: "/".join(path) for path, point in points.items()}
@@ -298,8 +299,6 @@ def export_bytes(questions=None) -> bytes:
     sheet = book.active
     sheet.title = "题库"
     sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for question in questions.prefetch_related("knowledge_points"):
         sheet.append(
             safe_row(
@@ -314,9 +313,9 @@ def export_bytes(questions=None) -> bytes:
                 ]
             )
         )
-    for index, width in enumerate([8, 50, *[18] * 6, 14, 40, 24, 6], start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    finish_sheet(sheet, WIDTHS)
+    return xlsx_bytes(book)
+
+
+def file_name() -> str:
+    return f"题库-{timezone.localdate():%Y%m%d}.xlsx"

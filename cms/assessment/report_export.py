@@ -4,34 +4,22 @@ typed goes through ``safe_row``."""
 
 from __future__ import annotations
 
-import io
-import re
-
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from cms.core.spreadsheets import safe_row
+from cms.core.spreadsheets import excel_time, file_name_part, finish_sheet, safe_row, xlsx_bytes
 
 from .reports import QuizReport
 
-_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
-
-def _sheet(book, title, headers, rows, *, first=False):
+def _sheet(book, title, headers, rows, widths, *, time_columns="", first=False):
     sheet = book.active if first else book.create_sheet()
     sheet.title = title
     sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for row in rows:
         sheet.append(safe_row(row))
-    sheet.freeze_panes = "A2"
+    finish_sheet(sheet, widths, time_columns=time_columns)
     return sheet
-
-
-def _local(moment):
-    return timezone.localtime(moment).replace(tzinfo=None) if moment else None
 
 
 def workbook_bytes(report: QuizReport, ranking=None) -> bytes:
@@ -49,7 +37,7 @@ def workbook_bytes(report: QuizReport, ranking=None) -> bytes:
                 float(best.score) if best else None,
                 ("及格" if best.passed else "不及格") if best and best.passed is not None else "",
                 "是" if best and best.late else "",
-                _local(best.submitted_at) if best else None,
+                excel_time(best.submitted_at) if best else None,
             ]
         )
     _sheet(
@@ -57,6 +45,8 @@ def workbook_bytes(report: QuizReport, ranking=None) -> bytes:
         "成绩",
         ["姓名", "工号", "所在组织", "身份", "作答次数", "最高分", "是否及格", "超时", "交卷时间"],
         results,
+        [12, 14, 20, 12, 10, 10, 10, 8, 18],
+        time_columns="I",
         first=True,
     )
     _sheet(
@@ -67,20 +57,19 @@ def workbook_bytes(report: QuizReport, ranking=None) -> bytes:
             [r.user.display_name, r.user.username, r.unit_name, r.membership.get_status_display()]
             for r in report.not_taken
         ],
+        [12, 14, 20, 12],
     )
-    _sheet(book, "成绩分布", ["分数段", "人数"], report.distribution)
+    _sheet(book, "成绩分布", ["分数段", "人数"], report.distribution, [12, 8])
     if ranking is not None:
         _sheet(
             book,
             "排名",
             ["名次", "姓名", "所在组织", "得分", "用时（秒）"],
             [[e.rank, e.name, e.unit, float(e.score), e.seconds] for e in ranking],
+            [8, 12, 20, 10, 12],
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(book)
 
 
 def file_name(report: QuizReport) -> str:
-    title = _FILE_FORBIDDEN.sub("_", report.quiz.title).strip() or "测验"
-    return f"测评统计-{title}-{timezone.localdate():%Y%m%d}.xlsx"
+    return f"测评统计-{file_name_part(report.quiz.title, '测验')}-{timezone.localdate():%Y%m%d}.xlsx"

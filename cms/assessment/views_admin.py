@@ -10,10 +10,9 @@ import base64
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -21,11 +20,10 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from cms.accounts.selectors import scope_of
 from cms.audit.models import Action
 from cms.audit.services import AuditUnavailable, record
-from cms.core.spreadsheets import content_disposition
+from cms.core.spreadsheets import xlsx_response
 
 from . import bank_io, report_export, reports, services
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "assessment_question_import"
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -134,11 +132,7 @@ class QuestionExportView(View):
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，本次导出已取消。请稍后重试。")
             return redirect("assessment_question_import")
-        response = HttpResponse(bank_io.export_bytes(), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition(
-            f"题库-{timezone.localdate():%Y%m%d}.xlsx", ascii_fallback="question-bank.xlsx"
-        )
-        return response
+        return xlsx_response(bank_io.export_bytes(), bank_io.file_name(), ascii_fallback="question-bank.xlsx")
 
 
 class _ReportAccess:
@@ -212,8 +206,8 @@ class QuizReportExportView(_ReportAccess, View):
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证个人信息的导出都有记录，本次导出已取消。请稍后重试。")
             return redirect("assessment_quiz_report", quiz_id=quiz_id)
-        response = HttpResponse(report_export.workbook_bytes(report, ranking), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition(
-            report_export.file_name(report), ascii_fallback=f"assessment-{quiz_id}.xlsx"
+        return xlsx_response(
+            report_export.workbook_bytes(report, ranking),
+            report_export.file_name(report),
+            ascii_fallback=f"assessment-{quiz_id}.xlsx",
         )
-        return response

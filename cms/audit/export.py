@@ -1,16 +1,18 @@
 """The filtered audit log as an Excel workbook (管理员 only; the export is itself audited).
 Every text cell goes through ``cms.core.spreadsheets.safe_row``: user names, attempted log-in
-names, page titles and browsers are typed by people and must never become formulas."""
+names, page titles and browsers are typed by people and must never become formulas.
+
+Unlike the report exports it is written streamed (``write_only``), so it gets no
+``finish_sheet`` (that reads the finished sheet back): a log can be far longer than a report."""
 
 from __future__ import annotations
 
-import io
 import json
 
 from django.utils import timezone
 from openpyxl import Workbook
 
-from cms.core.spreadsheets import safe_row
+from cms.core.spreadsheets import excel_time, safe_row, xlsx_bytes
 
 HEADERS = [
     "序号",
@@ -39,8 +41,7 @@ def workbook_bytes(entries) -> bytes:
             safe_row(
                 [
                     entry.seq,
-                    # Excel has no time zones: the wall-clock time in Beijing.
-                    timezone.localtime(entry.created_at).replace(tzinfo=None),
+                    excel_time(entry.created_at),
                     entry.actor_id,
                     entry.actor_username,
                     entry.action,
@@ -55,9 +56,7 @@ def workbook_bytes(entries) -> bytes:
                 ]
             )
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(book)
 
 
 def file_name() -> str:

@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -15,12 +14,11 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.accounts.views_admin import AdministratorsOnly
-from cms.core.spreadsheets import content_disposition
+from cms.core.spreadsheets import xlsx_response
 
 from . import export, selectors, services
 from .models import Action
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_REFUSED = "审计日志暂时无法写入，为保证每次导出都有记录，本次导出已取消。请稍后重试或联系系统管理员。"
 
 
@@ -88,7 +86,6 @@ class AuditExportView(AdministratorsOnly, View):
         except (services.AuditUnavailable, DatabaseError):
             messages.error(request, EXPORT_REFUSED)
             return redirect(reverse("audit_log") + (f"?{request.GET.urlencode()}" if request.GET else ""))
-        response = HttpResponse(export.workbook_bytes(entries), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition(export.file_name(), ascii_fallback="audit-log.xlsx")
+        response = xlsx_response(export.workbook_bytes(entries), export.file_name(), ascii_fallback="audit-log.xlsx")
         response["Cache-Control"] = "no-store"
         return response

@@ -8,8 +8,9 @@
 * **Writing** (``safe_cell``): a text cell that begins with ``=``, ``+``, ``-``, ``@``, tab
   or carriage return would be taken for a formula by Excel or LibreOffice (a name such as
   ``=HYPERLINK("http://evil.example/","赵")`` becomes a live link): it is written as text
-  with a leading apostrophe (OWASP, CSV/formula injection). ``excel_time``, ``finish_sheet``,
-  ``xlsx_bytes`` and ``file_name_part`` are what the report exports have in common.
+  with a leading apostrophe (OWASP, CSV/formula injection). ``excel_time``, ``sheet_title``,
+  ``finish_sheet``, ``xlsx_bytes``, ``file_name_part`` and ``xlsx_response`` are what the
+  exports have in common.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,8 +51,17 @@ def excel_time(value):
 
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Characters no file system likes in a download's name.
 _FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+#: Characters Excel refuses in sheet names.
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(text: str, fallback: str) -> str:
+    """``text`` (a title people typed) as a sheet name Excel accepts: none of ``[]:*?/\\``,
+    at most 31 characters; ``fallback`` if nothing is left."""
+    return (_SHEET_FORBIDDEN.sub(" ", text).strip() or fallback)[:31]
 
 
 def finish_sheet(sheet, widths, *, time_columns=()) -> None:
@@ -174,6 +185,13 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list]:
         raise SpreadsheetError(unreadable) from exc
     finally:
         book.close()
+
+
+def xlsx_response(data: bytes, name: str, ascii_fallback: str) -> HttpResponse:
+    """The download of a workbook: ``name`` (Chinese) through ``content_disposition``."""
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(name, ascii_fallback)
+    return response
 
 
 def content_disposition(name: str, ascii_fallback: str) -> str:

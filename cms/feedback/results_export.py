@@ -4,22 +4,14 @@ responses' UUID order), so rows cannot be lined up with who answered when."""
 
 from __future__ import annotations
 
-import io
-import re
-
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
-from cms.core.spreadsheets import safe_row
+from cms.core.spreadsheets import excel_time, file_name_part, finish_sheet, safe_row, sheet_title, xlsx_bytes
 
 from .models import FieldType
 from .results import FormResults, answer_text, peer_names_of
 from .selectors import form_definition
-
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def workbook_bytes(results: FormResults) -> bytes:
@@ -27,20 +19,18 @@ def workbook_bytes(results: FormResults) -> bytes:
     names = peer_names_of(definition, results.responses)
     book = Workbook()
     sheet = book.active
-    sheet.title = (_SHEET_FORBIDDEN.sub(" ", results.form.title).strip() or "问卷结果")[:31]
+    sheet.title = sheet_title(results.form.title, "问卷结果")
     personal = ["姓名", "工号", "所在组织", "提交时间"] if results.shows_names else ["提交日期"]
+    # The question labels are typed by people too, so the header goes through safe_row.
     sheet.append(safe_row(personal + [spec["label"] for spec in definition]))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     for response in results.responses:
         if results.shows_names:
             user = response.user
-            when = response.updated_at or response.submitted_at
             lead = [
                 user.display_name,
                 user.username,
                 user.organisation.name if user.organisation else "",
-                timezone.localtime(when).replace(tzinfo=None) if when else None,
+                excel_time(response.updated_at or response.submitted_at),
             ]
         else:
             lead = [response.submitted_on]
@@ -48,14 +38,9 @@ def workbook_bytes(results: FormResults) -> bytes:
         sheet.append(
             safe_row(lead + [answer_text(spec, response.answers.get(spec["name"]), names) for spec in definition])
         )
-    for index in range(1, len(personal) + len(definition) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = 18
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    finish_sheet(sheet, [18] * (len(personal) + len(definition)), time_columns="D" if results.shows_names else "")
+    return xlsx_bytes(book)
 
 
 def file_name(results: FormResults) -> str:
-    title = _FILE_FORBIDDEN.sub("_", results.form.title).strip() or "问卷"
-    return f"问卷结果-{title}-{timezone.localdate():%Y%m%d}.xlsx"
+    return f"问卷结果-{file_name_part(results.form.title, '问卷')}-{timezone.localdate():%Y%m%d}.xlsx"

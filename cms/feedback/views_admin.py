@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -19,11 +19,10 @@ from wagtail.utils.sendfile import sendfile
 from cms.accounts.selectors import scope_of
 from cms.audit.models import Action
 from cms.audit.services import AuditUnavailable, record
+from cms.core.spreadsheets import xlsx_response
 
 from . import results, results_export, selectors
 from .models import AnswerFile, FieldType
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def answer_file(request, token):
@@ -135,9 +134,8 @@ class FormResultsExportView(_ResultsAccess, View):
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证答卷的导出都有记录，本次导出已取消。请稍后重试。")
             return redirect(reverse("feedback_form_results", args=[form_id]))
-        response = HttpResponse(results_export.workbook_bytes(found), content_type=XLSX)
-        response["Content-Disposition"] = (
-            f'attachment; filename="form-results-{form_id}.xlsx"; '
-            f"filename*=UTF-8''{quote(results_export.file_name(found), safe='')}"
+        return xlsx_response(
+            results_export.workbook_bytes(found),
+            results_export.file_name(found),
+            ascii_fallback=f"form-results-{form_id}.xlsx",
         )
-        return response

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views import View
@@ -17,12 +16,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.audit.models import Action
 from cms.audit.services import AuditUnavailable, record
-from cms.core.spreadsheets import content_disposition
+from cms.core.spreadsheets import xlsx_response
 
 from . import export, selectors, services
 from .forms import NoticeForm
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_LABEL = "通知公告"
 
 
@@ -200,8 +198,8 @@ class NoticeExportView(_Access, View):
         except AuditUnavailable:
             messages.error(request, "审计日志暂时无法写入，为保证回执的导出都有记录，本次导出已取消。请稍后重试。")
             return redirect("notices_admin_status", notice.pk)
-        response = HttpResponse(export.workbook_bytes(notice, self.scope), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition(
-            export.file_name(notice), ascii_fallback=f"notice-{notice.pk}.xlsx"
+        return xlsx_response(
+            export.workbook_bytes(notice, self.scope),
+            export.file_name(notice),
+            ascii_fallback=f"notice-{notice.pk}.xlsx",
         )
-        return response

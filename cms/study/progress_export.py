@@ -3,13 +3,11 @@ on to the Party committee). Numbers stay numbers so the sheet can be summed and 
 
 from __future__ import annotations
 
-import re
-
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from cms.core.spreadsheets import excel_time, file_name_part, finish_sheet, safe_row, xlsx_bytes
+from cms.core.spreadsheets import excel_time, file_name_part, finish_sheet, safe_row, sheet_title, xlsx_bytes
 
 from .selectors import CourseReport
 
@@ -27,14 +25,12 @@ HEADERS = [
 ]
 WIDTHS = [12, 14, 20, 12, 10, 10, 16, 18, 10, 10]
 OVERDUE_FILL = PatternFill("solid", fgColor="FDE2E1")
-#: Characters Excel refuses in sheet names.
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def workbook_bytes(report: CourseReport) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = (_SHEET_FORBIDDEN.sub(" ", report.course.title).strip() or "学习进度")[:31]
+    sheet.title = sheet_title(report.course.title, "学习进度")
     sheet.append(HEADERS)
     for row in report.rows:
         progress = row.progress

@@ -4,18 +4,16 @@ per course and its Excel export. Who sees whom is decided in ``selectors.progres
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from cms.accounts.selectors import scope_of, units_visible_to
-from cms.core.spreadsheets import content_disposition
+from cms.core.spreadsheets import xlsx_response
 
 from . import progress_export, selectors
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ProgressFilterForm(forms.Form):
@@ -133,8 +131,8 @@ class CourseProgressExportView(_CourseReportMixin, View):
                 reverse("study_course_progress", args=[course_id])
                 + (f"?{request.GET.urlencode()}" if request.GET else "")
             )
-        response = HttpResponse(progress_export.workbook_bytes(shown), content_type=XLSX)
-        response["Content-Disposition"] = content_disposition(
-            progress_export.file_name(shown), ascii_fallback=f"study-progress-{course_id}.xlsx"
+        return xlsx_response(
+            progress_export.workbook_bytes(shown),
+            progress_export.file_name(shown),
+            ascii_fallback=f"study-progress-{course_id}.xlsx",
         )
-        return response

@@ -95,6 +95,12 @@ def test_search_by_person_action_and_pages_of_fifty(people):
     assert "起始日期不能晚于截止日期。" in page
 
 
+def test_the_page_says_what_is_recorded(people):
+    page = client_for(people["admin"]).get(LIST).content.decode()
+    for recorded in ("登录失败与锁定", "党员档案变更", "咨询和建议", "通知公告", "推送渠道"):
+        assert recorded in page
+
+
 def test_export_is_the_filtered_log_formula_safe_and_audited(people):
     services.record(Action.LOGIN_FAILED, object_repr=HOSTILE, details={"username": HOSTILE})
     services.record(Action.LOGIN, actor=people["member"])

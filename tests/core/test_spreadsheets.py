@@ -1,13 +1,26 @@
 """Spreadsheets in and out (cms/core/spreadsheets.py): imports are size- and row-limited and
 streamed; exported text is never a formula."""
 
+import datetime as dt
 import io
 import zipfile
 
 import openpyxl
 import pytest
 
-from cms.core.spreadsheets import SpreadsheetError, read_rows, safe_cell
+from cms.core.spreadsheets import (
+    XLSX_CONTENT_TYPE,
+    SpreadsheetError,
+    excel_time,
+    file_name_part,
+    finish_sheet,
+    read_rows,
+    safe_cell,
+    safe_row,
+    sheet_title,
+    xlsx_bytes,
+    xlsx_response,
+)
 
 SHEET_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -110,3 +123,32 @@ def test_an_openpyxl_workbook_keeps_escaped_cells_as_text():
     book.save(buffer)
     cell = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active["A1"]
     assert cell.data_type == "s" and cell.value.startswith("'=")
+
+
+def test_a_finished_report_sheet_reads_like_every_other_export():
+    """Bold frozen header with a filter, wall-clock times, a sheet name Excel accepts and a
+    Chinese download name: what every report export gives."""
+    moment = dt.datetime(2026, 7, 1, 1, 30, tzinfo=dt.UTC)  # 09:30 in Beijing
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = sheet_title("党史/学习[第一期]", "学习进度")
+    sheet.append(["姓名", "提交时间"])
+    sheet.append(safe_row(["=赵", excel_time(moment)]))
+    finish_sheet(sheet, [12, 18], time_columns="B")
+    response = xlsx_response(xlsx_bytes(book), "问卷结果-党史.xlsx", ascii_fallback="results.xlsx")
+
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"].startswith('attachment; filename="results.xlsx"; filename*=UTF-8')
+    read = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert read.title == "党史 学习 第一期"
+    assert read["A1"].font.bold and read.freeze_panes == "A2" and read.auto_filter.ref == "A1:B2"
+    assert read["A2"].value == "'=赵"
+    assert read["B2"].value == dt.datetime(2026, 7, 1, 9, 30) and read["B2"].number_format == "yyyy-mm-dd hh:mm"
+    assert read.column_dimensions["B"].width == 18
+
+
+def test_a_title_with_nothing_left_gets_the_fallback():
+    assert sheet_title(" /?* ", "问卷结果") == "问卷结果"
+    assert sheet_title("学" * 40, "问卷结果") == "学" * 31  # Excel's limit
+    assert file_name_part("  ", "问卷") == "问卷"
+    assert file_name_part('党史:"学习"?', "问卷") == "党史__学习__"
