@@ -9,8 +9,9 @@
   several workers share one budget. What is over the budget waits (``next_attempt_at`` =
   when the window frees) and a task is scheduled for then: never dropped.
 * Robots: every channel's batch is sent concurrently on one ``httpx.AsyncClient`` under
-  asyncio (no threads); within a channel in order, stopping at the first failure so that
-  order holds and a dead robot costs one timeout, not one per message.
+  asyncio, on one thread beside the emails (which keep going meanwhile); within a channel in
+  order, stopping at the first failure so that order holds and a dead robot costs one
+  timeout, not one per message, and no email any wait.
 * Email: Django's mail API, one connection per batch, each delivery recorded on its own.
 * Outcomes: sent; throttled → wait (Retry-After or a minute), not counted as an attempt;
   retryable → backoff (30 s, 2 min, 10 min, 1 h, 3 h, 6 h, 12 h), failed after
@@ -27,6 +28,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from django.conf import settings
@@ -152,6 +154,13 @@ async def _send_channel(channel: Channel, rows: list[Delivery], client: httpx.As
 async def _send_all(batches):
     async with httpx.AsyncClient(headers=transport.headers(), timeout=transport.timeout()) as client:
         return await asyncio.gather(*(_send_channel(channel, rows, client) for channel, rows in batches))
+
+
+def _record_robots(sent) -> Counter:
+    totals: Counter = Counter()
+    for channel, results, unsent in sent:
+        totals.update(record_channel(channel, results, unsent))
+    return totals
 
 
 def _mark(row: Delivery, **fields) -> None:
@@ -360,15 +369,23 @@ def deliver_due(*, schedule: Callable[[dt.datetime], object] | None = None, max_
             )
         )
         batches = [batch for batch in (claim_channel(pk, now) for pk in channel_ids) if batch]
-        if batches:
-            for channel, results, unsent in asyncio.run(_send_all(batches)):
-                totals.update(record_channel(channel, results, unsent))
         claimed = sum(len(rows) for _, rows in batches)
-        while rows := claim_emails(timezone.now()):
-            claimed += len(rows)
-            totals.update(send_emails(rows))
-            if time.monotonic() - started > max_seconds:
-                break
+        # The robots go out on a thread of their own (asyncio, no database) while this one
+        # sends the emails: a robot that never answers costs the emails nothing (they used
+        # to start only after the slowest robot's timeout). Their answers are recorded here,
+        # between two email batches, as soon as all have answered.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="delivery-robots") as pool:
+            robots = pool.submit(asyncio.run, _send_all(batches)) if batches else None
+            while rows := claim_emails(timezone.now()):
+                claimed += len(rows)
+                totals.update(send_emails(rows))
+                if robots is not None and robots.done():
+                    totals.update(_record_robots(robots.result()))
+                    robots = None
+                if time.monotonic() - started > max_seconds:
+                    break
+            if robots is not None:
+                totals.update(_record_robots(robots.result()))
         next_at = next_due_at()
         if next_at is None:
             break
