@@ -566,6 +566,9 @@ def main() -> int:
     parser.add_argument("--database", default="bench_notice_fanout")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for a round")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "var" / "notice_fanout.json")
+    parser.add_argument(
+        "--order", choices=["AB", "BA"], default="AB", help="which round first (the later one has a fuller log table)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and files afterwards")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # clean up (worker, database) when stopped
@@ -637,14 +640,17 @@ def main() -> int:
         time.sleep(3)  # its start-up jobs (publish_scheduled, recovery, the delivery check) are done
         result["load_before"] = os.getloadavg()
         result["rounds"] = {}
-        print("round A: the dead and the refusing robot disabled …", flush=True)
-        result["rounds"]["A"] = run_round("A", world, servers, channels, dead, mailbox, args.database, args.timeout)
         from cms.delivery.models import Channel
 
-        Channel.objects.filter(pk__in=[channels["dead"].pk, channels["refusing"].pk]).update(enabled=True)
-        time.sleep(2)
-        print("round B: the dead and the refusing robot enabled …", flush=True)
-        result["rounds"]["B"] = run_round("B", world, servers, channels, dead, mailbox, args.database, args.timeout)
+        for label in args.order:
+            # A: the dead and the refusing robots' channels disabled; B: enabled.
+            Channel.objects.filter(pk__in=[channels["dead"].pk, channels["refusing"].pk]).update(enabled=label == "B")
+            time.sleep(2)
+            state = "disabled" if label == "A" else "enabled"
+            print(f"round {label}: the dead and the refusing robot {state} …", flush=True)
+            result["rounds"][label] = run_round(
+                label, world, servers, channels, dead, mailbox, args.database, args.timeout
+            )
         result["load_after"] = os.getloadavg()
     finally:
         if worker is not None:
