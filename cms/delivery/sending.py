@@ -11,7 +11,7 @@
 * Robots: every channel's batch is sent concurrently on one ``httpx.AsyncClient`` under
   asyncio, on one thread beside the emails (which keep going meanwhile); within a channel in
   order, stopping at the first failure so that order holds and a dead robot costs one
-  timeout, not one per message, and no email any wait.
+  timeout, not one per message, and costs the emails nothing.
 * Email: Django's mail API, one connection per batch; failures recorded one by one, the
   sent ones EMAIL_MARK_EVERY at a time.
 * Outcomes: sent; throttled → wait (Retry-After or a minute), not counted as an attempt;
