@@ -524,6 +524,17 @@ def summary(result: dict) -> list[str]:
     lat_b = [r["latency"] for r in b["robots"].values() if r["latency"] is not None]
     row("healthy robots: first accepted", min(lat_a, default=None), min(lat_b, default=None))
     row("**healthy robots: last accepted**", max(lat_a, default=None), max(lat_b, default=None))
+    # After the office's request returned (the rows are committed): what the worker adds.
+    row(
+        "healthy robots: last accepted, after send() returned",
+        max(lat_a, default=a["send_returned"]) - a["send_returned"],
+        max(lat_b, default=b["send_returned"]) - b["send_returned"],
+    )
+    row(
+        "last email, after send() returned",
+        a["emails"]["last"] - a["send_returned"] if a["emails"]["last"] else None,
+        b["emails"]["last"] - b["send_returned"] if b["emails"]["last"] else None,
+    )
     log_a = [r["logged"] for r in a["robots"].values() if r["logged"] is not None]
     log_b = [r["logged"] for r in b["robots"].values() if r["logged"] is not None]
     row("healthy robots: last shown 已发送 in the log", max(log_a, default=None), max(log_b, default=None))
