@@ -4,6 +4,7 @@ channels."""
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import httpx
@@ -74,7 +75,9 @@ def smtp(settings):
             self.messages = []
 
         async def handle_DATA(self, server, session, envelope):
-            self.messages.append(SimpleNamespace(to=list(envelope.rcpt_tos), data=envelope.content.decode()))
+            self.messages.append(
+                SimpleNamespace(to=list(envelope.rcpt_tos), data=envelope.content.decode(), at=time.monotonic())
+            )
             return "250 OK"
 
     handler = Handler()

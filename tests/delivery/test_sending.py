@@ -142,6 +142,25 @@ def test_a_dead_robot_does_not_delay_another_channel(org, channel, webhook_serve
     assert stuck.stopped_reason == ""
 
 
+def test_a_dead_robot_does_not_hold_back_the_emails(org, channel, webhook_server, smtp, settings):
+    settings.DELIVERY_TIMEOUT_SECONDS = 3.0
+    webhook_server.sleep_seconds = 6.0
+    channel(webhook_server.address("/slow"), name="坏的", unit=org.first)
+    readers = [UserFactory(email=f"reader{n}@example.cn", organisation=org.first) for n in range(5)]
+    for reader in readers:
+        EmailPreference.objects.create(user=reader, notices=True)
+    services.announce(DRILL, drill("支部党员大会通知", units=[org.first]), recipients=readers)
+
+    started = time.monotonic()
+    result = sending.deliver_due()
+
+    assert result["sent"] == 5 and result["retrying"] == 1  # the robot waits for its retry
+    assert sorted(m.to[0] for m in smtp.messages) == sorted(r.email for r in readers)
+    # Every email was in the mailbox long before the robot's 3 s timeout ran out.
+    assert max(m.at for m in smtp.messages) - started < 1.5
+    assert Delivery.objects.filter(email__startswith="reader", status=S.SENT).count() == 5
+
+
 def test_retries_back_off_and_end_in_failed(org, channel, webhook_server):
     hook = channel(webhook_server.address("/error"), unit=org.first)
     services.announce(DRILL, drill(units=[org.first]))
