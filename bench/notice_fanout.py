@@ -69,8 +69,14 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_info  # noqa: E402
 from bench.form_submissions import PG, psql  # noqa: E402
-from tests.delivery.robot_servers import DingTalkServer, FeishuServer, WeComServer, WebhookServer  # noqa: E402
-from tests.delivery.servers import dead_address, free_port  # noqa: E402
+from tests.delivery.robot_servers import (  # noqa: E402
+    DingTalkServer,
+    FeishuServer,
+    WeComServer,
+    WebhookServer,
+    dead_address,
+    free_port,
+)
 from tests.production import Installation  # noqa: E402
 
 GENERAL_BRANCHES = 5
