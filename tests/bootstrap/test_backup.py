@@ -100,7 +100,7 @@ def test_round_trip_on_sqlite(tmp_path):
 
 def test_a_damaged_archive_is_refused_before_anything_is_restored(tmp_path):
     source = Installation(tmp_path / "old", f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    source.manage("migrate", "--no-input", "-v0")
+    source.migrate()
     archive = tmp_path / "backup.tar.gz"
     source.manage("backup", "--output", str(archive))
     damaged = tmp_path / "damaged.tar.gz"
@@ -128,7 +128,7 @@ def test_a_backup_waits_for_the_publisher_that_is_committing(tmp_path):
     from tests.production import REPO
 
     installation = Installation(tmp_path / "srv", f"sqlite:///{tmp_path / 'db.sqlite3'}")
-    installation.manage("migrate", "--no-input", "-v0")
+    installation.migrate()
     archive = tmp_path / "backup.tar.gz"
     with exclusive_lock(installation.var / "publishing.lock"):
         backup = subprocess.Popen(
