@@ -93,7 +93,7 @@ class Installation:
         `manage.py migrate`, once per database kind and set of migrations): migrating from
         nothing costs ~30 s of CPU per throw-away installation. The command still runs here and
         finds nothing left to apply."""
-        _copy_migrated_template(self.database_url)
+        copy_migrated_template(self.database_url)
         self.manage("migrate", "--no-input", "-v0")
 
     def deploy(self, *, demo: bool = True) -> None:
@@ -135,7 +135,7 @@ def _migrations_digest() -> str:
     return digest.hexdigest()[:16]
 
 
-def _copy_migrated_template(database_url: str) -> None:
+def copy_migrated_template(database_url: str) -> None:
     import fcntl
     import shutil
     import tempfile
