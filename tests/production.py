@@ -166,6 +166,20 @@ def copy_migrated_template(database_url: str) -> None:
                 text=True,
             ).stdout.strip()
             if not exists:
+                # Templates of earlier migrations or packages are of no more use.
+                stale = subprocess.run(
+                    [
+                        "psql",
+                        f"{server}/postgres",
+                        "-tAc",
+                        "SELECT datname FROM pg_database WHERE datname LIKE 'dangjian\\_ops\\_template\\_%'",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                for old in stale:
+                    psql(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
                 psql(f'CREATE DATABASE "{template}"')
                 try:
                     Installation(root / f"dangjian-migrated-{digest}-pg", f"{server}/{template}").manage(
