@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The site's own address (canonical links, share links and QR codes, feed) is where make run
+# serves it, unless PUBLIC_SITE_URL says otherwise.
+run: export PUBLIC_SITE_URL ?= http://$(HOST):$(PORT)/
 run: install
 	$(BIN)/python manage.py migrate --no-input -v0
 	$(BIN)/python manage.py setup_roles
