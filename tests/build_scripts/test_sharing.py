@@ -121,10 +121,8 @@ def test_home_sections_and_tag_pages_can_be_shared_too(release, url_path):
     assert meta(soup, "og:type") == "website"
 
 
-def test_member_area_and_search_pages_have_no_share_block(release):
-    for url_path in ("member", "search"):
-        path = release.path / url_path / "index.html"
-        if path.exists():
-            soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-            assert soup.select_one(".dj-share") is None
-            assert meta(soup, "og:url") is None
+def test_member_area_and_help_pages_have_no_share_block(release):
+    for url_path in ("member", "member/notices", "help"):
+        soup = page(release, url_path)
+        assert soup.select_one(".dj-share") is None, url_path
+        assert meta(soup, "og:url") is None, url_path
