@@ -43,22 +43,13 @@ def _run_worker() -> None:
     thread, and the delivery task sends to robots under asyncio.run. (The command itself
     cannot run in a thread: it installs signal handlers.)"""
     from django.db import connections
-    from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
-    from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
+
+    from cms.publishing.management.commands.worker import run_queue
 
     def run():
         try:
-            Worker(
-                queue_names=[DEFAULT_TASK_QUEUE_NAME],
-                interval=0,
-                batch=True,
-                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-                startup_delay=False,
-                max_tasks=None,
-                worker_id="e2e-notices",
-                excluded_queue_names=[],
-            ).run()
+            run_queue("e2e-notices")
         finally:
             connections.close_all()
 

@@ -22,6 +22,21 @@ DELIVERY_CHECK_JOB = "delivery_check"
 DELIVERY_CHECK_SECONDS = 120
 
 
+def run_queue(worker_id: str) -> None:
+    """One pass of django-tasks' database worker: the default queue's due tasks, one after
+    another, until none is left (the command's loop; the browser tests run it in a thread)."""
+    Worker(
+        queue_names=[DEFAULT_TASK_QUEUE_NAME],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()
+
+
 class Command(BaseCommand):
     help = (
         "A background worker: runs queued tasks (site builds, notifications), publishes/"
@@ -60,16 +75,7 @@ class Command(BaseCommand):
             self.stdout.write(f"后台任务进程已启动（每 {interval:g} 秒检查一次任务队列）。")
             while self.running:
                 self.periodic_jobs(worker_id, scheduled_every, once)
-                Worker(
-                    queue_names=[DEFAULT_TASK_QUEUE_NAME],
-                    interval=0,
-                    batch=True,
-                    backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-                    startup_delay=False,
-                    max_tasks=None,
-                    worker_id=worker_id,
-                    excluded_queue_names=[],
-                ).run()
+                run_queue(worker_id)
                 close_old_connections()
                 if once:
                     break
