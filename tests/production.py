@@ -17,13 +17,14 @@ POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_SERVER", "postgres://postgres@12
 SECRET = "test-only-production-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", f"{POSTGRES_SERVER}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+def psql(sql: str) -> list[str]:
+    """Run ``sql`` on the local server; the rows it returns, one value per row."""
+    return subprocess.run(
+        ["psql", f"{POSTGRES_SERVER}/postgres", "-v", "ON_ERROR_STOP=1", "-tAqc", sql],
         check=True,
         capture_output=True,
         text=True,
-    )
+    ).stdout.split()
 
 
 class PostgresDatabases:
@@ -159,26 +160,10 @@ def copy_migrated_template(database_url: str) -> None:
         else:
             server, name = database_url.rsplit("/", 1)
             template = f"dangjian_ops_template_{digest}"
-            exists = subprocess.run(
-                ["psql", f"{server}/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{template}'"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            if not exists:
+            templates = psql("SELECT datname FROM pg_database WHERE datname LIKE 'dangjian\\_ops\\_template\\_%'")
+            if template not in templates:
                 # Templates of earlier migrations or packages are of no more use.
-                stale = subprocess.run(
-                    [
-                        "psql",
-                        f"{server}/postgres",
-                        "-tAc",
-                        "SELECT datname FROM pg_database WHERE datname LIKE 'dangjian\\_ops\\_template\\_%'",
-                    ],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout.split()
-                for old in stale:
+                for old in templates:
                     psql(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
                 psql(f'CREATE DATABASE "{template}"')
                 try:
