@@ -17,9 +17,11 @@ from cms.core.api import ErrorSerializer
 
 from . import selectors, services
 from .serializers import (
+    RESULT_RETRY_SECONDS,
     AnswerInputSerializer,
     AttemptSerializer,
     AttemptSummarySerializer,
+    GradingSerializer,
     MasterySerializer,
     NotebookSerializer,
     PracticeInputSerializer,
@@ -178,28 +180,58 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
         summary="交卷",
         parameters=[ID],
         request=SubmitInputSerializer,
-        responses={200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 403: CSRF, 404: NOT_FOUND},
-        description="同一次作答再次交卷（重试、另一个标签页）返回同样的结果，不会重复计分。",
+        responses={
+            200: ResultSerializer,
+            202: GradingSerializer,
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            403: CSRF,
+            404: NOT_FOUND,
+        },
+        description=(
+            "交卷即记录交卷时间，不再接受答案；成绩随后由后台评出（通常 1 秒内）：答复 202 时请在 "
+            "retry_after_seconds 秒后查询作答结果。同一次作答再次交卷（重试、另一个标签页）不会重复计分，"
+            "答复同样的交卷时间，已评出时直接返回结果。"
+        ),
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk):
         data = SubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        attempt = _service(lambda: services.submit(request.user, int(pk), data.validated_data["key"]))
-        return Response(ResultSerializer(selectors.attempt_result(attempt)).data)
+        hand_in = _service(lambda: services.submit(request.user, int(pk), data.validated_data["key"]))
+        if hand_in.earlier is not None and hand_in.earlier.graded:
+            return Response(ResultSerializer(selectors.attempt_result(hand_in.earlier)).data)
+        return _grading(hand_in)
 
     @extend_schema(
         summary="作答结果",
         parameters=[ID],
-        responses={200: ResultSerializer, 400: REFUSED, 401: NOT_AUTHENTICATED, 404: NOT_FOUND},
+        responses={
+            200: ResultSerializer,
+            202: GradingSerializer,
+            400: REFUSED,
+            401: NOT_AUTHENTICATED,
+            404: NOT_FOUND,
+        },
+        description="已交卷、成绩尚未评出时答复 202（请在 retry_after_seconds 秒后再查询）。",
     )
     @action(detail=True, methods=["get"])
     def result(self, request, pk):
-        services.finalise_expired(request.user)
+        services.finalise_expired(request.user)  # also grades a hand-in the worker has not reached
         attempt = self._attempt(request, pk)
         if not attempt.submitted:
             raise Refused(services.NOT_SUBMITTED_MESSAGE, code="not_submitted")
+        if not attempt.graded:
+            return _grading(services.HandIn(attempt.pk, attempt.submitted_at, attempt))
         return Response(ResultSerializer(selectors.attempt_result(attempt)).data)
+
+
+def _grading(hand_in: services.HandIn) -> Response:
+    return Response(
+        GradingSerializer(hand_in).data,
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Retry-After": str(RESULT_RETRY_SECONDS)},
+    )
 
 
 class MasteryView(AssessmentViewMixin, APIView):

@@ -428,11 +428,10 @@ class Attempt(models.Model):
     correct_count = models.PositiveIntegerField("答对题数", default=0)
     seconds_used = models.PositiveIntegerField("用时（秒）", null=True, blank=True)
     key = models.UUIDField("提交标识", null=True, blank=True, unique=True)
-
-    #: Not stored: set by grading in this process (``services._grade``) to the questions by id
-    #: and the answer rows by question id it has just read and written, so the submit's
-    #: answer shows the result without reading them all again.
-    graded: tuple[dict, dict] | None = None
+    #: Set when the answers handed in at ``submitted_at`` have been graded (score, mastery,
+    #: notebook): by the worker within a second or so of the hand-in, or by the next request
+    #: that needs the result when the worker is busy (``services.grade_submitted``).
+    graded_at = models.DateTimeField("判分时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "作答记录"
@@ -452,7 +451,15 @@ class Attempt(models.Model):
                 fields=["user", "practice_day"], condition=Q(source="daily"), name="one_daily_practice_per_day"
             ),
         ]
-        indexes = [models.Index(fields=["quiz", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["quiz", "submitted_at"]),
+            # The grading queue: hand-ins waiting for their score, oldest first.
+            models.Index(
+                fields=["submitted_at"],
+                condition=Q(submitted_at__isnull=False, graded_at__isnull=True),
+                name="attempt_grading_queue",
+            ),
+        ]
         permissions = [("view_branch_assessment", "可以查看本支部测评统计")]
 
     def __str__(self):
@@ -460,7 +467,12 @@ class Attempt(models.Model):
 
     @property
     def submitted(self) -> bool:
+        """Handed in: no more answers are taken (the score may still be on its way)."""
         return self.submitted_at is not None
+
+    @property
+    def graded(self) -> bool:
+        return self.graded_at is not None
 
     @property
     def passed(self) -> bool | None:

@@ -59,7 +59,8 @@ class PersonResult:
 
     @property
     def best(self) -> Attempt | None:
-        return max(self.submitted, key=lambda a: (a.score, -(a.seconds_used or 0)), default=None)
+        graded = [a for a in self.attempts if a.graded]
+        return max(graded, key=lambda a: (a.score, -(a.seconds_used or 0)), default=None)
 
     @property
     def taken(self) -> bool:
@@ -84,17 +85,22 @@ class QuizReport:
         return [row for row in self.rows if not row.taken]
 
     @property
+    def scored(self) -> list[PersonResult]:
+        """Those with a score (a hand-in being graded has none for a second or so)."""
+        return [row for row in self.taken if row.best is not None]
+
+    @property
     def passed(self) -> int:
-        return sum(1 for row in self.taken if row.best.passed)
+        return sum(1 for row in self.scored if row.best.passed)
 
     @property
     def mean(self) -> float | None:
-        scores = [float(row.best.score) for row in self.taken]
+        scores = [float(row.best.score) for row in self.scored]
         return round(sum(scores) / len(scores), 1) if scores else None
 
     @property
     def distribution(self) -> list[tuple[str, int]]:
-        scores = [float(row.best.score) for row in self.taken]
+        scores = [float(row.best.score) for row in self.scored]
         return [(label, sum(1 for s in scores if low <= s < high)) for label, low, high in BANDS]
 
 
@@ -154,7 +160,7 @@ def missed_points(scope: Scope, *, at_most: int = 20) -> list[MissedPoint]:
     right, over every quiz and practice), worst first."""
     if scope.is_empty:
         return []
-    answers = AttemptAnswer.objects.filter(attempt__submitted_at__isnull=False, credit__isnull=False)
+    answers = AttemptAnswer.objects.filter(attempt__graded_at__isnull=False, credit__isnull=False)
     if not scope.everything:
         answers = answers.filter(attempt__user__organisation_id__in=scope.unit_ids)
     counts = (

@@ -251,8 +251,6 @@ def saved_answers(attempt: Attempt) -> dict[int, AttemptAnswer]:
 
 
 def answered_count(attempt: Attempt) -> int:
-    if attempt.graded is not None:  # just graded: every row is in memory
-        return sum(1 for record in attempt.graded[1].values() if record.answer is not None)
     return AttemptAnswer.objects.filter(attempt=attempt, answer__isnull=False).count()
 
 
@@ -311,15 +309,12 @@ LATE_MESSAGE = "已超过答题时限，系统按时限内保存的答案评分�
 
 
 def attempt_result(attempt: Attempt) -> AttemptResult:
-    """Only for a submitted attempt; the questions with answers only when review is allowed."""
-    assert attempt.submitted, "a result exists only after submission"
+    """Only for a graded attempt; the questions with answers only when review is allowed."""
+    assert attempt.graded, "a result exists only after grading"
     if not attempt.allow_review:
         return AttemptResult(attempt, [])
-    if attempt.graded is not None:  # just graded: the questions and answers are in memory
-        questions, records = attempt.graded
-    else:
-        questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
-        records = saved_answers(attempt)
+    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
+    records = saved_answers(attempt)
     items = [item for item in attempt.items if item["q"] in questions]
     return AttemptResult(
         attempt,
@@ -431,7 +426,7 @@ def contest_ranking(quiz: QuizPage, *, unit_ids=None, mask_names: bool = False) 
     contest's attempts left open past their deadline first
     (``services.finalise_expired_for_quiz``), or those people would be missing."""
     attempts = (
-        Attempt.objects.filter(quiz=quiz, submitted_at__isnull=False)
+        Attempt.objects.filter(quiz=quiz, graded_at__isnull=False)
         .select_related("user", "unit")
         .order_by("-score", "seconds_used", "submitted_at", "pk")
     )
@@ -500,7 +495,7 @@ def _passed_pairs(quizzes, user_ids) -> set[tuple[int, int]]:
 
     return set(
         Attempt.objects.filter(
-            quiz__in=quizzes, user_id__in=list(user_ids), submitted_at__isnull=False, score__gte=F("pass_mark")
+            quiz__in=quizzes, user_id__in=list(user_ids), graded_at__isnull=False, score__gte=F("pass_mark")
         ).values_list("user_id", "quiz_id")
     )
 

@@ -74,6 +74,7 @@ class AttemptSummarySerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     deadline = serializers.DateTimeField(allow_null=True)
     submitted_at = serializers.DateTimeField(allow_null=True)
+    graded = serializers.BooleanField()
     late = serializers.BooleanField()
     score = serializers.FloatField(allow_null=True)
     passed = serializers.BooleanField(allow_null=True)
@@ -84,7 +85,9 @@ class AttemptSummarySerializer(serializers.Serializer):
         return "submitted" if attempt.submitted else "in_progress"
 
     def get_state_label(self, attempt) -> str:
-        return "已交卷" if attempt.submitted else "作答中"
+        if not attempt.submitted:
+            return "作答中"
+        return "已交卷" if attempt.graded else "已交卷，判分中"
 
     def get_question_count(self, attempt) -> int:
         return len(attempt.items)
@@ -177,7 +180,32 @@ class ResultQuestionSerializer(AttemptQuestionSerializer):
     knowledge_points = KnowledgePointRefSerializer(many=True)
 
 
+class GradingSerializer(serializers.Serializer):
+    """A hand-in whose score is on its way (HTTP 202): ask GET result/ again after
+    ``retry_after_seconds``."""
+
+    id = serializers.IntegerField(source="attempt_id")
+    graded = serializers.SerializerMethodField()
+    submitted_at = serializers.DateTimeField()
+    message = serializers.SerializerMethodField()
+    retry_after_seconds = serializers.SerializerMethodField()
+
+    def get_graded(self, hand_in) -> bool:
+        return False
+
+    def get_message(self, hand_in) -> str:
+        return "已交卷，正在判分，请稍候。"
+
+    def get_retry_after_seconds(self, hand_in) -> int:
+        return RESULT_RETRY_SECONDS
+
+
+#: How soon a member's page asks again for a score being graded (the worker's pass: ~0.5 s).
+RESULT_RETRY_SECONDS = 1
+
+
 class ResultSerializer(serializers.Serializer):
+    graded = serializers.BooleanField(source="attempt.graded")
     attempt = AttemptSummarySerializer()
     score = serializers.FloatField(source="attempt.score")
     pass_mark = serializers.IntegerField(source="attempt.pass_mark", allow_null=True)

@@ -1,11 +1,16 @@
 """Writes of assessment: starting and resuming attempts, saving answers as the member goes,
-grading on submit (idempotent, also under races), practice sets, mastery and the notebook.
+handing in (idempotent, also under races) and grading, practice sets, mastery and the notebook.
 
 Time is the server's: an attempt's ``deadline`` is fixed when it starts; saves after it are
-refused, a submit after it (plus network grace) is recorded as late and graded from what was
-saved in time. Every write of one attempt runs in a transaction holding the attempt's row
-(PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the IMMEDIATE transaction mode of
-settings.DATABASES), so a save racing a submit, or two submits, are serialised."""
+refused, a hand-in after it (plus network grace) is recorded as late and graded from what was
+saved in time. Every write of one attempt holds the attempt's row (PostgreSQL: ``SELECT … FOR
+UPDATE`` or the hand-in's conditional UPDATE; SQLite: the IMMEDIATE transaction mode of
+settings.DATABASES), so a save racing a hand-in, or two hand-ins, are serialised.
+
+Handing in and grading are two steps: ``submit`` records the hand-in (the request a whole
+company sends at the same minute of a contest), ``grade_submitted`` — the worker's step on every
+pass — grades what was handed in, a batch per transaction; a hand-in the worker has not reached
+within ``GRADING_WAIT`` is graded by the next request that shows it (``finalise_expired``)."""
 
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ import datetime
 import hashlib
 import random
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.models import Page
 
@@ -37,6 +44,12 @@ from .models import (
 
 #: A save this long after the deadline is still taken (the request was sent in time).
 SAVE_GRACE = datetime.timedelta(seconds=5)
+#: A hand-in is graded by the worker on its next pass (about every half second); one still
+#: waiting this long — the worker busy with a long build, or not running — is graded by the
+#: next request that shows it (the result page, the lists, a ranking).
+GRADING_WAIT = datetime.timedelta(seconds=3)
+#: Hand-ins the worker grades in one transaction.
+GRADING_BATCH = 100
 #: Mastery: an answer this many days old weighs half as much as one given now.
 MASTERY_HALF_LIFE_DAYS = 14
 PRACTICE_SIZES = {AttemptSource.DAILY: 5, AttemptSource.WEAK: 10, AttemptSource.NOTEBOOK: 10}
@@ -107,8 +120,10 @@ def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> 
 
 
 def finalise_expired(user: User, now: datetime.datetime | None = None) -> int:
-    """Grade the person's attempts left open past their deadline (a closed tab, a lost phone)
-    from the answers saved in time; they count as late. Returns how many."""
+    """Settle the person's attempts before they are shown: those left open past their
+    deadline (a closed tab, a lost phone) are handed in and graded from the answers saved in
+    time, as late; hand-ins the worker has not graded within ``GRADING_WAIT`` are graded now.
+    Returns how many."""
     return _finalise(Attempt.objects.filter(user=user), now or timezone.now())
 
 
@@ -119,17 +134,22 @@ def finalise_expired_for_quiz(quiz: QuizPage, now: datetime.datetime | None = No
 
 
 def _finalise(attempts, now: datetime.datetime) -> int:
-    expired = list(
-        attempts.filter(submitted_at__isnull=True, deadline__lt=now - selectors.SUBMIT_GRACE).values_list(
-            "pk", flat=True
-        )
+    due = list(
+        attempts.filter(
+            Q(submitted_at__isnull=True, deadline__lt=now - selectors.SUBMIT_GRACE)
+            | Q(graded_at__isnull=True, submitted_at__lt=now - GRADING_WAIT)
+        ).values_list("pk", flat=True)
     )
-    for attempt_id in expired:
-        with transaction.atomic():
-            attempt = Attempt.objects.select_for_update().filter(pk=attempt_id, submitted_at__isnull=True).first()
-            if attempt is not None:
-                _grade(attempt, now, key=None)
-    return len(expired)
+    if not due:
+        return 0
+    with transaction.atomic():
+        # Id order: two requests settling overlapping sets never wait on each other in a cycle.
+        locked = list(Attempt.objects.select_for_update().filter(pk__in=due, graded_at__isnull=True).order_by("pk"))
+        for attempt in locked:
+            if attempt.submitted_at is None:
+                attempt.submitted_at = now  # handed in by the deadline's passing: graded as late
+        _grade(locked, now)
+    return len(locked)
 
 
 def _check_window(quiz: QuizPage, now: datetime.datetime) -> None:
@@ -342,63 +362,100 @@ def parse_key(value) -> uuid.UUID:
         raise ValidationError({"key": "提交标识须为 UUID。"}) from None
 
 
-def submit(user: User, attempt_id: int, key, *, now: datetime.datetime | None = None) -> Attempt:
-    """Grade the attempt once. Submitting a submitted attempt again (a retry, a second tab,
-    whatever its key) returns it unchanged; a key already used for another attempt is refused."""
+@dataclass(frozen=True)
+class HandIn:
+    """What ``submit`` knows: the moment the attempt was handed in and, when it had been handed
+    in before (a retry, a second tab), the attempt as stored — graded or still waiting."""
+
+    attempt_id: int
+    submitted_at: datetime.datetime
+    earlier: Attempt | None = None
+
+
+def submit(user: User, attempt_id: int, key, *, now: datetime.datetime | None = None) -> HandIn:
+    """Hand the attempt in (交卷): from this moment no answer is taken and the time counts. The
+    score follows within a second or so (``grade_submitted``, the worker's), so a whole
+    company handing in at once waits for one conditional UPDATE each, not for grading.
+    Handing in a handed-in attempt again (a retry, a second tab, whatever its key) changes
+    nothing and returns it as it is; a key already used for another attempt is refused."""
     key = parse_key(key)
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            # The quiz comes along for the answer (its title); only the attempt row is locked.
-            attempt = (
-                Attempt.objects.select_for_update(of=("self",))
-                .select_related("quiz")
-                .filter(pk=attempt_id, user=user)
-                .first()
+            handed_in = Attempt.objects.filter(pk=attempt_id, user=user, submitted_at__isnull=True).update(
+                submitted_at=now, key=key
             )
-            if attempt is None:
-                raise PermissionDenied
-            if attempt.submitted:
-                return attempt
-            _grade(attempt, now, key=key)
-            return attempt
     except IntegrityError:  # the key is unique: it was used for another attempt (now or in a race)
         raise ValidationError({"key": "该提交标识已用于另一次作答，请刷新页面后重试。"}) from None
+    if handed_in:
+        return HandIn(attempt_id, now)
+    earlier = Attempt.objects.filter(pk=attempt_id, user=user).first()
+    if earlier is None:
+        raise PermissionDenied
+    return HandIn(attempt_id, earlier.submitted_at, earlier)
 
 
-def _grade(attempt: Attempt, now: datetime.datetime, *, key: uuid.UUID | None) -> None:
-    """Inside the caller's transaction holding the attempt row: credits, score, then the
-    person's mastery and notebook."""
+def grade_submitted(*, batch: int = GRADING_BATCH, now: datetime.datetime | None = None) -> int:
+    """Grade the hand-ins waiting for their score, oldest first, ``batch`` per transaction
+    (the worker's step on every pass, ``manage.py worker``). Several workers share the queue:
+    rows another worker holds are skipped. Returns how many were graded."""
+    graded = 0
+    while True:
+        with transaction.atomic():
+            waiting = list(
+                Attempt.objects.select_for_update(skip_locked=True)
+                .filter(submitted_at__isnull=False, graded_at__isnull=True)
+                .order_by("submitted_at", "pk")[:batch]
+            )
+            _grade(waiting, now or timezone.now())
+        graded += len(waiting)
+        if len(waiting) < batch:
+            return graded
+
+
+def _grade(attempts: list[Attempt], now: datetime.datetime) -> None:
+    """Inside the caller's transaction holding the attempt rows (handed in, not graded):
+    credits and scores from the answers saved before the hand-in, then the people's mastery
+    and notebook — a fixed number of queries for the whole batch."""
+    if not attempts:
+        return
     # One grading per person at a time: their mastery and notebook rows are shared by all
-    # their attempts (always attempt row first, then the person's: no lock-order cycles).
-    list(User.objects.select_for_update().filter(pk=attempt.user_id).values_list("pk", flat=True))
-    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(attempt.question_ids())
-    records = {a.question_id: a for a in AttemptAnswer.objects.filter(attempt=attempt)}
-    graded: list[tuple[Question, AttemptAnswer]] = []
-    for item in attempt.items:
-        question = questions.get(item["q"])
-        if question is None:
-            continue  # deleted from the bank since the start: not counted
-        record = records.get(question.pk)
-        if record is None:
-            record = records[question.pk] = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=now)
-        record.credit = credit(question.type, question.answer, record.answer, partial=attempt.partial_credit)
-        graded.append((question, record))
+    # their attempts (always attempt rows first, then people in id order: no lock-order cycles).
+    people = sorted({attempt.user_id for attempt in attempts})
+    list(User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True))
+    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(
+        {question_id for attempt in attempts for question_id in attempt.question_ids()}
+    )
+    records = {(a.attempt_id, a.question_id): a for a in AttemptAnswer.objects.filter(attempt__in=attempts)}
+    batch: list[tuple[Attempt, list[tuple[Question, AttemptAnswer]]]] = []
+    for attempt in attempts:
+        graded = []
+        for item in attempt.items:
+            question = questions.get(item["q"])
+            if question is None:
+                continue  # deleted from the bank since the start: not counted
+            record = records.get((attempt.pk, question.pk))
+            if record is None:
+                record = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=attempt.submitted_at)
+            record.credit = credit(question.type, question.answer, record.answer, partial=attempt.partial_credit)
+            graded.append((question, record))
+        total = sum(record.credit for _, record in graded)
+        attempt.score = round(100 * total / len(graded), 1) if graded else 0
+        attempt.correct_count = sum(1 for _, record in graded if record.credit >= 1.0)
+        attempt.late = attempt.deadline is not None and attempt.submitted_at > attempt.deadline + selectors.SUBMIT_GRACE
+        ended = min(attempt.submitted_at, attempt.deadline) if attempt.deadline else attempt.submitted_at
+        attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
+        attempt.graded_at = now
+        batch.append((attempt, graded))
     # Rows of unanswered questions are added, the others get their credit: one statement.
-    _upsert(AttemptAnswer, [record for _, record in graded], ["attempt", "question"], ["credit"])
-
-    total = sum(record.credit for _, record in graded)
-    attempt.score = round(100 * total / len(graded), 1) if graded else 0
-    attempt.correct_count = sum(1 for _, record in graded if record.credit >= 1.0)
-    attempt.late = attempt.deadline is not None and now > attempt.deadline + selectors.SUBMIT_GRACE
-    ended = min(now, attempt.deadline) if attempt.deadline else now
-    attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
-    attempt.submitted_at = now
-    attempt.key = key
-    attempt.save(update_fields=["score", "correct_count", "late", "seconds_used", "submitted_at", "key"])
-    _update_mastery(attempt.user_id, graded, now)
-    _update_notebook(attempt, graded, now)
-    attempt.graded = (questions, records)
+    _upsert(AttemptAnswer, [record for _, graded in batch for _, record in graded], ["attempt", "question"], ["credit"])
+    Attempt.objects.bulk_update(
+        attempts, ["submitted_at", "score", "correct_count", "late", "seconds_used", "graded_at"]
+    )
+    # In the order they were handed in: a person's later answers weigh on top of earlier ones.
+    batch.sort(key=lambda pair: (pair[0].submitted_at, pair[0].pk))
+    _update_mastery(batch)
+    _update_notebook(batch)
 
 
 def _upsert(model, rows: list, unique_fields: list[str], update_fields: list[str]) -> None:
@@ -412,65 +469,88 @@ def _upsert(model, rows: list, unique_fields: list[str], update_fields: list[str
     model.objects.bulk_create(copies, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
 
 
-def _update_mastery(user_id: int, graded, now: datetime.datetime) -> None:
-    credits: dict[int, list[float]] = {}
-    for question, record in graded:
-        for point in question.knowledge_points.all():
-            credits.setdefault(point.pk, []).append(record.credit)
-    if not credits:
+def _update_mastery(batch) -> None:
+    wanted = {
+        (attempt.user_id, point.pk)
+        for attempt, graded in batch
+        for question, _ in graded
+        for point in question.knowledge_points.all()
+    }
+    if not wanted:
         return
-    rows = {m.knowledge_point_id: m for m in Mastery.objects.filter(user_id=user_id, knowledge_point_id__in=credits)}
-    for point_id, values in credits.items():
-        row = rows.get(point_id)
-        if row is None:
-            row = rows[point_id] = Mastery(user_id=user_id, knowledge_point_id=point_id, as_of=now)
-        decay = 0.5 ** (max(0.0, (now - row.as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
-        row.weighted_credit = row.weighted_credit * decay + sum(values)
-        row.weighted_count = row.weighted_count * decay + len(values)
-        row.answered += len(values)
-        row.as_of = max(row.as_of, now)
+    rows = {
+        (m.user_id, m.knowledge_point_id): m
+        for m in Mastery.objects.filter(
+            user_id__in={user_id for user_id, _ in wanted}, knowledge_point_id__in={point for _, point in wanted}
+        )
+    }
+    touched = {}
+    for attempt, graded in batch:
+        when = attempt.submitted_at
+        credits: dict[int, list[float]] = {}
+        for question, record in graded:
+            for point in question.knowledge_points.all():
+                credits.setdefault(point.pk, []).append(record.credit)
+        for point_id, values in credits.items():
+            row = rows.get((attempt.user_id, point_id))
+            if row is None:
+                row = rows[attempt.user_id, point_id] = Mastery(
+                    user_id=attempt.user_id, knowledge_point_id=point_id, as_of=when
+                )
+            decay = 0.5 ** (max(0.0, (when - row.as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
+            row.weighted_credit = row.weighted_credit * decay + sum(values)
+            row.weighted_count = row.weighted_count * decay + len(values)
+            row.answered += len(values)
+            row.as_of = max(row.as_of, when)
+            touched[attempt.user_id, point_id] = row
     _upsert(
         Mastery,
-        list(rows.values()),
+        list(touched.values()),
         ["user", "knowledge_point"],
         ["weighted_credit", "weighted_count", "answered", "as_of"],
     )
 
 
-def _update_notebook(attempt: Attempt, graded, now: datetime.datetime) -> None:
+def _update_notebook(batch) -> None:
     """Wrong → in (only when the attempt shows the answers, so a quiz without review never
     reveals them through practice); right twice in a row on different days → out."""
-    today = timezone.localdate(now)
     entries = {
-        e.question_id: e
-        for e in NotebookEntry.objects.filter(user_id=attempt.user_id, question_id__in=[q.pk for q, _ in graded])
+        (e.user_id, e.question_id): e
+        for e in NotebookEntry.objects.filter(
+            user_id__in={attempt.user_id for attempt, _ in batch},
+            question_id__in={question.pk for _, graded in batch for question, _ in graded},
+        )
     }
-    created, changed = [], []
-    for question, record in graded:
-        entry = entries.get(question.pk)
-        if record.credit < 1.0:
-            if not attempt.allow_review and (entry is None or entry.cleared_at is not None):
-                continue
-            if entry is None:
-                entry = NotebookEntry(user_id=attempt.user_id, question=question, first_wrong_at=now, last_wrong_at=now)
-                created.append(entry)
+    touched = {}
+    for attempt, graded in batch:
+        when = attempt.submitted_at
+        today = timezone.localdate(when)
+        for question, record in graded:
+            entry = entries.get((attempt.user_id, question.pk))
+            if record.credit < 1.0:
+                if not attempt.allow_review and (entry is None or entry.cleared_at is not None):
+                    continue
+                if entry is None:
+                    entry = entries[attempt.user_id, question.pk] = NotebookEntry(
+                        user_id=attempt.user_id, question=question, first_wrong_at=when, last_wrong_at=when
+                    )
+                entry.wrong_count += 1
+                entry.last_wrong_at = when
+                entry.last_answer = record.answer
+                entry.correct_streak = 0
+                entry.streak_day = None
+                entry.cleared_at = None
+            elif entry is not None and entry.cleared_at is None:
+                if entry.correct_streak == 0:
+                    entry.correct_streak, entry.streak_day = 1, today
+                elif entry.streak_day is not None and today > entry.streak_day:
+                    entry.correct_streak, entry.cleared_at = 2, when
             else:
-                changed.append(entry)
-            entry.wrong_count += 1
-            entry.last_wrong_at = now
-            entry.last_answer = record.answer
-            entry.correct_streak = 0
-            entry.streak_day = None
-            entry.cleared_at = None
-        elif entry is not None and entry.cleared_at is None:
-            if entry.correct_streak == 0:
-                entry.correct_streak, entry.streak_day = 1, today
-            elif entry.streak_day is not None and today > entry.streak_day:
-                entry.correct_streak, entry.cleared_at = 2, now
-            changed.append(entry)
+                continue
+            touched[attempt.user_id, question.pk] = entry
     _upsert(
         NotebookEntry,
-        created + changed,
+        list(touched.values()),
         ["user", "question"],
         ["wrong_count", "last_wrong_at", "last_answer", "correct_streak", "streak_day", "cleared_at"],
     )

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from cms.assessment import services
 
-from .conftest import API, client_for, key, member, shown_key
+from .conftest import API, client_for, hand_in, key, member, shown_key
 from .factories import QuestionFactory, QuizFactory
 
 
@@ -42,9 +42,9 @@ def test_required_open_quizzes_are_counted_until_passed(root, org):
     attempt, _ = services.start_attempt(person, quiz)
     assert badges(person) == {"quizzes": 1}
     services.save_answer(person, attempt.pk, question.pk, [shown_key(attempt, question, "A")])
-    services.submit(person, attempt.pk, key())
+    hand_in(person, attempt.pk, key())
     assert badges(person) == {"quizzes": 1}
     attempt, _ = services.start_attempt(person, quiz)
     services.save_answer(person, attempt.pk, question.pk, [shown_key(attempt, question, "B")])
-    services.submit(person, attempt.pk, key())
+    hand_in(person, attempt.pk, key())
     assert badges(person) == {}

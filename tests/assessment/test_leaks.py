@@ -14,7 +14,7 @@ from cms.assessment.answers import QuestionType
 from cms.assessment.models import Attempt, QuizKind
 from cms.publishing.models import ContentChange
 from cms.publishing.tasks import record_change
-from tests.assessment.conftest import key, member
+from tests.assessment.conftest import hand_in, key, member
 from tests.assessment.factories import (
     ContestResultPageFactory,
     KnowledgePointFactory,
@@ -60,7 +60,7 @@ def bank(home, org):
     person = member(org.first, MemberStatus.FULL)
     attempt, _ = services.start_attempt(person, quiz)
     services.save_answer(person, attempt.pk, blank.pk, [MARKERS["blank_answer"]])
-    services.submit(person, attempt.pk, key())
+    hand_in(person, attempt.pk, key())
     # A public page links to the quiz: the link must not carry the quiz's title or path out.
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     NewsPageFactory(
@@ -125,6 +125,7 @@ def test_a_contest_without_a_public_ranking_never_puts_names_in_content(home, or
         started_at=starts,
         deadline=starts + datetime.timedelta(minutes=30),
         submitted_at=starts + datetime.timedelta(minutes=10),
+        graded_at=starts + datetime.timedelta(minutes=10),
         score=100,
         seconds_used=600,
     )

@@ -15,7 +15,7 @@ from cms.accounts.models import BranchRole, MemberStatus
 from cms.assessment import publication, services
 from cms.assessment.models import Attempt, ContestResultPage, QuizKind
 from cms.publishing.models import ContentChange
-from tests.assessment.conftest import API, client_for, key, member, shown_key
+from tests.assessment.conftest import API, client_for, hand_in, key, member, shown_key
 from tests.assessment.factories import ContestResultPageFactory, QuestionFactory, QuizFactory
 from tests.factories import OrganisationUnitFactory, SectionPageFactory, rich_body
 from tests.hostile import PAYLOADS, marker, shown, storable, unsafe_markup
@@ -57,7 +57,7 @@ def sit(person, contest, question, *, right: bool, minutes: int | None):
     chosen = shown_key(attempt, question, "B" if right else "A")
     services.save_answer(person, attempt.pk, question.pk, [chosen], now=starts + datetime.timedelta(minutes=1))
     if minutes is not None:
-        services.submit(person, attempt.pk, key(), now=starts + datetime.timedelta(minutes=minutes))
+        hand_in(person, attempt.pk, key(), now=starts + datetime.timedelta(minutes=minutes))
     return attempt
 
 
@@ -208,6 +208,7 @@ def test_export_appends_the_table_with_hostile_names_escaped(org, question, sect
             started_at=contest.starts_at,
             deadline=contest.starts_at + datetime.timedelta(minutes=30),
             submitted_at=contest.starts_at + datetime.timedelta(minutes=10),
+            graded_at=contest.starts_at + datetime.timedelta(minutes=10),
             score=100 - number,
             seconds_used=600,
         )

@@ -13,7 +13,7 @@ from cms.accounts.selectors import scope_of
 from cms.assessment import reports, services
 from cms.assessment.models import QuizKind
 from cms.audit.models import AuditEntry
-from tests.assessment.conftest import key, member, shown_key
+from tests.assessment.conftest import hand_in, key, member, shown_key
 from tests.assessment.factories import KnowledgePointFactory, QuestionFactory, QuizFactory
 from tests.factories import PASSWORD
 
@@ -38,7 +38,7 @@ def world(root, org):
         attempt, _ = services.start_attempt(people[name], quiz)
         for question in right:
             services.save_answer(people[name], attempt.pk, question.pk, [shown_key(attempt, question, "B")])
-        services.submit(people[name], attempt.pk, key())
+        hand_in(people[name], attempt.pk, key())
     return type("World", (), {"quiz": quiz, "people": people, "weak": weak, "strong": strong})
 
 
@@ -87,7 +87,7 @@ def test_contest_ranking_in_the_report_is_scoped(client, world, org):
     )
     for name in ("good", "elsewhere"):
         attempt, _ = services.start_attempt(world.people[name], contest)
-        services.submit(world.people[name], attempt.pk, key())
+        hand_in(world.people[name], attempt.pk, key())
     ranking = reports.scoped_ranking(contest, scope_of(world.people["secretary"]))
     assert [e.attempt.user.username for e in ranking] == ["m1"]
     assert client.login(username="s1", password=PASSWORD)

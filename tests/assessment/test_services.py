@@ -12,7 +12,7 @@ from cms.accounts.models import MemberStatus
 from cms.assessment import selectors, services
 from cms.assessment.answers import QuestionType
 from cms.assessment.models import Attempt, AttemptAnswer, Mastery, MultipleChoiceRule, NotebookEntry, QuizKind
-from tests.assessment.conftest import key, member, shown_key
+from tests.assessment.conftest import hand_in, key, member, shown_key
 from tests.assessment.factories import KnowledgePointFactory, QuestionFactory, QuizFactory
 
 NOW = timezone.now()
@@ -78,7 +78,7 @@ def test_a_quiz_is_graded_on_the_server_with_the_options_shown_shuffled(person, 
     assert [item["q"] for item in attempt.items] == [q.pk for q in bank.all]
     answer_all_right(person, attempt, bank)
 
-    graded = services.submit(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=3))
+    graded = hand_in(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=3))
 
     assert graded.score == 100 and graded.correct_count == 4 and graded.passed and not graded.late
     assert graded.seconds_used == 180
@@ -91,7 +91,7 @@ def test_shown_keys_map_back_to_the_original_options(person, bank, org):
         options = selectors.attempt_questions(attempt)[0].options
         right = next(o["key"] for o in options if o["text"] == "1921年")
         services.save_answer(person, attempt.pk, bank.single.pk, [right], now=NOW)
-        assert services.submit(person, attempt.pk, key(), now=NOW).score == 100
+        assert hand_in(person, attempt.pk, key(), now=NOW).score == 100
     assert len({tuple(a.items[0]["o"]) for a in Attempt.objects.filter(quiz=quiz)}) > 1  # really shuffled
 
 
@@ -110,7 +110,7 @@ def test_multiple_choice_rule_is_per_quiz(person, bank, org):
             [shown_key(attempt, bank.multiple, letter) for letter in "AB"],
             now=NOW,
         )
-        scores[quiz.multiple_choice_rule] = float(services.submit(person, attempt.pk, key(), now=NOW).score)
+        scores[quiz.multiple_choice_rule] = float(hand_in(person, attempt.pk, key(), now=NOW).score)
     assert scores == {"all_or_nothing": 0.0, "partial": 66.7}
 
     attempt, _ = services.start_attempt(
@@ -121,7 +121,7 @@ def test_multiple_choice_rule_is_per_quiz(person, bank, org):
     services.save_answer(
         person, attempt.pk, bank.multiple.pk, [shown_key(attempt, bank.multiple, letter) for letter in "AD"], now=NOW
     )
-    assert services.submit(person, attempt.pk, key(), now=NOW).score == 0  # a wrong option: nothing
+    assert hand_in(person, attempt.pk, key(), now=NOW).score == 0  # a wrong option: nothing
 
 
 def test_fill_blank_tolerates_width_spacing_and_case(person, org, root):
@@ -141,7 +141,7 @@ def test_fill_blank_tolerates_width_spacing_and_case(person, org, root):
                 services.save_answer(person, attempt.pk, question.pk, given, now=NOW)
             continue
         services.save_answer(person, attempt.pk, question.pk, given, now=NOW)
-        assert services.submit(person, attempt.pk, key(), now=NOW).score == expected, given
+        assert hand_in(person, attempt.pk, key(), now=NOW).score == expected, given
 
 
 def test_starting_again_resumes_the_open_attempt_with_its_answers_and_remaining_time(person, bank, org):
@@ -164,7 +164,7 @@ def test_the_server_enforces_the_time_limit(person, bank, org):
         services.save_answer(person, attempt.pk, bank.single.pk, ["A"], now=NOW + datetime.timedelta(minutes=11))
     assert refused.value.code == "time_up"
 
-    late = services.submit(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=15))
+    late = hand_in(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=15))
 
     assert late.late and late.score == 100  # graded from what was saved in time
     assert late.seconds_used == 600
@@ -174,7 +174,7 @@ def test_the_server_enforces_the_time_limit(person, bank, org):
 def test_a_submit_within_the_grace_is_not_late(person, bank, org):
     quiz = QuizFactory(questions=bank.all, audience_units=[org.first], time_limit_minutes=10)
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
-    graded = services.submit(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=10, seconds=20))
+    graded = hand_in(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=10, seconds=20))
     assert not graded.late and graded.score == 0
 
 
@@ -195,10 +195,10 @@ def test_the_same_submission_again_returns_the_same_result(person, bank, org):
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
     answer_all_right(person, attempt, bank)
     submission = key()
-    first = services.submit(person, attempt.pk, submission, now=NOW)
+    first = hand_in(person, attempt.pk, submission, now=NOW)
 
-    retry = services.submit(person, attempt.pk, submission, now=NOW + datetime.timedelta(minutes=1))
-    other_tab = services.submit(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=2))
+    retry = hand_in(person, attempt.pk, submission, now=NOW + datetime.timedelta(minutes=1))
+    other_tab = hand_in(person, attempt.pk, key(), now=NOW + datetime.timedelta(minutes=2))
 
     assert retry.submitted_at == other_tab.submitted_at == first.submitted_at
     assert Mastery.objects.get(user=person, knowledge_point=bank.point).answered == 2  # graded once
@@ -211,13 +211,13 @@ def test_a_key_used_for_another_attempt_is_refused(person, bank, org):
     quiz = QuizFactory(questions=bank.all, audience_units=[org.first], attempt_limit=None)
     submission = key()
     first, _ = services.start_attempt(person, quiz, now=NOW)
-    services.submit(person, first.pk, submission, now=NOW)
+    hand_in(person, first.pk, submission, now=NOW)
     second, _ = services.start_attempt(person, quiz, now=NOW)
     with pytest.raises(ValidationError) as error:
-        services.submit(person, second.pk, submission, now=NOW)
+        hand_in(person, second.pk, submission, now=NOW)
     assert "key" in error.value.message_dict
     with pytest.raises(ValidationError):
-        services.submit(person, second.pk, "not-a-uuid", now=NOW)
+        hand_in(person, second.pk, "not-a-uuid", now=NOW)
 
 
 def test_attempt_limit_window_and_audience(person, bank, org):
@@ -234,7 +234,7 @@ def test_attempt_limit_window_and_audience(person, bank, org):
     opened = NOW + datetime.timedelta(days=1, hours=1)
     attempt, _ = services.start_attempt(person, quiz, now=opened)
     assert attempt.deadline == quiz.closes_at  # never after the close
-    services.submit(person, attempt.pk, key(), now=opened)
+    hand_in(person, attempt.pk, key(), now=opened)
     with pytest.raises(services.Refused) as refused:
         services.start_attempt(person, quiz, now=opened)
     assert refused.value.code == "attempts_exhausted"
@@ -292,7 +292,7 @@ def test_a_contest_has_one_sitting_and_a_common_deadline(person, bank, org):
         services.start_attempt(person, contest, now=NOW)
     attempt, _ = services.start_attempt(person, contest, now=starts + datetime.timedelta(minutes=10))
     assert attempt.deadline == starts + datetime.timedelta(minutes=30)
-    services.submit(person, attempt.pk, key(), now=starts + datetime.timedelta(minutes=12))
+    hand_in(person, attempt.pk, key(), now=starts + datetime.timedelta(minutes=12))
     with pytest.raises(services.Refused) as refused:
         services.start_attempt(person, contest, now=starts + datetime.timedelta(minutes=13))
     assert refused.value.code == "attempts_exhausted"
@@ -303,9 +303,9 @@ def test_mastery_weighs_recent_answers_more(person, bank, org):
     old = NOW - datetime.timedelta(days=28)
     attempt, _ = services.start_attempt(person, quiz, now=old)
     services.save_answer(person, attempt.pk, bank.single.pk, [shown_key(attempt, bank.single, "B")], now=old)
-    services.submit(person, attempt.pk, key(), now=old)  # right, four weeks ago: weight 1/4
+    hand_in(person, attempt.pk, key(), now=old)  # right, four weeks ago: weight 1/4
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
-    services.submit(person, attempt.pk, key(), now=NOW)  # wrong (unanswered) today: weight 1
+    hand_in(person, attempt.pk, key(), now=NOW)  # wrong (unanswered) today: weight 1
 
     row = Mastery.objects.get(user=person, knowledge_point=bank.point)
     assert row.answered == 2
@@ -319,7 +319,7 @@ def test_notebook_entry_leaves_after_two_right_answers_on_different_days(person,
     def sit(answer, when):
         attempt, _ = services.start_attempt(person, quiz, now=when)
         services.save_answer(person, attempt.pk, bank.true_false.pk, [answer], now=when)
-        services.submit(person, attempt.pk, key(), now=when)
+        hand_in(person, attempt.pk, key(), now=when)
 
     sit("B", NOW)
     entry = NotebookEntry.objects.get(user=person, question=bank.true_false)
@@ -338,7 +338,7 @@ def test_notebook_entry_leaves_after_two_right_answers_on_different_days(person,
 def test_a_quiz_without_review_never_puts_questions_in_the_notebook(person, bank, org):
     quiz = QuizFactory(questions=[bank.single], audience_units=[org.first], allow_review=False)
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
-    graded = services.submit(person, attempt.pk, key(), now=NOW)
+    graded = hand_in(person, attempt.pk, key(), now=NOW)
     assert selectors.my_notebook(person) == []
     assert selectors.attempt_result(graded).questions == []
     assert Mastery.objects.filter(user=person).exists()  # still counts for mastery
@@ -349,7 +349,7 @@ def test_daily_practice_is_the_same_all_day_and_differs_between_members(person, 
         QuestionFactory()
     QuestionFactory(practice_allowed=False, stem="竞赛保密题")
     first, created = services.start_practice(person, "daily", now=NOW)
-    services.submit(person, first.pk, key(), now=NOW)
+    hand_in(person, first.pk, key(), now=NOW)
     again, created_again = services.start_practice(person, "daily", now=NOW + datetime.timedelta(minutes=5))
     other = member(org.first, MemberStatus.FULL, username="other")
     theirs, _ = services.start_practice(other, "daily", now=NOW)
@@ -367,13 +367,13 @@ def test_weak_point_and_notebook_practice_draw_from_the_right_questions(person, 
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
     services.save_answer(person, attempt.pk, bank.true_false.pk, ["A"], now=NOW)
     services.save_answer(person, attempt.pk, bank.blank.pk, ["共产", "上海"], now=NOW)
-    services.submit(person, attempt.pk, key(), now=NOW)  # 党史 both wrong, 党章 both right
+    hand_in(person, attempt.pk, key(), now=NOW)  # 党史 both wrong, 党章 both right
 
     weak, _ = services.start_practice(person, "weak", now=NOW)
     assert set(weak.question_ids()) == {bank.single.pk, bank.multiple.pk}
     resumed, created = services.start_practice(person, "weak", now=NOW)
     assert (resumed.pk, created) == (weak.pk, False)  # one open practice per source
-    services.submit(person, weak.pk, key(), now=NOW)
+    hand_in(person, weak.pk, key(), now=NOW)
     notebook, _ = services.start_practice(person, "notebook", now=NOW)
     assert set(notebook.question_ids()) == {bank.single.pk, bank.multiple.pk}
 
@@ -412,12 +412,12 @@ def test_a_course_with_a_linked_quiz_counts_as_completed_only_once_it_is_passed(
     [overview] = study.course_overviews(person, [course])
     assert not overview.completed and overview.state == "in_progress"
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
-    services.submit(person, attempt.pk, key(), now=NOW)  # failed: still not completed
+    hand_in(person, attempt.pk, key(), now=NOW)  # failed: still not completed
     assert not study.course_overviews(person, [course])[0].completed
 
     attempt, _ = services.start_attempt(person, quiz, now=NOW)
     services.save_answer(person, attempt.pk, bank.single.pk, [shown_key(attempt, bank.single, "B")], now=NOW)
-    services.submit(person, attempt.pk, key(), now=NOW)
+    hand_in(person, attempt.pk, key(), now=NOW)
 
     assert study.course_overviews(person, [course])[0].completed
     [report] = study.progress_reports(Scope(None, "全部组织"), course_id=course.pk)

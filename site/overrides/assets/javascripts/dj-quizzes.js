@@ -647,13 +647,29 @@
     crumbs();
     M.setStatus("正在加载结果…");
     var result;
-    try {
-      result = await M.request("GET", "attempts/" + ctx.id + "/result/");
-    } catch (e) {
-      if (e.code === "not_submitted") { window.location.replace(M.url("quiz-attempt", ctx.id)); return; }
-      throw e;
+    // Handed in, the score follows within a second or so: ask again while it is being graded
+    // (the server says how soon); after a minute, say so instead of asking forever.
+    var waitedSeconds = 0;
+    for (;;) {
+      try {
+        result = await M.request("GET", "attempts/" + ctx.id + "/result/");
+      } catch (e) {
+        if (e.code === "not_submitted") { window.location.replace(M.url("quiz-attempt", ctx.id)); return; }
+        throw e;
+      }
+      if (M.current() !== view) return;
+      if (result.graded) break;
+      if (waitedSeconds >= 60) {
+        M.setStatus("");
+        M.setAlert("已交卷，成绩评定时间较长，请稍后刷新本页查看。");
+        return;
+      }
+      M.setStatus(result.message || "已交卷，正在判分，请稍候。");
+      var pause = Math.max(1, result.retry_after_seconds || 1);
+      await new Promise(function (resolve) { setTimeout(resolve, pause * 1000); });
+      waitedSeconds += pause;
+      if (M.current() !== view) return;
     }
-    if (M.current() !== view) return;
     // Graded: whatever this phone still kept for the attempt is of no use any more.
     storeJson(storageKey("answers", ctx.id), null);
     storeJson(storageKey("submit", ctx.id), null);
