@@ -14,8 +14,10 @@ the other:
    the same with GET session/.
 2. steady contest: every member starts the same 知识竞赛 (POST quizzes/<id>/attempts/) within
    the first seconds, saves one answer every few seconds (PUT attempts/<id>/answers/<q>/,
-   jittered) until every question is answered, then submits (POST attempts/<id>/submit/);
-   some resend the submit with the same key (a retry after a lost answer). Meanwhile other
+   jittered) until every question is answered, then submits (POST attempts/<id>/submit/, the
+   hand-in: 202) and, as the result page does, asks GET attempts/<id>/result/ every
+   retry_after_seconds until the score is there (the product's worker grades: "score shown
+   after 交卷"); some resend the submit with the same key (a retry after a lost answer). Meanwhile other
    members study a lesson: POST lessons/<id>/open/, then a heartbeat every few seconds.
    Target: p99 under 300 ms for saves and submits.
 3. bursts, each with every member's request sent within one second and the time until the
@@ -33,6 +35,9 @@ floor is the floor's throughput / its own. One at a time, the cost is the reques
 latency / the ping's. Target for heartbeat, save and submit: at most 1.5x the trivial view.
 Afterwards the database is compared with what the clients sent: one submitted attempt per
 member and contest, holding exactly the answers that member saved last.
+
+The product's worker (``manage.py worker``, default settings) runs beside gunicorn, as
+deployed; the queue that deploying and seeding filled is drained before the load.
 
 Log-ins are not measured: the sessions are created beforehand (a password hash costs ~0.3 s
 of CPU by design, and a company's members log in over the morning).
@@ -62,6 +67,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_info  # noqa: E402
 from bench.form_submissions import PG, percentiles, psql, start_gunicorn  # noqa: E402
+from bench.notice_fanout import start_worker  # noqa: E402
 from tests.production import Installation  # noqa: E402
 
 BRANCHES = 20
@@ -72,6 +78,9 @@ COST_TARGET = 1.5
 #: The trivial view (bench/urls_quiz_load.py); other paths are relative to /api/member/.
 PING = "/api/bench/ping/"
 HOT = ("POST heartbeat/", "PUT answers/", "POST submit/")
+#: What a member waits through after 交卷: the hand-in's answer, then the result page asking
+#: again every retry_after_seconds until the worker has graded it.
+SCORED = "score shown after 交卷"
 FLOORS = ("GET ping/ (floor)", "GET ping/ (floor again)")
 
 #: Runs inside `manage.py shell` of the installation: people and their sessions, a question
@@ -154,6 +163,18 @@ for user in users:
 result = {{"steady": steady.pk, "burst": burst.pk, "serial": serial.pk, "lesson": lesson.pk, "sessions": sessions}}
 """
 
+#: Runs inside `manage.py shell`: waits until the worker has run every queued task.
+DRAIN = r"""
+import time
+from django_tasks_db.models import DBTaskResult
+deadline = time.monotonic() + 600
+while DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+    if time.monotonic() > deadline:
+        raise SystemExit("the worker did not drain its queue within 600 s")
+    time.sleep(0.5)
+result = DBTaskResult.objects.count()
+"""
+
 #: Runs inside `manage.py shell` afterwards: per contest and member, the attempts and the
 #: answers stored, in the keys that member was shown.
 CHECK = r"""
@@ -167,9 +188,17 @@ for quiz_id in ({steady}, {burst}, {serial}):
         answers = {{str(a.question_id): to_shown(items[a.question_id], items[a.question_id]["t"], a.answer)
                    for a in attempt.answers.all() if a.answer is not None}}
         people.setdefault(attempt.user.username, []).append(
-            {{"submitted": attempt.submitted_at is not None, "key": str(attempt.key), "answers": answers,
-              "rows": len(attempt.answers.all())}})
+            {{"submitted": attempt.submitted_at is not None, "graded": attempt.graded_at is not None,
+              "key": str(attempt.key), "answers": answers, "rows": len(attempt.answers.all())}})
     result[str(quiz_id)] = people
+# Graded exactly once: every question of the bank has one knowledge point, so a person's
+# mastery counts exactly their graded answers (a second grading would count them twice).
+from django.db.models import Count, Sum
+from cms.assessment.models import AttemptAnswer, Mastery
+counted = dict(Mastery.objects.values_list("user__username").annotate(n=Sum("answered")))
+graded = dict(AttemptAnswer.objects.filter(attempt__graded_at__isnull=False)
+              .values_list("attempt__user__username").annotate(n=Count("pk")))
+result["mastery_mismatch"] = sorted(name for name in set(counted) | set(graded) if counted.get(name) != graded.get(name))
 """
 
 
@@ -186,6 +215,7 @@ class Member:
         self.attempts: dict[int, dict] = {}  # quiz id → the attempt as started
         self.saved: dict[int, dict[str, list]] = {}  # quiz id → question id → last answer saved
         self.submitted: dict[int, str] = {}  # quiz id → submitted_at answered
+        self.scored: dict[int, float] = {}  # quiz id → seconds from 交卷 until the score was shown
 
     async def call(self, record, name, method, path, body=None):
         headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", "")} if method != "GET" else {}
@@ -221,8 +251,11 @@ class Member:
         self.saved[quiz_id][str(question["id"])] = answer
 
     async def submit(self, record, problems, quiz_id, *, retry=False, double=False, name="POST submit/"):
+        """交卷 as the page does, then its result page: GET result/ again after the answer's
+        retry_after_seconds while the score is being graded (202), until it is shown (200)."""
         path = f"attempts/{self.attempts[quiz_id]['id']}/submit/"
         body = {"key": str(uuid.uuid4())}
+        handed_in = time.perf_counter()
         if double:  # a double click: the same key twice at once, both must answer the same
             answers = await asyncio.gather(
                 self.call(record, name, "POST", path, body),
@@ -232,16 +265,35 @@ class Member:
             answers = [await self.call(record, name, "POST", path, body)]
         if retry:  # the answer was lost on the way back: the page sends the same key again
             answers.append(await self.call(record, "POST submit/ (retry, same key)", "POST", path, body))
-        moments = set()
+        moments, graded, pause = set(), None, 1.0
         for response in answers:
-            if response.status_code != 200:
+            if response.status_code not in (200, 202):
                 problems.append(f"{self.username}: submit {response.status_code} {response.text[:200]}")
                 return
-            moments.add(response.json()["attempt"]["submitted_at"])
+            data = response.json()
+            if response.status_code == 200:
+                moments.add(data["attempt"]["submitted_at"])
+                graded = data
+            else:
+                moments.add(data["submitted_at"])
+                pause = data["retry_after_seconds"]
         if len(moments) != 1:
             problems.append(f"{self.username}: submits answered differently: {sorted(moments)}")
             return
         self.submitted[quiz_id] = moments.pop()
+        result_path = f"attempts/{self.attempts[quiz_id]['id']}/result/"
+        while graded is None:
+            await asyncio.sleep(pause)
+            response = await self.call(record, "GET result/ (the result page)", "GET", result_path)
+            if response.status_code == 200:
+                graded = response.json()
+            elif response.status_code != 202:
+                problems.append(f"{self.username}: result {response.status_code} {response.text[:200]}")
+                return
+        if graded["attempt"]["submitted_at"] != self.submitted[quiz_id]:
+            problems.append(f"{self.username}: the result's hand-in differs from the submit's answer")
+        self.scored[quiz_id] = time.perf_counter() - handed_in
+        record(SCORED, handed_in, time.perf_counter(), latency=False)
 
 
 class Recorder:
@@ -250,12 +302,15 @@ class Recorder:
     def __init__(self):
         self.timings: dict[str, list[float]] = {}
         self.last_end = 0.0
+        self.ends: dict[str, float] = {}  # request name → the moment its last answer came back
         self.count = 0
 
-    def __call__(self, name, started, ended):
+    def __call__(self, name, started, ended, *, latency=True):
+        """``latency=False``: a span the member waits through (交卷 → score), not a request."""
         self.timings.setdefault(name, []).append(ended - started)
         self.last_end = max(self.last_end, ended)
-        self.count += 1
+        self.ends[name] = max(self.ends.get(name, 0.0), ended)
+        self.count += latency
 
 
 async def at(moment: float):
@@ -276,12 +331,17 @@ async def spread(members, action, window: float, rng: random.Random) -> float:
 
 
 async def burst(name, members, action, rng) -> dict:
-    """Every member's request within one second; the time until the last answer."""
+    """Every member's request within one second; the time until the last answer (of that
+    request: the submit burst's result pages asking for the score are reported apart)."""
     recorder = Recorder()
     start = await spread(members, lambda m: action(m, recorder), 1.0, rng)
-    until_last = recorder.last_end - start
+    until_last = recorder.ends[name] - start
     print(f"  burst {name}: {len(members)} requests, last answer after {until_last:.2f} s", flush=True)
-    return {"recorder": recorder, "until_last": until_last, "throughput": len(members) / until_last}
+    out = {"recorder": recorder, "until_last": until_last, "throughput": len(members) / until_last}
+    if SCORED in recorder.ends:
+        out["until_last_score"] = recorder.ends[SCORED] - start
+        print(f"  burst {name}: the last score shown after {out['until_last_score']:.2f} s", flush=True)
+    return out
 
 
 async def steady(members, studying, seed, args, problems, rng) -> tuple[Recorder, float]:
@@ -438,6 +498,9 @@ def check(stored: dict, people: list[Member], quiz_id: int) -> dict:
     return {
         "members": len(people),
         "submitted": sum(1 for attempts in rows.values() for a in attempts if a["submitted"]),
+        "ungraded": [
+            name for name, attempts in rows.items() if any(a["submitted"] and not a["graded"] for a in attempts)
+        ],
         "lost": lost,
         "duplicated": duplicated,
         "differing": differing,
@@ -471,17 +534,20 @@ def main() -> int:
         "--workers", type=int, default=None, help="gunicorn workers (default: deploy/gunicorn.conf.py's)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database and files afterwards")
+    parser.add_argument(
+        "--database", default="bench_quiz_load", help="PostgreSQL database to create and drop (files: bench/var/<name>)"
+    )
     args = parser.parse_args()
 
-    work = ROOT / "bench" / "var" / "quiz-load"
+    database = args.database
+    work = ROOT / "bench" / "var" / database.replace("_", "-")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    database = "bench_quiz_load"
     psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
     psql(f"CREATE DATABASE {database}")
     # Production settings plus the trivial view's route (PYTHONPATH, the repository, reaches bench/).
     installation = Installation(work, f"{PG}/{database}", DJANGO_SETTINGS_MODULE="bench.settings_quiz_load")
-    gunicorn = None
+    gunicorn = worker = None
     try:
         print("deploying (migrate, roles, demo site) …", flush=True)
         installation.deploy()
@@ -490,6 +556,11 @@ def main() -> int:
             SEED.format(members=args.members, studying=args.studying, questions=args.questions, branches=BRANCHES)
         )
         gunicorn, base = start_gunicorn(installation, work, args.workers)
+        # The product's worker with its defaults (it grades the hand-ins); what deploying and
+        # seeding queued (the demo site's build, search index updates) is done before the load.
+        print("starting the worker (manage.py worker) and waiting for its queue to drain …", flush=True)
+        worker = start_worker(installation, work)
+        installation.shell_json(DRAIN)
         load_before = os.getloadavg()
         began = time.monotonic()
         out = asyncio.run(load(base, seed, args))
@@ -499,9 +570,10 @@ def main() -> int:
             CHECK.format(steady=seed["steady"], burst=seed["burst"], serial=seed["serial"])
         )
     finally:
-        if gunicorn is not None:
-            gunicorn.terminate()
-            gunicorn.wait(timeout=30)
+        for process in (gunicorn, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
         if not args.keep:
             psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
             shutil.rmtree(work, ignore_errors=True)
@@ -525,11 +597,16 @@ def main() -> int:
     )
     for label, quiz_id, takers in contests:
         c = check(stored, takers, quiz_id)
-        ok = ok and not (c["lost"] or c["duplicated"] or c["differing"]) and c["submitted"] == c["members"]
+        ok = ok and not (c["lost"] or c["duplicated"] or c["differing"] or c["ungraded"])
+        ok = ok and c["submitted"] == c["members"]
         print(
             f"{label}: members {c['members']}, submitted attempts {c['submitted']}, lost {len(c['lost'])}, "
-            f"duplicated {len(c['duplicated'])}, answers differing from the last saved {len(c['differing'])}"
+            f"duplicated {len(c['duplicated'])}, answers differing from the last saved {len(c['differing'])}, "
+            f"not graded {len(c['ungraded'])}"
         )
+    mismatch = stored["mastery_mismatch"]
+    ok = ok and not mismatch
+    print(f"people whose mastery does not count each graded answer exactly once: {len(mismatch)}")
     for line in problems[:10]:
         print("  problem:", line)
 
@@ -539,6 +616,11 @@ def main() -> int:
         f"{out['steady'].count / out['steady_seconds']:.1f} requests/s):\n"
     )
     print("\n".join(table(out["steady"].timings)))
+    scored = steady_stats[SCORED]
+    print(
+        f"score shown after 交卷 in the steady contest (the hand-in, then the result page asking every "
+        f"second): p50 {scored['p50']:.2f} s, p99 {scored['p99']:.2f} s, max {scored['max']:.2f} s"
+    )
     for name in ("PUT answers/", "POST submit/"):
         p99 = steady_stats[name]["p99"]
         print(
@@ -552,6 +634,11 @@ def main() -> int:
     for name, b in bursts.items():
         n = len(people)
         print(f"| {name} | {n} | {b['until_last']:.2f} s | {b['throughput']:.0f}/s | {floor / b['throughput']:.2f}x |")
+    submit_burst = bursts["POST submit/"]
+    print(
+        f"\nsubmit burst: the last hand-in answered after {submit_burst['until_last']:.2f} s, the last score "
+        f"shown after {submit_burst['until_last_score']:.2f} s (the worker grades; the pages ask every second)"
+    )
     print()
     timings: dict[str, list[float]] = {}
     for name, b in bursts.items():
