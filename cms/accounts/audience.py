@@ -30,12 +30,18 @@ def is_in_audience(user: User, target, *, path_ids: set[int] | None = None) -> b
     unit or an ancestor of it — so a list of targets costs one query for the person's ancestors,
     not a tree walk per target. Pass ``path_ids`` (``organisation_path_ids``) when checking
     many targets; ``audience_units`` should be prefetched."""
+    unit_ids = {unit.pk for unit in target.audience_units.all()}
+    return in_audience(user, target.audience_statuses, unit_ids, path_ids=path_ids)
+
+
+def in_audience(user: User, statuses, unit_ids: set[int], *, path_ids: set[int] | None = None) -> bool:
+    """``is_in_audience`` from the audience's statuses and unit ids alone, for a caller that
+    read just those (the lesson heartbeat reads no course)."""
     membership = getattr(user, "membership", None) if user.is_authenticated else None
     if membership is None or membership.status == MemberStatus.TRANSFERRED_OUT:
         return False
-    if target.audience_statuses and membership.status not in target.audience_statuses:
+    if statuses and membership.status not in statuses:
         return False
-    unit_ids = {unit.pk for unit in target.audience_units.all()}
     if not unit_ids:
         return True
     if path_ids is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 from django.db import models
+from django.utils.html import strip_tags
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.forms import WagtailAdminPageForm
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -19,6 +20,11 @@ from wagtail.search import index
 
 from cms.accounts.models import MemberStatus, User
 from cms.core.blocks import BodyBlock
+
+#: Reading speed used to estimate a lesson's minimum study time when the editor sets none.
+CHARACTERS_PER_SECOND = 10  # ≈ 600 Chinese characters a minute: a quick but real read
+MIN_ESTIMATED_SECONDS = 10
+MAX_ESTIMATED_SECONDS = 30 * 60
 
 #: Statuses a course can be aimed at (已转出 people are no longer studying here).
 AUDIENCE_STATUS_CHOICES = [(s.value, s.label) for s in MemberStatus if s != MemberStatus.TRANSFERRED_OUT]
@@ -88,6 +94,10 @@ class LessonPage(Page):
         help_text="学员学满该时长后才能标记为“已学完”。留空则按正文长度估算（每分钟约 600 字）。",
     )
 
+    # Worked out from the two fields above whenever they are saved (publishing saves the live
+    # row), so readers need neither the body nor any parsing: every heartbeat reads it.
+    required_seconds = models.PositiveIntegerField("最少学习时长（秒）", default=MIN_ESTIMATED_SECONDS, editable=False)
+
     search_fields = Page.search_fields + [index.SearchField("summary"), index.SearchField("body")]
     content_panels = Page.content_panels + [
         FieldPanel("summary"),
@@ -100,6 +110,35 @@ class LessonPage(Page):
     class Meta:
         verbose_name = "课时"
         verbose_name_plural = "课时"
+
+    def save(self, *args, **kwargs):
+        self.required_seconds = required_seconds_for(self.min_study_minutes, self.body.raw_data)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"body", "min_study_minutes"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "required_seconds"}
+        return super().save(*args, **kwargs)
+
+
+def lesson_text_length(raw_body) -> int:
+    """Characters of running text (paragraphs, headings, quotes) in a lesson body's stored
+    JSON: no rendering, so no link look-ups or image queries."""
+    parts = []
+    for block in raw_body or ():
+        value = block.get("value")
+        if block.get("type") in {"paragraph", "heading"} and isinstance(value, str):
+            parts.append(strip_tags(value))
+        elif block.get("type") == "quote" and isinstance(value, dict):
+            parts.append(f"{value.get('text') or ''}{value.get('source') or ''}")
+    return len("".join("".join(parts).split()))
+
+
+def required_seconds_for(min_study_minutes: int | None, raw_body) -> int:
+    """How long a person must have studied a lesson before it can count as completed: the
+    editor's minimum, else an estimate from the length of its text."""
+    if min_study_minutes is not None:
+        return min_study_minutes * 60
+    estimate = lesson_text_length(raw_body) // CHARACTERS_PER_SECOND
+    return max(MIN_ESTIMATED_SECONDS, min(MAX_ESTIMATED_SECONDS, estimate))
 
 
 class LessonProgress(models.Model):

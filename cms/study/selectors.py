@@ -9,10 +9,9 @@ from dataclasses import dataclass, field, replace
 from django.db.models import F
 from django.db.models.functions import Left
 from django.utils import timezone
-from django.utils.html import strip_tags
 
-from cms.accounts.audience import is_in_audience, organisation_path_ids
-from cms.accounts.models import MemberStatus, OrganisationUnit, User
+from cms.accounts.audience import in_audience, is_in_audience, organisation_path_ids
+from cms.accounts.models import MemberStatus, User
 from cms.accounts.roles import ADMINISTRATOR
 
 from .models import CoursePage, LessonPage, LessonProgress
@@ -46,12 +45,6 @@ def _gate_course_progress(user: User, overviews: list[CourseProgress]) -> list[C
     return [replace(o, quiz_pending=(user.pk, o.course.pk) in waiting) for o in overviews]
 
 
-#: Reading speed used to estimate a lesson's minimum study time when the editor sets none.
-CHARACTERS_PER_SECOND = 10  # ≈ 600 Chinese characters a minute: a quick but real read
-MIN_ESTIMATED_SECONDS = 10
-MAX_ESTIMATED_SECONDS = 30 * 60
-
-
 def is_study_admin(user: User) -> bool:
     """管理员 and superusers may open every live course (to check what members will see)."""
     return user.is_active and (user.is_superuser or user.groups.filter(name=ADMINISTRATOR).exists())
@@ -78,11 +71,26 @@ def courses_for(user: User) -> list[CoursePage]:
     return [course for course in courses if is_in_audience(user, course, path_ids=path_ids)]
 
 
-def can_study(user: User, course: CoursePage) -> bool:
-    if not (user.is_authenticated and user.is_active and course.live):
+@dataclass(frozen=True)
+class CourseAudience:
+    """What decides who may study a course, without the rest of the course."""
+
+    live: bool
+    statuses: list[str]
+    unit_ids: frozenset[int]
+
+
+def may_study(user: User, audience: CourseAudience) -> bool:
+    """The one access rule for a course and its lessons."""
+    if not (user.is_authenticated and user.is_active and audience.live):
         return False
     # The audience first: members are nearly everyone who asks, and it spares the group query.
-    return is_in_audience(user, course) or is_study_admin(user)
+    return in_audience(user, audience.statuses, audience.unit_ids) or is_study_admin(user)
+
+
+def can_study(user: User, course: CoursePage) -> bool:
+    units = frozenset(unit.pk for unit in course.audience_units.all())
+    return may_study(user, CourseAudience(course.live, course.audience_statuses, units))
 
 
 def lessons_of(course: CoursePage):
@@ -91,30 +99,35 @@ def lessons_of(course: CoursePage):
 
 
 def course_of(lesson: LessonPage) -> CoursePage | None:
-    """The lesson's course with its audience units, in one query when it has audience units
-    (nearly every course; the heartbeat asks on every report), two when it has none."""
-    # The parent's tree path is the lesson's minus its last step: no walk up the tree.
-    path = lesson.path[: -LessonPage.steplen]
+    """The lesson's course with its audience units."""
+    return CoursePage.objects.prefetch_related("audience_units").filter(path=_course_path(lesson)).first()
+
+
+def course_audience(lesson: LessonPage) -> CourseAudience | None:
+    """The audience of the lesson's course, in one narrow query when it has audience units
+    (nearly every course), two when it has none: the heartbeat asks on every report."""
+    path = _course_path(lesson)
     links = list(
-        CoursePage.audience_units.through.objects.select_related("coursepage", "organisationunit").filter(
-            coursepage__path=path
+        CoursePage.audience_units.through.objects.filter(coursepage__path=path).values_list(
+            "organisationunit_id", "coursepage__live", "coursepage__audience_statuses"
         )
     )
-    if not links:
-        return CoursePage.objects.prefetch_related("audience_units").filter(path=path).first()
-    course = links[0].coursepage
-    # Filled as prefetch_related fills it, so ``audience_units.all()`` asks the database no more.
-    units = OrganisationUnit.objects.all()
-    units._result_cache = [link.organisationunit for link in links]
-    units._prefetch_done = True
-    course._prefetched_objects_cache = {"audience_units": units}
-    return course
+    if links:
+        _unit, live, statuses = links[0]
+        return CourseAudience(live, statuses, frozenset(unit for unit, _live, _statuses in links))
+    course = CoursePage.objects.filter(path=path).values_list("live", "audience_statuses").first()
+    return CourseAudience(course[0], course[1], frozenset()) if course is not None else None
 
 
-def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[LessonPage]]:
+def _course_path(lesson: LessonPage) -> str:
+    # The parent's tree path is the lesson's minus its last step: no walk up the tree.
+    return lesson.path[: -LessonPage.steplen]
+
+
+def lessons_by_course(courses) -> dict[int, list[LessonPage]]:
     """Live lessons of several courses, in the editors' order, in one query (per tree depth,
-    and every course sits at the same depth under 学习园地). ``with_body=False`` skips the
-    StreamField when only counts and ids are needed."""
+    and every course sits at the same depth under 学习园地). Without their bodies: lists show
+    titles, summaries and the stored minimum study time."""
     courses = list(courses)
     result: dict[int, list[LessonPage]] = {course.pk: [] for course in courses}
     by_depth: dict[int, dict[str, int]] = {}
@@ -127,33 +140,11 @@ def lessons_by_course(courses, *, with_body: bool = True) -> dict[int, list[Less
             .annotate(parent_path=Left("path", prefix_length))
             .filter(depth=depth + 1, parent_path__in=list(course_paths))
             .order_by("path")
+            .defer("body")
         )
-        if not with_body:
-            lessons = lessons.defer("body")
         for lesson in lessons:
             result[course_paths[lesson.parent_path]].append(lesson)
     return result
-
-
-def lesson_text_length(lesson: LessonPage) -> int:
-    """Characters of running text (paragraphs, headings, quotes), read from the stored JSON:
-    no rendering, so no link look-ups or image queries per lesson."""
-    parts = []
-    for block in lesson.body.raw_data:
-        value = block.get("value")
-        if block.get("type") in {"paragraph", "heading"} and isinstance(value, str):
-            parts.append(strip_tags(value))
-        elif block.get("type") == "quote" and isinstance(value, dict):
-            parts.append(f"{value.get('text') or ''}{value.get('source') or ''}")
-    return len("".join("".join(parts).split()))
-
-
-def required_seconds(lesson: LessonPage) -> int:
-    """How long a person must have studied a lesson before it can count as completed."""
-    if lesson.min_study_minutes is not None:
-        return lesson.min_study_minutes * 60
-    estimate = lesson_text_length(lesson) // CHARACTERS_PER_SECOND
-    return max(MIN_ESTIMATED_SECONDS, min(MAX_ESTIMATED_SECONDS, estimate))
 
 
 @dataclass(frozen=True)
@@ -165,7 +156,7 @@ class LessonStatus:
 
     @property
     def required_seconds(self) -> int:
-        return required_seconds(self.lesson)
+        return self.lesson.required_seconds
 
     @property
     def seconds_spent(self) -> int:
@@ -241,10 +232,9 @@ def course_progress(
 
 def course_overviews(user: User, courses, *, with_lessons: bool = False) -> list[CourseProgress]:
     """Progress in several courses with a fixed number of queries however many courses and
-    lessons there are. ``with_lessons`` also loads the lessons' bodies (needed for their
-    estimated minimum study time) and fills ``CourseProgress.lessons``."""
+    lessons there are. ``with_lessons`` also fills ``CourseProgress.lessons``."""
     courses = list(courses)
-    lessons = lessons_by_course(courses, with_body=with_lessons)
+    lessons = lessons_by_course(courses)
     records = progress_by_lesson(user, [lesson.pk for group in lessons.values() for lesson in group])
     overviews = []
     for course in courses:
@@ -279,6 +269,13 @@ def studyable_course(user: User, lesson: LessonPage) -> CoursePage | None:
     return course if course is not None and can_study(user, course) else None
 
 
+def may_study_lesson(user: User, lesson: LessonPage) -> bool:
+    """``studyable_course`` without reading the course: the writes' check (open, heartbeat,
+    complete), which need no more than the answer."""
+    audience = course_audience(lesson) if lesson.live else None
+    return audience is not None and may_study(user, audience)
+
+
 def live_lesson(lesson_id: int) -> LessonPage | None:
     return LessonPage.objects.live().filter(pk=lesson_id).first()
 
@@ -299,6 +296,9 @@ def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, i
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
 
 
+_PROGRESS_FIELDS = [field.name for field in LessonProgress._meta.concrete_fields]
+
+
 def progress_with_live_lesson(user: User, lesson_id: int) -> LessonProgress | None:
     """The person's record of a live lesson with the lesson itself, in one query: the
     heartbeat's first read (None when not opened yet or not live; the caller then reads the
@@ -306,6 +306,8 @@ def progress_with_live_lesson(user: User, lesson_id: int) -> LessonProgress | No
     is kept on ``user``, where the audience check reads it (else one more query)."""
     record = (
         LessonProgress.objects.select_related("lesson", "user__membership")
+        # Of the lesson (a page: dozens of columns and its body) only what the report needs.
+        .only(*_PROGRESS_FIELDS, "lesson__path", "lesson__live", "lesson__required_seconds", "user__membership__status")
         .filter(user=user, lesson_id=lesson_id, lesson__live=True)
         .first()
     )
@@ -335,7 +337,7 @@ class LessonDetail:
 
     @property
     def required_seconds(self) -> int:
-        return required_seconds(self.lesson)
+        return self.lesson.required_seconds
 
 
 def lesson_detail(user: User, lesson: LessonPage, course: CoursePage) -> LessonDetail:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .selectors import LessonDetail, required_seconds
+from .selectors import LessonDetail
 from .services import MAX_REPORT_SECONDS
 
 COURSE_STATES = [("not_started", "未开始"), ("in_progress", "学习中"), ("completed", "已学完")]
@@ -20,12 +20,9 @@ class ProgressSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     last_active_at = serializers.DateTimeField()
     seconds_spent = serializers.IntegerField()
-    required_seconds = serializers.SerializerMethodField()
+    required_seconds = serializers.IntegerField(source="lesson.required_seconds")
     completed = serializers.SerializerMethodField()
     completed_at = serializers.DateTimeField(allow_null=True)
-
-    def get_required_seconds(self, progress) -> int:
-        return required_seconds(progress.lesson)
 
     def get_completed(self, progress) -> bool:
         return progress.completed_at is not None

@@ -13,7 +13,7 @@ from wagtail.models import Page
 from cms.accounts.models import User
 
 from .models import LessonPage, LessonProgress, StudyIndexPage
-from .selectors import required_seconds, studyable_course
+from .selectors import may_study_lesson
 
 #: The page reports every ~30 s while visible; one report may not claim more than this.
 MAX_REPORT_SECONDS = 120
@@ -38,12 +38,12 @@ def ensure_study_root() -> StudyIndexPage:
 
 
 def _check_access(user: User, lesson: LessonPage) -> None:
-    if studyable_course(user, lesson) is None:
+    if not may_study_lesson(user, lesson):
         raise PermissionDenied("您不在这门课程的学习范围内。")
 
 
 def lesson_cap_seconds(lesson: LessonPage) -> int:
-    return max(3 * required_seconds(lesson), MIN_LESSON_CAP_SECONDS)
+    return max(3 * lesson.required_seconds, MIN_LESSON_CAP_SECONDS)
 
 
 def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None = None) -> LessonProgress:
@@ -135,7 +135,7 @@ def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | 
         progress = _locked_progress(user, lesson, missing="请先打开并学习本课时。")
         if progress.completed_at:
             return progress
-        needed = required_seconds(lesson)
+        needed = lesson.required_seconds
         if progress.seconds_spent < needed:
             remaining = needed - progress.seconds_spent
             raise ValidationError(

@@ -115,23 +115,39 @@ def test_two_tabs_starting_at_once_share_one_attempt(setting):
     assert Attempt.objects.filter(quiz=quiz).count() == 1
 
 
-def test_a_save_racing_the_submit_is_graded_or_refused(setting):
-    person, quiz, question, point = setting
+def test_a_save_racing_the_submit_is_graded_or_refused(setting, org):
+    _person, quiz, question, _point = setting
+    for round_ in range(8):  # the two orders and the moments in between, not one lucky timing
+        person = member(org.first, MemberStatus.FULL, username=f"racer{round_}")
+        attempt, _ = services.start_attempt(person, quiz)
+        right = [shown_key(attempt, question, "B")]
+
+        outcomes = race(
+            [
+                lambda: services.submit(person, attempt.pk, key()),
+                lambda: services.save_answer(person, attempt.pk, question.pk, right),
+            ]
+        )
+        services.grade_submitted()
+
+        attempt.refresh_from_db()
+        saved = outcomes[1]
+        stored = AttemptAnswer.objects.filter(attempt=attempt, answer__isnull=False).count()
+        if isinstance(saved, services.Refused):  # the hand-in came first: graded without it
+            assert saved.code == "already_submitted" and attempt.score == 0 and stored == 0
+        else:  # the save came first: graded with it
+            assert isinstance(saved, tuple), outcomes
+            assert attempt.score == 100 and stored == 1
+
+
+def test_an_answer_read_as_open_but_arriving_after_the_hand_in_is_not_stored(setting):
+    """The save reads the attempt without a lock: between that read and its upsert the hand-in
+    can land. The upsert itself must then refuse, or the answer would sit beside a grade that
+    never saw it."""
+    person, quiz, question, _point = setting
     attempt, _ = services.start_attempt(person, quiz)
-    right = [shown_key(attempt, question, "B")]
+    services.submit(person, attempt.pk, key())
+    late = AttemptAnswer(attempt=attempt, question=question, answer=["B"], saved_at=attempt.started_at)
 
-    outcomes = race(
-        [
-            lambda: services.submit(person, attempt.pk, key()),
-            lambda: services.save_answer(person, attempt.pk, question.pk, right),
-        ]
-    )
-    services.grade_submitted()
-
-    attempt.refresh_from_db()
-    saved = outcomes[1]
-    if isinstance(saved, services.Refused):  # the hand-in came first: graded without it
-        assert saved.code == "already_submitted" and attempt.score == 0
-    else:  # the save came first: graded with it
-        assert isinstance(saved, tuple), outcomes
-        assert attempt.score == 100
+    assert services._upsert_open_answer(late) is False
+    assert not AttemptAnswer.objects.filter(attempt=attempt).exists()

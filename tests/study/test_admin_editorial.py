@@ -94,7 +94,7 @@ def test_editor_writes_and_submits_reviewer_approval_makes_it_live(client, study
     approve(client, reviewer, lesson)
     assert lesson.live
     assert list(selectors.lessons_of(course)) == [lesson.page_ptr.specific]
-    assert selectors.required_seconds(lesson) == 300
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 300
 
 
 def test_editor_cannot_publish_directly(client, study_root, editor):

@@ -9,6 +9,7 @@ from wagtail.rich_text import RichText
 from cms.accounts.models import MemberStatus
 from cms.accounts.services import change_status
 from cms.study import selectors
+from cms.study.models import LessonPage, lesson_text_length
 from tests.factories import CourseFactory, LessonFactory, UserFactory
 from tests.study.conftest import administrator, member
 
@@ -105,7 +106,7 @@ def test_lessons_by_course_lists_live_lessons_in_order(org):
     c = LessonFactory(parent=second, title="丙")
     empty = CourseFactory()
 
-    found = selectors.lessons_by_course([first, second, empty], with_body=False)
+    found = selectors.lessons_by_course([first, second, empty])
 
     assert found == {first.pk: [a, b], second.pk: [c], empty.pk: []}
 
@@ -141,10 +142,27 @@ def test_required_seconds_is_estimated_from_the_text_when_not_set(org, character
         min_study_minutes=None,
         body=[("heading", "标题"), ("paragraph", RichText(f"<p>{'学' * (characters - 2)}</p>"))],
     )
-    assert selectors.lesson_text_length(lesson) == characters
-    assert selectors.required_seconds(lesson) == expected
+    assert lesson_text_length(lesson.body.raw_data) == characters
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == expected
+
+
+def test_required_seconds_follows_the_published_content_not_drafts(org):
+    lesson = LessonFactory(parent=CourseFactory(), min_study_minutes=None, body=[("paragraph", RichText("<p>短</p>"))])
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 10
+
+    draft = LessonPage.objects.get(pk=lesson.pk)
+    draft.body = [("paragraph", RichText(f"<p>{'学' * 1200}</p>"))]
+    revision = draft.save_revision()  # a draft: members still study the published text
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 10
+
+    revision.publish()
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 120
+    minimum = LessonPage.objects.get(pk=lesson.pk)
+    minimum.min_study_minutes = 3
+    minimum.save_revision().publish()
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 180
 
 
 def test_required_seconds_uses_the_editors_minimum(org):
     lesson = LessonFactory(parent=CourseFactory(), min_study_minutes=5)
-    assert selectors.required_seconds(lesson) == 300
+    assert LessonPage.objects.get(pk=lesson.pk).required_seconds == 300
