@@ -91,6 +91,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
+from wagtail.rich_text import RichText
 from cms.accounts.models import Membership, MemberStatus, OrganisationUnit, User
 from cms.assessment.answers import QuestionType
 from cms.assessment.models import KnowledgePoint, Question, QuizKind, QuizPage, QuizQuestion
@@ -147,7 +148,10 @@ course = CoursePage(title="学习贯彻党的二十大精神", slug="bench-cours
 ensure_study_root().add_child(instance=course)
 course.audience_units.set([committee])
 course.save_revision().publish(skip_permission_checks=True)
-lesson = LessonPage(title="第一讲", slug="bench-lesson", summary="导学。", min_study_minutes=10, live=False)
+# A lesson as editors write one: a few thousand characters of text in paragraphs and headings.
+paragraph = "坚持和加强党的全面领导，坚持以人民为中心的发展思想，推动全面从严治党向纵深发展。" * 8
+body = [block for i in range(12) for block in (("heading", f"第{{i + 1}}部分"), ("paragraph", RichText(f"<p>{{paragraph}}</p>")))]
+lesson = LessonPage(title="第一讲", slug="bench-lesson", summary="导学。", body=body, live=False)
 course.add_child(instance=lesson)
 lesson.save_revision().publish(skip_permission_checks=True)
 

@@ -48,16 +48,22 @@ def ancestor_ids(unit_id: int) -> set[int]:
     """Ids of the unit and every unit above it in one query, however deep the tree (a
     recursive CTE, the same SQL on SQLite and PostgreSQL). The member area's hot requests
     check audiences with these; ``UNION`` (not ``UNION ALL``) ends the walk on a cycle."""
-    table = connection.ops.quote_name(OrganisationUnit._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH RECURSIVE up(id, parent_id) AS ("
-            f"SELECT id, parent_id FROM {table} WHERE id = %s "
-            f"UNION SELECT unit.id, unit.parent_id FROM {table} unit JOIN up ON unit.id = up.parent_id"
-            f") SELECT id FROM up",
-            [unit_id],
-        )
+        cursor.execute(*ancestors_query(unit_id))
         return {row[0] for row in cursor.fetchall()}
+
+
+def ancestors_query(unit_id: int) -> tuple[str, list[int]]:
+    """``ancestor_ids``' SQL and parameters: a subquery of another query as
+    ``RawSQL(*ancestors_query(pk))``, where the ids need not come back to Python first."""
+    table = connection.ops.quote_name(OrganisationUnit._meta.db_table)
+    sql = (
+        f"WITH RECURSIVE up(id, parent_id) AS ("
+        f"SELECT id, parent_id FROM {table} WHERE id = %s "
+        f"UNION SELECT unit.id, unit.parent_id FROM {table} unit JOIN up ON unit.id = up.parent_id"
+        f") SELECT id FROM up"
+    )
+    return sql, [unit_id]
 
 
 def branch_path_display(unit: OrganisationUnit, separator: str = " / ") -> str:

@@ -112,11 +112,11 @@ class LessonViewSet(StudyViewSet):
     def heartbeat(self, request, pk):
         # The hot request of the study pages: the lesson comes with the person's record in one
         # query; alone (a 404, or "open it first" from the service) only when there is none.
-        progress = selectors.progress_with_live_lesson(request.user, int(pk))
-        lesson = progress.lesson if progress is not None else self._live(pk)
+        record = selectors.study_record(request.user, int(pk))
+        lesson = record.progress.lesson if record is not None else self._live(pk)
         report = HeartbeatSerializer(data=request.data)
         report.is_valid(raise_exception=True)
-        progress = services.record_study_time(request.user, lesson, report.validated_data["seconds"], progress=progress)
+        progress = services.record_study_time(request.user, lesson, report.validated_data["seconds"], record=record)
         return Response(ProgressSerializer(progress).data)
 
     @action(detail=True, methods=["post"])

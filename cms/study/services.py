@@ -13,7 +13,7 @@ from wagtail.models import Page
 from cms.accounts.models import User
 
 from .models import LessonPage, LessonProgress, StudyIndexPage
-from .selectors import may_study_lesson
+from .selectors import StudyRecord, may_study, may_study_lesson
 
 #: The page reports every ~30 s while visible; one report may not claim more than this.
 MAX_REPORT_SECONDS = 120
@@ -23,6 +23,7 @@ REPORT_SLACK_SECONDS = 5
 MIN_LESSON_CAP_SECONDS = 30 * 60
 #: Reports of one lesson arriving at the same moment: how often one is worked out again.
 REPORT_RETRIES = 3
+NO_ACCESS_MESSAGE = "您不在这门课程的学习范围内。"
 #: What a report changes; its conditional UPDATE applies only if they are still as read.
 _CREDITED_FIELDS = ("seconds_spent", "last_active_at", "credited_until")
 
@@ -39,7 +40,7 @@ def ensure_study_root() -> StudyIndexPage:
 
 def _check_access(user: User, lesson: LessonPage) -> None:
     if not may_study_lesson(user, lesson):
-        raise PermissionDenied("您不在这门课程的学习范围内。")
+        raise PermissionDenied(NO_ACCESS_MESSAGE)
 
 
 def lesson_cap_seconds(lesson: LessonPage) -> int:
@@ -78,7 +79,7 @@ def record_study_time(
     seconds,
     *,
     now: datetime.datetime | None = None,
-    progress: LessonProgress | None = None,
+    record: StudyRecord | None = None,
 ) -> LessonProgress:
     """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
 
@@ -91,16 +92,23 @@ def record_study_time(
     The hot request of the study pages (every open lesson, every ~30 s): no transaction and no
     row lock, but a conditional UPDATE that only applies to the row as it was read. Of two
     reports at once, the second finds the row changed and is worked out again from the new
-    row, so the same seconds are never credited twice. ``progress``: the person's record of
-    this lesson as just read by the caller (the heartbeat reads it with the lesson), spares
-    the first read."""
+    row, so the same seconds are never credited twice. ``record``: the person's record of this
+    lesson with its course's audience as just read by the caller (``selectors.study_record``,
+    the heartbeat's one read), spares reading them again; the access rule is applied to it
+    here all the same."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_REPORT_SECONDS:
         raise ValidationError(f"学习时长须为 1 到 {MAX_REPORT_SECONDS} 之间的整数（秒）。")
-    _check_access(user, lesson)
+    progress = None
+    if record is None:
+        _check_access(user, lesson)
+    else:
+        progress = record.progress
+        if (progress.user_id, progress.lesson_id) != (user.pk, lesson.pk):
+            raise ValueError("the record is not this person's record of this lesson")
+        if not may_study(user, record.audience, path_ids=record.path_ids):
+            raise PermissionDenied(NO_ACCESS_MESSAGE)
     now = now or timezone.now()
     cap = lesson_cap_seconds(lesson)
-    if progress is not None and (progress.user_id, progress.lesson_id) != (user.pk, lesson.pk):
-        raise ValueError("progress is not this person's record of this lesson")
     for attempt in range(REPORT_RETRIES):
         if attempt or progress is None:
             progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()

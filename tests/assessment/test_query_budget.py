@@ -28,7 +28,9 @@ AUTH = 2
 #: authentication and permission and nothing else.
 TRIVIAL_QUERIES = AUTH
 SESSION_QUERIES = AUTH + 10  # membership, unit name, unit path, consultations badge, quiz badge (4), notices badge
-HEARTBEAT_QUERIES = AUTH + 4  # progress with its lesson and membership, the course's audience, unit path, update
+# One read (the record, its lesson, the person's Party status, the course's audience and which
+# of its units are the person's or above), then the conditional update.
+HEARTBEAT_QUERIES = AUTH + 2
 SAVE_QUERIES = AUTH + 2  # the attempt's questions, the answer upsert (only while open): no transaction
 # The hand-in: one conditional UPDATE of the attempt; the score follows from the worker.
 SUBMIT_QUERIES = AUTH + 1

@@ -112,17 +112,28 @@ def test_heartbeat_before_opening_is_refused(person, lesson):
 
 def test_a_record_read_beforehand_is_used_and_must_be_the_persons_own(person, lesson, org):
     services.open_lesson(person, lesson, now=T0)
-    read = selectors.progress_with_live_lesson(person, lesson.pk)
-    assert read.lesson == lesson
-    assert services.record_study_time(person, lesson, 30, now=at(30), progress=read).seconds_spent == 30
+    read = selectors.study_record(person, lesson.pk)
+    assert read.progress.lesson == lesson and read.progress.lesson.required_seconds == lesson.required_seconds
+    assert services.record_study_time(person, lesson, 30, now=at(30), record=read).seconds_spent == 30
 
     other = member(org.first, username="other-reader")
     services.open_lesson(other, lesson, now=T0)
     with pytest.raises(ValueError):
-        services.record_study_time(
-            person, lesson, 30, now=at(60), progress=selectors.progress_with_live_lesson(other, lesson.pk)
-        )
+        services.record_study_time(person, lesson, 30, now=at(60), record=selectors.study_record(other, lesson.pk))
     assert LessonProgress.objects.get(user=person, lesson=lesson).seconds_spent == 30
+
+
+def test_a_record_read_beforehand_still_goes_through_the_access_rule(person, lesson, org):
+    services.open_lesson(person, lesson, now=T0)
+    course = lesson.get_parent().specific
+    course.audience_units.set([org.second])  # moved out of the audience since opening
+    course.save_revision().publish()
+
+    read = selectors.study_record(person, lesson.pk)
+    assert read.audience.unit_ids == {org.second.pk} and read.path_ids == set()
+    with pytest.raises(PermissionDenied):
+        services.record_study_time(person, lesson, 30, now=at(30), record=read)
+    assert LessonProgress.objects.get(user=person, lesson=lesson).seconds_spent == 0
 
 
 def test_completing_too_early_is_refused_with_what_is_missing(person, lesson):
