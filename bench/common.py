@@ -152,6 +152,38 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
     return {"pages": n_pages, "seconds": round(time.monotonic() - started, 1)}
 
 
+def cpu_seconds_by_program() -> dict[str, float]:
+    """CPU time (user + system) used so far by every live process of this machine, summed by
+    program: "gunicorn", "worker" (manage.py worker), "postgres", "load generator" (this
+    process) and "other". Two readings around a phase say where its CPU went; processes that
+    ended in between are missing from the second, so compare phases without restarts."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    me = os.getpid()
+    totals: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        if int(entry.name) == me:
+            program = "load generator"
+        elif "gunicorn" in command:
+            program = "gunicorn"
+        elif "manage.py worker" in command:
+            program = "worker"
+        elif command.startswith("postgres") or "postgres:" in command:
+            program = "postgres"
+        else:
+            program = "other"
+        totals[program] = totals.get(program, 0.0) + seconds
+    return totals
+
+
 def peak_rss_mb() -> float:
     import resource
 

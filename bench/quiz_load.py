@@ -58,6 +58,7 @@ import shutil
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -65,7 +66,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine_info  # noqa: E402
+from bench.common import cpu_seconds_by_program, machine_info  # noqa: E402
 from bench.form_submissions import PG, percentiles, psql, start_gunicorn  # noqa: E402
 from bench.notice_fanout import start_worker  # noqa: E402
 from tests.production import Installation  # noqa: E402
@@ -305,6 +306,7 @@ class Recorder:
 
     def __init__(self):
         self.timings: dict[str, list[float]] = {}
+        self.events: list[tuple[float, str, float]] = []  # (started, request name, seconds) for the timeline
         self.last_end = 0.0
         self.ends: dict[str, float] = {}  # request name → the moment its last answer came back
         self.count = 0
@@ -312,6 +314,8 @@ class Recorder:
     def __call__(self, name, started, ended, *, latency=True):
         """``latency=False``: a span the member waits through (交卷 → score), not a request."""
         self.timings.setdefault(name, []).append(ended - started)
+        if latency:
+            self.events.append((started, name, ended - started))
         self.last_end = max(self.last_end, ended)
         self.ends[name] = max(self.ends.get(name, 0.0), ended)
         self.count += latency
@@ -427,7 +431,10 @@ async def load(base: str, seed: dict, args) -> dict:
         out["bursts"]["GET session/"] = await burst("GET session/", people, session, rng)
 
         print(f"phase 2: steady contest ({len(people)} members, {len(studying)} studying) …", flush=True)
+        cpu_before = cpu_seconds_by_program()
         out["steady"], out["steady_seconds"] = await steady(people, studying, seed, args, problems, rng)
+        cpu_after = cpu_seconds_by_program()
+        out["steady_cpu"] = {name: cpu_after.get(name, 0.0) - cpu_before.get(name, 0.0) for name in cpu_after}
 
         print("phase 3: bursts …", flush=True)
         quiz_id, lesson_id = seed["burst"], seed["lesson"]
@@ -509,6 +516,37 @@ def check(stored: dict, people: list[Member], quiz_id: int) -> dict:
         "duplicated": duplicated,
         "differing": differing,
     }
+
+
+TIMELINE_STEP = 15.0
+
+
+def timeline(recorder: Recorder) -> list[str]:
+    """Requests sent per window with the p50 and p99 of the saves and of every request: where
+    in the contest a queue built up (the start, the saves, the hand-ins)."""
+    if not recorder.events:
+        return []
+    first = min(started for started, _name, _seconds in recorder.events)
+    windows: dict[int, list[tuple[str, float]]] = {}
+    for started, name, seconds in recorder.events:
+        windows.setdefault(int((started - first) // TIMELINE_STEP), []).append((name, seconds))
+    lines = ["| from s | requests/s | saves p50 ms | saves p99 ms | all p99 ms | mostly |", "|---|---|---|---|---|---|"]
+    for index in sorted(windows):
+        events = windows[index]
+        saves = [seconds for name, seconds in events if name == "PUT answers/"]
+        every = [seconds for _name, seconds in events]
+        names = Counter(name for name, _seconds in events)
+        busiest = names.most_common(1)[0][0]
+        if saves:
+            stats = percentiles(saves)
+            save_columns = f"{stats['p50'] * 1000:.0f} | {stats['p99'] * 1000:.0f}"
+        else:
+            save_columns = "– | –"
+        lines.append(
+            f"| {index * TIMELINE_STEP:.0f} | {len(events) / TIMELINE_STEP:.1f} | {save_columns} | "
+            f"{percentiles(every)['p99'] * 1000:.0f} | {busiest} |"
+        )
+    return lines
 
 
 def table(timings: dict[str, list[float]]) -> list[str]:
@@ -624,6 +662,14 @@ def main() -> int:
     print(
         f"score shown after 交卷 in the steady contest (the hand-in, then the result page asking every "
         f"second): p50 {scored['p50']:.2f} s, p99 {scored['p99']:.2f} s, max {scored['max']:.2f} s"
+    )
+    print(f"\nthe steady contest over time (by when each request was sent; {TIMELINE_STEP:g} s windows):\n")
+    print("\n".join(timeline(out["steady"])))
+    cpu, seconds = out["steady_cpu"], out["steady_seconds"]
+    print(
+        f"\nCPU used during the steady contest ({seconds:.0f} s × {os.cpu_count()} cores = "
+        f"{seconds * (os.cpu_count() or 1):.0f} CPU-seconds available): "
+        + ", ".join(f"{name} {used:.0f} s" for name, used in sorted(cpu.items(), key=lambda item: -item[1]))
     )
     for name in ("PUT answers/", "POST submit/"):
         p99 = steady_stats[name]["p99"]
