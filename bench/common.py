@@ -153,10 +153,11 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
 
 
 def cpu_seconds_by_program() -> dict[str, float]:
-    """CPU time (user + system) used so far by every live process of this machine, summed by
-    program: "gunicorn", "worker" (manage.py worker), "postgres", "load generator" (this
-    process) and "other". Two readings around a phase say where its CPU went; processes that
-    ended in between are missing from the second, so compare phases without restarts."""
+    """CPU time (user + system) used so far by every live process of this machine and by the
+    children each has reaped, summed by program: "gunicorn", "worker" (manage.py worker),
+    "postgres", "load generator" (this process) and "other". Two readings around a phase say
+    where its CPU went, including processes that ended in between (a recycled gunicorn
+    worker, a closed PostgreSQL connection): their time moves to the parent that reaped them."""
     ticks = os.sysconf("SC_CLK_TCK")
     me = os.getpid()
     totals: dict[str, float] = {}
@@ -169,14 +170,14 @@ def cpu_seconds_by_program() -> dict[str, float]:
         except OSError:  # ended meanwhile
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        seconds = sum(int(value) for value in fields[11:15]) / ticks  # utime, stime, cutime, cstime
         if int(entry.name) == me:
             program = "load generator"
         elif "gunicorn" in command:
             program = "gunicorn"
         elif "manage.py worker" in command:
             program = "worker"
-        elif command.startswith("postgres") or "postgres:" in command:
+        elif command.startswith("postgres") or Path(command.split(" ", 1)[0]).name == "postgres":
             program = "postgres"
         else:
             program = "other"

@@ -17,9 +17,13 @@ workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count()
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-# Recycle workers now and then so a slow leak in a library never grows without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = max_requests // 10
+# Recycle workers now and then so a slow leak in a library never grows without bound. Not
+# often, and not together: a new worker spends ~2 s of CPU loading the application, and
+# workers that share the load evenly reach the limit at about the same moment. At 2,000 with
+# a 10 % spread, all five workers of a 2-core server restarted within seconds of each other in
+# the middle of a company-wide contest and saves waited 5 s (bench/quiz_load.py).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 2
 # nginx on the same host sets X-Forwarded-Proto; Django reads it (SECURE_PROXY_SSL_HEADER).
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
