@@ -54,8 +54,8 @@ def ancestor_ids(unit_id: int) -> set[int]:
 
 
 def ancestors_query(unit_id: int) -> tuple[str, list[int]]:
-    """``ancestor_ids``' SQL and parameters: a subquery of another query as
-    ``RawSQL(*ancestors_query(pk))``, where the ids need not come back to Python first."""
+    """``ancestor_ids``' SQL and parameters, also for use as a subquery of another statement
+    (``study.selectors.study_record``), where the ids need not come back to Python first."""
     table = connection.ops.quote_name(OrganisationUnit._meta.db_table)
     sql = (
         f"WITH RECURSIVE up(id, parent_id) AS ("

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import F
 from django.db.models.functions import Left
 from django.utils import timezone
 from wagtail.models import Page
@@ -105,30 +104,6 @@ def lessons_of(course: CoursePage):
 def course_of(lesson: LessonPage) -> CoursePage | None:
     """The lesson's course with its audience units."""
     return CoursePage.objects.prefetch_related("audience_units").filter(path=_course_path(lesson)).first()
-
-
-def course_audience(lesson: LessonPage, user: User) -> tuple[CourseAudience, set[int]] | None:
-    """The audience of the lesson's course and which of its units are the person's or above
-    it, in one narrow query when it has audience units (nearly every course; the heartbeat
-    asks on every report), two when it has none. None: no such course."""
-    path = _course_path(lesson)
-    if user.organisation_id is None:
-        on_path = Value(False)
-    else:
-        on_path = ExpressionWrapper(
-            Q(organisationunit_id__in=RawSQL(*ancestors_query(user.organisation_id))), output_field=BooleanField()
-        )
-    links = list(
-        CoursePage.audience_units.through.objects.filter(coursepage__path=path)
-        .annotate(on_path=on_path)
-        .values_list("organisationunit_id", "on_path", "coursepage__live", "coursepage__audience_statuses")
-    )
-    if links:
-        _unit, _on_path, live, statuses = links[0]
-        units = frozenset(unit for unit, *_rest in links)
-        return CourseAudience(live, statuses, units), {unit for unit, on, *_rest in links if on}
-    course = CoursePage.objects.filter(path=path).values_list("live", "audience_statuses").first()
-    return (CourseAudience(course[0], course[1], frozenset()), set()) if course is not None else None
 
 
 def _course_path(lesson: LessonPage) -> str:
@@ -281,16 +256,6 @@ def studyable_course(user: User, lesson: LessonPage) -> CoursePage | None:
     return course if course is not None and can_study(user, course) else None
 
 
-def may_study_lesson(user: User, lesson: LessonPage) -> bool:
-    """``studyable_course`` without reading the course: the writes' check (open, heartbeat,
-    complete), which need no more than the answer."""
-    found = course_audience(lesson, user) if lesson.live else None
-    if found is None:
-        return False
-    audience, path_ids = found
-    return may_study(user, audience, path_ids=path_ids)
-
-
 def live_lesson(lesson_id: int) -> LessonPage | None:
     return LessonPage.objects.live().filter(pk=lesson_id).first()
 
@@ -333,7 +298,7 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     ancestors, ancestor_params = ancestors_query(user.organisation_id)
     sql = f"""
         SELECT progress.*, lesson.path AS lesson_path, lesson_page.required_seconds AS lesson_required_seconds,
-               membership.status AS membership_status, course.live AS course_live,
+               membership.id AS membership_id, membership.status AS membership_status, course.live AS course_live,
                course_page.audience_statuses AS course_audience_statuses, unit.organisationunit_id AS unit_id,
                unit.organisationunit_id IN ({ancestors}) AS unit_on_path
         FROM {q(LessonProgress._meta.db_table)} progress
@@ -352,26 +317,36 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     if not rows:
         return None
     progress = rows[0]
-    loaded = {
-        "id": lesson_id,
-        "page_ptr_id": lesson_id,
-        "path": progress.lesson_path,
-        "live": True,
-        "required_seconds": progress.lesson_required_seconds,
-    }
-    # The rest of the lesson deferred: read on access, as ``.only()`` would leave it.
-    fields = [f.attname for f in LessonPage._meta.concrete_fields if f.attname in loaded]
-    progress.lesson = LessonPage.from_db(connection.alias, fields, [loaded[name] for name in fields])
+    progress.lesson = _loaded_in_part(
+        LessonPage,
+        id=lesson_id,
+        page_ptr_id=lesson_id,
+        path=progress.lesson_path,
+        live=True,
+        required_seconds=progress.lesson_required_seconds,
+    )
     progress.user = user
     # The person's Party record as the audience check reads it (None: none, refused unasked).
-    status = progress.membership_status
-    User.membership.related.set_cached_value(user, Membership(user=user, status=status) if status else None)
+    membership = None
+    if progress.membership_id is not None:
+        membership = _loaded_in_part(
+            Membership, id=progress.membership_id, user_id=user.pk, status=progress.membership_status
+        )
+    User.membership.related.set_cached_value(user, membership)
     statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(
         progress.course_audience_statuses, None, connection
     )
     units = frozenset(row.unit_id for row in rows if row.unit_id is not None)
     audience = CourseAudience(bool(progress.course_live), statuses, units)
     return StudyRecord(progress, audience, {row.unit_id for row in rows if row.unit_on_path})
+
+
+def _loaded_in_part(model, **values):
+    """A ``model`` instance as the database holds it, with only ``values`` loaded and every
+    other field deferred (read on access, as ``.only()`` leaves them): for rows a hand-written
+    statement read in part."""
+    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, fields, [values[name] for name in fields])
 
 
 def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:

@@ -13,7 +13,7 @@ from wagtail.models import Page
 from cms.accounts.models import User
 
 from .models import LessonPage, LessonProgress, StudyIndexPage
-from .selectors import StudyRecord, may_study, may_study_lesson
+from .selectors import StudyRecord, may_study, studyable_course
 
 #: The page reports every ~30 s while visible; one report may not claim more than this.
 MAX_REPORT_SECONDS = 120
@@ -39,7 +39,7 @@ def ensure_study_root() -> StudyIndexPage:
 
 
 def _check_access(user: User, lesson: LessonPage) -> None:
-    if not may_study_lesson(user, lesson):
+    if studyable_course(user, lesson) is None:
         raise PermissionDenied(NO_ACCESS_MESSAGE)
 
 

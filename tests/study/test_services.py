@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from cms.accounts.models import MemberStatus
+from cms.accounts.models import MemberStatus, Membership
 from cms.study import selectors, services
 from cms.study.models import LessonProgress
 from tests.factories import CourseFactory, LessonFactory
@@ -121,6 +121,18 @@ def test_a_record_read_beforehand_is_used_and_must_be_the_persons_own(person, le
     with pytest.raises(ValueError):
         services.record_study_time(person, lesson, 30, now=at(60), record=selectors.study_record(other, lesson.pk))
     assert LessonProgress.objects.get(user=person, lesson=lesson).seconds_spent == 30
+
+
+def test_the_record_read_keeps_the_persons_real_party_record_on_them(person, lesson):
+    services.open_lesson(person, lesson, now=T0)
+    stored = Membership.objects.get(user=person)
+    reader = type(person).objects.get(pk=person.pk)  # a fresh request's user
+
+    selectors.study_record(reader, lesson.pk)
+
+    kept = reader.membership
+    assert (kept.pk, kept.status) == (stored.pk, stored.status)
+    assert kept.joined_party_on == stored.joined_party_on  # not read by the statement: loaded on access
 
 
 def test_a_record_read_beforehand_still_goes_through_the_access_rule(person, lesson, org):
