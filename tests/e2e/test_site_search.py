@@ -149,7 +149,9 @@ def test_no_results_message_and_keyboard(served_site, browser):
     box = _open_search(page, "desktop")
     box.press_sequentially("麒麟貔貅", delay=20)
     status = page.locator("#dj-search-status")
-    status.filter(has_text="没有找到").wait_for(timeout=15000)
+    # Search runs as the person types: "麒" alone finds nothing either, so wait for the whole
+    # word's answer, not the first one that says 没有找到.
+    status.filter(has_text="“麒麟貔貅”").wait_for(timeout=15000)
     assert status.inner_text() == "没有找到与“麒麟貔貅”相关的内容"
     box.fill("党费")
     page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=15000)
