@@ -115,11 +115,11 @@ class QuizViewSet(AssessmentViewMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def attempts(self, request, pk):
-        quiz = self._quiz(request, pk)
+        quiz = selectors.quiz_to_start(request.user, int(pk))
+        if quiz is None:
+            raise self.not_found()
         attempt, created = _service(lambda: services.start_attempt(request.user, quiz))
-        return Response(
-            AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return _answer_sheet(attempt, created)
 
 
 @extend_schema_view(
@@ -149,7 +149,7 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
 
     def retrieve(self, request, pk):
         services.finalise_expired(request.user)
-        return Response(AttemptSerializer(self._attempt(request, pk)).data)
+        return _answer_sheet(self._attempt(request, pk))
 
     @extend_schema(
         summary="保存一题答案",
@@ -226,6 +226,14 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
         return Response(ResultSerializer(selectors.attempt_result(attempt)).data)
 
 
+def _answer_sheet(attempt, created: bool = False) -> Response:
+    sheet = selectors.answer_sheet(attempt, new=created)
+    return Response(
+        AttemptSerializer(attempt, context={"sheet": sheet}).data,
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
 def _grading(hand_in: services.HandIn) -> Response:
     return Response(
         GradingSerializer(hand_in).data,
@@ -266,9 +274,7 @@ class PracticeView(AssessmentViewMixin, APIView):
                 request.user, data.validated_data["source"], data.validated_data.get("knowledge_points")
             )
         )
-        return Response(
-            AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        return _answer_sheet(attempt, created)
 
 
 class RankingView(AssessmentViewMixin, APIView):

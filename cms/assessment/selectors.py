@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from cms.accounts.audience import is_in_audience, organisation_path_ids
-from cms.accounts.models import MemberStatus, User
+from cms.accounts.models import MemberStatus, OrganisationUnit, User
 
 from .answers import OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, correct_letters
 from .models import (
@@ -51,6 +52,27 @@ def quizzes_for(user: User) -> list[QuizPage]:
 
 def visible_quiz(user: User, quiz_id: int) -> QuizPage | None:
     quiz = live_quizzes().filter(pk=quiz_id).first()
+    return quiz if quiz is not None and can_take(user, quiz) else None
+
+
+#: What starting an attempt reads of its quiz (``services.start_attempt`` and the answer
+#: sheet's quiz reference); a field read beyond these costs a query (tests count them).
+QUIZ_START_FIELDS = (
+    "title", "live", "kind", "opens_at", "closes_at", "starts_at", "time_limit_minutes", "attempt_limit",
+    "pass_mark", "shuffle_options", "multiple_choice_rule", "allow_review", "audience_statuses",
+)  # fmt: skip
+
+
+def quiz_to_start(user: User, quiz_id: int) -> QuizPage | None:
+    """``visible_quiz`` narrowed to what a start needs: a contest's members all start within
+    seconds of each other, and the whole page row with its course cost more than the start."""
+    quiz = (
+        QuizPage.objects.live()
+        .filter(pk=quiz_id)
+        .only(*QUIZ_START_FIELDS)
+        .prefetch_related(Prefetch("audience_units", OrganisationUnit.objects.only("pk")), "rules")
+        .first()
+    )
     return quiz if quiz is not None and can_take(user, quiz) else None
 
 
@@ -236,10 +258,14 @@ class AttemptQuestion:
         return self.question.blank_count()
 
 
+#: The columns of a question that may be shown before its attempt is graded.
+QUESTION_SHOWN_FIELDS = ("type", "stem", *(f"option_{letter.lower()}" for letter in OPTION_LETTERS), "answer", "live")
+
+
 def attempt_questions(attempt: Attempt) -> list[AttemptQuestion]:
-    """The attempt's questions in its frozen order (stems and options only). A question
-    deleted since the start is left out."""
-    questions = Question.objects.in_bulk(attempt.question_ids())
+    """The attempt's questions in its frozen order (stems and options only; the answer column
+    is read for the number of blanks). A question deleted since the start is left out."""
+    questions = Question.objects.only(*QUESTION_SHOWN_FIELDS).in_bulk(attempt.question_ids())
     return [
         AttemptQuestion(position, questions[item["q"]], item)
         for position, item in enumerate((i for i in attempt.items if i["q"] in questions), start=1)
@@ -252,6 +278,25 @@ def saved_answers(attempt: Attempt) -> dict[int, AttemptAnswer]:
 
 def answered_count(attempt: Attempt) -> int:
     return AttemptAnswer.objects.filter(attempt=attempt, answer__isnull=False).count()
+
+
+@dataclass
+class AnswerSheet:
+    """An attempt as the member answers it: its questions in the frozen order (stems and
+    options only) and the answers saved so far, by question id."""
+
+    questions: list[AttemptQuestion]
+    answers: dict[int, AttemptAnswer]
+
+    @property
+    def answered_count(self) -> int:
+        return sum(record.answer is not None for record in self.answers.values())
+
+
+def answer_sheet(attempt: Attempt, *, new: bool = False) -> AnswerSheet:
+    """``new``: the attempt was started by this request, so there is nothing saved to read
+    (a whole contest starts at once: every query here is paid 500 times in seconds)."""
+    return AnswerSheet(attempt_questions(attempt), {} if new else saved_answers(attempt))
 
 
 @dataclass

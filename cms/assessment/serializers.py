@@ -126,21 +126,27 @@ class AttemptQuestionSerializer(serializers.Serializer):
 
 
 class AttemptSerializer(AttemptSummarySerializer):
+    """An attempt with its answer sheet, given as context ``sheet`` (``selectors.answer_sheet``)."""
+
     remaining_seconds = serializers.SerializerMethodField()
     questions = serializers.SerializerMethodField()
     answers = serializers.SerializerMethodField()
 
+    def get_answered_count(self, attempt) -> int:
+        return self.context["sheet"].answered_count
+
     def get_remaining_seconds(self, attempt) -> int | None:
         return selectors.remaining_seconds(attempt)
 
+    @extend_schema_field(AttemptQuestionSerializer(many=True))
     def get_questions(self, attempt) -> list[dict]:
-        return AttemptQuestionSerializer(selectors.attempt_questions(attempt), many=True).data
+        return AttemptQuestionSerializer(self.context["sheet"].questions, many=True).data
 
     def get_answers(self, attempt) -> dict:
         items = {item["q"]: item for item in attempt.items}
         return {
             str(pk): selectors.to_shown(items[pk], items[pk]["t"], record.answer)
-            for pk, record in selectors.saved_answers(attempt).items()
+            for pk, record in self.context["sheet"].answers.items()
             if pk in items and record.answer is not None
         }
 

@@ -82,28 +82,22 @@ def ensure_quiz_root() -> QuizIndexPage:
 
 
 def _draw_for_quiz(quiz: QuizPage, rng: random.Random) -> list[Question]:
-    """Rules (k per knowledge point and difficulty, at random, no repeats) or the fixed list."""
-    rules = list(quiz.rules.all().order_by("sort_order"))
-    if not rules:
-        return [
-            row.question
-            for row in quiz.fixed_questions.select_related("question").order_by("sort_order")
-            if row.question.live
-        ]
-    chosen: list[Question] = []
-    taken: set[int] = set()
+    """Rules (k per knowledge point and difficulty, at random, no repeats) or the fixed list;
+    the questions loaded with the columns an answer sheet shows."""
+    rules = list(quiz.rules.all())  # in sort order (Orderable), prefetched by the quiz's read
+    chosen: list[int] = []
     for rule in rules:
         pool = Question.objects.filter(
             live=True, knowledge_points__in=selectors.knowledge_subtree_ids([rule.knowledge_point_id])
         )
         if rule.difficulty:
             pool = pool.filter(difficulty=rule.difficulty)
-        ids = sorted(set(pool.exclude(pk__in=taken).values_list("pk", flat=True)))
-        picked = rng.sample(ids, min(rule.count, len(ids)))
-        taken.update(picked)
-        found = Question.objects.in_bulk(picked)
-        chosen.extend(found[pk] for pk in picked)
-    return chosen
+        ids = sorted(set(pool.exclude(pk__in=chosen).values_list("pk", flat=True)))
+        chosen.extend(rng.sample(ids, min(rule.count, len(ids))))
+    if not rules:
+        chosen = list(quiz.fixed_questions.order_by("sort_order").values_list("question_id", flat=True))
+    found = Question.objects.filter(live=True).only(*selectors.QUESTION_SHOWN_FIELDS).in_bulk(chosen)
+    return [found[pk] for pk in chosen if pk in found]
 
 
 def _freeze(questions: list[Question], *, shuffle: bool, rng: random.Random) -> list[dict]:
@@ -182,13 +176,15 @@ def start_attempt(
     try:
         with transaction.atomic():
             # One start per person at a time: two tabs wait here and the second resumes.
-            User.objects.select_for_update().filter(pk=user.pk).first()
-            current = Attempt.objects.filter(user=user, quiz=quiz, submitted_at__isnull=True).first()
+            list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+            mine = list(Attempt.objects.filter(user=user, quiz=quiz))  # a few: counted, the open one resumed
+            current = next((attempt for attempt in mine if attempt.submitted_at is None), None)
             if current is not None:
+                current.quiz = quiz
                 return current, False
             _check_window(quiz, now)
             limit = quiz.effective_attempt_limit
-            if limit is not None and Attempt.objects.filter(user=user, quiz=quiz).count() >= limit:
+            if limit is not None and len(mine) >= limit:
                 raise Refused(EXHAUSTED_MESSAGE, code="attempts_exhausted")
             rng = rng or random.Random()
             questions = _draw_for_quiz(quiz, rng)

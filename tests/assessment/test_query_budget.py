@@ -32,6 +32,13 @@ SESSION_QUERIES = AUTH + 10  # membership, unit name, unit path, consultations b
 # of its units are the person's or above), then the conditional update.
 HEARTBEAT_QUERIES = AUTH + 2
 SAVE_QUERIES = AUTH + 2  # the attempt's questions, the answer upsert (only while open): no transaction
+# Starting (a whole contest starts within seconds): the quiz (its start columns only), its
+# audience unit ids, its rules, the person's Party record and unit path, the settling of expired
+# attempts, the person's row (locked: one start at a time), their attempts of this quiz, the
+# fixed list's ids, those questions, the insert, then the new answer sheet's questions.
+START_QUERIES = AUTH + 12
+# Resuming: the same reads up to the person's attempts, then the sheet's questions and answers.
+RESUME_QUERIES = AUTH + 10
 # The hand-in: one conditional UPDATE of the attempt; the score follows from the worker.
 SUBMIT_QUERIES = AUTH + 1
 # The worker's grading of a batch of hand-ins, whatever its size: the attempts (locked), their
@@ -136,6 +143,28 @@ def test_saving_an_answer_costs_the_same_whatever_the_quiz_size(contest, size):
     for got in (first, again):
         assert (got.queries, got.transactions) == (SAVE_QUERIES, 0), got.sql
     assert sum(s.startswith("INSERT") for s in first.sql) == 1
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_starting_and_resuming_cost_the_same_whatever_the_quiz_size(root, org, size):
+    person = member(org.first, MemberStatus.FULL, username=f"starter-{size}")
+    questions = [QuestionFactory(knowledge_points=[KnowledgePointFactory()]) for _ in range(size)]
+    quiz = QuizFactory(questions=questions, audience_units=[org.committee], time_limit_minutes=30)
+    client = client_for(person)
+    assert client.get(API + "session/").status_code == 200
+    start = run(lambda: client.post(API + f"quizzes/{quiz.pk}/attempts/"), status=201)
+    assert (start.queries, start.transactions) == (START_QUERIES, 1), start.sql
+    sheet = start.response.json()
+    assert len(sheet["questions"]) == size and sheet["answers"] == {} and sheet["answered_count"] == 0
+    first = sheet["questions"][0]
+    client.put(
+        API + f"attempts/{sheet['id']}/answers/{first['id']}/", {"answer": [first["options"][0]["key"]]}, format="json"
+    )
+    resume = run(lambda: client.post(API + f"quizzes/{quiz.pk}/attempts/"), status=200)
+    assert (resume.queries, resume.transactions) == (RESUME_QUERIES, 1), resume.sql
+    again = resume.response.json()
+    assert again["id"] == sheet["id"] and again["questions"] == sheet["questions"]
+    assert again["answers"] == {str(first["id"]): [first["options"][0]["key"]]} and again["answered_count"] == 1
 
 
 @pytest.mark.parametrize("size", [2, 12])
