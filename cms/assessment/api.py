@@ -217,6 +217,9 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["get"])
     def result(self, request, pk):
+        waiting = services.waiting_hand_in(request.user, int(pk))
+        if waiting is not None:
+            return _grading(waiting)
         services.finalise_expired(request.user)  # also grades a hand-in the worker has not reached
         attempt = self._attempt(request, pk)
         if not attempt.submitted:

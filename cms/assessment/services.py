@@ -426,6 +426,22 @@ def submit(user: User, attempt_id: int, key, *, now: datetime.datetime | None = 
     return HandIn(attempt_id, earlier.submitted_at, earlier)
 
 
+def waiting_hand_in(user: User, attempt_id: int, *, now: datetime.datetime | None = None) -> HandIn | None:
+    """The person's hand-in whose score the worker is still to give, while it has been waiting
+    less than ``GRADING_WAIT`` (later, the request grades it: ``finalise_expired``). The result
+    page asks every second until the score is there, and a whole contest hands in at once: its
+    answer is one narrow read."""
+    now = now or timezone.now()
+    submitted_at = (
+        Attempt.objects.filter(
+            pk=attempt_id, user=user, graded_at__isnull=True, submitted_at__gte=now - GRADING_WAIT
+        )
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    return None if submitted_at is None else HandIn(attempt_id, submitted_at)
+
+
 def grade_submitted(*, batch: int = GRADING_BATCH, now: datetime.datetime | None = None) -> int:
     """Grade the hand-ins waiting for their score, oldest first, ``batch`` per transaction
     (the worker's step on every pass, ``manage.py worker``). Several workers share the queue:

@@ -41,6 +41,8 @@ START_QUERIES = AUTH + 12
 RESUME_QUERIES = AUTH + 10
 # The hand-in: one conditional UPDATE of the attempt; the score follows from the worker.
 SUBMIT_QUERIES = AUTH + 1
+# The result page asking for a score the worker is still to give: one narrow read.
+RESULT_WAITING_QUERIES = AUTH + 1
 # The worker's grading of a batch of hand-ins, whatever its size: the attempts (locked), their
 # people (locked), questions, their knowledge points, saved answers, the answers' upsert, the
 # attempts' update, mastery read and upsert, notebook read and upsert.
@@ -175,6 +177,9 @@ def test_handing_in_costs_the_same_whatever_the_quiz_size(contest, size):
     got = submit(taking)
     assert (got.queries, got.transactions) == (SUBMIT_QUERIES, 1), got.sql
     assert got.response.json()["graded"] is False
+    waiting = run(lambda: taking.client.get(API + f"attempts/{taking.attempt['id']}/result/"), status=202)
+    assert (waiting.queries, waiting.transactions) == (RESULT_WAITING_QUERIES, 0), waiting.sql
+    assert waiting.response.json()["submitted_at"] == got.response.json()["submitted_at"]
     graded = grade()
     assert (graded.graded, graded.queries) == (1, GRADING_QUERIES), graded.sql
     result = taking.client.get(API + f"attempts/{taking.attempt['id']}/result/").json()
