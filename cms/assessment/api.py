@@ -17,7 +17,6 @@ from cms.core.api import ErrorSerializer
 
 from . import selectors, services
 from .serializers import (
-    RESULT_RETRY_SECONDS,
     AnswerInputSerializer,
     AttemptSerializer,
     AttemptSummarySerializer,
@@ -241,7 +240,7 @@ def _grading(hand_in: services.HandIn) -> Response:
     return Response(
         GradingSerializer(hand_in).data,
         status=status.HTTP_202_ACCEPTED,
-        headers={"Retry-After": str(RESULT_RETRY_SECONDS)},
+        headers={"Retry-After": str(hand_in.retry_after_seconds)},
     )
 
 

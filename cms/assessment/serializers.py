@@ -203,11 +203,7 @@ class GradingSerializer(serializers.Serializer):
         return "已交卷，正在判分，请稍候。"
 
     def get_retry_after_seconds(self, hand_in) -> int:
-        return RESULT_RETRY_SECONDS
-
-
-#: How soon a member's page asks again for a score being graded (the worker's pass: ~0.5 s).
-RESULT_RETRY_SECONDS = 1
+        return hand_in.retry_after_seconds
 
 
 class ResultSerializer(serializers.Serializer):

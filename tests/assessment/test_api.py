@@ -333,3 +333,31 @@ def test_the_worker_grades_a_hand_in_and_a_busy_worker_does_not_leave_the_member
 
     assert result.status_code == 200 and result.json()["graded"] is True, result.content
     assert services.grade_submitted() == 0  # graded once
+
+
+def test_a_crowd_handing_in_at_once_is_told_to_wait_longer_the_further_back_it_is(world, org, monkeypatch):
+    """The result page asks again after retry_after_seconds (also Retry-After): a second, and a
+    second more per GRADING_PER_SECOND hand-ins the worker has to grade first, so a whole
+    contest handing in at once does not ask for its scores hundreds of times a second."""
+    monkeypatch.setattr(services, "GRADING_PER_SECOND", 2)
+    crowd = [member(org.first, MemberStatus.FULL, username=f"crowd{n}") for n in range(5)]
+    waits = []
+    for person in crowd:
+        client = client_for(person)
+        attempt = client.post(API + f"quizzes/{world.quiz.pk}/attempts/").json()
+        handed_in = client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()}, format="json")
+        assert handed_in.status_code == 202
+        asked = client.get(API + f"attempts/{attempt['id']}/result/")
+        assert asked.status_code == 202
+        assert asked["Retry-After"] == str(asked.json()["retry_after_seconds"])
+        assert asked.json()["retry_after_seconds"] == handed_in.json()["retry_after_seconds"]
+        waits.append(handed_in.json()["retry_after_seconds"])
+    assert waits == [1, 1, 2, 2, 3]  # 0, 1, 2, 3 and 4 hand-ins ahead, 2 graded per second
+
+    monkeypatch.setattr(services, "MAX_RESULT_RETRY_SECONDS", 2)
+    last = client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()}, format="json")
+    assert last.status_code == 202 and last.json()["retry_after_seconds"] == 2  # never longer than the cap
+
+    services.grade_submitted()
+    again = client.post(API + f"attempts/{attempt['id']}/submit/", {"key": key()}, format="json")
+    assert again.status_code == 200 and again.json()["graded"] is True  # graded: no wait at all

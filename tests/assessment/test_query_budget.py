@@ -39,10 +39,12 @@ SAVE_QUERIES = AUTH + 2  # the attempt's questions, the answer upsert (only whil
 START_QUERIES = AUTH + 12
 # Resuming: the same reads up to the person's attempts, then the sheet's questions and answers.
 RESUME_QUERIES = AUTH + 10
-# The hand-in: one conditional UPDATE of the attempt; the score follows from the worker.
-SUBMIT_QUERIES = AUTH + 1
-# The result page asking for a score the worker is still to give: one narrow read.
-RESULT_WAITING_QUERIES = AUTH + 1
+# The hand-in: one conditional UPDATE of the attempt, then how many hand-ins wait before it (the
+# result page's wait); the score follows from the worker.
+SUBMIT_QUERIES = AUTH + 2
+# The result page asking for a score the worker is still to give: one narrow read, and the
+# queue ahead of it again.
+RESULT_WAITING_QUERIES = AUTH + 2
 # The worker's grading of a batch of hand-ins, whatever its size: the attempts (locked), their
 # people (locked), questions, their knowledge points, saved answers, the answers' upsert, the
 # attempts' update, mastery read and upsert, notebook read and upsert.
