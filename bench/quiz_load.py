@@ -26,8 +26,8 @@ the other:
    double-click: the same key twice at once; some retry), none lost or duplicated.
 4. floor again, ping and session (the shared machine drifts: the ratios use the mean of
    both ping bursts).
-5. one at a time: a single client sends GET ping/, GET session/, a heartbeat, a save and a
-   submit (a third contest), member after member; the medians say what each request costs
+5. one at a time: a single client sends GET ping/, starts a third contest, GET session/, a
+   heartbeat, a save and a submit, member after member; the medians say what each request costs
    without any queue, the figure least disturbed by other work on a shared machine.
 
 Throughput of a burst is its requests / time until the last answer; its cost relative to the
@@ -476,11 +476,10 @@ async def load(base: str, seed: dict, args) -> dict:
         print("phase 5: one at a time …", flush=True)
         serial_id, one = seed["serial"], Recorder()
         out["serial_people"] = people[: args.serial]
-        await spread(out["serial_people"], lambda m: m.start(prepare, problems, serial_id), args.prepare_window, rng)
         for member in out["serial_people"]:
-            if serial_id not in member.attempts:
-                continue
             await ping(member, one)
+            if await member.start(one, problems, serial_id) is None:
+                continue
             await session(member, one)
             await member.call(one, "POST heartbeat/", "POST", f"lessons/{lesson_id}/heartbeat/", {"seconds": 2})
             await member.save(one, problems, serial_id, 0)
