@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine_info  # noqa: E402
+from bench.http_client import Client, HTTPError  # noqa: E402
 from tests.production import Installation  # noqa: E402
 
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -183,8 +184,8 @@ def percentiles(values: list[float]) -> dict:
 
 class Member:
     def __init__(self, base: str, username: str, session_key: str, form_id: int, rng: random.Random):
-        self.client = httpx.AsyncClient(
-            base_url=base, timeout=60, cookies={"sessionid": session_key}, headers={"Accept": "application/json"}
+        self.client = Client(
+            base, cookies={"sessionid": session_key}, headers={"Accept": "application/json"}, timeout=60
         )
         self.username, self.form_id, self.rng = username, form_id, rng
         self.sent = None
@@ -237,7 +238,7 @@ class Member:
                 )
                 if other.status_code != 400 or other.json().get("code") != "already_submitted":
                     problems.append(f"{self.username}: second tab {other.status_code} {other.text[:200]}")
-        except (httpx.HTTPError, ValueError, KeyError) as error:
+        except (HTTPError, ValueError, KeyError) as error:
             problems.append(f"{self.username}: {type(error).__name__}: {error}")
         finally:
             await self.client.aclose()

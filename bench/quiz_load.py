@@ -61,13 +61,12 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import cpu_seconds_by_program, machine_info  # noqa: E402
 from bench.form_submissions import PG, percentiles, psql, start_gunicorn  # noqa: E402
+from bench.http_client import Client  # noqa: E402
 from bench.notice_fanout import start_worker  # noqa: E402
 from tests.production import Installation  # noqa: E402
 
@@ -209,13 +208,7 @@ result["mastery_mismatch"] = sorted(name for name in set(counted) | set(graded) 
 
 class Member:
     def __init__(self, base: str, username: str, session_key: str, rng: random.Random):
-        self.client = httpx.AsyncClient(
-            base_url=base,
-            timeout=120,
-            cookies={"sessionid": session_key},
-            headers={"Accept": "application/json"},
-            limits=httpx.Limits(max_connections=2),
-        )
+        self.client = Client(base, cookies={"sessionid": session_key}, headers={"Accept": "application/json"})
         self.username, self.rng = username, rng
         self.attempts: dict[int, dict] = {}  # quiz id → the attempt as started
         self.saved: dict[int, dict[str, list]] = {}  # quiz id → question id → last answer saved
