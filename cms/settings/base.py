@@ -392,6 +392,7 @@ SPECTACULAR_SETTINGS = {
         "ConsultationMessageKindEnum": "cms.consultations.models.MessageKind",
         "QuizKindEnum": "cms.assessment.models.QuizKind",
         "AttemptSourceEnum": "cms.assessment.models.AttemptSource",
+        "QuestionTypeEnum": "cms.assessment.answers.QuestionType.CHOICES",
         "PracticeSourceEnum": "cms.assessment.serializers.PRACTICE_SOURCES",
         "NoticeKindEnum": "cms.notifications.models.Kind",
         "NoticeReplyEnum": "cms.notifications.models.Reply",
