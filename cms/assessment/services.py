@@ -336,9 +336,7 @@ def save_answer(
     attempt is still open (``_upsert_open_answer``), so an answer racing the hand-in is
     either in before it or refused, never stored after it."""
     now = now or timezone.now()
-    attempt = (
-        Attempt.objects.filter(pk=attempt_id, user=user).only("user_id", "items", "deadline", "submitted_at").first()
-    )
+    attempt = _open_for_saving(user, attempt_id)
     if attempt is None:
         raise PermissionDenied
     item = _item(attempt, question_id)
@@ -355,6 +353,19 @@ def save_answer(
 
 
 _UPSERTED = ("attempt", "question", "answer", "saved_at")
+_READ_FOR_SAVING = ("id", "user", "items", "deadline", "submitted_at")
+
+
+def _open_for_saving(user: User, attempt_id: int) -> Attempt | None:
+    """The person's attempt with only what an answer save reads. Written out in SQL: through
+    the ORM, building this one query cost a third of the whole request's CPU."""
+    q = connection.ops.quote_name
+    attempts = Attempt._meta
+    columns = ", ".join(q(attempts.get_field(name).column) for name in _READ_FOR_SAVING)
+    user_column = q(attempts.get_field("user").column)
+    sql = f"SELECT {columns} FROM {q(attempts.db_table)} WHERE {q(attempts.pk.column)} = %s AND {user_column} = %s"
+    # A raw query converts the columns as the ORM would (JSON, and SQLite's text datetimes).
+    return next(iter(Attempt.objects.raw(sql, [attempt_id, user.pk])), None)
 
 
 def _upsert_open_answer(record: AttemptAnswer) -> bool:
