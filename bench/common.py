@@ -3,12 +3,15 @@ against it, and a realistic site generator writing straight into the CMS databas
 
 from __future__ import annotations
 
+import bisect
 import os
 import platform
 import random
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +31,11 @@ PARAGRAPH_POOL = [
     "全面从严治党永远在路上，要持之以恒落实中央八项规定精神，驰而不息纠治“四风”，营造风清气正的政治生态。",
     "党风廉政建设责任制要层层压实，落实“一岗双责”，开展廉洁从业警示教育，筑牢拒腐防变思想防线。",
 ]
-TAG_POOL = [
+#: What the pages are about: one per article (in turn), so every topic has its share.
+TOPICS = [
     "三会一课",
     "主题党日",
-    "党费",
+    "党费收缴",
     "民主评议",
     "发展对象",
     "组织生活会",
@@ -43,9 +47,90 @@ TAG_POOL = [
     "预备党员",
     "入党积极分子",
     "中心组学习",
-    "党风廉政",
+    "党风廉政建设",
+    "安全生产",
+    "技术创新",
+    "质量提升",
+    "节能降耗",
+    "客户服务",
+    "人才培养",
+    "数字化转型",
+    "合规管理",
 ]
-UNIQUE_TOPICS = ["安全生产", "技术创新", "质量提升", "节能降耗", "客户服务", "人才培养", "数字化转型", "合规管理"]
+UNITS = ["第一党支部", "第二党支部", "第三党支部", "机关党总支", "公司党委", "党委宣传部", "党委组织部", "纪委办公室"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海峰林波辉鹏飞斌宇浩凯健俊帆帅旭宁"
+_TAG_KINDS = ["学习", "活动", "检查", "公示", "通报", "总结", "部署", "调研", "培训", "考核", "交流", "推进会", "专题"]
+#: A few hundred tags (topics, and a topic with the kind of work: 安全生产检查, 党费公示 …).
+TAG_POOL = TOPICS + [f"{topic}{kind}" for topic in TOPICS for kind in _TAG_KINDS]
+#: Characters of running text per generated article (the site's real articles: ~1,000–2,500).
+ARTICLE_CHARACTERS = 1500
+
+
+class Vocabulary:
+    """Ordinary Chinese words sampled by frequency from jieba's own dictionary (Zipf-like)."""
+
+    def __init__(self, limit: int = 60000) -> None:
+        import jieba
+
+        words = []
+        with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
+            for line in fh:
+                word, freq, *_ = line.split()
+                if len(word) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
+                    words.append((int(freq), word))
+        words.sort(reverse=True)
+        words = words[:limit]
+        self.words = [w for _, w in words]
+        self.cumulative = []
+        total = 0
+        for freq, _ in words:
+            total += freq**0.8
+            self.cumulative.append(total)
+        self.total = total
+
+    def sentence(self, rng: random.Random, n: int) -> str:
+        picked = [self.words[bisect.bisect(self.cumulative, rng.random() * self.total)] for _ in range(n)]
+        return "".join(picked) + "。"
+
+
+@dataclass
+class ArticleText:
+    title: str
+    unit: str
+    day: str  # ISO date
+    paragraphs: list[str]
+    tags: list[str]
+
+
+def article_text(index: int, rng: random.Random, vocab: Vocabulary, *, characters: int = ARTICLE_CHARACTERS):
+    """One article as editors write them: a title naming a unit and a topic, ~1,500 characters
+    of paragraphs (the site's phrases among ordinary words from a large vocabulary, people,
+    figures and numbers), 1–3 tags of a few hundred. The one text generator of every benchmark."""
+    topic = TOPICS[index % len(TOPICS)]
+    unit = UNITS[rng.randrange(len(UNITS))]
+    day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    person = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+    verb = rng.choice(["召开", "开展", "组织", "推进", "部署"])
+    kind = rng.choice(["工作会议", "专题活动", "学习交流", "情况通报", "推进会"])
+    title = f"{unit}{verb}{topic}{kind}（第{index}期）"
+    paragraphs, length = [], 0
+    while length < characters:
+        if rng.random() < 0.4:
+            text = rng.choice(PARAGRAPH_POOL)
+        else:
+            text = vocab.sentence(rng, rng.randint(6, 14)) + vocab.sentence(rng, rng.randint(6, 14))
+        if rng.random() < 0.15:
+            text = f"{person}同志指出，{topic}工作要{text}"
+        if rng.random() < 0.1:
+            text += (
+                f"截至{rng.randint(1, 12)}月底，共完成{rng.randint(2, 980)}项任务，编号{index}-{rng.randint(1, 99)}。"
+            )
+        paragraphs.append(text)
+        length += len(text)
+    related = [tag for tag in TAG_POOL if tag.startswith(topic)]
+    tags = rng.sample(related, rng.randint(1, 2)) + rng.sample(TAG_POOL, rng.randint(0, 1))
+    return ArticleText(title, unit, day, paragraphs, list(dict.fromkeys(tags)))
 
 
 def machine_info() -> str:
@@ -73,83 +158,221 @@ def setup_django(var_dir: Path) -> None:
     django.setup()
 
 
-def article_body(rng: random.Random, index: int, images: list) -> list:
+def article_body(text: ArticleText, *, image=None, document=None) -> list:
+    """The StreamField body of an article: its paragraphs with a heading a third of the way
+    in, and an image and an attachment where given."""
+    from django.utils.html import escape
     from wagtail.rich_text import RichText
 
-    paragraphs = [rng.choice(PARAGRAPH_POOL) for _ in range(rng.randint(14, 18))]
-    topic = UNIQUE_TOPICS[index % len(UNIQUE_TOPICS)]
-    paragraphs.insert(2, f"第{index}号工作简报：围绕{topic}工作，编号{index}的专项行动已完成阶段性任务。")
-    body = [("paragraph", RichText("".join(f"<p>{p}</p>" for p in paragraphs[:6])))]
-    if images:
-        body.append(("image", {"image": images[index % len(images)], "caption": f"活动现场（{index}）"}))
+    split = max(1, len(text.paragraphs) // 3)
+
+    def paragraphs(part):
+        return ("paragraph", RichText("".join(f"<p>{escape(p)}</p>" for p in part)))
+
+    body = [paragraphs(text.paragraphs[:split])]
+    if image is not None:
+        body.append(("image", {"image": image, "caption": f"{text.unit}活动现场"}))
     body.append(("heading", "下一步工作"))
-    body.append(("paragraph", RichText("".join(f"<p>{p}</p>" for p in paragraphs[6:]))))
+    body.append(paragraphs(text.paragraphs[split:]))
+    if document is not None:
+        body.append(("attachment", {"document": document, "title": f"{text.title}（附件）"}))
     return body
 
 
-def generate_site(n_pages: int, *, seed: int = 7, images: int = 20) -> dict:
-    """Create a home page, 6 sections and `n_pages` live news articles in the database.
+#: Of the generated articles: one in IMAGE_EVERY carries an image (one in two of those as
+#: cover), one in DOCUMENT_EVERY an attachment; one in OPENNESS_EVERY is a 党务公开 notice
+#: and one in THEORY_EVERY a 理论学习 article, the rest news.
+IMAGE_EVERY, DOCUMENT_EVERY, OPENNESS_EVERY, THEORY_EVERY = 4, 25, 10, 7
+#: Top sections (section-0 … section-5) and branch sections below the last one, each owned by
+#: a branch (its editors' own area), which get every BRANCH_SHARE-th article between them.
+SECTIONS, BRANCHES, BRANCH_SHARE = 6, 12, 3
 
-    Pages are created as live rows directly (no revision history), which is what years of
-    publishing leave behind and keeps generation of 10,000 pages to about a minute.
-    """
-    import datetime
+
+@contextmanager
+def search_index_deferred():
+    """Without Wagtail's per-save search index tasks (one queued task per page save: 10,000
+    generated pages left ~20,000 tasks that kept the worker busy for minutes under the
+    measurements). The caller indexes everything at once afterwards (``update_index``)."""
+    from django.db.models.signals import post_save
+    from modelsearch import index
+    from modelsearch.signal_handlers import post_save_signal_handler
+
+    models = [m for m in index.get_indexed_models() if getattr(m, "search_auto_update", True)]
+    for model in models:
+        post_save.disconnect(post_save_signal_handler, sender=model)
+    try:
+        yield
+    finally:
+        for model in models:
+            post_save.connect(post_save_signal_handler, sender=model)
+
+
+def _media_pools(images: int, documents: int) -> tuple[list, list]:
     import io
 
+    from django.core.files.base import ContentFile
     from django.core.files.images import ImageFile
-    from django.db import transaction
+    from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
     from wagtail.models import Collection
 
     from cms.bootstrap.demo.media import draw_demo_image
-    from cms.bootstrap.roles import setup_roles
-    from cms.openness.models import NewsPage, SectionPage
-    from cms.openness.services import ensure_home_page
-    from cms.publishing.models import ContentChange
 
-    rng = random.Random(seed)
-    started = time.monotonic()
-    home = ensure_home_page(intro="基准测试站点")
-    setup_roles()
-    Image = get_image_model()
-    pool = list(Image.objects.all()[:images])
-    while len(pool) < images:
+    Image, Document = get_image_model(), get_document_model()
+    root = Collection.get_first_root_node()
+    image_pool = list(Image.objects.filter(title__startswith="基准图片").order_by("pk")[:images])
+    while len(image_pool) < images:
+        number = len(image_pool)
         image = Image(
-            title=f"基准图片{len(pool)}",
-            collection=Collection.get_first_root_node(),
-            file=ImageFile(io.BytesIO(draw_demo_image(len(pool), 640, 360)), name=f"bench-{len(pool)}.jpg"),
+            title=f"基准图片{number}",
+            collection=root,
+            file=ImageFile(io.BytesIO(draw_demo_image(number, 640, 360)), name=f"bench-{number}.jpg"),
         )
         image._set_file_hash()
         image.save()
-        pool.append(image)
-    sections = []
-    for number in range(6):
-        slug = f"section-{number}"
-        section = SectionPage.objects.child_of(home).filter(slug=slug).first()
-        if section is None:
-            section = home.add_child(instance=SectionPage(title=f"栏目{number}", slug=slug, intro="基准测试栏目"))
-        sections.append(section)
-    existing = NewsPage.objects.count()
-    today = datetime.date(2026, 11, 26)
-    for index in range(existing, n_pages):
-        section = sections[index % len(sections)]
-        page = NewsPage(
-            title=f"第{index}号：{rng.choice(TAG_POOL)}工作动态",
-            slug=f"article-{index}",
-            date=today - datetime.timedelta(days=index // 5),
-            summary=rng.choice(PARAGRAPH_POOL)[:60],
-            body=article_body(rng, index, pool),
-            live=True,
-            has_unpublished_changes=False,
-            first_published_at=None,
+        image_pool.append(image)
+    document_pool = list(Document.objects.filter(title__startswith="基准附件").order_by("pk")[:documents])
+    while len(document_pool) < documents:
+        number = len(document_pool)
+        document = Document(title=f"基准附件{number}", collection=root)
+        # A small real PDF-like file: the site links and sizes it; its bytes do not matter.
+        data = b"%PDF-1.4\n" + (f"基准附件{number}\n" * 2000).encode()
+        document.file.save(f"bench-{number}.pdf", ContentFile(data), save=False)
+        document._set_file_hash()
+        document.save()
+        document_pool.append(document)
+    return image_pool, document_pool
+
+
+def _issuing_units() -> dict:
+    """The units articles name as issuer (``UNITS``), under the benchmark's 党委."""
+    from cms.accounts.models import OrganisationUnit
+
+    committee, _ = OrganisationUnit.objects.get_or_create(name="基准党委", defaults={"kind": "committee"})
+    units = {}
+    for name in UNITS:
+        kind = "general_branch" if name.endswith("党总支") else "branch"
+        units[name] = (
+            committee
+            if name == "公司党委"
+            else OrganisationUnit.objects.get_or_create(name=name, defaults={"kind": kind, "parent": committee})[0]
         )
-        with transaction.atomic():
-            section.add_child(instance=page)
-            page.tags.set(rng.sample(TAG_POOL, 2))
-        if index % 1000 == 999:
-            print(f"  生成 {index + 1}/{n_pages} 页", file=sys.stderr, flush=True)
+    return units
+
+
+def _sections(home) -> list:
+    """The top sections and, below the last, the branches' own sections (owned by a unit)."""
+    from cms.accounts.models import OrganisationUnit
+    from cms.openness.models import SectionPage
+
+    def section(parent, slug, title, **fields):
+        found = SectionPage.objects.child_of(parent).filter(slug=slug).first()
+        if found is None:
+            found = parent.add_child(instance=SectionPage(title=title, slug=slug, intro="基准测试栏目", **fields))
+        return found
+
+    tops = [section(home, f"section-{number}", f"栏目{number}") for number in range(SECTIONS)]
+    committee, _ = OrganisationUnit.objects.get_or_create(name="基准党委", defaults={"kind": "committee"})
+    branches = []
+    for number in range(BRANCHES):
+        unit, _ = OrganisationUnit.objects.get_or_create(
+            name=f"基准第{number + 1}党支部", defaults={"kind": "branch", "parent": committee}
+        )
+        branches.append(section(tops[-1], f"branch-{number}", unit.name, organisation=unit))
+    return tops + branches
+
+
+def new_article(index: int, text: ArticleText, *, issuer=None, image=None, document=None, category=None):
+    """An unsaved live article of the type its index gives, with the generated text."""
+    import datetime
+
+    from cms.openness.models import NewsPage, OpennessPage, TheoryPage
+
+    fields = {
+        "title": text.title,
+        "slug": f"article-{index}",
+        "date": datetime.date(2026, 11, 26) - datetime.timedelta(days=index // 5),
+        "issuing_unit": issuer,
+        "summary": text.paragraphs[0][:80],
+        "body": article_body(text, image=image, document=document),
+        "cover_image": image if image is not None and index % (2 * IMAGE_EVERY) == 0 else None,
+        "live": True,
+        "has_unpublished_changes": False,
+    }
+    if index % OPENNESS_EVERY == 0 and category is not None:
+        return OpennessPage(category=category, **fields)
+    if index % THEORY_EVERY == 0:
+        return TheoryPage(source=f"《党建研究》2026年第{index % 24 + 1}期", **fields)
+    return NewsPage(**fields)
+
+
+def generate_site(n_pages: int, *, seed: int = 7, images: int = 20, documents: int = 5) -> dict:
+    """Create a home page, sections (6 top ones and 12 branch sections below the last) and
+    ``n_pages`` live articles in the database: news, 党务公开 and 理论学习 articles of ~1,500
+    characters each (``article_text``), 1–3 tags of a few hundred, an image in one in four, an
+    attachment in one in 25. Then the CMS search index of everything at once.
+
+    Articles are created as live rows directly (no revision history), which is what years of
+    publishing leave behind and keeps generation fast. Idempotent: only missing articles are
+    added (the same ones a fresh run adds: every article's text depends on its index alone).
+    """
+    from django.core.management import call_command
+    from django.db import transaction
+    from taggit.models import Tag
+    from wagtail.models import Page
+
+    from cms.bootstrap.roles import setup_roles
+    from cms.openness.models import OpennessCategory
+    from cms.openness.services import ensure_home_page
+    from cms.publishing.models import ContentChange
+
+    started = time.monotonic()
+    vocab = Vocabulary()
+    with search_index_deferred():
+        home = ensure_home_page(intro="基准测试站点")
+        setup_roles()
+        image_pool, document_pool = _media_pools(images, documents)
+        sections = _sections(home)
+        issuers = _issuing_units()
+        category = OpennessCategory.objects.order_by("sort_order", "pk").first()
+        if category is None:
+            category = OpennessCategory.objects.create(name="党务工作")
+        tags = {name: Tag.objects.get_or_create(name=name)[0] for name in TAG_POOL}
+        existing = set(Page.objects.filter(slug__startswith="article-").values_list("slug", flat=True).iterator())
+        links: dict[type, list] = {}  # the pages' tag links, written in batches
+        for index in range(n_pages):
+            if f"article-{index}" in existing:
+                continue
+            rng = random.Random(seed * 1_000_003 + index)  # each article's text from its index alone
+            text = article_text(index, rng, vocab)
+            page = new_article(
+                index,
+                text,
+                issuer=issuers[text.unit],
+                image=image_pool[index % len(image_pool)] if index % IMAGE_EVERY == 1 else None,
+                document=document_pool[index % len(document_pool)] if index % DOCUMENT_EVERY == 3 else None,
+                category=category,
+            )
+            section = sections[index % len(sections)] if index % BRANCH_SHARE else sections[SECTIONS + index % BRANCHES]
+            with transaction.atomic():
+                section.add_child(instance=page)
+            through = type(page).tags.through
+            links.setdefault(through, []).extend(through(content_object_id=page.pk, tag=tags[n]) for n in text.tags)
+            if index % 1000 == 999:
+                for model, rows in links.items():
+                    model.objects.bulk_create(rows)
+                links = {}
+                print(f"  生成 {index + 1}/{n_pages} 页", file=sys.stderr, flush=True)
+        for model, rows in links.items():
+            model.objects.bulk_create(rows)
     ContentChange.objects.all().delete()  # generation is not an editorial change
-    return {"pages": n_pages, "seconds": round(time.monotonic() - started, 1)}
+    generated = time.monotonic() - started
+    call_command("update_index", verbosity=0)
+    return {
+        "pages": n_pages,
+        "seconds": round(generated, 1),
+        "search_index_seconds": round(time.monotonic() - started - generated, 1),
+    }
 
 
 def cpu_seconds_by_program() -> dict[str, float]:

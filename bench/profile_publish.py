@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, article_body, generate_site, setup_django
+from common import ROOT, Vocabulary, article_body, article_text, generate_site, setup_django
 
 
 def main() -> None:
@@ -49,8 +49,7 @@ def main() -> None:
     from cms.publishing.models import ContentChange
 
     call_command("migrate", verbosity=0)
-    if NewsPage.objects.count() < args.size:
-        generate_site(args.size)
+    generate_site(args.size)  # adds only what is missing
     if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
         tasks.record_change(ContentChange.Action.REBUILD)
         services.publish_pending_changes(force_build=True)
@@ -59,9 +58,10 @@ def main() -> None:
     stamp = int(time.time())
 
     rng = random.Random(stamp)
+    vocab = Vocabulary() if args.body else None
 
     def body(i: int):
-        return article_body(rng, 90000 + i, []) if args.body else []
+        return article_body(article_text(90000 + i, rng, vocab)) if args.body else []
 
     def prepare(i: int):
         """The page to act on, made ready outside the measurement (as the bench does)."""

@@ -1,43 +1,150 @@
-"""Publish-to-live latency: from the approval (the service call) to the page being served
-from `current`, with the real worker process running. Usage:
-    python bench/publish_latency.py 1000 [10000] [--runs 20]
+"""Publish-to-live latency as an editor sees it. Usage:
+    python bench/publish_latency.py 1000 [10000 ...] [--runs 20] [--restarts 3]
 
-Needs the site of that size (bench/full_build.py creates it; this script generates and
-builds it if missing). For each N: 20 new pages published, 20 edits, 20 unpublishes;
-median and worst of each.
+From the approval (the approved revision's ``publish()``, what 审核通过 calls) to the new text
+served over HTTP by nginx with the product's own configuration (deploy/nginx.conf.template,
+serving the live release), with the product's worker running with its default settings
+(``manage.py worker``). For each N, on the site of that size (bench/common.generate_site:
+the same generated pages as every benchmark; generated and built here when missing):
+
+1. first publish after a worker start: the worker is started, left idle for 5 s (Django
+   imported), then a new article is approved; repeated ``--restarts`` times;
+2. spaced: ``--runs`` new articles, edits of their body text and unpublishes, each after
+   the worker is idle (its queue empty and no build running);
+3. back-to-back: the same, each as soon as the last is served.
+
+Each article has a real body (~1,500 characters), an edit replaces a paragraph with a new
+sentence and waits for that sentence on the page, an unpublish waits for the 404. Before
+measuring, the queue that generating and building left is drained. Every figure is written
+to bench/var/site-N/latency.json as soon as it is measured, so a crash keeps what was
+measured.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
+import random
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from common import ROOT, generate_site, machine_info, setup_django
+from common import ROOT, Vocabulary, article_body, article_text, generate_site, machine_info, setup_django
 
-TIMEOUT = 60.0
+#: Give up on one publish after this long (a broken worker; the figure is then recorded as such).
+TIMEOUT = 120.0
+#: How often the harness asks the server (the figure's resolution).
+POLL = 0.02
+#: A started worker is left this long before the first publish (imports done, idle).
+WORKER_SETTLE = 5.0
 
 
-def wait_for(predicate, timeout: float = TIMEOUT) -> float:
+class Site:
+    """nginx serving the live release as deployed (deploy/render_nginx.py), on its own port."""
+
+    def __init__(self, var: Path):
+        self.dir = var / "nginx"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = {
+            **os.environ,
+            "VAR_DIR": str(var),
+            "LISTEN": f"127.0.0.1:{self.port}",
+            "APP_SERVER": "127.0.0.1:9",  # the public pages are files; nothing is proxied here
+            "SERVER_NAME": "127.0.0.1",
+        }
+        site = subprocess.run(
+            [sys.executable, str(ROOT / "deploy" / "render_nginx.py")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (self.dir / "site.conf").write_text(site, encoding="utf-8")
+        user = "user root;" if os.geteuid() == 0 else ""
+        temp = "\n".join(
+            f"    {kind}_temp_path {self.dir / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (self.dir / "nginx.conf").write_text(
+            f"""daemon off;
+{user}
+worker_processes 1;
+pid {self.dir / "nginx.pid"};
+error_log {self.dir / "error.log"} warn;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+{temp}
+    include {self.dir / "site.conf"};
+}}
+""",
+            encoding="utf-8",
+        )
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen(
+            [nginx, "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c", str(self.dir / "nginx.conf")],
+            start_new_session=True,
+        )
+        self.connection = None
+        deadline = time.monotonic() + 30
+        while self.get("/")[0] != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nginx does not serve the site: {(self.dir / 'error.log').read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def get(self, path: str) -> tuple[int, str]:
+        """One GET over a kept-alive connection, as a reader's browser asks."""
+        for _ in range(2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            try:
+                self.connection.request("GET", path, headers={"Host": "127.0.0.1"})
+                response = self.connection.getresponse()
+                return response.status, response.read().decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                self.connection.close()
+                self.connection = None
+        return 0, ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(10)
+
+
+def until(predicate, what: str) -> float:
+    """Seconds until ``predicate()`` holds, asking every POLL seconds."""
     started = time.monotonic()
     while not predicate():
-        if time.monotonic() - started > timeout:
-            raise TimeoutError("page did not reach the public site in time")
-        time.sleep(0.01)
+        if time.monotonic() - started > TIMEOUT:
+            raise TimeoutError(f"{what}: not done after {TIMEOUT:.0f} s")
+        time.sleep(POLL)
     return time.monotonic() - started
 
 
 def worker_idle() -> bool:
-    """The worker holds neither the publishing lock nor the build lock (it has finished the
-    last publish, pruning of old releases included)."""
+    """Nothing queued or running, and neither the publishing lock nor the build lock held
+    (pruning of old releases included)."""
     import fcntl
 
     from django.conf import settings
+    from django_tasks_db.models import DBTaskResult
 
+    if DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+        return False
     for path in (Path(settings.VAR_DIR) / "publishing.lock", Path(settings.SITE_RELEASES_DIR) / ".build.lock"):
         if not path.exists():
             continue
@@ -50,138 +157,187 @@ def worker_idle() -> bool:
     return True
 
 
-def incremental_ready() -> bool:
-    """The current release was built with today's site/ and state format."""
-    from django.conf import settings
+class Worker:
+    """The product's worker with its default settings."""
 
-    from build_scripts.site_build import _load_build_state, current_release, theme_signature
+    def __init__(self, var: Path):
+        self.log = open(var / "worker.log", "a")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "worker"],
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
-    current = current_release(Path(settings.SITE_RELEASES_DIR))
-    return (
-        current is not None and _load_build_state(current, theme_signature(Path(settings.SITE_SOURCE_DIR))) is not None
-    )
+    def stop(self):
+        """Terminate; a worker busy longer than a minute is killed (the numbers are kept)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.log.close()
 
 
-def served(path: str) -> Path:
-    from django.conf import settings
+class Results:
+    """Figures by kind, saved to disk as each comes in."""
 
-    return Path(settings.SITE_RELEASES_DIR) / "current" / path / "index.html"
+    def __init__(self, path: Path, n: int):
+        self.path, self.data = path, {"pages": n, "machine": machine_info(), "started": time.ctime(), "figures": {}}
+        self.save()
+
+    def add(self, kind: str, seconds: float):
+        self.data["figures"].setdefault(kind, []).append(round(seconds, 3))
+        self.save()
+
+    def save(self):
+        self.data["load_average"] = os.getloadavg()
+        self.path.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def measure(n: int, runs: int, spaced: bool) -> dict[str, list[float]]:
+def prepare(n: int) -> Path:
     var = ROOT / "bench" / "var" / f"site-{n}"
     setup_django(var)
-    from django.conf import settings
     from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"[{n}] generating the site (if missing) …", file=sys.stderr, flush=True)
+    print(f"[{n}] {generate_site(n)}", file=sys.stderr, flush=True)
+    # As a deployment does (docs/operations.md): the whole site published once, the release
+    # the worker then updates built by today's code and theme.
+    print(f"[{n}] publishing it (manage.py publish_site, a full build) …", file=sys.stderr, flush=True)
+    call_command("publish_site", verbosity=0)
+    return var
+
+
+def measure(n: int, runs: int, restarts: int) -> dict:
+    var = prepare(n)
     from django.db import transaction
+    from wagtail.actions.unpublish_page import UnpublishPageAction
 
     from cms.accounts.models import User
     from cms.openness.models import NewsPage, SectionPage
-    from cms.publishing import services, tasks
-    from cms.publishing.models import ContentChange
 
-    call_command("migrate", verbosity=0)
-    if NewsPage.objects.count() < n:
-        generate_site(n)
-    if not (Path(settings.SITE_RELEASES_DIR) / "current").exists():
-        tasks.record_change(ContentChange.Action.REBUILD)
-        services.publish_pending_changes(force_build=True)
-    elif not incremental_ready():
-        # site/ changed since the last build: the next build is a full one. Do it here, so
-        # the worker's (unmeasured) warm-up publish is an ordinary one.
-        print(f"[{n}] 主题或构建状态格式已变化，先全量构建 …", file=sys.stderr, flush=True)
-        services.build_site(services.content_repo().head(), ["基准测试：全量构建"])
     editor, _ = User.objects.get_or_create(username="bench-editor", defaults={"last_name": "王", "first_name": "编辑"})
     reviewer, _ = User.objects.get_or_create(
         username="bench-reviewer", defaults={"last_name": "李", "first_name": "审核"}
     )
     section = SectionPage.objects.get(slug="section-0")
+    vocab = Vocabulary()
+    results = Results(var / "latency.json", n)
+    stamp = int(time.time())
+    counter = iter(range(10**6))
+    site = Site(var)
+    worker = None
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    log = open(var / "worker.log", "w")
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "worker", "--interval", "0.05"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    results: dict[str, list[float]] = {"publish": [], "edit": [], "unpublish": []}
+    def new_page():
+        """A new article with a real body, submitted (its revision saved) and not yet approved."""
+        number = next(counter)
+        text = article_text(10**7 + number, random.Random(stamp + number), vocab)
+        page = NewsPage(
+            title=f"基准发布{stamp}-{number}：{text.title}",
+            slug=f"bench-{stamp}-{number}",
+            summary=text.paragraphs[0][:80],
+            body=article_body(text),
+            live=False,
+        )
+        with transaction.atomic():
+            section.add_child(instance=page)
+            revision = page.save_revision(user=editor)
+        return page, revision, text
+
+    def approve(revision):
+        with transaction.atomic():  # the approval: its on-commit hook queues the publish
+            revision.publish(user=reviewer, skip_permission_checks=True)
+
+    def publish_one(kind: str, spaced: bool):
+        page, revision, text = new_page()
+        if spaced:
+            until(worker_idle, "the worker to be idle")
+        started = time.monotonic()
+        approve(revision)
+        marker = text.paragraphs[-1][:30]
+        until(lambda: marker in site.get(page.url)[1], f"{page.url} to be served")
+        results.add(kind, time.monotonic() - started)
+        return page
+
+    def edit_one(page, kind: str, spaced: bool):
+        page = NewsPage.objects.get(pk=page.pk)
+        sentence = f"修改{stamp}-{next(counter)}：本段内容已根据审核意见更新。"
+        body = list(page.body.raw_data)
+        body[0] = {**body[0], "value": f"<p>{sentence}</p>" + body[0]["value"]}
+        page.body = body
+        revision = page.save_revision(user=editor)
+        if spaced:
+            until(worker_idle, "the worker to be idle")
+        started = time.monotonic()
+        approve(revision)
+        until(lambda: sentence in site.get(page.url)[1], f"the edit of {page.url} to be served")
+        results.add(kind, time.monotonic() - started)
+
+    def unpublish_one(page, kind: str, spaced: bool):
+        page = NewsPage.objects.get(pk=page.pk)
+        url = page.url
+        if spaced:
+            until(worker_idle, "the worker to be idle")
+        started = time.monotonic()
+        with transaction.atomic():  # as 取消发布 does, the reviewer's rights not checked here
+            UnpublishPageAction(page, user=reviewer).execute(skip_permission_checks=True)
+        until(lambda: site.get(url)[0] == 404, f"{url} to be gone")
+        results.add(kind, time.monotonic() - started)
+
     try:
-        time.sleep(3)  # let the worker import Django and warm up
-        stamp = int(time.time())
-        pages = []
-        for i in range(-1, runs):  # run -1 warms the worker up (first build loads MkDocs) and is not counted
-            page = NewsPage(
-                title=f"基准发布{stamp}-{i}", slug=f"bench-{stamp}-{i}", summary="基准", body=[], live=False
-            )
-            with transaction.atomic():
-                section.add_child(instance=page)
-                revision = page.save_revision(user=editor)
-            if spaced:
-                wait_for(worker_idle)
-            started = time.monotonic()
-            with transaction.atomic():  # the approval: the on-commit hook queues the build
-                revision.publish(user=reviewer, skip_permission_checks=True)
-            wait_for(lambda: served(page.url.strip("/")).exists())
-            if i >= 0:
-                results["publish"].append(time.monotonic() - started)
-                pages.append(page)
-        for i, page in enumerate(pages):
-            page.refresh_from_db()
-            page.title = f"基准修改{stamp}-{i}"
-            if spaced:
-                wait_for(worker_idle)
-            started = time.monotonic()
-            with transaction.atomic():
-                page.save_revision(user=editor).publish(user=reviewer, skip_permission_checks=True)
-            wait_for(lambda: page.title in served(page.url.strip("/")).read_text(encoding="utf-8"))
-            results["edit"].append(time.monotonic() - started)
-        for page in pages:
-            page.refresh_from_db()
-            path = page.url.strip("/")
-            if spaced:
-                wait_for(worker_idle)
-            started = time.monotonic()
-            with transaction.atomic():
-                page.unpublish()
-            wait_for(lambda: not served(path).exists())
-            results["unpublish"].append(time.monotonic() - started)
+        for restart in range(restarts):
+            worker = Worker(var)
+            time.sleep(WORKER_SETTLE)
+            until(worker_idle, "the queue left by generating and building to drain")
+            publish_one("publish, first after a worker start", spaced=True)
+            if restart < restarts - 1:
+                worker.stop()
+        for spaced, mode in ((True, "spaced"), (False, "back-to-back")):
+            until(worker_idle, "the worker to be idle")
+            pages = [publish_one(f"publish, {mode}", spaced) for _ in range(runs)]
+            for page in pages:
+                edit_one(page, f"edit, {mode}", spaced)
+            for page in pages:
+                unpublish_one(page, f"unpublish, {mode}", spaced)
     finally:
-        worker.terminate()
-        worker.wait(timeout=300)
-        log.close()
-    return results
+        if worker is not None:
+            worker.stop()
+        site.stop()
+        results.save()
+    return results.data
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", nargs="+", type=int)
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument(
-        "--back-to-back",
-        dest="spaced",
-        action="store_false",
-        help="publish the next page as soon as the last is live, without waiting "
-        "for the worker to finish the previous publish (pruning of old releases)",
-    )
+    parser.add_argument("--restarts", type=int, default=3, help="worker starts, each followed by one measured publish")
     args = parser.parse_args()
-    if len(args.sizes) > 1:
+    if len(args.sizes) > 1:  # each size in its own process: Django is set up once per database
         print(f"machine: {machine_info()}")
         for n in args.sizes:
             subprocess.run(
-                [sys.executable, __file__, str(n), "--runs", str(args.runs)]
-                + ([] if args.spaced else ["--back-to-back"]),
+                [sys.executable, __file__, str(n), "--runs", str(args.runs), "--restarts", str(args.restarts)],
                 check=True,
             )
         return
     n = args.sizes[0]
-    results = measure(n, args.runs, args.spaced)
-    mode = "spaced" if args.spaced else "back-to-back"
-    for action, label in (("publish", "publish"), ("edit", "edit"), ("unpublish", "unpublish")):
-        values = results[action]
+    load_before = os.getloadavg()
+    data = measure(n, args.runs, args.restarts)
+    load_after = os.getloadavg()
+    print(
+        f"[{n:,} pages] load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"(1 min); every figure: bench/var/site-{n}/latency.json"
+    )
+    for kind, values in data["figures"].items():
         print(
-            f"{label}-to-live {n:,} pages: {statistics.median(values):.2f} s (median), "
-            f"{max(values):.2f} s (worst of {len(values)}, {mode})"
+            f"{kind} at {n:,} pages: {statistics.median(values):.2f} s median, {max(values):.2f} s worst "
+            f"(of {len(values)})"
         )
     print(release_disk_use(n))
 

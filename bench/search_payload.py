@@ -20,7 +20,6 @@ With --readme the results replace the "search_payload" section of bench/README.m
 from __future__ import annotations
 
 import argparse
-import bisect
 import filecmp
 import functools
 import html
@@ -40,41 +39,11 @@ for path in (ROOT, ROOT / "tests" / "build_scripts"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from common import PARAGRAPH_POOL  # noqa: E402
+from common import Vocabulary, article_text  # noqa: E402
 
 from build_scripts import search_index  # noqa: E402
 from build_scripts.release_tree import walk_files  # noqa: E402
 from build_scripts.search_index import build_search_index, query, update_search_index  # noqa: E402
-
-PARTY = PARAGRAPH_POOL
-TOPICS = [
-    "三会一课",
-    "主题党日",
-    "党费收缴",
-    "民主评议",
-    "发展对象",
-    "组织生活会",
-    "党课",
-    "理论学习",
-    "志愿服务",
-    "党务公开",
-    "不忘初心",
-    "预备党员",
-    "入党积极分子",
-    "中心组学习",
-    "党风廉政建设",
-    "安全生产",
-    "技术创新",
-    "质量提升",
-    "节能降耗",
-    "客户服务",
-    "人才培养",
-    "数字化转型",
-    "合规管理",
-]
-UNITS = ["第一党支部", "第二党支部", "第三党支部", "机关党总支", "公司党委", "党委宣传部", "党委组织部", "纪委办公室"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海峰林波辉鹏飞斌宇浩凯健俊帆帅旭宁"
 
 QUERIES = [
     "三会一课",
@@ -101,55 +70,11 @@ QUERIES = [
 BROWSER_QUERIES = ["三会一课", "党费", "主题党日", "学习贯彻党的二十大精神"]
 
 
-class Vocabulary:
-    """Ordinary Chinese words sampled by frequency from jieba's own dictionary (Zipf-like)."""
-
-    def __init__(self, limit: int = 60000) -> None:
-        import jieba
-
-        words = []
-        with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
-            for line in fh:
-                word, freq, *_ = line.split()
-                if len(word) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in word):
-                    words.append((int(freq), word))
-        words.sort(reverse=True)
-        words = words[:limit]
-        self.words = [w for _, w in words]
-        self.cumulative = []
-        total = 0
-        for freq, _ in words:
-            total += freq**0.8
-            self.cumulative.append(total)
-        self.total = total
-
-    def sentence(self, rng: random.Random, n: int) -> str:
-        picked = [self.words[bisect.bisect(self.cumulative, rng.random() * self.total)] for _ in range(n)]
-        return "".join(picked) + "。"
-
-
 def article_html(index: int, rng: random.Random, vocab: Vocabulary, template: tuple[str, str]) -> tuple[str, str]:
-    topic = TOPICS[index % len(TOPICS)]
-    unit = UNITS[rng.randrange(len(UNITS))]
-    day = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    person = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
-    title = f"{unit}{rng.choice(['召开', '开展', '组织', '推进', '部署'])}{topic}{rng.choice(['工作会议', '专题活动', '学习交流', '情况通报', '推进会'])}（第{index}期）"
-    paragraphs, length = [], 0
-    while length < 1500:
-        if rng.random() < 0.4:
-            text = rng.choice(PARTY)
-        else:
-            text = vocab.sentence(rng, rng.randint(6, 14)) + vocab.sentence(rng, rng.randint(6, 14))
-        if rng.random() < 0.15:
-            text = f"{person}同志指出，{topic}工作要{text}"
-        if rng.random() < 0.1:
-            text += (
-                f"截至{rng.randint(1, 12)}月底，共完成{rng.randint(2, 980)}项任务，编号{index}-{rng.randint(1, 99)}。"
-            )
-        paragraphs.append(text)
-        length += len(text)
-    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    tags = rng.sample(TOPICS, 2)
+    """A built article page: the release's own page around the generated article."""
+    text = article_text(index, rng, vocab)
+    title, unit, day, tags = text.title, text.unit, text.day, text.tags
+    body = "\n".join(f"<p>{html.escape(p)}</p>" for p in text.paragraphs)
     date_cn = f"{int(day[:4])}年{int(day[5:7])}月{int(day[8:])}日"
     article = f"""<article class="md-content__inner md-typeset">
 <nav class="dj-breadcrumbs" aria-label="当前位置"><ol><li><a href="../../">首页</a></li></ol></nav>
