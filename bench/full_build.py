@@ -9,6 +9,10 @@ size counting hard links once):
             same sections-only navigation as ours (the home page and each top section; the
             articles are built without being listed in every page's navigation), built-in
             jieba search on, the same theme, language and content
+  hugo      Hugo (Debian's package: apt-get install hugo) with minimal layouts of the same
+            shape (a page, a list, the sections as navigation, tag pages), on a copy of the
+            same content/ (a section's index.md renamed _index.md, as Hugo wants it; the
+            copy is made before the timer starts)
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +48,53 @@ markdown_extensions: [attr_list, md_in_html, tables, toc]
 validation:
   omitted_files: ignore
 {nav}"""
+
+
+HUGO_CONFIG = """baseURL = "/"
+languageCode = "zh-cn"
+defaultContentLanguage = "zh"
+hasCJKLanguage = true
+title = "基准"
+disableKinds = ["sitemap", "robotsTXT"]
+[taxonomies]
+tag = "tags"
+[markup.goldmark.renderer]
+unsafe = true
+"""
+HUGO_BASEOF = """<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ .Title }} - {{ .Site.Title }}</title></head>
+<body><nav><a href="/">首页</a>{{ range .Site.Sections }} <a href="{{ .RelPermalink }}">{{ .Title }}</a>{{ end }}</nav>
+<main>{{ block "main" . }}{{ end }}</main></body></html>
+"""
+HUGO_SINGLE = """{{ define "main" }}<article><h1>{{ .Title }}</h1><p>{{ .Date.Format "2006-01-02" }}
+{{ range .Params.tags }}<a href="{{ "/tags/" | relURL }}{{ . | urlize }}/">{{ . }}</a> {{ end }}</p>
+{{ .Content }}</article>{{ end }}
+"""
+HUGO_LIST = """{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}<ul>
+{{ range .Paginator.Pages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Date.Format "2006-01-02" }}</li>{{ end }}
+</ul>{{ end }}
+"""
+
+
+def hugo_site(content: Path, directory: Path) -> Path:
+    """A Hugo site of the same content: config, minimal layouts, content/ copied with each
+    section's index.md as _index.md, and the media as static files."""
+    (directory / "layouts" / "_default").mkdir(parents=True)
+    (directory / "config.toml").write_text(HUGO_CONFIG, encoding="utf-8")
+    for name, text in (("baseof", HUGO_BASEOF), ("single", HUGO_SINGLE), ("list", HUGO_LIST)):
+        (directory / "layouts" / "_default" / f"{name}.html").write_text(text, encoding="utf-8")
+    for source in content.rglob("*.md"):
+        relative = source.relative_to(content)
+        if relative.parts[0] == "assets" or relative.name == "README.md":
+            continue
+        target = directory / "content" / relative
+        if relative.name == "index.md":
+            target = target.with_name("_index.md")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    if (content / "assets").is_dir():
+        shutil.copytree(content / "assets", directory / "static" / "assets")
+    return directory
 
 
 def sections_nav(content: Path) -> str:
@@ -157,6 +209,14 @@ def main() -> None:
             )
             if (scratch / "baseline").exists():
                 base["output_mb"] = round(tree_size_mb(scratch / "baseline"), 1)
+            hugo = {"finished": False, "seconds": 0.0}
+            if shutil.which("hugo"):
+                site = hugo_site(content, scratch / "hugo-site")
+                hugo = run_measured(
+                    ["hugo", "--quiet", "-s", str(site), "-d", str(scratch / "hugo")], timeout=args.baseline_timeout
+                )
+                if (scratch / "hugo").exists():
+                    hugo["output_mb"] = round(tree_size_mb(scratch / "hugo"), 1)
         ratio = (
             f"ours {base['seconds'] / ours['seconds']:.2f}x as fast as the baseline (target: 3x)"
             if base["finished"]
@@ -168,6 +228,13 @@ def main() -> None:
             f"output {ours['output_mb']} MB | plain mkdocs {plain}, "
             f"peak {base.get('peak_mb', '?')} MB, output {base.get('output_mb', '?')} MB | {ratio}"
         )
+        if hugo["finished"]:
+            print(
+                f"  hugo {n:,} pages: {hugo['seconds']} s, peak {hugo['peak_mb']} MB, output {hugo['output_mb']} MB | "
+                f"ours takes {ours['seconds'] / hugo['seconds']:.1f}x Hugo's time"
+            )
+        else:
+            print(f"  hugo {n:,} pages: not measured (install Debian's hugo, or it failed: see above)")
 
 
 if __name__ == "__main__":
