@@ -166,6 +166,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    os.environ.get("DATABASE_PREPARED_STATEMENTS", "1") == "1"
+):
+    # Parameters bound by the server let psycopg prepare a statement once a connection has
+    # run it five times: the member API's hot statements (the heartbeat's seven-table read,
+    # the answer upsert) then skip PostgreSQL's parsing and planning, which cost as much as
+    # running them. Off (0) behind a transaction-pooling PgBouncer older than 1.21.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the worker write while the web process reads; a generous timeout rides
