@@ -5,7 +5,8 @@
 Uses the site of bench/full_build.py / publish_latency.py (bench/var/site-N; builds the first
 release if there is none). Each run publishes (or edits, unpublishes) one page and runs
 services.publish_pending_changes() like the worker does, after one unmeasured warm-up run,
-so the numbers are those of a warm worker. Prints wall time per run and the profile of the
+so the numbers are those of a warm worker (``--cold``: no warm-up, the first run profiled, as
+the first publish after a worker start). Prints wall time per run and the profile of the
 last run (cumulative time), which counts calls rather than relying on noisy wall clocks.
 """
 
@@ -30,6 +31,11 @@ def main() -> None:
     parser.add_argument("--action", choices=["publish", "edit", "unpublish"], default="publish")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="no warm-up run: the first run is the first publish of a process (as after a worker start)",
+    )
     parser.add_argument(
         "--body",
         action="store_true",
@@ -86,14 +92,15 @@ def main() -> None:
             return lambda: page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
         return page.unpublish
 
-    prepare(-1)()
-    services.publish_pending_changes()  # warm-up: imports, MkDocs, jieba, caches
+    if not args.cold:
+        prepare(-1)()
+        services.publish_pending_changes()  # warm-up: imports, MkDocs, jieba, caches
     profile = cProfile.Profile()
     from build_scripts.site_build import LAST_TIMINGS
 
     for i in range(args.runs):
         act = prepare(i)
-        last = i == args.runs - 1
+        last = i == (0 if args.cold else args.runs - 1)
         if last:
             profile.enable()
         started = time.monotonic()

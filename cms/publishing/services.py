@@ -10,9 +10,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Page, PageLogEntry
 
+from build_scripts import site_build
 from build_scripts.content_repo import ContentRepo
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock, try_exclusive_lock
@@ -358,6 +360,19 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
 def this_process() -> dict:
     """SiteBuild fields saying which process runs a build."""
     return {"worker_id": workers.current_worker_id() or "", "hostname": workers.hostname(), "pid": os.getpid()}
+
+
+def warm_up() -> None:
+    """A long-lived worker's start: load what its first publish would otherwise load (the
+    site's renderer with MkDocs and its theme, the search dictionary, the URL map that pages'
+    addresses are worked out from), ~2 s whatever the site's size, so the first publish after
+    a start is as quick as the next. A failure is only logged: that publish then loads what
+    it needs itself and reports any real problem."""
+    try:
+        site_build.warm_up()
+        reverse("wagtail_serve", args=("",))
+    except Exception:
+        logger.exception("warming up the site build failed")
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:

@@ -117,6 +117,15 @@ def render(request: RenderRequest, settings: RenderSettings) -> None:
         logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
 
 
+def warm_up(site_dir: Path) -> None:
+    """Pay now what a process's first render pays whatever the site's size: the configuration
+    loaded (MkDocs' options, material, its plugins and their imports), the theme's templates
+    listed (material ships thousands of icon files, walked on every build)."""
+    with tempfile.TemporaryDirectory() as docs_dir:
+        config = load_config(config_file=str(site_dir / "mkdocs.yml"), docs_dir=docs_dir)
+        config.theme.get_env().list_templates()
+
+
 class _WarningCollector(logging.Handler):
     """Keeps MkDocs' warnings so a failed strict build can say what went wrong."""
 

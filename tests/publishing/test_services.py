@@ -209,3 +209,15 @@ def test_publishers_on_other_hosts_wait_for_the_database_lock(db, site_paths):
     finally:
         other_host.close()
         thread.join(10)
+
+
+def test_a_worker_start_loads_what_its_first_publish_would(monkeypatch):
+    """The renderer (MkDocs, material and its plugins) and the search dictionary, ~2 s whatever
+    the site's size, are loaded when the worker starts, not when an editor's publish waits."""
+    from build_scripts import search_index, site_build
+
+    monkeypatch.setattr(search_index, "_tokenizer", None)
+    monkeypatch.setattr(site_build, "_RENDERERS", {})
+    services.warm_up()
+    assert search_index._tokenizer is not None and "党支部" in search_index._tokenizer.FREQ
+    assert site_build._RENDERERS  # the site's renderer module, loaded with MkDocs

@@ -12,6 +12,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from cms.assessment.services import grade_submitted
 from cms.publishing import recovery, workers
+from cms.publishing import services as publishing
 
 logger = logging.getLogger("cms.publishing")
 
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         try:
             # Builds and tasks a dead worker left running: marked 中断/failed, queued again.
             recovery.recover_interrupted(me=worker_id)
+            if not once:  # a long-lived worker: its first publish should not wait for imports
+                publishing.warm_up()
             self.stdout.write(f"后台任务进程已启动（每 {interval:g} 秒检查一次任务队列）。")
             while self.running:
                 self.periodic_jobs(worker_id, scheduled_every, once)
