@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import hashlib
 import importlib.util
 import json
 import os
+import pickle
 import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -470,6 +472,7 @@ class _Warm:
     release: str  # the release this catalogue describes
     signature: str
     catalogue: Catalogue
+    made: float = field(default_factory=time.monotonic)
 
 
 # (releases dir, content dir, site dir) -> the catalogue of the last release built there by
@@ -489,13 +492,98 @@ def forget_warm_state() -> None:
 _RENDERERS: dict[tuple[str, int], ModuleType] = {}
 
 
-def warm_up(site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR, user_dict: Path = DEFAULT_USER_DICT) -> None:
-    """Load now what a long-lived process's first build would load, ~2 s whatever the site's
-    size: the renderer with MkDocs and its theme, and the search tokenizer's dictionary. The
-    worker calls it as it starts, so the first publish after a start is as quick as the next."""
+def warm_up(
+    content_dir: str | os.PathLike[str],
+    releases_dir: str | os.PathLike[str],
+    site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR,
+    user_dict: Path = DEFAULT_USER_DICT,
+) -> bool:
+    """Load now what a long-lived process's first build would load: the renderer with MkDocs
+    and its theme and the search tokenizer's dictionary (~2 s whatever the site's size), and
+    the current release's catalogue from its snapshot (``save_warm_snapshot``; ~1 s of
+    parsing and deriving at 10,000 pages when there is none). The worker calls it as it
+    starts, so the first publish after a start is as quick as the next. True when the
+    catalogue was loaded."""
     site_dir = Path(site_dir).resolve()
     _renderer(site_dir).warm_up(site_dir)
     tokenizer(user_dict)
+    return _load_warm_snapshot(Path(content_dir).resolve(), Path(releases_dir).resolve(), site_dir)
+
+
+# The warm catalogue on disk: one file beside the releases, for the release it describes.
+WARM_SNAPSHOT = ".warm-catalogue.pickle"
+_WARM_SNAPSHOT_FORMAT = 1
+# warm key -> the release whose catalogue this process last wrote (or found) on disk
+_SNAPSHOTS: dict[tuple[str, str, str], str] = {}
+
+
+def _snapshot_header(release: str, signature: str) -> dict[str, Any]:
+    return {
+        "format": _WARM_SNAPSHOT_FORMAT,
+        "state_format": BUILD_STATE_FORMAT,
+        "python": list(sys.version_info[:2]),
+        "release": release,
+        "signature": signature,
+    }
+
+
+def save_warm_snapshot(
+    content_dir: str | os.PathLike[str],
+    releases_dir: str | os.PathLike[str],
+    site_dir: str | os.PathLike[str] = DEFAULT_SITE_DIR,
+    *,
+    settled: float = 0.0,
+) -> bool:
+    """Write this process's catalogue of the last release it built to disk, once per release,
+    so the next process (a restarted worker) starts warm. Pickled because it loads in ~0.1 s
+    at 10,000 pages, ten times faster than deriving it again; written by the process that
+    made it into its own releases directory, and read only if it names the current release,
+    the same theme and engine signature and the same formats. The worker calls it when idle,
+    never on a publish's way, and only once the release is ``settled`` seconds old (a burst
+    of publishes does not write one snapshot each, ~0.2 s apiece at 10,000 pages). True when
+    written."""
+    key = (str(Path(releases_dir).resolve()), str(Path(content_dir).resolve()), str(Path(site_dir).resolve()))
+    warm = _WARM.get(key)
+    if warm is None or _SNAPSHOTS.get(key) == warm.release or time.monotonic() - warm.made < settled:
+        return False
+    path = Path(key[0]) / WARM_SNAPSHOT
+    tmp = path.with_name(f"{WARM_SNAPSHOT}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as out:
+            pickle.dump(_snapshot_header(warm.release, warm.signature), out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(warm.catalogue, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)  # a reader sees the old snapshot or the new one, never half
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    _SNAPSHOTS[key] = warm.release
+    return True
+
+
+def _load_warm_snapshot(content_dir: Path, releases_dir: Path, site_dir: Path) -> bool:
+    key = (str(releases_dir), str(content_dir), str(site_dir))
+    current = current_release(releases_dir)
+    if current is None or key in _WARM:
+        return False
+    signature = theme_signature(site_dir)
+    expected = _snapshot_header(current.name, signature)
+    try:
+        with open(releases_dir / WARM_SNAPSHOT, "rb") as snapshot:
+            if pickle.load(snapshot) != expected:
+                return False  # another release, theme or engine: the first build reads .build-state/
+            gc.disable()  # millions of small objects: the collector would triple the load time
+            try:
+                catalogue = pickle.load(snapshot)
+            finally:
+                gc.enable()
+    except Exception:  # missing, unreadable or from other code: the cold path is always correct
+        return False
+    if not isinstance(catalogue, Catalogue):
+        return False
+    _WARM[key] = _Warm(release=current.name, signature=signature, catalogue=catalogue)
+    _SNAPSHOTS[key] = current.name
+    return True
 
 
 def _renderer(site_dir: Path) -> ModuleType:

@@ -364,15 +364,28 @@ def this_process() -> dict:
 
 def warm_up() -> None:
     """A long-lived worker's start: load what its first publish would otherwise load (the
-    site's renderer with MkDocs and its theme, the search dictionary, the URL map that pages'
-    addresses are worked out from), ~2 s whatever the site's size, so the first publish after
-    a start is as quick as the next. A failure is only logged: that publish then loads what
-    it needs itself and reports any real problem."""
+    site's renderer with MkDocs and its theme, the search dictionary, the current release's
+    catalogue from its snapshot, the URL map that pages' addresses are worked out from), so
+    the first publish after a start is as quick as the next. A failure is only logged: that
+    publish then loads what it needs itself and reports any real problem."""
     try:
-        site_build.warm_up()
+        site_build.warm_up(settings.SITE_SOURCE_DIR, settings.SITE_RELEASES_DIR)
         reverse("wagtail_serve", args=("",))
     except Exception:
         logger.exception("warming up the site build failed")
+
+
+#: Seconds a release stays the newest before the worker writes its catalogue to disk.
+WARM_SNAPSHOT_SETTLED_SECONDS = 5.0
+
+
+def keep_warm_state() -> None:
+    """The worker, idle: the catalogue of the release it last built goes to disk (once per
+    release, when no publish followed it for a few seconds), for the next worker's start
+    (``warm_up``)."""
+    site_build.save_warm_snapshot(
+        settings.SITE_SOURCE_DIR, settings.SITE_RELEASES_DIR, settled=WARM_SNAPSHOT_SETTLED_SECONDS
+    )
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:

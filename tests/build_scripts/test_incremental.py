@@ -532,3 +532,37 @@ def test_site_owned_pages_rerender_only_when_what_all_pages_share_changes(tmp_pa
         assert os.stat(third.path / page).st_ino != os.stat(second.path / page).st_ino, page
         assert "理论武装" in (third.path / page).read_text(encoding="utf-8"), page
     _assert_identical(third.path, build_release(content, tmp_path / "full", incremental=False).path)
+
+
+def test_a_restarted_worker_starts_from_the_catalogue_snapshot_of_the_current_release(tmp_path, content):
+    """The worker writes its catalogue to disk when idle and loads it when it starts: the
+    first build after a start is then as incremental as the next, and still exact."""
+    from build_scripts.site_build import WARM_SNAPSHOT, forget_warm_state, save_warm_snapshot, warm_up
+
+    releases = tmp_path / "releases"
+    build_release(content, releases)
+    assert not save_warm_snapshot(content, releases, settled=3600)  # a release just made: not yet
+    for number, step in enumerate(["publish new article", "edit title shown in listings", "unpublish article"]):
+        assert save_warm_snapshot(content, releases)
+        assert not save_warm_snapshot(content, releases)  # once per release
+        forget_warm_state()  # the worker stops; a new one starts
+        assert warm_up(content, releases)
+        STEPS[step](content)
+        incremental = build_release(content, releases)
+        assert incremental.incremental and 0 < incremental.rendered < incremental.page_count / 2, step
+        _assert_identical(incremental.path, build_release(content, tmp_path / f"full-{number}", incremental=False).path)
+    # A snapshot of an older release (the last build's was not written) is not used: the
+    # build reads the current release's .build-state/ instead.
+    forget_warm_state()
+    assert not warm_up(content, releases)
+    # Nor one that is damaged.
+    build_release(content, releases)
+    assert save_warm_snapshot(content, releases)
+    snapshot = releases / WARM_SNAPSHOT
+    snapshot.write_bytes(snapshot.read_bytes()[:-100])
+    forget_warm_state()
+    assert not warm_up(content, releases)
+    STEPS["edit body only"](content)
+    after_damage = build_release(content, releases)
+    assert after_damage.incremental
+    _assert_identical(after_damage.path, build_release(content, tmp_path / "full-last", incremental=False).path)

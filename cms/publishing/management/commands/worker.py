@@ -92,6 +92,7 @@ class Command(BaseCommand):
                 close_old_connections()
                 if once:
                     break
+                publishing.keep_warm_state()  # idle now: no publish waits for it
                 time.sleep(interval)
         finally:
             heartbeat.stop()
