@@ -369,7 +369,7 @@ def warm_up() -> None:
     the first publish after a start is as quick as the next. A failure is only logged: that
     publish then loads what it needs itself and reports any real problem."""
     try:
-        site_build.warm_up(settings.SITE_SOURCE_DIR, settings.SITE_RELEASES_DIR)
+        site_build.warm_up(settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR)
         reverse("wagtail_serve", args=("",))
     except Exception:
         logger.exception("warming up the site build failed")
@@ -379,12 +379,12 @@ def warm_up() -> None:
 WARM_SNAPSHOT_SETTLED_SECONDS = 5.0
 
 
-def keep_warm_state() -> None:
-    """The worker, idle: the catalogue of the release it last built goes to disk (once per
-    release, when no publish followed it for a few seconds), for the next worker's start
-    (``warm_up``)."""
+def keep_warm_state(settled: float = WARM_SNAPSHOT_SETTLED_SECONDS) -> None:
+    """The catalogue of the release this process last built goes to disk (once per release,
+    when no publish followed it for ``settled`` seconds), for the next worker's start
+    (``warm_up``): the worker calls it when idle, ``publish_site`` after its build."""
     site_build.save_warm_snapshot(
-        settings.SITE_SOURCE_DIR, settings.SITE_RELEASES_DIR, settled=WARM_SNAPSHOT_SETTLED_SECONDS
+        settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR, settled=settled
     )
 
 

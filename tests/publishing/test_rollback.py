@@ -222,6 +222,13 @@ def test_publish_site_resyncs_everything_after_a_rollback(users, two_releases, p
     rollback.rollback_content(two_releases["first_commit"], user=users["admin"])
     call_command("publish_site")
     assert "第二版正文" in public_site.text("news/notice/index.html")
+    # The worker's next start begins from this build's catalogue, not from parsing content/.
+    from django.conf import settings
+
+    from build_scripts.site_build import forget_warm_state, warm_up
+
+    forget_warm_state()
+    assert warm_up(settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR)
 
 
 def test_confirmation_lists_pages_that_would_come_back(client, users, two_releases, publish):
