@@ -37,6 +37,11 @@ def main() -> None:
         help="no warm-up run: the first run is the first publish of a process (as after a worker start)",
     )
     parser.add_argument(
+        "--worker-start",
+        action="store_true",
+        help="with --cold: first warm up as the worker does when it starts (services.warm_up)",
+    )
+    parser.add_argument(
         "--body",
         action="store_true",
         help="publish pages with a realistic ~1,500-character body (as the generator "
@@ -92,6 +97,10 @@ def main() -> None:
             return lambda: page.save_revision(user=editor).publish(user=editor, skip_permission_checks=True)
         return page.unpublish
 
+    if args.worker_start:
+        started = time.monotonic()
+        services.warm_up()
+        print(f"worker warm-up: {time.monotonic() - started:.3f} s", flush=True)
     if not args.cold:
         prepare(-1)()
         services.publish_pending_changes()  # warm-up: imports, MkDocs, jieba, caches

@@ -365,12 +365,14 @@ def this_process() -> dict:
 def warm_up() -> None:
     """A long-lived worker's start: load what its first publish would otherwise load (the
     site's renderer with MkDocs and its theme, the search dictionary, the current release's
-    catalogue from its snapshot, the URL map that pages' addresses are worked out from), so
-    the first publish after a start is as quick as the next. A failure is only logged: that
-    publish then loads what it needs itself and reports any real problem."""
+    catalogue from its snapshot, the URL map that pages' addresses are worked out from, the
+    export manifest and the Markdown of a page), so the first publish after a start is as
+    quick as the next. A failure is only logged: that publish then loads what it needs
+    itself and reports any real problem."""
     try:
         site_build.warm_up(settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR)
         reverse("wagtail_serve", args=("",))
+        Exporter().warm_up()
     except Exception:
         logger.exception("warming up the site build failed")
 
