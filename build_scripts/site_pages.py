@@ -93,8 +93,9 @@ def _front_matter(raw: bytes, src: str) -> dict[str, Any]:
 
 def check_clashes(site: SitePages, content_paths: Iterable[str]) -> None:
     """content/ may not use the paths these pages own (the CMS reserves the slugs too)."""
+    owned = site.top_level  # a property that walks every site page: once, not per content path
     for src in content_paths:
-        if src.split("/", 1)[0] in site.top_level:
+        if src.split("/", 1)[0] in owned:
             raise ContentError(
                 f"{src}: 路径 /{src.split('/', 1)[0]}/ 保留给网站自带页面（site/{PAGES_DIR}/），内容中不能使用"
             )
