@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,9 @@ class RenderRequest:
     # content/ paths that may differ from what the previous release was built from (from
     # git); None: compare every source's size and mtime.
     changed_paths: list[str] | None = None
+    # Called by the adapter with each page's destination and HTML as it is written (a full
+    # build's search analysis runs meanwhile: search_index.Analyser).
+    on_rendered: Callable[[str, str], None] | None = None
     # Set by the adapter when the renderer finished: the catalogue of the new release.
     result: Catalogue | None = None
 

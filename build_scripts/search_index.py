@@ -509,6 +509,43 @@ def _analyse(args: tuple[str, str, str]) -> tuple[str, Doc | None, dict[str, int
     return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
 
 
+def _analyse_text(rel: str, text: str, user_dict: str) -> tuple[str, Doc | None, dict[str, int] | None]:
+    doc = extract(text, rel)
+    return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
+
+
+class Analyser:
+    """Analyses the pages of a full build while they are rendered: the renderer runs in one
+    process, so the other cores segment each page as soon as it is written instead of all of
+    them after the last one. ``submit(rel, html)`` with the page's bytes as written (MkDocs
+    writes UTF-8 with ``xmlcharrefreplace``), ``results()`` after the last page; what
+    ``build_search_index`` gets is exactly what reading the files would give."""
+
+    def __init__(self, user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.user_dict = str(Path(user_dict))
+        tokenizer(user_dict)  # loaded before forking: the children inherit the dictionary
+        workers = workers or min(os.cpu_count() or 1, 8)
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        # Fork the children now, while this process is small, not in the middle of a render.
+        for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
+            started.result()
+        self._futures: list[Any] = []
+
+    def submit(self, rel: str, html: str) -> None:
+        if is_indexed_path(rel):
+            text = html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
+            self._futures.append(self._pool.submit(_analyse_text, rel, text, self.user_dict))
+
+    def results(self) -> dict[str, tuple[str, Doc | None, dict[str, int] | None]]:
+        return {result[0]: result for result in (future.result() for future in self._futures)}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _analyse_all(
     root: Path, rels: list[str], user_dict: Path, workers: int | None
 ) -> list[tuple[str, Doc | None, dict[str, int] | None]]:
@@ -542,16 +579,24 @@ def build_search_index(
     workers: int | None = None,
     write: Writer | None = None,
     remove: Remover | None = None,
+    analysed: dict[str, tuple[str, Doc | None, dict[str, int] | None]] | None = None,
 ) -> Stats:
     """Index every content page of `release_dir` into `release_dir`/search/ (full build).
 
     `write(rel, data)` and `remove(rel)` (paths relative to the release root), when given,
-    replace writing and deleting under `release_dir` directly (see ``_Files``).
+    replace writing and deleting under `release_dir` directly (see ``_Files``). `analysed`:
+    pages an ``Analyser`` already segmented while they were rendered (the rest are read).
     """
     started = time.monotonic()
     release = Path(release_dir)
     user_dict = Path(user_dict)
-    results = _analyse_all(release, _list_pages(release), user_dict, workers)
+    rels = _list_pages(release)
+    analysed = analysed or {}
+    read = {
+        result[0]: result
+        for result in _analyse_all(release, [r for r in rels if r not in analysed], user_dict, workers)
+    }
+    results = [analysed[rel] if rel in analysed else read[rel] for rel in rels]
 
     docs: dict[str, Doc] = {}
     vectors: dict[str, dict[str, int]] = {}

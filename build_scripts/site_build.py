@@ -58,7 +58,13 @@ from build_scripts.release_tree import (
     walk_files,
 )
 from build_scripts.render_request import RenderRequest, RenderSettings
-from build_scripts.search_index import DEFAULT_USER_DICT, build_search_index, tokenizer, update_search_index
+from build_scripts.search_index import (
+    DEFAULT_USER_DICT,
+    Analyser,
+    build_search_index,
+    tokenizer,
+    update_search_index,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE_DIR = REPO_ROOT / "site"
@@ -331,6 +337,7 @@ def build_release(
         scratch = releases_dir / f".scratch-{name}"
         docs_stub = releases_dir / f".docs-{name}"
         timings: dict[str, float] = {}
+        analyser: Analyser | None = None
         try:
             if not (content_dir / "index.md").is_file():
                 raise BuildError(f"内容目录 {content_dir} 中没有首页 index.md")
@@ -376,6 +383,9 @@ def build_release(
                     else "全量"
                 )
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
+            if not sparse:  # every page is new: segment each for the search index as it is written
+                analyser = Analyser()
+                request.on_rendered = analyser.submit
             timings["setup"] = time.monotonic() - started
             renderer.render(
                 request,
@@ -408,7 +418,7 @@ def build_release(
                 )
                 put = tree.put_bytes
             else:
-                search = build_search_index(target)
+                search = build_search_index(target, analysed=analyser.results() if analyser else None)
                 put = _PlainWriter(target).put_bytes
             timings["search"] = time.monotonic() - started
             if progress:
@@ -448,6 +458,8 @@ def build_release(
             raise BuildError(_failure_message(exc)) from exc
         finally:
             shutil.rmtree(docs_stub, ignore_errors=True)
+            if analyser is not None:
+                analyser.close()
 
         pause_point("build.before_switch")
         _point_current_at(releases_dir, name)

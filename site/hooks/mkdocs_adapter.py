@@ -522,6 +522,8 @@ def _add_share(dj: dict, page, entry, title, address: str, config) -> None:
 def on_post_page(output, page, config):
     state = _state
     state.rendered += 1
+    if _request is not None and _request.on_rendered is not None:
+        _request.on_rendered(page.file.dest_uri, output)
     if _request is not None and _request.progress:
         width = len(str(state.total_pages))
         print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}", file=sys.stderr, flush=True)
