@@ -558,6 +558,9 @@ def save_warm_snapshot(
     warm = _WARM.get(key)
     if warm is None or _SNAPSHOTS.get(key) == warm.release or time.monotonic() - warm.made < settled:
         return False
+    # Tried once per release, whatever happens: a full disk must not cost a pickling of the
+    # catalogue on every poll of the worker.
+    _SNAPSHOTS[key] = warm.release
     path = Path(key[0]) / WARM_SNAPSHOT
     tmp = path.with_name(f"{WARM_SNAPSHOT}.{os.getpid()}.tmp")
     try:
@@ -565,11 +568,11 @@ def save_warm_snapshot(
             pickle.dump(_snapshot_header(warm.release, warm.signature), out, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(warm.catalogue, out, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # a reader sees the old snapshot or the new one, never half
-    except OSError:
+    except Exception as error:  # (a cache: the worker goes on, the next start is cold)
         with contextlib.suppress(OSError):
             tmp.unlink()
+        print(f"未能保存构建缓存快照 {path}：{error}", file=sys.stderr, flush=True)
         return False
-    _SNAPSHOTS[key] = warm.release
     return True
 
 

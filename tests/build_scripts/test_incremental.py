@@ -566,3 +566,17 @@ def test_a_restarted_worker_starts_from_the_catalogue_snapshot_of_the_current_re
     after_damage = build_release(content, releases)
     assert after_damage.incremental
     _assert_identical(after_damage.path, build_release(content, tmp_path / "full-last", incremental=False).path)
+
+
+def test_a_snapshot_that_cannot_be_written_leaves_nothing_behind_and_is_not_retried(tmp_path, content, capsys):
+    from build_scripts import site_build
+
+    releases = tmp_path / "releases"
+    build_release(content, releases)
+    (warm,) = [w for key, w in site_build._WARM.items() if key[0] == str(releases.resolve())]
+    warm.catalogue.unpicklable = lambda: None  # as if some future field could not be pickled
+    assert not site_build.save_warm_snapshot(content, releases)
+    assert "未能保存构建缓存快照" in capsys.readouterr().err
+    assert sorted(p.name for p in releases.iterdir() if p.name.startswith(site_build.WARM_SNAPSHOT)) == []
+    assert not site_build.save_warm_snapshot(content, releases)  # once per release
+    assert capsys.readouterr().err == ""
