@@ -26,6 +26,16 @@ def _assert_identical(incremental: Path, full: Path) -> None:
     assert different == []
 
 
+def _step_built_incrementally(content: Path, releases: Path, step: str, full: Path):
+    """Apply ``step`` to content/, build incrementally: the release equals a full build (in
+    ``full``)."""
+    STEPS[step](content)
+    release = build_release(content, releases)
+    assert release.incremental, step
+    _assert_identical(release.path, build_release(content, full, incremental=False).path)
+    return release
+
+
 def _write_article(content: Path, path: str, page_id: int, title: str, date: str, **kwargs) -> None:
     meta = article_meta(page_id, title, path[:-3] + "/", date, **kwargs)
     target = content / path
@@ -156,11 +166,9 @@ def test_without_the_process_cache_the_state_is_read_from_the_release(tmp_path, 
     releases = tmp_path / "releases"
     build_release(content, releases)
     for number, step in enumerate(["publish new article", "edit title shown in listings", "unpublish article"]):
-        STEPS[step](content)
         forget_warm_state()
-        incremental = build_release(content, releases)
-        assert incremental.incremental and 0 < incremental.rendered < incremental.page_count / 2, step
-        _assert_identical(incremental.path, build_release(content, tmp_path / f"full-{number}", incremental=False).path)
+        incremental = _step_built_incrementally(content, releases, step, tmp_path / f"full-{number}")
+        assert 0 < incremental.rendered < incremental.page_count / 2, step
 
 
 def test_changed_paths_are_trusted_only_for_the_release_they_were_computed_for(tmp_path, content):
@@ -194,10 +202,7 @@ def test_switching_back_then_building_equals_a_full_build(tmp_path, content):
     STEPS["publish new article"](content)
     build_release(content, releases)
     switch_to(releases, first.name)
-    STEPS["edit body only"](content)
-    after = build_release(content, releases)
-    assert after.incremental
-    _assert_identical(after.path, build_release(content, tmp_path / "full", incremental=False).path)
+    _step_built_incrementally(content, releases, "edit body only", tmp_path / "full")
 
 
 # --------------------------------------------------------------------------- crashes and pruning
@@ -547,10 +552,8 @@ def test_a_restarted_worker_starts_from_the_catalogue_snapshot_of_the_current_re
         assert not save_warm_snapshot(content, releases)  # once per release
         forget_warm_state()  # the worker stops; a new one starts
         assert warm_up(content, releases)
-        STEPS[step](content)
-        incremental = build_release(content, releases)
-        assert incremental.incremental and 0 < incremental.rendered < incremental.page_count / 2, step
-        _assert_identical(incremental.path, build_release(content, tmp_path / f"full-{number}", incremental=False).path)
+        incremental = _step_built_incrementally(content, releases, step, tmp_path / f"full-{number}")
+        assert 0 < incremental.rendered < incremental.page_count / 2, step
     # A snapshot of an older release (the last build's was not written) is not used: the
     # build reads the current release's .build-state/ instead.
     forget_warm_state()
@@ -562,10 +565,7 @@ def test_a_restarted_worker_starts_from_the_catalogue_snapshot_of_the_current_re
     snapshot.write_bytes(snapshot.read_bytes()[:-100])
     forget_warm_state()
     assert not warm_up(content, releases)
-    STEPS["edit body only"](content)
-    after_damage = build_release(content, releases)
-    assert after_damage.incremental
-    _assert_identical(after_damage.path, build_release(content, tmp_path / "full-last", incremental=False).path)
+    _step_built_incrementally(content, releases, "edit body only", tmp_path / "full-last")
 
 
 def test_a_snapshot_that_cannot_be_written_leaves_nothing_behind_and_is_not_retried(tmp_path, content, capsys):
