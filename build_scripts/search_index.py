@@ -48,6 +48,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import time
 import unicodedata
@@ -514,6 +515,32 @@ def _analyse_text(rel: str, text: str, user_dict: str) -> tuple[str, Doc | None,
     return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A pool child must not outlive the build that forked it: it inherited the build's
+    locks (the build lock's descriptor, the database connection holding the publishing
+    lock), so an orphan would keep every later publish waiting."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the check below still covers a dead parent
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _fork_pool(workers: int) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
 class Analyser:
     """Analyses the pages of a full build while they are rendered: the renderer runs in one
     process, so the other cores segment each page as soon as it is written instead of all of
@@ -522,17 +549,17 @@ class Analyser:
     ``build_search_index`` gets is exactly what reading the files would give."""
 
     def __init__(self, user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.user_dict = str(Path(user_dict))
         tokenizer(user_dict)  # loaded before forking: the children inherit the dictionary
         workers = workers or min(os.cpu_count() or 1, 8)
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-        # Fork the children now, while this process is small, not in the middle of a render.
-        for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
-            started.result()
+        self._pool = _fork_pool(workers)
         self._futures: list[Any] = []
+        try:  # fork the children now, while this process is small, not in the middle of a render
+            for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
+                started.result()
+        except BaseException:
+            self.close()
+            raise
 
     def submit(self, rel: str, html: str) -> None:
         if is_indexed_path(rel):
@@ -555,11 +582,7 @@ def _analyse_all(
         workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 400 else 1
     if workers <= 1:
         return [_analyse(job) for job in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with _fork_pool(workers) as pool:
         return list(pool.map(_analyse, jobs, chunksize=64))
 
 

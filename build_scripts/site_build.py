@@ -558,6 +558,9 @@ def save_warm_snapshot(
     warm = _WARM.get(key)
     if warm is None or _SNAPSHOTS.get(key) == warm.release or time.monotonic() - warm.made < settled:
         return False
+    current = current_release(key[0])
+    if current is None or current.name != warm.release:  # another process switched since
+        return False
     # Tried once per release, whatever happens: a full disk must not cost a pickling of the
     # catalogue on every poll of the worker.
     _SNAPSHOTS[key] = warm.release

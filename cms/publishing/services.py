@@ -385,9 +385,12 @@ def keep_warm_state(settled: float = WARM_SNAPSHOT_SETTLED_SECONDS) -> None:
     """The catalogue of the release this process last built goes to disk (once per release,
     when no publish followed it for ``settled`` seconds), for the next worker's start
     (``warm_up``): the worker calls it when idle, ``publish_site`` after its build."""
-    site_build.save_warm_snapshot(
-        settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR, settled=settled
-    )
+    try:
+        site_build.save_warm_snapshot(
+            settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR, settled=settled
+        )
+    except Exception:  # a cache: the worker goes on, its next start is cold
+        logger.exception("keeping the site build's warm state failed")
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:

@@ -172,7 +172,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
     # Parameters bound by the server let psycopg prepare a statement once a connection has
     # run it five times: the member API's hot statements (the heartbeat's seven-table read,
     # the answer upsert) then skip PostgreSQL's parsing and planning, which cost as much as
-    # running them. Off (0) behind a transaction-pooling PgBouncer older than 1.21.
+    # running them. Off (0) behind a transaction-pooling PgBouncer older than 1.24 (1.21-1.23:
+    # only with max_prepared_statements set). A migration that changes a column's type makes
+    # running processes' prepared statements fail until they reconnect: restart them after
+    # migrate (docs/operations.md, Upgrades).
     DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

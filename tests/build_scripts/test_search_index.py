@@ -334,3 +334,35 @@ def test_without_a_compatible_previous_index_it_builds_in_full(tmp_path):
     fourth = _next_release(third, tmp_path / "r3")
     assert update_search_index(fourth, third, [], []).mode == "full"
     assert _differences(fourth / "search", second / "search") == []
+
+
+def test_the_analysers_children_do_not_outlive_a_killed_build(tmp_path):
+    """They inherit the build's locks: an orphan would keep every later publish waiting."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from build_scripts.search_index import Analyser\n"
+        "analyser = Analyser(workers=2)\n"
+        "print(' '.join(str(p) for p in analyser._pool._processes), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    children = [int(pid) for pid in build.stdout.readline().split()]
+    assert len(children) == 2 and all(Path(f"/proc/{pid}").exists() for pid in children)
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in children):
+        assert time.monotonic() < deadline, "an analyser child outlived the killed build"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return "Z"
