@@ -506,12 +506,14 @@ def _list_pages(release: Path) -> list[str]:
 
 def _analyse(args: tuple[str, str, str]) -> tuple[str, Doc | None, dict[str, int] | None]:
     root, rel, user_dict = args
-    doc = _read_doc(Path(root), rel)
-    return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
+    return _analysed(rel, _read_doc(Path(root), rel), user_dict)
 
 
 def _analyse_text(rel: str, text: str, user_dict: str) -> tuple[str, Doc | None, dict[str, int] | None]:
-    doc = extract(text, rel)
+    return _analysed(rel, extract(text, rel), user_dict)
+
+
+def _analysed(rel: str, doc: Doc | None, user_dict: str) -> tuple[str, Doc | None, dict[str, int] | None]:
     return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
 
 

@@ -328,7 +328,7 @@ def build_release(
     site_dir = Path(site_dir).resolve()
     if keep < 1:
         raise ValueError("keep must be at least 1")
-    warm_key = (str(releases_dir), str(content_dir), str(site_dir))
+    warm_key = _warm_key(content_dir, releases_dir, site_dir)
 
     with _locked(releases_dir):
         started = time.monotonic()
@@ -496,6 +496,12 @@ _WARM: dict[tuple[str, str, str], _Warm] = {}
 LAST_TIMINGS: dict[str, float] = {}
 
 
+def _warm_key(
+    content_dir: str | os.PathLike[str], releases_dir: str | os.PathLike[str], site_dir: str | os.PathLike[str]
+) -> tuple[str, str, str]:
+    return (str(Path(releases_dir).resolve()), str(Path(content_dir).resolve()), str(Path(site_dir).resolve()))
+
+
 def forget_warm_state() -> None:
     """Drop every catalogue kept in this process (the next builds read their state from disk)."""
     _WARM.clear()
@@ -554,7 +560,7 @@ def save_warm_snapshot(
     never on a publish's way, and only once the release is ``settled`` seconds old (a burst
     of publishes does not write one snapshot each, ~0.2 s apiece at 10,000 pages). True when
     written."""
-    key = (str(Path(releases_dir).resolve()), str(Path(content_dir).resolve()), str(Path(site_dir).resolve()))
+    key = _warm_key(content_dir, releases_dir, site_dir)
     warm = _WARM.get(key)
     if warm is None or _SNAPSHOTS.get(key) == warm.release or time.monotonic() - warm.made < settled:
         return False
@@ -580,7 +586,7 @@ def save_warm_snapshot(
 
 
 def _load_warm_snapshot(content_dir: Path, releases_dir: Path, site_dir: Path) -> bool:
-    key = (str(releases_dir), str(content_dir), str(site_dir))
+    key = _warm_key(content_dir, releases_dir, site_dir)
     current = current_release(releases_dir)
     if current is None or key in _WARM:
         return False
