@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cms.accounts.selectors import scope_of
-from cms.core.api import ErrorSerializer
+from cms.core.api import ErrorSerializer, represented, validated
 
 from . import selectors, services
 from .serializers import (
@@ -158,21 +158,19 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["put"], url_path=r"answers/(?P<question_id>[0-9]{1,18})")
     def answers(self, request, pk, question_id):
-        data = AnswerInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        attempt, record = _service(
-            lambda: services.save_answer(request.user, int(pk), int(question_id), data.validated_data.get("answer"))
-        )
+        answer = validated(AnswerInputSerializer, request.data).get("answer")
+        attempt, record = _service(lambda: services.save_answer(request.user, int(pk), int(question_id), answer))
         item = next(item for item in attempt.items if item["q"] == record.question_id)
         return Response(
-            SavedAnswerSerializer(
+            represented(
+                SavedAnswerSerializer,
                 {
                     "question_id": record.question_id,
                     "answer": selectors.to_shown(item, item["t"], record.answer),
                     "saved_at": record.saved_at,
                     "remaining_seconds": selectors.remaining_seconds(attempt, record.saved_at),
-                }
-            ).data
+                },
+            )
         )
 
     @extend_schema(
@@ -195,9 +193,8 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk):
-        data = SubmitInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        hand_in = _service(lambda: services.submit(request.user, int(pk), data.validated_data["key"]))
+        submission = validated(SubmitInputSerializer, request.data)["key"]
+        hand_in = _service(lambda: services.submit(request.user, int(pk), submission))
         if hand_in.earlier is not None and hand_in.earlier.graded:
             return Response(ResultSerializer(selectors.attempt_result(hand_in.earlier)).data)
         return _grading(hand_in)
@@ -238,7 +235,7 @@ def _answer_sheet(attempt, created: bool = False) -> Response:
 
 def _grading(hand_in: services.HandIn) -> Response:
     return Response(
-        GradingSerializer(hand_in).data,
+        represented(GradingSerializer, hand_in),
         status=status.HTTP_202_ACCEPTED,
         headers={"Retry-After": str(hand_in.retry_after_seconds)},
     )

@@ -11,7 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cms.core.api import ErrorSerializer
+from cms.core.api import ErrorSerializer, represented, validated
 
 from . import selectors, services
 from .serializers import (
@@ -114,10 +114,9 @@ class LessonViewSet(StudyViewSet):
         # query; alone (a 404, or "open it first" from the service) only when there is none.
         record = selectors.study_record(request.user, int(pk))
         lesson = record.progress.lesson if record is not None else self._live(pk)
-        report = HeartbeatSerializer(data=request.data)
-        report.is_valid(raise_exception=True)
-        progress = services.record_study_time(request.user, lesson, report.validated_data["seconds"], record=record)
-        return Response(ProgressSerializer(progress).data)
+        seconds = validated(HeartbeatSerializer, request.data)["seconds"]
+        progress = services.record_study_time(request.user, lesson, seconds, record=record)
+        return Response(represented(ProgressSerializer, progress))
 
     @action(detail=True, methods=["post"])
     def complete(self, request, pk):

@@ -16,6 +16,8 @@ from cms.accounts.audience import in_audience, is_in_audience, organisation_path
 from cms.accounts.models import MemberStatus, Membership, User
 from cms.accounts.roles import ADMINISTRATOR
 from cms.accounts.selectors import ancestors_query
+from cms.core.sql import columns as sql_columns
+from cms.core.sql import loaded
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -287,6 +289,9 @@ class StudyRecord:
     path_ids: set[int]
 
 
+_PROGRESS_FIELDS = tuple(field.name for field in LessonProgress._meta.concrete_fields)
+
+
 def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     """The heartbeat's one read (every open lesson reports every ~30 s): the record, its
     lesson, the person's Party status and the course's audience in a single statement, one row
@@ -297,10 +302,9 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     q = connection.ops.quote_name
     ancestors, ancestor_params = ancestors_query(user.organisation_id)
     sql = f"""
-        SELECT progress.*, lesson.path AS lesson_path, lesson_page.required_seconds AS lesson_required_seconds,
-               membership.id AS membership_id, membership.status AS membership_status, course.live AS course_live,
-               course_page.audience_statuses AS course_audience_statuses, unit.organisationunit_id AS unit_id,
-               unit.organisationunit_id IN ({ancestors}) AS unit_on_path
+        SELECT {sql_columns(LessonProgress, _PROGRESS_FIELDS, "progress")},
+               lesson.path, lesson_page.required_seconds, membership.id, membership.status, course.live,
+               course_page.audience_statuses, unit.organisationunit_id, unit.organisationunit_id IN ({ancestors})
         FROM {q(LessonProgress._meta.db_table)} progress
         JOIN {q(Page._meta.db_table)} lesson ON lesson.id = progress.lesson_id
         JOIN {q(LessonPage._meta.db_table)} lesson_page ON lesson_page.page_ptr_id = lesson.id
@@ -311,34 +315,26 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
         WHERE progress.user_id = %s AND progress.lesson_id = %s AND lesson.live
     """
     params = [*ancestor_params, LessonPage.steplen, user.pk, lesson_id]
-    # Model instances with the record's fields converted as the ORM converts them (SQLite
-    # returns datetimes as text); the other tables' columns come as attributes, unconverted.
-    rows = list(LessonProgress.objects.raw(" ".join(sql.split()), params))
+    # The record's fields converted as the ORM converts them (SQLite returns datetimes as
+    # text); the other tables' columns unconverted.
+    rows = loaded(LessonProgress, _PROGRESS_FIELDS, " ".join(sql.split()), params)
     if not rows:
         return None
-    progress = rows[0]
+    progress, first = rows[0]
+    lesson_path, required_seconds, membership_id, membership_status, course_live, statuses = first[:6]
     progress.lesson = _loaded_in_part(
-        LessonPage,
-        id=lesson_id,
-        page_ptr_id=lesson_id,
-        path=progress.lesson_path,
-        live=True,
-        required_seconds=progress.lesson_required_seconds,
+        LessonPage, id=lesson_id, page_ptr_id=lesson_id, path=lesson_path, live=True, required_seconds=required_seconds
     )
     progress.user = user
     # The person's Party record as the audience check reads it (None: none, refused unasked).
     membership = None
-    if progress.membership_id is not None:
-        membership = _loaded_in_part(
-            Membership, id=progress.membership_id, user_id=user.pk, status=progress.membership_status
-        )
+    if membership_id is not None:
+        membership = _loaded_in_part(Membership, id=membership_id, user_id=user.pk, status=membership_status)
     User.membership.related.set_cached_value(user, membership)
-    statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(
-        progress.course_audience_statuses, None, connection
-    )
-    units = frozenset(row.unit_id for row in rows if row.unit_id is not None)
-    audience = CourseAudience(bool(progress.course_live), statuses, units)
-    return StudyRecord(progress, audience, {row.unit_id for row in rows if row.unit_on_path})
+    statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(statuses, None, connection)
+    units = [extra[6:] for _, extra in rows]  # one row per audience unit: (its id, on the person's path)
+    audience = CourseAudience(bool(course_live), statuses, frozenset(unit for unit, _ in units if unit is not None))
+    return StudyRecord(progress, audience, {unit for unit, on_path in units if on_path})
 
 
 def _loaded_in_part(model, **values):
