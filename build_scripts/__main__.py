@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .media_store import store_for
 from .site_build import DEFAULT_SITE_DIR, BuildError, build_release, current_release, list_releases, switch_to
 
 
@@ -32,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--releases", type=Path, default=Path("var/site"), help="版本目录（默认 var/site）")
     build.add_argument("--site", type=Path, default=DEFAULT_SITE_DIR, help="含 mkdocs.yml 的站点配置目录")
     build.add_argument(
-        "--git-dir", type=Path, default=Path("var/content.git"), help="内容仓库的 git 目录，用于在版本名中记录提交号"
+        "--git-dir",
+        type=Path,
+        default=Path("var/content.git"),
+        help="内容仓库的 git 目录：版本名中记录其提交号，视频、音频与文档从其媒体库（lfs 目录）链接",
     )
     build.add_argument("--commit", help="内容提交号（默认读取内容仓库的 HEAD）")
     build.add_argument("--keep", type=int, default=5, help="保留的版本数（默认 5）")
@@ -62,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=args.progress,
                 strict=args.strict,
                 incremental=args.incremental,
+                media_store=store_for(args.git_dir).root,
             )
             print(release.name)
         elif args.command == "releases":

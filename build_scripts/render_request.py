@@ -41,6 +41,9 @@ class RenderRequest:
     # Called by the adapter with each page's destination and HTML as it is written (a full
     # build's search analysis runs meanwhile: search_index.Analyser).
     on_rendered: Callable[[str, str], None] | None = None
+    # The media store video, audio and document pointers in content/ refer to
+    # (build_scripts/media_store.py): the release links its objects.
+    media_store: str | None = None
     # Set by the adapter when the renderer finished: the catalogue of the new release.
     result: Catalogue | None = None
 

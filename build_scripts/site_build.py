@@ -47,6 +47,7 @@ from build_scripts.catalogue_state import BUILD_STATE_FORMAT, Catalogue
 from build_scripts.content_repo import ContentRepo, ContentRepoError
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
+from build_scripts.media_store import store_for
 from build_scripts.release_tree import (
     LEGACY_STANDBY_DIR,
     OBJECTS_DIR,
@@ -269,6 +270,7 @@ def build_commit(repo: ContentRepo, commit: str | None, target: ReleaseTarget, *
         changed_paths=changed,
         changed_since=since,
         content_matches_commit=commit is not None,
+        media_store=store_for(repo.git_dir).root,
     )
 
 
@@ -302,6 +304,7 @@ def build_release(
     changed_paths: list[str] | None = None,
     changed_since: str | None = None,
     content_matches_commit: bool = False,
+    media_store: str | os.PathLike[str] | None = None,
 ) -> Release:
     """Build content_dir into a new release under releases_dir and make it current.
 
@@ -317,6 +320,9 @@ def build_release(
     it only when that is certain, e.g. from ``git diff`` between that release's commit and
     ``commit`` when it was built from exactly its commit (``Release.exact``) and content/
     now equals ``commit`` (``content_matches_commit``, recorded as ``exact``).
+
+    ``media_store``: where the objects of content/'s media pointers are (``media_store``,
+    the content repository's ``lfs`` directory); the release hard-links them.
 
     A long-lived process (the worker) keeps the last build's catalogue warm, so an
     incremental build reads nothing it has not been told changed. Pruned releases are
@@ -375,6 +381,7 @@ def build_release(
                     if sparse and previous is not None and changed_paths is not None and changed_since == previous.name
                     else None
                 ),
+                media_store=str(media_store) if media_store is not None else None,
             )
             if progress:
                 mode = (

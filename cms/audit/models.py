@@ -103,6 +103,7 @@ class Action(models.TextChoices):
     PAGE_UNPUBLISHED = "content.unpublished", "撤下页面"
     SITE_SWITCHED = "content.release_switched", "网站回滚到已保留版本"
     CONTENT_ROLLBACK = "content.rollback", "网站内容回滚"
+    MEDIA_PURGED = "content.media_purged", "清除媒体文件"
     PROGRESS_EXPORTED = "data.progress_exported", "导出学习进度"
     FORM_RESULTS_EXPORTED = "data.form_results_exported", "导出问卷结果"
     PEOPLE_IMPORTED = "data.people_imported", "批量导入人员"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from build_scripts.html_safety import markdown_text
+from build_scripts.media_store import is_media_path, store_for
 from cms.core.block_output import render_body
 from cms.core.models import ArticlePage, SiteSettings
 from cms.feedback.models import MEMBER_ONLY_TYPES, FeedbackFormPage
@@ -248,8 +249,9 @@ def _manifest_fragment(page_id: int, entry: dict) -> str:
 
 
 class Exporter:
-    def __init__(self, content_dir: Path | None = None, site_url: str | None = None):
+    def __init__(self, content_dir: Path | None = None, site_url: str | None = None, git_dir: Path | None = None):
         self.content_dir = Path(content_dir or settings.CONTENT_DIR)
+        self.media_store = store_for(git_dir or settings.CONTENT_GIT_DIR)
         self.site_url = site_url or settings.PUBLIC_SITE_URL
         self.site = default_site()
         self.manifest_path = self.content_dir / MANIFEST_NAME
@@ -309,9 +311,17 @@ class Exporter:
         _atomic_write(target, data)
 
     def _copy_asset(self, asset: Asset) -> None:
+        """Images are copied into content/; video, audio and documents go to the media
+        store beside the repository and content/ gets their pointer (build_scripts/
+        media_store.py): the history never holds a recording."""
         self.touched.add(asset.path)
         target = self.content_dir / asset.path
         if target.exists():  # names carry the file hash, so an existing file is current
+            return
+        if is_media_path(asset.path):
+            with asset.open_source("rb") as src:
+                pointer = self.media_store.put(src, asset.path)
+            _atomic_write(target, pointer.text())
             return
         with _atomic_file(target) as out, asset.open_source("rb") as src:
             shutil.copyfileobj(src, out)

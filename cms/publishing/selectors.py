@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Max, Min
 from django.utils import timezone
+
+from build_scripts import site_build
+from build_scripts.media_store import MEDIA_PREFIX, MediaStore, referenced, store_for
 
 from .models import SiteBuild
 
@@ -93,3 +98,43 @@ def choosable_pages(user, pages):
         return pages
     explorable = page_permission_policy.explorable_instances(user).values("pk")
     return pages.filter(Q(pk__in=explorable) | Q(pk__in=exportable_queryset().values("pk")))
+
+
+@dataclass(frozen=True)
+class StoredMedium:
+    """A video, audio file or document in the media store (build_scripts/media_store.py)."""
+
+    oid: str
+    size: int
+    stored_at: dt.datetime
+    paths: tuple[str, ...]
+    in_use: bool  # content/ points at it, or the live release serves it: not purgeable
+
+    @property
+    def short_oid(self) -> str:
+        return self.oid[:12]
+
+
+def media_store() -> MediaStore:
+    return store_for(settings.CONTENT_GIT_DIR)
+
+
+def _served_by(release_dir: Path | None) -> set[tuple[int, int]]:
+    media = release_dir / MEDIA_PREFIX if release_dir is not None else None
+    if media is None or not media.is_dir():
+        return set()
+    return {(s.st_ino, s.st_dev) for s in (p.stat() for p in media.iterdir() if p.is_file())}
+
+
+def stored_media() -> list[StoredMedium]:
+    """Every stored medium, newest first; which ones are still used (content/ or live)."""
+    store = media_store()
+    pointed = referenced(settings.CONTENT_DIR)
+    current = site_build.current_release(settings.SITE_RELEASES_DIR)
+    served = _served_by(current.path if current else None)
+    rows = []
+    for stored in store.objects():
+        found = store.object_path(stored.oid).stat()
+        in_use = stored.oid in pointed or (found.st_ino, found.st_dev) in served
+        rows.append(StoredMedium(stored.oid, stored.size, stored.stored_at, stored.paths, in_use))
+    return sorted(rows, key=lambda row: row.stored_at, reverse=True)

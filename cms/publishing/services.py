@@ -18,9 +18,12 @@ from build_scripts import site_build
 from build_scripts.content_repo import ContentRepo
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock, try_exclusive_lock
+from build_scripts.media_store import MediaStoreError
 from build_scripts.site_build import BuildError, ReleaseTarget, build_commit
+from cms.audit import services as audit
+from cms.audit.models import Action
 
-from . import build_errors, workers
+from . import build_errors, selectors, workers
 from .events import changes_released
 from .exporter import Exporter
 from .models import ContentChange, SiteBuild
@@ -442,3 +445,36 @@ def _tell_released(change_ids: list[int], build: SiteBuild) -> None:
     for receiver, result in changes_released.send_robust(sender=SiteBuild, change_ids=change_ids, build=build):
         if isinstance(result, Exception):
             logger.error("a listener of released changes failed: %r", receiver, exc_info=result)
+
+
+class MediaInUse(Exception):
+    """The medium is still published (content/ points at it, or the live release serves it)."""
+
+
+MEDIA_IN_USE_MESSAGE = "该媒体文件仍在公开网站或待发布内容中使用，不能清除。请先在页面中撤下或替换它并发布。"
+
+
+def purge_media(oid: str, *, user) -> dict:
+    """Delete a medium no page uses any more from the media store and from every kept release
+    (a replaced 党课 recording, a document that must not stay online), recording who did it
+    in the audit log and beside the store. Under the publishing lock, so no publish can start
+    using it meanwhile. Raises MediaInUse, or MediaStoreError when it is not in the store."""
+    with publishing_lock():
+        [row] = [row for row in selectors.stored_media() if row.oid == oid] or [None]
+        if row is None:
+            raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
+        if row.in_use:
+            raise MediaInUse(MEDIA_IN_USE_MESSAGE)
+        # The entry is written in the transaction the purge runs in: a purge that fails
+        # leaves no entry, and one that cannot be audited does not happen (strict).
+        with transaction.atomic():
+            audit.record(
+                Action.MEDIA_PURGED,
+                actor=user,
+                object_type="媒体文件",
+                object_id=oid[:12],
+                object_repr="、".join(row.paths)[:200] or oid[:12],
+                details={"oid": oid, "size": row.size, "paths": list(row.paths)},
+                strict=True,
+            )
+            return selectors.media_store().purge(oid, by=user.get_username(), releases_dir=settings.SITE_RELEASES_DIR)

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -13,9 +14,10 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.models import Page
 
+from build_scripts.media_store import MediaStoreError
 from cms.accounts.views_admin import AdministratorsOnly
 
-from . import history, rollback, selectors, tasks
+from . import history, rollback, selectors, services, tasks
 from .models import SiteBuild
 
 
@@ -210,3 +212,60 @@ class AdministratorPageTypesUsageView(AdministratorsOnly, PageTypesUsageReportVi
 
 page_types_usage = require_admin_access(AdministratorPageTypesUsageView.as_view())
 page_types_usage_results = require_admin_access(AdministratorPageTypesUsageView.as_view(results_only=True))
+
+
+# ----------------------------------------------------------------------------- media store
+# Purging media needs the same permission as rollback (group 管理员): it changes what kept
+# releases, and so a rollback, can serve.
+
+_OID = re.compile(r"^[0-9a-f]{64}$")
+
+
+class MediaStoreView(_ReleasesSection):
+    """The media store: every stored video, audio file and document, and which are used."""
+
+    template_name = "publishing/media_store.html"
+    page_title = "媒体文件库"
+
+    def get_context_data(self, **kwargs):
+        rows = selectors.stored_media()
+        unused = [row for row in rows if not row.in_use]
+        return super().get_context_data(
+            rows=rows, unused_count=len(unused), unused_bytes=sum(row.size for row in unused), **kwargs
+        )
+
+
+class MediaPurgeView(_ReleasesSection):
+    """GET: the medium and what purging means; POST (with CSRF): purge it."""
+
+    template_name = "publishing/media_purge_confirm.html"
+    page_title = "清除媒体文件"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not _OID.match(kwargs["oid"]):
+            raise Http404("媒体文件标识无效")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_breadcrumbs_items(self):
+        items = super().get_breadcrumbs_items()
+        items.insert(-1, {"url": reverse("publishing_media_store"), "label": "媒体文件库"})
+        return items
+
+    def get_context_data(self, **kwargs):
+        row = next((row for row in selectors.stored_media() if row.oid == self.kwargs["oid"]), None)
+        if row is None:
+            raise Http404("媒体文件库中没有这个文件（可能已被清除）")
+        return super().get_context_data(row=row, **kwargs)
+
+    def post(self, request, oid):
+        try:
+            record = services.purge_media(oid, user=request.user)
+        except (services.MediaInUse, MediaStoreError) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                f"已清除媒体文件 {oid[:12]}（{filesizeformat(record['size'])}），"
+                f"并从保留的网站版本中移除 {record['release_links_removed']} 处。此操作已记入审计日志。",
+            )
+        return redirect("publishing_media_store")

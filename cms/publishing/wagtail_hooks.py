@@ -67,6 +67,8 @@ def register_rollback_urls():
             views_admin.ContentRollbackView.as_view(),
             name="publishing_content_rollback",
         ),
+        path("publishing/media/", views_admin.MediaStoreView.as_view(), name="publishing_media_store"),
+        path("publishing/media/<str:oid>/purge/", views_admin.MediaPurgeView.as_view(), name="publishing_media_purge"),
         path(
             "publishing/pages/<int:page_id>/history/",
             views_admin.PageHistoryView.as_view(),

@@ -45,7 +45,7 @@ from mkdocs.exceptions import Abort, PluginError
 from mkdocs.structure.files import File, Files
 
 from build_scripts import catalogue as cat
-from build_scripts import output_plan, public_forms, render_request, site_pages
+from build_scripts import media_store, output_plan, public_forms, render_request, site_pages
 from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
 from build_scripts.page_model import (
     CONTENT_LOG,
@@ -299,6 +299,7 @@ def on_files(files: Files, config) -> Files:
         for f in files.documentation_pages():
             if dest_for(f.src_uri) != f.dest_uri:  # the engine's rule must agree with MkDocs'
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
+    _link_stored_media(files, media_store.MediaStore(request.media_store) if request.media_store else None)
     state.total_pages = len(state.changed)
     _progress(
         f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
@@ -321,6 +322,38 @@ class _LinkTarget(File):
 
     def is_modified(self) -> bool:
         return False
+
+
+class _StoredMedia(File):
+    """A video, audio file or document whose content/ source is a pointer to the media store
+    (build_scripts/media_store.py): the release gets the stored object, hard-linked."""
+
+    pointer: media_store.Pointer
+    store: media_store.MediaStore | None
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if self.store is None:
+            raise PluginError(f"{self.src_uri}: 内容中是媒体库引用，但构建没有指定媒体库（内容仓库的 git 目录）")
+        try:
+            linked = self.store.link_into(self.pointer, self.abs_dest_path)
+        except media_store.MediaStoreError as error:
+            raise PluginError(f"{self.src_uri}: {error}") from None
+        if not linked:  # purged by an administrator: a rollback must not bring it back
+            logging.getLogger(CONTENT_LOG).info(f"{self.src_uri}: 媒体文件已由管理员清除，未放入网站")
+
+
+def _link_stored_media(files: Files, store: media_store.MediaStore | None) -> None:
+    """Media files MkDocs would copy whose content/ source is a pointer become _StoredMedia."""
+    for f in [f for f in files if type(f) is File and media_store.is_media_path(f.src_uri) and f.abs_src_path]:
+        pointer = media_store.read_pointer(f.abs_src_path)
+        if pointer is None:
+            continue
+        stored = _StoredMedia(
+            f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls, dest_uri=f.dest_uri, inclusion=f.inclusion
+        )
+        stored.pointer, stored.store = pointer, store
+        files.remove(f)
+        files.append(stored)
 
 
 def _hand_to_mkdocs(files: Files, config, state: cat.Catalogue, content_dir: str, render: frozenset[str]) -> None:

@@ -3,6 +3,7 @@ import os
 import yaml
 from wagtail.rich_text import RichText
 
+from build_scripts.media_store import read_pointer, store_for
 from cms.publishing.exporter import Exporter
 from tests.factories import (
     DocumentFactory,
@@ -76,8 +77,12 @@ def test_article_front_matter_and_body(home, site_paths):
     image.refresh_from_db()
     assert [f.name for f in image_files] == [f"{image.pk}-{image.file_hash[:10]}-max1200.jpg"]
     assert f'src="/assets/images/{image_files[0].name}"' in body
-    doc_files = list((site_paths["CONTENT_DIR"] / "assets" / "media").iterdir())
-    assert doc_files[0].read_bytes() == attachment.file.open("rb").read()
+    # Documents, audio and video: a pointer in content/, the bytes in the media store.
+    [doc_file] = list((site_paths["CONTENT_DIR"] / "assets" / "media").iterdir())
+    pointer = read_pointer(doc_file)
+    stored = store_for(site_paths["CONTENT_GIT_DIR"]).object_path(pointer.oid)
+    assert stored.read_bytes() == attachment.file.open("rb").read()
+    assert f'href="/assets/media/{doc_file.name}"' in body
     assert "会议记录" in body and "PDF" in body
 
     section_meta, _ = _read(site_paths["CONTENT_DIR"] / "openness" / "index.md")
