@@ -21,7 +21,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from build_scripts.html_safety import markdown_text
-from build_scripts.media_store import is_media_path, store_for
+from build_scripts.media_store import is_media_path, read_pointer, store_for
 from cms.core.block_output import render_body
 from cms.core.models import ArticlePage, SiteSettings
 from cms.feedback.models import MEMBER_ONLY_TYPES, FeedbackFormPage
@@ -316,9 +316,12 @@ class Exporter:
         media_store.py): the history never holds a recording."""
         self.touched.add(asset.path)
         target = self.content_dir / asset.path
-        if target.exists():  # names carry the file hash, so an existing file is current
+        media = is_media_path(asset.path)
+        # Names carry the file hash, so an existing file is current; a medium committed
+        # whole (before the media store) becomes a pointer when its page is next exported.
+        if target.exists() and not (media and read_pointer(target) is None):
             return
-        if is_media_path(asset.path):
+        if media:
             with asset.open_source("rb") as src:
                 pointer = self.media_store.put(src, asset.path)
             _atomic_write(target, pointer.text())

@@ -12,6 +12,7 @@ from build_scripts.media_store import read_pointer, store_for
 from cms.accounts.roles import ADMINISTRATOR, EDITOR, REVIEWER
 from cms.audit.models import Action, AuditEntry
 from cms.publishing import selectors, services
+from cms.publishing.exporter import Exporter
 from cms.publishing.services import content_repo
 from tests.access import assert_refused_in_admin, assert_sent_to_admin_log_in
 from tests.factories import DocumentFactory, NewsPageFactory, SectionPageFactory, UserFactory
@@ -141,3 +142,17 @@ def test_stored_names_are_escaped_in_the_admin(client, users, home, site_paths):
     client.force_login(users["admin"])
     html = client.get(reverse("publishing_media_store")).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_medium_committed_whole_before_the_store_becomes_a_pointer(home, site_paths, publish, public_site):
+    news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
+    document = DocumentFactory(title="党课录像", file__filename="lecture.mp4", file__data=LECTURE)
+    NewsPageFactory(parent=news, slug="lecture", body=[("attachment", {"document": document, "title": ""})])
+    publish()
+    [pointer_file] = _media_files(site_paths["CONTENT_DIR"])
+    pointer_file.write_bytes(LECTURE)  # as an earlier version exported it
+    content_repo().commit_all("旧版导出", "系统", "system@example.invalid")
+    Exporter().sync(None)
+    assert read_pointer(pointer_file).size == len(LECTURE)
+    publish()
+    assert _media_files(public_site.root)[0].read_bytes() == LECTURE
