@@ -174,8 +174,8 @@ class ContentRepo:
             return []
         found = []
         for root, dirs, files in os.walk(git_dir):
-            if Path(root) == git_dir and "objects" in dirs:
-                dirs.remove("objects")
+            if Path(root) == git_dir:  # objects, and the media store (media_store.py): no locks there
+                dirs[:] = [d for d in dirs if d not in ("objects", "lfs")]
             found += [Path(root) / name for name in files if name.endswith(".lock")]
         return sorted(found)
 

@@ -24,6 +24,7 @@ out; a pointer to an object the store never had is a build error.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import hashlib
@@ -32,7 +33,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -44,7 +45,7 @@ POINTER_HEADER = b"version https://git-lfs.github.com/spec/v1\n"
 _POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize ([0-9]{1,15})\n")
 _MAX_POINTER_BYTES = 200
 _CHUNK = 1024 * 1024
-_OID = re.compile(r"^[0-9a-f]{64}$")
+_OID = re.compile(r"[0-9a-f]{64}")
 
 
 class MediaStoreError(Exception):
@@ -90,7 +91,7 @@ class MediaStore:
         self.root = Path(root)
 
     def object_path(self, oid: str) -> Path:
-        if not _OID.match(oid):
+        if not _OID.fullmatch(oid):
             raise MediaStoreError(f"无效的媒体文件标识：{oid[:80]!r}")
         return self.root / "objects" / oid[:2] / oid[2:4] / oid
 
@@ -110,6 +111,7 @@ class MediaStore:
         the store as it was. Storing bytes the store has is a no-op."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale(tmp_dir)
         digest, size = hashlib.sha256(), 0
         fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="incoming-")
         try:
@@ -122,21 +124,30 @@ class MediaStore:
                 os.fsync(out.fileno())
             pointer = Pointer(digest.hexdigest(), size)
             target = self.object_path(pointer.oid)
-            if target.is_file():
+            if target.is_file() and target.stat().st_size == size:
                 os.unlink(tmp)
-            else:
+            else:  # new, or a damaged copy (a crash of the file system): replaced whole
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp, 0o444)  # objects are never written again: a release links them
                 os.replace(tmp, target)
+                _fsync_directory(target.parent)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        self._unpurge(pointer.oid)
         self._note_path(pointer.oid, path)
         return pointer
 
+    def _unpurge(self, oid: str) -> None:
+        """A purged medium published again is no longer purged; the purge stays on record."""
+        record = self._record_path("purged", oid)
+        if record.exists():
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+            os.replace(record, record.with_name(f"{oid}.{stamp}.stored-again.json"))
+
     def _note_path(self, oid: str, path: str) -> None:
         record_path = self._record_path("meta", oid)
-        record = _read_json(record_path) or {"stored_at": _now(), "paths": []}
+        record = self._meta(oid) or {"stored_at": _now(), "paths": []}
         if path not in record["paths"]:
             record["paths"].append(path)
             _write_json(record_path, record)
@@ -176,56 +187,97 @@ class MediaStore:
         if not objects_dir.is_dir():
             return
         for path in sorted(objects_dir.glob("*/*/*")):
-            if not _OID.match(path.name):
+            if not _OID.fullmatch(path.name):
                 continue
-            record = _read_json(self._record_path("meta", path.name)) or {}
-            stat = path.stat()
+            try:
+                record = _read_json(self._record_path("meta", path.name)) or {}
+            except ValueError:  # damaged: the object is listed all the same
+                record = {}
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # purged meanwhile
+                continue
             stored_at = record.get("stored_at") or dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat()
             yield StoredObject(
                 path.name, stat.st_size, dt.datetime.fromisoformat(stored_at), tuple(record.get("paths", ()))
             )
 
     def purge_record(self, oid: str) -> dict | None:
-        return _read_json(self._record_path("purged", oid))
+        path = self._record_path("purged", oid)
+        try:
+            return _read_json(path)
+        except ValueError:  # damaged (a crash while it was written): it was being purged
+            return {"oid": oid, "unreadable": str(path)}
 
-    def purge(self, oid: str, *, by: str, releases_dir: str | os.PathLike[str] | None = None) -> dict:
-        """Delete the object and every kept release's link to it; record who did it. The
-        record is written first, so a crash half-way leaves a purge that the next attempt
-        completes, never an object missing without a record. The caller checks that nothing
-        current uses it (``referenced``)."""
+    def purged_by_size(self) -> dict[int, set[str]]:
+        """size -> oids of every purged medium (a build recognises a purged medium that an
+        old commit holds whole, from before the store, by its size first, then its hash)."""
+        found: dict[int, set[str]] = {}
+        directory = self.root / "purged"
+        if directory.is_dir():
+            for path in directory.glob("*.json"):
+                oid = path.name.removesuffix(".json")
+                if not _OID.fullmatch(oid):
+                    continue  # an archived record of a medium stored again
+                record = self.purge_record(oid) or {}
+                if "size" in record:
+                    found.setdefault(int(record["size"]), set()).add(oid)
+        return found
+
+    def purge(self, oid: str, *, by: str, releases: Iterable[str | os.PathLike[str]] = ()) -> dict:
+        """Delete the object and every copy or link the given release roots hold at the
+        paths it was stored for; record who did it. The record is written first, so a crash
+        half-way leaves a purge that the next attempt completes, never an object missing
+        without a record. The caller checks that nothing current uses it and holds the
+        releases' lock (no build or switch meanwhile)."""
         source = self.object_path(oid)
         if not source.is_file():
             raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
-        stat = source.stat()
-        meta = _read_json(self._record_path("meta", oid)) or {}
+        meta = self._meta(oid)
+        paths = [path for path in meta.get("paths", []) if is_media_path(path) and ".." not in path.split("/")]
         record = {
             "oid": oid,
-            "size": stat.st_size,
-            "paths": meta.get("paths", []),
+            "size": source.stat().st_size,
+            "paths": paths,
             "purged_by": by,
             "purged_at": _now(),
         }
         _write_json(self._record_path("purged", oid), record)
         unlinked = 0
-        names = {path.rsplit("/", 1)[-1] for path in record["paths"]}
-        if releases_dir is not None and Path(releases_dir).is_dir():
-            # Releases share directories (build_scripts/release_tree.py): walking the real
-            # directories once, without following the shared-directory links, meets every
-            # link; a copy (releases on another file system) by its name and size.
-            for directory, _subdirs, files in os.walk(releases_dir):
-                for name in files:
-                    path = os.path.join(directory, name)
-                    try:
-                        found = os.stat(path, follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue
-                    same = (found.st_ino, found.st_dev) == (stat.st_ino, stat.st_dev)
-                    if same or (name in names and found.st_size == stat.st_size):
-                        os.unlink(path)
-                        unlinked += 1
-        source.unlink()
+        for root in releases:
+            for path in paths:
+                # Through the directories releases share (build_scripts/release_tree.py): one
+                # unlink takes the file out of every release that shares the directory.
+                try:
+                    os.unlink(Path(root) / path)
+                    unlinked += 1
+                except (FileNotFoundError, NotADirectoryError):
+                    pass
+        source.unlink(missing_ok=True)
         record["release_links_removed"] = unlinked
         return record
+
+    def _meta(self, oid: str) -> dict:
+        try:
+            return _read_json(self._record_path("meta", oid)) or {}
+        except ValueError:
+            return {}
+
+    def paths_of(self, oid: str) -> list[str]:
+        return list(self._meta(oid).get("paths", []))
+
+
+def is_purged_whole_file(path: str | os.PathLike[str], purged_by_size: dict[int, set[str]]) -> bool:
+    """Whether ``path`` (a medium committed whole, from before the store) holds the bytes of
+    a purged medium: a rollback to such a commit must not bring it back."""
+    oids = purged_by_size.get(os.path.getsize(path))
+    if not oids:
+        return False
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest() in oids
 
 
 def referenced(content_dir: str | os.PathLike[str]) -> dict[str, list[str]]:
@@ -247,10 +299,14 @@ def _now() -> str:
 
 
 def _read_json(path: Path) -> dict | None:
+    """The record, None when there is none; ValueError when it is damaged."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a record")
+    return data
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -259,7 +315,27 @@ def _write_json(path: Path, data: dict) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, ensure_ascii=False, indent=2)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
+        _fsync_directory(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(tmp_dir: Path, older_than: float = 24 * 3600) -> None:
+    """Temporaries of stores a crash interrupted (a running store's file is newer)."""
+    limit = dt.datetime.now().timestamp() - older_than
+    for path in tmp_dir.glob("incoming-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < limit:
+                path.unlink()

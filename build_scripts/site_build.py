@@ -151,8 +151,12 @@ def load_site_settings(content_dir: Path) -> dict:
 # --------------------------------------------------------------------------- releases
 
 
-def _locked(releases_dir: Path) -> contextlib.AbstractContextManager[None]:
+def releases_lock(releases_dir: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
+    """One build, switch or media purge at a time per releases directory."""
     return exclusive_lock(Path(releases_dir) / LOCK_FILE)
+
+
+_locked = releases_lock
 
 
 def list_releases(releases_dir: str | os.PathLike[str]) -> list[Release]:

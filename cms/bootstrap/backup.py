@@ -152,8 +152,12 @@ def create_backup(archive: Path) -> dict:
         with publishing_lock():
             _dump_database(vendor, staging / DUMP_NAMES[vendor])
             if (git_dir / "HEAD").is_file():
+                # With its media store (lfs/: the published media), not a store's unfinished temporaries.
                 shutil.copytree(
-                    git_dir, staging / "content.git", symlinks=True, ignore=shutil.ignore_patterns("*.lock")
+                    git_dir,
+                    staging / "content.git",
+                    symlinks=True,
+                    ignore=shutil.ignore_patterns("*.lock", "incoming-*"),
                 )
             release = current_release(Path(settings.SITE_RELEASES_DIR))
             release_data = release.to_dict() if release else None

@@ -316,18 +316,21 @@ class Exporter:
         media_store.py): the history never holds a recording."""
         self.touched.add(asset.path)
         target = self.content_dir / asset.path
-        media = is_media_path(asset.path)
-        # Names carry the file hash, so an existing file is current; a medium committed
-        # whole (before the media store) becomes a pointer when its page is next exported.
-        if target.exists() and not (media and read_pointer(target) is None):
+        if not is_media_path(asset.path):
+            if not target.exists():  # names carry the file hash, so an existing file is current
+                with _atomic_file(target) as out, asset.open_source("rb") as src:
+                    shutil.copyfileobj(src, out)
             return
-        if media:
-            with asset.open_source("rb") as src:
-                pointer = self.media_store.put(src, asset.path)
-            _atomic_write(target, pointer.text())
+        pointer = read_pointer(target) if target.exists() else None
+        if pointer is not None and self.media_store.has(pointer.oid):
             return
-        with _atomic_file(target) as out, asset.open_source("rb") as src:
-            shutil.copyfileobj(src, out)
+        # New; or committed whole by an earlier version (stored from content/'s own bytes,
+        # exactly what was published); or its object is gone (purged, then the content rolled
+        # back and the page published again): stored again.
+        whole = target.exists() and pointer is None
+        with open(target, "rb") if whole else asset.open_source("rb") as src:
+            pointer = self.media_store.put(src, asset.path)
+        _atomic_write(target, pointer.text())
 
     def _remove(self, relative: str) -> None:
         self.touched.add(relative)

@@ -119,22 +119,31 @@ def media_store() -> MediaStore:
     return store_for(settings.CONTENT_GIT_DIR)
 
 
-def _served_by(release_dir: Path | None) -> set[tuple[int, int]]:
-    media = release_dir / MEDIA_PREFIX if release_dir is not None else None
-    if media is None or not media.is_dir():
-        return set()
-    return {(s.st_ino, s.st_dev) for s in (p.stat() for p in media.iterdir() if p.is_file())}
-
-
 def stored_media() -> list[StoredMedium]:
-    """Every stored medium, newest first; which ones are still used (content/ or live)."""
+    """Every stored medium, newest first, and which are still used: content/ points at it,
+    or the live release serves it (linked, or copied at one of the paths it was stored for:
+    names carry the file's hash)."""
     store = media_store()
     pointed = referenced(settings.CONTENT_DIR)
     current = site_build.current_release(settings.SITE_RELEASES_DIR)
-    served = _served_by(current.path if current else None)
+    served = _served_inodes(current.path) if current else set()
     rows = []
     for stored in store.objects():
-        found = store.object_path(stored.oid).stat()
-        in_use = stored.oid in pointed or (found.st_ino, found.st_dev) in served
+        try:
+            found = store.object_path(stored.oid).stat()
+        except FileNotFoundError:  # purged meanwhile
+            continue
+        in_use = (
+            stored.oid in pointed
+            or (found.st_ino, found.st_dev) in served
+            or (current is not None and any((current.path / path).exists() for path in stored.paths))
+        )
         rows.append(StoredMedium(stored.oid, stored.size, stored.stored_at, stored.paths, in_use))
     return sorted(rows, key=lambda row: row.stored_at, reverse=True)
+
+
+def _served_inodes(release_dir: Path) -> set[tuple[int, int]]:
+    media = release_dir / MEDIA_PREFIX
+    if not media.is_dir():
+        return set()
+    return {(s.st_ino, s.st_dev) for s in (p.stat() for p in media.rglob("*") if p.is_file())}

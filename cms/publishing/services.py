@@ -451,23 +451,33 @@ class MediaInUse(Exception):
     """The medium is still published (content/ points at it, or the live release serves it)."""
 
 
+class PublishingBusy(Exception):
+    """A publish or build is running; the message is for people."""
+
+
 MEDIA_IN_USE_MESSAGE = "该媒体文件仍在公开网站或待发布内容中使用，不能清除。请先在页面中撤下或替换它并发布。"
+PUBLISHING_BUSY_MESSAGE = "网站正在发布或构建，请稍后再清除。"
 
 
 def purge_media(oid: str, *, user) -> dict:
     """Delete a medium no page uses any more from the media store and from every kept release
     (a replaced 党课 recording, a document that must not stay online), recording who did it
-    in the audit log and beside the store. Under the publishing lock, so no publish can start
-    using it meanwhile. Raises MediaInUse, or MediaStoreError when it is not in the store."""
-    with publishing_lock():
-        [row] = [row for row in selectors.stored_media() if row.oid == oid] or [None]
-        if row is None:
-            raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
-        if row.in_use:
-            raise MediaInUse(MEDIA_IN_USE_MESSAGE)
-        # The entry is written in the transaction the purge runs in: a purge that fails
-        # leaves no entry, and one that cannot be audited does not happen (strict).
-        with transaction.atomic():
+    in the audit log and beside the store. Refused at once while a publish runs (a request
+    does not wait for a build); under the publishing lock and the releases' lock, so no
+    publish, build or switch starts using it meanwhile. Raises MediaInUse, PublishingBusy, or
+    MediaStoreError when it is not in the store."""
+    releases_dir = Path(settings.SITE_RELEASES_DIR)
+    with try_publishing_lock() as acquired:
+        if not acquired:
+            raise PublishingBusy(PUBLISHING_BUSY_MESSAGE)
+        with site_build.releases_lock(releases_dir):
+            row = next((row for row in selectors.stored_media() if row.oid == oid), None)
+            if row is None:
+                raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
+            if row.in_use:
+                raise MediaInUse(MEDIA_IN_USE_MESSAGE)
+            # Recorded before anything is deleted (strict: no audit, no purge); the purge
+            # itself is safe to repeat if it fails half-way (its record is written first).
             audit.record(
                 Action.MEDIA_PURGED,
                 actor=user,
@@ -477,4 +487,5 @@ def purge_media(oid: str, *, user) -> dict:
                 details={"oid": oid, "size": row.size, "paths": list(row.paths)},
                 strict=True,
             )
-            return selectors.media_store().purge(oid, by=user.get_username(), releases_dir=settings.SITE_RELEASES_DIR)
+            releases = [release.path for release in site_build.list_releases(releases_dir)]
+            return selectors.media_store().purge(oid, by=user.get_username(), releases=releases)

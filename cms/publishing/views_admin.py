@@ -218,7 +218,7 @@ page_types_usage_results = require_admin_access(AdministratorPageTypesUsageView.
 # Purging media needs the same permission as rollback (group 管理员): it changes what kept
 # releases, and so a rollback, can serve.
 
-_OID = re.compile(r"^[0-9a-f]{64}$")
+_OID = re.compile(r"[0-9a-f]{64}")
 
 
 class MediaStoreView(_ReleasesSection):
@@ -242,7 +242,7 @@ class MediaPurgeView(_ReleasesSection):
     page_title = "清除媒体文件"
 
     def dispatch(self, request, *args, **kwargs):
-        if not _OID.match(kwargs["oid"]):
+        if not _OID.fullmatch(kwargs["oid"]):
             raise Http404("媒体文件标识无效")
         return super().dispatch(request, *args, **kwargs)
 
@@ -260,7 +260,7 @@ class MediaPurgeView(_ReleasesSection):
     def post(self, request, oid):
         try:
             record = services.purge_media(oid, user=request.user)
-        except (services.MediaInUse, MediaStoreError) as error:
+        except (services.MediaInUse, services.PublishingBusy, MediaStoreError) as error:
             messages.error(request, str(error))
         else:
             messages.success(

@@ -343,10 +343,15 @@ class _StoredMedia(File):
 
 
 def _link_stored_media(files: Files, store: media_store.MediaStore | None) -> None:
-    """Media files MkDocs would copy whose content/ source is a pointer become _StoredMedia."""
+    """Media files MkDocs would copy whose content/ source is a pointer become _StoredMedia;
+    one committed whole (before the store) that holds a purged medium's bytes is left out."""
+    purged = store.purged_by_size() if store is not None else {}
     for f in [f for f in files if type(f) is File and media_store.is_media_path(f.src_uri) and f.abs_src_path]:
         pointer = media_store.read_pointer(f.abs_src_path)
         if pointer is None:
+            if purged and media_store.is_purged_whole_file(f.abs_src_path, purged):
+                files.remove(f)
+                logging.getLogger(CONTENT_LOG).info(f"{f.src_uri}: 媒体文件已由管理员清除，未放入网站")
             continue
         stored = _StoredMedia(
             f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls, dest_uri=f.dest_uri, inclusion=f.inclusion

@@ -12,7 +12,7 @@ import yaml
 from content_samples import article_meta, write_sample_content
 
 from build_scripts.media_store import MediaStore, MediaStoreError, Pointer, read_pointer, referenced
-from build_scripts.site_build import BuildError, build_release
+from build_scripts.site_build import BuildError, build_release, list_releases
 from tests.build_scripts.test_incremental import _assert_identical
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + os.urandom(300_000)
@@ -115,12 +115,13 @@ def test_a_purge_removes_the_object_from_every_kept_release_and_records_who(tmp_
     _add_video(content, store, "700-bbbb.mp4", NEW_VIDEO)
     build_release(content, releases, media_store=store.root)
 
-    record = store.purge(old.oid, by="管理员甲", releases_dir=releases)
+    kept = [release.path for release in list_releases(releases)]
+    record = store.purge(old.oid, by="管理员甲", releases=kept)
     assert record["purged_by"] == "管理员甲" and record["release_links_removed"] == 1
     assert not store.has(old.oid) and store.purge_record(old.oid)["paths"] == ["assets/media/700-aaaa.mp4"]
     assert not (first.path / "assets" / "media" / "700-aaaa.mp4").exists()
     with pytest.raises(MediaStoreError):
-        store.purge(old.oid, by="管理员甲", releases_dir=releases)
+        store.purge(old.oid, by="管理员甲", releases=kept)
 
     # Content rolled back to before the replacement: the purged medium stays out, the build succeeds.
     _link_video(content, "700-aaaa.mp4", old)
@@ -142,3 +143,41 @@ def test_a_pointer_the_store_cannot_serve_fails_the_build_and_keeps_the_live_rel
     with pytest.raises(BuildError, match="没有指定媒体库"):
         build_release(content, releases, incremental=False)
     assert (releases / "current").resolve() == live.path.resolve()
+
+
+def test_a_purged_medium_committed_whole_before_the_store_stays_out(tmp_path):
+    """Content rolled back to a commit from before the store holds the file itself."""
+    content = write_sample_content(tmp_path / "content")
+    store = MediaStore(tmp_path / "content.git" / "lfs")
+    old = _add_video(content, store, "700-aaaa.mp4", VIDEO)
+    store.purge(old.oid, by="管理员甲")
+    (content / "assets" / "media" / "700-aaaa.mp4").write_bytes(VIDEO)  # the old commit's whole file
+    (content / "assets" / "media" / "701-bbbb.mp4").write_bytes(NEW_VIDEO)  # never purged: served
+    release = build_release(content, tmp_path / "releases", media_store=store.root)
+    assert not (release.path / "assets" / "media" / "700-aaaa.mp4").exists()
+    assert (release.path / "assets" / "media" / "701-bbbb.mp4").read_bytes() == NEW_VIDEO
+
+
+def test_a_purged_medium_stored_again_is_served_again_and_the_purge_stays_on_record(tmp_path):
+    store = MediaStore(tmp_path / "lfs")
+    pointer = store.put(io.BytesIO(VIDEO), "assets/media/7-abc.mp4")
+    store.purge(pointer.oid, by="管理员甲")
+    assert store.purge_record(pointer.oid) is not None
+    store.put(io.BytesIO(VIDEO), "assets/media/7-abc.mp4")  # the page is published again
+    assert store.has(pointer.oid) and store.purge_record(pointer.oid) is None
+    assert store.purged_by_size() == {}
+    [archived] = (store.root / "purged").glob(f"{pointer.oid}.*.json")
+    assert "管理员甲" in archived.read_text(encoding="utf-8")
+
+
+def test_damaged_records_neither_hide_objects_nor_unpurge_them(tmp_path):
+    """A crash of the machine while a record was written leaves it empty."""
+    store = MediaStore(tmp_path / "lfs")
+    kept = store.put(io.BytesIO(VIDEO), "assets/media/7-abc.mp4")
+    gone = store.put(io.BytesIO(NEW_VIDEO), "assets/media/8-def.mp4")
+    store.purge(gone.oid, by="管理员甲")
+    (store.root / "meta" / f"{kept.oid}.json").write_bytes(b"")
+    (store.root / "purged" / f"{gone.oid}.json").write_bytes(b"")
+    assert [o.oid for o in store.objects()] == [kept.oid]
+    assert store.purge_record(gone.oid) is not None  # still purged: left out of builds
+    assert not store.link_into(gone, tmp_path / "release" / "x.mp4")

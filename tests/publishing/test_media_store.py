@@ -156,3 +156,32 @@ def test_a_medium_committed_whole_before_the_store_becomes_a_pointer(home, site_
     assert read_pointer(pointer_file).size == len(LECTURE)
     publish()
     assert _media_files(public_site.root)[0].read_bytes() == LECTURE
+
+
+def test_a_copy_the_live_release_serves_counts_as_in_use(lecture, site_paths):
+    """Releases on another file system hold copies, not links: still not purgeable."""
+    old = selectors.stored_media()[1]
+    live = site_paths["SITE_RELEASES_DIR"] / "current"
+    target = live / old.paths[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(LECTURE)
+    assert next(row for row in selectors.stored_media() if row.oid == old.oid).in_use
+
+
+def test_no_purge_while_a_publish_runs(users, lecture, site_paths):
+    old = selectors.stored_media()[1]
+    with services.publishing_lock():
+        with pytest.raises(services.PublishingBusy):
+            services.purge_media(old.oid, user=users["admin"])
+    assert store_for(site_paths["CONTENT_GIT_DIR"]).has(old.oid)
+    assert not AuditEntry.objects.filter(action=Action.MEDIA_PURGED).exists()
+
+
+def test_a_medium_whose_object_is_gone_is_stored_again_when_its_page_is_exported(lecture, site_paths):
+    [pointer_file] = _media_files(site_paths["CONTENT_DIR"])
+    store = store_for(site_paths["CONTENT_GIT_DIR"])
+    pointer = read_pointer(pointer_file)
+    os.chmod(store.object_path(pointer.oid), 0o644)
+    store.object_path(pointer.oid).unlink()  # lost
+    Exporter().sync(None)
+    assert store.object_path(pointer.oid).read_bytes() == NEW_LECTURE
