@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -292,15 +293,12 @@ class StudyRecord:
 _PROGRESS_FIELDS = tuple(field.name for field in LessonProgress._meta.concrete_fields)
 
 
-def study_record(user: User, lesson_id: int) -> StudyRecord | None:
-    """The heartbeat's one read (every open lesson reports every ~30 s): the record, its
-    lesson, the person's Party status and the course's audience in a single statement, one row
-    per audience unit. Written out in SQL because this request is the member API's hottest
-    after the answer save, and building these joins through the ORM cost more than the rest of
-    the request. None when not opened yet, not live or without a course: the caller then works
-    out which (``record_study_time`` reads everything itself)."""
+@functools.cache
+def _study_record_sql(vendor: str) -> str:
+    """``study_record``'s statement: the same text for every heartbeat (built once per
+    process, and prepared by PostgreSQL once per connection)."""
     q = connection.ops.quote_name
-    ancestors, ancestor_params = ancestors_query(user.organisation_id)
+    ancestors, _ = ancestors_query(0)
     sql = f"""
         SELECT {sql_columns(LessonProgress, _PROGRESS_FIELDS, "progress")},
                lesson.path, lesson_page.required_seconds, membership.id, membership.status, course.live,
@@ -314,10 +312,20 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
         LEFT JOIN {q(Membership._meta.db_table)} membership ON membership.user_id = progress.user_id
         WHERE progress.user_id = %s AND progress.lesson_id = %s AND lesson.live
     """
-    params = [*ancestor_params, LessonPage.steplen, user.pk, lesson_id]
+    return " ".join(sql.split())  # one line in logs and pg_stat_statements
+
+
+def study_record(user: User, lesson_id: int) -> StudyRecord | None:
+    """The heartbeat's one read (every open lesson reports every ~30 s): the record, its
+    lesson, the person's Party status and the course's audience in a single statement, one row
+    per audience unit. Written out in SQL because this request is the member API's hottest
+    after the answer save, and building these joins through the ORM cost more than the rest of
+    the request. None when not opened yet, not live or without a course: the caller then works
+    out which (``record_study_time`` reads everything itself)."""
+    params = [*ancestors_query(user.organisation_id)[1], LessonPage.steplen, user.pk, lesson_id]
     # The record's fields converted as the ORM converts them (SQLite returns datetimes as
     # text); the other tables' columns unconverted.
-    rows = loaded(LessonProgress, _PROGRESS_FIELDS, " ".join(sql.split()), params)
+    rows = loaded(LessonProgress, _PROGRESS_FIELDS, _study_record_sql(connection.vendor), params)
     if not rows:
         return None
     progress, first = rows[0]

@@ -4,6 +4,7 @@ credits what is plausible, so progress figures mean something to branch secretar
 from __future__ import annotations
 
 import datetime
+import functools
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -32,25 +33,27 @@ def _update_if_unchanged(progress: LessonProgress, read: dict) -> bool:
     """Write ``progress``'s credited fields only if the row still holds ``read``: one UPDATE,
     written out in SQL because through the ORM building it cost more CPU than the database
     spent running it, on the study pages' hottest request. False when another report won."""
+    fields = [LessonProgress._meta.get_field(name) for name in _CREDITED_FIELDS]
+    was_null = tuple(read[field.name] is None for field in fields)
+    params = [field.get_db_prep_save(getattr(progress, field.name), connection) for field in fields]
+    params.append(progress.pk)
+    params += [
+        field.get_db_prep_save(read[field.name], connection) for field, null in zip(fields, was_null) if not null
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_sql(connection.vendor, was_null), params)
+        return cursor.rowcount == 1
+
+
+@functools.cache
+def _update_sql(vendor: str, was_null: tuple[bool, ...]) -> str:
     q = connection.ops.quote_name
     meta = LessonProgress._meta
     fields = [meta.get_field(name) for name in _CREDITED_FIELDS]
-
-    def prepared(field, value):
-        return field.get_db_prep_save(value, connection)
-
     assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
-    conditions, params = [f"{q(meta.pk.column)} = %s"], [progress.pk]
-    for field in fields:
-        if read[field.name] is None:
-            conditions.append(f"{q(field.column)} IS NULL")
-        else:
-            conditions.append(f"{q(field.column)} = %s")
-            params.append(prepared(field, read[field.name]))
-    sql = f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {' AND '.join(conditions)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*(prepared(field, getattr(progress, field.name)) for field in fields), *params])
-        return cursor.rowcount == 1
+    conditions = [f"{q(meta.pk.column)} = %s"]
+    conditions += [f"{q(field.column)} {'IS NULL' if null else '= %s'}" for field, null in zip(fields, was_null)]
+    return f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {' AND '.join(conditions)}"
 
 
 def ensure_study_root() -> StudyIndexPage:

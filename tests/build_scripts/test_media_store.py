@@ -84,11 +84,19 @@ def _link_video(content, name: str, pointer: Pointer) -> None:
     )
 
 
-def test_a_release_links_the_stored_object_and_incremental_equals_full(tmp_path):
-    content = write_sample_content(tmp_path / "content")
-    store = MediaStore(tmp_path / "content.git" / "lfs")
+@pytest.fixture
+def site(tmp_path):
+    """Sample content/, the media store beside its repository, a releases directory."""
+    return (
+        write_sample_content(tmp_path / "content"),
+        MediaStore(tmp_path / "content.git" / "lfs"),
+        tmp_path / "releases",
+    )
+
+
+def test_a_release_links_the_stored_object_and_incremental_equals_full(tmp_path, site):
+    content, store, releases = site
     first = _add_video(content, store, "700-aaaa.mp4", VIDEO)
-    releases = tmp_path / "releases"
     one = build_release(content, releases, media_store=store.root)
     served = one.path / "assets" / "media" / "700-aaaa.mp4"
     assert served.read_bytes() == VIDEO
@@ -106,11 +114,9 @@ def test_a_release_links_the_stored_object_and_incremental_equals_full(tmp_path)
     assert referenced(content) == {read_pointer(served_new).oid: ["assets/media/700-bbbb.mp4"]}
 
 
-def test_a_purge_removes_the_object_from_every_kept_release_and_records_who(tmp_path):
-    content = write_sample_content(tmp_path / "content")
-    store = MediaStore(tmp_path / "content.git" / "lfs")
+def test_a_purge_removes_the_object_from_every_kept_release_and_records_who(site):
+    content, store, releases = site
     old = _add_video(content, store, "700-aaaa.mp4", VIDEO)
-    releases = tmp_path / "releases"
     first = build_release(content, releases, media_store=store.root)
     _add_video(content, store, "700-bbbb.mp4", NEW_VIDEO)
     build_release(content, releases, media_store=store.root)
@@ -130,11 +136,9 @@ def test_a_purge_removes_the_object_from_every_kept_release_and_records_who(tmp_
     assert "700-aaaa.mp4" in (rolled_back.path / "news" / "lecture" / "index.html").read_text(encoding="utf-8")
 
 
-def test_a_pointer_the_store_cannot_serve_fails_the_build_and_keeps_the_live_release(tmp_path):
-    content = write_sample_content(tmp_path / "content")
-    store = MediaStore(tmp_path / "content.git" / "lfs")
+def test_a_pointer_the_store_cannot_serve_fails_the_build_and_keeps_the_live_release(site):
+    content, store, releases = site
     _add_video(content, store, "700-aaaa.mp4", VIDEO)
-    releases = tmp_path / "releases"
     live = build_release(content, releases, media_store=store.root)
     unknown = Pointer("ab" * 32, 5)
     (content / "assets" / "media" / "700-aaaa.mp4").write_bytes(unknown.text())
@@ -145,15 +149,14 @@ def test_a_pointer_the_store_cannot_serve_fails_the_build_and_keeps_the_live_rel
     assert (releases / "current").resolve() == live.path.resolve()
 
 
-def test_a_purged_medium_committed_whole_before_the_store_stays_out(tmp_path):
+def test_a_purged_medium_committed_whole_before_the_store_stays_out(site):
     """Content rolled back to a commit from before the store holds the file itself."""
-    content = write_sample_content(tmp_path / "content")
-    store = MediaStore(tmp_path / "content.git" / "lfs")
+    content, store, releases = site
     old = _add_video(content, store, "700-aaaa.mp4", VIDEO)
     store.purge(old.oid, by="管理员甲")
     (content / "assets" / "media" / "700-aaaa.mp4").write_bytes(VIDEO)  # the old commit's whole file
     (content / "assets" / "media" / "701-bbbb.mp4").write_bytes(NEW_VIDEO)  # never purged: served
-    release = build_release(content, tmp_path / "releases", media_store=store.root)
+    release = build_release(content, releases, media_store=store.root)
     assert not (release.path / "assets" / "media" / "700-aaaa.mp4").exists()
     assert (release.path / "assets" / "media" / "701-bbbb.mp4").read_bytes() == NEW_VIDEO
 
