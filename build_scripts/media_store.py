@@ -46,6 +46,7 @@ _POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\noid sha25
 _MAX_POINTER_BYTES = 200
 _CHUNK = 1024 * 1024
 _OID = re.compile(r"[0-9a-f]{64}")
+NOT_IN_STORE_MESSAGE = "该媒体文件不在媒体库中（可能已被清除）。"
 
 
 class MediaStoreError(Exception):
@@ -232,7 +233,7 @@ class MediaStore:
         releases' lock (no build or switch meanwhile)."""
         source = self.object_path(oid)
         if not source.is_file():
-            raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
+            raise MediaStoreError(NOT_IN_STORE_MESSAGE)
         meta = self._meta(oid)
         paths = [path for path in meta.get("paths", []) if is_media_path(path) and ".." not in path.split("/")]
         record = {

@@ -249,9 +249,9 @@ def _manifest_fragment(page_id: int, entry: dict) -> str:
 
 
 class Exporter:
-    def __init__(self, content_dir: Path | None = None, site_url: str | None = None, git_dir: Path | None = None):
+    def __init__(self, content_dir: Path | None = None, site_url: str | None = None):
         self.content_dir = Path(content_dir or settings.CONTENT_DIR)
-        self.media_store = store_for(git_dir or settings.CONTENT_GIT_DIR)
+        self.media_store = store_for(settings.CONTENT_GIT_DIR)
         self.site_url = site_url or settings.PUBLIC_SITE_URL
         self.site = default_site()
         self.manifest_path = self.content_dir / MANIFEST_NAME

@@ -142,6 +142,10 @@ def stored_media() -> list[StoredMedium]:
     return sorted(rows, key=lambda row: row.stored_at, reverse=True)
 
 
+def stored_medium(oid: str) -> StoredMedium | None:
+    return next((row for row in stored_media() if row.oid == oid), None)
+
+
 def _served_inodes(release_dir: Path) -> set[tuple[int, int]]:
     media = release_dir / MEDIA_PREFIX
     if not media.is_dir():

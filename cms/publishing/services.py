@@ -18,7 +18,7 @@ from build_scripts import site_build
 from build_scripts.content_repo import ContentRepo
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock, try_exclusive_lock
-from build_scripts.media_store import MediaStoreError
+from build_scripts.media_store import NOT_IN_STORE_MESSAGE, MediaStoreError
 from build_scripts.site_build import BuildError, ReleaseTarget, build_commit
 from cms.audit import services as audit
 from cms.audit.models import Action
@@ -471,9 +471,9 @@ def purge_media(oid: str, *, user) -> dict:
         if not acquired:
             raise PublishingBusy(PUBLISHING_BUSY_MESSAGE)
         with site_build.releases_lock(releases_dir):
-            row = next((row for row in selectors.stored_media() if row.oid == oid), None)
+            row = selectors.stored_medium(oid)
             if row is None:
-                raise MediaStoreError("该媒体文件不在媒体库中（可能已被清除）。")
+                raise MediaStoreError(NOT_IN_STORE_MESSAGE)
             if row.in_use:
                 raise MediaInUse(MEDIA_IN_USE_MESSAGE)
             # Recorded before anything is deleted (strict: no audit, no purge); the purge

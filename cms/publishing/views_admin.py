@@ -14,7 +14,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports.page_types_usage import PageTypesUsageReportView
 from wagtail.models import Page
 
-from build_scripts.media_store import MediaStoreError
+from build_scripts.media_store import NOT_IN_STORE_MESSAGE, MediaStoreError
 from cms.accounts.views_admin import AdministratorsOnly
 
 from . import history, rollback, selectors, services, tasks
@@ -252,9 +252,9 @@ class MediaPurgeView(_ReleasesSection):
         return items
 
     def get_context_data(self, **kwargs):
-        row = next((row for row in selectors.stored_media() if row.oid == self.kwargs["oid"]), None)
+        row = selectors.stored_medium(self.kwargs["oid"])
         if row is None:
-            raise Http404("媒体文件库中没有这个文件（可能已被清除）")
+            raise Http404(NOT_IN_STORE_MESSAGE)
         return super().get_context_data(row=row, **kwargs)
 
     def post(self, request, oid):

@@ -339,7 +339,11 @@ class _StoredMedia(File):
         except media_store.MediaStoreError as error:
             raise PluginError(f"{self.src_uri}: {error}") from None
         if not linked:  # purged by an administrator: a rollback must not bring it back
-            logging.getLogger(CONTENT_LOG).info(f"{self.src_uri}: 媒体文件已由管理员清除，未放入网站")
+            _left_out_as_purged(self.src_uri)
+
+
+def _left_out_as_purged(src_uri: str) -> None:
+    logging.getLogger(CONTENT_LOG).info(f"{src_uri}: 媒体文件已由管理员清除，未放入网站")
 
 
 def _link_stored_media(files: Files, store: media_store.MediaStore | None) -> None:
@@ -351,7 +355,7 @@ def _link_stored_media(files: Files, store: media_store.MediaStore | None) -> No
         if pointer is None:
             if purged and media_store.is_purged_whole_file(f.abs_src_path, purged):
                 files.remove(f)
-                logging.getLogger(CONTENT_LOG).info(f"{f.src_uri}: 媒体文件已由管理员清除，未放入网站")
+                _left_out_as_purged(f.src_uri)
             continue
         stored = _StoredMedia(
             f.src_uri, f.src_dir, f.dest_dir, f.use_directory_urls, dest_uri=f.dest_uri, inclusion=f.inclusion
