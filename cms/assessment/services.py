@@ -28,7 +28,7 @@ from wagtail.models import Page
 
 from cms.accounts.models import User
 from cms.core.sql import columns as sql_columns
-from cms.core.sql import loaded
+from cms.core.sql import loaded, update_rows, upsert_rows
 
 from . import selectors
 from .answers import MAX_BLANK_LENGTH, OPTION_LETTERS, TRUE_FALSE_KEYS, QuestionType, credit
@@ -518,144 +518,174 @@ def grade_submitted(*, batch: int = GRADING_BATCH, now: datetime.datetime | None
             return graded
 
 
+@dataclass(frozen=True, slots=True)
+class _Graded:
+    """One question of a graded attempt: what was answered and the credit it earned."""
+
+    question_id: int
+    answer: list | None
+    credit: float
+    point_ids: tuple[int, ...]
+
+
 def _grade(attempts: list[Attempt], now: datetime.datetime) -> None:
     """Inside the caller's transaction holding the attempt rows (handed in, not graded):
     credits and scores from the answers saved before the hand-in, then the people's mastery
-    and notebook — a fixed number of queries for the whole batch."""
+    and notebook — a fixed number of queries for the whole batch. A contest's hand-ins arrive
+    all at once and the worker grades them beside the requests: rows are read as plain values
+    and written with short statements sent together (``cms.core.sql``), not as model
+    instances through ``bulk_update``/``bulk_create``, which cost several times the CPU."""
     if not attempts:
         return
     # One grading per person at a time: their mastery and notebook rows are shared by all
     # their attempts (always attempt rows first, then people in id order: no lock-order cycles).
     people = sorted({attempt.user_id for attempt in attempts})
     list(User.objects.select_for_update().filter(pk__in=people).order_by("pk").values_list("pk", flat=True))
-    questions = Question.objects.prefetch_related("knowledge_points").in_bulk(
-        {question_id for attempt in attempts for question_id in attempt.question_ids()}
-    )
-    records = {(a.attempt_id, a.question_id): a for a in AttemptAnswer.objects.filter(attempt__in=attempts)}
-    batch: list[tuple[Attempt, list[tuple[Question, AttemptAnswer]]]] = []
+    wanted = {question_id for attempt in attempts for question_id in attempt.question_ids()}
+    keys = {
+        pk: (kind, answer)
+        for pk, kind, answer in Question.objects.filter(pk__in=wanted).values_list("pk", "type", "answer")
+    }
+    points: dict[int, list[int]] = {}
+    for question_id, point_id in Question.knowledge_points.through.objects.filter(question_id__in=keys).values_list(
+        "question_id", "knowledgepoint_id"
+    ):
+        points.setdefault(question_id, []).append(point_id)
+    saved = {
+        (attempt_id, question_id): answer
+        for attempt_id, question_id, answer in AttemptAnswer.objects.filter(attempt__in=attempts).values_list(
+            "attempt_id", "question_id", "answer"
+        )
+    }
+    credited = []  # (attempt, question, answer, saved_at, credit): new rows for unanswered questions
+    batch: list[tuple[Attempt, list[_Graded]]] = []
     for attempt in attempts:
         graded = []
         for item in attempt.items:
-            question = questions.get(item["q"])
-            if question is None:
+            key = keys.get(item["q"])
+            if key is None:
                 continue  # deleted from the bank since the start: not counted
-            record = records.get((attempt.pk, question.pk))
-            if record is None:
-                record = AttemptAnswer(attempt=attempt, question=question, answer=None, saved_at=attempt.submitted_at)
-            record.credit = credit(question.type, question.answer, record.answer, partial=attempt.partial_credit)
-            graded.append((question, record))
-        total = sum(record.credit for _, record in graded)
+            answer = saved.get((attempt.pk, item["q"]))
+            earned = credit(key[0], key[1], answer, partial=attempt.partial_credit)
+            graded.append(_Graded(item["q"], answer, earned, tuple(points.get(item["q"], ()))))
+            credited.append((attempt.pk, item["q"], None, attempt.submitted_at, earned))
+        total = sum(g.credit for g in graded)
         attempt.score = round(100 * total / len(graded), 1) if graded else 0
-        attempt.correct_count = sum(1 for _, record in graded if record.credit >= 1.0)
+        attempt.correct_count = sum(1 for g in graded if g.credit >= 1.0)
         attempt.late = attempt.deadline is not None and attempt.submitted_at > attempt.deadline + selectors.SUBMIT_GRACE
         ended = min(attempt.submitted_at, attempt.deadline) if attempt.deadline else attempt.submitted_at
         attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
         attempt.graded_at = now
         batch.append((attempt, graded))
     # Rows of unanswered questions are added, the others get their credit: one statement.
-    _upsert(AttemptAnswer, [record for _, graded in batch for _, record in graded], ["attempt", "question"], ["credit"])
-    Attempt.objects.bulk_update(
-        attempts, ["submitted_at", "score", "correct_count", "late", "seconds_used", "graded_at"]
+    upsert_rows(
+        AttemptAnswer,
+        ["attempt", "question", "answer", "saved_at", "credit"],
+        credited,
+        unique=["attempt", "question"],
+        update=["credit"],
     )
+    graded_fields = ["submitted_at", "score", "correct_count", "late", "seconds_used", "graded_at"]
+    update_rows(Attempt, graded_fields, [[*(getattr(a, name) for name in graded_fields), a.pk] for a in attempts])
     # In the order they were handed in: a person's later answers weigh on top of earlier ones.
     batch.sort(key=lambda pair: (pair[0].submitted_at, pair[0].pk))
     _update_mastery(batch)
     _update_notebook(batch)
 
 
-def _upsert(model, rows: list, unique_fields: list[str], update_fields: list[str]) -> None:
-    """Insert the rows, or update ``update_fields`` of those already stored (matched on
-    ``unique_fields``): one statement for new and existing rows alike. Copies without the
-    primary key are written (Django would split rows with and without one in two)."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    copies = [model(**{f.attname: getattr(row, f.attname) for f in fields}) for row in rows]
-    model.objects.bulk_create(copies, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
+_MASTERY_SUMS = ["weighted_credit", "weighted_count", "answered", "as_of"]
 
 
 def _update_mastery(batch) -> None:
-    wanted = {
-        (attempt.user_id, point.pk)
-        for attempt, graded in batch
-        for question, _ in graded
-        for point in question.knowledge_points.all()
-    }
+    wanted = {(attempt.user_id, point) for attempt, graded in batch for g in graded for point in g.point_ids}
     if not wanted:
         return
     rows = {
-        (m.user_id, m.knowledge_point_id): m
-        for m in Mastery.objects.filter(
+        (user_id, point_id): sums
+        for user_id, point_id, *sums in Mastery.objects.filter(
             user_id__in={user_id for user_id, _ in wanted}, knowledge_point_id__in={point for _, point in wanted}
-        )
+        ).values_list("user_id", "knowledge_point_id", *_MASTERY_SUMS)
     }
-    touched = {}
+    touched = set()
     for attempt, graded in batch:
         when = attempt.submitted_at
         credits: dict[int, list[float]] = {}
-        for question, record in graded:
-            for point in question.knowledge_points.all():
-                credits.setdefault(point.pk, []).append(record.credit)
+        for g in graded:
+            for point_id in g.point_ids:
+                credits.setdefault(point_id, []).append(g.credit)
         for point_id, values in credits.items():
-            row = rows.get((attempt.user_id, point_id))
-            if row is None:
-                row = rows[attempt.user_id, point_id] = Mastery(
-                    user_id=attempt.user_id, knowledge_point_id=point_id, as_of=when
-                )
-            decay = 0.5 ** (max(0.0, (when - row.as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
-            row.weighted_credit = row.weighted_credit * decay + sum(values)
-            row.weighted_count = row.weighted_count * decay + len(values)
-            row.answered += len(values)
-            row.as_of = max(row.as_of, when)
-            touched[attempt.user_id, point_id] = row
-    _upsert(
+            sums = rows.setdefault((attempt.user_id, point_id), [0.0, 0.0, 0, when])
+            weighted_credit, weighted_count, answered, as_of = sums
+            decay = 0.5 ** (max(0.0, (when - as_of).total_seconds()) / (MASTERY_HALF_LIFE_DAYS * 86400))
+            sums[:] = [
+                weighted_credit * decay + sum(values),
+                weighted_count * decay + len(values),
+                answered + len(values),
+                max(as_of, when),
+            ]
+            touched.add((attempt.user_id, point_id))
+    upsert_rows(
         Mastery,
-        list(touched.values()),
-        ["user", "knowledge_point"],
-        ["weighted_credit", "weighted_count", "answered", "as_of"],
+        ["user", "knowledge_point", *_MASTERY_SUMS],
+        [[*pair, *rows[pair]] for pair in touched],
+        unique=["user", "knowledge_point"],
+        update=_MASTERY_SUMS,
     )
+
+
+_NOTEBOOK_FIELDS = [
+    "wrong_count",
+    "first_wrong_at",
+    "last_wrong_at",
+    "last_answer",
+    "correct_streak",
+    "streak_day",
+    "cleared_at",
+]
 
 
 def _update_notebook(batch) -> None:
     """Wrong → in (only when the attempt shows the answers, so a quiz without review never
     reveals them through practice); right twice in a row on different days → out."""
     entries = {
-        (e.user_id, e.question_id): e
-        for e in NotebookEntry.objects.filter(
+        (user_id, question_id): dict(zip(_NOTEBOOK_FIELDS, values))
+        for user_id, question_id, *values in NotebookEntry.objects.filter(
             user_id__in={attempt.user_id for attempt, _ in batch},
-            question_id__in={question.pk for _, graded in batch for question, _ in graded},
-        )
+            question_id__in={g.question_id for _, graded in batch for g in graded},
+        ).values_list("user_id", "question_id", *_NOTEBOOK_FIELDS)
     }
-    touched = {}
+    touched = set()
     for attempt, graded in batch:
         when = attempt.submitted_at
         today = timezone.localdate(when)
-        for question, record in graded:
-            entry = entries.get((attempt.user_id, question.pk))
-            if record.credit < 1.0:
-                if not attempt.allow_review and (entry is None or entry.cleared_at is not None):
+        for g in graded:
+            pair = (attempt.user_id, g.question_id)
+            entry = entries.get(pair)
+            if g.credit < 1.0:
+                if not attempt.allow_review and (entry is None or entry["cleared_at"] is not None):
                     continue
                 if entry is None:
-                    entry = entries[attempt.user_id, question.pk] = NotebookEntry(
-                        user_id=attempt.user_id, question=question, first_wrong_at=when, last_wrong_at=when
-                    )
-                entry.wrong_count += 1
-                entry.last_wrong_at = when
-                entry.last_answer = record.answer
-                entry.correct_streak = 0
-                entry.streak_day = None
-                entry.cleared_at = None
-            elif entry is not None and entry.cleared_at is None:
-                if entry.correct_streak == 0:
-                    entry.correct_streak, entry.streak_day = 1, today
-                elif entry.streak_day is not None and today > entry.streak_day:
-                    entry.correct_streak, entry.cleared_at = 2, when
+                    entry = entries[pair] = {"wrong_count": 0, "first_wrong_at": when}
+                entry.update(
+                    wrong_count=entry["wrong_count"] + 1,
+                    last_wrong_at=when,
+                    last_answer=g.answer,
+                    correct_streak=0,
+                    streak_day=None,
+                    cleared_at=None,
+                )
+            elif entry is not None and entry["cleared_at"] is None:
+                if entry["correct_streak"] == 0:
+                    entry.update(correct_streak=1, streak_day=today)
+                elif entry["streak_day"] is not None and today > entry["streak_day"]:
+                    entry.update(correct_streak=2, cleared_at=when)
             else:
                 continue
-            touched[attempt.user_id, question.pk] = entry
-    _upsert(
+            touched.add(pair)
+    upsert_rows(
         NotebookEntry,
-        list(touched.values()),
-        ["user", "question"],
-        ["wrong_count", "last_wrong_at", "last_answer", "correct_streak", "streak_day", "cleared_at"],
+        ["user", "question", *_NOTEBOOK_FIELDS],
+        [[*pair, *(entries[pair][name] for name in _NOTEBOOK_FIELDS)] for pair in touched],
+        unique=["user", "question"],
+        update=[name for name in _NOTEBOOK_FIELDS if name != "first_wrong_at"],
     )
