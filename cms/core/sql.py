@@ -18,6 +18,12 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
+def hot_connection():
+    """The default database's connection itself: ``django.db.connection`` is a proxy that looks
+    it up again on every attribute (a few microseconds, a dozen times a hot request)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 @functools.cache
 def _fields(model: type[Model], names: frozenset[str]) -> tuple:
     # In the model's order: Model.from_db takes the loaded values in that order.
@@ -49,8 +55,9 @@ def loaded(model: type[Model], names: Sequence[str], sql: str, params: Sequence)
     """Each row of ``sql`` as (an instance of ``model`` with ``names`` loaded and its other
     fields deferred, the row's remaining columns unconverted). The statement selects
     ``names``' columns first, as ``columns`` lists them."""
-    attnames, steps = _converters(model, frozenset(names), connection.vendor)
-    with connection.cursor() as cursor:
+    db = hot_connection()
+    attnames, steps = _converters(model, frozenset(names), db.vendor)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     width = len(attnames)
@@ -59,8 +66,8 @@ def loaded(model: type[Model], names: Sequence[str], sql: str, params: Sequence)
         values = list(row[:width])
         for index, column, chain in steps:
             for convert in chain:
-                values[index] = convert(values[index], column, connection)
-        result.append((model.from_db(connection.alias, attnames, values), row[width:]))
+                values[index] = convert(values[index], column, db)
+        result.append((model.from_db(db.alias, attnames, values), row[width:]))
     return result
 
 
@@ -94,7 +101,7 @@ def _prepared(fields: tuple, rows) -> list[list]:
     """Each row's values as the database takes them (``get_db_prep_save``: JSON, datetimes on
     SQLite…), numbers and booleans as they are. A batch repeats its moments (every answer of an
     attempt carries its hand-in time): each distinct value is prepared once."""
-    db = connections[DEFAULT_DB_ALIAS]
+    db = hot_connection()
     steps = [(index, field) for index, field in enumerate(fields) if field.get_internal_type() not in _PLAIN_TYPES]
     done: dict = {}
     prepared = []

@@ -18,7 +18,7 @@ from cms.accounts.models import MemberStatus, Membership, User
 from cms.accounts.roles import ADMINISTRATOR
 from cms.accounts.selectors import ancestors_query
 from cms.core.sql import columns as sql_columns
-from cms.core.sql import loaded
+from cms.core.sql import hot_connection, loaded
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -325,7 +325,8 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     params = [*ancestors_query(user.organisation_id)[1], LessonPage.steplen, user.pk, lesson_id]
     # The record's fields converted as the ORM converts them (SQLite returns datetimes as
     # text); the other tables' columns unconverted.
-    rows = loaded(LessonProgress, _PROGRESS_FIELDS, _study_record_sql(connection.vendor), params)
+    db = hot_connection()
+    rows = loaded(LessonProgress, _PROGRESS_FIELDS, _study_record_sql(db.vendor), params)
     if not rows:
         return None
     progress, first = rows[0]
@@ -339,7 +340,7 @@ def study_record(user: User, lesson_id: int) -> StudyRecord | None:
     if membership_id is not None:
         membership = _loaded_in_part(Membership, id=membership_id, user_id=user.pk, status=membership_status)
     User.membership.related.set_cached_value(user, membership)
-    statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(statuses, None, connection)
+    statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(statuses, None, db)
     units = [extra[6:] for _, extra in rows]  # one row per audience unit: (its id, on the person's path)
     audience = CourseAudience(bool(course_live), statuses, frozenset(unit for unit, _ in units if unit is not None))
     return StudyRecord(progress, audience, {unit for unit, on_path in units if on_path})

@@ -12,6 +12,7 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from cms.accounts.models import User
+from cms.core.sql import hot_connection
 
 from .models import LessonPage, LessonProgress, StudyIndexPage
 from .selectors import StudyRecord, may_study, studyable_course
@@ -33,15 +34,14 @@ def _update_if_unchanged(progress: LessonProgress, read: dict) -> bool:
     """Write ``progress``'s credited fields only if the row still holds ``read``: one UPDATE,
     written out in SQL because through the ORM building it cost more CPU than the database
     spent running it, on the study pages' hottest request. False when another report won."""
+    db = hot_connection()
     fields = [LessonProgress._meta.get_field(name) for name in _CREDITED_FIELDS]
     was_null = tuple(read[field.name] is None for field in fields)
-    params = [field.get_db_prep_save(getattr(progress, field.name), connection) for field in fields]
+    params = [field.get_db_prep_save(getattr(progress, field.name), db) for field in fields]
     params.append(progress.pk)
-    params += [
-        field.get_db_prep_save(read[field.name], connection) for field, null in zip(fields, was_null) if not null
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(connection.vendor, was_null), params)
+    params += [field.get_db_prep_save(read[field.name], db) for field, null in zip(fields, was_null) if not null]
+    with db.cursor() as cursor:
+        cursor.execute(_update_sql(db.vendor, was_null), params)
         return cursor.rowcount == 1
 
 
