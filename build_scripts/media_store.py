@@ -146,6 +146,20 @@ class MediaStore:
             stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
             os.replace(record, record.with_name(f"{oid}.{stamp}.stored-again.json"))
 
+    def stored_again_since(self, moment: dt.datetime) -> bool:
+        """Whether a purged medium was stored again at or after ``moment`` (aware). Its
+        pointer is the one content/ had before the purge (the same hash), so no source of the
+        site changed, yet the release built meanwhile left the file out: ``build_commit``
+        then builds in full. Rare (an administrator's purge, then the page published again)."""
+        for record in (self.root / "purged").glob("*.stored-again.json"):
+            try:
+                when = dt.datetime.strptime(record.name.split(".")[1], "%Y%m%dT%H%M%S%f").replace(tzinfo=dt.UTC)
+            except ValueError:  # not a name this store wrote
+                continue
+            if when >= moment:
+                return True
+        return False
+
     def _note_path(self, oid: str, path: str) -> None:
         record_path = self._record_path("meta", oid)
         record = self._meta(oid) or {"stored_at": _now(), "paths": []}

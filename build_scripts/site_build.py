@@ -47,7 +47,7 @@ from build_scripts.catalogue_state import BUILD_STATE_FORMAT, Catalogue
 from build_scripts.content_repo import ContentRepo, ContentRepoError
 from build_scripts.failpoints import pause_point
 from build_scripts.locking import exclusive_lock
-from build_scripts.media_store import store_for
+from build_scripts.media_store import MediaStore, store_for
 from build_scripts.release_tree import (
     LEGACY_STANDBY_DIR,
     OBJECTS_DIR,
@@ -295,6 +295,14 @@ def _changed_since_current(
         return None, None
 
 
+def _media_stored_again(media_store: str | os.PathLike[str], previous: Release) -> bool:
+    """A purged medium published again since ``previous`` was built comes back under the
+    pointer content/ already had (the same hash): no source changed, but ``previous`` left the
+    file out, and an incremental build would keep it out. Rare (an administrator's purge,
+    then the page published again): the build is a full one."""
+    return MediaStore(media_store).stored_again_since(dt.datetime.fromisoformat(previous.time))
+
+
 def build_release(
     content_dir: str | os.PathLike[str],
     releases_dir: str | os.PathLike[str],
@@ -357,6 +365,8 @@ def build_release(
             renderer = _renderer(site_dir)
             signature = theme_signature(site_dir)
             previous = current_release(releases_dir) if incremental else None
+            if previous is not None and media_store is not None and _media_stored_again(media_store, previous):
+                previous = None  # a full build: see _media_stored_again
             # The catalogue of the build that made `previous`, kept in this process (it is
             # mutated by the build, so it is dropped whatever happens, and kept again
             # only with the release it produces).

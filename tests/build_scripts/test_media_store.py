@@ -11,8 +11,9 @@ import pytest
 import yaml
 from content_samples import article_meta, write_sample_content
 
-from build_scripts.media_store import MediaStore, MediaStoreError, Pointer, read_pointer, referenced
-from build_scripts.site_build import BuildError, build_release, list_releases
+from build_scripts.content_repo import ContentRepo
+from build_scripts.media_store import MediaStore, MediaStoreError, Pointer, read_pointer, referenced, store_for
+from build_scripts.site_build import BuildError, ReleaseTarget, build_commit, build_release, list_releases
 from tests.build_scripts.test_incremental import _assert_identical
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + os.urandom(300_000)
@@ -184,3 +185,34 @@ def test_damaged_records_neither_hide_objects_nor_unpurge_them(tmp_path):
     assert [o.oid for o in store.objects()] == [kept.oid]
     assert store.purge_record(gone.oid) is not None  # still purged: left out of builds
     assert not store.link_into(gone, tmp_path / "release" / "x.mp4")
+
+
+def test_a_purged_medium_published_again_is_served_by_the_next_publish(tmp_path):
+    """Published again, a purged medium comes back under the pointer content/ already had (its
+    hash): git sees no change, yet the live release left the file out. The next build through
+    ``build_commit`` (the CMS's) is then a full one and serves it; the one after is incremental."""
+    content = write_sample_content(tmp_path / "content")
+    repo = ContentRepo.open_or_init(content, tmp_path / "content.git")
+    store = store_for(repo.git_dir)
+    target = ReleaseTarget(tmp_path / "releases")
+    pointer = _add_video(content, store, "700-aaaa.mp4", VIDEO)
+    build_commit(repo, repo.commit_all("发布党课", "编辑", "editor@example.org"), target)
+    store.purge(pointer.oid, by="管理员甲", releases=[r.path for r in list_releases(target.releases_dir)])
+    left_out = build_commit(repo, repo.head(), target)
+    assert left_out.incremental and not (left_out.path / "assets" / "media" / "700-aaaa.mp4").exists()
+
+    assert store.put(io.BytesIO(VIDEO), "assets/media/700-aaaa.mp4") == pointer  # the page published again
+    assert repo.commit_all("再次发布", "编辑", "editor@example.org") is None  # content/ did not change
+    served = build_commit(repo, repo.head(), target)
+    assert not served.incremental
+    assert (served.path / "assets" / "media" / "700-aaaa.mp4").read_bytes() == VIDEO
+
+    (content / "news" / "note.md").write_text(
+        "---\n"
+        + yaml.safe_dump(article_meta(701, "通知", "news/note/", "2026-11-21"), allow_unicode=True)
+        + "---\n\n正文。\n",
+        encoding="utf-8",
+    )
+    after = build_commit(repo, repo.commit_all("新通知", "编辑", "editor@example.org"), target)
+    assert after.incremental
+    assert (after.path / "assets" / "media" / "700-aaaa.mp4").read_bytes() == VIDEO
