@@ -149,8 +149,8 @@ class MediaStore:
     def stored_again_since(self, moment: dt.datetime) -> bool:
         """Whether a purged medium was stored again at or after ``moment`` (aware). Its
         pointer is the one content/ had before the purge (the same hash), so no source of the
-        site changed, yet the release built meanwhile left the file out: ``build_commit``
-        then builds in full. Rare (an administrator's purge, then the page published again)."""
+        site changed, yet the release built meanwhile left the file out: the next build is
+        then a full one (``site_build.build_release``). Rare (an administrator's purge, then the page published again)."""
         for record in (self.root / "purged").glob("*.stored-again.json"):
             try:
                 when = dt.datetime.strptime(record.name.split(".")[1], "%Y%m%dT%H%M%S%f").replace(tzinfo=dt.UTC)

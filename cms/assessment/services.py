@@ -557,7 +557,9 @@ def _grade(attempts: list[Attempt], now: datetime.datetime) -> None:
             "attempt_id", "question_id", "answer"
         )
     }
-    credited = []  # (attempt, question, answer, saved_at, credit): new rows for unanswered questions
+    # Every graded question as (attempt, question, answer, saved_at, credit): written as a new
+    # row when it was not answered (no answer, saved at the hand-in), else only its credit.
+    credited = []
     batch: list[tuple[Attempt, list[_Graded]]] = []
     for attempt in attempts:
         graded = []
@@ -577,7 +579,6 @@ def _grade(attempts: list[Attempt], now: datetime.datetime) -> None:
         attempt.seconds_used = max(0, int((ended - attempt.started_at).total_seconds()))
         attempt.graded_at = now
         batch.append((attempt, graded))
-    # Rows of unanswered questions are added, the others get their credit: one statement.
     upsert_rows(
         AttemptAnswer,
         ["attempt", "question", "answer", "saved_at", "credit"],
