@@ -186,15 +186,18 @@ result = {{"steady": steady.pk, "burst": burst.pk, "serial": serial.pk, "capacit
           "sessions": sessions}}
 """
 
-#: Runs inside `manage.py shell`: waits until the worker has run every queued task.
+#: Runs inside `manage.py shell`: waits until the worker has run every queued task and graded
+#: every hand-in (grading is the worker's step on every pass, not a queued task).
 DRAIN = r"""
 import time
 from django_tasks_db.models import DBTaskResult
+from cms.assessment.models import Attempt
 deadline = time.monotonic() + 600
-while DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists():
+while (DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+       or Attempt.objects.filter(submitted_at__isnull=False, graded_at__isnull=True).exists()):
     if time.monotonic() > deadline:
-        raise SystemExit("the worker did not drain its queue within 600 s")
-    time.sleep(0.5)
+        raise SystemExit("the worker did not drain its queue and grade every hand-in within 600 s")
+    time.sleep(0.05)
 result = DBTaskResult.objects.count()
 """
 
