@@ -190,18 +190,22 @@ SECTIONS, BRANCHES, BRANCH_SHARE = 6, 12, 3
 
 @contextmanager
 def search_index_deferred():
-    """Without Wagtail's per-save search index tasks (one queued task per page save: 10,000
-    generated pages left ~20,000 tasks that kept the worker busy for minutes under the
-    measurements). The caller indexes everything at once afterwards (``update_index``)."""
+    """Without Wagtail's per-save search index and reference index tasks (a queued task each
+    per page save: 10,000 generated pages left ~20,000 search tasks that kept the worker busy
+    for minutes under the measurements; 100,000 left ~100,000 reference index tasks, ~17
+    minutes of the worker). The caller indexes everything at once afterwards
+    (``update_index``, ``rebuild_references_index``)."""
     from django.db.models.signals import post_save
     from modelsearch import index
     from modelsearch.signal_handlers import post_save_signal_handler
+    from wagtail.signal_handlers import disable_reference_index_auto_update
 
     models = [m for m in index.get_indexed_models() if getattr(m, "search_auto_update", True)]
     for model in models:
         post_save.disconnect(post_save_signal_handler, sender=model)
     try:
-        yield
+        with disable_reference_index_auto_update():
+            yield
     finally:
         for model in models:
             post_save.connect(post_save_signal_handler, sender=model)
@@ -310,7 +314,8 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20, documents: i
     """Create a home page, sections (6 top ones and 12 branch sections below the last) and
     ``n_pages`` live articles in the database: news, 党务公开 and 理论学习 articles of ~1,500
     characters each (``article_text``), 1–3 tags of a few hundred, an image in one in four, an
-    attachment in one in 25. Then the CMS search index of everything at once.
+    attachment in one in 25. Then the CMS search index and Wagtail's reference index of
+    everything at once.
 
     Articles are created as live rows directly (no revision history), which is what years of
     publishing leave behind and keeps generation fast. Idempotent: only missing articles are
@@ -368,6 +373,7 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20, documents: i
     ContentChange.objects.all().delete()  # generation is not an editorial change
     generated = time.monotonic() - started
     call_command("update_index", verbosity=0)
+    call_command("rebuild_references_index", verbosity=0)
     return {
         "pages": n_pages,
         "seconds": round(generated, 1),
