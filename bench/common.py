@@ -189,7 +189,7 @@ SECTIONS, BRANCHES, BRANCH_SHARE = 6, 12, 3
 
 
 @contextmanager
-def search_index_deferred():
+def indexes_deferred():
     """Without Wagtail's per-save search index and reference index tasks (a queued task each
     per page save: 10,000 generated pages left ~20,000 search tasks that kept the worker busy
     for minutes under the measurements; 100,000 left ~100,000 reference index tasks, ~17
@@ -333,7 +333,7 @@ def generate_site(n_pages: int, *, seed: int = 7, images: int = 20, documents: i
 
     started = time.monotonic()
     vocab = Vocabulary()
-    with search_index_deferred():
+    with indexes_deferred():
         home = ensure_home_page(intro="基准测试站点")
         setup_roles()
         image_pool, document_pool = _media_pools(images, documents)
