@@ -25,13 +25,13 @@ the other:
    opened beforehand), then the submit — every attempt recorded exactly once (some members
    double-click: the same key twice at once; some retry), none lost or duplicated.
 4. floor again, ping and session (the shared machine drifts between phases).
-5. capacity: everyone starts a fourth contest (not measured); then 20 clients in a closed
+5. capacity: everyone starts four more contests (not measured); then 20 clients in a closed
    loop (each sends the next request as soon as its last is answered: every gunicorn worker
    always busy) send, four rounds over, every member's ping, save and heartbeat (500 each a
-   run), then a ping, every member's submit with the worker paused, the worker's grading of
-   those hand-ins on its own, and a ping. Requests per second is the server's throughput for
-   that request, and the CPU each program (gunicorn, PostgreSQL, the worker grading) used per
-   request says where it went.
+   run), then every member's submit of that round's contest with the worker paused, and the
+   worker grades those hand-ins on its own; a last ping ends the phase. Requests per second
+   is the server's throughput for that request, and the CPU each program (gunicorn,
+   PostgreSQL, the worker grading) used per request says where it went.
 6. one at a time: a single client sends GET ping/, starts a third contest, GET session/, a
    heartbeat, a save and a submit, member after member; the medians say what each request costs
    without any queue, the figure least disturbed by other work on a shared machine.
@@ -160,7 +160,8 @@ def contest(title, slug):
 
 steady, burst = contest("党章党规知识竞赛", "bench-contest"), contest("党史知识竞赛（集中交卷）", "bench-burst")
 serial = contest("党纪知识竞赛（逐个作答）", "bench-serial")
-capacity = contest("廉洁知识竞赛（满负荷）", "bench-capacity")
+# The capacity phase hands one in every round.
+capacity = [contest(f"廉洁知识竞赛（满负荷，第{{i + 1}}轮）", f"bench-capacity-{{i + 1}}") for i in range({rounds})]
 course = CoursePage(title="学习贯彻党的二十大精神", slug="bench-course", intro="全体党员必修。", required=True,
                     live=False)
 ensure_study_root().add_child(instance=course)
@@ -182,8 +183,8 @@ for user in users:
     store[IdleSessionMiddleware.KEY] = int(time.time())
     store.create()
     sessions[user.username] = store.session_key
-result = {{"steady": steady.pk, "burst": burst.pk, "serial": serial.pk, "capacity": capacity.pk, "lesson": lesson.pk,
-          "sessions": sessions}}
+result = {{"steady": steady.pk, "burst": burst.pk, "serial": serial.pk, "capacity": [page.pk for page in capacity],
+          "lesson": lesson.pk, "sessions": sessions}}
 """
 
 #: Runs inside `manage.py shell`: waits until the worker has run every queued task and graded
@@ -207,7 +208,7 @@ CHECK = r"""
 from cms.assessment.models import Attempt
 from cms.assessment.selectors import to_shown
 result = {{}}
-for quiz_id in ({steady}, {burst}, {serial}, {capacity}):
+for quiz_id in ({steady}, {burst}, {serial}, *{capacity}):
     people = {{}}
     for attempt in Attempt.objects.filter(quiz_id=quiz_id).select_related("user").prefetch_related("answers"):
         items = {{item["q"]: item for item in attempt.items}}
@@ -519,51 +520,54 @@ async def load(base: str, seed: dict, args, drain, pause_worker) -> dict:
         out["bursts"]["GET session/ (again)"] = await burst("GET session/", people, session, rng)
 
         print(f"phase 5: capacity ({args.concurrency} clients in a closed loop) …", flush=True)
-        capacity_id = seed["capacity"]
-        await spread(people, lambda m: m.start(prepare, problems, capacity_id), args.prepare_window, rng)
-        started = [m for m in people if capacity_id in m.attempts]
-        # CAPACITY_ROUNDS requests per member (a save each on another question): a few seconds a run.
-        # Each member's request once a run (a save each on another question): about a second a run.
-        rounds = [[(m, index) for m in started] for index in range(CAPACITY_ROUNDS)]
+        contests = seed["capacity"]  # one per round: each round ends with its hand-in
 
-        async def ping_item(item, recorder):
-            await ping(item[0], recorder)
+        async def start_all(member):
+            for quiz_id in contests:
+                await member.start(prepare, problems, quiz_id)
 
-        async def save_item(item, recorder):
-            await item[0].save(recorder, problems, capacity_id, item[1])
+        await spread(people, start_all, args.prepare_window * len(contests), rng)
+        started = [m for m in people if all(quiz_id in m.attempts for quiz_id in contests)]
 
-        async def heartbeat_item(item, recorder):
-            await heartbeat(item[0], recorder)
+        async def ping_item(member, recorder):
+            await ping(member, recorder)
 
-        async def submit_item(member, recorder):
-            await member.submit(recorder, problems, capacity_id, wait_for_score=False)
+        async def heartbeat_item(member, recorder):
+            await heartbeat(member, recorder)
 
         # Interleaved: a shared VM drifts by a third within a minute (two ping runs 30 s apart
         # in one run answered 619/s and 468/s), so each run is set against the pings right
-        # before and after it, and the rounds' median is the cost.
+        # before and after it, and the rounds' median is the cost. A round: ping, a save by every
+        # member (on another question each round), a heartbeat, then the hand-in with the worker
+        # paused (SIGSTOP, idle after the drain) so the grading it causes does not share the
+        # run; the grading is measured right after, on its own.
         runs = out["capacity"] = {name: [] for name in CAPACITY_REQUESTS}
-        for items in rounds:
-            runs[PING_RUN].append(await capacity(PING_RUN, items, ping_item, args.concurrency))
-            runs["PUT answers/"].append(await capacity("PUT answers/", items, save_item, args.concurrency))
-            runs["POST heartbeat/"].append(await capacity("POST heartbeat/", items, heartbeat_item, args.concurrency))
-        runs[PING_RUN].append(await capacity(PING_RUN, rounds[0], ping_item, args.concurrency))
-        # The hand-in alone: the worker is paused (SIGSTOP, idle after the drain), so the
-        # grading it causes does not share the run; it is measured right after, on its own.
-        with pause_worker():
-            hand_ins = await capacity("POST submit/", started, submit_item, args.concurrency)
-        runs["POST submit/"].append(hand_ins)
-        cpu_before, began = cpu_seconds_by_program(), time.perf_counter()
-        await asyncio.to_thread(drain)
-        cpu_after = cpu_seconds_by_program()
-        hand_ins["grading"] = {
-            "seconds": time.perf_counter() - began,
-            "cpu_per_request": {
-                program: (cpu_after.get(program, 0.0) - cpu_before.get(program, 0.0)) / hand_ins["n"]
-                for program in ("worker", "postgres")
-            },
-        }
-        print(f"  the worker graded the capacity hand-ins in {hand_ins['grading']['seconds']:.2f} s", flush=True)
-        runs[PING_RUN].append(await capacity(PING_RUN, rounds[0], ping_item, args.concurrency))
+        for index, quiz_id in enumerate(contests):
+
+            async def save_item(member, recorder, quiz_id=quiz_id, index=index):
+                await member.save(recorder, problems, quiz_id, index)
+
+            async def submit_item(member, recorder, quiz_id=quiz_id):
+                await member.submit(recorder, problems, quiz_id, wait_for_score=False)
+
+            runs[PING_RUN].append(await capacity(PING_RUN, started, ping_item, args.concurrency))
+            runs["PUT answers/"].append(await capacity("PUT answers/", started, save_item, args.concurrency))
+            runs["POST heartbeat/"].append(await capacity("POST heartbeat/", started, heartbeat_item, args.concurrency))
+            with pause_worker():
+                hand_ins = await capacity("POST submit/", started, submit_item, args.concurrency)
+            runs["POST submit/"].append(hand_ins)
+            cpu_before, began = cpu_seconds_by_program(), time.perf_counter()
+            await asyncio.to_thread(drain)
+            cpu_after = cpu_seconds_by_program()
+            hand_ins["grading"] = {
+                "seconds": time.perf_counter() - began,
+                "cpu_per_request": {
+                    program: (cpu_after.get(program, 0.0) - cpu_before.get(program, 0.0)) / hand_ins["n"]
+                    for program in ("worker", "postgres")
+                },
+            }
+            print(f"  the worker graded the hand-ins in {hand_ins['grading']['seconds']:.2f} s", flush=True)
+        runs[PING_RUN].append(await capacity(PING_RUN, started, ping_item, args.concurrency))
         out["capacity_people"] = started
 
         print("phase 6: one at a time …", flush=True)
@@ -701,7 +705,13 @@ def main() -> int:
         installation.deploy()
         print(f"seeding {args.members} + {args.studying} members, sessions, two contests, a lesson …", flush=True)
         seed = installation.shell_json(
-            SEED.format(members=args.members, studying=args.studying, questions=args.questions, branches=BRANCHES)
+            SEED.format(
+                members=args.members,
+                studying=args.studying,
+                questions=args.questions,
+                branches=BRANCHES,
+                rounds=CAPACITY_ROUNDS,
+            )
         )
         gunicorn, base = start_gunicorn(installation, work, args.workers)
         # The product's worker with its defaults (it grades the hand-ins); what deploying and
@@ -743,7 +753,10 @@ def main() -> int:
         ("steady contest", seed["steady"], people),
         ("burst contest", seed["burst"], people),
         ("one-at-a-time contest", seed["serial"], out["serial_people"]),
-        ("capacity contest", seed["capacity"], out["capacity_people"]),
+        *(
+            (f"capacity contest, round {i + 1}", quiz_id, out["capacity_people"])
+            for i, quiz_id in enumerate(seed["capacity"])
+        ),
     )
     for label, quiz_id, takers in contests:
         c = check(stored, takers, quiz_id)
@@ -808,23 +821,20 @@ def main() -> int:
 
     runs = out["capacity"]
     pings = runs[PING_RUN]
-    # Each run against the mean of the pings right before and after it (the submit: the
-    # ping before it and the one after the grading).
+    # Each run against the mean of the pings right before and after its round (the next
+    # round's ping comes after the hand-ins' grading).
     costs = {
         name: [
             (pings[i]["throughput"] + pings[i + 1]["throughput"]) / 2 / run["throughput"]
             for i, run in enumerate(runs[name])
         ]
-        for name in ("PUT answers/", "POST heartbeat/")
+        for name in HOT
     }
-    costs["POST submit/"] = [
-        (pings[-2]["throughput"] + pings[-1]["throughput"]) / 2 / runs["POST submit/"][0]["throughput"]
-    ]
     capacity_cost = {name: statistics.median(values) for name, values in costs.items()}
     print(
         f"\ncapacity ({args.concurrency} clients in a closed loop, every gunicorn worker busy; {CAPACITY_ROUNDS} rounds "
-        "of ping, save, heartbeat (every member once a run), a ping, the hand-ins with the worker paused, the "
-        "grading, a ping; a run's cost is the mean throughput of the pings before and after it / its own; "
+        "of ping, save, heartbeat, the hand-in with the worker paused (every member once a run) and its grading, "
+        "then a last ping; a run's cost is the mean throughput of the pings before and after its round / its own; "
         "CPU per request of each program):\n"
     )
     programs = ("gunicorn", "postgres", "worker", "load generator")
@@ -855,16 +865,25 @@ def main() -> int:
             + " | ".join(f"{cpu[p] * 1000:.2f}" for p in programs)
             + " |"
         )
-    hand_ins = runs["POST submit/"][0]
-    grading = hand_ins["grading"]
+    hand_in_runs = runs["POST submit/"]
+    n_hand_ins = sum(run["n"] for run in hand_in_runs)
+
+    def per_hand_in(part, program):  # CPU seconds per hand-in over every round
+        return sum(part(run)["cpu_per_request"].get(program, 0.0) * run["n"] for run in hand_in_runs) / n_hand_ins
+
+    grading = {
+        "seconds": sum(run["grading"]["seconds"] for run in hand_in_runs),
+        "cpu_per_request": {p: per_hand_in(lambda run: run["grading"], p) for p in ("worker", "postgres")},
+    }
     by_program = {
-        p: hand_ins["cpu_per_request"].get(p, 0.0) + grading["cpu_per_request"].get(p, 0.0)
+        p: per_hand_in(lambda run: run, p) + grading["cpu_per_request"].get(p, 0.0)
         for p in ("gunicorn", "postgres", "worker")
     }
     _, _, ping_cpu_by_program, _ = merged(PING_RUN)
     ping_cpu = ping_cpu_by_program["gunicorn"] + ping_cpu_by_program["postgres"]
     print(
-        f"\nthe grading of the {hand_ins['n']} hand-ins, after them: {grading['seconds']:.2f} s, "
+        f"\nthe grading of the {n_hand_ins} hand-ins ({len(hand_in_runs)} runs), each after its run: "
+        f"{grading['seconds']:.2f} s in all, "
         + ", ".join(f"{p} {grading['cpu_per_request'].get(p, 0.0) * 1000:.2f}" for p in ("worker", "postgres"))
         + " CPU ms per hand-in; a hand-in with its grading: "
         + ", ".join(f"{p} {ms * 1000:.2f}" for p, ms in by_program.items())

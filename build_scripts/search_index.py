@@ -52,7 +52,8 @@ import signal
 import sys
 import time
 import unicodedata
-from collections import defaultdict
+from array import array
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -445,7 +446,11 @@ def doc_vector(doc: Doc, tk: Any = None) -> dict[str, int]:
 
 
 def _chunk(key: int, score: int) -> str:
-    return B64[63 - score] + encode_key(key)
+    return _encoded_chunk(encode_key(key), score)
+
+
+def _encoded_chunk(encoded_key: str, score: int) -> str:
+    return B64[63 - score] + encoded_key
 
 
 def _encode_postings(chunks: Iterable[str]) -> str:
@@ -504,17 +509,93 @@ def _list_pages(release: Path) -> list[str]:
     return sorted(found)
 
 
-def _analyse(args: tuple[str, str, str]) -> tuple[str, Doc | None, dict[str, int] | None]:
+#: What analysing one page gives: its path, and the document's record (``_doc_record``) with
+#: its term vector, or None for both when the page has nothing to index. Only what the index
+#: keeps comes back from a pool child, not the page's text.
+Analysed = tuple[str, list | None, dict[str, int] | None]
+
+
+def _analyse(args: tuple[str, str, str]) -> Analysed:
     root, rel, user_dict = args
     return _analysed(rel, _read_doc(Path(root), rel), user_dict)
 
 
-def _analyse_text(rel: str, text: str, user_dict: str) -> tuple[str, Doc | None, dict[str, int] | None]:
+def _analyse_text(rel: str, text: str, user_dict: str) -> Analysed:
     return _analysed(rel, extract(text, rel), user_dict)
 
 
-def _analysed(rel: str, doc: Doc | None, user_dict: str) -> tuple[str, Doc | None, dict[str, int] | None]:
-    return rel, doc, (doc_vector(doc, tokenizer(user_dict)) if doc else None)
+def _analysed(rel: str, doc: Doc | None, user_dict: str) -> Analysed:
+    if doc is None:
+        return rel, None, None
+    return rel, _doc_record(doc), doc_vector(doc, tokenizer(user_dict))
+
+
+class FullIndex:
+    """The pages of a full build folded in one by one as they are analysed: per page only the
+    record the index keeps, per term its (page, score) pairs packed into one machine integer
+    each. Memory then grows by what the index will hold (a few bytes per posting), not by
+    every page's term dictionary and text until the last page is in: at 100,000 pages that
+    was most of the build's memory. ``files()`` gives exactly what folding the pages in any
+    order, or all at once, gives."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list] = {}  # url -> [url, title, date, excerpt]
+        self._urls: list[str] = []  # page number -> url
+        self._postings: dict[str, array] = {}  # term -> page number << 6 | score (1..63)
+        self.analysed = 0  # pages folded in, indexed or not
+
+    def add(self, result: Analysed) -> None:
+        self.analysed += 1
+        _rel, record, vector = result
+        if record is None or vector is None:  # (both or neither: _analysed)
+            return
+        url = record[0]
+        if url in self.records:
+            raise ValueError(f"two pages with the address {url!r} in the search index")
+        number = len(self._urls)
+        self._urls.append(url)
+        self.records[url] = record
+        postings = self._postings
+        for term, score in vector.items():
+            packed = postings.get(term)
+            if packed is None:
+                packed = postings[term] = array("q")
+            packed.append(number << 6 | score)
+
+    def files(self, user_dict: Path) -> dict[str, bytes]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for url in self._urls:
+            by_shard[_url_hash(url)[0]].append(url)
+        keys: dict[str, int] = {}
+        for urls in by_shard.values():
+            keys.update(_assign_keys(urls))
+        encoded = [encode_key(keys[url]) for url in self._urls]  # by page number
+
+        files: dict[str, bytes] = {}
+        p_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
+        s_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
+        v_files: list[dict] = [defaultdict(list) for _ in range(VOCAB_SHARDS)]
+        for term, packed in self._postings.items():
+            shard = term_shard(term)
+            full = _encode_postings(_encoded_chunk(encoded[pair >> 6], pair & 63) for pair in packed)
+            p_files[shard][term] = _public_entry(full)
+            if len(full) > TOP_K * 5:
+                s_files[shard][term] = full
+            v_files[vocab_shard(term)][vocab_key(term)].append(term)
+        d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
+        for url, record in self.records.items():
+            d_files[keys[url] >> SLOT_BITS][encode_key(keys[url])] = record
+
+        for i in range(TERM_SHARDS):
+            files[_p_name(i)] = _dumps(p_files[i])
+            if s_files[i]:  # a state file exists only while some list of its shard is cut
+                files[_s_name(i)] = _dumps(s_files[i])
+        for i in range(VOCAB_SHARDS):
+            files[_v_name(i)] = _dumps({c: sorted(t) for c, t in v_files[i].items()})
+        for i in range(DOC_SHARDS):
+            files[_d_name(i)] = _dumps(d_files[i])
+        files["meta.json"] = _meta(len(self.records), user_dict)
+        return files
 
 
 def _die_with_parent(parent: int) -> None:
@@ -548,14 +629,19 @@ class Analyser:
     process, so the other cores segment each page as soon as it is written instead of all of
     them after the last one. ``submit(rel, html)`` with the page's bytes as written (MkDocs
     writes UTF-8 with ``xmlcharrefreplace``), ``results()`` after the last page; what
-    ``build_search_index`` gets is exactly what reading the files would give."""
+    ``build_search_index`` gets is exactly what reading the files would give. Each answer is
+    folded into the index (``FullIndex``) as soon as it is back, so only the pages still
+    being analysed are held."""
 
     def __init__(self, user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None) -> None:
         self.user_dict = str(Path(user_dict))
         tokenizer(user_dict)  # loaded before forking: the children inherit the dictionary
         workers = workers or min(os.cpu_count() or 1, 8)
         self._pool = _fork_pool(workers)
-        self._futures: list[Any] = []
+        self._futures: deque[Any] = deque()
+        self.index = FullIndex()
+        self.paths: set[str] = set()  # every page submitted, analysed or being analysed
+        self.exact = True
         try:  # fork the children now, while this process is small, not in the middle of a render
             for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
                 started.result()
@@ -564,28 +650,47 @@ class Analyser:
             raise
 
     def submit(self, rel: str, html: str) -> None:
-        if is_indexed_path(rel):
+        if rel in self.paths:  # written again: the index will be made from the files
+            self.exact = False
+        if self.exact and is_indexed_path(rel):
             text = html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
+            self.paths.add(rel)
             self._futures.append(self._pool.submit(_analyse_text, rel, text, self.user_dict))
+            while self._futures and self._futures[0].done():
+                self.index.add(self._futures.popleft().result())
 
-    def results(self) -> dict[str, tuple[str, Doc | None, dict[str, int] | None]]:
-        return {result[0]: result for result in (future.result() for future in self._futures)}
+    def results(self) -> AnalysedPages:
+        while self._futures:
+            self.index.add(self._futures.popleft().result())
+        return AnalysedPages(self.paths, self.index, self.exact)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _analyse_all(
-    root: Path, rels: list[str], user_dict: Path, workers: int | None
-) -> list[tuple[str, Doc | None, dict[str, int] | None]]:
+@dataclass
+class AnalysedPages:
+    """What an ``Analyser`` gives ``build_search_index``: the pages it analysed, folded in.
+    ``exact``: each page was submitted once (a page written twice would have been folded in
+    twice: the index is then made from the files)."""
+
+    paths: set[str]
+    index: FullIndex
+    exact: bool
+
+
+def _analyse_all(root: Path, rels: list[str], user_dict: Path, workers: int | None, into: FullIndex) -> None:
     tokenizer(user_dict)  # warm before forking: children inherit the dictionary
     jobs = [(str(root), rel, str(user_dict)) for rel in rels]
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(jobs) >= 400 else 1
     if workers <= 1:
-        return [_analyse(job) for job in jobs]
+        for job in jobs:
+            into.add(_analyse(job))
+        return
     with _fork_pool(workers) as pool:
-        return list(pool.map(_analyse, jobs, chunksize=64))
+        for result in pool.map(_analyse, jobs, chunksize=64):  # in order, as they come
+            into.add(result)
 
 
 @dataclass
@@ -604,7 +709,7 @@ def build_search_index(
     workers: int | None = None,
     write: Writer | None = None,
     remove: Remover | None = None,
-    analysed: dict[str, tuple[str, Doc | None, dict[str, int] | None]] | None = None,
+    analysed: AnalysedPages | None = None,
 ) -> Stats:
     """Index every content page of `release_dir` into `release_dir`/search/ (full build).
 
@@ -616,56 +721,15 @@ def build_search_index(
     release = Path(release_dir)
     user_dict = Path(user_dict)
     rels = _list_pages(release)
-    analysed = analysed or {}
-    read = {
-        result[0]: result
-        for result in _analyse_all(release, [r for r in rels if r not in analysed], user_dict, workers)
-    }
-    results = [analysed[rel] if rel in analysed else read[rel] for rel in rels]
-
-    docs: dict[str, Doc] = {}
-    vectors: dict[str, dict[str, int]] = {}
-    for _rel, doc, vector in results:
-        if doc is not None and vector is not None:  # (both or neither: _analyse)
-            docs[doc.url] = doc
-            vectors[doc.url] = vector
-    by_shard: dict[int, list[str]] = defaultdict(list)
-    for url in docs:
-        by_shard[_url_hash(url)[0]].append(url)
-    keys: dict[str, int] = {}
-    for urls in by_shard.values():
-        keys.update(_assign_keys(urls))
-
-    chunks: dict[str, list[str]] = defaultdict(list)
-    for url, vector in vectors.items():
-        key = keys[url]
-        for term, score in vector.items():
-            chunks[term].append(_chunk(key, score))
-
-    files: dict[str, bytes] = {}
-    p_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
-    s_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
-    v_files: list[dict] = [defaultdict(list) for _ in range(VOCAB_SHARDS)]
-    for term, term_chunks in chunks.items():
-        shard = term_shard(term)
-        full = _encode_postings(term_chunks)
-        p_files[shard][term] = _public_entry(full)
-        if len(full) > TOP_K * 5:
-            s_files[shard][term] = full
-        v_files[vocab_shard(term)][vocab_key(term)].append(term)
-    d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
-    for url, doc in docs.items():
-        d_files[keys[url] >> SLOT_BITS][encode_key(keys[url])] = _doc_record(doc)
-
-    for i in range(TERM_SHARDS):
-        files[_p_name(i)] = _dumps(p_files[i])
-        if s_files[i]:  # a state file exists only while some list of its shard is cut
-            files[_s_name(i)] = _dumps(s_files[i])
-    for i in range(VOCAB_SHARDS):
-        files[_v_name(i)] = _dumps({c: sorted(t) for c, t in v_files[i].items()})
-    for i in range(DOC_SHARDS):
-        files[_d_name(i)] = _dumps(d_files[i])
-    files["meta.json"] = _meta(len(docs), user_dict)
+    if analysed is not None and analysed.exact and analysed.paths <= set(rels):
+        index, done = analysed.index, analysed.paths
+    else:  # what was analysed is not exactly what the release holds: its files are read
+        index, done = FullIndex(), set()
+    del analysed  # the arrays go as soon as they are encoded
+    _analyse_all(release, [r for r in rels if r not in done], user_dict, workers, into=index)
+    documents, analysed_count = len(index.records), index.analysed
+    files = index.files(user_dict)
+    del index
 
     out = release / SEARCH_DIR
     if write is None:
@@ -681,7 +745,7 @@ def build_search_index(
                     os.unlink(os.path.join(directory, filename))
                 else:
                     remove(f"{SEARCH_DIR}/{name}")
-    return Stats("full", len(docs), len(results), written, round(time.monotonic() - started, 3))
+    return Stats("full", documents, analysed_count, written, round(time.monotonic() - started, 3))
 
 
 def _meta(documents: int, user_dict: Path) -> bytes:

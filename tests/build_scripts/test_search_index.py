@@ -96,6 +96,34 @@ def test_a_full_build_is_deterministic(sample, tmp_path):
     assert _differences(sample.path / "search", copy / "search") == []
 
 
+@pytest.mark.parametrize("mishap", [None, "a page written twice", "a page not in the release"])
+def test_pages_analysed_while_written_index_as_the_files_do(sample, tmp_path, mishap):
+    """A full build folds each page into the index as it is rendered (search_index.Analyser),
+    in whatever order the analyses finish; the index is the one reading the files gives."""
+    copy = tmp_path / "copy"
+    shutil.copytree(sample.path, copy)
+    shutil.rmtree(copy / "search")
+    pages = sorted(
+        str(path.relative_to(copy))
+        for path in copy.rglob("index.html")
+        if search_index.is_indexed_path(str(path.relative_to(copy)))
+    )
+    random.Random(7).shuffle(pages)
+    analyser = search_index.Analyser(workers=2)
+    try:
+        if mishap == "a page written twice":
+            analyser.submit(pages[0], _html("先写出的旧标题", "随后被覆盖的旧正文"))
+        if mishap == "a page not in the release":
+            analyser.submit("news/gone/index.html", _html("不在版本中的页面", "不应进入索引的正文"))
+        for rel in pages:
+            analyser.submit(rel, (copy / rel).read_bytes().decode("utf-8"))
+        stats = build_search_index(copy, analysed=analyser.results())
+    finally:
+        analyser.close()
+    assert _differences(sample.path / "search", copy / "search") == []
+    assert stats.documents == json.loads((sample.path / "search" / "meta.json").read_bytes())["documents"]
+
+
 def test_index_holds_nothing_but_public_page_text(tmp_path):
     site = tmp_path / "site"
     _page(
@@ -146,17 +174,8 @@ WORDS = (
 def _page(site: Path, rel: str, title: str, body: str, *, date="2026-11-01", noindex=False) -> None:
     target = site / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    robots = '<meta name="robots" content="noindex">' if noindex else ""
-    html = (
-        f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{robots}<title>{title}</title></head>'
-        f'<body><header>网站页头 组织名称</header><article class="md-content__inner md-typeset">'
-        f'<nav class="dj-breadcrumbs"><ol><li><a href="/">首页</a></li></ol></nav>'
-        f'<h1>{title}</h1><p class="dj-meta"><time datetime="{date}">日期</time>'
-        f'<span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>第一党支部</span></p>'
-        f"<p>{body}</p></article><footer>页脚 备案号</footer></body></html>"
-    )
     tmp = target.with_name(".tmp-" + target.name)
-    tmp.write_text(html, encoding="utf-8")
+    tmp.write_text(_html(title, body, date=date, noindex=noindex), encoding="utf-8")
     os.replace(tmp, target)  # like the site build: never write into a (hard-linked) file
 
 
@@ -179,6 +198,18 @@ def _next_release(previous: Path, target: Path) -> Path:
     """A new release that shares every file with the previous one, as the site build does."""
     shutil.copytree(previous, target, copy_function=os.link)
     return target
+
+
+def _html(title: str, body: str, *, date="2026-11-01", noindex=False) -> str:
+    robots = '<meta name="robots" content="noindex">' if noindex else ""
+    return (
+        f'<!doctype html><html lang="zh"><head><meta charset="utf-8">{robots}<title>{title}</title></head>'
+        f'<body><header>网站页头 组织名称</header><article class="md-content__inner md-typeset">'
+        f'<nav class="dj-breadcrumbs"><ol><li><a href="/">首页</a></li></ol></nav>'
+        f'<h1>{title}</h1><p class="dj-meta"><time datetime="{date}">日期</time>'
+        f'<span class="dj-meta__unit"><span class="dj-meta__key">发布单位：</span>第一党支部</span></p>'
+        f"<p>{body}</p></article><footer>页脚 备案号</footer></body></html>"
+    )
 
 
 def _differences(a: Path, b: Path) -> list[str]:
