@@ -54,7 +54,7 @@ import time
 import unicodedata
 from array import array
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -532,16 +532,19 @@ def _analysed(rel: str, doc: Doc | None, user_dict: str) -> Analysed:
 
 class FullIndex:
     """The pages of a full build folded in one by one as they are analysed: per page only the
-    record the index keeps, per term its (page, score) pairs packed into one machine integer
-    each. Memory then grows by what the index will hold (a few bytes per posting), not by
-    every page's term dictionary and text until the last page is in: at 100,000 pages that
-    was most of the build's memory. ``files()`` gives exactly what folding the pages in any
-    order, or all at once, gives."""
+    record the index keeps, per term its (page, score) pairs packed into 4 bytes each. Memory
+    then grows by what the index will hold, not by every page's term dictionary and text
+    until the last page is in (at 100,000 pages that was most of the build's memory), and
+    ``files()`` encodes one shard at a time. The files are exactly what folding the pages in
+    any order gives."""
+
+    #: A posting in memory: page number << 6 | score (1..63), unsigned 32 bits.
+    MAX_PAGES = 1 << 26
 
     def __init__(self) -> None:
         self.records: dict[str, list] = {}  # url -> [url, title, date, excerpt]
         self._urls: list[str] = []  # page number -> url
-        self._postings: dict[str, array] = {}  # term -> page number << 6 | score (1..63)
+        self._postings: dict[str, array] = {}  # term -> packed postings
         self.analysed = 0  # pages folded in, indexed or not
 
     def add(self, result: Analysed) -> None:
@@ -553,16 +556,19 @@ class FullIndex:
         if url in self.records:
             raise ValueError(f"two pages with the address {url!r} in the search index")
         number = len(self._urls)
+        if number >= self.MAX_PAGES:
+            raise ValueError(f"more than {self.MAX_PAGES} pages for one search index")
         self._urls.append(url)
         self.records[url] = record
         postings = self._postings
         for term, score in vector.items():
             packed = postings.get(term)
             if packed is None:
-                packed = postings[term] = array("q")
+                packed = postings[term] = array("I")
             packed.append(number << 6 | score)
 
-    def files(self, user_dict: Path) -> dict[str, bytes]:
+    def files(self, user_dict: Path) -> Iterator[tuple[str, bytes]]:
+        """(name under search/, bytes) of every file, one term shard's postings at a time."""
         by_shard: dict[int, list[str]] = defaultdict(list)
         for url in self._urls:
             by_shard[_url_hash(url)[0]].append(url)
@@ -571,31 +577,29 @@ class FullIndex:
             keys.update(_assign_keys(urls))
         encoded = [encode_key(keys[url]) for url in self._urls]  # by page number
 
-        files: dict[str, bytes] = {}
-        p_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
-        s_files: list[dict] = [{} for _ in range(TERM_SHARDS)]
+        terms_by_shard: list[list[str]] = [[] for _ in range(TERM_SHARDS)]
         v_files: list[dict] = [defaultdict(list) for _ in range(VOCAB_SHARDS)]
-        for term, packed in self._postings.items():
-            shard = term_shard(term)
-            full = _encode_postings(_encoded_chunk(encoded[pair >> 6], pair & 63) for pair in packed)
-            p_files[shard][term] = _public_entry(full)
-            if len(full) > TOP_K * 5:
-                s_files[shard][term] = full
+        for term in self._postings:
+            terms_by_shard[term_shard(term)].append(term)
             v_files[vocab_shard(term)][vocab_key(term)].append(term)
+        for i, terms in enumerate(terms_by_shard):
+            public, state = {}, {}
+            for term in terms:
+                full = _encode_postings(_encoded_chunk(encoded[pair >> 6], pair & 63) for pair in self._postings[term])
+                public[term] = _public_entry(full)
+                if len(full) > TOP_K * 5:
+                    state[term] = full
+            yield _p_name(i), _dumps(public)
+            if state:  # a state file exists only while some list of its shard is cut
+                yield _s_name(i), _dumps(state)
+        for i in range(VOCAB_SHARDS):
+            yield _v_name(i), _dumps({c: sorted(t) for c, t in v_files[i].items()})
         d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
         for url, record in self.records.items():
             d_files[keys[url] >> SLOT_BITS][encode_key(keys[url])] = record
-
-        for i in range(TERM_SHARDS):
-            files[_p_name(i)] = _dumps(p_files[i])
-            if s_files[i]:  # a state file exists only while some list of its shard is cut
-                files[_s_name(i)] = _dumps(s_files[i])
-        for i in range(VOCAB_SHARDS):
-            files[_v_name(i)] = _dumps({c: sorted(t) for c, t in v_files[i].items()})
         for i in range(DOC_SHARDS):
-            files[_d_name(i)] = _dumps(d_files[i])
-        files["meta.json"] = _meta(len(self.records), user_dict)
-        return files
+            yield _d_name(i), _dumps(d_files[i])
+        yield "meta.json", _meta(len(self.records), user_dict)
 
 
 def _die_with_parent(parent: int) -> None:
@@ -728,19 +732,18 @@ def build_search_index(
     del analysed  # the arrays go as soon as they are encoded
     _analyse_all(release, [r for r in rels if r not in done], user_dict, workers, into=index)
     documents, analysed_count = len(index.records), index.analysed
-    files = index.files(user_dict)
-    del index
 
     out = release / SEARCH_DIR
-    if write is None:
-        written = sum(_write_if_changed(out / name, data) for name, data in files.items())
-    else:
-        written = sum(write(f"{SEARCH_DIR}/{name}", data) for name, data in files.items())
+    names, written = set(), 0
+    for name, data in index.files(user_dict):
+        names.add(name)
+        written += _write_if_changed(out / name, data) if write is None else write(f"{SEARCH_DIR}/{name}", data)
+    del index
     # Anything else under search/ (an older format, material's search_index.json) goes.
     for directory, _subdirs, filenames in os.walk(out, followlinks=True):
         for filename in filenames:
             name = os.path.relpath(os.path.join(directory, filename), out).replace(os.sep, "/")
-            if name not in files:
+            if name not in names:
                 if remove is None:
                     os.unlink(os.path.join(directory, filename))
                 else:
