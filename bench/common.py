@@ -414,6 +414,30 @@ def cpu_seconds_by_program() -> dict[str, float]:
     return totals
 
 
+def tree_pss_mb(pid: int) -> float:
+    """Memory of a process and all its descendants together, in MB: the sum of their
+    proportional set sizes (pages shared between them, as a forked pool shares its parent's,
+    counted once). The figure "all processes together" of a build that forks workers."""
+
+    def tree(root: int) -> list[int]:
+        try:
+            children = Path(f"/proc/{root}/task/{root}/children").read_text().split()
+        except OSError:  # ended meanwhile
+            return []
+        return [root, *(p for child in children for p in tree(int(child)))]
+
+    total_kb = 0
+    for member in tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total_kb += int(line.split()[1])
+                    break
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
 def peak_rss_mb() -> float:
     import resource
 

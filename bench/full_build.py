@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, generate_site, machine_info, setup_django, tree_size_mb
+from common import ROOT, generate_site, machine_info, setup_django, tree_pss_mb, tree_size_mb
 
 BASELINE_CONFIG = """site_name: 基准
 docs_dir: {content}
@@ -115,7 +115,9 @@ def sections_nav(content: Path) -> str:
 
 
 def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
-    """Run cmd in a child process: wall time, peak RSS, and whether it finished."""
+    """Run cmd in a child process: wall time, peak RSS of its largest process, peak memory of
+    all its processes together (sampled every 0.2 s: ``tree_pss_mb``), and whether it
+    finished."""
     started = time.monotonic()
     script = (
         "import resource, subprocess, sys, json; "
@@ -131,12 +133,15 @@ def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
         env=env,
         start_new_session=True,
     )
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # the build runs in a grandchild: stop the group
-        process.communicate()
-        return {"seconds": round(time.monotonic() - started, 1), "finished": False}
+    tree_peak = 0.0
+    while process.poll() is None:  # the child prints only when it ends: its pipes do not fill
+        tree_peak = max(tree_peak, tree_pss_mb(process.pid))
+        if timeout is not None and time.monotonic() - started > timeout:
+            os.killpg(process.pid, signal.SIGKILL)  # the build runs in a grandchild: stop the group
+            process.communicate()
+            return {"seconds": round(time.monotonic() - started, 1), "finished": False}
+        time.sleep(0.2)
+    stdout, stderr = process.communicate()
     out = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
@@ -145,6 +150,7 @@ def run_measured(cmd: list[str], timeout: float | None, env=None) -> dict:
         "seconds": round(time.monotonic() - started, 1),
         "finished": result["rc"] == 0,
         "peak_mb": round(result["rss"] / 1024),
+        "tree_peak_mb": round(tree_peak),
     }
 
 
@@ -180,6 +186,8 @@ def main() -> None:
             )
             continue
         var = prepare(n)
+        from django.conf import settings
+
         content = var / "content"
         with tempfile.TemporaryDirectory(dir=var) as scratch:
             scratch = Path(scratch)
@@ -193,11 +201,15 @@ def main() -> None:
                     str(content),
                     "--releases",
                     str(scratch / "ours"),
+                    "--git-dir",  # its media store: the videos and documents content/ points to
+                    str(settings.CONTENT_GIT_DIR),
                     "--full",
                 ],
                 timeout=None,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
+            if not ours["finished"]:
+                raise SystemExit(f"our full build of {n:,} pages failed (see above): nothing to compare")
             ours["output_mb"] = round(tree_size_mb(scratch / "ours"), 1)
             config = scratch / "baseline.yml"
             config.write_text(
@@ -224,9 +236,10 @@ def main() -> None:
         )
         plain = f"{base['seconds']} s" if base["finished"] else f">{base['seconds']:.0f} s (stopped)"
         print(
-            f"full build {n:,} pages: ours {ours['seconds']} s, peak {ours.get('peak_mb')} MB, "
-            f"output {ours['output_mb']} MB | plain mkdocs {plain}, "
-            f"peak {base.get('peak_mb', '?')} MB, output {base.get('output_mb', '?')} MB | {ratio}"
+            f"full build {n:,} pages: ours {ours['seconds']} s, peak {ours['peak_mb']} MB (all its processes "
+            f"together {ours['tree_peak_mb']} MB), output {ours['output_mb']} MB | plain mkdocs {plain}, "
+            f"peak {base.get('peak_mb', '?')} MB (together {base.get('tree_peak_mb', '?')} MB), "
+            f"output {base.get('output_mb', '?')} MB | {ratio}"
         )
         if hugo["finished"]:
             print(
