@@ -33,6 +33,7 @@ import os
 import re
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,8 @@ def _progress(message: str) -> None:
 
 @_engine_errors
 def on_config(config):
-    global _state, _request, _inputs
+    global _state, _request, _inputs, _parsed_last
+    _parsed_last = None  # (a failed build's)
     # Outside the engine (mkdocs serve/build by hand): a full build of docs_dir.
     _request = render_request.current() or RenderRequest(content_dir=config.docs_dir, theme_signature=None)
     # A catalogue handed back by build_scripts describes the current release; otherwise
@@ -411,6 +413,7 @@ def _own_templates(config) -> frozenset[str]:
 
 
 def on_env(env, config, files):
+    _park_parsed()  # the last page parsed
     _progress("Markdown 解析完成，开始渲染页面 …")
     # Our templates (site/overrides) escape every value they print unless it is marked safe;
     # material's templates keep MkDocs' default (no autoescape) and only ever get values
@@ -466,6 +469,34 @@ _SITE_PAGE_META = {
 }
 
 
+# MkDocs parses every page before it writes the first, holding each page's Markdown and
+# HTML until the end of the build: at 100,000 pages that was more memory than everything
+# else of the build. Once parsed, a page's Markdown is not read again and its HTML waits,
+# compressed, for its own render; once the page is written nothing keeps it.
+_parsed_last = None  # the page whose HTML MkDocs assigns after on_page_content returns
+
+
+def on_pre_page(page, config, files):
+    _park_parsed()
+    return page
+
+
+def _park_parsed() -> None:
+    global _parsed_last
+    page, _parsed_last = _parsed_last, None
+    if page is not None and page.content:
+        page.dj_parked_html = zlib.compress(page.content.encode("utf-8"), 1)
+        page.content = ""
+        page.markdown = ""  # not None: MkDocs reads None as "not parsed" (no title then)
+
+
+def _unpark(page) -> None:
+    parked = getattr(page, "dj_parked_html", None)
+    if parked is not None:
+        page.content = zlib.decompress(parked).decode("utf-8")
+        del page.dj_parked_html
+
+
 def on_page_markdown(markdown, page, config, files):
     # (content/ cannot use the site pages' paths: site_pages.check_clashes)
     allowed = _SITE_PAGE_META if _state.site.kind(page.file.src_uri) is not None else {"title"}
@@ -479,8 +510,10 @@ def on_page_markdown(markdown, page, config, files):
 def on_page_content(html, page, config, files):
     # Rendered Markdown of content/ (and of site/pages) through the one allow-list: a
     # hand-edited or old content/ file cannot inject markup either.
+    global _parsed_last
     for item in _walk_toc(page.toc):
         item.title = escape(html_to_text(item.title))
+    _parsed_last = page
     return sanitize_html(html)
 
 
@@ -491,6 +524,7 @@ def _walk_toc(items):
 
 
 def on_page_context(context, page, config, nav):
+    _unpark(page)
     state = _state
     src = page.file.src_uri
     entry = state.entries.get(src)
@@ -566,6 +600,7 @@ def on_post_page(output, page, config):
     state.rendered += 1
     if _request is not None and _request.on_rendered is not None:
         _request.on_rendered(page.file.dest_uri, output)
+    page.content = ""  # written: see _park_parsed
     if _request is not None and _request.progress:
         width = len(str(state.total_pages))
         print(f"[{state.rendered:>{width}}/{state.total_pages}] 渲染 {page.file.src_uri}", file=sys.stderr, flush=True)

@@ -420,3 +420,34 @@ def test_every_link_of_the_built_site_resolves(site):
                 if not (root / target).exists():
                     broken.append(f"{rel}: {attr}={url}")
     assert not broken, "\n".join(sorted(set(broken))[:40])
+
+
+def test_while_a_page_is_written_no_other_page_holds_its_html_or_markdown(tmp_path, monkeypatch):
+    """MkDocs parses every page before writing the first; the adapter keeps the parsed HTML
+    compressed until the page's own render and drops it once written, so memory does not
+    grow with the site by every page's text (100,000 pages: issue 15). The pages come out
+    whole all the same (the incremental == full tests compare them byte for byte)."""
+    import gc
+
+    from mkdocs.structure.pages import Page
+
+    seen: list[tuple[str, list[str]]] = []
+
+    class Watching(site_build.Analyser):
+        def submit(self, rel, html):
+            others = [
+                page.file.src_uri
+                for page in (o for o in gc.get_objects() if isinstance(o, Page))
+                if page.file.dest_uri != rel and (page.content or page.markdown)
+            ]
+            seen.append((rel, others))
+            super().submit(rel, html)
+
+    monkeypatch.setattr(site_build, "Analyser", Watching)
+    content = write_sample_content(tmp_path / "content")
+    release = build_release(content, tmp_path / "releases", incremental=False)
+
+    assert len(seen) > 20
+    assert [(rel, others) for rel, others in seen if others] == []
+    article = (release.path / "news" / "theme-day-november" / "index.html").read_text(encoding="utf-8")
+    assert "<h1" in article and "主题党日" in article
