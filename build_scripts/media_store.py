@@ -310,7 +310,8 @@ def referenced(content_dir: str | os.PathLike[str]) -> dict[str, list[str]]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    # Microseconds: two media stored within one second still list newest first.
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _read_json(path: Path) -> dict | None:

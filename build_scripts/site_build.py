@@ -459,7 +459,9 @@ def build_release(
             release = Release(
                 name=name,
                 path=target,
-                time=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                # Microseconds: a medium stored again a moment after this build ends is newer
+                # than the release (``_media_stored_again``), even within the same second.
+                time=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
                 commit=commit,
                 page_count=page_count,
                 duration=round(time.monotonic() - started, 3),

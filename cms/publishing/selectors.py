@@ -139,7 +139,7 @@ def stored_media() -> list[StoredMedium]:
             or (current is not None and any((current.path / path).exists() for path in stored.paths))
         )
         rows.append(StoredMedium(stored.oid, stored.size, stored.stored_at, stored.paths, in_use))
-    return sorted(rows, key=lambda row: row.stored_at, reverse=True)
+    return sorted(rows, key=lambda row: (row.stored_at, row.oid), reverse=True)
 
 
 def stored_medium(oid: str) -> StoredMedium | None:

@@ -321,15 +321,18 @@ def test_notebook_entry_leaves_after_two_right_answers_on_different_days(person,
         services.save_answer(person, attempt.pk, bank.true_false.pk, [answer], now=when)
         hand_in(person, attempt.pk, key(), now=when)
 
-    sit("B", NOW)
+    # Days are the site's (Asia/Shanghai): from 9:00, two hours later is still the same day
+    # whenever the suite runs (from NOW itself, after 22:00 it was the next).
+    morning = timezone.localtime(NOW).replace(hour=9, minute=0, second=0, microsecond=0)
+    sit("B", morning)
     entry = NotebookEntry.objects.get(user=person, question=bank.true_false)
     assert entry.wrong_count == 1 and entry.cleared_at is None and entry.last_answer == ["B"]
-    sit("A", NOW + datetime.timedelta(hours=1))
-    sit("A", NOW + datetime.timedelta(hours=2))  # same day: still one in a row as far as days go
+    sit("A", morning + datetime.timedelta(hours=1))
+    sit("A", morning + datetime.timedelta(hours=2))  # same day: still one in a row as far as days go
     assert [e.question for e in selectors.my_notebook(person)] == [bank.true_false]
-    sit("B", NOW + datetime.timedelta(days=1))  # wrong again: the streak starts over
-    sit("A", NOW + datetime.timedelta(days=2))
-    sit("A", NOW + datetime.timedelta(days=3))
+    sit("B", morning + datetime.timedelta(days=1))  # wrong again: the streak starts over
+    sit("A", morning + datetime.timedelta(days=2))
+    sit("A", morning + datetime.timedelta(days=3))
     assert selectors.my_notebook(person) == []
     entry.refresh_from_db()
     assert entry.wrong_count == 2 and entry.cleared_at is not None

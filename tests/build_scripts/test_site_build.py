@@ -437,7 +437,7 @@ def test_while_a_page_is_written_no_other_page_holds_its_html_or_markdown(tmp_pa
         def submit(self, rel, html):
             others = [
                 page.file.src_uri
-                for page in (o for o in gc.get_objects() if isinstance(o, Page))
+                for page in (o for o in gc.get_objects() if issubclass(type(o), Page))
                 if page.file.dest_uri != rel and (page.content or page.markdown)
             ]
             seen.append((rel, others))
