@@ -3,6 +3,7 @@ gunicorn with deploy/gunicorn.conf.py and nginx with the site rendered from
 deploy/nginx.conf.template, all on 127.0.0.1. 200 publishes go through the real services
 while a client reads pages through nginx: every answer is 200 and every page whole."""
 
+import contextlib
 import os
 import re
 import shutil
@@ -52,10 +53,17 @@ while ContentChange.objects.filter(released_at__isnull=True).exists():
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports: each stays bound until all are chosen (one at a time,
+    the kernel may hand out a port just released again, and nginx then served the plain
+    redirect on its TLS port: "400 plain HTTP request sent to HTTPS port")."""
+    with contextlib.ExitStack() as held:
+        ports = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
 
 
 def wait_for(url: str, timeout: float = 60, verify=True) -> None:
@@ -124,7 +132,7 @@ class Stack:
     def __init__(self, tmp_path: Path, deployment: Installation, *, tls: bool = False):
         self.tmp = tmp_path
         self.tls = tls
-        self.app_port, self.web_port, self.redirect_port = free_port(), free_port(), free_port()
+        self.app_port, self.web_port, self.redirect_port = free_ports(3)
         # With TLS the production default HTTPS=1 stays (redirects, HSTS, Secure cookies).
         https = {"HTTPS": "1"} if tls else {}
         self.installation = installation_of(deployment.root, deployment.database_url, **https)
