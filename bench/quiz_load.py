@@ -529,12 +529,6 @@ async def load(base: str, seed: dict, args, drain, pause_worker) -> dict:
         await spread(people, start_all, args.prepare_window * len(contests), rng)
         started = [m for m in people if all(quiz_id in m.attempts for quiz_id in contests)]
 
-        async def ping_item(member, recorder):
-            await ping(member, recorder)
-
-        async def heartbeat_item(member, recorder):
-            await heartbeat(member, recorder)
-
         # Interleaved: a shared VM drifts by a third within a minute (two ping runs 30 s apart
         # in one run answered 619/s and 468/s), so each run is set against the pings right
         # before and after it, and the rounds' median is the cost. A round: ping, a save by every
@@ -550,9 +544,9 @@ async def load(base: str, seed: dict, args, drain, pause_worker) -> dict:
             async def submit_item(member, recorder, quiz_id=quiz_id):
                 await member.submit(recorder, problems, quiz_id, wait_for_score=False)
 
-            runs[PING_RUN].append(await capacity(PING_RUN, started, ping_item, args.concurrency))
+            runs[PING_RUN].append(await capacity(PING_RUN, started, ping, args.concurrency))
             runs["PUT answers/"].append(await capacity("PUT answers/", started, save_item, args.concurrency))
-            runs["POST heartbeat/"].append(await capacity("POST heartbeat/", started, heartbeat_item, args.concurrency))
+            runs["POST heartbeat/"].append(await capacity("POST heartbeat/", started, heartbeat, args.concurrency))
             with pause_worker():
                 hand_ins = await capacity("POST submit/", started, submit_item, args.concurrency)
             runs["POST submit/"].append(hand_ins)
@@ -567,7 +561,7 @@ async def load(base: str, seed: dict, args, drain, pause_worker) -> dict:
                 },
             }
             print(f"  the worker graded the hand-ins in {hand_ins['grading']['seconds']:.2f} s", flush=True)
-        runs[PING_RUN].append(await capacity(PING_RUN, started, ping_item, args.concurrency))
+        runs[PING_RUN].append(await capacity(PING_RUN, started, ping, args.concurrency))
         out["capacity_people"] = started
 
         print("phase 6: one at a time …", flush=True)
@@ -703,7 +697,7 @@ def main() -> int:
     try:
         print("deploying (migrate, roles, demo site) …", flush=True)
         installation.deploy()
-        print(f"seeding {args.members} + {args.studying} members, sessions, two contests, a lesson …", flush=True)
+        print(f"seeding {args.members} + {args.studying} members, sessions, the contests, a lesson …", flush=True)
         seed = installation.shell_json(
             SEED.format(
                 members=args.members,

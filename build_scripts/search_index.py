@@ -729,7 +729,6 @@ def build_search_index(
         index, done = analysed.index, analysed.paths
     else:  # what was analysed is not exactly what the release holds: its files are read
         index, done = FullIndex(), set()
-    del analysed  # the arrays go as soon as they are encoded
     _analyse_all(release, [r for r in rels if r not in done], user_dict, workers, into=index)
     documents, analysed_count = len(index.records), index.analysed
 
@@ -738,7 +737,6 @@ def build_search_index(
     for name, data in index.files(user_dict):
         names.add(name)
         written += _write_if_changed(out / name, data) if write is None else write(f"{SEARCH_DIR}/{name}", data)
-    del index
     # Anything else under search/ (an older format, material's search_index.json) goes.
     for directory, _subdirs, filenames in os.walk(out, followlinks=True):
         for filename in filenames:
