@@ -49,21 +49,21 @@ def ancestor_ids(unit_id: int) -> set[int]:
     recursive CTE, the same SQL on SQLite and PostgreSQL). The member area's hot requests
     check audiences with these; ``UNION`` (not ``UNION ALL``) ends the walk on a cycle."""
     with connection.cursor() as cursor:
-        cursor.execute(*ancestors_query(unit_id))
+        cursor.execute(ancestors_sql(), [unit_id])
         return {row[0] for row in cursor.fetchall()}
 
 
-def ancestors_query(unit_id: int) -> tuple[str, list[int]]:
-    """``ancestor_ids``' SQL and parameters, also for use as a subquery of another statement
-    (``study.selectors.study_record``), where the ids need not come back to Python first."""
+def ancestors_sql(unit: str = "%s") -> str:
+    """``ancestor_ids``' statement with ``unit`` as the placeholder of the unit's id, also for
+    use as a subquery of another statement (``study.services.record_study_time``), where the
+    ids need not come back to Python first."""
     table = connection.ops.quote_name(OrganisationUnit._meta.db_table)
-    sql = (
+    return (
         f"WITH RECURSIVE up(id, parent_id) AS ("
-        f"SELECT id, parent_id FROM {table} WHERE id = %s "
+        f"SELECT id, parent_id FROM {table} WHERE id = {unit} "
         f"UNION SELECT unit.id, unit.parent_id FROM {table} unit JOIN up ON unit.id = up.parent_id"
         f") SELECT id FROM up"
     )
-    return sql, [unit_id]
 
 
 def branch_path_display(unit: OrganisationUnit, separator: str = " / ") -> str:

@@ -162,3 +162,16 @@ class LessonProgress(models.Model):
 
     def __str__(self):
         return f"{self.user.display_name} · {self.lesson.title}"
+
+    @property
+    def required_seconds(self) -> int:
+        """The lesson's minimum study time. The heartbeat's statement returns it with the row
+        (``services.record_study_time``), so its answer loads no lesson."""
+        try:
+            return self._required_seconds
+        except AttributeError:
+            return self.lesson.required_seconds
+
+    @required_seconds.setter
+    def required_seconds(self, value: int) -> None:
+        self._required_seconds = value

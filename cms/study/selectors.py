@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Left
 from django.utils import timezone
-from wagtail.models import Page
 
 from cms.accounts.audience import in_audience, is_in_audience, organisation_path_ids
 from cms.accounts.models import MemberStatus, Membership, User
 from cms.accounts.roles import ADMINISTRATOR
-from cms.accounts.selectors import ancestors_query
-from cms.core.sql import columns as sql_columns
-from cms.core.sql import hot_connection, loaded
 
 from .models import CoursePage, LessonPage, LessonProgress
 
@@ -277,81 +271,6 @@ def neighbour_ids(lesson: LessonPage, course: CoursePage) -> tuple[int | None, i
         return None, None
     index = ids.index(lesson.pk)
     return (ids[index - 1] if index > 0 else None), (ids[index + 1] if index + 1 < len(ids) else None)
-
-
-@dataclass(frozen=True)
-class StudyRecord:
-    """The person's record of a live lesson with all a study-time report checks: the lesson
-    (only its id, path, live flag and minimum time loaded), the course's audience and which of
-    its units are the person's or above it."""
-
-    progress: LessonProgress
-    audience: CourseAudience
-    path_ids: set[int]
-
-
-_PROGRESS_FIELDS = tuple(field.name for field in LessonProgress._meta.concrete_fields)
-
-
-@functools.cache
-def _study_record_sql(vendor: str) -> str:
-    """``study_record``'s statement: the same text for every heartbeat (built once per
-    process, and prepared by PostgreSQL once per connection)."""
-    q = connection.ops.quote_name
-    ancestors, _ = ancestors_query(0)
-    sql = f"""
-        SELECT {sql_columns(LessonProgress, _PROGRESS_FIELDS, "progress")},
-               lesson.path, lesson_page.required_seconds, membership.id, membership.status, course.live,
-               course_page.audience_statuses, unit.organisationunit_id, unit.organisationunit_id IN ({ancestors})
-        FROM {q(LessonProgress._meta.db_table)} progress
-        JOIN {q(Page._meta.db_table)} lesson ON lesson.id = progress.lesson_id
-        JOIN {q(LessonPage._meta.db_table)} lesson_page ON lesson_page.page_ptr_id = lesson.id
-        JOIN {q(Page._meta.db_table)} course ON course.path = SUBSTR(lesson.path, 1, LENGTH(lesson.path) - %s)
-        JOIN {q(CoursePage._meta.db_table)} course_page ON course_page.page_ptr_id = course.id
-        LEFT JOIN {q(CoursePage.audience_units.through._meta.db_table)} unit ON unit.coursepage_id = course.id
-        LEFT JOIN {q(Membership._meta.db_table)} membership ON membership.user_id = progress.user_id
-        WHERE progress.user_id = %s AND progress.lesson_id = %s AND lesson.live
-    """
-    return " ".join(sql.split())  # one line in logs and pg_stat_statements
-
-
-def study_record(user: User, lesson_id: int) -> StudyRecord | None:
-    """The heartbeat's one read (every open lesson reports every ~30 s): the record, its
-    lesson, the person's Party status and the course's audience in a single statement, one row
-    per audience unit. Written out in SQL because this request is the member API's hottest
-    after the answer save, and building these joins through the ORM cost more than the rest of
-    the request. None when not opened yet, not live or without a course: the caller then works
-    out which (``record_study_time`` reads everything itself)."""
-    params = [*ancestors_query(user.organisation_id)[1], LessonPage.steplen, user.pk, lesson_id]
-    # The record's fields converted as the ORM converts them (SQLite returns datetimes as
-    # text); the other tables' columns unconverted.
-    db = hot_connection()
-    rows = loaded(LessonProgress, _PROGRESS_FIELDS, _study_record_sql(db.vendor), params)
-    if not rows:
-        return None
-    progress, first = rows[0]
-    lesson_path, required_seconds, membership_id, membership_status, course_live, statuses = first[:6]
-    progress.lesson = _loaded_in_part(
-        LessonPage, id=lesson_id, page_ptr_id=lesson_id, path=lesson_path, live=True, required_seconds=required_seconds
-    )
-    progress.user = user
-    # The person's Party record as the audience check reads it (None: none, refused unasked).
-    membership = None
-    if membership_id is not None:
-        membership = _loaded_in_part(Membership, id=membership_id, user_id=user.pk, status=membership_status)
-    User.membership.related.set_cached_value(user, membership)
-    statuses = CoursePage._meta.get_field("audience_statuses").from_db_value(statuses, None, db)
-    units = [extra[6:] for _, extra in rows]  # one row per audience unit: (its id, on the person's path)
-    audience = CourseAudience(bool(course_live), statuses, frozenset(unit for unit, _ in units if unit is not None))
-    return StudyRecord(progress, audience, {unit for unit, on_path in units if on_path})
-
-
-def _loaded_in_part(model, **values):
-    """A ``model`` instance as the database holds it, with only ``values`` loaded and every
-    other field deferred (read on access, as ``.only()`` leaves them): for rows a hand-written
-    statement read in part."""
-    fields = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, fields, [values[name] for name in fields])
 
 
 def progress_of(user: User, lesson: LessonPage) -> LessonProgress | None:

@@ -20,7 +20,7 @@ class ProgressSerializer(serializers.Serializer):
     opened_at = serializers.DateTimeField()
     last_active_at = serializers.DateTimeField()
     seconds_spent = serializers.IntegerField()
-    required_seconds = serializers.IntegerField(source="lesson.required_seconds")
+    required_seconds = serializers.IntegerField()
     completed = serializers.SerializerMethodField()
     completed_at = serializers.DateTimeField(allow_null=True)
 

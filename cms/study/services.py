@@ -11,11 +11,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from wagtail.models import Page
 
-from cms.accounts.models import User
-from cms.core.sql import hot_connection
+from cms.accounts.models import MemberStatus, Membership, User
+from cms.accounts.selectors import ancestors_sql
+from cms.core.sql import columns as sql_columns
+from cms.core.sql import hot_connection, loaded
 
-from .models import LessonPage, LessonProgress, StudyIndexPage
-from .selectors import StudyRecord, may_study, studyable_course
+from .models import CoursePage, LessonPage, LessonProgress, StudyIndexPage
+from .selectors import live_lesson, studyable_course
 
 #: The page reports every ~30 s while visible; one report may not claim more than this.
 MAX_REPORT_SECONDS = 120
@@ -23,37 +25,8 @@ MAX_REPORT_SECONDS = 120
 REPORT_SLACK_SECONDS = 5
 #: Time beyond which more study of one lesson is not counted (keeps statistics sane).
 MIN_LESSON_CAP_SECONDS = 30 * 60
-#: Reports of one lesson arriving at the same moment: how often one is worked out again.
-REPORT_RETRIES = 3
 NO_ACCESS_MESSAGE = "您不在这门课程的学习范围内。"
-#: What a report changes; its conditional UPDATE applies only if they are still as read.
-_CREDITED_FIELDS = ("seconds_spent", "last_active_at", "credited_until")
-
-
-def _update_if_unchanged(progress: LessonProgress, read: dict) -> bool:
-    """Write ``progress``'s credited fields only if the row still holds ``read``: one UPDATE,
-    written out in SQL because through the ORM building it cost more CPU than the database
-    spent running it, on the study pages' hottest request. False when another report won."""
-    db = hot_connection()
-    fields = [LessonProgress._meta.get_field(name) for name in _CREDITED_FIELDS]
-    was_null = tuple(read[field.name] is None for field in fields)
-    params = [field.get_db_prep_save(getattr(progress, field.name), db) for field in fields]
-    params.append(progress.pk)
-    params += [field.get_db_prep_save(read[field.name], db) for field, null in zip(fields, was_null) if not null]
-    with db.cursor() as cursor:
-        cursor.execute(_update_sql(db.vendor, was_null), params)
-        return cursor.rowcount == 1
-
-
-@functools.cache
-def _update_sql(vendor: str, was_null: tuple[bool, ...]) -> str:
-    q = connection.ops.quote_name
-    meta = LessonProgress._meta
-    fields = [meta.get_field(name) for name in _CREDITED_FIELDS]
-    assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
-    conditions = [f"{q(meta.pk.column)} = %s"]
-    conditions += [f"{q(field.column)} {'IS NULL' if null else '= %s'}" for field, null in zip(fields, was_null)]
-    return f"UPDATE {q(meta.db_table)} SET {assignments} WHERE {' AND '.join(conditions)}"
+NOT_OPENED_MESSAGE = "请先打开课时再上报学习时长。"
 
 
 def ensure_study_root() -> StudyIndexPage:
@@ -69,10 +42,6 @@ def ensure_study_root() -> StudyIndexPage:
 def _check_access(user: User, lesson: LessonPage) -> None:
     if studyable_course(user, lesson) is None:
         raise PermissionDenied(NO_ACCESS_MESSAGE)
-
-
-def lesson_cap_seconds(lesson: LessonPage) -> int:
-    return max(3 * lesson.required_seconds, MIN_LESSON_CAP_SECONDS)
 
 
 def open_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None = None) -> LessonProgress:
@@ -101,14 +70,7 @@ def _locked_progress(user: User, lesson: LessonPage, *, missing: str) -> LessonP
     return progress
 
 
-def record_study_time(
-    user: User,
-    lesson: LessonPage,
-    seconds,
-    *,
-    now: datetime.datetime | None = None,
-    record: StudyRecord | None = None,
-) -> LessonProgress:
+def record_study_time(user: User, lesson_id: int, seconds, *, now: datetime.datetime | None = None) -> LessonProgress:
     """Credit ``seconds`` of visible-page time, but only wall-clock time not credited yet.
 
     ``credited_until`` is the moment up to which study time has been credited. A report gets
@@ -117,47 +79,129 @@ def record_study_time(
     timer earn no more than real time. Time the page was hidden is not claimable later beyond
     one report's worth, and the lesson stops counting at its cap.
 
-    The hot request of the study pages (every open lesson, every ~30 s): no transaction and no
-    row lock, but a conditional UPDATE that only applies to the row as it was read. Of two
-    reports at once, the second finds the row changed and is worked out again from the new
-    row, so the same seconds are never credited twice. ``record``: the person's record of this
-    lesson with its course's audience as just read by the caller (``selectors.study_record``,
-    the heartbeat's one read), spares reading them again; the access rule is applied to it
-    here all the same."""
+    The hot request of the study pages (every open lesson, every ~30 s): one UPDATE that
+    works the credit out from the row it changes and applies only when the lesson and its
+    course are live and the person is in the course's audience (``_credit_sql``), so two
+    reports at once are credited one after the other, never the same seconds twice. Only
+    when it changes nothing is the reason looked up: a study administrator outside the
+    audience is credited then; anyone else is refused."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_REPORT_SECONDS:
         raise ValidationError(f"学习时长须为 1 到 {MAX_REPORT_SECONDS} 之间的整数（秒）。")
-    progress = None
-    if record is None:
-        _check_access(user, lesson)
-    else:
-        progress = record.progress
-        if (progress.user_id, progress.lesson_id) != (user.pk, lesson.pk):
-            raise ValueError("the record is not this person's record of this lesson")
-        if not may_study(user, record.audience, path_ids=record.path_ids):
-            raise PermissionDenied(NO_ACCESS_MESSAGE)
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied(NO_ACCESS_MESSAGE)
     now = now or timezone.now()
-    cap = lesson_cap_seconds(lesson)
-    for attempt in range(REPORT_RETRIES):
-        if attempt or progress is None:
-            progress = LessonProgress.objects.filter(user=user, lesson=lesson).first()
-        if progress is None:
-            raise ValidationError("请先打开课时再上报学习时长。")
-        progress.lesson = lesson  # already loaded: the answer reads its minimum time
-        read = {field: getattr(progress, field) for field in _CREDITED_FIELDS}
-        credited_until = progress.credited_until or progress.last_active_at
-        available = int((now - credited_until).total_seconds()) + REPORT_SLACK_SECONDS
-        credit = max(0, min(seconds, available))
-        progress.credited_until = max(
-            credited_until + datetime.timedelta(seconds=credit), now - datetime.timedelta(seconds=MAX_REPORT_SECONDS)
-        )
-        progress.seconds_spent = min(progress.seconds_spent + credit, cap)
-        progress.last_active_at = now
-        if _update_if_unchanged(progress, read):
-            return progress
-    # Reports kept racing in (many tabs at once): they were credited; this one adds nothing.
-    progress = LessonProgress.objects.get(pk=progress.pk)
-    progress.lesson = lesson
+    progress = _credit(user, lesson_id, seconds, now, audience_checked=False)
+    if progress is not None:
+        return progress
+    lesson = live_lesson(lesson_id)
+    if lesson is None:
+        raise PermissionDenied(NO_ACCESS_MESSAGE)  # the same answer as "not yours"
+    _check_access(user, lesson)  # members outside the audience stop here; study admins pass
+    progress = _credit(user, lesson_id, seconds, now, audience_checked=True)
+    if progress is None:
+        raise ValidationError(NOT_OPENED_MESSAGE)
     return progress
+
+
+#: What the heartbeat answers with: the record's fields, then the lesson's minimum time.
+_PROGRESS_FIELDS = tuple(field.name for field in LessonProgress._meta.concrete_fields)
+
+
+def _credit(
+    user: User, lesson_id: int, seconds: int, now: datetime.datetime, *, audience_checked: bool
+) -> LessonProgress | None:
+    db = hot_connection()
+    params = {
+        "user": user.pk,
+        "lesson": lesson_id,
+        "unit": user.organisation_id,
+        "seconds": seconds,
+        "now": LessonProgress._meta.get_field("last_active_at").get_db_prep_save(now, db),
+        "gone": MemberStatus.TRANSFERRED_OUT.value,
+    }
+    rows = loaded(LessonProgress, _PROGRESS_FIELDS, _credit_sql(db.vendor, audience_checked), params)
+    if not rows:
+        return None
+    progress, (required_seconds,) = rows[0]
+    progress.required_seconds = required_seconds
+    return progress
+
+
+@functools.cache
+def _credit_sql(vendor: str, audience_checked: bool) -> str:
+    """``record_study_time``'s statement, the same text for every heartbeat (prepared by
+    PostgreSQL once per connection). The credit is worked out in SQL from the row being
+    changed: PostgreSQL re-evaluates it on the newest row when another report got there
+    first, SQLite runs one writer at a time. Without ``audience_checked`` it applies only to
+    a person of the course's audience: the rule of ``cms.accounts.audience.in_audience`` (a
+    Party record not transferred out, the course's statuses, a unit of the course at or
+    above the person's), which tests/study/test_heartbeat_rule.py holds to that function.
+    Written out in SQL because this request is the member API's hottest after the answer
+    save, and a read before the write cost a round trip to the database."""
+    q = connection.ops.quote_name
+    progress = q(LessonProgress._meta.db_table)
+    lesson_pages = q(LessonPage._meta.db_table)
+    units = q(CoursePage.audience_units.through._meta.db_table)
+    col = {name: q(LessonProgress._meta.get_field(name).column) for name in _PROGRESS_FIELDS}
+    since = f"COALESCE({col['credited_until']}, {col['last_active_at']})"
+    if vendor == "postgresql":
+        least, greatest = "LEAST", "GREATEST"
+        elapsed = f"TRUNC(EXTRACT(EPOCH FROM (%(now)s - {since})))::integer"
+        credit = f"{greatest}(0, {least}(%(seconds)s, {elapsed} + {REPORT_SLACK_SECONDS}))"
+        credited_until = (
+            f"{greatest}({since} + {credit} * INTERVAL '1 second', %(now)s - INTERVAL '{MAX_REPORT_SECONDS} seconds')"
+        )
+        no_statuses = "jsonb_array_length(course_page.audience_statuses) = 0"
+        has_status = "course_page.audience_statuses @> jsonb_build_array(membership.status)"
+    else:  # SQLite keeps datetimes as text: its date functions count in whole milliseconds
+        least, greatest = "MIN", "MAX"
+        elapsed = f"CAST(ROUND((julianday(%(now)s) - julianday({since})) * 86400000) AS INTEGER) / 1000"
+        credit = f"{greatest}(0, {least}(%(seconds)s, {elapsed} + {REPORT_SLACK_SECONDS}))"
+        moment = "'%%Y-%%m-%%d %%H:%%M:%%f'"
+        credited_until = (
+            f"{greatest}(strftime({moment}, {since}, '+' || ({credit}) || ' seconds'), "
+            f"strftime({moment}, %(now)s, '-{MAX_REPORT_SECONDS} seconds'))"
+        )
+        no_statuses = "json_array_length(course_page.audience_statuses) = 0"
+        has_status = (
+            "EXISTS (SELECT 1 FROM json_each(course_page.audience_statuses) status "
+            "WHERE status.value = membership.status)"
+        )
+    required = f"(SELECT required_seconds FROM {lesson_pages} WHERE page_ptr_id = %(lesson)s)"
+    cap = f"{greatest}(3 * {required}, {MIN_LESSON_CAP_SECONDS})"
+    audience = (
+        ""
+        if audience_checked
+        else f"""
+        AND membership.status <> %(gone)s
+        AND ({no_statuses} OR {has_status})
+        AND (
+            NOT EXISTS (SELECT 1 FROM {units} unit WHERE unit.coursepage_id = course.id)
+            OR EXISTS (
+                SELECT 1 FROM {units} unit
+                WHERE unit.coursepage_id = course.id AND unit.organisationunit_id IN ({ancestors_sql("%(unit)s")})
+            )
+        )"""
+    )
+    people = (
+        "" if audience_checked else f"JOIN {q(Membership._meta.db_table)} membership ON membership.user_id = %(user)s"
+    )
+    sql = f"""
+        UPDATE {progress} SET
+            {col["seconds_spent"]} = {least}({col["seconds_spent"]} + {credit}, {cap}),
+            {col["credited_until"]} = {credited_until},
+            {col["last_active_at"]} = %(now)s
+        WHERE {col["user"]} = %(user)s AND {col["lesson"]} = %(lesson)s AND EXISTS (
+            SELECT 1 FROM {q(Page._meta.db_table)} lesson
+            JOIN {q(Page._meta.db_table)} course
+                ON course.path = SUBSTR(lesson.path, 1, LENGTH(lesson.path) - {LessonPage.steplen})
+            JOIN {q(CoursePage._meta.db_table)} course_page ON course_page.page_ptr_id = course.id
+            {people}
+            WHERE lesson.id = %(lesson)s AND lesson.live AND course.live{audience}
+        )
+        RETURNING {sql_columns(LessonProgress, _PROGRESS_FIELDS)}, {required}
+    """
+    return " ".join(sql.split())  # one line in logs and pg_stat_statements
 
 
 def complete_lesson(user: User, lesson: LessonPage, *, now: datetime.datetime | None = None) -> LessonProgress:

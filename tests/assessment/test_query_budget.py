@@ -28,9 +28,9 @@ AUTH = 2
 #: authentication and permission and nothing else.
 TRIVIAL_QUERIES = AUTH
 SESSION_QUERIES = AUTH + 10  # membership, unit name, unit path, consultations badge, quiz badge (4), notices badge
-# One read (the record, its lesson, the person's Party status, the course's audience and which
-# of its units are the person's or above), then the conditional update.
-HEARTBEAT_QUERIES = AUTH + 2
+# One UPDATE that works the credit out from the row and applies only to a live lesson of a live
+# course whose audience the person is in (their Party status, their unit or one above it).
+HEARTBEAT_QUERIES = AUTH + 1
 SAVE_QUERIES = AUTH + 2  # the attempt's questions, the answer upsert (only while open): no transaction
 # Starting (a whole contest starts within seconds): the quiz (its start columns only), its
 # audience unit ids, its rules, the person's Party record and unit path, the settling of expired
@@ -231,8 +231,8 @@ def test_the_hot_requests_cost_no_more_queries_than_the_session(contest):
 
 
 def test_a_report_landing_between_the_read_and_the_write_is_not_credited_twice(org):
-    """The heartbeat's UPDATE only applies to the row as it was read: a second report that
-    got in between wins, this one is worked out again from the new row."""
+    """The heartbeat's UPDATE works its credit out from the row it changes: a second report
+    that got in first is credited first, and this one only with what is left."""
     person = member(org.first)
     lesson = LessonFactory(parent=CourseFactory(audience_units=[org.first]), min_study_minutes=1)
     opened = study_services.open_lesson(person, lesson)
@@ -243,11 +243,11 @@ def test_a_report_landing_between_the_read_and_the_write_is_not_credited_twice(o
     def other_report_first(execute, sql, params, many, context):
         if sql.startswith("UPDATE") and "study_lessonprogress" in sql and not interleaved:
             interleaved.append(True)
-            study_services.record_study_time(person, lesson, 60, now=moment)  # the other tab
+            study_services.record_study_time(person, lesson.pk, 60, now=moment)  # the other tab
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(other_report_first):
-        mine = study_services.record_study_time(person, lesson, 60, now=moment)
+        mine = study_services.record_study_time(person, lesson.pk, 60, now=moment)
 
     stored = LessonProgress.objects.get(user=person, lesson=lesson)
     # 60 s of wall clock (plus the slack) were available once; both tabs together get them once.

@@ -351,17 +351,19 @@ def test_daily_practice_is_the_same_all_day_and_differs_between_members(person, 
     for _ in range(20):
         QuestionFactory()
     QuestionFactory(practice_allowed=False, stem="竞赛保密题")
-    first, created = services.start_practice(person, "daily", now=NOW)
-    hand_in(person, first.pk, key(), now=NOW)
-    again, created_again = services.start_practice(person, "daily", now=NOW + datetime.timedelta(minutes=5))
+    # A fixed local morning: "five minutes later" must stay on the same day whenever the suite runs.
+    morning = timezone.localtime(NOW).replace(hour=9, minute=0, second=0, microsecond=0)
+    first, created = services.start_practice(person, "daily", now=morning)
+    hand_in(person, first.pk, key(), now=morning)
+    again, created_again = services.start_practice(person, "daily", now=morning + datetime.timedelta(minutes=5))
     other = member(org.first, MemberStatus.FULL, username="other")
-    theirs, _ = services.start_practice(other, "daily", now=NOW)
+    theirs, _ = services.start_practice(other, "daily", now=morning)
 
     assert created and not created_again and again.pk == first.pk
     assert len(first.items) == 5 and first.deadline is None and first.allow_review
     assert theirs.question_ids() != first.question_ids()
     assert "竞赛保密题" not in [q.question.stem for q in selectors.attempt_questions(first)]
-    tomorrow, created = services.start_practice(person, "daily", now=NOW + datetime.timedelta(days=1))
+    tomorrow, created = services.start_practice(person, "daily", now=morning + datetime.timedelta(days=1))
     assert created and tomorrow.pk != first.pk
 
 

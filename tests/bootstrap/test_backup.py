@@ -17,7 +17,7 @@ member = User.objects.get(username="member1")
 course = selectors.courses_for(member)[0]
 lessons = list(selectors.lessons_of(course))
 services.open_lesson(member, lessons[0])
-services.record_study_time(member, lessons[0], 40, now=timezone.now() + timezone.timedelta(seconds=45))
+services.record_study_time(member, lessons[0].pk, 40, now=timezone.now() + timezone.timedelta(seconds=45))
 services.open_lesson(member, lessons[1])
 result = None
 """

@@ -84,7 +84,7 @@ def study(user, lesson, *, seconds=60, complete=False, start=None):
     while left > 0:
         step = min(services.MAX_REPORT_SECONDS, left)
         moment += datetime.timedelta(seconds=step)
-        services.record_study_time(user, lesson, step, now=moment)
+        services.record_study_time(user, lesson.pk, step, now=moment)
         left -= step
     if complete:
         services.complete_lesson(user, lesson, now=moment)

@@ -200,7 +200,7 @@ def _study(user, lesson, minutes: int, *, complete: bool, days_ago: int) -> None
     services.open_lesson(user, lesson, now=moment)
     for _ in range(minutes * 2):
         moment += datetime.timedelta(seconds=30)
-        services.record_study_time(user, lesson, 30, now=moment)
+        services.record_study_time(user, lesson.pk, 30, now=moment)
     if complete:
         services.complete_lesson(user, lesson, now=moment)
 
