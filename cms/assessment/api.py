@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from cms.accounts.selectors import scope_of
 from cms.core.api import ErrorSerializer, represented, validated
 
-from . import selectors, services
+from . import selectors, services, session_sheets
 from .serializers import (
     AnswerInputSerializer,
     AttemptSerializer,
@@ -118,7 +118,7 @@ class QuizViewSet(AssessmentViewMixin, viewsets.ViewSet):
         if quiz is None:
             raise self.not_found()
         attempt, created = _service(lambda: services.start_attempt(request.user, quiz))
-        return _answer_sheet(attempt, created)
+        return _answer_sheet(request, attempt, created)
 
 
 @extend_schema_view(
@@ -148,7 +148,7 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
 
     def retrieve(self, request, pk):
         services.finalise_expired(request.user)
-        return _answer_sheet(self._attempt(request, pk))
+        return _answer_sheet(request, self._attempt(request, pk))
 
     @extend_schema(
         summary="保存一题答案",
@@ -159,7 +159,10 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
     @action(detail=True, methods=["put"], url_path=r"answers/(?P<question_id>[0-9]{1,18})")
     def answers(self, request, pk, question_id):
         answer = validated(AnswerInputSerializer, request.data).get("answer")
-        attempt, record = _service(lambda: services.save_answer(request.user, int(pk), int(question_id), answer))
+        kept = session_sheets.kept(request.session, request.user, int(pk))
+        attempt, record = _service(
+            lambda: services.save_answer(request.user, int(pk), int(question_id), answer, kept=kept)
+        )
         item = next(item for item in attempt.items if item["q"] == record.question_id)
         return Response(
             represented(
@@ -225,7 +228,8 @@ class AttemptViewSet(AssessmentViewMixin, viewsets.ViewSet):
         return Response(ResultSerializer(selectors.attempt_result(attempt)).data)
 
 
-def _answer_sheet(attempt, created: bool = False) -> Response:
+def _answer_sheet(request, attempt, created: bool = False) -> Response:
+    session_sheets.keep(request.session, attempt)  # the answer saves that follow need not read it
     sheet = selectors.answer_sheet(attempt, new=created)
     return Response(
         AttemptSerializer(attempt, context={"sheet": sheet}).data,
@@ -273,7 +277,7 @@ class PracticeView(AssessmentViewMixin, APIView):
                 request.user, data.validated_data["source"], data.validated_data.get("knowledge_points")
             )
         )
-        return _answer_sheet(attempt, created)
+        return _answer_sheet(request, attempt, created)
 
 
 class RankingView(AssessmentViewMixin, APIView):

@@ -331,28 +331,46 @@ def clean_answer(item: dict, value) -> list | None:
 
 
 def save_answer(
-    user: User, attempt_id: int, question_id: int, value, *, now: datetime.datetime | None = None
+    user: User,
+    attempt_id: int,
+    question_id: int,
+    value,
+    *,
+    now: datetime.datetime | None = None,
+    kept: Attempt | None = None,
 ) -> tuple[Attempt, AttemptAnswer | None]:
-    """Save one answer as the member goes: two statements, no transaction (the hottest request
-    of a contest, every few seconds from every member). The attempt's questions never change
-    once drawn, so they are read without a lock; the upsert itself applies only while the
-    attempt is still open (``_upsert_open_answer``), so an answer racing the hand-in is
-    either in before it or refused, never stored after it."""
+    """Save one answer as the member goes: no transaction (the hottest request of a contest,
+    every few seconds from every member). The attempt's questions never change once drawn,
+    so they are read without a lock, or not at all when the person's session ``kept`` the
+    attempt (``session_sheets``); the upsert itself applies only while the attempt is still
+    open (``_upsert_open_answer``), so an answer racing the hand-in is either in before it or
+    refused, never stored after it."""
     now = now or timezone.now()
-    attempt = _open_for_saving(user, attempt_id)
+    if kept is not None and (kept.pk, kept.user_id) != (attempt_id, user.pk):
+        raise ValueError("the kept attempt is not this person's attempt")
+    attempt = kept or _open_for_saving(user, attempt_id)
     if attempt is None:
         raise PermissionDenied
     item = _item(attempt, question_id)
     if item is None:
         raise PermissionDenied
+    _refuse_if_closed(attempt, now)
+    record = AttemptAnswer(attempt=attempt, question_id=question_id, answer=clean_answer(item, value), saved_at=now)
+    if not _upsert_open_answer(record, user, open_since=now - SAVE_GRACE):
+        # Handed in, out of time or gone since it was read (or kept): the row says which.
+        current = _open_for_saving(user, attempt_id)
+        if current is None:
+            raise PermissionDenied
+        _refuse_if_closed(current, now)
+        raise Refused(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
+    return attempt, record
+
+
+def _refuse_if_closed(attempt: Attempt, now: datetime.datetime) -> None:
     if attempt.submitted:
         raise Refused(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")
     if attempt.deadline is not None and now > attempt.deadline + SAVE_GRACE:
         raise Refused(TIME_UP_MESSAGE, code="time_up")
-    record = AttemptAnswer(attempt=attempt, question_id=question_id, answer=clean_answer(item, value), saved_at=now)
-    if not _upsert_open_answer(record):
-        raise Refused(ALREADY_SUBMITTED_MESSAGE, code="already_submitted")  # handed in meanwhile
-    return attempt, record
 
 
 _UPSERTED = ("attempt", "question", "answer", "saved_at")
@@ -371,20 +389,24 @@ def _open_for_saving(user: User, attempt_id: int) -> Attempt | None:
     return next((attempt for attempt, _ in loaded(Attempt, _READ_FOR_SAVING, sql, [attempt_id, user.pk])), None)
 
 
-def _upsert_open_answer(record: AttemptAnswer) -> bool:
-    """Insert or replace the answer in one statement, only if its attempt has not been handed
-    in; False when it has. On PostgreSQL the attempt's row is share-locked by the statement:
-    a hand-in committing meanwhile is waited for and then seen, and a hand-in arriving
-    meanwhile waits for the answer to be in (SQLite runs one writer at a time)."""
+def _upsert_open_answer(record: AttemptAnswer, user: User, *, open_since: datetime.datetime) -> bool:
+    """Insert or replace the answer in one statement, only if its attempt is the person's, has
+    not been handed in and has no deadline before ``open_since``; False otherwise. On PostgreSQL the attempt's row is share-locked
+    by the statement: a hand-in committing meanwhile is waited for and then seen, and a
+    hand-in arriving meanwhile waits for the answer to be in (SQLite runs one writer at a
+    time)."""
     q = connection.ops.quote_name
     answers, attempts = AttemptAnswer._meta, Attempt._meta
     attempt, question, answer, saved_at = (q(answers.get_field(name).column) for name in _UPSERTED)
+    deadline = q(attempts.get_field("deadline").column)
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
     sql = f"""
         INSERT INTO {q(answers.db_table)} ({attempt}, {question}, {answer}, {saved_at})
         SELECT %s, %s, %s, %s WHERE EXISTS (
             SELECT 1 FROM {q(attempts.db_table)}
-            WHERE {q(attempts.pk.column)} = %s AND {q(attempts.get_field("submitted_at").column)} IS NULL{lock}
+            WHERE {q(attempts.pk.column)} = %s AND {q(attempts.get_field("user").column)} = %s
+            AND {q(attempts.get_field("submitted_at").column)} IS NULL
+            AND ({deadline} IS NULL OR {deadline} >= %s){lock}
         )
         ON CONFLICT ({attempt}, {question}) DO UPDATE SET {answer} = EXCLUDED.{answer}, {saved_at} = EXCLUDED.{saved_at}
     """
@@ -394,6 +416,8 @@ def _upsert_open_answer(record: AttemptAnswer) -> bool:
             for name in _UPSERTED
         ),
         record.attempt_id,
+        user.pk,
+        attempts.get_field("deadline").get_db_prep_save(open_since, connection),
     ]
     with connection.cursor() as cursor:
         cursor.execute(" ".join(sql.split()), params)  # one line in logs and pg_stat_statements

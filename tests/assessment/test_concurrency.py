@@ -141,13 +141,15 @@ def test_a_save_racing_the_submit_is_graded_or_refused(setting, org):
 
 
 def test_an_answer_read_as_open_but_arriving_after_the_hand_in_is_not_stored(setting):
-    """The save reads the attempt without a lock: between that read and its upsert the hand-in
-    can land. The upsert itself must then refuse, or the answer would sit beside a grade that
-    never saw it."""
+    """The save reads the attempt without a lock, or takes it as the session kept it: between
+    that and its upsert the hand-in can land. The upsert itself must then refuse, or the answer
+    would sit beside a grade that never saw it."""
     person, quiz, question, _point = setting
     attempt, _ = services.start_attempt(person, quiz)
-    services.submit(person, attempt.pk, key())
-    late = AttemptAnswer(attempt=attempt, question=question, answer=["B"], saved_at=attempt.started_at)
+    services.submit(person, attempt.pk, key())  # ``attempt`` still says open, as read before
 
-    assert services._upsert_open_answer(late) is False
+    with pytest.raises(services.Refused) as refused:
+        services.save_answer(person, attempt.pk, question.pk, ["B"], kept=attempt)
+
+    assert refused.value.code == "already_submitted"
     assert not AttemptAnswer.objects.filter(attempt=attempt).exists()

@@ -31,12 +31,17 @@ SESSION_QUERIES = AUTH + 10  # membership, unit name, unit path, consultations b
 # One UPDATE that works the credit out from the row and applies only to a live lesson of a live
 # course whose audience the person is in (their Party status, their unit or one above it).
 HEARTBEAT_QUERIES = AUTH + 1
-SAVE_QUERIES = AUTH + 2  # the attempt's questions, the answer upsert (only while open): no transaction
+# The answer upsert (only while the attempt is open), no transaction: the attempt's questions
+# come from the session, which kept the answer sheet when it was started or resumed.
+SAVE_QUERIES = AUTH + 1
+# A session that did not keep the sheet (another device's): the attempt's questions are read.
+SAVE_UNKEPT_QUERIES = AUTH + 2
 # Starting (a whole contest starts within seconds): the quiz (its start columns only), its
 # audience unit ids, its rules, the person's Party record and unit path, the settling of expired
 # attempts, the person's row (locked: one start at a time), their attempts of this quiz, the
-# fixed list's ids, those questions, the insert, then the new answer sheet's questions.
-START_QUERIES = AUTH + 12
+# fixed list's ids, those questions, the insert, then the new answer sheet's questions; and the
+# session's row, which now keeps the sheet.
+START_QUERIES = AUTH + 13
 # Resuming: the same reads up to the person's attempts, then the sheet's questions and answers.
 RESUME_QUERIES = AUTH + 10
 # The hand-in: one conditional UPDATE of the attempt that also counts the hand-ins waiting
@@ -149,6 +154,20 @@ def test_saving_an_answer_costs_the_same_whatever_the_quiz_size(contest, size):
     assert sum(s.startswith("INSERT") for s in first.sql) == 1
 
 
+def test_a_session_that_did_not_keep_the_sheet_reads_the_attempt_once_more(contest):
+    taking = contest(3)
+    elsewhere = client_for(taking.person)  # a second device: its own session
+    question = taking.attempt["questions"][1]
+    answer = {"answer": [question["options"][0]["key"]]}
+
+    got = run(
+        lambda: elsewhere.put(API + f"attempts/{taking.attempt['id']}/answers/{question['id']}/", answer, format="json")
+    )
+
+    assert (got.queries, got.transactions) == (SAVE_UNKEPT_QUERIES, 0), got.sql
+    assert got.response.json()["answer"] == answer["answer"]
+
+
 @pytest.mark.parametrize("size", [2, 12])
 def test_starting_and_resuming_cost_the_same_whatever_the_quiz_size(root, org, size):
     person = member(org.first, MemberStatus.FULL, username=f"starter-{size}")
@@ -157,7 +176,8 @@ def test_starting_and_resuming_cost_the_same_whatever_the_quiz_size(root, org, s
     client = client_for(person)
     assert client.get(API + "session/").status_code == 200
     start = run(lambda: client.post(API + f"quizzes/{quiz.pk}/attempts/"), status=201)
-    assert (start.queries, start.transactions) == (START_QUERIES, 1), start.sql
+    # One transaction for the start, one for the session's row (Django's session store).
+    assert (start.queries, start.transactions) == (START_QUERIES, 2), start.sql
     sheet = start.response.json()
     assert len(sheet["questions"]) == size and sheet["answers"] == {} and sheet["answered_count"] == 0
     first = sheet["questions"][0]
