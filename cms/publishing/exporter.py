@@ -248,6 +248,29 @@ def _manifest_fragment(page_id: int, entry: dict) -> str:
     return text
 
 
+def _fragments_in(text: str, manifest: dict[int, dict]) -> dict[int, tuple[dict, str]]:
+    """The JSON lines of each entry as the manifest file holds them: the file is written
+    entry by entry (``_save_manifest``), so re-serialising 100,000 entries when a worker
+    starts (seconds) is not needed. Nothing when the file is laid out otherwise (written by
+    hand or by other code): the lines are then made as entries are written."""
+    body = text.strip()
+    if not (body.startswith("{\n") and body.endswith("\n}")):
+        return {}
+    # Entries are separated by ',\n "': inside one, lines are indented further and strings
+    # hold no raw newline, so the separator cannot occur within an entry.
+    pieces = body[2:-2].split(',\n "')
+    ordered = sorted(manifest)
+    if len(pieces) != len(ordered):
+        return {}
+    fragments = {}
+    for index, (page_id, piece) in enumerate(zip(ordered, pieces, strict=True)):
+        fragment = piece if index == 0 else ' "' + piece
+        if not fragment.startswith(f' "{page_id}": '):
+            return {}
+        fragments[page_id] = (manifest[page_id], fragment)
+    return fragments
+
+
 class Exporter:
     def __init__(self, content_dir: Path | None = None, site_url: str | None = None):
         self.content_dir = Path(content_dir or settings.CONTENT_DIR)
@@ -274,18 +297,17 @@ class Exporter:
         if stat is None:
             return {}
         if cache.path != str(self.manifest_path) or cache.stat != stat:
-            raw = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            text = self.manifest_path.read_text(encoding="utf-8")
             cache.path, cache.stat = str(self.manifest_path), stat
-            cache.manifest = {int(k): v for k, v in raw.items()}
-            cache.fragments = {}
+            cache.manifest = {int(k): v for k, v in json.loads(text).items()}
+            cache.fragments = _fragments_in(text, cache.manifest)
         return dict(cache.manifest)
 
     def warm_up(self) -> None:
-        """A worker's start: the manifest read and its JSON lines made, and the newest page's
-        body rendered without writing anything (Markdown, block templates, link checks), so
-        the first publish pays for none of it (~0.4 s at 10,000 pages)."""
-        for page_id, entry in self.load_manifest().items():
-            _manifest_fragment(page_id, entry)
+        """A worker's start: the manifest read (with its entries' JSON lines, taken from the
+        file), and the newest page's body rendered without writing anything (Markdown, block
+        templates, link checks), so the first publish pays for none of it."""
+        self.load_manifest()
         newest = exportable_queryset(self.site).order_by("-last_published_at").first()
         if newest is not None:
             link_problems(newest)

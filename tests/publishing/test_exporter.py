@@ -195,3 +195,45 @@ def test_the_shared_picture_is_the_cover_else_the_first_public_body_image(home, 
     assert not [f for f in images.iterdir() if f.name.startswith(f"{private_cover.pk}-")]
     meta, _ = _read(site_paths["CONTENT_DIR"] / "news" / "no-picture.md")
     assert "image" not in meta
+
+
+def test_a_starting_worker_takes_each_entrys_lines_from_the_manifest_file_as_they_would_be_written(home, site_paths):
+    """The manifest's per-entry JSON is kept in the process so a publish need not re-serialise
+    every entry; a starting worker takes it from the file instead of making it again (seconds
+    at 100,000 pages). What it takes must be exactly what writing would make, and a file laid
+    out otherwise must not be trusted."""
+    import json
+
+    from cms.publishing import exporter as exporter_module
+    from cms.publishing.exporter import MANIFEST_NAME
+
+    news = SectionPageFactory(parent=home, slug="news")
+    image = ImageFactory(title="图")
+    NewsPageFactory(
+        parent=news, slug="with-image", title='带"引号"的标题', body=[("image", {"image": image, "caption": ""})]
+    )
+    for number in range(3):
+        NewsPageFactory(parent=news, slug=f"plain-{number}")
+    Exporter().sync(None)
+    path = site_paths["CONTENT_DIR"] / MANIFEST_NAME
+
+    exporter_module._manifest_cache.__init__()  # a new process
+    manifest = Exporter().load_manifest()
+    taken = exporter_module._manifest_cache.fragments
+    assert len(taken) == len(manifest) > 3
+    for page_id, entry in manifest.items():
+        made = json.dumps({str(page_id): entry}, ensure_ascii=False, indent=1)[2:-2]
+        assert taken[page_id] == (entry, made)
+
+    # Laid out otherwise (by hand, other code): nothing taken, and the next write is canonical.
+    path.write_text(
+        json.dumps({str(k): v for k, v in manifest.items()}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    exporter_module._manifest_cache.__init__()
+    exporter = Exporter()
+    assert exporter.load_manifest() == manifest and exporter_module._manifest_cache.fragments == {}
+    NewsPageFactory(parent=news, slug="one-more")
+    exporter.sync(None)
+    written = exporter.load_manifest()
+    expected = json.dumps({str(k): written[k] for k in sorted(written)}, ensure_ascii=False, indent=1) + "\n"
+    assert path.read_text(encoding="utf-8") == expected
