@@ -12,8 +12,9 @@ incremental updates of the same pages give byte-identical files)::
     search/p/<hi>/<lo>.json      postings:   {term: "KKKKS…"} or {term: [df bucket, "KKKKS…"]}
     search/d/<hi>/<lo>.json      documents:  {KKKK: [url, title, date, excerpt]}
     search/s/<hi>/<lo>.json      state only (never fetched by the browser): the complete
-                                 postings of terms whose public list is cut to TOP_K
-                                 (only shards that have such a term)
+                                 postings of terms whose public list is cut to TOP_K,
+                                 STATE_SPLIT files per term shard (only files that
+                                 have such a term)
 
     (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits)
 
@@ -62,13 +63,19 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
 
-FORMAT = 2
+FORMAT = 3
 SEARCH_DIR = "search"
 # More, smaller shards keep a long query's first download small at 10,000 pages (the
 # browser fetches one postings file per query term and one vocabulary file per query
 # character); two-level directories (``_shard_name``) keep a publish from copying
 # thousands of directory entries into the new release (build_scripts/release_tree.py).
 TERM_SHARDS = 2048
+# The complete lists of cut terms are most of the index's bytes (286 MB at 100,000 pages)
+# and a publish rewrites those of the page's terms: split finer than the public shards, a
+# publish reads and writes an eighth of the bytes it would otherwise (bench/README.md,
+# publish_latency). Split within a term shard, so a full build still writes them one term
+# shard at a time.
+STATE_SPLIT = 8
 VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
 SHARDS_PER_DIR = 64
@@ -114,6 +121,12 @@ def fnv1a(text: str) -> int:
 
 def term_shard(term: str) -> int:
     return fnv1a(term) % TERM_SHARDS
+
+
+def state_shard(term: str) -> int:
+    """The state file of a term: the next bits of the hash after its term shard's."""
+    h = fnv1a(term)
+    return (h % TERM_SHARDS) * STATE_SPLIT + (h // TERM_SHARDS) % STATE_SPLIT
 
 
 def vocab_key(term: str) -> str:
@@ -187,6 +200,7 @@ def _params(user_dict: Path) -> dict:
 
     return {
         "term_shards": TERM_SHARDS,
+        "state_split": STATE_SPLIT,
         "vocab_shards": VOCAB_SHARDS,
         "doc_shards": DOC_SHARDS,
         "slot_bits": SLOT_BITS,
@@ -252,7 +266,7 @@ class _Files:
 
     def write(self, name: str, data: bytes) -> bool:
         if name.startswith("s/") and data == _EMPTY:
-            # A state file exists only while some list of its shard is cut to TOP_K.
+            # A state file exists only while some list it holds is cut to TOP_K.
             if not self.original.get(name):
                 return False
             if self.remove is not None:
@@ -583,15 +597,16 @@ class FullIndex:
             terms_by_shard[term_shard(term)].append(term)
             v_files[vocab_shard(term)][vocab_key(term)].append(term)
         for i, terms in enumerate(terms_by_shard):
-            public, state = {}, {}
+            public: dict[str, Any] = {}
+            states: dict[int, dict[str, str]] = defaultdict(dict)
             for term in terms:
                 full = _encode_postings(_encoded_chunk(encoded[pair >> 6], pair & 63) for pair in self._postings[term])
                 public[term] = _public_entry(full)
                 if len(full) > TOP_K * 5:
-                    state[term] = full
+                    states[state_shard(term)][term] = full
             yield _p_name(i), _dumps(public)
-            if state:  # a state file exists only while some list of its shard is cut
-                yield _s_name(i), _dumps(state)
+            for number, state in sorted(states.items()):  # only files holding a cut list
+                yield _s_name(number), _dumps(state)
         for i in range(VOCAB_SHARDS):
             yield _v_name(i), _dumps({c: sorted(t) for c, t in v_files[i].items()})
         d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
@@ -881,15 +896,22 @@ def update_search_index(
         by_shard[term_shard(term)].append(term)
     files: dict[str, bytes] = {}
     vocab_changes: dict[int, dict[str, bool]] = defaultdict(dict)  # shard -> term -> present
+    states: dict[int, dict] = {}  # state files read (only those of cut lists, before or after)
+
+    def state_of(term: str) -> dict:
+        number = state_shard(term)
+        if number not in states:
+            states[number] = store.read(_s_name(number))
+        return states[number]
+
     for shard, terms in sorted(by_shard.items()):
         public = store.read(_p_name(shard))
-        state = store.read(_s_name(shard))
         for term in sorted(terms):
-            if term in state:
-                full = state[term]
-            else:
-                full = public.get(term, "")
-                assert isinstance(full, str), f"search state lacks the full list of {term!r}"
+            full = public.get(term, "")
+            was_cut = not isinstance(full, str)
+            if was_cut:  # cut to TOP_K: the complete list is in the state
+                full = state_of(term).get(term)
+                assert full is not None, f"search state lacks the full list of {term!r}"
             existed = bool(full)
             for chunk in removals.get(term, ()):
                 pos = _find(full, chunk)
@@ -899,17 +921,19 @@ def update_search_index(
                 pos = _find(full, chunk)
                 if full[pos : pos + 5] != chunk:
                     full = full[:pos] + chunk + full[pos:]
-            state.pop(term, None)
             if full:
                 public[term] = _public_entry(full)
-                if len(full) > TOP_K * 5:
-                    state[term] = full
             else:
                 public.pop(term, None)
+            if len(full) > TOP_K * 5:
+                state_of(term)[term] = full
+            elif was_cut:
+                state_of(term).pop(term)
             if existed != bool(full):
                 vocab_changes[vocab_shard(term)][term] = bool(full)
         files[_p_name(shard)] = _dumps(public)
-        files[_s_name(shard)] = _dumps(state)
+    for number, state in states.items():
+        files[_s_name(number)] = _dumps(state)
     for shard, changes in sorted(vocab_changes.items()):
         vocab = store.read(_v_name(shard))
         grouped = {c: set(t) for c, t in vocab.items()}

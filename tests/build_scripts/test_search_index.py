@@ -273,10 +273,15 @@ def _body_of(path: Path) -> str:
     return re.search(r"</p><p>(.*)</p></article>", path.read_text(encoding="utf-8")).group(1)
 
 
-def test_incremental_updates_equal_full_builds(tmp_path):
+@pytest.mark.parametrize("top_k", [search_index.TOP_K, 3])
+def test_incremental_updates_equal_full_builds(tmp_path, monkeypatch, top_k):
+    """With the public lists cut at 3, most terms are cut and every step moves some across
+    the cut, in both directions: their complete lists come and go in the state files."""
+    monkeypatch.setattr(search_index, "TOP_K", top_k)
     previous = tmp_path / "r0"
     _synthetic(previous, 150)
     build_search_index(previous)
+    state_files = {len(list((previous / "search" / "s").rglob("*.json")))}
     rng = random.Random(5)
     for number, (step, change, changed, removed) in enumerate(_steps(rng), start=1):
         before = _digest(previous / "search")
@@ -290,7 +295,14 @@ def test_incremental_updates_equal_full_builds(tmp_path):
         shutil.copytree(release, full, ignore=shutil.ignore_patterns("search"))
         build_search_index(full)
         assert _differences(release / "search", full / "search") == [], step
+        state_files.add(len(list((release / "search" / "s").rglob("*.json"))))
         previous = release
+    if top_k == 3:  # the state came and went, each term's list in its own eighth of its shard
+        assert len(state_files) > 1
+        for path in (previous / "search" / "s").rglob("*.json"):
+            name = path.relative_to(previous / "search").as_posix()
+            terms = json.loads(path.read_bytes())
+            assert terms and {search_index._s_name(search_index.state_shard(t)) for t in terms} == {name}
     assert first_title_of(previous, "改过标题的党费公示") == "改过标题的党费公示"
     assert query(previous / "search", "新召开")["results"] == []
 
