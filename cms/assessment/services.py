@@ -391,10 +391,10 @@ def _open_for_saving(user: User, attempt_id: int) -> Attempt | None:
 
 def _upsert_open_answer(record: AttemptAnswer, user: User, *, open_since: datetime.datetime) -> bool:
     """Insert or replace the answer in one statement, only if its attempt is the person's, has
-    not been handed in and has no deadline before ``open_since``; False otherwise. On PostgreSQL the attempt's row is share-locked
-    by the statement: a hand-in committing meanwhile is waited for and then seen, and a
-    hand-in arriving meanwhile waits for the answer to be in (SQLite runs one writer at a
-    time)."""
+    not been handed in and has no deadline before ``open_since``; False otherwise. On
+    PostgreSQL the attempt's row is share-locked by the statement: a hand-in committing
+    meanwhile is waited for and then seen, and a hand-in arriving meanwhile waits for the
+    answer to be in (SQLite runs one writer at a time)."""
     q = connection.ops.quote_name
     answers, attempts = AttemptAnswer._meta, Attempt._meta
     attempt, question, answer, saved_at = (q(answers.get_field(name).column) for name in _UPSERTED)
