@@ -72,9 +72,9 @@ SEARCH_DIR = "search"
 TERM_SHARDS = 2048
 # The complete lists of cut terms are most of the index's bytes (286 MB at 100,000 pages)
 # and a publish rewrites those of the page's terms: split finer than the public shards, a
-# publish reads and writes an eighth of the bytes it would otherwise (bench/README.md,
-# publish_latency). Split within a term shard, so a full build still writes them one term
-# shard at a time.
+# publish reads and writes about an eighth of those bytes (measured end to end, the disk a
+# release adds at 100,000 pages fell from 145 to 111 MB; bench/README.md, publish_latency).
+# Split within a term shard, so a full build still writes them one term shard at a time.
 STATE_SPLIT = 8
 VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
