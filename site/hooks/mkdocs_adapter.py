@@ -15,6 +15,9 @@ the rendered pages' context into what our templates (``site/overrides``) print:
 * ``on_page_context`` gives templates ``dj``: article meta, breadcrumbs, listings, the
   public form (``build_scripts.public_forms``);
 * ``on_post_build`` writes the files the engine made itself (sitemap shards, feed);
+* material's navigation tabs and drawer are rendered once per navigation state and reused
+  (``_navigation_fragment``): with sections-only navigation every article of a section
+  gets the same HTML there;
 * every value from content/ is made safe on its way into HTML (``build_scripts.html_safety``):
   rendered Markdown is sanitised (``on_page_content``), our templates autoescape
   (``on_env``), and the values material's own templates print raw — page and navigation
@@ -39,11 +42,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import material as material_theme
 from markupsafe import Markup
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import normalize_url
 
 from build_scripts import catalogue as cat
 from build_scripts import media_store, output_plan, public_forms, render_request, site_pages
@@ -432,7 +437,59 @@ def on_env(env, config, files):
     cache_dir = os.path.join(tempfile.gettempdir(), f"site-jinja-{os.getuid()}-{signature}")
     os.makedirs(cache_dir, exist_ok=True)
     env.bytecode_cache = jinja2.FileSystemBytecodeCache(cache_dir)
+    # material's own templates under a prefix, for overrides that wrap rather than replace
+    # them (overrides/partials/nav.html, tabs.html: see _navigation_fragment).
+    material = os.path.join(os.path.dirname(os.path.abspath(material_theme.__file__)), "templates")
+    env.loader = jinja2.ChoiceLoader(
+        [env.loader, jinja2.PrefixLoader({"material": jinja2.FileSystemLoader(material)})]
+    )
+    env.globals["dj_navigation_fragment"] = _navigation_fragment
+    _NAV_FRAGMENTS.clear()
     return env
+
+
+# Rendered navigation (the drawer and the tabs) by what it depends on; one build's.
+_NAV_FRAGMENTS: dict[tuple, Markup] = {}
+
+
+@jinja2.pass_context
+def _navigation_fragment(context, name: str) -> Markup:
+    """material's template `name` ("material/partials/nav.html" or tabs.html) as it renders
+    for this page. With the navigation of sections only, that HTML is the same for every
+    article of a section (the nav items, which are active, and the links to them relative
+    to the page), yet it was most of an article's render time: it is rendered once per
+    distinct (active items, relative links) and reused. A page that is itself in the
+    navigation (its entry shows its table of contents) is always rendered."""
+    page, nav = context.get("page"), context.get("nav")
+    key = _navigation_key(name, page, nav, context.get("config"))
+    fragment = _NAV_FRAGMENTS.get(key) if key is not None else None
+    if fragment is None:
+        template = context.environment.get_template(name)
+        fragment = Markup(template.render(context.get_all()))
+        if key is not None:
+            _NAV_FRAGMENTS[key] = fragment
+    return fragment
+
+
+def _navigation_key(name: str, page, nav, config) -> tuple | None:
+    if page is None or nav is None or page.url is None:
+        return None
+    items: list = []
+    stack = list(reversed(nav.items))
+    while stack:
+        item = stack.pop()
+        if item is page or (getattr(item, "is_page", False) and item.file is page.file):
+            return None
+        items.append(item)
+        stack.extend(reversed(getattr(item, "children", None) or ()))
+    homepage = nav.homepage.url if nav.homepage is not None else ""
+    logo = config.theme.get("logo") if config is not None else None
+    urls = [".", homepage, logo or ""] + [item.url or "" for item in items if not getattr(item, "children", None)]
+    return (
+        name,
+        tuple(bool(getattr(item, "active", False)) for item in items),
+        tuple(normalize_url(url, page=page) for url in urls),
+    )
 
 
 def _printable(value):

@@ -3,6 +3,7 @@
 import json
 import re
 import xml.etree.ElementTree as ET
+from urllib.parse import urljoin
 
 import pytest
 import yaml
@@ -67,6 +68,49 @@ def test_navigation_and_footer_lead_to_member_area_and_help(site):
     assert [href for href, _ in tabs][-2:] == ["member/", "help/"]
     footer = html.split('class="md-footer"', 1)[1]
     assert 'href="member/">党员学习</a>' in footer and 'href="help/">使用指南</a>' in footer
+
+
+def _navigation(html: str, url_path: str) -> dict[str, list]:
+    """The tabs' and the drawer's links of a page, resolved to site paths, with their classes."""
+    page = urljoin("http://site.test/", url_path)
+    found = {}
+    for kind, pattern in (
+        ("tabs", r'<li class="([^"]*)">\s*<a href="([^"]+)" class="md-tabs__link">'),
+        ("drawer", r'<a href="([^"]+)" class="(md-nav__link[^"]*)">'),
+    ):
+        # (the drawer only: the table of contents beside it uses the same link class)
+        part = html if kind == "tabs" else html.split("md-nav--primary", 1)[1].split("md-sidebar--secondary", 1)[0]
+        links = re.findall(pattern, part)
+        if kind == "tabs":
+            links = [(href, classes) for classes, href in links]
+        found[kind] = [(urljoin(page, href), "active" in classes) for href, classes in links if "#" not in href]
+    return found
+
+
+def test_every_page_links_the_same_navigation_and_marks_only_its_own_entry(site):
+    # The tabs and the drawer are rendered once per navigation state and reused (the
+    # adapter's _navigation_fragment): pages at other depths and in other sections must
+    # still get links that lead to the same places, and only a page of the navigation
+    # itself is marked as the current one.
+    home = _navigation(read(site, ""), "")
+    section_links = {href for href, _ in home["tabs"]}
+    assert "http://site.test/news/" in section_links and len(section_links) >= 5
+    plain_pages = [
+        "news/theme-day-november/",
+        "theory/two-studies/",
+        "openness/notices/",
+        "tags/",
+    ]
+    in_navigation = ["news/", "theory/", "help/"]  # (these also list their own headings)
+    for url_path in plain_pages + in_navigation:
+        page = _navigation(read(site, url_path), url_path)
+        assert {href for href, _ in page["tabs"]} == section_links, url_path
+        assert {href for href, _ in page["drawer"]} == {href for href, _ in home["drawer"]}, url_path
+        marked = {href for href, active in page["drawer"] if active}
+        assert marked == ({f"http://site.test/{url_path}"} if url_path in in_navigation else set()), url_path
+    assert _navigation(read(site, "news/theme-day-november/"), "news/theme-day-november/") == _navigation(
+        read(site, "news/democratic-review/"), "news/democratic-review/"
+    )
 
 
 def test_help_page_has_breadcrumbs_and_screenshots(site):
