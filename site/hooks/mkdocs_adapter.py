@@ -440,9 +440,7 @@ def on_env(env, config, files):
     # material's own templates under a prefix, for overrides that wrap rather than replace
     # them (overrides/partials/nav.html, tabs.html: see _navigation_fragment).
     material = os.path.join(os.path.dirname(os.path.abspath(material_theme.__file__)), "templates")
-    env.loader = jinja2.ChoiceLoader(
-        [env.loader, jinja2.PrefixLoader({"material": jinja2.FileSystemLoader(material)})]
-    )
+    env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"material": jinja2.FileSystemLoader(material)})])
     env.globals["dj_navigation_fragment"] = _navigation_fragment
     _NAV_FRAGMENTS.clear()
     return env
