@@ -13,6 +13,7 @@ signature (a change here re-renders every page).
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 import zxingcpp
@@ -33,30 +34,26 @@ def qr_modules(text: str) -> list[bytes]:
     return [data[row : row + size] for row in range(0, len(data), size)]
 
 
+# A run of dark modules (0) in a row.
+_DARK_RUN = re.compile(rb"\x00+")
+
+
 def _path(rows: list[bytes]) -> str:
     # Each run of dark modules is one horizontal stroke of width 1 through the middle of its
     # row ("h" run, relative moves between runs): about half the size of a rectangle per run.
+    # Whole-number moves (every stroke is half a module down its row) and the runs found by
+    # the regex engine: the site build draws one code per page.
     parts: list[str] = []
-    x = y = 0.0
-    first = True
+    x = row_y = -1
     for row_index, row in enumerate(rows):
-        column = 0
-        size = len(row)
-        while column < size:
-            if row[column]:
-                column += 1
-                continue
-            start = column
-            while column < size and not row[column]:
-                column += 1
-            to_x, to_y = start + QUIET_ZONE, row_index + QUIET_ZONE + 0.5
-            if first:
-                parts.append(f"M{to_x} {to_y:g}")
-                first = False
+        for run in _DARK_RUN.finditer(row):
+            start, end = run.span()
+            to_x = start + QUIET_ZONE
+            if x < 0:
+                parts.append(f"M{to_x} {row_index + QUIET_ZONE}.5h{end - start}")
             else:
-                parts.append(f"m{to_x - x:g} {to_y - y:g}")
-            parts.append(f"h{column - start}")
-            x, y = to_x + (column - start), to_y
+                parts.append(f"m{to_x - x} {row_index - row_y}h{end - start}")
+            x, row_y = to_x + end - start, row_index
     return "".join(parts)
 
 
