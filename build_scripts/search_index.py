@@ -11,10 +11,13 @@ incremental updates of the same pages give byte-identical files)::
     search/v/<hi>/<lo>.json      vocabulary: {first char: [terms…]} for the chars hashed here
     search/p/<hi>/<lo>.json      postings:   {term: "KKKKS…"} or {term: [df bucket, "KKKKS…"]}
     search/d/<hi>/<lo>.json      documents:  {KKKK: [url, title, date, excerpt]}
-    search/s/<hi>/<lo>.json      state only (never fetched by the browser): the complete
-                                 postings of terms whose public list is cut to TOP_K,
-                                 STATE_SPLIT files per term shard (only files that
-                                 have such a term)
+    search/s/<hi>/<lo>.json      state only (never fetched by the browser), for the terms
+                                 whose public list is cut to TOP_K: {term: [document
+                                 frequency, postings added, postings removed]} since
+                                 the term's base list; STATE_SPLIT files per term
+                                 shard (only files that have such a term)
+    search/b/<hi>/<lo>.json      state only: the base lists, {term: complete postings as
+                                 of the last compaction}, numbered like s/
 
     (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits)
 
@@ -39,6 +42,15 @@ the changed pages only, and rewrite only the shard files whose content changes �
 as new files moved in with ``os.replace``: files of a release are hard links shared with
 the previous release, which may still be served. The state lives in the release, so a
 rollback to an older release keeps pages and index consistent.
+
+A cut list's complete postings grow with the site (a common word is in most pages), so an
+update must not read and rewrite them: it records what it adds and removes in the term's
+small state entry (``s/``) and keeps the public top TOP_K up to date from those alone. The
+base list (``b/``) is read only when a posting of the public top leaves it, when a list
+stops being cut, and when a state file's journal passes JOURNAL_LIMIT characters (it is
+then folded into the base lists: compaction). Public files are byte-identical to a full
+build's after any sequence of updates; the state is equal as lists (``state_lists``), not
+as bytes (a full build has empty journals).
 """
 
 from __future__ import annotations
@@ -63,7 +75,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
 
-FORMAT = 3
+FORMAT = 4
 SEARCH_DIR = "search"
 # More, smaller shards keep a long query's first download small at 10,000 pages (the
 # browser fetches one postings file per query term and one vocabulary file per query
@@ -76,6 +88,10 @@ TERM_SHARDS = 2048
 # release adds at 100,000 pages fell from 145 to 111 MB; bench/README.md, publish_latency).
 # Split within a term shard, so a full build still writes them one term shard at a time.
 STATE_SPLIT = 8
+# Journal characters (5 per posting) a state file holds before its lists are folded into
+# the base: an update reads the journals of its terms' state files every time and a base
+# file only now and then, so this balances the two (bench/README.md, publish_latency).
+JOURNAL_LIMIT = 2000
 VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
 SHARDS_PER_DIR = 64
@@ -174,6 +190,10 @@ def _s_name(shard: int) -> str:
     return _shard_name("s", shard)
 
 
+def _b_name(shard: int) -> str:
+    return _shard_name("b", shard)
+
+
 def _v_name(shard: int) -> str:
     return _shard_name("v", shard)
 
@@ -265,7 +285,7 @@ class _Files:
         return json.loads(data) if data else {}
 
     def write(self, name: str, data: bytes) -> bool:
-        if name.startswith("s/") and data == _EMPTY:
+        if name.startswith(("s/", "b/")) and data == _EMPTY:
             # A state file exists only while some list it holds is cut to TOP_K.
             if not self.original.get(name):
                 return False
@@ -482,6 +502,46 @@ def _find(postings: str, chunk: str) -> int:
     return lo * 5
 
 
+def _contains(postings: str, chunk: str) -> bool:
+    pos = _find(postings, chunk)
+    return postings[pos : pos + 5] == chunk
+
+
+def _insert(postings: str, chunk: str) -> str:
+    pos = _find(postings, chunk)
+    return postings if postings[pos : pos + 5] == chunk else postings[:pos] + chunk + postings[pos:]
+
+
+def _delete(postings: str, chunk: str) -> str:
+    pos = _find(postings, chunk)
+    return postings[:pos] + postings[pos + 5 :] if postings[pos : pos + 5] == chunk else postings
+
+
+def _chunks(postings: str) -> list[str]:
+    return [postings[i : i + 5] for i in range(0, len(postings), 5)]
+
+
+def _merged(base: str, added: str, removed: str) -> str:
+    """A cut list's complete postings: its base list without `removed`, with `added`."""
+    if not added and not removed:
+        return base
+    gone = set(_chunks(removed))
+    kept = [chunk for chunk in _chunks(base) if chunk not in gone] if gone else _chunks(base)
+    return _encode_postings(kept + _chunks(added))  # (two sorted runs: a linear merge)
+
+
+def state_lists(search_dir: str | os.PathLike[str]) -> dict[str, tuple[int, str]]:
+    """term -> (document frequency, complete postings) of every cut list, as the state files
+    of `search_dir` say (a full build and updates of the same pages must agree on these)."""
+    search = Path(search_dir)
+    lists = {}
+    for path in sorted((search / "s").rglob("*.json")):
+        base = _read_json(search / "b" / path.relative_to(search / "s"))
+        for term, (df, added, removed) in json.loads(path.read_bytes()).items():
+            lists[term] = (df, _merged(base.get(term, ""), added, removed))
+    return lists
+
+
 def _public_entry(full: str) -> str | list[Any]:
     if len(full) <= TOP_K * 5:
         return full
@@ -606,7 +666,8 @@ class FullIndex:
                     states[state_shard(term)][term] = full
             yield _p_name(i), _dumps(public)
             for number, state in sorted(states.items()):  # only files holding a cut list
-                yield _s_name(number), _dumps(state)
+                yield _s_name(number), _dumps({term: [len(full) // 5, "", ""] for term, full in state.items()})
+                yield _b_name(number), _dumps(state)
         for i in range(VOCAB_SHARDS):
             yield _v_name(i), _dumps({c: sorted(t) for c, t in v_files[i].items()})
         d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
@@ -896,44 +957,92 @@ def update_search_index(
         by_shard[term_shard(term)].append(term)
     files: dict[str, bytes] = {}
     vocab_changes: dict[int, dict[str, bool]] = defaultdict(dict)  # shard -> term -> present
-    states: dict[int, dict] = {}  # state files read (only those of cut lists, before or after)
+    journals: dict[int, dict] = {}  # state files read (only those of cut lists, before or after)
+    bases: dict[int, dict] = {}  # base files read (a refill, a list no longer cut, a compaction)
+    bases_changed: set[int] = set()
 
-    def state_of(term: str) -> dict:
-        number = state_shard(term)
-        if number not in states:
-            states[number] = store.read(_s_name(number))
-        return states[number]
+    def journal_of(number: int) -> dict:
+        if number not in journals:
+            journals[number] = store.read(_s_name(number))
+        return journals[number]
+
+    def base_of(number: int) -> dict:
+        if number not in bases:
+            bases[number] = store.read(_b_name(number))
+        return bases[number]
 
     for shard, terms in sorted(by_shard.items()):
         public = store.read(_p_name(shard))
         for term in sorted(terms):
-            full = public.get(term, "")
-            was_cut = not isinstance(full, str)
-            if was_cut:  # cut to TOP_K: the complete list is in the state
-                full = state_of(term).get(term)
-                assert full is not None, f"search state lacks the full list of {term!r}"
-            existed = bool(full)
-            for chunk in removals.get(term, ()):
-                pos = _find(full, chunk)
-                if full[pos : pos + 5] == chunk:
-                    full = full[:pos] + full[pos + 5 :]
-            for chunk in additions.get(term, ()):
-                pos = _find(full, chunk)
-                if full[pos : pos + 5] != chunk:
-                    full = full[:pos] + chunk + full[pos:]
-            if full:
-                public[term] = _public_entry(full)
-            else:
-                public.pop(term, None)
-            if len(full) > TOP_K * 5:
-                state_of(term)[term] = full
-            elif was_cut:
-                state_of(term).pop(term)
-            if existed != bool(full):
-                vocab_changes[vocab_shard(term)][term] = bool(full)
+            # A posting removed and added again (an edit that keeps the term's score) stays.
+            dropped = set(removals.get(term, ())) - set(additions.get(term, ()))
+            added = set(additions.get(term, ())) - set(removals.get(term, ()))
+            entry = public.get(term, "")
+            existed = bool(entry)
+            number = state_shard(term)
+            if isinstance(entry, str):  # not cut: the public list is the complete one
+                full = entry
+                for chunk in sorted(dropped):
+                    full = _delete(full, chunk)
+                for chunk in sorted(added):
+                    full = _insert(full, chunk)
+                if len(full) > TOP_K * 5:  # cut from now on: no base list yet
+                    journal_of(number)[term] = [len(full) // 5, full, ""]
+                if full:
+                    public[term] = _public_entry(full)
+                else:
+                    public.pop(term)
+            else:  # cut to TOP_K: the state entry says what changed since the base list
+                journal = journal_of(number)
+                assert term in journal, f"search state lacks the list of {term!r}"
+                df, journal_added, journal_removed = journal[term]
+                top = entry[1]
+                refill = any(_contains(top, chunk) for chunk in dropped)
+                for chunk in sorted(dropped):
+                    if _contains(journal_added, chunk):
+                        journal_added = _delete(journal_added, chunk)
+                    else:
+                        journal_removed = _insert(journal_removed, chunk)
+                    df -= 1
+                for chunk in sorted(added):
+                    if _contains(journal_removed, chunk):
+                        journal_removed = _delete(journal_removed, chunk)
+                    else:
+                        journal_added = _insert(journal_added, chunk)
+                    df += 1
+                if refill or df <= TOP_K:  # the next best, or the whole list, from the base
+                    full = _merged(base_of(number).get(term, ""), journal_added, journal_removed)
+                    assert len(full) == df * 5, f"search state of {term!r} does not add up"
+                    if df <= TOP_K:
+                        del journal[term]
+                        if base_of(number).pop(term, None) is not None:
+                            bases_changed.add(number)
+                        if full:
+                            public[term] = full
+                        else:
+                            public.pop(term)
+                    else:
+                        journal[term] = [df, journal_added, journal_removed]
+                        public[term] = _public_entry(full)
+                else:
+                    for chunk in sorted(added):
+                        if chunk < top[-5:]:
+                            top = _insert(top, chunk)[: TOP_K * 5]
+                    journal[term] = [df, journal_added, journal_removed]
+                    public[term] = [_df_bucket(df), top]
+            if existed != (term in public):
+                vocab_changes[vocab_shard(term)][term] = term in public
         files[_p_name(shard)] = _dumps(public)
-    for number, state in states.items():
-        files[_s_name(number)] = _dumps(state)
+    for number, journal in journals.items():
+        if sum(len(added) + len(removed) for _df, added, removed in journal.values()) > JOURNAL_LIMIT:
+            base = base_of(number)  # compaction: the journal folded into the base lists
+            for term, (df, added, removed) in journal.items():
+                base[term] = _merged(base.get(term, ""), added, removed)
+                journal[term] = [df, "", ""]
+            bases_changed.add(number)
+        files[_s_name(number)] = _dumps(journal)
+    for number in bases_changed:
+        files[_b_name(number)] = _dumps(bases[number])
     for shard, changes in sorted(vocab_changes.items()):
         vocab = store.read(_v_name(shard))
         grouped = {c: set(t) for c, t in vocab.items()}

@@ -213,12 +213,32 @@ def _html(title: str, body: str, *, date="2026-11-01", noindex=False) -> str:
 
 
 def _differences(a: Path, b: Path) -> list[str]:
-    names_a = {rel for rel, _ in walk_files(a)}
-    names_b = {rel for rel, _ in walk_files(b)}
+    """What differs between two search indexes: any public file (what the browser fetches)
+    not byte for byte the same, and any cut list whose document frequency or complete
+    postings differ (the state files record them as base + journal, so updates and a full
+    build may lay the same lists out differently)."""
+    names_a = {rel for rel, _ in walk_files(a) if not rel.startswith(("s/", "b/"))}
+    names_b = {rel for rel, _ in walk_files(b) if not rel.startswith(("s/", "b/"))}
     assert names_a and names_b
-    return sorted(names_a ^ names_b) + [
-        n for n in sorted(names_a & names_b) if not filecmp.cmp(a / n, b / n, shallow=False)
-    ]
+    lists_a, lists_b = search_index.state_lists(a), search_index.state_lists(b)
+    return (
+        sorted(names_a ^ names_b)
+        + [n for n in sorted(names_a & names_b) if not filecmp.cmp(a / n, b / n, shallow=False)]
+        + [f"state of {t}" for t in sorted(set(lists_a) | set(lists_b)) if lists_a.get(t) != lists_b.get(t)]
+    )
+
+
+def _check_state_layout(search: Path) -> None:
+    """Each state file holds only the terms numbered into it, every base list belongs to a
+    term of its state file, and a state file exists only while it holds a cut list."""
+    for path in (search / "s").rglob("*.json"):
+        name = path.relative_to(search).as_posix()
+        terms = json.loads(path.read_bytes())
+        assert terms and {search_index._s_name(search_index.state_shard(t)) for t in terms} == {name}
+    for path in (search / "b").rglob("*.json"):
+        base = json.loads(path.read_bytes())
+        journal = search / "s" / path.relative_to(search / "b")
+        assert base and journal.exists() and set(base) <= set(json.loads(journal.read_bytes())), path
 
 
 def _digest(root: Path) -> str:
@@ -273,11 +293,17 @@ def _body_of(path: Path) -> str:
     return re.search(r"</p><p>(.*)</p></article>", path.read_text(encoding="utf-8")).group(1)
 
 
-@pytest.mark.parametrize("top_k", [search_index.TOP_K, 3])
-def test_incremental_updates_equal_full_builds(tmp_path, monkeypatch, top_k):
+@pytest.mark.parametrize(
+    ("top_k", "journal_limit"),
+    [(search_index.TOP_K, search_index.JOURNAL_LIMIT), (3, search_index.JOURNAL_LIMIT), (3, 0)],
+    ids=["default", "top-3", "top-3-compacting-every-update"],
+)
+def test_incremental_updates_equal_full_builds(tmp_path, monkeypatch, top_k, journal_limit):
     """With the public lists cut at 3, most terms are cut and every step moves some across
-    the cut, in both directions: their complete lists come and go in the state files."""
+    the cut, in both directions: their complete lists come and go in the state files. With
+    no room in the journals, every update folds them into the base lists."""
     monkeypatch.setattr(search_index, "TOP_K", top_k)
+    monkeypatch.setattr(search_index, "JOURNAL_LIMIT", journal_limit)
     previous = tmp_path / "r0"
     _synthetic(previous, 150)
     build_search_index(previous)
@@ -297,12 +323,9 @@ def test_incremental_updates_equal_full_builds(tmp_path, monkeypatch, top_k):
         assert _differences(release / "search", full / "search") == [], step
         state_files.add(len(list((release / "search" / "s").rglob("*.json"))))
         previous = release
+        _check_state_layout(release / "search")
     if top_k == 3:  # the state came and went, each term's list in its own eighth of its shard
         assert len(state_files) > 1
-        for path in (previous / "search" / "s").rglob("*.json"):
-            name = path.relative_to(previous / "search").as_posix()
-            terms = json.loads(path.read_bytes())
-            assert terms and {search_index._s_name(search_index.state_shard(t)) for t in terms} == {name}
     assert first_title_of(previous, "改过标题的党费公示") == "改过标题的党费公示"
     assert query(previous / "search", "新召开")["results"] == []
 
@@ -342,6 +365,59 @@ def test_a_one_page_update_costs_the_same_on_a_bigger_site(tmp_path):
         # Bounded by the page's own terms (~60 here), far below the index size.
         assert len(rewritten) < 160 and len(rewritten) < total / 5, (pages, len(rewritten), total)
     assert costs[400] <= costs[100] * 1.5 + 10, costs
+
+
+def test_an_update_reads_the_complete_lists_only_when_a_top_posting_leaves(tmp_path, monkeypatch):
+    """A cut list's complete postings grow with the site: adding a page must not read them
+    (its postings go into the journal and, if good enough, the public top), and removing a
+    page reads only the base lists of terms whose public top it was in."""
+    monkeypatch.setattr(search_index, "TOP_K", 3)
+    read: list[str] = []
+    real_read = search_index._Files.read
+
+    def recording_read(files, name):
+        read.append(name)
+        return real_read(files, name)
+
+    monkeypatch.setattr(search_index._Files, "read", recording_read)
+    base = tmp_path / "r0"
+    _synthetic(base, 120)
+    build_search_index(base)
+    assert len(list((base / "search" / "b").rglob("*.json"))) > 10
+
+    added = _next_release(base, tmp_path / "r1")
+    _page(added, "s1/new/index.html", *_article(random.Random(3), 7777))
+    update_search_index(added, base, ["s1/new/index.html"], [])
+    assert [n for n in read if n.startswith("s/")] and not [n for n in read if n.startswith("b/")]
+
+    read.clear()
+    removed = _next_release(added, tmp_path / "r2")
+    os.unlink(removed / "s1/new/index.html")
+    update_search_index(removed, added, [], ["s1/new/index.html"])
+    public_tops = set()  # the cut terms of the new page whose public top 3 it made
+    key = _key_of(added, "s1/new/")
+    for term, (_df, full) in search_index.state_lists(added / "search").items():
+        posting = next((full[i : i + 5] for i in range(0, len(full), 5) if full[i + 1 : i + 5] == key), None)
+        shard = json.loads((added / "search" / search_index._p_name(search_index.term_shard(term))).read_bytes())
+        if posting is not None and search_index._contains(shard[term][1], posting):
+            public_tops.add(term)
+    assert public_tops
+    assert {n for n in read if n.startswith("b/")} == {
+        search_index._b_name(search_index.state_shard(t)) for t in public_tops
+    }
+    full = tmp_path / "full"
+    shutil.copytree(removed, full, ignore=shutil.ignore_patterns("search"))
+    build_search_index(full)
+    assert _differences(removed / "search", full / "search") == []
+
+
+def _key_of(site: Path, url: str) -> str:
+    return next(
+        key
+        for path in (site / "search" / "d").rglob("*.json")
+        for key, record in json.loads(path.read_bytes()).items()
+        if record[0] == url
+    )
 
 
 def test_colliding_document_keys_are_resolved_the_same_way(tmp_path, monkeypatch):
