@@ -535,10 +535,13 @@ def state_lists(search_dir: str | os.PathLike[str]) -> dict[str, tuple[int, str]
     of `search_dir` say (a full build and updates of the same pages must agree on these)."""
     search = Path(search_dir)
     lists = {}
-    for path in sorted((search / "s").rglob("*.json")):
-        base = _read_json(search / "b" / path.relative_to(search / "s"))
-        for term, (df, added, removed) in json.loads(path.read_bytes()).items():
-            lists[term] = (df, _merged(base.get(term, ""), added, removed))
+    # (followlinks: a release's directories may be shared ones, build_scripts/release_tree.py)
+    for directory, _subdirs, filenames in os.walk(search / "s", followlinks=True):
+        for filename in filenames:
+            name = os.path.relpath(os.path.join(directory, filename), search / "s")
+            base = _read_json(search / "b" / name)
+            for term, (df, added, removed) in _read_json(search / "s" / name).items():
+                lists[term] = (df, _merged(base.get(term, ""), added, removed))
     return lists
 
 

@@ -11,12 +11,16 @@ import yaml
 from content_samples import article_meta, write_sample_content
 
 from build_scripts.release_tree import walk_files
+from build_scripts.search_index import state_lists
 from build_scripts.site_build import RELEASE_JSON, build_release
+
+# The search index's state: the same lists, laid out as base + journal by updates.
+_SEARCH_STATE = ("search/s/", "search/b/")
 
 
 def _files(root: Path) -> dict[str, Path]:
     # Through the directories a release shares with others (rglob would stop at them).
-    return {rel: path for rel, path in walk_files(root) if rel != RELEASE_JSON}
+    return {rel: path for rel, path in walk_files(root) if rel != RELEASE_JSON and not rel.startswith(_SEARCH_STATE)}
 
 
 def _assert_identical(incremental: Path, full: Path) -> None:
@@ -24,6 +28,7 @@ def _assert_identical(incremental: Path, full: Path) -> None:
     assert sorted(inc) == sorted(ful), set(inc) ^ set(ful)
     different = [name for name in inc if not filecmp.cmp(inc[name], ful[name], shallow=False)]
     assert different == []
+    assert state_lists(incremental / "search") == state_lists(full / "search")
 
 
 def _step_built_incrementally(content: Path, releases: Path, step: str, full: Path):
