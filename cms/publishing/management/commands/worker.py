@@ -86,6 +86,7 @@ class Command(BaseCommand):
             if not once:  # a long-lived worker: its first publish should not wait for imports
                 publishing.warm_up()
             self.stdout.write(f"后台任务进程已启动（每 {interval:g} 秒检查一次任务队列）。")
+            self.stdout.flush()  # a log file or journal shows it now, not when a buffer fills
             while self.running:
                 self.periodic_jobs(worker_id, scheduled_every, once)
                 run_pass(worker_id)
