@@ -710,14 +710,16 @@ def _load_build_state(release: Release, signature: str) -> dict | None:
     outputs: dict[str, dict] = {}
     sources: dict[str, dict] = {}
     try:
-        for path in sorted(directory.iterdir()):
-            if path.name == "meta.json":
-                continue
-            for src, record in json.loads(path.read_bytes()).items():
-                source = record.pop("source", None)
-                if source is not None:
-                    sources[src] = source
-                outputs[src] = record
+        # (followlinks: the shards' directories are shared ones, build_scripts/release_tree.py)
+        for folder, _subdirs, filenames in sorted(os.walk(directory, followlinks=True)):
+            for filename in sorted(filenames):
+                if folder == str(directory) and filename == "meta.json":
+                    continue
+                for src, record in json.loads(Path(folder, filename).read_bytes()).items():
+                    source = record.pop("source", None)
+                    if source is not None:
+                        sources[src] = source
+                    outputs[src] = record
     except (OSError, ValueError):
         return None
     return {"outputs": outputs, "sources": sources}
