@@ -442,12 +442,16 @@ def on_env(env, config, files):
     material = os.path.join(os.path.dirname(os.path.abspath(material_theme.__file__)), "templates")
     env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"material": jinja2.FileSystemLoader(material)})])
     env.globals["dj_navigation_fragment"] = _navigation_fragment
+    global _page_navigation
     _NAV_FRAGMENTS.clear()
+    _page_navigation = None
     return env
 
 
 # Rendered navigation (the drawer and the tabs) by what it depends on; one build's.
 _NAV_FRAGMENTS: dict[tuple, Markup] = {}
+# (page, its navigation state): worked out once for the page's tabs and drawer.
+_page_navigation: tuple[Any, tuple | None] | None = None
 
 
 @jinja2.pass_context
@@ -458,8 +462,8 @@ def _navigation_fragment(context, name: str) -> Markup:
     to the page), yet it was most of an article's render time: it is rendered once per
     distinct (active items, relative links) and reused. A page that is itself in the
     navigation (its entry shows its table of contents) is always rendered."""
-    page, nav = context.get("page"), context.get("nav")
-    key = _navigation_key(name, page, nav, context.get("config"))
+    state = _navigation_state(context.get("page"), context.get("nav"), context.get("config"))
+    key = (name, state) if state is not None else None
     fragment = _NAV_FRAGMENTS.get(key) if key is not None else None
     if fragment is None:
         template = context.environment.get_template(name)
@@ -469,25 +473,33 @@ def _navigation_fragment(context, name: str) -> Markup:
     return fragment
 
 
-def _navigation_key(name: str, page, nav, config) -> tuple | None:
-    if page is None or nav is None or page.url is None:
-        return None
-    items: list = []
-    stack = list(reversed(nav.items))
-    while stack:
-        item = stack.pop()
-        if item is page or (getattr(item, "is_page", False) and item.file is page.file):
-            return None
-        items.append(item)
-        stack.extend(reversed(getattr(item, "children", None) or ()))
-    homepage = nav.homepage.url if nav.homepage is not None else ""
-    logo = config.theme.get("logo") if config is not None else None
-    urls = [".", homepage, logo or ""] + [item.url or "" for item in items if not getattr(item, "children", None)]
-    return (
-        name,
-        tuple(bool(getattr(item, "active", False)) for item in items),
-        tuple(normalize_url(url, page=page) for url in urls),
-    )
+def _navigation_state(page, nav, config) -> tuple | None:
+    """What material's navigation templates print for `page` depends on: which items are
+    active and the links as they are relative to the page (None: a page of the navigation
+    itself, or no page)."""
+    global _page_navigation
+    if _page_navigation is not None and _page_navigation[0] is page:
+        return _page_navigation[1]
+    state = None
+    if page is not None and nav is not None and page.url is not None:
+        items: list = []
+        stack = list(reversed(nav.items))
+        while stack:
+            item = stack.pop()
+            if item is page:  # (MkDocs' navigation holds the very Page objects it renders)
+                break
+            items.append(item)
+            stack.extend(reversed(getattr(item, "children", None) or ()))
+        else:
+            homepage = nav.homepage.url if nav.homepage is not None else ""
+            logo = config.theme.get("logo") if config is not None else None
+            leaves = [item.url or "" for item in items if not getattr(item, "children", None)]
+            state = (
+                tuple(bool(getattr(item, "active", False)) for item in items),
+                tuple(normalize_url(url, page=page) for url in [".", homepage, logo or "", *leaves]),
+            )
+    _page_navigation = (page, state)
+    return state
 
 
 def _printable(value):
