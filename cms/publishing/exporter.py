@@ -33,7 +33,8 @@ from .exportable import EXPORTED_TYPES, default_site, exportable_queryset, is_ex
 from .links import LinkProblem, SiteLinks
 from .markdown import Asset, AssetCollector
 
-MANIFEST_NAME = ".manifest.json"
+MANIFEST_DIR = ".manifest"
+LEGACY_MANIFEST_NAME = ".manifest.json"  # one file, before the manifest was sharded
 SITE_SETTINGS_NAME = "_site.yml"
 MANAGED_TOP_LEVEL = {"README.md"}  # files the exporter never touches
 
@@ -215,61 +216,71 @@ def _atomic_write(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+#: The manifest is sharded by page id so that a publish rewrites (and commits) one small
+#: file instead of an entry list that grows with the site (9 MB at 100,000 pages).
+MANIFEST_SHARDS = 256
+
+
+def manifest_shard(page_id: int) -> str:
+    """The shard file (relative to content/) that holds `page_id`'s manifest entry."""
+    return f"{MANIFEST_DIR}/{page_id % MANIFEST_SHARDS:02x}.json"
+
+
+def is_manifest_path(path: str) -> bool:
+    """Whether a content/ path is the manifest's (bookkeeping, not a page of the site)."""
+    return path == LEGACY_MANIFEST_NAME or path.startswith(f"{MANIFEST_DIR}/")
+
+
+def _stat_of(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _parse_entries(text: str) -> dict[int, dict]:
+    gc.disable()  # many small dicts: the collector would more than double the time
+    try:
+        return {int(k): v for k, v in json.loads(text).items()}
+    finally:
+        gc.enable()
+
+
 class _ManifestCache:
-    """The parsed manifest and its serialised entries, kept in the process between
-    publishes (the worker): parsing and re-serialising 10,000 entries on every publish
-    is most of an export's cost. Valid while the file keeps the size, mtime and inode it
-    had when it was read or written (a content rollback restores another one)."""
+    """The parsed shards, kept in the process between publishes (the worker): parsing the
+    whole manifest on every publish would cost more than the publish. Each shard is valid
+    while its file keeps the size, mtime and inode it had when it was read or written (a
+    content rollback restores other files)."""
 
     def __init__(self) -> None:
-        self.path: str | None = None
-        self.stat: tuple | None = None
-        self.manifest: dict[int, dict] = {}
-        self.fragments: dict[int, tuple[dict, str]] = {}  # page id -> (entry, its JSON lines)
+        self.content_dir: Path | None = None
+        self.shards: dict[str, tuple[tuple, dict[int, dict]]] = {}  # shard path -> (stat, entries)
+        self.legacy: tuple[tuple, dict[int, dict]] | None = None
+        self.merged: dict[int, dict] | None = None  # every entry, while no shard changed
 
-    @staticmethod
-    def stat_of(path: Path) -> tuple | None:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            return None
-        return (st.st_size, st.st_mtime_ns, st.st_ino)
+    def reset_for(self, content_dir: Path) -> None:
+        if self.content_dir != content_dir:
+            self.__init__()
+            self.content_dir = content_dir
 
 
 _manifest_cache = _ManifestCache()
 
 
-def _manifest_fragment(page_id: int, entry: dict) -> str:
-    cached = _manifest_cache.fragments.get(page_id)
-    if cached is not None and cached[0] is entry:
-        return cached[1]
-    # Exactly json.dumps(whole manifest, indent=1)'s lines for this entry.
-    text = json.dumps({str(page_id): entry}, ensure_ascii=False, indent=1)[2:-2]
-    _manifest_cache.fragments[page_id] = (entry, text)
-    return text
-
-
-def _fragments_in(text: str, manifest: dict[int, dict]) -> dict[int, tuple[dict, str]]:
-    """The JSON lines of each entry as the manifest file holds them: the file is written
-    entry by entry (``_save_manifest``), so re-serialising 100,000 entries when a worker
-    starts (seconds) is not needed. Nothing when the file is laid out otherwise (written by
-    hand or by other code): the lines are then made as entries are written."""
-    body = text.strip()
-    if not (body.startswith("{\n") and body.endswith("\n}")):
-        return {}
-    # Entries are separated by ',\n "': inside one, lines are indented further and strings
-    # hold no raw newline, so the separator cannot occur within an entry.
-    pieces = body[2:-2].split(',\n "')
-    ordered = sorted(manifest)
-    if len(pieces) != len(ordered):
-        return {}
-    fragments = {}
-    for index, (page_id, piece) in enumerate(zip(ordered, pieces, strict=True)):
-        fragment = piece if index == 0 else ' "' + piece
-        if not fragment.startswith(f' "{page_id}": '):
-            return {}
-        fragments[page_id] = (manifest[page_id], fragment)
-    return fragments
+def manifest_entry(content_dir: Path, page_id: int) -> dict | None:
+    """One page's manifest entry, read from its shard alone (or the legacy single file)."""
+    try:
+        legacy = (content_dir / LEGACY_MANIFEST_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        pass
+    else:
+        return json.loads(legacy).get(str(page_id))
+    try:
+        shard = (content_dir / manifest_shard(page_id)).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return json.loads(shard).get(str(page_id))
 
 
 class Exporter:
@@ -278,7 +289,6 @@ class Exporter:
         self.media_store = store_for(settings.CONTENT_GIT_DIR)
         self.site_url = site_url or settings.PUBLIC_SITE_URL
         self.site = default_site()
-        self.manifest_path = self.content_dir / MANIFEST_NAME
         # Every content/ path this exporter wrote, deleted or checked since the last
         # take_touched(): the commit stages those alone (ContentRepo.commit_all paths=).
         # Checked paths count too, so a retried publish whose files were already written
@@ -289,44 +299,95 @@ class Exporter:
         touched, self.touched = self.touched, set()
         return touched
 
-    # Manifest: {page_id: {"path": str, "assets": [str]}} -----------------------------
+    # Manifest: {page_id: {"path": str, "assets": [str]}}, in MANIFEST_SHARDS files -----
 
     def load_manifest(self) -> dict[int, dict]:
-        """A fresh dict (callers change it); its entries are shared, never modified in place."""
+        """A fresh dict (callers change it); its entries are shared, never modified in place.
+
+        content/ written before the manifest was sharded (or rolled back to such a commit)
+        holds one `.manifest.json`: it is read as it is, and the next write replaces it by
+        the shards."""
         cache = _manifest_cache
-        stat = cache.stat_of(self.manifest_path)
-        if stat is None:
-            return {}
-        if cache.path != str(self.manifest_path) or cache.stat != stat:
-            text = self.manifest_path.read_text(encoding="utf-8")
-            cache.path, cache.stat = str(self.manifest_path), stat
-            gc.disable()  # 100,000 entries: the collector would more than double the time
-            try:
-                cache.manifest = {int(k): v for k, v in json.loads(text).items()}
-                cache.fragments = _fragments_in(text, cache.manifest)
-            finally:
-                gc.enable()
-        return dict(cache.manifest)
+        cache.reset_for(self.content_dir)
+        legacy_path = self.content_dir / LEGACY_MANIFEST_NAME
+        legacy_stat = _stat_of(legacy_path)
+        if legacy_stat is not None:
+            if cache.legacy is None or cache.legacy[0] != legacy_stat:
+                cache.legacy = (legacy_stat, _parse_entries(legacy_path.read_text(encoding="utf-8")))
+                cache.merged = None
+            return dict(cache.legacy[1])
+        if cache.legacy is not None:
+            cache.legacy, cache.merged = None, None
+        shard_dir = self.content_dir / MANIFEST_DIR
+        present: dict[str, tuple] = {}
+        if shard_dir.is_dir():
+            with os.scandir(shard_dir) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".json") and not entry.name.startswith("."):
+                        st = entry.stat()
+                        present[f"{MANIFEST_DIR}/{entry.name}"] = (st.st_size, st.st_mtime_ns, st.st_ino)
+        for name in list(cache.shards):
+            if name not in present:
+                del cache.shards[name]
+                cache.merged = None
+        for name, stat in present.items():
+            cached = cache.shards.get(name)
+            if cached is None or cached[0] != stat:
+                text = (self.content_dir / name).read_text(encoding="utf-8")
+                cache.shards[name] = (stat, _parse_entries(text))
+                cache.merged = None
+        if cache.merged is None:
+            cache.merged = {}
+            for _stat, entries in cache.shards.values():
+                cache.merged.update(entries)
+        return dict(cache.merged)
 
     def warm_up(self) -> None:
-        """A worker's start: the manifest read (with its entries' JSON lines, taken from the
-        file), and the newest page's body rendered without writing anything (Markdown, block
-        templates, link checks), so the first publish pays for none of it."""
+        """A worker's start: the manifest read, and the newest page's body rendered without
+        writing anything (Markdown, block templates, link checks), so the first publish pays
+        for none of it."""
         self.load_manifest()
         newest = exportable_queryset(self.site).order_by("-last_published_at").first()
         if newest is not None:
             link_problems(newest)
 
-    def _save_manifest(self, manifest: dict[int, dict]) -> None:
-        self.touched.add(MANIFEST_NAME)
-        if manifest:
-            data = "{\n" + ",\n".join(_manifest_fragment(k, manifest[k]) for k in sorted(manifest)) + "\n}"
-        else:
-            data = "{}"
-        self._write_if_changed(MANIFEST_NAME, (data + "\n").encode("utf-8"))
+    def _save_manifest(self, manifest: dict[int, dict], changed: set[int] | None) -> None:
+        """Write the shards holding the `changed` page ids (None: every shard), from
+        `manifest` (what load_manifest gave, with those ids updated)."""
         cache = _manifest_cache
-        cache.path, cache.stat = str(self.manifest_path), cache.stat_of(self.manifest_path)
-        cache.manifest = dict(manifest)
+        legacy = cache.legacy is not None or (self.content_dir / LEGACY_MANIFEST_NAME).exists()
+        if changed is None or legacy:
+            by_shard: dict[str, dict[int, dict]] = {}
+            for page_id, entry in manifest.items():
+                by_shard.setdefault(manifest_shard(page_id), {})[page_id] = entry
+            stale = {name for name in cache.shards if name not in by_shard}
+            shard_dir = self.content_dir / MANIFEST_DIR
+            if shard_dir.is_dir():  # files no entry maps to any more (or left by hand)
+                stale |= {f"{MANIFEST_DIR}/{f.name}" for f in shard_dir.iterdir()} - set(by_shard)
+        else:
+            by_shard = {}
+            for page_id in changed:
+                name = manifest_shard(page_id)
+                if name not in by_shard:
+                    by_shard[name] = dict(cache.shards[name][1]) if name in cache.shards else {}
+                if page_id in manifest:
+                    by_shard[name][page_id] = manifest[page_id]
+                else:
+                    by_shard[name].pop(page_id, None)
+            stale = {name for name, entries in by_shard.items() if not entries}
+        for name in sorted(stale):
+            self._remove(name)
+            cache.shards.pop(name, None)
+        for name, entries in sorted(by_shard.items()):
+            if not entries:
+                continue
+            data = json.dumps({str(k): entries[k] for k in sorted(entries)}, ensure_ascii=False, indent=1)
+            self._write_if_changed(name, (data + "\n").encode("utf-8"))
+            cache.shards[name] = (_stat_of(self.content_dir / name), entries)
+        if legacy:
+            self._remove(LEGACY_MANIFEST_NAME)
+            cache.legacy = None
+        cache.merged = dict(manifest)
 
     # Writing -------------------------------------------------------------------------
 
@@ -432,7 +493,7 @@ class Exporter:
             self._remove_unused_assets(manifest)
         else:
             self._remove_dropped_assets(manifest, dropped_assets)
-        self._save_manifest(manifest)
+        self._save_manifest(manifest, None if scope is None else set(stale_ids) | set(exported))
         self.write_site_settings()
 
     def _remove_unused_assets(self, manifest: dict[int, dict]) -> None:

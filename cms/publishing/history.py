@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +19,12 @@ from django.conf import settings
 from build_scripts.content_repo import ContentRepo
 from build_scripts.site_build import Release, current_release, list_releases
 
+from .exporter import is_manifest_path
 from .models import ContentChange, SiteBuild
 
 # Commits of one release shown in the list; the rest are summarised as a count.
 RELEASE_COMMITS_SHOWN = 8
 RELEASE_COMMITS_COUNTED = 200
-MANIFEST = ".manifest.json"
 
 
 def content_repo() -> ContentRepo:
@@ -188,7 +187,7 @@ def commit_details(repo: ContentRepo, sha: str, titles: int = 50) -> dict:
     head = repo.head()
     entry["is_head"] = sha == head
     changed = repo.changed_paths(head, sha) if head and head != sha else []
-    entry["changed_vs_head"] = [p for p in changed if p != MANIFEST]
+    entry["changed_vs_head"] = [p for p in changed if not is_manifest_path(p)]
     entry["reappearing"], entry["disappearing"] = [], []
     if changed:
         pages = [p for p in changed if p.endswith(".md") and p != "README.md"]
@@ -219,12 +218,11 @@ def release_names_by_commit() -> dict[str, list[str]]:
 def page_content_path(page) -> str | None:
     """Where the exporter writes (or last wrote) this page in content/."""
     from .exportable import default_site
-    from .exporter import content_path_for
+    from .exporter import content_path_for, manifest_entry
 
-    manifest_path = Path(settings.CONTENT_DIR) / MANIFEST
     try:
-        entry = json.loads(manifest_path.read_text(encoding="utf-8")).get(str(page.pk))
-    except (FileNotFoundError, ValueError):
+        entry = manifest_entry(Path(settings.CONTENT_DIR), page.pk)
+    except ValueError:
         entry = None
     if entry:
         return entry["path"]

@@ -6,7 +6,7 @@ Semantics (also shown to the admin; docs/site-build.md "Rollback and publishing 
   live revision.
 * **Switching to a kept release** only moves `current`; content/ is untouched.
 * **Rolling content back to a commit** adds a commit on top of content/'s history whose tree
-  equals that commit's (history is never rewritten; the manifest `.manifest.json` comes
+  equals that commit's (history is never rewritten; the manifest `.manifest/` comes
   back with the tree, so content/ stays self-consistent) and builds a release from it.
 * A switch lasts until the next build: any publish builds from content/'s HEAD, which
   still holds the newest content, so the whole site comes back.

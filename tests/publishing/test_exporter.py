@@ -1,10 +1,18 @@
+import json
 import os
 
 import yaml
 from wagtail.rich_text import RichText
 
 from build_scripts.media_store import read_pointer, store_for
-from cms.publishing.exporter import Exporter
+from cms.publishing.exporter import (
+    LEGACY_MANIFEST_NAME,
+    MANIFEST_DIR,
+    Exporter,
+    is_manifest_path,
+    manifest_entry,
+    manifest_shard,
+)
 from tests.factories import (
     DocumentFactory,
     ImageFactory,
@@ -118,31 +126,99 @@ def test_internal_link_to_a_draft_becomes_plain_text(home, site_paths):
     assert "not-yet" not in body
 
 
-def test_manifest_bytes_and_its_in_process_copy(home, site_paths):
-    """The manifest is written exactly as json.dumps(indent=1) would (its format is the
-    contract), and the copy the worker keeps is dropped when the file is replaced
-    (a content rollback restores another one)."""
-    import json
+def _manifest_files(content_dir):
+    return {f"{MANIFEST_DIR}/{f.name}": f for f in (content_dir / MANIFEST_DIR).iterdir()}
 
-    from cms.publishing.exporter import MANIFEST_NAME
 
+def test_manifest_shard_bytes_and_their_in_process_copy(home, site_paths):
+    """Each shard is written exactly as json.dumps(indent=1) would write its entries (the
+    format is the contract), and the copy the worker keeps is dropped when a file is
+    replaced or removed (a content rollback restores other ones)."""
     news = SectionPageFactory(parent=home, slug="news")
     image = ImageFactory(title="图")
     NewsPageFactory(parent=news, slug="with-image", body=[("image", {"image": image, "caption": ""})])
-    NewsPageFactory(parent=news, slug="plain")
+    plain = NewsPageFactory(parent=news, slug="plain")
     exporter = Exporter()
     exporter.sync(None)
-    path = site_paths["CONTENT_DIR"] / MANIFEST_NAME
     manifest = exporter.load_manifest()
-    expected = json.dumps({str(k): manifest[k] for k in sorted(manifest)}, ensure_ascii=False, indent=1) + "\n"
-    assert path.read_text(encoding="utf-8") == expected
+    files = _manifest_files(site_paths["CONTENT_DIR"])
+    assert set(files) == {manifest_shard(page_id) for page_id in manifest} and len(files) > 1
+    for name, file in files.items():
+        entries = {k: v for k, v in manifest.items() if manifest_shard(k) == name}
+        expected = json.dumps({str(k): entries[k] for k in sorted(entries)}, ensure_ascii=False, indent=1) + "\n"
+        assert file.read_text(encoding="utf-8") == expected
     assert any(entry["assets"] for entry in manifest.values())
 
-    replaced = {str(k): v for k, v in manifest.items() if v["path"] != "news/plain.md"}
-    tmp = path.with_name(".replaced")
-    tmp.write_text(json.dumps(replaced, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    shard = files[manifest_shard(plain.pk)]
+    kept = {k: v for k, v in json.loads(shard.read_text(encoding="utf-8")).items() if k != str(plain.pk)}
+    tmp = shard.with_name(".replaced")
+    tmp.write_text(json.dumps(kept, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, shard)
     assert "news/plain.md" not in {e["path"] for e in Exporter().load_manifest().values()}
+    shard.unlink()
+    assert set(Exporter().load_manifest()) == {k for k in manifest if manifest_shard(k) != manifest_shard(plain.pk)}
+
+
+def test_a_publish_rewrites_only_the_manifest_shard_of_its_page(home, site_paths):
+    """The manifest grows with the site (9 MB at 100,000 pages): one page's publish must
+    rewrite, and commit, its own shard alone."""
+    news = SectionPageFactory(parent=home, slug="news")
+    pages = [NewsPageFactory(parent=news, slug=f"page-{number}") for number in range(4)]
+    exporter = Exporter()
+    exporter.sync(None)
+    before = {name: file.stat() for name, file in _manifest_files(site_paths["CONTENT_DIR"]).items()}
+    edited, alone = pages[1], pages[2]
+    assert manifest_shard(edited.pk) != manifest_shard(alone.pk)
+
+    edited.slug = "renamed"
+    edited.save_revision().publish()
+    exporter.take_touched()
+    exporter.sync({edited.pk})
+    touched = exporter.take_touched()
+    assert {path for path in touched if is_manifest_path(path)} == {manifest_shard(edited.pk)}
+    after = {name: file.stat() for name, file in _manifest_files(site_paths["CONTENT_DIR"]).items()}
+    assert {name for name in before if after[name].st_mtime_ns != before[name].st_mtime_ns} == {
+        manifest_shard(edited.pk)
+    }
+    assert Exporter().load_manifest()[edited.pk]["path"] == "news/renamed.md"
+
+    # A shard whose last page goes is removed, not left as an empty object.
+    alone.unpublish()
+    exporter.sync({alone.pk})
+    assert manifest_shard(alone.pk) not in _manifest_files(site_paths["CONTENT_DIR"])
+    assert alone.pk not in Exporter().load_manifest()
+
+
+def test_content_written_before_the_manifest_was_sharded_is_read_then_converted(home, site_paths):
+    """content/ from before (or rolled back to a commit from before) holds one
+    `.manifest.json`: it is the manifest until the next publish writes the shards in its place."""
+    from cms.publishing import exporter as exporter_module
+
+    news = SectionPageFactory(parent=home, slug="news")
+    first, second = (NewsPageFactory(parent=news, slug=slug) for slug in ("first", "second"))
+    Exporter().sync(None)
+    content = site_paths["CONTENT_DIR"]
+    manifest = Exporter().load_manifest()
+    legacy = content / LEGACY_MANIFEST_NAME
+    legacy.write_text(json.dumps({str(k): manifest[k] for k in sorted(manifest)}, indent=1), encoding="utf-8")
+    for file in _manifest_files(content).values():
+        file.unlink()
+    (content / MANIFEST_DIR).rmdir()
+    exporter_module._manifest_cache.__init__()  # a new process
+
+    exporter = Exporter()
+    assert exporter.load_manifest() == manifest
+    assert manifest_entry(content, first.pk) == manifest[first.pk]
+    second.unpublish()
+    exporter.take_touched()
+    exporter.sync({second.pk})
+    assert not legacy.exists()
+    assert LEGACY_MANIFEST_NAME in exporter.take_touched()  # its removal is committed
+    converted = {k: v for k, v in manifest.items() if k != second.pk}
+    assert set(_manifest_files(content)) == {manifest_shard(k) for k in converted}
+    exporter_module._manifest_cache.__init__()
+    assert Exporter().load_manifest() == converted
+    assert manifest_entry(content, first.pk) == manifest[first.pk]
 
 
 def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_paths):
@@ -164,7 +240,7 @@ def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_pa
     exporter.sync({one.pk})  # what publishing page `one` does
     assert {f.name.split("-")[0] for f in images.iterdir()} == {str(shared.pk)}
     touched = exporter.take_touched()
-    assert "news/one.md" in touched and ".manifest.json" in touched
+    assert "news/one.md" in touched and manifest_shard(one.pk) in touched
     assert any(path.startswith(f"assets/images/{own.pk}-") for path in touched)
     assert not any(path.startswith(f"assets/images/{shared.pk}-") for path in touched)
 
@@ -195,45 +271,3 @@ def test_the_shared_picture_is_the_cover_else_the_first_public_body_image(home, 
     assert not [f for f in images.iterdir() if f.name.startswith(f"{private_cover.pk}-")]
     meta, _ = _read(site_paths["CONTENT_DIR"] / "news" / "no-picture.md")
     assert "image" not in meta
-
-
-def test_a_starting_worker_takes_each_entrys_lines_from_the_manifest_file_as_they_would_be_written(home, site_paths):
-    """The manifest's per-entry JSON is kept in the process so a publish need not re-serialise
-    every entry; a starting worker takes it from the file instead of making it again (seconds
-    at 100,000 pages). What it takes must be exactly what writing would make, and a file laid
-    out otherwise must not be trusted."""
-    import json
-
-    from cms.publishing import exporter as exporter_module
-    from cms.publishing.exporter import MANIFEST_NAME
-
-    news = SectionPageFactory(parent=home, slug="news")
-    image = ImageFactory(title="图")
-    NewsPageFactory(
-        parent=news, slug="with-image", title='带"引号"的标题', body=[("image", {"image": image, "caption": ""})]
-    )
-    for number in range(3):
-        NewsPageFactory(parent=news, slug=f"plain-{number}")
-    Exporter().sync(None)
-    path = site_paths["CONTENT_DIR"] / MANIFEST_NAME
-
-    exporter_module._manifest_cache.__init__()  # a new process
-    manifest = Exporter().load_manifest()
-    taken = exporter_module._manifest_cache.fragments
-    assert len(taken) == len(manifest) > 3
-    for page_id, entry in manifest.items():
-        made = json.dumps({str(page_id): entry}, ensure_ascii=False, indent=1)[2:-2]
-        assert taken[page_id] == (entry, made)
-
-    # Laid out otherwise (by hand, other code): nothing taken, and the next write is canonical.
-    path.write_text(
-        json.dumps({str(k): v for k, v in manifest.items()}, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    exporter_module._manifest_cache.__init__()
-    exporter = Exporter()
-    assert exporter.load_manifest() == manifest and exporter_module._manifest_cache.fragments == {}
-    NewsPageFactory(parent=news, slug="one-more")
-    exporter.sync(None)
-    written = exporter.load_manifest()
-    expected = json.dumps({str(k): written[k] for k in sorted(written)}, ensure_ascii=False, indent=1) + "\n"
-    assert path.read_text(encoding="utf-8") == expected
