@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import pstats
 import random
@@ -100,18 +101,37 @@ def main() -> None:
     if args.worker_start:
         started = time.monotonic()
         services.warm_up()
-        print(f"worker warm-up: {time.monotonic() - started:.3f} s", flush=True)
+        print(
+            f"worker warm-up: {time.monotonic() - started:.3f} s, gc counts {gc.get_count()}, frozen {gc.get_freeze_count()}",
+            flush=True,
+        )
     if not args.cold:
         prepare(-1)()
         services.publish_pending_changes()  # warm-up: imports, MkDocs, jieba, caches
     profile = cProfile.Profile()
     from build_scripts.site_build import LAST_TIMINGS
 
+    # Time in the cyclic garbage collector by generation: what a profile does not show
+    # (a collection runs inside whatever call allocated last).
+    collecting: dict[str, float] = {}
+    collected: dict[int, list[float]] = {}
+
+    def on_collection(phase, info):
+        if phase == "start":
+            collecting["since"] = time.perf_counter()
+        elif "since" in collecting:
+            times = collected.setdefault(info["generation"], [0, 0.0])
+            times[0] += 1
+            times[1] += time.perf_counter() - collecting.pop("since")
+
+    gc.callbacks.append(on_collection)
+
     for i in range(args.runs):
         act = prepare(i)
         last = i == (0 if args.cold else args.runs - 1)
         if last:
             profile.enable()
+        collected.clear()
         started = time.monotonic()
         with transaction.atomic():  # the approval (its on-commit hook queues the task)
             act()
@@ -123,7 +143,9 @@ def main() -> None:
         print(
             f"run {i}: approval {approved - started:.3f} s + publish step {done - approved:.3f} s "
             f"({build.status if build else 'nothing'}, release {build.release if build else '-'}; "
-            f"build phases, cumulative: {LAST_TIMINGS})",
+            f"build phases, cumulative: {LAST_TIMINGS}; garbage collector by generation: "
+            + (", ".join(f"gen{g} {n}x {t:.3f} s" for g, (n, t) in sorted(collected.items())) or "none")
+            + ")",
             flush=True,
         )
     out = io.StringIO()
