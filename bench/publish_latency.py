@@ -21,6 +21,7 @@ sentence and waits for that sentence on the page, an unpublish waits for the 404
 measuring, the queue that generating and building left is drained. Every figure is written
 to bench/var/site-N/latency.json as soon as it is measured, so a crash keeps what was
 measured.
+It also reports what each publish adds to content/'s git history (`git count-objects`).
 """
 
 from __future__ import annotations
@@ -194,6 +195,20 @@ class Worker:
         self.log.close()
 
 
+def history_bytes() -> int:
+    """What content/'s history takes on disk: loose objects and packs (`git count-objects`)."""
+    from django.conf import settings
+
+    counts = subprocess.run(
+        ["git", "--git-dir", str(settings.CONTENT_GIT_DIR), "count-objects", "-v"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    sizes = dict(line.split(": ") for line in counts.splitlines())
+    return (int(sizes["size"]) + int(sizes["size-pack"])) * 1024
+
+
 class Results:
     """Figures by kind, saved to disk as each comes in."""
 
@@ -317,6 +332,8 @@ def measure(n: int, runs: int, restarts: int) -> dict:
                 # the worker has written its catalogue to disk by then (services.keep_warm_state).
                 time.sleep(WARM_SNAPSHOT_SETTLED_SECONDS + 2)
                 worker.stop()
+        until(worker_idle, "the worker to be idle")
+        history_before = history_bytes()
         for spaced, mode in ((True, "spaced"), (False, "back-to-back")):
             until(worker_idle, "the worker to be idle")
             pages = [publish_one(f"publish, {mode}", spaced) for _ in range(runs)]
@@ -324,6 +341,11 @@ def measure(n: int, runs: int, restarts: int) -> dict:
                 edit_one(page, f"edit, {mode}", spaced)
             for page in pages:
                 unpublish_one(page, f"unpublish, {mode}", spaced)
+        until(worker_idle, "the worker to be idle")
+        # Each publish, edit and unpublish is one commit of content/.
+        results.data["content history per publish, KB"] = round(
+            (history_bytes() - history_before) / (6 * runs) / 1e3, 1
+        )
     finally:
         if worker is not None:
             worker.stop()
@@ -359,6 +381,7 @@ def main() -> None:
             f"{kind} at {n:,} pages: {statistics.median(values):.2f} s median, {max(values):.2f} s worst "
             f"(of {len(values)})"
         )
+    print(f"content history at {n:,} pages: {data.get('content history per publish, KB')} KB per publish")
     print(release_disk_use(n))
 
 
