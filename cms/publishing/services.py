@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import logging
 import os
 from pathlib import Path
@@ -379,13 +378,6 @@ def warm_up() -> None:
         Exporter().warm_up()
     except Exception:
         logger.exception("warming up the site build failed")
-    # What was just loaded lives as long as the worker: the catalogue alone is millions of
-    # objects at 100,000 pages, all still in the collector's young generation. Left there,
-    # the first publish's allocations would set off collections that walk all of them
-    # (seconds); collected once now, while nobody waits, and then left out of every later
-    # collection (they are still freed when nothing refers to them).
-    gc.collect()
-    gc.freeze()
 
 
 #: Seconds a release stays the newest before the worker writes its catalogue to disk.
