@@ -1,9 +1,14 @@
-"""Signal handlers only record the change and enqueue the publish task."""
+"""Signal handlers only record the change and enqueue the publish task (and wake the
+workers once a queued task is committed)."""
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils import timezone
+from django_tasks.signals import task_enqueued
 from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move, workflow_approved
 
+from . import workers
 from .models import ContentChange
 
 Action = ContentChange.Action
@@ -97,12 +102,20 @@ def on_media_saving(sender, instance, **kwargs):
         _record(Action.REBUILD)
 
 
+def on_task_enqueued(sender, task_result, **kwargs):
+    # Rung after the commit: a worker woken before it would find the queue as it was.
+    run_after = task_result.task.run_after
+    if run_after is None or run_after <= timezone.now():
+        transaction.on_commit(workers.ring_doorbells)
+
+
 def connect():
     from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
 
     from cms.core.models import SiteSettings
 
+    task_enqueued.connect(on_task_enqueued, dispatch_uid="publishing.task_enqueued")
     page_published.connect(on_page_published, dispatch_uid="publishing.page_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="publishing.page_unpublished")
     workflow_approved.connect(on_workflow_approved, dispatch_uid="publishing.workflow_approved")

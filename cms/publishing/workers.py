@@ -6,6 +6,12 @@ and deletes its row when it stops. A worker is dead when, on this host, its proc
 gone (or its pid is now another worker's), or when it has not been seen for
 WORKER_DEAD_AFTER_SECONDS (another host, a hung machine). cms/publishing/recovery.py acts
 on that.
+
+An idle worker polls the queue every `--interval` seconds (0.5 by default) and, in between,
+listens on its doorbell: a datagram socket in VAR_DIR/run/. Whoever queues a task rings
+every doorbell there once its transaction commits (`ring_doorbells`), so a publish starts
+at once instead of on the next poll (a quarter of a second on average, a third of what an
+editor waits at 100,000 pages). Workers on other hosts are not rung; they keep polling.
 """
 
 from __future__ import annotations
@@ -13,8 +19,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import select
 import socket
 import threading
+import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -144,3 +153,81 @@ def claim_periodic_job(name: str, period_seconds: float, worker_id: str = "") ->
     except IntegrityError:  # another worker created it a moment ago: it runs the job
         return False
     return True
+
+
+# Longest socket path the kernel takes (sun_path is 108 bytes with its terminating NUL).
+_MAX_SOCKET_PATH = 107
+
+
+def doorbell_dir() -> Path:
+    return Path(settings.VAR_DIR) / "run"
+
+
+class Doorbell:
+    """The worker's end: a datagram socket that any process on this host can ring to cut the
+    worker's idle wait short. Without one (a VAR_DIR path too long for a socket, a read-only
+    directory) the worker just sleeps between polls, as before."""
+
+    def __init__(self, worker_id: str) -> None:
+        self.path = doorbell_dir() / f"{worker_id[:16]}.sock"
+        self.socket: socket.socket | None = None
+        if len(os.fsencode(self.path)) > _MAX_SOCKET_PATH:
+            logger.warning("worker doorbell path too long (%s): polling only", self.path)
+            return
+        bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.unlink(missing_ok=True)
+            bell.bind(str(self.path))
+        except OSError:
+            bell.close()
+            logger.warning("worker doorbell %s could not be opened: polling only", self.path, exc_info=True)
+            return
+        bell.setblocking(False)
+        self.socket = bell
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds, less if rung. True when rung; every ring that came
+        meanwhile is consumed (one pass serves them all)."""
+        if self.socket is None:
+            time.sleep(timeout)
+            return False
+        readable, _, _ = select.select([self.socket], [], [], timeout)
+        if not readable:
+            return False
+        try:
+            while True:
+                self.socket.recv(16)
+        except BlockingIOError:
+            pass
+        return True
+
+    def close(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
+            self.socket = None
+            self.path.unlink(missing_ok=True)
+
+
+def ring_doorbells() -> int:
+    """Wake every idle worker on this host (called once a transaction that queued a task has
+    committed). Never fails the caller: a worker that cannot be rung finds the task on its
+    next poll. Returns how many doorbells rang."""
+    try:
+        bells = [entry.path for entry in os.scandir(doorbell_dir()) if entry.name.endswith(".sock")]
+    except OSError:  # no worker has run here yet
+        return 0
+    rung = 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as ringer:
+        ringer.setblocking(False)
+        for path in bells:
+            try:
+                ringer.sendto(b"\0", path)
+                rung += 1
+            except BlockingIOError:  # its queue is full of rings it has not read: awake anyway
+                rung += 1
+            except ConnectionRefusedError:  # a worker killed before it could remove its bell
+                Path(path).unlink(missing_ok=True)
+            except OSError:  # removed meanwhile, another user's: it polls
+                pass
+    return rung

@@ -184,3 +184,28 @@ def test_a_worker_stopped_right_after_a_publish_leaves_the_catalogue_of_that_rel
     with open(site_paths["SITE_RELEASES_DIR"] / WARM_SNAPSHOT, "rb") as snapshot:
         header = pickle.load(snapshot)
     assert header["release"] == current_release(site_paths["SITE_RELEASES_DIR"]).name
+
+
+@WORKER_DB
+def test_an_idle_worker_starts_a_publish_at_once_rather_than_at_its_next_queue_poll(
+    home, reviewer, publish, site_paths, worker_processes
+):
+    """Whoever queues the publish rings the worker's doorbell (cms/publishing/workers.py):
+    with a 30-second poll, the edit still goes live within seconds."""
+    import time
+
+    news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
+    page = NewsPageFactory(parent=news, title="稿件", slug="story", body=rich_body("初稿"))
+    publish()
+    worker_processes.start(interval=30)
+    wait_until(
+        lambda: "后台任务进程已启动" in worker_processes.logs(), message="no worker", explain=worker_processes.logs
+    )
+    time.sleep(2)  # its first pass is over: the worker waits for its next poll, 28 s away
+    _edit(page, 1, editor=reviewer, publisher=reviewer)
+    wait_until(
+        lambda: not ContentChange.objects.filter(released_at__isnull=True).exists(),
+        timeout=15,
+        message="the edit waited for the worker's next poll",
+        explain=worker_processes.logs,
+    )

@@ -3,6 +3,7 @@ whose process is gone is known to be dead."""
 
 import datetime
 import os
+import socket
 import subprocess
 import threading
 
@@ -72,3 +73,35 @@ def test_a_worker_that_was_taken_for_dead_comes_back_with_its_next_heartbeat(db)
     assert WorkerHeartbeat.objects.get(worker_id="w1").pid == os.getpid()
     workers.unregister("w1")
     assert not WorkerHeartbeat.objects.exists() and workers.current_worker_id() is None
+
+
+def test_a_ring_wakes_the_waiting_worker_and_a_worker_killed_without_cleanup_is_forgotten(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    assert workers.ring_doorbells() == 0  # no worker ever ran here: nothing to ring, no error
+
+    doorbell = workers.Doorbell("w" * 32)
+    try:
+        assert not doorbell.wait(0.01)
+        assert workers.ring_doorbells() == 1
+        assert workers.ring_doorbells() == 1
+        assert doorbell.wait(30)  # at once: both rings are in its queue
+        assert not doorbell.wait(0.01)  # and one wake-up consumed both
+
+        killed = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)  # bound, then gone, file left
+        killed.bind(str(workers.doorbell_dir() / "killed.sock"))
+        killed.close()
+        assert workers.ring_doorbells() == 1
+        assert sorted(p.name for p in workers.doorbell_dir().iterdir()) == [doorbell.path.name]
+    finally:
+        doorbell.close()
+    assert not doorbell.path.exists()
+    assert workers.ring_doorbells() == 0
+
+
+def test_a_worker_whose_doorbell_path_is_too_long_for_a_socket_polls_instead(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / ("长" * 40)
+    doorbell = workers.Doorbell("w" * 32)
+    assert doorbell.socket is None
+    assert not doorbell.wait(0.01)
+    assert workers.ring_doorbells() == 0
+    doorbell.close()

@@ -56,7 +56,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--interval", type=float, default=0.5, help="seconds between queue polls")
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=0.5,
+            help="seconds between queue polls (a task queued on this host wakes the worker at once)",
+        )
         parser.add_argument(
             "--scheduled-every",
             type=float,
@@ -80,6 +85,7 @@ class Command(BaseCommand):
         workers.register(worker_id)
         heartbeat = workers.HeartbeatThread(worker_id)
         heartbeat.start()
+        doorbell = None if once else workers.Doorbell(worker_id)
         try:
             # Builds and tasks a dead worker left running: marked 中断/failed, queued again.
             recovery.recover_interrupted(me=worker_id)
@@ -94,7 +100,7 @@ class Command(BaseCommand):
                 if once:
                     break
                 publishing.keep_warm_state()  # idle now: no publish waits for it
-                time.sleep(interval)
+                doorbell.wait(interval)  # or less: a queued task rings it
         finally:
             if not once:
                 # Stopped (a deploy's restart) right after a publish, before the idle loop wrote
@@ -102,6 +108,8 @@ class Command(BaseCommand):
                 # previous release's and its first publish would derive the catalogue again
                 # (~10 s at 100,000 pages).
                 publishing.keep_warm_state(settled=0)
+            if doorbell is not None:
+                doorbell.close()
             heartbeat.stop()
             workers.unregister(worker_id)
         self.stdout.write("后台任务进程已停止。")
