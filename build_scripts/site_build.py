@@ -546,7 +546,7 @@ def warm_up(
     starts, so the first publish after a start is as quick as the next. True when the
     catalogue was loaded."""
     site_dir = Path(site_dir).resolve()
-    _renderer(site_dir).warm_up(site_dir)
+    _renderer(site_dir).warm_up(site_dir, theme_signature(site_dir))
     tokenizer(user_dict)
     return _load_warm_snapshot(Path(content_dir).resolve(), Path(releases_dir).resolve(), site_dir)
 

@@ -137,6 +137,17 @@ def test_theme_change_forces_a_full_build(tmp_path, content):
     assert "/* changed */" in (release.path / "assets/stylesheets/dangjian.css").read_text(encoding="utf-8")
 
 
+def test_a_static_file_added_to_the_theme_is_in_the_next_build_of_the_same_process(tmp_path, content):
+    # A process lists the theme's static files once per theme signature (mkdocs_adapter).
+    site = tmp_path / "site"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "site", site)
+    releases = tmp_path / "releases"
+    build_release(content, releases, site_dir=site)
+    (site / "overrides/assets/javascripts/added.js").write_text("// added\n", encoding="utf-8")
+    release = build_release(content, releases, site_dir=site)
+    assert (release.path / "assets/javascripts/added.js").read_text(encoding="utf-8") == "// added\n"
+
+
 def _snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
     return {rel: (os.stat(path).st_ino, path.read_bytes()) for rel, path in walk_files(root)}
 
