@@ -35,6 +35,12 @@ from .markdown import Asset, AssetCollector
 
 MANIFEST_DIR = ".manifest"
 LEGACY_MANIFEST_NAME = ".manifest.json"  # one file, before the manifest was sharded
+# What `.manifest.json` holds once the manifest is sharded: a program from before the
+# sharding (a code rollback, an old worker still running during an upgrade) that found no
+# file would take the manifest for empty and write one with only its own pages, and every
+# other page would stay public when unpublished. This key makes its `int(key)` fail loudly.
+SHARDED_MARKER_KEY = "the manifest is sharded in .manifest/: this program is older than content/"
+SHARDED_MARKER = json.dumps({SHARDED_MARKER_KEY: MANIFEST_DIR + "/"}) + "\n"
 SITE_SETTINGS_NAME = "_site.yml"
 MANAGED_TOP_LEVEL = {"README.md"}  # files the exporter never touches
 
@@ -239,6 +245,13 @@ def _stat_of(path: Path) -> tuple | None:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def _legacy_entries(text: str) -> dict[int, dict] | None:
+    """The entries of a `.manifest.json` from before the sharding; None for the marker."""
+    if SHARDED_MARKER_KEY in text:
+        return None
+    return _parse_entries(text)
+
+
 def _parse_entries(text: str) -> dict[int, dict]:
     gc.disable()  # many small dicts: the collector would more than double the time
     try:
@@ -256,7 +269,7 @@ class _ManifestCache:
     def __init__(self) -> None:
         self.content_dir: Path | None = None
         self.shards: dict[str, tuple[tuple, dict[int, dict]]] = {}  # shard path -> (stat, entries)
-        self.legacy: tuple[tuple, dict[int, dict]] | None = None
+        self.legacy: tuple[tuple, dict[int, dict] | None] | None = None  # (stat, None: the marker)
         self.merged: dict[int, dict] | None = None  # every entry, while no shard changed
 
     def reset_for(self, content_dir: Path) -> None:
@@ -275,7 +288,8 @@ def manifest_entry(content_dir: Path, page_id: int) -> dict | None:
     except FileNotFoundError:
         pass
     else:
-        return json.loads(legacy).get(str(page_id))
+        if SHARDED_MARKER_KEY not in legacy:
+            return json.loads(legacy).get(str(page_id))
     try:
         shard = (content_dir / manifest_shard(page_id)).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -306,18 +320,19 @@ class Exporter:
 
         content/ written before the manifest was sharded (or rolled back to such a commit)
         holds one `.manifest.json`: it is read as it is, and the next write replaces it by
-        the shards."""
+        the shards and SHARDED_MARKER."""
         cache = _manifest_cache
         cache.reset_for(self.content_dir)
         legacy_path = self.content_dir / LEGACY_MANIFEST_NAME
         legacy_stat = _stat_of(legacy_path)
-        if legacy_stat is not None:
-            if cache.legacy is None or cache.legacy[0] != legacy_stat:
-                cache.legacy = (legacy_stat, _parse_entries(legacy_path.read_text(encoding="utf-8")))
-                cache.merged = None
+        if legacy_stat is None:
+            if cache.legacy is not None:
+                cache.legacy, cache.merged = None, None
+        elif cache.legacy is None or cache.legacy[0] != legacy_stat:
+            cache.legacy = (legacy_stat, _legacy_entries(legacy_path.read_text(encoding="utf-8")))
+            cache.merged = None
+        if cache.legacy is not None and cache.legacy[1] is not None:
             return dict(cache.legacy[1])
-        if cache.legacy is not None:
-            cache.legacy, cache.merged = None, None
         shard_dir = self.content_dir / MANIFEST_DIR
         present: dict[str, tuple] = {}
         if shard_dir.is_dir():
@@ -354,8 +369,8 @@ class Exporter:
     def _save_manifest(self, manifest: dict[int, dict], changed: set[int] | None) -> None:
         """Write the shards holding the `changed` page ids (None: every shard), from
         `manifest` (what load_manifest gave, with those ids updated)."""
-        cache = _manifest_cache
-        legacy = cache.legacy is not None or (self.content_dir / LEGACY_MANIFEST_NAME).exists()
+        cache = _manifest_cache  # as load_manifest left it for `manifest`
+        legacy = cache.legacy is not None and cache.legacy[1] is not None
         if changed is None or legacy:
             by_shard: dict[str, dict[int, dict]] = {}
             for page_id, entry in manifest.items():
@@ -368,8 +383,9 @@ class Exporter:
             by_shard = {}
             for page_id in changed:
                 name = manifest_shard(page_id)
-                if name not in by_shard:
-                    by_shard[name] = dict(cache.shards[name][1]) if name in cache.shards else {}
+                if name not in by_shard:  # the other pages' entries from the file itself, not the
+                    # cache: one small file, and a stale cache would be committed back
+                    by_shard[name] = self._read_shard(name)
                 if page_id in manifest:
                     by_shard[name][page_id] = manifest[page_id]
                 else:
@@ -384,10 +400,16 @@ class Exporter:
             data = json.dumps({str(k): entries[k] for k in sorted(entries)}, ensure_ascii=False, indent=1)
             self._write_if_changed(name, (data + "\n").encode("utf-8"))
             cache.shards[name] = (_stat_of(self.content_dir / name), entries)
-        if legacy:
-            self._remove(LEGACY_MANIFEST_NAME)
-            cache.legacy = None
+        if cache.legacy is None or legacy:
+            self._write_if_changed(LEGACY_MANIFEST_NAME, SHARDED_MARKER.encode())
+            cache.legacy = (_stat_of(self.content_dir / LEGACY_MANIFEST_NAME), None)
         cache.merged = dict(manifest)
+
+    def _read_shard(self, name: str) -> dict[int, dict]:
+        try:
+            return _parse_entries((self.content_dir / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
 
     # Writing -------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import json
 import os
 
+import pytest
 import yaml
 from wagtail.rich_text import RichText
 
@@ -8,6 +9,7 @@ from build_scripts.media_store import read_pointer, store_for
 from cms.publishing.exporter import (
     LEGACY_MANIFEST_NAME,
     MANIFEST_DIR,
+    SHARDED_MARKER,
     Exporter,
     is_manifest_path,
     manifest_entry,
@@ -212,13 +214,57 @@ def test_content_written_before_the_manifest_was_sharded_is_read_then_converted(
     second.unpublish()
     exporter.take_touched()
     exporter.sync({second.pk})
-    assert not legacy.exists()
-    assert LEGACY_MANIFEST_NAME in exporter.take_touched()  # its removal is committed
+    assert legacy.read_text(encoding="utf-8") == SHARDED_MARKER
+    assert LEGACY_MANIFEST_NAME in exporter.take_touched()  # the marker is committed
     converted = {k: v for k, v in manifest.items() if k != second.pk}
     assert set(_manifest_files(content)) == {manifest_shard(k) for k in converted}
     exporter_module._manifest_cache.__init__()
     assert Exporter().load_manifest() == converted
     assert manifest_entry(content, first.pk) == manifest[first.pk]
+
+
+def test_a_program_older_than_the_sharding_refuses_sharded_content_rather_than_emptying_it(home, site_paths):
+    """A code rollback, or an old worker still running during an upgrade, that found no
+    `.manifest.json` would take the manifest for empty, rewrite it with its own pages alone,
+    and unpublished pages would stay public. The marker in its place makes it fail."""
+    news = SectionPageFactory(parent=home, slug="news")
+    NewsPageFactory(parent=news, slug="story")
+    exporter = Exporter()
+    exporter.sync(None)
+    marker = (site_paths["CONTENT_DIR"] / LEGACY_MANIFEST_NAME).read_text(encoding="utf-8")
+    assert marker == SHARDED_MARKER
+    with pytest.raises(ValueError):  # what the program before b154942 did with the file
+        {int(key): entry for key, entry in json.loads(marker).items()}
+    assert "news/story.md" in {entry["path"] for entry in Exporter().load_manifest().values()}  # from the shards
+
+
+def test_a_shard_changed_behind_the_workers_back_is_written_from_the_file_not_its_copy(home, site_paths):
+    """Another process rewrote a shard (a rollback) keeping its size, mtime and inode (a
+    coarse clock, a reused inode): the next publish of a page in that shard keeps the other
+    entries as the file has them, instead of committing the worker's stale copy back."""
+    news = SectionPageFactory(parent=home, slug="news")
+    pages = [NewsPageFactory(parent=news, slug=f"page-{n:03d}") for n in range(300)]
+    exporter = Exporter()
+    exporter.sync(None)
+    by_shard = {}
+    for page in pages:
+        by_shard.setdefault(manifest_shard(page.pk), []).append(page)
+    edited, other = next(group for group in by_shard.values() if len(group) >= 2)[:2]
+    shard = site_paths["CONTENT_DIR"] / manifest_shard(edited.pk)
+    before = shard.stat()
+    text = shard.read_text(encoding="utf-8")
+    old_path = f"news/{other.slug}.md"
+    assert old_path in text
+    changed = text.replace(old_path, f"news/{other.slug[:-3]}xyz.md")
+    with open(shard, "r+", encoding="utf-8") as handle:  # in place: same inode, same size
+        handle.write(changed)
+    os.utime(shard, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    edited.title = "改过的标题"
+    edited.save_revision().publish()
+    exporter.sync({edited.pk})
+    entries = json.loads(shard.read_text(encoding="utf-8"))
+    assert entries[str(other.pk)]["path"] == f"news/{other.slug[:-3]}xyz.md"
 
 
 def test_a_page_publish_drops_only_the_assets_nobody_uses_any_more(home, site_paths):
