@@ -522,12 +522,28 @@ def _chunks(postings: str) -> list[str]:
 
 
 def _merged(base: str, added: str, removed: str) -> str:
-    """A cut list's complete postings: its base list without `removed`, with `added`."""
+    """A cut list's complete postings: its base list without `removed`, with `added`.
+
+    The base of a common word holds most pages (250 KB of postings at 100,000 pages) and a
+    publish that takes a page out of its top refills from it: the few edits are found by
+    binary search and the base is copied once, in slices, rather than cut into chunks."""
     if not added and not removed:
         return base
-    gone = set(_chunks(removed))
-    kept = [chunk for chunk in _chunks(base) if chunk not in gone] if gone else _chunks(base)
-    return _encode_postings(kept + _chunks(added))  # (two sorted runs: a linear merge)
+    edits = [(_find(base, chunk), 0, chunk) for chunk in _chunks(added)]
+    for chunk in _chunks(removed):
+        position = _find(base, chunk)
+        if base[position : position + 5] == chunk:
+            edits.append((position, 1, chunk))
+    pieces, start = [], 0
+    for position, is_removal, chunk in sorted(edits):  # at one place: insertions first
+        pieces.append(base[start:position])
+        if is_removal:
+            start = position + 5
+        else:
+            pieces.append(chunk)
+            start = position
+    pieces.append(base[start:])
+    return "".join(pieces)
 
 
 def state_lists(search_dir: str | os.PathLike[str]) -> dict[str, tuple[int, str]]:

@@ -485,3 +485,20 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_a_cut_list_is_its_base_without_the_removed_postings_with_the_added_ones():
+    """``_merged`` splices the base at the edits' places; it must equal the plain reading:
+    every base posting not removed, plus the added ones, in order."""
+    from build_scripts.search_index import B64, _chunks, _merged
+
+    rng = random.Random(15)
+    for _ in range(300):
+        pool = sorted({"".join(rng.choice(B64) for _ in range(5)) for _ in range(rng.randint(0, 80))})
+        base = [chunk for chunk in pool if rng.random() < 0.6]
+        removed = [chunk for chunk in base if rng.random() < 0.2] + ["~~~~~"] * rng.randint(0, 1)  # one not there
+        added = [chunk for chunk in pool if chunk not in base and rng.random() < 0.3]
+        expected = "".join(sorted([c for c in base if c not in set(removed)] + added))
+        merged = _merged("".join(base), "".join(sorted(added)), "".join(sorted(removed)))
+        assert merged == expected
+        assert _chunks(merged) == sorted(_chunks(merged))

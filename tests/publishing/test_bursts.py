@@ -2,6 +2,7 @@
 order, however many arrive together and however many workers run."""
 
 import re
+import time
 
 from wagtail.models import Page
 
@@ -180,6 +181,7 @@ def test_a_worker_stopped_right_after_a_publish_leaves_the_catalogue_of_that_rel
         explain=worker_processes.logs,
     )
     worker_processes.stop(worker)  # at once: well before the idle worker's own snapshot
+    assert worker.returncode == 0, worker_processes.logs()
 
     with open(site_paths["SITE_RELEASES_DIR"] / WARM_SNAPSHOT, "rb") as snapshot:
         header = pickle.load(snapshot)
@@ -192,8 +194,6 @@ def test_an_idle_worker_starts_a_publish_at_once_rather_than_at_its_next_queue_p
 ):
     """Whoever queues the publish rings the worker's doorbell (cms/publishing/workers.py):
     with a 30-second poll, the edit still goes live within seconds."""
-    import time
-
     news = SectionPageFactory(parent=home, title="新闻动态", slug="news")
     page = NewsPageFactory(parent=news, title="稿件", slug="story", body=rich_body("初稿"))
     publish()
