@@ -19,8 +19,7 @@ incremental updates of the same pages give byte-identical files)::
     search/b/<hi>/<lo>.json      state only: the base lists, {term: complete postings as
                                  of the last compaction}, numbered like s/
 
-    (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits; in s/ and b/,
-    n // 16 and n % 16: STATE_FILES_PER_DIR)
+    (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits)
 
 * A document key ``KKKK`` is 24 bits in 4 base64url chars: 10 bits of doc shard (from the
   sha1 of the URL) and 14 bits of slot (also from the sha1; collisions take the next free
@@ -96,11 +95,6 @@ JOURNAL_LIMIT = 2000
 VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
 SHARDS_PER_DIR = 64
-# The state files (s/, b/: 16,384 each) in directories of 16: a publish touches ~300 of
-# them, nearly each in a directory of its own, and each directory it touches is copied for
-# the new release (build_scripts/release_tree.py: one hard link per entry), so 16 per
-# directory make ~4,000 links where 64 made ~16,000 (~0.1 s a publish at 100,000 pages).
-STATE_FILES_PER_DIR = 16
 SLOT_BITS = 14
 TOP_K = 100
 TITLE_BOOST = 3.0
@@ -183,9 +177,9 @@ def _df_bucket(df: int) -> int:
 # --------------------------------------------------------------------------- files
 
 
-def _shard_name(kind: str, shard: int, per_dir: int = SHARDS_PER_DIR) -> str:
+def _shard_name(kind: str, shard: int) -> str:
     """search/<kind>/<shard // 64>/<shard % 64>.json (hex); dj-search.js: shardPath."""
-    return f"{kind}/{shard // per_dir:02x}/{shard % per_dir:02x}.json"
+    return f"{kind}/{shard // SHARDS_PER_DIR:02x}/{shard % SHARDS_PER_DIR:02x}.json"
 
 
 def _p_name(shard: int) -> str:
@@ -193,11 +187,11 @@ def _p_name(shard: int) -> str:
 
 
 def _s_name(shard: int) -> str:
-    return _shard_name("s", shard, STATE_FILES_PER_DIR)
+    return _shard_name("s", shard)
 
 
 def _b_name(shard: int) -> str:
-    return _shard_name("b", shard, STATE_FILES_PER_DIR)
+    return _shard_name("b", shard)
 
 
 def _v_name(shard: int) -> str:
@@ -231,7 +225,6 @@ def _params(user_dict: Path) -> dict:
         "doc_shards": DOC_SHARDS,
         "slot_bits": SLOT_BITS,
         "shards_per_dir": SHARDS_PER_DIR,
-        "state_files_per_dir": STATE_FILES_PER_DIR,
         "top_k": TOP_K,
         "title_boost": TITLE_BOOST,
         "avg_len": AVG_LEN,
