@@ -288,8 +288,9 @@ def manifest_entry(content_dir: Path, page_id: int) -> dict | None:
     except FileNotFoundError:
         pass
     else:
-        if SHARDED_MARKER_KEY not in legacy:
-            return json.loads(legacy).get(str(page_id))
+        entries = _legacy_entries(legacy)
+        if entries is not None:
+            return entries.get(page_id)
     try:
         shard = (content_dir / manifest_shard(page_id)).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -10,8 +10,8 @@ on that.
 An idle worker polls the queue every `--interval` seconds (0.5 by default) and, in between,
 listens on its doorbell: a datagram socket in VAR_DIR/run/. Whoever queues a task rings
 every doorbell there once its transaction commits (`ring_doorbells`), so a publish starts
-at once instead of on the next poll (a quarter of a second on average, a third of what an
-editor waits at 100,000 pages). Workers on other hosts are not rung; they keep polling.
+at once instead of on the next poll (a quarter of a second on average; bench/README.md,
+publish_latency). Workers on other hosts are not rung; they keep polling.
 """
 
 from __future__ import annotations
@@ -174,13 +174,16 @@ class Doorbell:
         if len(os.fsencode(self.path)) > _MAX_SOCKET_PATH:
             logger.warning("worker doorbell path too long (%s): polling only", self.path)
             return
-        bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.unlink(missing_ok=True)
-            bell.bind(str(self.path))
-        except OSError:
-            bell.close()
+            bell = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                bell.bind(str(self.path))
+            except OSError:
+                bell.close()
+                raise
+        except OSError:  # (out of file descriptors, too)
             logger.warning("worker doorbell %s could not be opened: polling only", self.path, exc_info=True)
             return
         bell.setblocking(False)
