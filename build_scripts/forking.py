@@ -60,8 +60,9 @@ class Share:
         assert self._writer is not None, "only a child answers"
         code = 0
         try:
-            with os.fdopen(self._writer, "wb") as out:  # streamed: no second copy of a large answer
-                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(self._writer, "wb") as out:
+                out.write(data)
         except BaseException:  # the parent then reports the child as lost
             code = 70
         finally:
@@ -76,16 +77,12 @@ class Share:
             for child in self.children:
                 with os.fdopen(child.answers, "rb") as pipe:
                     child.answers = -1
-                    try:
-                        answer = pickle.load(pipe)
-                    except (EOFError, pickle.UnpicklingError):  # ended before or while answering
-                        answer = ChildLost
-                    pipe.read()  # (to the end: the child exits once its answer is taken)
-                pid, child.pid = child.pid, 0
-                _pid, status = os.waitpid(pid, 0)
-                if answer is ChildLost:
-                    raise ChildLost(f"进程 {pid} 未交回结果就退出了（{_describe(status)}）")
-                answers.append(answer)
+                    data = pipe.read()
+                _pid, status = os.waitpid(child.pid, 0)
+                child.pid = 0
+                if not data:
+                    raise ChildLost(f"进程 {child.pid or _pid} 未交回结果就退出了（{_describe(status)}）")
+                answers.append(pickle.loads(data))
         finally:
             self.abandon()
         return answers
@@ -104,8 +101,6 @@ class Share:
                 except (ProcessLookupError, ChildProcessError):
                     pass
                 child.pid = 0
-        if self.children:
-            gc.unfreeze()  # (frozen by fork until the children are done)
         self.children = []
 
 
@@ -118,9 +113,8 @@ def _describe(status: int) -> str:
 def fork(count: int) -> Share:
     """Split this process into `count` (this one included) and return each one's share.
 
-    Objects the processes share are frozen out of the garbage collector until the children
-    are collected or abandoned: a collection on either side would otherwise write to every
-    shared object's header and so copy the whole heap into both processes."""
+    Objects the processes share are frozen out of the garbage collector first: a collection
+    in a child would otherwise write to every object's header and copy the whole heap."""
     if count <= 1:
         return Share(0, 1)
     sys.stdout.flush()
@@ -143,4 +137,7 @@ def fork(count: int) -> Share:
     except BaseException:
         share.abandon()
         raise
+    finally:
+        if os.getpid() == parent:
+            gc.unfreeze()
     return share

@@ -661,33 +661,6 @@ class FullIndex:
                 packed = postings[term] = array("I")
             packed.append(number << 6 | score)
 
-    def __getstate__(self) -> dict:
-        # Handed between processes (a render process's pages): every term and posting packed
-        # in a few flat arrays, not one pickled object per term (~1,000,000 at 100,000 pages).
-        terms = list(self._postings)
-        postings = array("I")
-        for term in terms:
-            postings.extend(self._postings[term])
-        return {
-            "records": self.records,
-            "urls": self._urls,
-            "analysed": self.analysed,
-            "terms": "".join(terms),
-            "term_lengths": array("I", map(len, terms)),
-            "posting_counts": array("I", (len(self._postings[term]) for term in terms)),
-            "postings": postings,
-        }
-
-    def __setstate__(self, state: dict) -> None:
-        self.records, self._urls, self.analysed = state["records"], state["urls"], state["analysed"]
-        self._postings = {}
-        joined, postings = state["terms"], state["postings"]
-        start = offset = 0
-        for length, count in zip(state["term_lengths"], state["posting_counts"], strict=True):
-            self._postings[joined[start : start + length]] = postings[offset : offset + count]
-            start += length
-            offset += count
-
     def merge(self, other: FullIndex) -> None:
         """Fold in the pages another process analysed, as if each had been added here."""
         for url in other._urls:

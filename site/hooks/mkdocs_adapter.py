@@ -145,43 +145,27 @@ class _ShareFailed(Exception):
         self.warnings = warnings
 
 
-# A full build's list of files from before the split, kept until the build ends: dropping it
-# in a render process would write to the memory the processes still share (copy on write).
-_files_before_split: Files | None = None
-
-
-def _split_render(files: Files, config, state: cat.Catalogue, processes: int) -> Files:
-    """Fork the render of a full build into `processes`, each rendering a share of the pages;
+def _split_render(files: Files, config, processes: int) -> None:
+    """Fork the render of a full build into `processes`, each rendering every n-th page;
     the first one also copies the theme and content files and writes what the engine
     generates (``on_post_build``). The catalogue, plan and navigation were made once, before
-    the fork. Each process gets what an incremental build gets (``_hand_to_mkdocs``): its
-    pages, the pages of the navigation and every other file as link targets, so each page
-    renders exactly as in one process. Each page's search analysis runs where it is rendered
+    the fork, and each page renders exactly as in one process: an incremental build renders
+    any subset of pages the same way. Each page's search analysis runs where it is rendered
     (``RenderRequest.on_rendered``) and comes back in ``on_post_build``."""
-    global _files_before_split
     pages = sorted(files.documentation_pages(), key=lambda f: f.src_uri)
     if _request is None or processes <= 1 or len(pages) < 2 * processes:
-        return files
+        return
     # Kept on the request: ``render`` (in the engine's copy of this module) ends the share.
     share = _request.share = forking.fork(processes)
-    # A contiguous run of pages each: MkDocs and the catalogue made their objects in this
-    # order, so each process touches (and copies) mostly the memory of its own pages.
-    size = -(-len(pages) // processes)
-    mine = {f.src_uri for f in pages[share.index * size : (share.index + 1) * size]}
-    navigation = {"index.md", *(e.src_uri for e in state.nav_sections), *site_pages.sources(state.site)}
-    kept = []
+    mine = {f.src_uri for f in pages[share.index :: processes]}
     for f in files:
         if f.src_uri in mine or (not share.is_child and not f.is_documentation_page()):
-            kept.append(f)
-        elif not f.is_documentation_page() or f.src_uri in navigation:
-            f.__class__ = _LinkTarget  # rendered or copied by another process (keeps generated content)
-            kept.append(f)
+            continue
+        f.__class__ = _LinkTarget  # rendered or copied by another process (keeps generated content)
     if share.is_child:  # the theme's own pages (404.html) come from the first process
         config.theme.static_templates.clear()
         config.extra_templates = []
-    state.total_pages = len(mine)
-    _files_before_split = files
-    return Files(kept)
+    _state.total_pages = len(mine)
 
 
 def _end_of_share(request: RenderRequest, collector: _WarningCollector, failure: BaseException | None) -> None:
@@ -323,8 +307,8 @@ def _exclude_generated_templates(theme) -> None:
 
 @_engine_errors
 def on_config(config):
-    global _state, _request, _inputs, _parsed_last, _files_before_split
-    _parsed_last = _files_before_split = None  # (a failed build's)
+    global _state, _request, _inputs, _parsed_last
+    _parsed_last = None  # (a failed build's)
     # Outside the engine (mkdocs serve/build by hand): a full build of docs_dir.
     _request = render_request.current() or RenderRequest(content_dir=config.docs_dir, theme_signature=None)
     # A catalogue handed back by build_scripts describes the current release; otherwise
@@ -436,7 +420,7 @@ def on_files(files: Files, config) -> Files:
     _link_stored_media(files, media_store.MediaStore(request.media_store) if request.media_store else None)
     state.total_pages = len(state.changed)
     if not sparse:
-        files = _split_render(files, config, state, request.render_processes)
+        _split_render(files, config, request.render_processes)
     _progress(
         f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
         f"本次渲染 {state.total_pages} 个"
@@ -805,11 +789,9 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     state = _state
-    global _files_before_split
     if _request is not None and _request.share is not None and _request.share.is_child:
         return  # the first process writes what the engine generated
     _collect_shares()
-    _files_before_split = None
     _progress("写出 RSS 订阅 feed.xml 与网站地图 …")
     for dest, data in (_plan.generated if _plan is not None else {}).items():
         path = os.path.join(config.site_dir, dest)
