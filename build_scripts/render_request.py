@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from build_scripts.catalogue_state import Catalogue
-from build_scripts.forking import Share
 
 
 @dataclass
@@ -40,18 +39,8 @@ class RenderRequest:
     # git); None: compare every source's size and mtime.
     changed_paths: list[str] | None = None
     # Called by the adapter with each page's destination and HTML as it is written (a full
-    # build's search analysis: search_index.Analyser).
+    # build's search analysis runs meanwhile: search_index.Analyser).
     on_rendered: Callable[[str, str], None] | None = None
-    # A full build's render is split between this many processes, each rendering a share of
-    # the pages (forked once the catalogue is read: the adapter's ``_split_render``); each
-    # calls ``on_rendered`` for its own pages. ``gather_rendered`` is called in a forked
-    # process once its pages are written, and what it returns (picklable) is handed to
-    # ``take_in_rendered`` in this process.
-    render_processes: int = 1
-    gather_rendered: Callable[[], Any] | None = None
-    take_in_rendered: Callable[[Any], None] | None = None
-    # Set by the adapter when it split the render: this process's share (forking.Share).
-    share: Share | None = None
     # The media store video, audio and document pointers in content/ refer to
     # (build_scripts/media_store.py): the release links its objects.
     media_store: str | None = None

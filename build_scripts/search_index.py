@@ -61,17 +61,16 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import time
 import unicodedata
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from build_scripts.forking import die_with_parent
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
@@ -661,27 +660,6 @@ class FullIndex:
                 packed = postings[term] = array("I")
             packed.append(number << 6 | score)
 
-    def merge(self, other: FullIndex) -> None:
-        """Fold in the pages another process analysed, as if each had been added here."""
-        for url in other._urls:
-            if url in self.records:
-                raise ValueError(f"two pages with the address {url!r} in the search index")
-        shift = len(self._urls)
-        if shift + len(other._urls) > self.MAX_PAGES:
-            raise ValueError(f"more than {self.MAX_PAGES} pages for one search index")
-        self._urls.extend(other._urls)
-        self.records.update(other.records)
-        self.analysed += other.analysed
-        postings = self._postings
-        for term, packed in other._postings.items():
-            if shift:  # their page numbers follow ours (a posting is number << 6 | score)
-                packed = array("I", [pair + (shift << 6) for pair in packed])
-            mine = postings.get(term)
-            if mine is None:
-                postings[term] = packed
-            else:
-                mine.extend(packed)
-
     def files(self, user_dict: Path) -> Iterator[tuple[str, bytes]]:
         """(name under search/, bytes) of every file, one term shard's postings at a time."""
         by_shard: dict[int, list[str]] = defaultdict(list)
@@ -719,6 +697,20 @@ class FullIndex:
         yield "meta.json", _meta(len(self.records), user_dict)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A pool child must not outlive the build that forked it: it inherited the build's
+    locks (the build lock's descriptor, the database connection holding the publishing
+    lock), so an orphan would keep every later publish waiting."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the check below still covers a dead parent
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _fork_pool(workers: int) -> Any:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -726,45 +718,53 @@ def _fork_pool(workers: int) -> Any:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
-        initializer=die_with_parent,
+        initializer=_die_with_parent,
         initargs=(os.getpid(),),
     )
 
 
 class Analyser:
-    """Analyses the pages of a full build as they are rendered, in the process that renders
-    them: each render process (site/hooks/mkdocs_adapter.py splits a full build's pages
-    between the cores) segments its own pages, and each page is folded into the index
-    (``FullIndex``) at once, so only what the index keeps is held. ``submit(rel, html)`` with
-    the page's HTML as written (MkDocs writes UTF-8 with ``xmlcharrefreplace``);
-    ``results()`` after the last page, or to hand a render process's pages back;
-    ``take_in(pages)`` folds another process's in. What ``build_search_index`` gets is
-    exactly what reading the files would give."""
+    """Analyses the pages of a full build while they are rendered: the renderer runs in one
+    process, so the other cores segment each page as soon as it is written instead of all of
+    them after the last one. ``submit(rel, html)`` with the page's bytes as written (MkDocs
+    writes UTF-8 with ``xmlcharrefreplace``), ``results()`` after the last page; what
+    ``build_search_index`` gets is exactly what reading the files would give. Each answer is
+    folded into the index (``FullIndex``) as soon as it is back, so only the pages still
+    being analysed are held."""
 
-    def __init__(self, user_dict: Path = DEFAULT_USER_DICT) -> None:
+    def __init__(self, user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None) -> None:
         self.user_dict = str(Path(user_dict))
-        tokenizer(user_dict)  # loaded before the render forks: its processes share the dictionary
-        self.pages = AnalysedPages(set(), FullIndex(), True)
+        tokenizer(user_dict)  # loaded before forking: the children inherit the dictionary
+        workers = workers or min(os.cpu_count() or 1, 8)
+        self._pool = _fork_pool(workers)
+        self._futures: deque[Any] = deque()
+        self.index = FullIndex()
+        self.paths: set[str] = set()  # every page submitted, analysed or being analysed
+        self.exact = True
+        try:  # fork the children now, while this process is small, not in the middle of a render
+            for started in [self._pool.submit(os.getpid) for _ in range(workers)]:
+                started.result()
+        except BaseException:
+            self.close()
+            raise
 
     def submit(self, rel: str, html: str) -> None:
-        pages = self.pages
-        if rel in pages.paths:  # written again: the index will be made from the files
-            pages.exact = False
-        if pages.exact and is_indexed_path(rel):
+        if rel in self.paths:  # written again: the index will be made from the files
+            self.exact = False
+        if self.exact and is_indexed_path(rel):
             text = html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
-            pages.paths.add(rel)
-            pages.index.add(_analyse_text(rel, text, self.user_dict))
+            self.paths.add(rel)
+            self._futures.append(self._pool.submit(_analyse_text, rel, text, self.user_dict))
+            while self._futures and self._futures[0].done():
+                self.index.add(self._futures.popleft().result())
 
     def results(self) -> AnalysedPages:
-        return self.pages
+        while self._futures:
+            self.index.add(self._futures.popleft().result())
+        return AnalysedPages(self.paths, self.index, self.exact)
 
-    def take_in(self, other: AnalysedPages) -> None:
-        pages = self.pages
-        if other.paths & pages.paths or not other.exact:
-            pages.exact = False
-        pages.paths |= other.paths
-        if pages.exact:
-            pages.index.merge(other.index)
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

@@ -404,14 +404,9 @@ def build_release(
                     else "全量"
                 )
                 print(f"开始构建 {name}（{mode}；内容：{content_dir}）", file=sys.stderr, flush=True)
-            if not sparse:
-                # Every page is new: the render is split between the cores, and each render
-                # process segments its pages for the search index as it writes them.
+            if not sparse:  # every page is new: segment each for the search index as it is written
                 analyser = Analyser()
                 request.on_rendered = analyser.submit
-                request.render_processes = render_processes()
-                request.gather_rendered = analyser.results
-                request.take_in_rendered = analyser.take_in
             timings["setup"] = time.monotonic() - started
             renderer.render(
                 request,
@@ -486,6 +481,8 @@ def build_release(
             raise BuildError(_failure_message(exc)) from exc
         finally:
             shutil.rmtree(docs_stub, ignore_errors=True)
+            if analyser is not None:
+                analyser.close()
 
         pause_point("build.before_switch")
         _point_current_at(releases_dir, name)
@@ -503,20 +500,6 @@ def build_release(
                 flush=True,
             )
         return release
-
-
-#: At most this many processes render a full build (each holds its share of the pages'
-#: objects; beyond a few cores the build's serial parts dominate).
-MAX_RENDER_PROCESSES = 4
-
-
-def render_processes() -> int:
-    """How many processes render a full build: one per core this process may run on."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_RENDER_PROCESSES))
 
 
 @dataclass

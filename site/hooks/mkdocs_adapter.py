@@ -51,7 +51,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils import normalize_url
 
 from build_scripts import catalogue as cat
-from build_scripts import forking, media_store, output_plan, public_forms, render_request, site_pages
+from build_scripts import media_store, output_plan, public_forms, render_request, site_pages
 from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
 from build_scripts.page_model import (
     CONTENT_LOG,
@@ -113,17 +113,8 @@ def render(request: RenderRequest, settings: RenderSettings) -> None:
         config.extra.update(settings.extra)
         _list_theme_files_once(config.theme, request.theme_signature)
         with render_request.handing(request):
-            # dirty: MkDocs renders only the files whose is_modified() says so (on_files: an
-            # incremental build's changes, or this process's share of a full build's pages;
-            # a full build renders into a new, empty directory).
-            try:
-                mkdocs_build(config, dirty=request.incremental or request.render_processes > 1)
-            except BaseException as exc:
-                _end_of_share(request, collector, exc)
-                raise
-            _end_of_share(request, collector, None)
-    except _ShareFailed as exc:
-        raise RenderFailed(exc.cause, exc.warnings + collector.messages) from exc
+            # dirty: MkDocs renders only the files whose is_modified() says so (on_files).
+            mkdocs_build(config, dirty=request.incremental)
     except Abort as exc:
         raise RenderFailed(str(exc) or type(exc).__name__, collector.messages) from exc
     except Exception as exc:
@@ -131,72 +122,6 @@ def render(request: RenderRequest, settings: RenderSettings) -> None:
     finally:
         mkdocs_logger.removeHandler(collector)
         logging.getLogger("mkdocs.commands.build").removeFilter(dirty_notice)
-
-
-# --------------------------------------------------------------------------- shares of a full build
-
-
-class _ShareFailed(Exception):
-    """Another render process of this build failed: its reason and warnings."""
-
-    def __init__(self, cause: str, warnings: list[str]) -> None:
-        super().__init__(cause)
-        self.cause = cause
-        self.warnings = warnings
-
-
-def _split_render(files: Files, config, processes: int) -> None:
-    """Fork the render of a full build into `processes`, each rendering every n-th page;
-    the first one also copies the theme and content files and writes what the engine
-    generates (``on_post_build``). The catalogue, plan and navigation were made once, before
-    the fork, and each page renders exactly as in one process: an incremental build renders
-    any subset of pages the same way. Each page's search analysis runs where it is rendered
-    (``RenderRequest.on_rendered``) and comes back in ``on_post_build``."""
-    pages = sorted(files.documentation_pages(), key=lambda f: f.src_uri)
-    if _request is None or processes <= 1 or len(pages) < 2 * processes:
-        return
-    # Kept on the request: ``render`` (in the engine's copy of this module) ends the share.
-    share = _request.share = forking.fork(processes)
-    mine = {f.src_uri for f in pages[share.index :: processes]}
-    for f in files:
-        if f.src_uri in mine or (not share.is_child and not f.is_documentation_page()):
-            continue
-        f.__class__ = _LinkTarget  # rendered or copied by another process (keeps generated content)
-    if share.is_child:  # the theme's own pages (404.html) come from the first process
-        config.theme.static_templates.clear()
-        config.extra_templates = []
-    _state.total_pages = len(mine)
-
-
-def _end_of_share(request: RenderRequest, collector: _WarningCollector, failure: BaseException | None) -> None:
-    """After MkDocs: a forked render process hands back its pages' analyses (or why it
-    failed) and ends here; the first process kills the others if it failed itself."""
-    share, request.share = request.share, None
-    if share is None:
-        return
-    if share.is_child:
-        if failure is None:
-            gathered = request.gather_rendered() if request.gather_rendered is not None else None
-            share.answer(("rendered", gathered))
-        share.answer(("failed", str(failure) or type(failure).__name__, collector.messages))
-    share.abandon()  # (none left after on_post_build collected them)
-
-
-def _collect_shares() -> None:
-    """In the first render process: wait for the others and take in what they rendered."""
-    share = _request.share if _request is not None else None
-    if share is None or share.is_child:
-        return
-    try:
-        answers = share.collect()
-    except forking.ChildLost as exc:
-        raise _ShareFailed(f"网站渲染进程异常退出：{exc}", []) from exc
-    for answer in answers:
-        if answer[0] == "failed":
-            raise _ShareFailed(answer[1], answer[2])
-    for _kind, gathered in answers:
-        if _request is not None and _request.take_in_rendered is not None:
-            _request.take_in_rendered(gathered)
 
 
 # The theme's static files by theme signature, directories and excluded templates: MkDocs
@@ -419,8 +344,6 @@ def on_files(files: Files, config) -> Files:
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
     _link_stored_media(files, media_store.MediaStore(request.media_store) if request.media_store else None)
     state.total_pages = len(state.changed)
-    if not sparse:
-        _split_render(files, config, request.render_processes)
     _progress(
         f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
         f"本次渲染 {state.total_pages} 个"
@@ -789,9 +712,6 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     state = _state
-    if _request is not None and _request.share is not None and _request.share.is_child:
-        return  # the first process writes what the engine generated
-    _collect_shares()
     _progress("写出 RSS 订阅 feed.xml 与网站地图 …")
     for dest, data in (_plan.generated if _plan is not None else {}).items():
         path = os.path.join(config.site_dir, dest)

@@ -5,7 +5,6 @@ import filecmp
 import hashlib
 import json
 import os
-import pickle
 import random
 import re
 import shutil
@@ -110,16 +109,17 @@ def test_pages_analysed_while_written_index_as_the_files_do(sample, tmp_path, mi
         if search_index.is_indexed_path(str(path.relative_to(copy)))
     )
     random.Random(7).shuffle(pages)
-    # Two render processes, each analysing its share; the first takes in the other's.
-    analyser, other = search_index.Analyser(), search_index.Analyser()
-    if mishap == "a page written twice":
-        other.submit(pages[0], _html("先写出的旧标题", "随后被覆盖的旧正文"))
-    if mishap == "a page not in the release":
-        other.submit("news/gone/index.html", _html("不在版本中的页面", "不应进入索引的正文"))
-    for number, rel in enumerate(pages):
-        (analyser if number % 2 else other).submit(rel, (copy / rel).read_bytes().decode("utf-8"))
-    analyser.take_in(pickle.loads(pickle.dumps(other.results())))  # as it comes back through the pipe
-    stats = build_search_index(copy, analysed=analyser.results())
+    analyser = search_index.Analyser(workers=2)
+    try:
+        if mishap == "a page written twice":
+            analyser.submit(pages[0], _html("先写出的旧标题", "随后被覆盖的旧正文"))
+        if mishap == "a page not in the release":
+            analyser.submit("news/gone/index.html", _html("不在版本中的页面", "不应进入索引的正文"))
+        for rel in pages:
+            analyser.submit(rel, (copy / rel).read_bytes().decode("utf-8"))
+        stats = build_search_index(copy, analysed=analyser.results())
+    finally:
+        analyser.close()
     assert _differences(sample.path / "search", copy / "search") == []
     assert stats.documents == json.loads((sample.path / "search" / "meta.json").read_bytes())["documents"]
 
@@ -455,9 +455,8 @@ def test_without_a_compatible_previous_index_it_builds_in_full(tmp_path):
     assert _differences(fourth / "search", second / "search") == []
 
 
-def test_forked_processes_do_not_outlive_a_killed_build(tmp_path):
-    """The render's processes (and the search pool's) inherit the build's locks: an orphan
-    would keep every later publish waiting."""
+def test_the_analysers_children_do_not_outlive_a_killed_build(tmp_path):
+    """They inherit the build's locks: an orphan would keep every later publish waiting."""
     import signal
     import subprocess
     import sys
@@ -465,10 +464,9 @@ def test_forked_processes_do_not_outlive_a_killed_build(tmp_path):
 
     script = (
         "import os, sys, time\n"
-        "from build_scripts import forking\n"
-        "share = forking.fork(3)\n"
-        "if not share.is_child:\n"
-        "    print(' '.join(str(c.pid) for c in share.children), flush=True)\n"
+        "from build_scripts.search_index import Analyser\n"
+        "analyser = Analyser(workers=2)\n"
+        "print(' '.join(str(p) for p in analyser._pool._processes), flush=True)\n"
         "time.sleep(60)\n"
     )
     build = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
@@ -478,7 +476,7 @@ def test_forked_processes_do_not_outlive_a_killed_build(tmp_path):
     build.wait()
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in children):
-        assert time.monotonic() < deadline, "a forked process outlived the killed build"
+        assert time.monotonic() < deadline, "an analyser child outlived the killed build"
         time.sleep(0.05)
 
 

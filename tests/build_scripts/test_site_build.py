@@ -6,13 +6,11 @@ import hashlib
 import json
 import os
 import re
-import signal
 import threading
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -446,7 +444,6 @@ def test_while_a_page_is_written_no_other_page_holds_its_html_or_markdown(tmp_pa
             super().submit(rel, html)
 
     monkeypatch.setattr(site_build, "Analyser", Watching)
-    monkeypatch.setattr(site_build, "render_processes", lambda: 1)  # every page passes through `seen`
     content = write_sample_content(tmp_path / "content")
     release = build_release(content, tmp_path / "releases", incremental=False)
 
@@ -454,74 +451,3 @@ def test_while_a_page_is_written_no_other_page_holds_its_html_or_markdown(tmp_pa
     assert [(rel, others) for rel, others in seen if others] == []
     article = (release.path / "news" / "theme-day-november" / "index.html").read_text(encoding="utf-8")
     assert "<h1" in article and "主题党日" in article
-
-
-# --------------------------------------------------------------------------- the render split between processes
-
-
-def _release_files(release) -> dict[str, bytes]:
-    return {rel: path.read_bytes() for rel, path in walk_files(release.path) if rel != site_build.RELEASE_JSON}
-
-
-def _child_pids() -> list[str]:
-    pid = os.getpid()
-    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-
-
-def test_a_full_build_split_between_processes_is_the_one_process_build_byte_for_byte(
-    tmp_path, small_content, monkeypatch
-):
-    """Each process renders every n-th page and segments it for search; the pages, the
-    search index (analysed in three processes, merged in one) and the build state are
-    exactly those one process makes."""
-    from build_scripts import forking
-
-    forks = []
-    real_fork = forking.fork
-    monkeypatch.setattr(forking, "fork", lambda count: forks.append(count) or real_fork(count))
-    monkeypatch.setattr(site_build, "render_processes", lambda: 3)
-    split = build_release(small_content, tmp_path / "split", incremental=False)
-    monkeypatch.setattr(site_build, "render_processes", lambda: 1)
-    single = build_release(small_content, tmp_path / "single", incremental=False)
-
-    assert forks == [3]
-    split_files, single_files = _release_files(split), _release_files(single)
-    assert sorted(split_files) == sorted(single_files)
-    assert [rel for rel in split_files if split_files[rel] != single_files[rel]] == []
-    assert "主题党日" in read(split, "news/theme-day-november/")
-    assert _child_pids() == []
-
-
-@pytest.mark.parametrize(
-    "failure",
-    ["a page of another process fails", "a page of the build's own process fails", "another process is killed"],
-)
-def test_a_render_process_that_fails_fails_the_build_and_leaves_the_site_as_it_was(
-    tmp_path, small_content, monkeypatch, failure
-):
-    from build_scripts import page_model
-
-    releases = tmp_path / "releases"
-    good = build_release(small_content, releases)
-    builder = os.getpid()
-    real_article_view = page_model.article_view
-
-    def article_view(entry):  # the adapter, loaded afresh by MkDocs for each build, takes this one
-        forked = os.getpid() != builder
-        if failure == "another process is killed" and forked:
-            os.kill(os.getpid(), signal.SIGKILL)
-        failing = "a page of another process fails" if forked else "a page of the build's own process fails"
-        if failure == failing:
-            raise RuntimeError("测试：页面渲染出错")
-        return real_article_view(entry)
-
-    monkeypatch.setattr(page_model, "article_view", article_view)
-    monkeypatch.setattr(site_build, "render_processes", lambda: 2)
-    with pytest.raises(BuildError) as info:
-        build_release(small_content, releases, incremental=False)
-
-    expected = "渲染进程异常退出" if failure == "another process is killed" else "测试：页面渲染出错"
-    assert expected in str(info.value)
-    assert current_release(releases) == good
-    assert sorted(p.name for p in releases.iterdir() if not p.name.startswith(".")) == sorted(["current", good.name])
-    assert _child_pids() == []  # none left running, none left a zombie
