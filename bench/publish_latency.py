@@ -22,11 +22,15 @@ measuring, the queue that generating and building left is drained. Every figure 
 to bench/var/site-N/latency.json as soon as it is measured, so a crash keeps what was
 measured.
 It also reports what each publish adds to content/'s git history (`git count-objects`).
+For each spaced publish it also says where the time went (PHASES: the approval, the wait
+for the worker to start the task, export and commit, build and switch, until served), from
+the rows the worker writes.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -216,13 +220,47 @@ class Results:
         self.path, self.data = path, {"pages": n, "machine": machine_info(), "started": time.ctime(), "figures": {}}
         self.save()
 
-    def add(self, kind: str, seconds: float):
+    def add(self, kind: str, seconds: float, phases: dict[str, float] | None = None):
         self.data["figures"].setdefault(kind, []).append(round(seconds, 3))
+        if phases is not None:
+            self.data.setdefault("phases", {}).setdefault(kind, []).append(
+                {name: round(value, 3) for name, value in phases.items()}
+            )
         self.save()
 
     def save(self):
         self.data["load_average"] = os.getloadavg()
         self.path.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+PHASES = ("approval", "to the worker", "export and commit", "build and switch", "to served")
+
+
+def phases(approval_started: float, approved: float, served: float) -> dict[str, float] | None:
+    """Where one publish's seconds went (PHASES, adding up to its figure), from the rows the
+    worker wrote: the publish task's start and the SiteBuild's start and end (wall clock, one
+    machine). None when no single build served it (a coalesced back-to-back burst)."""
+    from django_tasks_db.models import DBTaskResult
+
+    from cms.publishing.models import SiteBuild
+
+    since = dt.datetime.fromtimestamp(approval_started, dt.UTC)
+    tasks = list(
+        DBTaskResult.objects.filter(task_path__endswith=".publish_pending_changes", enqueued_at__gte=since)
+        .exclude(started_at=None)
+        .order_by("started_at")
+    )
+    builds = list(SiteBuild.objects.filter(started_at__gte=since).exclude(finished_at=None).order_by("started_at"))
+    if len(tasks) != 1 or len(builds) != 1:
+        return None
+    task_started, build = tasks[0].started_at.timestamp(), builds[0]
+    return {
+        "approval": approved - approval_started,
+        "to the worker": task_started - approved,
+        "export and commit": build.started_at.timestamp() - task_started,
+        "build and switch": build.finished_at.timestamp() - build.started_at.timestamp(),
+        "to served": served - build.finished_at.timestamp(),
+    }
 
 
 def prepare(n: int) -> Path:
@@ -285,11 +323,13 @@ def measure(n: int, runs: int, restarts: int) -> dict:
         page, revision, text = new_page()
         if spaced:
             until(worker_idle, "the worker to be idle")
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         approve(revision)
+        approved = wall + time.monotonic() - started
         marker = text.paragraphs[-1][:30]
         until(lambda: marker in site.get(page.url)[1], f"{page.url} to be served")
-        results.add(kind, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
         return page
 
     def edit_one(page, kind: str, spaced: bool):
@@ -301,21 +341,25 @@ def measure(n: int, runs: int, restarts: int) -> dict:
         revision = page.save_revision(user=editor)
         if spaced:
             until(worker_idle, "the worker to be idle")
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         approve(revision)
+        approved = wall + time.monotonic() - started
         until(lambda: sentence in site.get(page.url)[1], f"the edit of {page.url} to be served")
-        results.add(kind, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
 
     def unpublish_one(page, kind: str, spaced: bool):
         page = NewsPage.objects.get(pk=page.pk)
         url = page.url
         if spaced:
             until(worker_idle, "the worker to be idle")
-        started = time.monotonic()
+        started, wall = time.monotonic(), time.time()
         with transaction.atomic():  # as 取消发布 does, the reviewer's rights not checked here
             UnpublishPageAction(page, user=reviewer).execute(skip_permission_checks=True)
+        approved = wall + time.monotonic() - started
         until(lambda: site.get(url)[0] == 404, f"{url} to be gone")
-        results.add(kind, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
 
     try:
         for restart in range(restarts):
@@ -380,6 +424,12 @@ def main() -> None:
         print(
             f"{kind} at {n:,} pages: {statistics.median(values):.2f} s median, {max(values):.2f} s worst "
             f"(of {len(values)})"
+        )
+    for kind, rows in data.get("phases", {}).items():
+        print(
+            f"{kind} at {n:,} pages, median by phase ({len(rows)} of {len(data['figures'][kind])} "
+            "served by one build): "
+            + ", ".join(f"{name} {statistics.median(row[name] for row in rows):.3f} s" for name in PHASES)
         )
     print(f"content history at {n:,} pages: {data.get('content history per publish, KB')} KB per publish")
     print(release_disk_use(n))
