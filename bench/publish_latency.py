@@ -23,8 +23,8 @@ to bench/var/site-N/latency.json as soon as it is measured, so a crash keeps wha
 measured.
 It also reports what each publish adds to content/'s git history (`git count-objects`).
 For each spaced publish it also says where the time went (PHASES: the approval, the wait
-for the worker to start the task, export and commit, build and switch, until served), from
-the rows the worker writes.
+for the worker to start the task, export and commit, the build until the new text is
+served), from the rows the worker writes; the worker's log has the build's own phases.
 """
 
 from __future__ import annotations
@@ -175,7 +175,8 @@ class Worker:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "worker"],
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            # (INFO: the log says each build's phases, see PHASES)
+            env={**os.environ, "PYTHONPATH": str(ROOT), "CMS_LOG_LEVEL": "INFO"},
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -233,24 +234,27 @@ class Results:
         self.path.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-PHASES = ("approval", "to the worker", "export and commit", "build and switch", "to served")
+PHASES = ("approval", "to the worker", "export and commit", "build until served")
 
 
 def phases(approval_started: float, approved: float, served: float) -> dict[str, float] | None:
     """Where one publish's seconds went (PHASES, adding up to its figure), from the rows the
-    worker wrote: the publish task's start and the SiteBuild's start and end (wall clock, one
-    machine). None when no single build served it (a coalesced back-to-back burst)."""
+    worker wrote: the publish task's start and the SiteBuild's start (wall clock, one
+    machine). Also "finished after served": what the build did once the new release was
+    live (pruning old releases; not part of the figure). Waits for that build to finish.
+    None when no single build served it (a coalesced back-to-back burst)."""
     from django_tasks_db.models import DBTaskResult
 
     from cms.publishing.models import SiteBuild
 
     since = dt.datetime.fromtimestamp(approval_started, dt.UTC)
+    builds = SiteBuild.objects.filter(started_at__gte=since)
+    until(lambda: builds.exists() and not builds.filter(finished_at=None).exists(), "the build to finish")
     tasks = list(
         DBTaskResult.objects.filter(task_path__endswith=".publish_pending_changes", enqueued_at__gte=since)
         .exclude(started_at=None)
         .order_by("started_at")
     )
-    builds = list(SiteBuild.objects.filter(started_at__gte=since).exclude(finished_at=None).order_by("started_at"))
     if len(tasks) != 1 or len(builds) != 1:
         return None
     task_started, build = tasks[0].started_at.timestamp(), builds[0]
@@ -258,12 +262,12 @@ def phases(approval_started: float, approved: float, served: float) -> dict[str,
         "approval": approved - approval_started,
         "to the worker": task_started - approved,
         "export and commit": build.started_at.timestamp() - task_started,
-        "build and switch": build.finished_at.timestamp() - build.started_at.timestamp(),
-        "to served": served - build.finished_at.timestamp(),
+        "build until served": served - build.started_at.timestamp(),
+        "finished after served": build.finished_at.timestamp() - served,
     }
 
 
-def prepare(n: int) -> Path:
+def prepare(n: int, reuse_release: bool = False) -> Path:
     var = ROOT / "bench" / "var" / f"site-{n}"
     setup_django(var)
     from django.core.management import call_command
@@ -273,13 +277,15 @@ def prepare(n: int) -> Path:
     print(f"[{n}] {generate_site(n)}", file=sys.stderr, flush=True)
     # As a deployment does (docs/operations.md): the whole site published once, the release
     # the worker then updates built by today's code and theme.
+    if reuse_release:
+        return var
     print(f"[{n}] publishing it (manage.py publish_site, a full build) …", file=sys.stderr, flush=True)
     call_command("publish_site", verbosity=0)
     return var
 
 
-def measure(n: int, runs: int, restarts: int) -> dict:
-    var = prepare(n)
+def measure(n: int, runs: int, restarts: int, reuse_release: bool = False) -> dict:
+    var = prepare(n, reuse_release)
     from django.db import transaction
     from wagtail.actions.unpublish_page import UnpublishPageAction
 
@@ -403,18 +409,25 @@ def main() -> None:
     parser.add_argument("sizes", nargs="+", type=int)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--restarts", type=int, default=3, help="worker starts, each followed by one measured publish")
+    parser.add_argument(
+        "--reuse-release",
+        action="store_true",
+        help="for a diagnosis only: keep the live release the last run left instead of publishing "
+        "the whole site first (the figures in bench/README.md never use it)",
+    )
     args = parser.parse_args()
     if len(args.sizes) > 1:  # each size in its own process: Django is set up once per database
         print(f"machine: {machine_info()}")
         for n in args.sizes:
             subprocess.run(
-                [sys.executable, __file__, str(n), "--runs", str(args.runs), "--restarts", str(args.restarts)],
+                [sys.executable, __file__, str(n), "--runs", str(args.runs), "--restarts", str(args.restarts)]
+                + (["--reuse-release"] if args.reuse_release else []),
                 check=True,
             )
         return
     n = args.sizes[0]
     load_before = os.getloadavg()
-    data = measure(n, args.runs, args.restarts)
+    data = measure(n, args.runs, args.restarts, args.reuse_release)
     load_after = os.getloadavg()
     print(
         f"[{n:,} pages] load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
@@ -429,7 +442,10 @@ def main() -> None:
         print(
             f"{kind} at {n:,} pages, median by phase ({len(rows)} of {len(data['figures'][kind])} "
             "served by one build): "
-            + ", ".join(f"{name} {statistics.median(row[name] for row in rows):.3f} s" for name in PHASES)
+            + ", ".join(
+                f"{name} {statistics.median(row[name] for row in rows):.3f} s"
+                for name in (*PHASES, "finished after served")
+            )
         )
     print(f"content history at {n:,} pages: {data.get('content history per publish, KB')} KB per publish")
     print(release_disk_use(n))

@@ -427,6 +427,13 @@ def build_site(commit: str | None, changes=(), *, progress: bool = False, record
         pause_point("build.after_switch")
         record.status = SiteBuild.Status.SUCCEEDED
         record.release = release.name
+        # Where a slow publish spent its time, for whoever reads the worker's log.
+        logger.info(
+            "release %s built: %s pages rendered, phases (seconds since the start, cumulative) %s",
+            release.name,
+            release.rendered,
+            site_build.LAST_TIMINGS,
+        )
     record.finished_at = timezone.now()
     released: list[int] = []
     with transaction.atomic():
