@@ -14,10 +14,11 @@ incremental updates of the same pages give byte-identical files)::
     search/s/<hi>/<lo>.json      state only (never fetched by the browser), for the terms
                                  whose public list is cut to TOP_K: {term: [document
                                  frequency, postings added, postings removed]} since
-                                 the term's base list; STATE_SPLIT files per term
-                                 shard (only files that have such a term)
+                                 the term's base list; one file per term shard, like
+                                 p/ (only files that have such a term)
     search/b/<hi>/<lo>.json      state only: the base lists, {term: complete postings as
-                                 of the last compaction}, numbered like s/
+                                 of the last compaction}; STATE_SPLIT files per term
+                                 shard (``state_shard``)
 
     (shard n lives in <hi> = n // 64, <lo> = n % 64, both two hex digits)
 
@@ -47,8 +48,8 @@ A cut list's complete postings grow with the site (a common word is in most page
 update must not read and rewrite them: it records what it adds and removes in the term's
 small state entry (``s/``) and keeps the public top TOP_K up to date from those alone. The
 base list (``b/``) is read only when a posting of the public top leaves it, when a list
-stops being cut, and when a state file's journal passes JOURNAL_LIMIT characters (it is
-then folded into the base lists: compaction). Public files are byte-identical to a full
+stops being cut, and when the journals of one base file's terms pass JOURNAL_LIMIT
+characters (they are then folded into that base file: compaction). Public files are byte-identical to a full
 build's after any sequence of updates; the state is equal as lists (``state_lists``), not
 as bytes (a full build has empty journals).
 """
@@ -75,7 +76,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_USER_DICT = REPO_ROOT / "site" / "jieba_user_dict.txt"
 
-FORMAT = 4
+FORMAT = 5
 SEARCH_DIR = "search"
 # More, smaller shards keep a long query's first download small at 10,000 pages (the
 # browser fetches one postings file per query term and one vocabulary file per query
@@ -87,10 +88,14 @@ TERM_SHARDS = 2048
 # publish reads and writes about an eighth of those bytes (measured end to end, the disk a
 # release adds at 100,000 pages fell from 145 to 111 MB; bench/README.md, publish_latency).
 # Split within a term shard, so a full build still writes them one term shard at a time.
+# The journals (s/) are small and are not split: a publish of a ~1,500-character page
+# touches the journals of ~300 cut terms, and split eight ways their files were spread over
+# ~180 of 256 directories, each copied into the new release (~10,000 hard links at
+# 100,000 pages, bench/README.md, publish_latency); one per term shard, over 32 directories.
 STATE_SPLIT = 8
-# Journal characters (5 per posting) a state file holds before its lists are folded into
-# the base: an update reads the journals of its terms' state files every time and a base
-# file only now and then, so this balances the two (bench/README.md, publish_latency).
+# Journal characters (5 per posting) of one base file's terms before they are folded into
+# it: an update reads the journals of its terms every time and a base file only now and
+# then, so this balances the two (bench/README.md, publish_latency).
 JOURNAL_LIMIT = 2000
 VOCAB_SHARDS = 512
 DOC_SHARDS = 1024
@@ -140,7 +145,8 @@ def term_shard(term: str) -> int:
 
 
 def state_shard(term: str) -> int:
-    """The state file of a term: the next bits of the hash after its term shard's."""
+    """The base file (b/) of a term: the next bits of the hash after its term shard's (its
+    journal is in the state file of its term shard)."""
     h = fnv1a(term)
     return (h % TERM_SHARDS) * STATE_SPLIT + (h // TERM_SHARDS) % STATE_SPLIT
 
@@ -551,13 +557,15 @@ def state_lists(search_dir: str | os.PathLike[str]) -> dict[str, tuple[int, str]
     of `search_dir` say (a full build and updates of the same pages must agree on these)."""
     search = Path(search_dir)
     lists = {}
+    bases: dict[int, dict] = {}
     # (followlinks: a release's directories may be shared ones, build_scripts/release_tree.py)
     for directory, _subdirs, filenames in os.walk(search / "s", followlinks=True):
         for filename in filenames:
-            name = os.path.relpath(os.path.join(directory, filename), search / "s")
-            base = _read_json(search / "b" / name)
-            for term, (df, added, removed) in _read_json(search / "s" / name).items():
-                lists[term] = (df, _merged(base.get(term, ""), added, removed))
+            for term, (df, added, removed) in _read_json(Path(directory) / filename).items():
+                number = state_shard(term)
+                if number not in bases:
+                    bases[number] = _read_json(search / _b_name(number))
+                lists[term] = (df, _merged(bases[number].get(term, ""), added, removed))
     return lists
 
 
@@ -677,16 +685,19 @@ class FullIndex:
             v_files[vocab_shard(term)][vocab_key(term)].append(term)
         for i, terms in enumerate(terms_by_shard):
             public: dict[str, Any] = {}
-            states: dict[int, dict[str, str]] = defaultdict(dict)
+            journal: dict[str, list] = {}
+            bases: dict[int, dict[str, str]] = defaultdict(dict)
             for term in terms:
                 full = _encode_postings(_encoded_chunk(encoded[pair >> 6], pair & 63) for pair in self._postings[term])
                 public[term] = _public_entry(full)
                 if len(full) > TOP_K * 5:
-                    states[state_shard(term)][term] = full
+                    journal[term] = [len(full) // 5, "", ""]
+                    bases[state_shard(term)][term] = full
             yield _p_name(i), _dumps(public)
-            for number, state in sorted(states.items()):  # only files holding a cut list
-                yield _s_name(number), _dumps({term: [len(full) // 5, "", ""] for term, full in state.items()})
-                yield _b_name(number), _dumps(state)
+            if journal:  # only files holding a cut list
+                yield _s_name(i), _dumps(journal)
+            for number, base in sorted(bases.items()):
+                yield _b_name(number), _dumps(base)
         for i in range(VOCAB_SHARDS):
             yield _v_name(i), _dumps({c: sorted(t) for c, t in v_files[i].items()})
         d_files: list[dict] = [{} for _ in range(DOC_SHARDS)]
@@ -976,14 +987,14 @@ def update_search_index(
         by_shard[term_shard(term)].append(term)
     files: dict[str, bytes] = {}
     vocab_changes: dict[int, dict[str, bool]] = defaultdict(dict)  # shard -> term -> present
-    journals: dict[int, dict] = {}  # state files read (only those of cut lists, before or after)
+    journals: dict[int, dict] = {}  # term shard -> state file read (cut lists, before or after)
     bases: dict[int, dict] = {}  # base files read (a refill, a list no longer cut, a compaction)
     bases_changed: set[int] = set()
 
-    def journal_of(number: int) -> dict:
-        if number not in journals:
-            journals[number] = store.read(_s_name(number))
-        return journals[number]
+    def journal_of(shard: int) -> dict:
+        if shard not in journals:
+            journals[shard] = store.read(_s_name(shard))
+        return journals[shard]
 
     def base_of(number: int) -> dict:
         if number not in bases:
@@ -1006,13 +1017,13 @@ def update_search_index(
                 for chunk in sorted(added):
                     full = _insert(full, chunk)
                 if len(full) > TOP_K * 5:  # cut from now on: no base list yet
-                    journal_of(number)[term] = [len(full) // 5, full, ""]
+                    journal_of(shard)[term] = [len(full) // 5, full, ""]
                 if full:
                     public[term] = _public_entry(full)
                 else:
                     public.pop(term)
             else:  # cut to TOP_K: the state entry says what changed since the base list
-                journal = journal_of(number)
+                journal = journal_of(shard)
                 assert term in journal, f"search state lacks the list of {term!r}"
                 df, journal_added, journal_removed = journal[term]
                 top = entry[1]
@@ -1052,14 +1063,20 @@ def update_search_index(
             if existed != (term in public):
                 vocab_changes[vocab_shard(term)][term] = term in public
         files[_p_name(shard)] = _dumps(public)
-    for number, journal in journals.items():
-        if sum(len(added) + len(removed) for _df, added, removed in journal.values()) > JOURNAL_LIMIT:
-            base = base_of(number)  # compaction: the journal folded into the base lists
-            for term, (df, added, removed) in journal.items():
+    for shard, journal in journals.items():
+        by_base: dict[int, list[str]] = defaultdict(list)
+        for term in journal:
+            by_base[state_shard(term)].append(term)
+        for number, terms in sorted(by_base.items()):
+            if sum(len(journal[t][1]) + len(journal[t][2]) for t in terms) <= JOURNAL_LIMIT:
+                continue
+            base = base_of(number)  # compaction: these journals folded into their base file
+            for term in terms:
+                df, added, removed = journal[term]
                 base[term] = _merged(base.get(term, ""), added, removed)
                 journal[term] = [df, "", ""]
             bases_changed.add(number)
-        files[_s_name(number)] = _dumps(journal)
+        files[_s_name(shard)] = _dumps(journal)
     for number in bases_changed:
         files[_b_name(number)] = _dumps(bases[number])
     for shard, changes in sorted(vocab_changes.items()):

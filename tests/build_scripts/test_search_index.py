@@ -229,16 +229,19 @@ def _differences(a: Path, b: Path) -> list[str]:
 
 
 def _check_state_layout(search: Path) -> None:
-    """Each state file holds only the terms numbered into it, every base list belongs to a
-    term of its state file, and a state file exists only while it holds a cut list."""
+    """Each state file holds only the terms of its term shard, each base file only terms
+    numbered into it whose state file has them, and neither exists while empty."""
+    journaled = set()
     for path in (search / "s").rglob("*.json"):
         name = path.relative_to(search).as_posix()
         terms = json.loads(path.read_bytes())
-        assert terms and {search_index._s_name(search_index.state_shard(t)) for t in terms} == {name}
+        assert terms and {search_index._s_name(search_index.term_shard(t)) for t in terms} == {name}
+        journaled |= set(terms)
     for path in (search / "b").rglob("*.json"):
+        name = path.relative_to(search).as_posix()
         base = json.loads(path.read_bytes())
-        journal = search / "s" / path.relative_to(search / "b")
-        assert base and journal.exists() and set(base) <= set(json.loads(journal.read_bytes())), path
+        assert base and {search_index._b_name(search_index.state_shard(t)) for t in base} == {name}
+        assert set(base) <= journaled, path
 
 
 def _digest(root: Path) -> str:
