@@ -1064,8 +1064,14 @@ def update_search_index(
                 vocab_changes[vocab_shard(term)][term] = term in public
         files[_p_name(shard)] = _dumps(public)
     for shard, journal in journals.items():
+        # Only terms with changes to fold count (an empty journal folds into its base as it
+        # is), and no base file's terms can pass the limit unless the whole file's do: the
+        # common case hashes no term here.
+        pending = [term for term, (_df, added, removed) in journal.items() if added or removed]
+        if sum(len(journal[t][1]) + len(journal[t][2]) for t in pending) <= JOURNAL_LIMIT:
+            pending = []
         by_base: dict[int, list[str]] = defaultdict(list)
-        for term in journal:
+        for term in pending:
             by_base[state_shard(term)].append(term)
         for number, terms in sorted(by_base.items()):
             if sum(len(journal[t][1]) + len(journal[t][2]) for t in terms) <= JOURNAL_LIMIT:
