@@ -275,10 +275,10 @@ def prepare(n: int, reuse_release: bool = False) -> Path:
     call_command("migrate", verbosity=0)
     print(f"[{n}] generating the site (if missing) …", file=sys.stderr, flush=True)
     print(f"[{n}] {generate_site(n)}", file=sys.stderr, flush=True)
-    # As a deployment does (docs/operations.md): the whole site published once, the release
-    # the worker then updates built by today's code and theme.
     if reuse_release:
         return var
+    # As a deployment does (docs/operations.md): the whole site published once, the release
+    # the worker then updates built by today's code and theme.
     print(f"[{n}] publishing it (manage.py publish_site, a full build) …", file=sys.stderr, flush=True)
     call_command("publish_site", verbosity=0)
     return var
@@ -325,17 +325,28 @@ def measure(n: int, runs: int, restarts: int, reuse_release: bool = False) -> di
         with transaction.atomic():  # the approval: its on-commit hook queues the publish
             revision.publish(user=reviewer, skip_permission_checks=True)
 
-    def publish_one(kind: str, spaced: bool):
-        page, revision, text = new_page()
+    def timed(kind: str, spaced: bool, act, served, what: str) -> None:
+        """One figure: from `act()` (the approval) until `served()` holds, after the worker
+        is idle when `spaced`, with where the time went (``phases``) when spaced."""
         if spaced:
             until(worker_idle, "the worker to be idle")
         started, wall = time.monotonic(), time.time()
-        approve(revision)
+        act()
         approved = wall + time.monotonic() - started
-        marker = text.paragraphs[-1][:30]
-        until(lambda: marker in site.get(page.url)[1], f"{page.url} to be served")
+        until(served, what)
         seconds = time.monotonic() - started
         results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
+
+    def publish_one(kind: str, spaced: bool):
+        page, revision, text = new_page()
+        marker = text.paragraphs[-1][:30]
+        timed(
+            kind,
+            spaced,
+            lambda: approve(revision),
+            lambda: marker in site.get(page.url)[1],
+            f"{page.url} to be served",
+        )
         return page
 
     def edit_one(page, kind: str, spaced: bool):
@@ -345,27 +356,23 @@ def measure(n: int, runs: int, restarts: int, reuse_release: bool = False) -> di
         body[0] = {**body[0], "value": f"<p>{sentence}</p>" + body[0]["value"]}
         page.body = body
         revision = page.save_revision(user=editor)
-        if spaced:
-            until(worker_idle, "the worker to be idle")
-        started, wall = time.monotonic(), time.time()
-        approve(revision)
-        approved = wall + time.monotonic() - started
-        until(lambda: sentence in site.get(page.url)[1], f"the edit of {page.url} to be served")
-        seconds = time.monotonic() - started
-        results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
+        timed(
+            kind,
+            spaced,
+            lambda: approve(revision),
+            lambda: sentence in site.get(page.url)[1],
+            f"the edit of {page.url} to be served",
+        )
 
     def unpublish_one(page, kind: str, spaced: bool):
         page = NewsPage.objects.get(pk=page.pk)
         url = page.url
-        if spaced:
-            until(worker_idle, "the worker to be idle")
-        started, wall = time.monotonic(), time.time()
-        with transaction.atomic():  # as 取消发布 does, the reviewer's rights not checked here
-            UnpublishPageAction(page, user=reviewer).execute(skip_permission_checks=True)
-        approved = wall + time.monotonic() - started
-        until(lambda: site.get(url)[0] == 404, f"{url} to be gone")
-        seconds = time.monotonic() - started
-        results.add(kind, seconds, phases(wall, approved, wall + seconds) if spaced else None)
+
+        def unpublish():
+            with transaction.atomic():  # as 取消发布 does, the reviewer's rights not checked here
+                UnpublishPageAction(page, user=reviewer).execute(skip_permission_checks=True)
+
+        timed(kind, spaced, unpublish, lambda: site.get(url)[0] == 404, f"{url} to be gone")
 
     try:
         for restart in range(restarts):
@@ -412,8 +419,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse-release",
         action="store_true",
-        help="for a diagnosis only: keep the live release the last run left instead of publishing "
-        "the whole site first (the figures in bench/README.md never use it)",
+        help="keep the live release instead of publishing the whole site first: for a diagnosis, "
+        "or right after `manage.py publish_site` at the same commit (bench/README.md says which "
+        "figures were measured so)",
     )
     args = parser.parse_args()
     if len(args.sizes) > 1:  # each size in its own process: Django is set up once per database
