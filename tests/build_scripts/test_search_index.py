@@ -505,3 +505,57 @@ def test_a_cut_list_is_its_base_without_the_removed_postings_with_the_added_ones
         merged = _merged("".join(base), "".join(sorted(added)), "".join(sorted(removed)))
         assert merged == expected
         assert _chunks(merged) == sorted(_chunks(merged))
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def test_segmenter_cuts_exactly_as_jieba():
+    """The index's words are jieba's, word for word, though rjieba cuts the Chinese runs:
+    dictionary words run together (routes), rare characters (the HMM's unknown words), the
+    site's Party terms, and numbers, Latin words and punctuation, which rjieba alone would
+    cut otherwise."""
+    segmenter = search_index.tokenizer()
+    rng = random.Random(15)
+    words = [word for word, freq in segmenter.FREQ.items() if freq > 0 and len(word) <= 4]
+    rare = [chr(code) for code in range(0x4E00, 0x9FD6, 7)]
+    party = [line.split()[0] for line in search_index.DEFAULT_USER_DICT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    runs = []
+    for _ in range(400):
+        pieces = [rng.choice(words) for _ in range(rng.randint(3, 30))]
+        pieces += [rng.choice(rare) for _ in range(rng.randint(0, 4))] + [rng.choice(party)]
+        rng.shuffle(pieces)
+        runs.append("".join(pieces))
+    mixed = "截至12月底共完成808项任务，2024-12-01 中组发〔2024〕12号 iPhone15 C++ 3.5% a.b_c\r\n¼ Ωmega 㐀㐁 丌丏。"
+    texts = ["，".join(runs[i : i + 8]) + mixed for i in range(0, len(runs), 8)]
+    assert sum(map(len, texts)) > 20_000
+    for text in texts:
+        assert list(segmenter.cut(text)) == list(segmenter.jieba.cut(text, HMM=True))
+
+
+def test_segmenter_keeps_the_party_terms_whole():
+    assert "三会一课" in search_index.tokens("认真落实三会一课制度")
+    assert "主题党日" in search_index.tokens("开展主题党日活动")
+
+
+def test_segmenter_scores_routes_with_jiebas_dictionary_total(tmp_path):
+    """A user dictionary word that is in the main one already: jieba counts it twice in the
+    dictionary's total, rjieba once. A word whose frequency sits between the two totals'
+    thresholds is one word for jieba and two for an unbalanced rjieba."""
+    first = tmp_path / "first.txt"
+    first.write_text("的 30000000\n", encoding="utf-8")
+    base = search_index.Segmenter(first)
+    f1, f2 = base.FREQ["是"], base.FREQ["在"]
+    assert "是在" not in base.FREQ
+    jieba_total = base.jieba.total
+    counted_once = sum(freq for freq in base.FREQ.values() if freq > 0)
+    assert counted_once < jieba_total
+    # One word 是在 wins when F / T > f1 / T * f2 / T, i.e. F > f1 * f2 / T (T grows by F too).
+    low, high = f1 * f2 / jieba_total, f1 * f2 / counted_once
+    freq = int((low + high) / 2)
+    assert low + 2 < freq < high - 2
+    both = tmp_path / "both.txt"
+    both.write_text(f"的 30000000\n是在 {freq}\n", encoding="utf-8")
+    segmenter = search_index.Segmenter(both)
+    assert list(segmenter.jieba.cut("是在", HMM=True)) == ["是在"]
+    assert list(segmenter.cut("是在")) == ["是在"]
