@@ -225,13 +225,14 @@ def readable_responses(form: FeedbackFormPage, scope: Scope) -> list[Response] |
 
 
 def words_of(texts: list[str]) -> list[tuple[str, int]]:
-    """The most frequent words of the answers, segmented with jieba (the site search's
-    segmenter and its party-term dictionary)."""
-    import jieba
+    """The most frequent words of the answers, segmented as the site search segments (jieba's
+    words with the Party-term dictionary: 三会一课 is one word)."""
+    from build_scripts.search_index import tokenizer
 
+    segmenter = tokenizer()
     counter = collections.Counter()
     for text in texts:
-        for word in jieba.cut(text):
+        for word in segmenter.cut(text):
             word = word.strip()
             if len(word) >= 2 and _WORD.search(word) and word not in STOP_WORDS:
                 counter[word] += 1

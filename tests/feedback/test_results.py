@@ -252,3 +252,11 @@ def test_hostile_labels_choices_and_answers_are_text_in_the_charts(client, world
     assert chart.find_parent("section")["aria-label"] == f"{hostile[0]}问题", marker(hostile[0])
     rows = {row.th.get_text(): row.select_one("td.dj-num").get_text() for row in chart.select("tbody tr")}
     assert rows == {payload: ("1" if payload == hostile[1] else "0") for payload in hostile[1:]}
+
+
+def test_frequent_words_keep_the_party_terms_whole():
+    from cms.feedback.results import words_of
+
+    words = dict(words_of(["落实三会一课制度", "三会一课要常态化", "开展主题党日"]))
+    assert words["三会一课"] == 2 and words["主题党日"] == 1
+    assert "三会" not in words and "一课" not in words
