@@ -673,8 +673,8 @@ def _analyse(args: tuple[str, str, str]) -> Analysed:
     return _analysed(rel, _read_doc(Path(root), rel), user_dict)
 
 
-def _analyse_text(rel: str, text: str, user_dict: str) -> Analysed:
-    return _analysed(rel, extract(text, rel), user_dict)
+def _analyse_texts(pages: list[tuple[str, str]], user_dict: str) -> list[Analysed]:
+    return [_analysed(rel, extract(text, rel), user_dict) for rel, text in pages]
 
 
 def _analysed(rel: str, doc: Doc | None, user_dict: str) -> Analysed:
@@ -793,14 +793,22 @@ class Analyser:
     writes UTF-8 with ``xmlcharrefreplace``), ``results()`` after the last page; what
     ``build_search_index`` gets is exactly what reading the files would give. Each answer is
     folded into the index (``FullIndex``) as soon as it is back, so only the pages still
-    being analysed are held."""
+    being analysed are held.
+
+    Pages go to the pool BATCH_PAGES at a time: a submit per page cost the renderer ~1 ms
+    of waiting on the pool's threads for the interpreter lock (bench/README.md, full_build),
+    more than segmenting the page now costs."""
+
+    BATCH_PAGES = 32
 
     def __init__(self, user_dict: Path = DEFAULT_USER_DICT, workers: int | None = None) -> None:
         self.user_dict = str(Path(user_dict))
         tokenizer(user_dict)  # loaded before forking: the children inherit the dictionary
-        workers = workers or min(os.cpu_count() or 1, 8)
+        # The renderer keeps one core busy; segmenting a page costs a fraction of rendering it.
+        workers = workers or max(1, min((os.cpu_count() or 2) - 1, 8))
         self._pool = _fork_pool(workers)
         self._futures: deque[Any] = deque()
+        self._batch: list[tuple[str, str]] = []
         self.index = FullIndex()
         self.paths: set[str] = set()  # every page submitted, analysed or being analysed
         self.exact = True
@@ -817,13 +825,25 @@ class Analyser:
         if self.exact and is_indexed_path(rel):
             text = html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
             self.paths.add(rel)
-            self._futures.append(self._pool.submit(_analyse_text, rel, text, self.user_dict))
+            self._batch.append((rel, text))
+            if len(self._batch) >= self.BATCH_PAGES:
+                self._send_batch()
             while self._futures and self._futures[0].done():
-                self.index.add(self._futures.popleft().result())
+                self._fold(self._futures.popleft())
+
+    def _send_batch(self) -> None:
+        if self._batch:
+            self._futures.append(self._pool.submit(_analyse_texts, self._batch, self.user_dict))
+            self._batch = []
+
+    def _fold(self, future: Any) -> None:
+        for result in future.result():
+            self.index.add(result)
 
     def results(self) -> AnalysedPages:
+        self._send_batch()
         while self._futures:
-            self.index.add(self._futures.popleft().result())
+            self._fold(self._futures.popleft())
         return AnalysedPages(self.paths, self.index, self.exact)
 
     def close(self) -> None:
