@@ -42,8 +42,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markdown
 import material as material_theme
 from markupsafe import Markup
+from mkdocs.structure import pages as mkdocs_pages
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
@@ -581,7 +583,39 @@ _parsed_last = None  # the page whose HTML MkDocs assigns after on_page_content 
 
 def on_pre_page(page, config, files):
     _park_parsed()
+    page.render = _render_markdown.__get__(page)  # (for this page only: MkDocs' class is untouched)
     return page
+
+
+# MkDocs (1.6) makes a new Markdown instance with every extension for each page it renders:
+# ~10 % of a full build's Markdown time. One per build, reset before each page, converts the
+# same bytes (bench/compare_builds.py on the demo site and generated pages).
+_markdown: tuple[Any, markdown.Markdown] | None = None
+
+
+def _render_markdown(page, config, files) -> None:
+    """``mkdocs.structure.pages.Page.render`` (1.6.1), with the build's one Markdown instance."""
+    global _markdown
+    if page.markdown is None:
+        raise RuntimeError("`markdown` field hasn't been set (via `read_source`)")
+    if _markdown is None or _markdown[0] is not config:
+        _markdown = (config, markdown.Markdown(extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"] or {}))
+    md = _markdown[1]
+    md.reset()
+    raw_html_ext = mkdocs_pages._RawHTMLPreprocessor()
+    raw_html_ext._register(md)
+    extract_anchors_ext = mkdocs_pages._ExtractAnchorsTreeprocessor(page.file, files, config)
+    extract_anchors_ext._register(md)
+    relative_path_ext = mkdocs_pages._RelativePathTreeprocessor(page.file, files, config)
+    relative_path_ext._register(md)
+    extract_title_ext = mkdocs_pages._ExtractTitleTreeprocessor()
+    extract_title_ext._register(md)
+    page.content = md.convert(page.markdown)
+    page.toc = mkdocs_pages.get_toc(getattr(md, "toc_tokens", []))
+    page._title_from_render = extract_title_ext.title
+    page.present_anchor_ids = extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+    if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+        page.links_to_anchors = relative_path_ext.links_to_anchors
 
 
 def _park_parsed() -> None:
