@@ -420,9 +420,9 @@ _tokenizer_dict: Path | None = None
 # How jieba.Tokenizer.cut splits a text before segmenting: runs of these characters are
 # segmented, everything between them is given back whitespace run by whitespace run and
 # character by character.
-_JIEBA_BLOCK = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+_JIEBA_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
 _JIEBA_SKIP = re.compile(r"(\r\n|\s)")
-_CHINESE_ONLY = re.compile("[\u4E00-\u9FD5]+")
+_CHINESE_ONLY = re.compile("[\u4e00-\u9fd5]+")
 # A dictionary word that no run of Chinese characters contains (see Segmenter).
 _TOTAL_BALANCE = "\ue000"
 

@@ -45,10 +45,10 @@ import jinja2
 import markdown
 import material as material_theme
 from markupsafe import Markup
-from mkdocs.structure import pages as mkdocs_pages
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
+from mkdocs.structure import pages as mkdocs_pages
 from mkdocs.structure.files import File, Files
 from mkdocs.utils import normalize_url
 
@@ -599,7 +599,10 @@ def _render_markdown(page, config, files) -> None:
     if page.markdown is None:
         raise RuntimeError("`markdown` field hasn't been set (via `read_source`)")
     if _markdown is None or _markdown[0] is not config:
-        _markdown = (config, markdown.Markdown(extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"] or {}))
+        _markdown = (
+            config,
+            markdown.Markdown(extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"] or {}),
+        )
     md = _markdown[1]
     md.reset()
     raw_html_ext = mkdocs_pages._RawHTMLPreprocessor()

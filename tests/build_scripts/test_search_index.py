@@ -519,7 +519,11 @@ def test_segmenter_cuts_exactly_as_jieba():
     rng = random.Random(15)
     words = [word for word, freq in segmenter.FREQ.items() if freq > 0 and len(word) <= 4]
     rare = [chr(code) for code in range(0x4E00, 0x9FD6, 7)]
-    party = [line.split()[0] for line in search_index.DEFAULT_USER_DICT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    party = [
+        line.split()[0]
+        for line in search_index.DEFAULT_USER_DICT.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     runs = []
     for _ in range(400):
         pieces = [rng.choice(words) for _ in range(rng.randint(3, 30))]
