@@ -417,11 +417,6 @@ def _read_doc(root: Path, rel: str) -> Doc | None:
 _tokenizer: Segmenter | None = None
 _tokenizer_dict: Path | None = None
 
-# How jieba.Tokenizer.cut splits a text before segmenting: runs of these characters are
-# segmented, everything between them is given back whitespace run by whitespace run and
-# character by character.
-_JIEBA_BLOCK = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)")
-_JIEBA_SKIP = re.compile(r"(\r\n|\s)")
 _CHINESE_ONLY = re.compile("[\u4e00-\u9fd5]+")
 # A dictionary word that no run of Chinese characters contains (see Segmenter).
 _TOTAL_BALANCE = "\ue000"
@@ -459,19 +454,23 @@ class Segmenter:
         if self.jieba.total > total:
             fast.add_word(_TOTAL_BALANCE, self.jieba.total - total, None)
         self._fast = fast
+        # How jieba.Tokenizer.cut splits a text before segmenting: runs of its "han" characters
+        # are segmented, everything between them is given back whitespace run by whitespace
+        # run and character by character.
+        self._block, self._skip = jieba.re_han_default, jieba.re_skip_default
 
     def cut(self, text: str) -> Iterator[str]:
         """What ``jieba.Tokenizer.cut(text, HMM=True)`` gives."""
-        for block in _JIEBA_BLOCK.split(text):
+        for block in self._block.split(text):
             if not block:
                 continue
             if _CHINESE_ONLY.fullmatch(block):
                 yield from self._fast.cut(block, True)
-            elif _JIEBA_BLOCK.fullmatch(block):
+            elif self._block.fullmatch(block):
                 yield from self.jieba.cut(block, HMM=True)
             else:
-                for part in _JIEBA_SKIP.split(block):
-                    if _JIEBA_SKIP.match(part):
+                for part in self._skip.split(block):
+                    if self._skip.match(part):
                         yield part
                     else:
                         yield from part

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from cms.accounts.models import MemberStatus
 from cms.audit.models import AuditEntry
 from cms.feedback import services
+from cms.feedback.results import words_of
 from tests.factories import PASSWORD, FeedbackFormFactory, UserFactory
 from tests.feedback.conftest import key, member, names_of
 
@@ -255,8 +256,6 @@ def test_hostile_labels_choices_and_answers_are_text_in_the_charts(client, world
 
 
 def test_frequent_words_keep_the_party_terms_whole():
-    from cms.feedback.results import words_of
-
     words = dict(words_of(["落实三会一课制度", "三会一课要常态化", "开展主题党日"]))
     assert words["三会一课"] == 2 and words["主题党日"] == 1
     assert "三会" not in words and "一课" not in words
