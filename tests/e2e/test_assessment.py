@@ -12,6 +12,7 @@ different days empties it.
 
 import datetime
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -200,9 +201,17 @@ def test_member_takes_a_timed_quiz_through_a_lost_connection_and_drills_the_weak
     page.screenshot(path=str(tmp_path / "q1-list.png"))
 
     # 2. The quiz, then its first question with the timer counting down from 10 minutes.
+    # The quiz area's script arrives after the session reply (a slow phone network): the page
+    # still shows the quiz, not the member home the core would fall back to.
+    def arrive_late(route):
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/dj-quizzes.js*", arrive_late)
     group.get_by_role("link", name="党章党规知识测验").click()
     page.wait_for_url(f"{base}/member/quiz/?id={data.quiz.pk}")
     expect(page.locator(".dj-quiz-facts")).to_contain_text("10 分钟（开始后计时，离开页面不暂停）")
+    page.unroute("**/dj-quizzes.js*")
     page.get_by_role("button", name="开始作答").click()
     page.wait_for_url(re.compile(r"/member/quiz-attempt/\?id=\d+$"))
     attempt = Attempt.objects.get(user=data.member, quiz=data.quiz)

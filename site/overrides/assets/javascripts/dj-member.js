@@ -974,7 +974,11 @@
     current: function () { return generation; }
   };
 
-  // Deferred scripts run in order before DOMContentLoaded: by then every area has registered.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // member.html loads this core and then the area's script, both deferred: they run in order
+  // before DOMContentLoaded, so by then every area has registered. readyState is already
+  // "interactive" while deferred scripts run, so it cannot tell "before" from "after" here;
+  // starting at once would let the session reply arrive while a slow area script is still
+  // downloading, and the page would show the member home instead of the area's view.
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();
