@@ -45,15 +45,17 @@ import jinja2
 import markdown
 import material as material_theme
 from markupsafe import Markup
+from mkdocs.commands.build import _populate_page
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
 from mkdocs.structure import pages as mkdocs_pages
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.utils import normalize_url
 
 from build_scripts import catalogue as cat
 from build_scripts import media_store, output_plan, public_forms, render_request, site_pages
+from build_scripts.forked_helper import ForkedHelper, LogCapture, replay
 from build_scripts.html_safety import escape, html_to_text, plain, safe_url, sanitize_html
 from build_scripts.page_model import (
     CONTENT_LOG,
@@ -115,8 +117,9 @@ def render(request: RenderRequest, settings: RenderSettings) -> None:
         config.extra.update(settings.extra)
         _list_theme_files_once(config.theme, request.theme_signature)
         with render_request.handing(request):
-            # dirty: MkDocs renders only the files whose is_modified() says so (on_files).
-            mkdocs_build(config, dirty=request.incremental)
+            # dirty: MkDocs renders only the files whose is_modified() says so (on_files; a
+            # split full build: _SplitFile).
+            mkdocs_build(config, dirty=request.incremental or request.split_from_pages is not None)
     except Abort as exc:
         raise RenderFailed(str(exc) or type(exc).__name__, collector.messages) from exc
     except Exception as exc:
@@ -345,6 +348,10 @@ def on_files(files: Files, config) -> Files:
             if dest_for(f.src_uri) != f.dest_uri:  # the engine's rule must agree with MkDocs'
                 raise PluginError(f"{f.src_uri}: 输出路径 {f.dest_uri} 与预期不符")
     _link_stored_media(files, media_store.MediaStore(request.media_store) if request.media_store else None)
+    if request.split_from_pages is not None and not sparse:
+        for f in files.documentation_pages():
+            if type(f) is File:
+                f.__class__ = _SplitFile  # (same layout: only is_modified differs)
     state.total_pages = len(state.changed)
     _progress(
         f"共 {len(state.entries) + len(state.virtual)} 个页面（含 {len(state.virtual)} 个生成的列表页），"
@@ -457,6 +464,7 @@ def _own_templates(config) -> frozenset[str]:
 
 def on_env(env, config, files):
     _park_parsed()  # the last page parsed
+    _take_markdown_share(config, files)
     _progress("Markdown 解析完成，开始渲染页面 …")
     # Our templates (site/overrides) escape every value they print unless it is marked safe;
     # material's templates keep MkDocs' default (no autoescape) and only ever get values
@@ -556,7 +564,109 @@ def on_nav(nav, config, files):
                 walk(item.children)
 
     walk(nav.items)
+    _start_markdown_helper(config, files)
     return nav
+
+
+# ------------------------------------------------------------------ a full build on two cores
+
+# MkDocs converts every page's Markdown (on_pre_page … on_page_content) before it renders the
+# first. A full build of enough pages (RenderRequest.split_from_pages) hands the second share
+# of them to a forked helper (build_scripts/forked_helper.py) when the navigation is ready,
+# and runs MkDocs "dirty", so that MkDocs skips those pages here (_SplitFile.is_modified);
+# on_env takes what the helper made, and converts here whatever it did not get. Rendering is
+# the same as without a helper: every page has the fields MkDocs' own conversion set.
+#
+# The parent also takes in the helper's pages: it keeps a little less than half.
+PARENT_SHARE = 0.45
+# What converting a page sets on it (MkDocs 1.6's Page: read_source, render), plus the
+# parked HTML (_park_parsed).
+_POPULATED = (
+    "markdown",
+    "meta",
+    "content",
+    "toc",
+    "_title_from_render",
+    "present_anchor_ids",
+    "links_to_anchors",
+    "dj_parked_html",
+)
+
+_elsewhere: frozenset[str] = frozenset()  # the pages a helper does in the current phase
+_markdown_helper: tuple[ForkedHelper, list[File]] | None = None
+
+
+class _SplitFile(File):
+    """A documentation page of a split full build: done here unless a helper does it."""
+
+    def is_modified(self) -> bool:
+        return self.src_uri not in _elsewhere
+
+
+def _start_markdown_helper(config, files: Files) -> None:
+    global _markdown_helper, _elsewhere
+    split_from = _request.split_from_pages if _request is not None else None
+    pages = [f for f in files.documentation_pages(inclusion=InclusionLevel.is_included) if type(f) is _SplitFile]
+    if split_from is None or len(pages) < max(split_from, 2):
+        return
+    share = pages[int(len(pages) * PARENT_SHARE) :]
+    _elsewhere = frozenset(f.src_uri for f in share)
+    _markdown_helper = (ForkedHelper(lambda send: _convert_share(share, config, files, send)), share)
+
+
+def _convert_share(share: list[File], config, files: Files, send: Callable[[Any], None]) -> None:
+    """In the helper: MkDocs' own conversion of each page of the share, sent with its log."""
+    logs = LogCapture()
+    for f in share:
+        if f.page is None:  # (as MkDocs' loop does for pages outside the navigation)
+            mkdocs_pages.Page(None, f, config)
+        try:
+            _populate_page(f.page, config, files)
+        except Exception:
+            return  # the parent converts this page again and meets the same problem itself
+        _park_parsed()
+        send((f.src_uri, _populated_fields(f.page), logs.take()))
+
+
+def _populated_fields(page) -> dict[str, Any]:
+    fields = {name: page.__dict__[name] for name in _POPULATED if name in page.__dict__}
+    if fields.get("links_to_anchors"):  # keyed by File: by path across processes
+        fields["links_to_anchors"] = {f.src_uri: links for f, links in fields["links_to_anchors"].items()}
+    return fields
+
+
+def _take_markdown_share(config, files: Files) -> None:
+    global _markdown_helper, _elsewhere
+    if _markdown_helper is None:
+        return
+    (helper, share), _markdown_helper = _markdown_helper, None
+    done = 0
+    for src, fields, records in helper.records():
+        if done == len(share) or share[done].src_uri != src:
+            break
+        replay(records)
+        if "links_to_anchors" in fields:
+            fields["links_to_anchors"] = {
+                files.get_file_from_path(target): links for target, links in fields["links_to_anchors"].items()
+            }
+        share[done].page.__dict__.update(fields)
+        done += 1
+    _elsewhere = frozenset()
+    for f in share[done:]:  # not converted by the helper (it failed, or was stopped)
+        _populate_page(f.page, config, files)
+        _park_parsed()
+
+
+def _stop_helper() -> None:
+    global _markdown_helper, _elsewhere
+    if _markdown_helper is not None:
+        _markdown_helper[0].stop()
+        _markdown_helper = None
+    _elsewhere = frozenset()
+
+
+def on_build_error(error):
+    _stop_helper()
 
 
 # Front matter keys of site/pages that material or our templates read; content pages keep

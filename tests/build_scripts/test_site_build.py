@@ -451,3 +451,69 @@ def test_while_a_page_is_written_no_other_page_holds_its_html_or_markdown(tmp_pa
     assert [(rel, others) for rel, others in seen if others] == []
     article = (release.path / "news" / "theme-day-november" / "index.html").read_text(encoding="utf-8")
     assert "<h1" in article and "主题党日" in article
+
+
+def _release_files(release) -> dict[str, bytes]:
+    return {rel: path.read_bytes() for rel, path in walk_files(release.path) if rel != "release.json"}
+
+
+def _dead_link_messages(caplog) -> list[str]:
+    return sorted(r.getMessage() for r in caplog.records if "missing-attachment.md" in r.getMessage())
+
+
+def test_a_full_build_on_two_cores_makes_the_release_and_the_log_of_one(tmp_path, monkeypatch, caplog):
+    """A full build forks a helper that converts the second share of the pages' Markdown
+    (site/hooks/mkdocs_adapter.py): the release is byte for byte the one a single process
+    makes, and what the helper's pages log reaches this process's log all the same."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    content = write_sample_content(tmp_path / "content", extra_news=EXTRA_NEWS)
+    for article in (content / "news").glob("brief-*.md"):
+        with article.open("a", encoding="utf-8") as fh:
+            fh.write("\n详见[附件](missing-attachment.md)。\n")
+
+    monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 10**9)
+    single = build_release(content, tmp_path / "single", incremental=False)
+    logged_single = _dead_link_messages(caplog)
+    caplog.clear()
+    monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 1)
+    split = build_release(content, tmp_path / "split", incremental=False)
+
+    assert _release_files(split) == _release_files(single)
+    assert len(logged_single) == EXTRA_NEWS
+    assert _dead_link_messages(caplog) == logged_single
+    converted_by = {r.process for r in caplog.records if "missing-attachment.md" in r.getMessage()}
+    assert len(converted_by) == 2 and os.getpid() in converted_by  # this process and its helper
+
+
+def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch):
+    """The helper is killed after its first page: the build converts the rest itself and
+    the release is the same as ever (crashes at any point lose nothing)."""
+    content = write_sample_content(tmp_path / "content", extra_news=EXTRA_NEWS)
+    monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 10**9)
+    single = build_release(content, tmp_path / "single", incremental=False)
+
+    pauses = tmp_path / "pauses"
+    monkeypatch.setenv("DANGJIAN_PAUSE_AT", "build.helper_sent_one")
+    monkeypatch.setenv("DANGJIAN_PAUSE_DIR", str(pauses))
+    killed = []
+
+    def kill_the_helper():
+        marker = pauses / "build.helper_sent_one"
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        pid = int(marker.read_text(encoding="utf-8") or 0) if marker.exists() else 0
+        if pid:
+            os.kill(pid, 9)
+            killed.append(pid)
+
+    killer = threading.Thread(target=kill_the_helper)
+    killer.start()
+    monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 1)
+    split = build_release(content, tmp_path / "split", incremental=False)
+    killer.join()
+
+    assert killed and killed[0] != os.getpid()
+    assert _release_files(split) == _release_files(single)
