@@ -19,6 +19,7 @@ messages reach the same handlers as in a build without a helper.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -28,7 +29,20 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from build_scripts.failpoints import pause_point
+
+def die_with_parent(parent: int) -> None:
+    """A forked child must not outlive the build that forked it: it inherited the build's
+    locks (the build lock's descriptor, the database connection holding the publishing
+    lock), so an orphan would keep every later publish waiting, and a helper that renders
+    would go on writing into a release a later build is cleaning up."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the check below still covers a dead parent
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class ForkedHelper:
@@ -39,19 +53,23 @@ class ForkedHelper:
 
     def __init__(self, work: Callable[[Callable[[Any], None]], None]) -> None:
         self._spool = tempfile.TemporaryFile(prefix="dj-build-helper-")
+        parent = os.getpid()
+        # The garbage collector writes into every object it visits: either process collecting
+        # would copy the memory both still share (the whole build at 100,000 pages).
+        gc.freeze()
         self.pid: int | None = os.fork()
         if self.pid == 0:  # the helper
             code = 1
             try:
+                die_with_parent(parent)
                 sent = 0
 
                 def send(record: Any) -> None:
                     nonlocal sent
                     pickle.dump(record, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
                     sent += 1
-                    if sent == 1:  # crash tests kill the helper here (tests/build_scripts)
+                    if sent == 1:  # (crash tests kill a helper after its first: failpoints)
                         self._spool.flush()
-                        pause_point("build.helper_sent_one")
 
                 work(send)
                 code = 0
@@ -92,6 +110,7 @@ class ForkedHelper:
         if self.pid:
             os.waitpid(self.pid, 0)
             self.pid = None
+            gc.unfreeze()
 
 
 class LogCapture:

@@ -487,23 +487,26 @@ def test_a_full_build_on_two_cores_makes_the_release_and_the_log_of_one(tmp_path
     assert len(converted_by) == 2 and os.getpid() in converted_by  # this process and its helper
 
 
-def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch):
-    """The helper is killed after its first page: the build converts the rest itself and
-    the release is the same as ever (crashes at any point lose nothing)."""
+@pytest.mark.parametrize("point", ["build.helper_converted_one", "build.helper_rendered_one"])
+def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch, point):
+    """A helper is killed after its first page (converted and sent back, or rendered and
+    written): the build does the rest of its share itself and the release is the same as
+    ever (crashes at any point lose nothing)."""
     content = write_sample_content(tmp_path / "content", extra_news=EXTRA_NEWS)
     monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 10**9)
     single = build_release(content, tmp_path / "single", incremental=False)
 
     pauses = tmp_path / "pauses"
-    monkeypatch.setenv("DANGJIAN_PAUSE_AT", "build.helper_sent_one")
+    monkeypatch.setenv("DANGJIAN_PAUSE_AT", point)
     monkeypatch.setenv("DANGJIAN_PAUSE_DIR", str(pauses))
     killed = []
 
     def kill_the_helper():
-        marker = pauses / "build.helper_sent_one"
+        marker = pauses / point
         deadline = time.monotonic() + 60
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
+        time.sleep(0.05)  # (the pid is written after the file is made)
         pid = int(marker.read_text(encoding="utf-8") or 0) if marker.exists() else 0
         if pid:
             os.kill(pid, 9)
