@@ -11,9 +11,8 @@ The points (docs/architecture.md, "The publishing path"):
 * ``publish.after_export``: a change's files are written to content/, not committed;
 * ``publish.after_commit``: its commit is in content/'s history (``update-ref`` done),
   the ContentChange row does not say so yet;
-* ``build.helper_converted_one``, ``build.helper_rendered_one``: in a full build's forked
-  helper (site/hooks/mkdocs_adapter.py), after the first page it converted (and sent
-  back) or rendered;
+* ``build.helper_converted_one``: in a full build's forked helper
+  (site/hooks/mkdocs_adapter.py), after the first page it converted and sent back;
 * ``build.after_render``: MkDocs has rendered the new release's pages, the release is
   not assembled;
 * ``build.before_switch``: the release is complete (``release.json`` written),

@@ -41,15 +41,10 @@ class RenderRequest:
     # Called by the adapter with each page's destination and HTML as it is written (a full
     # build's search analysis runs meanwhile: search_index.Analyser).
     on_rendered: Callable[[str, str], None] | None = None
-    # A full build on more than one core, of at least this many pages: forked helpers
-    # convert a share of the pages' Markdown, then render a share of them
-    # (site/hooks/mkdocs_adapter.py, build_scripts/forked_helper.py). None: one process.
+    # A full build on more than one core, of at least this many pages: a forked helper
+    # converts a share of the pages' Markdown (site/hooks/mkdocs_adapter.py,
+    # build_scripts/forked_helper.py). None: one process.
     split_from_pages: int | None = None
-    # The helper that renders analyses its pages itself: ``helper_analysis()`` makes what
-    # it submits them to, ``take_analysis`` gets that one's results() back in this process
-    # (search_index.Analyser.for_helper and take).
-    helper_analysis: Callable[[], Any] | None = None
-    take_analysis: Callable[[Any], None] | None = None
     # The media store video, audio and document pointers in content/ refer to
     # (build_scripts/media_store.py): the release links its objects.
     media_store: str | None = None

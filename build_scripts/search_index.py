@@ -720,28 +720,6 @@ class FullIndex:
                 packed = postings[term] = array("I")
             packed.append(number << 6 | score)
 
-    def merge(self, other: FullIndex) -> None:
-        """Fold in the pages another index holds (a build helper's share): their numbers
-        follow this index's."""
-        for url in other.records:
-            if url in self.records:
-                raise ValueError(f"two pages with the address {url!r} in the search index")
-        offset = len(self._urls)
-        if offset + len(other._urls) > self.MAX_PAGES:
-            raise ValueError(f"more than {self.MAX_PAGES} pages for one search index")
-        self._urls.extend(other._urls)
-        self.records.update(other.records)
-        self.analysed += other.analysed
-        shift = offset << 6
-        postings = self._postings
-        for term, packed in other._postings.items():
-            moved = array("I", [pair + shift for pair in packed]) if shift else packed
-            mine = postings.get(term)
-            if mine is None:
-                postings[term] = moved
-            else:
-                mine.extend(moved)
-
     def files(self, user_dict: Path) -> Iterator[tuple[str, bytes]]:
         """(name under search/, bytes) of every file, one term shard's postings at a time."""
         by_shard: dict[int, list[str]] = defaultdict(list)
@@ -828,26 +806,16 @@ class Analyser:
             raise
 
     def submit(self, rel: str, html: str) -> None:
-        text = _accepted(self, rel, html)
-        if text is not None:
+        if rel in self.paths:  # written again: the index will be made from the files
+            self.exact = False
+        if self.exact and is_indexed_path(rel):
+            text = html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
+            self.paths.add(rel)
             self._batch.append((rel, text))
             if len(self._batch) >= self.BATCH_PAGES:
                 self._send_batch()
             while self._futures and self._futures[0].done():
                 self._fold(self._futures.popleft())
-
-    def for_helper(self) -> HelperAnalysis:
-        """For a forked build helper that renders a share of the pages: it analyses them
-        itself, as it writes them (the pool belongs to this process)."""
-        return HelperAnalysis(self.user_dict)
-
-    def take(self, made: AnalysedPages) -> None:
-        """What a helper's ``HelperAnalysis`` made, folded in with this analyser's pages."""
-        if not made.exact or made.paths & self.paths:
-            self.exact = False
-        self.paths |= made.paths
-        if self.exact:
-            self.index.merge(made.index)
 
     def _send_batch(self) -> None:
         if self._batch:
@@ -866,36 +834,6 @@ class Analyser:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-class HelperAnalysis:
-    """An ``Analyser``'s share in a forked build helper: each page analysed and folded in
-    as it is submitted; ``results()`` goes back to ``Analyser.take``."""
-
-    def __init__(self, user_dict: str) -> None:
-        self.user_dict = user_dict
-        self.index = FullIndex()
-        self.paths: set[str] = set()
-        self.exact = True
-
-    def submit(self, rel: str, html: str) -> None:
-        text = _accepted(self, rel, html)
-        if text is not None:
-            self.index.add(_analysed(rel, extract(text, rel), self.user_dict))
-
-    def results(self) -> AnalysedPages:
-        return AnalysedPages(self.paths, self.index, self.exact)
-
-
-def _accepted(analysis: Analyser | HelperAnalysis, rel: str, html: str) -> str | None:
-    """The text of a page written as ``html`` to analyse, None if it is not indexed (or the
-    index will be made from the files: a page written twice)."""
-    if rel in analysis.paths:
-        analysis.exact = False
-    if not (analysis.exact and is_indexed_path(rel)):
-        return None
-    analysis.paths.add(rel)
-    return html.encode("utf-8", errors="xmlcharrefreplace").decode("utf-8")
 
 
 @dataclass

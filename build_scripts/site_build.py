@@ -75,8 +75,8 @@ RELEASE_JSON = "release.json"
 BUILD_STATE = ".build-state"  # per-output keys and parsed sources for the next incremental build
 # The renderer: MkDocs loads it as a hook (mkdocs.yml), the engine calls its render().
 RENDERER = Path("hooks") / "mkdocs_adapter.py"
-# A full build of this many pages or more converts and renders them on two cores (forked
-# helpers: RenderRequest.split_from_pages); below it the forks cost more than they save.
+# A full build of this many pages or more converts Markdown on two cores (a forked helper:
+# RenderRequest.split_from_pages); below it the fork costs more than it saves.
 SPLIT_FROM_PAGES = 200
 _RELEASE_NAME = re.compile(r"^\d{8}T\d{6}\.\d{3}Z-[0-9A-Za-z]+$")
 
@@ -412,8 +412,6 @@ def build_release(
                 request.on_rendered = analyser.submit
                 if (os.cpu_count() or 1) > 1:
                     request.split_from_pages = SPLIT_FROM_PAGES
-                    request.helper_analysis = analyser.for_helper
-                    request.take_analysis = analyser.take
             timings["setup"] = time.monotonic() - started
             renderer.render(
                 request,

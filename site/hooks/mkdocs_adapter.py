@@ -45,7 +45,7 @@ import jinja2
 import markdown
 import material as material_theme
 from markupsafe import Markup
-from mkdocs.commands.build import _build_page, _populate_page
+from mkdocs.commands.build import _populate_page
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort, PluginError
@@ -489,11 +489,9 @@ def on_env(env, config, files):
     material = os.path.join(os.path.dirname(os.path.abspath(material_theme.__file__)), "templates")
     env.loader = jinja2.ChoiceLoader([env.loader, jinja2.PrefixLoader({"material": jinja2.FileSystemLoader(material)})])
     env.globals["dj_navigation_fragment"] = _navigation_fragment
-    global _page_navigation, _env, _files
+    global _page_navigation
     _NAV_FRAGMENTS.clear()
     _page_navigation = None
-    _env, _files = env, files
-    _start_render_helper(config, files, env)
     return env
 
 
@@ -567,8 +565,6 @@ def on_nav(nav, config, files):
                 walk(item.children)
 
     walk(nav.items)
-    global _nav
-    _nav = nav
     _start_markdown_helper(config, files)
     return nav
 
@@ -576,23 +572,20 @@ def on_nav(nav, config, files):
 # ------------------------------------------------------------------ a full build on two cores
 
 # MkDocs converts every page's Markdown (on_pre_page … on_page_content) before it renders the
-# first. A full build of enough pages (RenderRequest.split_from_pages) runs MkDocs "dirty",
-# so that it skips here the pages a forked helper (build_scripts/forked_helper.py) does in
-# the current phase (_SplitFile.is_modified):
+# first. A full build of enough pages (RenderRequest.split_from_pages) hands the second share
+# of them to a forked helper (build_scripts/forked_helper.py) when the navigation is ready,
+# and runs MkDocs "dirty", so that MkDocs skips those pages here (_SplitFile.is_modified);
+# on_env takes what the helper made, and converts here whatever it did not get. Rendering is
+# the same as without a helper: every page has the fields MkDocs' own conversion set.
 #
-# * converting: when the navigation is ready, a helper converts the second share; on_env
-#   takes what it made (every page then has the fields MkDocs' own conversion set) and
-#   converts here whatever it did not get;
-# * rendering: at the end of on_env a helper renders and writes the second share, and
-#   analyses those pages for the search index itself (RenderRequest.helper_analysis);
-#   on_post_build takes its analysis, or renders the whole share here if it did not finish.
+# Rendering stays in this process: the other core analyses the pages for the search index
+# meanwhile (search_index.Analyser), and a forked renderer, tried, saved ~5 % of a
+# 10,000-page build for ~1 GB more memory at 100,000 pages (both processes write to the
+# memory they share: bench/README.md, full_build).
 #
-# Shares that end both processes' work together at 10,000 pages (bench/README.md,
-# full_build): the parent also takes in the helper's conversions; while rendering, the
-# helper also analyses its pages, and the parent's are analysed by the pool (on the
-# helper's core too).
+# The parent also takes in the helper's pages: it keeps a little less than half (the
+# shares end together at 10,000 pages).
 PARENT_SHARE = 0.45
-PARENT_RENDER_SHARE = 0.62
 # What converting a page sets on it (MkDocs 1.6's Page: read_source, render), plus the
 # parked HTML (_park_parsed).
 _POPULATED = (
@@ -608,10 +601,6 @@ _POPULATED = (
 
 _elsewhere: frozenset[str] = frozenset()  # the pages a helper does in the current phase
 _markdown_helper: tuple[ForkedHelper, list[File]] | None = None
-_render_helper: tuple[ForkedHelper, list[File]] | None = None
-_nav = None  # this build's navigation, files and template environment, for rendering a share
-_files: Files | None = None
-_env = None
 
 
 class _SplitFile(File):
@@ -650,6 +639,7 @@ def _convert_share(share: list[File], config, files: Files, send: Callable[[Any]
             return  # the parent converts this page again and meets the same problem itself
         _park_parsed()
         send((f.src_uri, _populated_fields(f.page), logs.take()))
+        f.page.__dict__.pop("dj_parked_html", None)  # sent: the helper need not hold it too
         if f is share[0]:
             pause_point("build.helper_converted_one")
 
@@ -683,60 +673,11 @@ def _take_markdown_share(config, files: Files) -> None:
         _park_parsed()
 
 
-def _start_render_helper(config, files: Files, env) -> None:
-    global _render_helper, _elsewhere
-    pages = _split_pages(files)
-    if not pages:
-        return
-    first = int(len(pages) * PARENT_RENDER_SHARE)
-    share = pages[first:]
-    _elsewhere = frozenset(f.src_uri for f in share)
-    _render_helper = (ForkedHelper(lambda send: _render_share(share, first, config, files, env, send)), share)
-
-
-def _render_share(share: list[File], first: int, config, files: Files, env, send: Callable[[Any], None]) -> None:
-    """In the helper: MkDocs' own rendering and writing of each page of the share; then how
-    many, their analysis and the log, in one record (none if any page failed)."""
-    assert _request is not None
-    logs = LogCapture()
-    analysis = _request.helper_analysis() if _request.helper_analysis is not None else None
-    _request.on_rendered = analysis.submit if analysis is not None else None
-    _state.rendered = first  # (the progress lines count on from the parent's share)
-    _render_here(share, config, files, env, in_helper=True)
-    send((len(share), analysis.results() if analysis is not None else None, logs.take()))
-
-
-def _render_here(pages: list[File], config, files: Files, env, *, in_helper: bool = False) -> None:
-    doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
-    for f in pages:
-        _build_page(f.page, config, doc_files, _nav, env, excluded=f.inclusion.is_excluded())
-        if in_helper and f is pages[0]:
-            pause_point("build.helper_rendered_one")
-
-
-def _take_render_share(config) -> None:
-    global _render_helper, _elsewhere
-    if _render_helper is None or _files is None:
-        return
-    (helper, share), _render_helper = _render_helper, None
-    finished = list(helper.records())
-    _elsewhere = frozenset()
-    if not finished:  # the helper failed or was stopped: the whole share again, here
-        _render_here(share, config, _files, _env)
-        return
-    rendered, analysis, records = finished[0]
-    replay(records)
-    _state.rendered += rendered
-    if analysis is not None and _request is not None and _request.take_analysis is not None:
-        _request.take_analysis(analysis)
-
-
 def _stop_helper() -> None:
-    global _markdown_helper, _render_helper, _elsewhere
-    for helper in (_markdown_helper, _render_helper):
-        if helper is not None:
-            helper[0].stop()
-    _markdown_helper = _render_helper = None
+    global _markdown_helper, _elsewhere
+    if _markdown_helper is not None:
+        _markdown_helper[0].stop()
+        _markdown_helper = None
     _elsewhere = frozenset()
 
 
@@ -933,7 +874,6 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    _take_render_share(config)
     state = _state
     _progress("写出 RSS 订阅 feed.xml 与网站地图 …")
     for dest, data in (_plan.generated if _plan is not None else {}).items():

@@ -5,7 +5,6 @@ import filecmp
 import hashlib
 import json
 import os
-import pickle
 import random
 import re
 import shutil
@@ -97,13 +96,10 @@ def test_a_full_build_is_deterministic(sample, tmp_path):
     assert _differences(sample.path / "search", copy / "search") == []
 
 
-@pytest.mark.parametrize("helper", [False, True], ids=["one process", "a helper renders half"])
 @pytest.mark.parametrize("mishap", [None, "a page written twice", "a page not in the release"])
-def test_pages_analysed_while_written_index_as_the_files_do(sample, tmp_path, mishap, helper):
+def test_pages_analysed_while_written_index_as_the_files_do(sample, tmp_path, mishap):
     """A full build folds each page into the index as it is rendered (search_index.Analyser),
-    in whatever order the analyses finish, and takes in what a build helper analysed of the
-    pages it rendered (Analyser.for_helper, take); the index is the one reading the files
-    gives."""
+    in whatever order the analyses finish; the index is the one reading the files gives."""
     copy = tmp_path / "copy"
     shutil.copytree(sample.path, copy)
     shutil.rmtree(copy / "search")
@@ -119,11 +115,8 @@ def test_pages_analysed_while_written_index_as_the_files_do(sample, tmp_path, mi
             analyser.submit(pages[0], _html("先写出的旧标题", "随后被覆盖的旧正文"))
         if mishap == "a page not in the release":
             analyser.submit("news/gone/index.html", _html("不在版本中的页面", "不应进入索引的正文"))
-        helpers_share = analyser.for_helper() if helper else analyser
-        for number, rel in enumerate(pages):
-            (helpers_share if number % 2 else analyser).submit(rel, (copy / rel).read_bytes().decode("utf-8"))
-        if helper:
-            analyser.take(pickle.loads(pickle.dumps(helpers_share.results())))  # (from another process)
+        for rel in pages:
+            analyser.submit(rel, (copy / rel).read_bytes().decode("utf-8"))
         stats = build_search_index(copy, analysed=analyser.results())
     finally:
         analyser.close()

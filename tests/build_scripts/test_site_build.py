@@ -487,11 +487,11 @@ def test_a_full_build_on_two_cores_makes_the_release_and_the_log_of_one(tmp_path
     assert len(converted_by) == 2 and os.getpid() in converted_by  # this process and its helper
 
 
-@pytest.mark.parametrize("point", ["build.helper_converted_one", "build.helper_rendered_one"])
-def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch, point):
-    """A helper is killed after its first page (converted and sent back, or rendered and
-    written): the build does the rest of its share itself and the release is the same as
-    ever (crashes at any point lose nothing)."""
+def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch):
+    """The helper is killed after the first page it converted and sent back: the build
+    converts the rest of its share itself and the release is the same as ever (crashes at
+    any point lose nothing)."""
+    point = "build.helper_converted_one"
     content = write_sample_content(tmp_path / "content", extra_news=EXTRA_NEWS)
     monkeypatch.setattr(site_build, "SPLIT_FROM_PAGES", 10**9)
     single = build_release(content, tmp_path / "single", incremental=False)
