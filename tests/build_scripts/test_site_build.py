@@ -520,3 +520,18 @@ def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch):
 
     assert killed and killed[0] != os.getpid()
     assert _release_files(split) == _release_files(single)
+
+
+def test_every_page_carries_materials_config_for_its_own_depth(site):
+    """material's __config script is made once per depth (mkdocs_adapter._config_script): each
+    page's still points at the site's root and the search worker from where the page is."""
+    pages = {"": ".", "news/": "..", "news/theme-day-november/": "../..", "news/page/2/": "../../.."}
+    for url, base in pages.items():
+        html = read(site, url)
+        found = re.search(r'<script id="__config" type="application/json">(.*?)</script>', html, re.S)
+        assert found, url
+        config = json.loads(found.group(1))
+        assert config["base"] == base, url
+        worker = os.path.normpath(os.path.join(site.path, url, config["search"]))
+        assert os.path.isfile(worker), (url, config["search"])
+        assert config["translations"]["search.result.none"]
