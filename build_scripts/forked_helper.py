@@ -1,11 +1,11 @@
 """A forked helper process that takes a share of one phase of a full build.
 
-MkDocs converts and renders pages one after the other in one process; a full build forks a
-helper for the second share of a phase's pages (site/hooks/mkdocs_adapter.py), so both
-cores work. Forked, the helper starts with everything the build has set up (configuration,
-catalogue, files, navigation) without copying it. It sends back what it made as pickled
-records, in order, through an unlinked spool file; the parent reads them once the helper
-has ended.
+MkDocs converts every page's Markdown, one after the other, before it renders the first; a
+full build forks a helper that converts the second share of the pages meanwhile
+(site/hooks/mkdocs_adapter.py), so both cores work. Forked, the helper starts with
+everything the build has set up (configuration, catalogue, files, navigation) without
+copying it. It sends back what it made as pickled records, in order, through an unlinked
+spool file; the parent reads them once the helper has ended.
 
 What a helper sends is only ever a head start: a helper that fails, is killed or stops
 half-way sends fewer records (a record cut off by a crash is dropped), and the parent does
@@ -33,8 +33,7 @@ from typing import Any
 def die_with_parent(parent: int) -> None:
     """A forked child must not outlive the build that forked it: it inherited the build's
     locks (the build lock's descriptor, the database connection holding the publishing
-    lock), so an orphan would keep every later publish waiting, and a helper that renders
-    would go on writing into a release a later build is cleaning up."""
+    lock), so an orphan would keep every later publish waiting."""
     try:
         import ctypes
 
@@ -57,7 +56,12 @@ class ForkedHelper:
         # The garbage collector writes into every object it visits: either process collecting
         # would copy the memory both still share (the whole build at 100,000 pages).
         gc.freeze()
-        self.pid: int | None = os.fork()
+        try:
+            self.pid: int | None = os.fork()
+        except OSError:
+            gc.unfreeze()
+            self._spool.close()
+            raise
         if self.pid == 0:  # the helper
             code = 1
             try:

@@ -641,8 +641,12 @@ def _start_markdown_helper(config, files: Files) -> None:
     if not pages:
         return
     share = pages[int(len(pages) * PARENT_SHARE) :]
+    try:
+        helper = ForkedHelper(lambda send: _convert_share(share, config, files, send))
+    except OSError:  # no process to spare (a limit, memory): this one converts every page
+        return
     _elsewhere = frozenset(f.src_uri for f in share)
-    _markdown_helper = (ForkedHelper(lambda send: _convert_share(share, config, files, send)), share)
+    _markdown_helper = (helper, share)
 
 
 def _convert_share(share: list[File], config, files: Files, send: Callable[[Any], None]) -> None:
