@@ -17,7 +17,9 @@ the rendered pages' context into what our templates (``site/overrides``) print:
 * ``on_post_build`` writes the files the engine made itself (sitemap shards, feed);
 * material's navigation tabs and drawer are rendered once per navigation state and reused
   (``_navigation_fragment``): with sections-only navigation every article of a section
-  gets the same HTML there;
+  gets the same HTML there; its ``__config`` script once per depth (``_config_script``);
+* a full build on more than one core converts a share of the pages' Markdown in a forked
+  helper (``_start_markdown_helper``, ``build_scripts/forked_helper.py``);
 * every value from content/ is made safe on its way into HTML (``build_scripts.html_safety``):
   rendered Markdown is sanitised (``on_page_content``), our templates autoescape
   (``on_env``), and the values material's own templates print raw — page and navigation
