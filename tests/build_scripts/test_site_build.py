@@ -504,13 +504,13 @@ def test_a_killed_helper_costs_time_not_pages(tmp_path, monkeypatch):
     def kill_the_helper():
         marker = pauses / point
         deadline = time.monotonic() + 60
-        while not marker.exists() and time.monotonic() < deadline:
+        pid = ""
+        while not pid and time.monotonic() < deadline:  # (made first, its pid written after)
             time.sleep(0.01)
-        time.sleep(0.05)  # (the pid is written after the file is made)
-        pid = int(marker.read_text(encoding="utf-8") or 0) if marker.exists() else 0
+            pid = marker.read_text(encoding="utf-8").strip() if marker.exists() else ""
         if pid:
-            os.kill(pid, 9)
-            killed.append(pid)
+            os.kill(int(pid), 9)
+            killed.append(int(pid))
 
     killer = threading.Thread(target=kill_the_helper)
     killer.start()
