@@ -630,17 +630,12 @@ class _SplitFile(File):
         return self.src_uri not in _elsewhere
 
 
-def _split_pages(files: Files) -> list[File]:
-    """The pages a split full build shares out, in MkDocs' order; none in other builds."""
-    split_from = _request.split_from_pages if _request is not None else None
-    pages = [f for f in files.documentation_pages(inclusion=InclusionLevel.is_included) if type(f) is _SplitFile]
-    return pages if split_from is not None and len(pages) >= max(split_from, 2) else []
-
-
 def _start_markdown_helper(config, files: Files) -> None:
     global _markdown_helper, _elsewhere
-    pages = _split_pages(files)
-    if not pages:
+    split_from = _request.split_from_pages if _request is not None else None
+    # In MkDocs' order: the pages of a split full build (on_files); none in other builds.
+    pages = [f for f in files.documentation_pages(inclusion=InclusionLevel.is_included) if type(f) is _SplitFile]
+    if split_from is None or len(pages) < max(split_from, 2):
         return
     share = pages[int(len(pages) * PARENT_SHARE) :]
     try:
