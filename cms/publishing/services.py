@@ -348,16 +348,19 @@ def publish_pending_changes(*, force_build: bool = False, progress: bool = False
         exporter = Exporter()
         repo = content_repo()
         deleted = {c.page_id for c in changes if c.action == ContentChange.Action.DELETE}
-        for change in changes:
-            # Wagtail unpublishes a live page just before deleting it: one "删除" commit says it.
-            superseded = change.action == ContentChange.Action.UNPUBLISH and change.page_id in deleted
-            sha = None if superseded else _apply_change(exporter, repo, change)
-            change.processed_at = timezone.now()
-            change.commit = sha or ""
-            change.save(update_fields=["processed_at", "commit"])
-        # No whole-site resync here: it would cost O(site size) on every publish. Each
-        # change's scope is exact, and `manage.py publish_site` (a REBUILD change) resyncs all.
-        return build_site(repo.head(), list(unreleased_changes().order_by("id")), progress=progress)
+        try:
+            for change in changes:
+                # Wagtail unpublishes a live page just before deleting it: one "删除" commit says it.
+                superseded = change.action == ContentChange.Action.UNPUBLISH and change.page_id in deleted
+                sha = None if superseded else _apply_change(exporter, repo, change)
+                change.processed_at = timezone.now()
+                change.commit = sha or ""
+                change.save(update_fields=["processed_at", "commit"])
+            # No whole-site resync here: it would cost O(site size) on every publish. Each
+            # change's scope is exact, and `manage.py publish_site` (a REBUILD change) resyncs all.
+            return build_site(repo.head(), list(unreleased_changes().order_by("id")), progress=progress)
+        finally:
+            repo.wait_for_index()  # (updated while the site was built; under the lock)
 
 
 def this_process() -> dict:

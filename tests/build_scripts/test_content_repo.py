@@ -145,6 +145,7 @@ def test_commit_all_with_paths_stages_only_those(repo):
     assert repo.changed_paths(repo.log(max_count=2)[1]["sha"], sha) == ["news/a.md", "news/b.md", "news/c.md"]
     entry = repo.log(max_count=1)[0]
     assert entry["author_name"] == EDITOR[0] and entry["message"].startswith("修改")
+    repo.wait_for_index()
     assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "status", "--porcelain").strip() == "?? stray.md"
     # Nothing differs from HEAD under the named paths: no commit.
     assert repo.commit_all("无变化", *EDITOR, paths=["news/a.md"]) is None
@@ -152,3 +153,89 @@ def test_commit_all_with_paths_stages_only_those(repo):
     assert repo.head() == sha
     # The reflog says what happened, as `git commit` would.
     assert "commit: 修改" in git(repo.work_tree, "--git-dir", str(repo.git_dir), "reflog", "-1")
+
+
+def _tree_git_would_commit(repo, tmp_path):
+    """The tree `git add -A` + `git write-tree` make of content/ as it is (own index file)."""
+    env = {"GIT_INDEX_FILE": str(tmp_path / "reference-index")}
+    repo.git.add(A=True, env=env)
+    return repo.git.write_tree(env=env)
+
+
+def test_a_commit_of_named_paths_has_the_tree_git_itself_would_make(repo, tmp_path):
+    # Names whose order differs between files and directories ("a.md" < "a/" < "a-b" in git).
+    for path, text in {
+        "a.md": "甲",
+        "a/b.md": "乙",
+        "a-b/c.md": "丙",
+        "党建/支部/活动.md": "丁",
+        "党建/支部/深/更深/页.md": "戊",
+        "news/old.md": "旧",
+        "news/keep.md": "留",
+    }.items():
+        write(repo, path, text)
+    repo.commit_all("初始", *EDITOR)
+    (repo.work_tree / "tool.sh").write_text("#!/bin/sh\n")
+    (repo.work_tree / "tool.sh").chmod(0o755)
+    (repo.work_tree / "link.md").symlink_to("a.md")
+    write(repo, "党建/支部/活动.md", "丁（修订）")
+    write(repo, "a/新/页.md", "己")
+    (repo.work_tree / "党建/支部/深/更深/页.md").unlink()  # its two directories go with it
+    (repo.work_tree / "党建/支部/深/更深").rmdir()
+    (repo.work_tree / "党建/支部/深").rmdir()
+    (repo.work_tree / "news/old.md").unlink()
+    named = [
+        "tool.sh",
+        "link.md",
+        "党建/支部/活动.md",
+        "a/新/页.md",
+        "党建/支部/深/更深/页.md",
+        "news/old.md",
+        "no/such.md",
+    ]
+
+    sha = repo.commit_all("修改", *EDITOR, paths=named)
+
+    assert repo.repo.commit(sha).tree.hexsha == _tree_git_would_commit(repo, tmp_path)
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "fsck", "--strict", "--no-dangling") == ""
+    assert repo.show_file(sha, "党建/支部/活动.md") == "丁（修订）"
+    listing = git(repo.work_tree, "--git-dir", str(repo.git_dir), "ls-tree", "-r", sha)
+    assert "100755 blob" in next(line for line in listing.splitlines() if line.endswith("tool.sh"))
+    assert "120000 blob" in next(line for line in listing.splitlines() if line.endswith("link.md"))
+    assert "深" not in listing and "news/old.md" not in listing and "news/keep.md" in listing
+    # The index catches up: git sees content/ as committed, and the next commit builds on it.
+    repo.wait_for_index()
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "status", "--porcelain") == ""
+    assert repo.commit_all("无变化", *EDITOR) is None
+
+
+def test_deleting_every_file_commits_the_empty_tree_and_a_directory_is_refused(repo):
+    repo.commit_all("只剩一个文件", *EDITOR)
+    (repo.work_tree / "README.md").unlink()
+    sha = repo.commit_all("清空", *EDITOR, paths=["README.md"])
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "ls-tree", "-r", sha) == ""
+    write(repo, "dir/x.md", "甲")
+    with pytest.raises(ContentRepoError, match="不是文件"):
+        repo.commit_all("目录", *EDITOR, paths=["dir"])
+    assert repo.head() == sha
+
+
+def test_a_failed_index_update_leaves_commits_and_rollbacks_right(repo, caplog):
+    write(repo, "news/a.md", "甲")
+    first = repo.commit_all("甲", *EDITOR, paths=["news/a.md"])
+    repo.wait_for_index()
+    lock = repo.git_dir / "index.lock"
+    lock.write_text("")  # another git process holds the index: the update fails
+    write(repo, "news/a.md", "甲（修订）")
+    second = repo.commit_all("修订", *EDITOR, paths=["news/a.md"])
+    repo.wait_for_index()
+    assert "git update-index failed" in caplog.text
+    assert repo.show_file(second, "news/a.md") == "甲（修订）"
+    lock.unlink()
+    # The index still has the first version; undoing the second commit must still work.
+    repo.revert(second, *EDITOR)
+    assert (repo.work_tree / "news/a.md").read_text(encoding="utf-8") == "甲"
+    assert repo.show_file(repo.head(), "news/a.md") == "甲"
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "status", "--porcelain") == ""
+    # And a rollback to the first version's tree finds nothing left to change.
+    assert repo.restore_tree(first, "回滚", *EDITOR) is None
