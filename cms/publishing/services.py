@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 from pathlib import Path
@@ -381,22 +382,37 @@ def warm_up() -> None:
         Exporter().warm_up()
     except Exception:
         logger.exception("warming up the site build failed")
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Collect the garbage once, then leave everything still alive out of later collections
+    (``gc.freeze``). A long-lived worker holds the catalogue of the whole site: at 100,000
+    pages a full collection walks millions of objects (~0.75 s), and one came in the middle
+    of a publish now and then (bench/README.md, publish_latency). The worker calls this when
+    idle (``warm_up``, and after ``keep_warm_state`` wrote a release's catalogue), so what
+    was frozen before and has become garbage since is collected then, not kept."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 #: Seconds a release stays the newest before the worker writes its catalogue to disk.
 WARM_SNAPSHOT_SETTLED_SECONDS = 5.0
 
 
-def keep_warm_state(settled: float = WARM_SNAPSHOT_SETTLED_SECONDS) -> None:
+def keep_warm_state(settled: float = WARM_SNAPSHOT_SETTLED_SECONDS) -> bool:
     """The catalogue of the release this process last built goes to disk (once per release,
     when no publish followed it for ``settled`` seconds), for the next worker's start
-    (``warm_up``): the worker calls it when idle, ``publish_site`` after its build."""
+    (``warm_up``): the worker calls it when idle, ``publish_site`` after its build. True
+    when it was written now."""
     try:
-        site_build.save_warm_snapshot(
+        return site_build.save_warm_snapshot(
             settings.CONTENT_DIR, settings.SITE_RELEASES_DIR, settings.SITE_SOURCE_DIR, settled=settled
         )
     except Exception:  # a cache: the worker goes on, its next start is cold
         logger.exception("keeping the site build's warm state failed")
+        return False
 
 
 def build_site(commit: str | None, changes=(), *, progress: bool = False, record: SiteBuild | None = None) -> SiteBuild:

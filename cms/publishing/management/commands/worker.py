@@ -99,7 +99,9 @@ class Command(BaseCommand):
                 close_old_connections()
                 if once:
                     break
-                publishing.keep_warm_state()  # idle now: no publish waits for it
+                # Idle now: no publish waits for these.
+                if publishing.keep_warm_state():
+                    publishing.settle_heap()
                 doorbell.wait(interval)  # or less: a queued task rings it
         finally:
             if not once:
