@@ -284,12 +284,16 @@ class _Files:
         self.original: dict[str, bytes | None] = {}
 
     def read(self, name: str) -> Any:
+        data = self.read_bytes(name)
+        return json.loads(data) if data else {}
+
+    def read_bytes(self, name: str) -> bytes | None:
         try:
             data = (self.root / name).read_bytes()
         except FileNotFoundError:
             data = None
         self.original[name] = data
-        return json.loads(data) if data else {}
+        return data
 
     def write(self, name: str, data: bytes) -> bool:
         if name.startswith(("s/", "b/")) and data == _EMPTY:
@@ -305,6 +309,69 @@ class _Files:
         if self.put is not None:
             return self.put(f"{SEARCH_DIR}/{name}", data)
         return _write_if_changed(self.root / name, data)
+
+
+_GONE = object()
+
+
+class _PostingsFile:
+    """A public postings file (p/) as an update changes it: a publish changes one or two of
+    its ~150 lists, and decoding and encoding the whole file for that was most of what grows
+    in an update with the site (the files average 17 KB at 100,000 pages, 6 KB at 10,000).
+    The lists are found and replaced in the file's text; one that gains or loses a term is
+    decoded and encoded whole. Either way ``dumps()`` is ``_dumps`` of the changed object.
+
+    What makes finding a list in the text exact: ``_dumps`` writes ``"term":`` for a key,
+    after ``{`` or ``,``, and a value is ``"postings"`` or ``[bucket,"postings"]``, with no
+    ``:`` and no escapes (postings are base64url characters)."""
+
+    def __init__(self, data: bytes | None) -> None:
+        self.text = data.decode("utf-8") if data else "{}"
+        self.changed: dict[str, Any] = {}  # term -> its new entry, or _GONE
+
+    def _span(self, term: str) -> tuple[int, int] | None:
+        key = json.dumps(term, ensure_ascii=False) + ":"
+        for before in "{,":
+            found = self.text.find(before + key)
+            if found >= 0:
+                start = found + 1 + len(key)
+                closing = '"' if self.text[start] == '"' else "]"
+                return start, self.text.index(closing, start + 1) + 1
+        return None
+
+    def get(self, term: str, default: Any = "") -> Any:
+        if term in self.changed:
+            entry = self.changed[term]
+            return default if entry is _GONE else entry
+        span = self._span(term)
+        return default if span is None else json.loads(self.text[span[0] : span[1]])
+
+    def __contains__(self, term: str) -> bool:
+        return self.get(term, _GONE) is not _GONE
+
+    def __setitem__(self, term: str, entry: Any) -> None:
+        self.changed[term] = entry
+
+    def pop(self, term: str) -> None:
+        self.changed[term] = _GONE
+
+    def dumps(self) -> bytes:
+        spans = {term: self._span(term) for term in self.changed}
+        if any((spans[term] is None) != (entry is _GONE) for term, entry in self.changed.items()):
+            whole = json.loads(self.text)  # a term comes or goes: the keys' order changes
+            for term, entry in self.changed.items():
+                if entry is _GONE:
+                    whole.pop(term, None)
+                else:
+                    whole[term] = entry
+            return _dumps(whole)
+        pieces, done = [], 0
+        found = [(span, term) for term, span in spans.items() if span is not None]  # (the rest: gone, and not here)
+        for (start, end), term in sorted(found):
+            pieces += [self.text[done:start], json.dumps(self.changed[term], ensure_ascii=False, separators=(",", ":"))]
+            done = end
+        pieces.append(self.text[done:])
+        return "".join(pieces).encode("utf-8")
 
 
 # --------------------------------------------------------------------------- documents
@@ -1060,7 +1127,7 @@ def update_search_index(
         return bases[number]
 
     for shard, terms in sorted(by_shard.items()):
-        public = store.read(_p_name(shard))
+        public = _PostingsFile(store.read_bytes(_p_name(shard)))
         for term in sorted(terms):
             # A posting removed and added again (an edit that keeps the term's score) stays.
             dropped = set(removals.get(term, ())) - set(additions.get(term, ()))
@@ -1120,7 +1187,7 @@ def update_search_index(
                     public[term] = [_df_bucket(df), top]
             if existed != (term in public):
                 vocab_changes[vocab_shard(term)][term] = term in public
-        files[_p_name(shard)] = _dumps(public)
+        files[_p_name(shard)] = public.dumps()
     for shard, journal in journals.items():
         # Only terms with changes to fold count (an empty journal folds into its base as it
         # is), and no base file's terms can pass the limit unless the whole file's do: the

@@ -507,6 +507,33 @@ def test_a_cut_list_is_its_base_without_the_removed_postings_with_the_added_ones
         assert _chunks(merged) == sorted(_chunks(merged))
 
 
+def test_a_postings_file_changed_in_place_is_the_file_a_full_encoding_gives():
+    """An update replaces a list in the postings file's text instead of decoding and encoding
+    the whole file; whatever it changes, adds or removes, the bytes must be ``_dumps`` of the
+    changed object, also for terms that need escaping or end another term."""
+    from build_scripts.search_index import B64, _dumps, _PostingsFile
+
+    rng = random.Random(16)
+    words = ["党建", "基层党建", "党", 'say"hi', "back\\slash", "a", "ab", "b", "学习", "习", "tab\tx", "2024"]
+
+    def entry():
+        postings = "".join(rng.choice(B64) for _ in range(5 * rng.randint(1, 30)))
+        return postings if rng.random() < 0.5 else [rng.randint(1, 140), postings]
+
+    for _ in range(400):
+        expected = {word: entry() for word in words if rng.random() < 0.6}
+        postings = _PostingsFile(_dumps(expected) if expected or rng.random() < 0.5 else None)
+        for word in rng.sample(words, rng.randint(1, 4)):
+            assert postings.get(word, "") == expected.get(word, "")
+            if rng.random() < 0.2:
+                postings.pop(word)
+                expected.pop(word, None)
+            elif rng.random() < 0.3 or word in expected:
+                postings[word] = expected[word] = entry()
+            assert (word in postings) == (word in expected)
+        assert postings.dumps() == _dumps(expected)
+
+
 # --------------------------------------------------------------------------- segmentation
 
 
