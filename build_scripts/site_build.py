@@ -56,6 +56,7 @@ from build_scripts.release_tree import (
     delete_release,
     delete_unfinished,
     finish_interrupted_prunes,
+    spread_subdirectories,
     walk_files,
 )
 from build_scripts.render_request import RenderRequest, RenderSettings
@@ -353,6 +354,7 @@ def build_release(
 
     with _locked(releases_dir):
         started = time.monotonic()
+        spread_subdirectories(releases_dir)  # (each release root: a hierarchy of its own)
         name = _release_name(commit)
         target = releases_dir / name
         scratch = releases_dir / f".scratch-{name}"

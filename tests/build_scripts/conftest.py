@@ -1,6 +1,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # build_scripts is not installed into the virtualenv: make the project root importable
 # when these tests run without pytest-django (which adds it via manage.py), and keep
 # `content_samples` importable whether or not this folder becomes a package.
@@ -8,3 +10,24 @@ HERE = Path(__file__).resolve().parent
 for path in (HERE.parents[1], HERE):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+
+@pytest.fixture
+def directory_flags():
+    """The inode flags of a directory (``lsattr -d``), e.g. ext4's FS_TOPDIR_FL."""
+    import fcntl
+    import os
+    from array import array
+
+    from build_scripts.release_tree import _FS_IOC_GETFLAGS
+
+    def flags(path) -> int:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            value = array("i", [0])
+            fcntl.ioctl(fd, _FS_IOC_GETFLAGS, value, True)
+            return value[0]
+        finally:
+            os.close(fd)
+
+    return flags

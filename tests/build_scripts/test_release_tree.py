@@ -178,3 +178,25 @@ def test_a_shared_directory_behind_a_new_link_inode_is_still_shared(releases):
     snapshot = _contents(roots[1])
     delete_release(releases, roots[0], [roots[1]])
     assert _contents(roots[1]) == snapshot
+
+
+def test_each_release_starts_its_directories_where_the_file_system_has_room(releases, tmp_path, directory_flags):
+    """On ext4 the object pool is marked as the top of unrelated hierarchies (chattr +T): a
+    publish's new directories and files then go to block groups with free inodes, not next to
+    the pool that the first full build filled (~180 µs a file instead of ~15 µs at 100,000
+    pages). Where the file system has no such flag, releases are made all the same."""
+    from build_scripts.release_tree import _FS_TOPDIR_FL, spread_subdirectories
+
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    supported = spread_subdirectories(probe)
+    _plain_release(releases, "r1", SITE)
+    tree = ReleaseWriter(releases, "r2", releases / "r1")
+    tree.put_bytes("news/a/index.html", "文章甲（修订）".encode())
+    assert _contents(releases / "r2")["news/a/index.html"] == "文章甲（修订）"
+    if supported:
+        assert directory_flags(probe) & _FS_TOPDIR_FL
+        assert directory_flags(releases / OBJECTS_DIR) & _FS_TOPDIR_FL
+        assert not directory_flags(releases / OBJECTS_DIR / "r2") & _FS_TOPDIR_FL  # (only the pool)
+    else:
+        assert not spread_subdirectories(releases / OBJECTS_DIR)

@@ -511,7 +511,7 @@ def test_a_postings_file_changed_in_place_is_the_file_a_full_encoding_gives():
     """An update replaces a list in the postings file's text instead of decoding and encoding
     the whole file; whatever it changes, adds or removes, the bytes must be ``_dumps`` of the
     changed object, also for terms that need escaping or end another term."""
-    from build_scripts.search_index import B64, _dumps, _PostingsFile
+    from build_scripts.search_index import B64, _PostingsFile, _dumps
 
     rng = random.Random(16)
     words = ["党建", "基层党建", "党", 'say"hi', "back\\slash", "a", "ab", "b", "学习", "习", "tab\tx", "2024"]
