@@ -17,7 +17,9 @@ built (``wait_for_index``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import io
 import logging
 import os
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import git
+from gitdb import LooseObjectDB
 from gitdb.base import IStream
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,14 @@ _TREE_MODE = b"40000"
 # tree at 100,000 pages has ~6,000 entries, ~6 ms to read back and parse.
 _parsed_trees: OrderedDict[bytes, dict[bytes, tuple[bytes, bytes]]] = OrderedDict()
 _PARSED_TREES_KEPT = 64
+
+
+def _checked_path(path: str) -> str:
+    """A path relative to content/ as git stores it, or ContentRepoError."""
+    parts = path.split("/")
+    if path.startswith("/") or any(part in ("", ".", "..", ".git") for part in parts):
+        raise ContentRepoError(f"不合法的内容路径：{path!r}")
+    return path
 
 
 def _remember_tree(sha: bytes, entries: dict[bytes, tuple[bytes, bytes]]) -> None:
@@ -71,6 +82,7 @@ class ContentRepo:
         self.repo.git.update_environment(**self._env())
         self.git = self.repo.git
         self._index_sync: subprocess.Popen | None = None
+        self._loose = LooseObjectDB(str(self.git_dir / "objects"))
 
     def _env(self) -> dict:
         return {
@@ -152,13 +164,19 @@ class ContentRepo:
         paths = sorted(set(paths))
         if not paths:
             return None
+        blobs: dict[bytes, bytes] = {}  # sha -> content of the named files
+        changes = {os.fsencode(_checked_path(path)): self._file_state(path, blobs) for path in paths}
         parent = self.head()
         base_tree = self.repo.commit(parent).tree.binsha if parent else None
-        tree = self._updated_tree(base_tree, {path.encode("utf-8"): self._stored_file(path) for path in paths})
-        if tree == base_tree or (tree is None and parent is None):
+        tree = self._updated_tree(base_tree, changes, blobs)
+        if parent is None and tree is None:
+            return None
+        if tree is None:  # every file deleted
+            tree = self._stored(b"tree", b"")
+        if tree == base_tree:
             return None
         sha = self._commit_tree(
-            (tree or self._stored(b"tree", b"")).hex(),
+            tree.hex(),
             parent,
             message,
             author_name,
@@ -166,28 +184,34 @@ class ContentRepo:
             committer_name or author_name,
             committer_email or author_email,
         )
-        self._start_index_sync(paths)
+        self._start_index_sync(changes)
         return sha
 
     # ------------------------------------------------------------------ commits without the index
 
     def _stored(self, kind: bytes, data: bytes) -> bytes:
-        """Write a git object into the object database; its binary sha."""
-        return self.repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
+        """Write a git object as a loose object, in this process (GitPython's own store runs
+        a ``git hash-object`` per object); its binary sha."""
+        return self._loose.store(IStream(kind, len(data), io.BytesIO(data))).binsha
 
-    def _stored_file(self, path: str) -> tuple[bytes, bytes] | None:
-        """(mode, blob sha) of the work tree's file at `path`, stored as a blob; None when
-        there is no file there (a deletion, or a path that never existed)."""
+    def _file_state(self, path: str, blobs: dict[bytes, bytes]) -> tuple[bytes, bytes] | None:
+        """(mode, blob sha) of the work tree's file at `path`, its content put in `blobs`;
+        None when there is no file there (a deletion, a path that never existed, or a
+        directory where a file was: ``git update-index --remove`` treats them alike)."""
         full = self.work_tree / path
         try:
             info = full.lstat()
         except (FileNotFoundError, NotADirectoryError):
             return None
         if stat.S_ISLNK(info.st_mode):
-            return b"120000", self._stored(b"blob", os.fsencode(os.readlink(full)))
-        if not stat.S_ISREG(info.st_mode):
-            raise ContentRepoError(f"{path} 不是文件，无法提交")
-        return (b"100755" if info.st_mode & stat.S_IXUSR else b"100644"), self._stored(b"blob", full.read_bytes())
+            mode, data = b"120000", os.fsencode(os.readlink(full))
+        elif stat.S_ISREG(info.st_mode):
+            mode, data = (b"100755" if info.st_mode & stat.S_IXUSR else b"100644"), full.read_bytes()
+        else:
+            return None
+        sha = hashlib.sha1(b"blob %d\0" % len(data) + data).digest()
+        blobs[sha] = data
+        return mode, sha
 
     def _tree_entries(self, tree: bytes | None) -> dict[bytes, tuple[bytes, bytes]]:
         """name -> (mode, sha) of a tree object (binary sha; None is the empty tree), a copy
@@ -208,10 +232,13 @@ class ContentRepo:
             _remember_tree(tree, entries)
         return dict(entries)
 
-    def _updated_tree(self, tree: bytes | None, changes: dict[bytes, tuple[bytes, bytes] | None]) -> bytes | None:
+    def _updated_tree(
+        self, tree: bytes | None, changes: dict[bytes, tuple[bytes, bytes] | None], blobs: dict[bytes, bytes]
+    ) -> bytes | None:
         """The sha of `tree` with `changes` (path below it -> (mode, blob sha), or None to
-        delete) made, writing only the trees on the changed paths; None when it is left
-        empty (git keeps no empty directories)."""
+        delete) made, writing only the blobs that differ (their contents are in `blobs`)
+        and the trees on the changed paths; None when it is left empty (git keeps no empty
+        directories). A named file that did not change costs no write."""
         entries = self._tree_entries(tree)
         below: dict[bytes, dict[bytes, tuple[bytes, bytes] | None]] = {}
         for path, change in changes.items():
@@ -221,13 +248,14 @@ class ContentRepo:
             elif change is None:
                 if entries.get(name, (_TREE_MODE,))[0] != _TREE_MODE:  # (a directory is not a file)
                     entries.pop(name, None)
-            else:
+            elif entries.get(name) != change:
                 entries[name] = change
+                self._stored(b"blob", blobs[change[1]])
         for name, subchanges in below.items():
             mode, sha = entries.get(name, (None, None))
             if mode != _TREE_MODE and all(change is None for change in subchanges.values()):
                 continue  # deleting below what is not a directory: nothing there
-            subtree = self._updated_tree(sha if mode == _TREE_MODE else None, subchanges)
+            subtree = self._updated_tree(sha if mode == _TREE_MODE else None, subchanges, blobs)
             if subtree is None:
                 entries.pop(name, None)
             else:
@@ -263,26 +291,41 @@ class ContentRepo:
         self.git.update_ref("-m", f"commit: {subject}", "HEAD", sha, parent or "0" * 40)
         return sha
 
-    def _start_index_sync(self, paths: list[str]) -> None:
-        """Bring the index up to the commit just made for `paths`, in a git process that runs
-        while the site is built: reading and writing the index of a 100,000-file content/
-        takes ~40 ms, and nothing on the way to the public site needs it. Every operation
-        that uses the index waits for it first (``wait_for_index``)."""
+    def _start_index_sync(self, changes: dict[bytes, tuple[bytes, bytes] | None]) -> None:
+        """Give the index the entries just committed for the named paths, in a git process
+        that runs while the site is built: reading and writing the index of a
+        100,000-file content/ takes ~40 ms, and nothing on the way to the public site needs
+        it. The entries are the commit's own (``--index-info``), not read from content/,
+        which the next change may already be writing. Every operation that uses the index
+        waits for it first (``wait_for_index``)."""
         self.wait_for_index()
-        self._index_sync = subprocess.Popen(
-            ["git", "update-index", "--add", "--remove", "-z", "--stdin"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ, **self._env()},
-            cwd=self.work_tree,
-        )
-        assert self._index_sync.stdin is not None
         try:
-            self._index_sync.stdin.write("\0".join(paths).encode("utf-8") + b"\0")
-            self._index_sync.stdin.close()
+            sync = subprocess.Popen(
+                ["git", "update-index", "-z", "--index-info"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, **self._env()},
+                cwd=self.work_tree,
+            )
+        except OSError as error:  # the commit is made; the index only lags (see wait_for_index)
+            logger.warning("could not start git update-index after a commit: %s", error)
+            return
+        self._index_sync = sync
+        # "<mode> <sha>\t<path>", mode 0 removes; in path order, so a file's removal comes
+        # before the files of the directory that takes its place.
+        lines = [
+            (change[0] + b" " + change[1].hex().encode() if change else b"0 " + b"0" * 40) + b"\t" + path + b"\0"
+            for path, change in sorted(changes.items())
+        ]
+        assert sync.stdin is not None
+        try:
+            sync.stdin.write(b"".join(lines))
         except BrokenPipeError:  # it failed at once: wait_for_index says why
             pass
+        finally:
+            with contextlib.suppress(OSError):
+                sync.stdin.close()
 
     def wait_for_index(self) -> None:
         """Wait for the index update a commit started (``_start_index_sync``). If it failed,

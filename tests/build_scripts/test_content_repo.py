@@ -209,15 +209,46 @@ def test_a_commit_of_named_paths_has_the_tree_git_itself_would_make(repo, tmp_pa
     assert repo.commit_all("无变化", *EDITOR) is None
 
 
-def test_deleting_every_file_commits_the_empty_tree_and_a_directory_is_refused(repo):
+def _loose_objects(repo):
+    return sorted(str(path) for path in (repo.git_dir / "objects").glob("??/*"))
+
+
+def test_deleting_every_file_commits_the_empty_tree_once(repo):
     repo.commit_all("只剩一个文件", *EDITOR)
     (repo.work_tree / "README.md").unlink()
     sha = repo.commit_all("清空", *EDITOR, paths=["README.md"])
     assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "ls-tree", "-r", sha) == ""
-    write(repo, "dir/x.md", "甲")
-    with pytest.raises(ContentRepoError, match="不是文件"):
-        repo.commit_all("目录", *EDITOR, paths=["dir"])
+    # Already empty: naming a file that is not there again commits nothing.
+    assert repo.commit_all("再次清空", *EDITOR, paths=["README.md", "news/none.md"]) is None
     assert repo.head() == sha
+
+
+def test_a_file_that_became_a_directory_leaves_the_tree_and_its_files_come_in(repo):
+    write(repo, "news/2024", "曾是文件")
+    repo.commit_all("文件", *EDITOR, paths=["news/2024"])
+    (repo.work_tree / "news/2024").unlink()
+    write(repo, "news/2024/a.md", "目录中的文件")
+    sha = repo.commit_all("变成目录", *EDITOR, paths=["news/2024", "news/2024/a.md"])
+    assert repo.show_file(sha, "news/2024/a.md") == "目录中的文件"
+    repo.wait_for_index()
+    assert git(repo.work_tree, "--git-dir", str(repo.git_dir), "status", "--porcelain") == ""
+
+
+def test_unchanged_named_files_cost_no_objects_and_bad_paths_are_refused(repo):
+    write(repo, "news/a.md", "甲")
+    write(repo, "news/b.md", "乙")
+    repo.commit_all("甲乙", *EDITOR, paths=["news/a.md", "news/b.md"])
+    before = _loose_objects(repo)
+    assert repo.commit_all("未改", *EDITOR, paths=["news/a.md", "news/b.md"]) is None
+    assert _loose_objects(repo) == before
+    write(repo, "news/a.md", "甲（修订）")
+    repo.commit_all("改甲", *EDITOR, paths=["news/a.md", "news/b.md"])
+    assert len(_loose_objects(repo)) - len(before) == 4  # the new blob, two trees, the commit
+    head = repo.head()
+    for bad in ["/etc/passwd", "news/../../x.md", "news//a.md", ".git/config", "news/./a.md", ""]:
+        with pytest.raises(ContentRepoError, match="不合法的内容路径"):
+            repo.commit_all("坏路径", *EDITOR, paths=[bad])
+    assert repo.head() == head
 
 
 def test_a_failed_index_update_leaves_commits_and_rollbacks_right(repo, caplog):
