@@ -9,10 +9,10 @@ the *project's* repository.
 Staging and committing go through the git binary (``repo.git.add``/``repo.git.commit``):
 GitPython's pure-Python index costs 400–700 ms per commit at 10,000 files, the binary
 50–80 ms. A publish, which names the paths it changed, does not go through the index at
-all: it writes the blobs and the trees on the changed paths itself and commits that tree
-(``git update-index`` and ``git write-tree`` read and write the whole index, ~40 ms at
-100,000 files), and the index catches up in a git process that runs while the site is
-built (``wait_for_index``).
+all: it writes the blobs that changed and the trees on their paths itself and commits that
+tree (``git update-index`` and ``git write-tree`` read and write the whole index, ~36 ms at
+100,000 files), and the index gets the commit's entries in a git process that runs while
+the site is built (``wait_for_index``).
 """
 
 from __future__ import annotations
