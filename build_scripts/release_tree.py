@@ -52,7 +52,8 @@ class TreeError(Exception):
 
 
 # ext4's "top of directory hierarchies" flag (``chattr +T``) and the ioctls that read and set
-# an inode's flags (_IOR/_IOW('f', 1/2, long) in linux/fs.h).
+# an inode's flags (_IOR/_IOW('f', 1/2, long) in linux/fs.h, as x86 and arm encode them; where
+# the encoding differs the ioctl fails, and nothing but the placement changes).
 _FS_TOPDIR_FL = 0x00020000
 _FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
 _FS_IOC_SETFLAGS = (1 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 2
