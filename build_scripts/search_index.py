@@ -328,8 +328,14 @@ class _PostingsFile:
     def __init__(self, data: bytes | None) -> None:
         self.text = data.decode("utf-8") if data else "{}"
         self.changed: dict[str, Any] = {}  # term -> its new entry, or _GONE
+        self._spans: dict[str, tuple[int, int] | None] = {}  # (the text never changes)
 
     def _span(self, term: str) -> tuple[int, int] | None:
+        if term not in self._spans:
+            self._spans[term] = self._find_span(term)
+        return self._spans[term]
+
+    def _find_span(self, term: str) -> tuple[int, int] | None:
         key = json.dumps(term, ensure_ascii=False) + ":"
         for before in "{,":
             found = self.text.find(before + key)
