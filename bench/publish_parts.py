@@ -20,30 +20,26 @@ generated):
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import random
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from array import array
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import ROOT
 
-from build_scripts.content_repo import ContentRepo  # noqa: E402
-from build_scripts.release_tree import (  # noqa: E402
+from build_scripts.content_repo import ContentRepo
+from build_scripts.release_tree import (
     OBJECTS_DIR,
-    _FS_IOC_GETFLAGS,
-    _FS_IOC_SETFLAGS,
     _FS_TOPDIR_FL,
+    directory_flags,
+    set_directory_flags,
 )
-from build_scripts.search_index import _PostingsFile, _dumps  # noqa: E402
+from build_scripts.search_index import _PostingsFile, _dumps
 
 
 def _copy_repo(site: Path, into: Path) -> ContentRepo:
@@ -94,16 +90,12 @@ def commits(site: Path, runs: int) -> dict[str, float]:
 
 
 def _set_topdir(directory: Path, on: bool) -> bool:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        flags = array("i", [0])
-        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
-        was = bool(flags[0] & _FS_TOPDIR_FL)
-        flags[0] = flags[0] | _FS_TOPDIR_FL if on else flags[0] & ~_FS_TOPDIR_FL
-        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
-        return was
-    finally:
-        os.close(fd)
+    """Set or clear the pool's top-of-hierarchies flag; whether it was set before."""
+    flags = directory_flags(directory)
+    if flags is None:
+        raise SystemExit(f"{directory}: the file system has no inode flags (not ext4?)")
+    set_directory_flags(directory, flags | _FS_TOPDIR_FL if on else flags & ~_FS_TOPDIR_FL)
+    return bool(flags & _FS_TOPDIR_FL)
 
 
 def file_creation(site: Path, rounds: int = 3) -> dict[str, float]:

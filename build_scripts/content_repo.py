@@ -52,6 +52,15 @@ def _checked_path(path: str) -> str:
     return path
 
 
+def _identity_env(author_name: str, author_email: str, committer_name: str, committer_email: str) -> dict:
+    return {
+        "GIT_AUTHOR_NAME": author_name,
+        "GIT_AUTHOR_EMAIL": author_email,
+        "GIT_COMMITTER_NAME": committer_name,
+        "GIT_COMMITTER_EMAIL": committer_email,
+    }
+
+
 def _remember_tree(sha: bytes, entries: dict[bytes, tuple[bytes, bytes]]) -> None:
     _parsed_trees[sha] = entries
     _parsed_trees.move_to_end(sha)
@@ -278,12 +287,7 @@ class ContentRepo:
         committer_name: str,
         committer_email: str,
     ) -> str:
-        env = {
-            "GIT_AUTHOR_NAME": author_name,
-            "GIT_AUTHOR_EMAIL": author_email,
-            "GIT_COMMITTER_NAME": committer_name,
-            "GIT_COMMITTER_EMAIL": committer_email,
-        }
+        env = _identity_env(author_name, author_email, committer_name, committer_email)
         args = [tree] + (["-p", parent] if parent else [])
         sha = self.git.commit_tree(*args, "--no-gpg-sign", "-m", message, env=env).strip()
         subject = message.splitlines()[0] if message else ""
@@ -421,12 +425,7 @@ class ContentRepo:
     def _commit(
         self, message: str, author_name: str, author_email: str, committer_name: str, committer_email: str
     ) -> str:
-        env = {
-            "GIT_AUTHOR_NAME": author_name,
-            "GIT_AUTHOR_EMAIL": author_email,
-            "GIT_COMMITTER_NAME": committer_name,
-            "GIT_COMMITTER_EMAIL": committer_email,
-        }
+        env = _identity_env(author_name, author_email, committer_name, committer_email)
         # Hooks and signing configured globally on the server must not block a publish.
         self.git.commit("--quiet", "--no-verify", "--no-gpg-sign", "--allow-empty-message", "-m", message, env=env)
         sha = self.head()

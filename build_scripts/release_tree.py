@@ -59,6 +59,37 @@ _FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 
 _FS_IOC_SETFLAGS = (1 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 2
 
 
+def directory_flags(directory: Path) -> int | None:
+    """The inode flags of `directory` (``lsattr -d``); None where the file system has none."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        flags = array("i", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
+        return flags[0]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def set_directory_flags(directory: Path, flags: int) -> bool:
+    """Set the inode flags of `directory` (``chattr``); False where that cannot be done."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        fcntl.ioctl(fd, _FS_IOC_SETFLAGS, array("i", [flags]), True)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 def spread_subdirectories(directory: Path) -> bool:
     """Mark `directory` as the top of unrelated directory hierarchies (ext4's ``chattr +T``),
     so ext4 puts each new subdirectory, and what is created below it, in a block group with
@@ -67,21 +98,10 @@ def spread_subdirectories(directory: Path) -> bool:
     site had filled: creating a file cost ~180 µs instead of ~15 µs, and a publish creates
     ~500 (bench/README.md, publish_latency). True when the flag is set; on other file systems
     (tmpfs, overlayfs, …) nothing happens and only the placement differs."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
+    flags = directory_flags(directory)
+    if flags is None:
         return False
-    try:
-        flags = array("i", [0])
-        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, flags, True)
-        if not flags[0] & _FS_TOPDIR_FL:
-            flags[0] |= _FS_TOPDIR_FL
-            fcntl.ioctl(fd, _FS_IOC_SETFLAGS, flags, True)
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    return bool(flags & _FS_TOPDIR_FL) or set_directory_flags(directory, flags | _FS_TOPDIR_FL)
 
 
 def _objects_of(releases_dir: Path, name: str) -> Path:

@@ -15,19 +15,11 @@ for path in (HERE.parents[1], HERE):
 @pytest.fixture
 def directory_flags():
     """The inode flags of a directory (``lsattr -d``), e.g. ext4's FS_TOPDIR_FL."""
-    import fcntl
-    import os
-    from array import array
-
-    from build_scripts.release_tree import _FS_IOC_GETFLAGS
+    from build_scripts.release_tree import directory_flags
 
     def flags(path) -> int:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            value = array("i", [0])
-            fcntl.ioctl(fd, _FS_IOC_GETFLAGS, value, True)
-            return value[0]
-        finally:
-            os.close(fd)
+        value = directory_flags(path)
+        assert value is not None, f"{path}: the file system has no inode flags"
+        return value
 
     return flags
